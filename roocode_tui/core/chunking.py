@@ -1,0 +1,183 @@
+"""Split a file's text into chunks with exact 1-based line ranges.
+
+Markdown is cut at its headings first (each section keeps its heading breadcrumb), then any
+section larger than the chunk size is split further; code uses langchain's language-aware
+separators; anything else the generic recursive splitter. Sizes are in estimated tokens.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    index: int
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+    text: str  # exactly as it appears in the (newline-normalised) file
+    heading: str  # "Title > Section > Subsection", or ""
+    embed_input: str  # what the embedder sees: a short context header plus the text
+    chunk_hash: str  # hash of embed_input: same hash, same vector
+    tokens: int  # estimate for embed_input
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap token estimate (BPE tokenizers average 3-4 characters a token on code and prose)."""
+    return len(text) * 2 // 7 + 1
+
+
+def context_header(path: str, heading: str) -> str:
+    return f"{path} > {heading}\n\n" if heading else f"{path}\n\n"
+
+
+def chunk_hash(embed_input: str) -> str:
+    return hashlib.blake2b(embed_input.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _splitter(language: str | None, chunk_tokens: int, overlap_tokens: int) -> Callable[[str], list[str]]:
+    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+
+    kwargs = {
+        "chunk_size": chunk_tokens,
+        "chunk_overlap": overlap_tokens,
+        "length_function": estimate_tokens,
+        "strip_whitespace": True,
+    }
+    if language is not None:
+        splitter = RecursiveCharacterTextSplitter.from_language(Language(language), **kwargs)
+    else:
+        splitter = RecursiveCharacterTextSplitter(**kwargs)
+    return splitter.split_text
+
+
+def _locate(text: str, pieces: Iterable[str], base: int = 0) -> list[tuple[int, str]]:
+    """Find each piece's offset in text; pieces come in order and each ends past the last."""
+    out: list[tuple[int, str]] = []
+    prev_start, prev_end = -1, 0
+    for piece in pieces:
+        if not piece:
+            continue
+        lo = max(prev_start + 1, prev_end - len(piece) + 1, 0)
+        at = text.find(piece, lo)
+        if at < 0:
+            at = text.find(piece, prev_start + 1)
+        if at < 0:  # the splitter changed the text; should not happen with strip-only splitters
+            continue
+        out.append((base + at, piece))
+        prev_start, prev_end = at, at + len(piece)
+    return out
+
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+
+
+def markdown_sections(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, breadcrumb) character spans, one per heading section."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    heads: list[tuple[int, int, str]] = []  # (line index, level, title)
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker[0] * 3
+            elif marker.startswith(fence):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        m = _ATX.match(line)
+        if m:
+            heads.append((i, len(m.group(1)), m.group(2).strip()))
+            continue
+        if i > 0 and _SETEXT.match(line) and lines[i - 1].strip() and not _ATX.match(lines[i - 1]):
+            if not (heads and heads[-1][0] == i - 1) and not _FENCE.match(lines[i - 1]):
+                level = 1 if line.strip()[0] == "=" else 2
+                if level == 1 or not lines[i - 1].lstrip().startswith(("-", "*", "+", ">")):
+                    heads.append((i - 1, level, lines[i - 1].strip()))
+    sections: list[tuple[int, int, str]] = []
+    stack: list[tuple[int, str]] = []
+    first = heads[0][0] if heads else len(lines)
+    if first > 0:
+        sections.append((0, offsets[first], ""))
+    for n, (line_no, level, title) in enumerate(heads):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        end_line = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
+        sections.append((offsets[line_no], offsets[end_line], " > ".join(t for _, t in stack)))
+    # A heading with no body of its own joins the section that follows it.
+    merged: list[tuple[int, int, str]] = []
+    for start, end, crumb in sections:
+        end = min(end, len(text))
+        if merged and not _body(text, merged[-1][0], merged[-1][1]):
+            start = merged.pop()[0]
+        merged.append((start, end, crumb))
+    return merged
+
+
+def _body(text: str, start: int, end: int) -> bool:
+    """Whether a section holds anything besides its heading line."""
+    section = text[start:end].strip()
+    return "\n" in section or not section.startswith("#")
+
+
+class Chunker:
+    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 30):
+        self.chunk_tokens = chunk_tokens
+        self.overlap_tokens = overlap_tokens
+
+    def split(self, text: str, language: str, path: str) -> list[Chunk]:
+        if not text.strip():
+            return []
+        spans: list[tuple[int, str, str]]  # (offset, piece, heading)
+        if language == "markdown":
+            spans = []
+            for start, end, crumb in markdown_sections(text):
+                section = text[start:end]
+                if not section.strip():
+                    continue
+                if estimate_tokens(section) <= self.chunk_tokens:
+                    stripped = section.strip()
+                    spans.append((start + section.index(stripped), stripped, crumb))
+                    continue
+                split = _splitter("markdown", self.chunk_tokens, self.overlap_tokens)
+                spans.extend((at, piece, crumb) for at, piece in _locate(section, split(section), start))
+        else:
+            lc = LANGCHAIN_LANGUAGES.get(language)
+            split = _splitter(lc, self.chunk_tokens, self.overlap_tokens)
+            spans = [(at, piece, "") for at, piece in _locate(text, split(text))]
+        newlines = [m.start() for m in re.finditer("\n", text)]
+        chunks: list[Chunk] = []
+        for at, piece, heading in spans:
+            start_line = bisect.bisect_right(newlines, at - 1) + 1
+            end_line = start_line + piece.count("\n")
+            embed_input = context_header(path, heading) + piece
+            chunks.append(
+                Chunk(
+                    index=len(chunks),
+                    start_line=start_line,
+                    end_line=end_line,
+                    text=piece,
+                    heading=heading,
+                    embed_input=embed_input,
+                    chunk_hash=chunk_hash(embed_input),
+                    tokens=estimate_tokens(embed_input),
+                )
+            )
+        return chunks

@@ -1,0 +1,263 @@
+"""Settings: a TOML file, overridden by ``ROOCODE_TUI_<SECTION>__<KEY>`` environment variables.
+
+The file is the user config dir's ``roocode-tui/config.toml`` unless ``--config PATH`` or
+``ROOCODE_TUI_CONFIG`` names another. Every problem becomes a :class:`ConfigError` whose
+message is one line that names the file or variable, the key, and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+from roocode_tui.core.errors import ConfigError
+
+APP_NAME = "roocode-tui"
+ENV_PREFIX = "ROOCODE_TUI_"
+CONFIG_ENV = "ROOCODE_TUI_CONFIG"
+COLLECTION_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def check_collection_name(name: str) -> str:
+    if not COLLECTION_NAME_RE.match(name):
+        raise ValueError(
+            "a collection name is 1-63 letters, digits, '_', '-' or '.', starting with a "
+            f"letter or digit (got {name!r})"
+        )
+    return name
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class EmbedderSettings(_Section):
+    provider: Literal["local", "openai"] = "local"
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: SecretStr | None = None
+    model: str = ""
+    dimensions: int | None = Field(default=None, ge=32, le=16384)
+    query_prefix: str | None = None
+    document_prefix: str | None = None
+    batch_size: int | None = Field(default=None, ge=1, le=4096)
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_batch_tokens: int = Field(default=16384, ge=256)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http:// or https:// URL (got {value!r})")
+        return value.rstrip("/")
+
+
+class StoreSettings(_Section):
+    backend: Literal["embedded", "qdrant"] = "embedded"
+    path: Path | None = None
+    url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.path or default_data_dir()).expanduser()
+
+
+class IndexSettings(_Section):
+    chunk_tokens: int = Field(default=300, ge=32, le=8192)
+    chunk_overlap_tokens: int = Field(default=30, ge=0)
+    max_file_bytes: int = Field(default=1024 * 1024, ge=1)
+    follow_symlinks: bool = True
+    skip_dirs: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _overlap(self) -> IndexSettings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        return self
+
+
+class CollectionSettings(_Section):
+    name: str
+    paths: list[Path] = Field(default_factory=list)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    _check_name = field_validator("name")(classmethod(lambda cls, v: check_collection_name(v)))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    collections: list[CollectionSettings] = Field(default_factory=list)
+    default_collection: str | None = None
+
+    # Where the settings came from (not a config key).
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_collections(self) -> Settings:
+        seen: set[str] = set()
+        for c in self.collections:
+            if c.name in seen:
+                raise ValueError(f"collection {c.name!r} is defined twice")
+            seen.add(c.name)
+        return self
+
+    def collection(self, name: str) -> CollectionSettings | None:
+        return next((c for c in self.collections if c.name == name), None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file; the file comes in as init values placed last.
+        return (env_settings, _InitLast(settings_cls, init_settings))
+
+
+class _InitLast(PydanticBaseSettingsSource):
+    """Wraps the init source so that it ranks below the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._inner()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
+    msg = str(error.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif "input" in error and kind not in ("model_type", "list_type", "dict_type"):
+        value = error["input"]
+        if not isinstance(value, dict | list):
+            shown = "***" if "api_key" in loc else repr(value)
+            msg = f"{msg} (got {shown})"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
+    """Load settings from the TOML file (explicit, ``ROOCODE_TUI_CONFIG``, or default)."""
+    explicit = config or os.environ.get(CONFIG_ENV)
+    path = Path(explicit).expanduser() if explicit else default_config_path()
+    data: dict[str, Any] = {}
+    if explicit or path.exists():
+        data = _read_toml(path)
+        path = path.resolve()
+        _resolve_relative_paths(data, path.parent)
+    where = f"config file {path}" if (explicit or path.exists()) else "settings"
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        source = _env_source_of(first) or where
+        raise ConfigError(f"{source}: {_describe(first)}{tail}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"environment: {exc}") from None
+    settings.config_path = path if (explicit or path.exists()) else None
+    return settings
+
+
+def _env_source_of(error: dict[str, Any]) -> str | None:
+    """Name the environment variable when the bad value came from one."""
+    loc = [str(p) for p in error.get("loc", ()) if isinstance(p, str)]
+    if not loc:
+        return None
+    name = ENV_PREFIX + "__".join(p.upper() for p in loc)
+    if name in os.environ:
+        return f"environment variable {name}"
+    top = ENV_PREFIX + loc[0].upper()
+    if top in os.environ:
+        return f"environment variable {top}"
+    return None
+
+
+def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
+    """Collection paths and the store path in a config file are relative to the file."""
+
+    def fix(p: Any) -> Any:
+        if isinstance(p, str) and p:
+            expanded = Path(p).expanduser()
+            return str(expanded if expanded.is_absolute() else base / expanded)
+        return p
+
+    store = data.get("store")
+    if isinstance(store, dict) and "path" in store:
+        store["path"] = fix(store["path"])
+    for coll in data.get("collections") or []:
+        if isinstance(coll, dict) and isinstance(coll.get("paths"), list):
+            coll["paths"] = [fix(p) for p in coll["paths"]]
+
+
+def mask_secret(value: str | None) -> str:
+    """Show that a key is set without showing it."""
+    return "***" if value else "(not set)"

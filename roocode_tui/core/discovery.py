@@ -1,0 +1,277 @@
+"""Walk a collection's paths: honour .gitignore/.rooignore, skip junk, count every skip.
+
+The walk only stats files; reading (and the binary / encoding checks that need the bytes)
+happens in :func:`read_source`, so unchanged files can be recognised without reading them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from roocode_tui.core.languages import detect_language
+
+IGNORE_FILES = (".gitignore", ".rooignore")
+
+# Directories that are never documentation or source of the project itself.
+JUNK_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "CVS",
+        "node_modules", "bower_components", "jspm_packages",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+        ".tox", ".nox", ".venv", "venv", ".eggs",
+        ".gradle", ".idea", ".vscode-test", ".next", ".nuxt", ".svelte-kit", ".turbo",
+        ".parcel-cache", ".cache", ".terraform", ".serverless",
+        "build", "dist", "target", "out", "coverage", "htmlcov", "site-packages",
+    }
+)  # fmt: skip
+
+# Files that are text but generated, or never worth embedding.
+JUNK_FILES = frozenset(
+    {
+        "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock",
+        "Cargo.lock", "Gemfile.lock", "composer.lock", "go.sum", "Pipfile.lock", ".DS_Store",
+    }
+)  # fmt: skip
+JUNK_SUFFIXES = (".min.js", ".min.css", ".map", ".lock", ".pyc", ".log")
+
+# Known binary formats: skipped by name, without reading them.
+BINARY_SUFFIXES = frozenset(
+    """
+    png jpg jpeg gif bmp ico icns webp tif tiff psd avif heic
+    pdf doc docx xls xlsx ppt pptx odt ods odp epub
+    zip gz tgz bz2 xz zst 7z rar tar jar war whl egg
+    so dll dylib exe bin o a lib obj class pyd pyo wasm dex
+    woff woff2 ttf otf eot
+    mp3 mp4 m4a wav flac ogg opus avi mov mkv webm
+    sqlite sqlite3 db parquet arrow feather npy npz pkl pickle pt pth onnx safetensors gguf h5
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file that passed the name-based rules; its content is not read yet."""
+
+    root: Path
+    path: str  # relative to root, POSIX separators
+    abspath: Path
+    size: int
+    mtime_ns: int
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A file (or directory) left out, and why."""
+
+    root: Path
+    path: str
+    reason: str
+    is_dir: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    text: str  # newlines normalised to "\n"
+    file_hash: str
+
+
+class SkipFile(Exception):  # noqa: N818 - it is a verdict, not a failure
+    """Raised by :func:`read_source` when a file must be skipped; the message is the reason."""
+
+
+class _Rules:
+    """The .gitignore / .rooignore specs that apply to one directory, deepest last."""
+
+    __slots__ = ("specs",)
+
+    def __init__(self, specs: tuple[tuple[str, pathspec.PathSpec], ...]):
+        self.specs = specs
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        candidate = rel + "/" if is_dir else rel
+        # Deeper ignore files override shallower ones; within a file the last match wins.
+        for base, spec in reversed(self.specs):
+            sub = candidate[len(base) + 1 :] if base else candidate
+            result = spec.check_file(sub)
+            if result.include is not None:
+                return bool(result.include)
+        return False
+
+
+def _load_spec(directory: Path) -> pathspec.PathSpec | None:
+    lines: list[str] = []
+    for name in IGNORE_FILES:
+        try:
+            lines.extend((directory / name).read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            continue
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+class Walker:
+    """Iterates the files of one root, yielding :class:`SourceFile` or :class:`Skip`."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        max_file_bytes: int = 1024 * 1024,
+        follow_symlinks: bool = True,
+        skip_dirs: Iterable[str] = (),
+        stop: threading.Event | None = None,
+    ):
+        self.root = root
+        self.include = pathspec.GitIgnoreSpec.from_lines(list(include)) if include else None
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+        self.max_file_bytes = max_file_bytes
+        self.follow_symlinks = follow_symlinks
+        self.junk_dirs = JUNK_DIRS | frozenset(skip_dirs)
+        self.stop = stop or threading.Event()
+
+    def __iter__(self) -> Iterator[SourceFile | Skip]:
+        root = self.root
+        try:
+            st = root.stat()
+        except OSError as exc:
+            yield Skip(root, "", f"cannot open path: {exc.strerror or exc}")
+            return
+        if stat.S_ISREG(st.st_mode):  # a single file given as a path
+            yield from self._file(root.parent, root.name, st, _Rules(()))
+            return
+        visited = {(st.st_dev, st.st_ino)}
+        stack: list[tuple[str, _Rules]] = [("", _Rules(()))]
+        while stack and not self.stop.is_set():
+            rel_dir, rules = stack.pop()
+            directory = root / rel_dir if rel_dir else root
+            spec = _load_spec(directory)
+            if spec is not None:
+                rules = _Rules((*rules.specs, (rel_dir, spec)))
+            try:
+                with os.scandir(directory) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                yield Skip(root, rel_dir, f"cannot list directory: {exc.strerror or exc}", is_dir=True)
+                continue
+            subdirs: list[tuple[str, _Rules]] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                try:
+                    is_link = entry.is_symlink()
+                    if is_link and not self.follow_symlinks:
+                        yield Skip(root, rel, "symlink (follow_symlinks is off)")
+                        continue
+                    est = entry.stat(follow_symlinks=True)
+                except OSError as exc:
+                    reason = "broken symlink" if entry.is_symlink() else (exc.strerror or str(exc))
+                    yield Skip(root, rel, reason)
+                    continue
+                if stat.S_ISDIR(est.st_mode):
+                    if entry.name in self.junk_dirs:
+                        yield Skip(root, rel, f"{entry.name}/ is never indexed", is_dir=True)
+                        continue
+                    if (directory / entry.name / "pyvenv.cfg").exists():
+                        yield Skip(root, rel, "virtual environment", is_dir=True)
+                        continue
+                    if rules.ignored(rel, True):
+                        yield Skip(root, rel, "ignored by .gitignore/.rooignore", is_dir=True)
+                        continue
+                    if self.exclude is not None and self.exclude.match_file(rel + "/"):
+                        yield Skip(root, rel, "excluded by the collection's exclude globs", is_dir=True)
+                        continue
+                    key = (est.st_dev, est.st_ino)
+                    if key in visited:
+                        yield Skip(root, rel, "symlink loop", is_dir=True)
+                        continue
+                    visited.add(key)
+                    subdirs.append((rel, rules))
+                elif stat.S_ISREG(est.st_mode):
+                    if rules.ignored(rel, False):
+                        yield Skip(root, rel, "ignored by .gitignore/.rooignore")
+                        continue
+                    yield from self._file(root, rel, est, rules)
+                # sockets, fifos, devices: not files anyone wants indexed; nothing to count
+            stack.extend(reversed(subdirs))
+
+    def _file(self, root: Path, rel: str, st: os.stat_result, rules: _Rules) -> Iterator[SourceFile | Skip]:
+        name = rel.rsplit("/", 1)[-1]
+        if name in IGNORE_FILES:
+            return
+        if self.exclude is not None and self.exclude.match_file(rel):
+            yield Skip(root, rel, "excluded by the collection's exclude globs")
+            return
+        if self.include is not None and not self.include.match_file(rel):
+            yield Skip(root, rel, "not matched by the collection's include globs")
+            return
+        lower = name.lower()
+        if name in JUNK_FILES or lower.endswith(JUNK_SUFFIXES):
+            yield Skip(root, rel, "generated or lock file")
+            return
+        suffix = lower.rsplit(".", 1)[-1] if "." in lower else ""
+        if suffix in BINARY_SUFFIXES:
+            yield Skip(root, rel, "binary file")
+            return
+        if st.st_size > self.max_file_bytes:
+            yield Skip(root, rel, f"larger than max_file_bytes ({st.st_size} > {self.max_file_bytes})")
+            return
+        yield SourceFile(
+            root=root,
+            path=rel,
+            abspath=root / rel,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            language=detect_language(name),
+        )
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def decode_text(data: bytes) -> str:
+    """Decode file bytes to text with newlines normalised; raise SkipFile for binary data."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SkipFile("invalid UTF-16 text") from None
+    else:
+        if b"\x00" in data[:8192]:
+            raise SkipFile("binary file (NUL bytes)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Not UTF-8: most likely a legacy 8-bit encoding. Keep it searchable and line-exact.
+            text = data.decode("utf-8", errors="replace")
+            if text.count("\ufffd") > max(16, len(text) // 20):
+                raise SkipFile("binary file (not valid text)") from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_source(sf: SourceFile, max_file_bytes: int) -> SourceText:
+    """Read, hash and decode a file; raise SkipFile with the reason when it can't be indexed."""
+    try:
+        with open(sf.abspath, "rb") as fh:
+            data = fh.read(max_file_bytes + 1)
+    except FileNotFoundError:
+        raise SkipFile("file disappeared while indexing") from None
+    except OSError as exc:
+        raise SkipFile(f"unreadable: {exc.strerror or exc}") from None
+    if len(data) > max_file_bytes:
+        raise SkipFile(f"larger than max_file_bytes (> {max_file_bytes})")
+    text = decode_text(data)
+    return SourceText(text=text, file_hash=file_hash(data))

@@ -1,0 +1,86 @@
+"""What every embedder offers the pipeline and search."""
+
+from __future__ import annotations
+
+import abc
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+QWEN3_TASK = "Given a search query, retrieve relevant code or documentation that answers it"
+
+
+def default_prefixes(model: str) -> tuple[str, str]:
+    """(query_prefix, document_prefix) for a model family; configurable per collection."""
+    name = model.lower()
+    if "qwen3-embedding" in name or "qwen3_embedding" in name:
+        return f"Instruct: {QWEN3_TASK}\nQuery:", ""
+    if "e5" in name.split("/")[-1]:
+        return "query: ", "passage: "
+    if "nomic-embed-code" in name:
+        return "Represent this query for searching relevant code: ", ""
+    if "nomic-embed-text" in name:
+        return "search_query: ", "search_document: "
+    if "bge" in name and "en" in name and "m3" not in name:
+        return "Represent this sentence for searching relevant passages: ", ""
+    return "", ""
+
+
+@dataclass
+class EmbedderStats:
+    """Counters the progress model and the monitor read."""
+
+    requests: int = 0
+    items: int = 0
+    failures: int = 0
+    in_flight: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+
+    def record(self, started: float, items: int) -> None:
+        self.requests += 1
+        self.items += items
+        self.latencies_s.append(time.perf_counter() - started)
+        if len(self.latencies_s) > 512:
+            del self.latencies_s[:256]
+
+
+class Embedder(abc.ABC):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    #: recorded in each collection; another model may not write or search it
+    model_id: str
+    query_prefix: str
+    document_prefix: str
+    #: texts per request the pipeline should aim for
+    batch_size: int
+    #: requests the pipeline may keep in flight
+    max_concurrency: int
+    max_batch_tokens: int
+
+    def __init__(self) -> None:
+        self.stats = EmbedderStats()
+
+    @abc.abstractmethod
+    async def dimension(self) -> int:
+        """The real output size (may ask the server once)."""
+
+    @abc.abstractmethod
+    async def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Vectors for document texts, shape (len(texts), dim)."""
+
+    @abc.abstractmethod
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors for queries (with the query prefix), shape (len(texts), dim)."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or threads."""
+
+    def describe(self) -> str:
+        return self.model_id
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32, copy=False)

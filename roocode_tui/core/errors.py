@@ -1,0 +1,43 @@
+"""Errors the user can act on. Each renders as one line: no traceback reaches the user."""
+
+from __future__ import annotations
+
+
+class RoocodeError(Exception):
+    """Base of every error the CLI and the TUI show as one line."""
+
+    exit_code = 1
+
+
+class ConfigError(RoocodeError):
+    """The config file, an env override or a command-line value is wrong."""
+
+    exit_code = 2
+
+
+class UsageError(RoocodeError):
+    """A command was asked for something that cannot be done as asked."""
+
+    exit_code = 2
+
+
+class StoreError(RoocodeError):
+    """The vector store failed or refused an operation."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the embedded collection open."""
+
+
+class CollectionNotFoundError(StoreError):
+    exit_code = 2
+
+
+class ModelMismatchError(StoreError):
+    """The collection was built with another embedding model or dimension."""
+
+    exit_code = 2
+
+
+class EmbedderError(RoocodeError):
+    """The embedding model or server failed."""

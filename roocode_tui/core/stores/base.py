@@ -1,0 +1,209 @@
+"""The store contract: what the pipeline and search need from a vector store."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+SCHEMA = "roocode-tui/1"
+DENSE = "dense"
+# Payload fields that get a keyword index in every backend.
+KEYWORD_FIELDS = ("root", "path", "language")
+# Payload fields read to plan an incremental run (never the text).
+STATE_FIELDS = ["root", "path", "file_hash", "mtime_ns", "size", "chunk_count"]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class CollectionMeta:
+    """What a collection was built with. Another model may neither write nor search it."""
+
+    name: str
+    model: str
+    dimension: int
+    query_prefix: str
+    document_prefix: str
+    distance: str = "Cosine"
+    schema: str = SCHEMA
+    created_at: str = field(default_factory=now_iso)
+    last_indexed_at: str | None = None
+    paths: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CollectionMeta:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class PointRecord:
+    id: str
+    vector: np.ndarray
+    payload: dict[str, Any]
+
+
+@dataclass(slots=True)
+class FileState:
+    """What the store holds for one file: enough to tell whether it changed."""
+
+    file_hashes: set[str] = field(default_factory=set)
+    mtime_ns: int | None = None
+    size: int | None = None
+    chunk_count: int | None = None
+    ids: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        """One version of the file, all of its chunks present (not a half-written run)."""
+        return len(self.file_hashes) == 1 and self.chunk_count == len(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilter:
+    path_prefix: str | None = None
+    paths: tuple[str, ...] | None = None  # exact relative paths (a glob resolved against the store)
+    languages: tuple[str, ...] | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    score: float
+    root: str
+    path: str
+    start_line: int
+    end_line: int
+    language: str
+    text: str
+    heading: str
+
+    @classmethod
+    def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any]) -> Hit:
+        return cls(
+            id=str(point_id),
+            score=float(score),
+            root=str(payload.get("root", "")),
+            path=str(payload.get("path", "")),
+            start_line=int(payload.get("start_line", 0)),
+            end_line=int(payload.get("end_line", 0)),
+            language=str(payload.get("language", "")),
+            text=str(payload.get("text", "")),
+            heading=str(payload.get("heading", "")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "score": round(self.score, 6),
+            "language": self.language,
+            "heading": self.heading,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    name: str
+    points: int
+    meta: CollectionMeta | None
+    status: str = "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        meta = self.meta
+        return {
+            "name": self.name,
+            "points": self.points,
+            "dimension": meta.dimension if meta else None,
+            "distance": meta.distance if meta else None,
+            "model": meta.model if meta else None,
+            "query_prefix": meta.query_prefix if meta else None,
+            "document_prefix": meta.document_prefix if meta else None,
+            "created_at": meta.created_at if meta else None,
+            "last_indexed_at": meta.last_indexed_at if meta else None,
+            "paths": meta.paths if meta else [],
+            "status": self.status,
+        }
+
+
+class Store(abc.ABC):
+    """A vector store holding one Qdrant collection (or embedded shard) per collection name."""
+
+    backend: str
+
+    @abc.abstractmethod
+    async def list_collections(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def get_meta(self, name: str) -> CollectionMeta | None: ...
+
+    @abc.abstractmethod
+    async def save_meta(self, meta: CollectionMeta) -> None: ...
+
+    @abc.abstractmethod
+    async def create_collection(self, meta: CollectionMeta) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_collection(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def count(self, name: str) -> int: ...
+
+    @abc.abstractmethod
+    async def upsert(self, name: str, points: list[PointRecord]) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_ids(self, name: str, ids: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]: ...
+
+    @abc.abstractmethod
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]: ...
+
+    @abc.abstractmethod
+    async def distinct_paths(self, name: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def search(
+        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
+    ) -> list[Hit]: ...
+
+    async def info(self, name: str) -> CollectionInfo:
+        meta = await self.get_meta(name)
+        return CollectionInfo(name=name, points=await self.count(name), meta=meta)
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Flush and release resources."""
+
+
+def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, payload: dict[str, Any]) -> None:
+    """Fold one point's state fields into the per-file map (shared by backends)."""
+    key = (str(payload.get("root", "")), str(payload.get("path", "")))
+    st = states.get(key)
+    if st is None:
+        st = states[key] = FileState()
+    if "file_hash" in payload:
+        st.file_hashes.add(str(payload["file_hash"]))
+    st.mtime_ns = payload.get("mtime_ns", st.mtime_ns)
+    st.size = payload.get("size", st.size)
+    cc = payload.get("chunk_count")
+    if cc is not None:
+        st.chunk_count = int(cc) if st.chunk_count is None else min(st.chunk_count, int(cc))
+    st.ids.add(str(point_id))

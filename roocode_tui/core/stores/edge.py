@@ -1,0 +1,317 @@
+"""The embedded store: Qdrant Edge (Qdrant's engine in-process), one shard per collection.
+
+Layout under the data dir::
+
+    collections/<name>/meta.json   what the collection was built with (written atomically)
+    collections/<name>/<shard>/    the Edge shard named by meta.json's "shard" key
+
+Calls into the engine block, so they run in worker threads; the engine is thread-safe.
+Only one process may open a shard (its WAL is locked): a second gets StoreBusyError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roocode_tui.core.config import check_collection_name
+from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
+from roocode_tui.core.stores.base import (
+    DENSE,
+    KEYWORD_FIELDS,
+    STATE_FIELDS,
+    CollectionMeta,
+    FileState,
+    Hit,
+    PointRecord,
+    SearchFilter,
+    Store,
+    accumulate_state,
+)
+
+SHARD_DIR = "shard"
+SCROLL_PAGE = 2048
+
+
+class EdgeStore(Store):
+    backend = "embedded"
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir).expanduser()
+        self.root = self.data_dir / "collections"
+        self._shards: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- files -------------------------------------------------------------------------------
+    def _dir(self, name: str) -> Path:
+        check_collection_name(name)
+        return self.root / name
+
+    def _read_meta(self, name: str) -> dict[str, Any] | None:
+        path = self._dir(name) / "meta.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"collection {name!r}: unreadable {path}: {exc}") from None
+
+    def _write_meta(self, name: str, data: dict[str, Any]) -> None:
+        directory = self._dir(name)
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".meta.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, directory / "meta.json")
+
+    # -- shards ------------------------------------------------------------------------------
+    def _shard(self, name: str) -> Any:
+        with self._lock:
+            shard = self._shards.get(name)
+            if shard is not None:
+                return shard
+            raw = self._read_meta(name)
+            if raw is None:
+                raise CollectionNotFoundError(f"collection {name!r} does not exist in {self.root}")
+            path = self._dir(name) / raw.get("shard", SHARD_DIR)
+            shard = self._open(name, path)
+            self._shards[name] = shard
+            return shard
+
+    def _open(self, name: str, path: Path, config: Any = None) -> Any:
+        from qdrant_edge import EdgeShard
+
+        try:
+            if config is not None:
+                return EdgeShard.create(str(path), config)
+            return EdgeShard.load(str(path))
+        except Exception as exc:
+            text = str(exc)
+            if "WouldBlock" in text or "lock" in text.lower():
+                raise StoreBusyError(
+                    f"collection {name!r} is open in another process (the embedded store lets one "
+                    "process use a collection at a time): close the other roocode-tui, or use a "
+                    "Qdrant server ([store] backend = \"qdrant\")"
+                ) from None
+            raise StoreError(f"collection {name!r}: cannot open {path}: {text}") from None
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.to_thread(fn, *args)
+
+    # -- collections -------------------------------------------------------------------------
+    async def list_collections(self) -> list[str]:
+        def scan() -> list[str]:
+            if not self.root.is_dir():
+                return []
+            return sorted(p.name for p in self.root.iterdir() if (p / "meta.json").is_file())
+
+        return await self._call(scan)
+
+    async def get_meta(self, name: str) -> CollectionMeta | None:
+        raw = await self._call(self._read_meta, name)
+        return CollectionMeta.from_json(raw) if raw is not None else None
+
+    async def save_meta(self, meta: CollectionMeta) -> None:
+        def save() -> None:
+            raw = self._read_meta(meta.name) or {}
+            raw.update(meta.to_json())
+            self._write_meta(meta.name, raw)
+
+        await self._call(save)
+
+    async def create_collection(self, meta: CollectionMeta) -> None:
+        from qdrant_edge import (
+            Distance,
+            EdgeConfig,
+            EdgeVectorParams,
+            KeywordIndexParams,
+            PayloadSchemaType,
+            UpdateOperation,
+        )
+
+        def create() -> None:
+            directory = self._dir(meta.name)
+            if self._read_meta(meta.name) is not None:
+                raise StoreError(f"collection {meta.name!r} already exists")
+            shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
+            config = EdgeConfig(vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)})
+            directory.mkdir(parents=True, exist_ok=True)
+            shard = self._open(meta.name, directory / shard_name, config)
+            for field in KEYWORD_FIELDS:
+                params = KeywordIndexParams(prefix=True) if field == "path" else PayloadSchemaType.Keyword
+                shard.update(UpdateOperation.create_field_index(field, params))
+            shard.flush()
+            with self._lock:
+                self._shards[meta.name] = shard
+            # The collection exists once meta.json names its shard.
+            self._write_meta(meta.name, {**meta.to_json(), "shard": shard_name})
+
+        await self._call(create)
+
+    async def delete_collection(self, name: str) -> bool:
+        def delete() -> bool:
+            directory = self._dir(name)
+            if not directory.exists():
+                return False
+            with self._lock:
+                shard = self._shards.pop(name, None)
+            if shard is None and (directory / "meta.json").exists():
+                # Make sure no other process has it open before removing anything.
+                raw = self._read_meta(name) or {}
+                shard = self._open(name, directory / raw.get("shard", SHARD_DIR))
+            if shard is not None:
+                shard.close()
+            # Remove meta first: a crash halfway leaves no half-collection that looks whole.
+            (directory / "meta.json").unlink(missing_ok=True)
+            shutil.rmtree(directory, ignore_errors=True)
+            return True
+
+        return await self._call(delete)
+
+    async def count(self, name: str) -> int:
+        from qdrant_edge import CountRequest
+
+        def count() -> int:
+            return int(self._shard(name).count(CountRequest(exact=True)))
+
+        return await self._call(count)
+
+    # -- points ------------------------------------------------------------------------------
+    async def upsert(self, name: str, points: list[PointRecord]) -> None:
+        if not points:
+            return
+        from qdrant_edge import Point, UpdateOperation
+
+        def upsert() -> None:
+            shard = self._shard(name)
+            batch = [
+                Point(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points
+            ]
+            shard.update(UpdateOperation.upsert_points(batch))
+
+        await self._call(upsert)
+
+    async def delete_ids(self, name: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        from qdrant_edge import UpdateOperation
+
+        def delete() -> None:
+            self._shard(name).update(UpdateOperation.delete_points(list(ids)))
+
+        await self._call(delete)
+
+    async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
+        if not ids:
+            return
+        from qdrant_edge import UpdateOperation
+
+        def update() -> None:
+            self._shard(name).update(UpdateOperation.set_payload(list(ids), payload))
+
+        await self._call(update)
+
+    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+
+        def scan() -> dict[tuple[str, str], FileState]:
+            shard = self._shard(name)
+            flt = Filter(must=[FieldCondition(key="root", match=MatchAny(list(roots)))]) if roots else None
+            states: dict[tuple[str, str], FileState] = {}
+            offset = None
+            while True:
+                records, offset = shard.scroll(
+                    ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=STATE_FIELDS)
+                )
+                for rec in records:
+                    accumulate_state(states, rec.id, rec.payload or {})
+                if offset is None:
+                    return states
+
+        return await self._call(scan)
+
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+
+        def fetch() -> dict[str, np.ndarray]:
+            out: dict[str, np.ndarray] = {}
+            for rec in self._shard(name).retrieve(list(ids), with_payload=False, with_vector=[DENSE]):
+                vec = rec.vector
+                if isinstance(vec, dict):
+                    vec = vec.get(DENSE)
+                if vec is not None:
+                    out[str(rec.id)] = np.asarray(vec, dtype=np.float32)
+            return out
+
+        return await self._call(fetch)
+
+    async def distinct_paths(self, name: str) -> list[str]:
+        from qdrant_edge import FacetRequest
+
+        def facet() -> list[str]:
+            resp = self._shard(name).facet(FacetRequest(key="path", limit=1_000_000, exact=True))
+            return sorted(str(h.value) for h in resp)
+
+        return await self._call(facet)
+
+    async def search(
+        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
+    ) -> list[Hit]:
+        from qdrant_edge import Query, QueryRequest
+
+        def query() -> list[Hit]:
+            request = QueryRequest(
+                limit=limit,
+                query=Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE),
+                filter=_edge_filter(flt),
+                with_payload=True,
+            )
+            return [Hit.from_payload(p.id, p.score, p.payload or {}) for p in self._shard(name).query(request)]
+
+        return await self._call(query)
+
+    async def close(self) -> None:
+        def close_all() -> None:
+            with self._lock:
+                shards, self._shards = self._shards, {}
+            for shard in shards.values():
+                try:
+                    shard.flush()
+                finally:
+                    shard.close()
+
+        await self._call(close_all)
+
+    def close_sync(self) -> None:
+        with self._lock:
+            shards, self._shards = self._shards, {}
+        for shard in shards.values():
+            shard.flush()
+            shard.close()
+
+
+def _edge_filter(flt: SearchFilter | None) -> Any:
+    if flt is None:
+        return None
+    from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix, MatchValue
+
+    must: list[Any] = []
+    if flt.root:
+        must.append(FieldCondition(key="root", match=MatchValue(flt.root)))
+    if flt.path_prefix:
+        must.append(FieldCondition(key="path", match=MatchPrefix(flt.path_prefix)))
+    if flt.paths is not None:
+        must.append(FieldCondition(key="path", match=MatchAny(list(flt.paths) or ["\x00"])))
+    if flt.languages:
+        must.append(FieldCondition(key="language", match=MatchAny(list(flt.languages))))
+    return Filter(must=must) if must else None

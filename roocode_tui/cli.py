@@ -1,0 +1,375 @@
+"""The command line. With no subcommand it starts the TUI; the subcommands serve scripts.
+
+Exit codes: 0 success, 1 a file or operation failed, 2 bad usage or config, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from roocode_tui import __version__
+
+EPILOG = """\
+examples:
+  roocode-tui                                   open the TUI
+  roocode-tui index ~/src/project --collection project
+  roocode-tui search "how are retries done" --collection project --limit 5
+  roocode-tui search "parse config" --path src/ --lang python --json
+  roocode-tui collections list
+
+config: %(config)s (or --config PATH, or ROOCODE_TUI_CONFIG);
+every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EMBEDDER__PROVIDER=openai
+"""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from roocode_tui.core.config import default_config_path
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file to use")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+
+    parser = argparse.ArgumentParser(
+        prog="roocode-tui",
+        description="Semantic search over markdown docs and commented code, in the terminal.",
+        epilog=EPILOG % {"config": default_config_path()},
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"roocode-tui {__version__}")
+    parser.add_argument("--collection", metavar="NAME", help="collection the TUI opens on")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "index",
+        parents=[common],
+        help="index files into a collection (incremental)",
+        description="Index files into a collection. Unchanged files cost nothing; changed files "
+        "re-embed only their changed chunks; deleted files lose their points. Ctrl-C stops "
+        "cleanly and the next run finishes the job.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)")
+    p.add_argument("--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)")
+    p.add_argument("--rebuild", action="store_true", help="delete the collection's points and index from scratch")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search a collection",
+        description="Search a collection. Filters run inside the store, before top-k. "
+        "'path:PREFIX' and 'lang:NAME' inside the query work too.",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--collection", "-c", metavar="NAME")
+    p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
+    p.add_argument("--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')")
+    p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    p = sub.add_parser("collections", parents=[common], help="list, inspect or delete collections")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = csub.add_parser("list", parents=[common], help="list collections with their sizes")
+    q.add_argument("--json", action="store_true")
+    q = csub.add_parser("info", parents=[common], help="details of one collection")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true")
+    q = csub.add_parser("delete", parents=[common], help="delete a collection and its points")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    q.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    from roocode_tui.core.errors import RoocodeError
+
+    try:
+        from roocode_tui.core.config import load_settings
+
+        settings = load_settings(getattr(args, "config", None))
+        if args.command is None:
+            return _tui(settings, args)
+        handler = {"index": _index, "search": _search, "collections": _collections}[args.command]
+        return _run_async(handler, settings, args)
+    except RoocodeError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        _err(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 1
+
+
+def _err(message: str) -> None:
+    print(f"roocode-tui: error: {message}", file=sys.stderr)
+
+
+def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, args: argparse.Namespace) -> int:
+    return asyncio.run(handler(settings, args))
+
+
+def _tui(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.tui.app import create_app
+
+    app = create_app(settings, collection=args.collection)
+    app.run()
+    return app.return_code or 0
+
+
+# -- index -----------------------------------------------------------------------------------
+async def _index(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.ingest import Indexer
+    from roocode_tui.core.service import open_backends, resolve_index_target
+
+    store, embedder = open_backends(settings)
+    try:
+        target = await resolve_index_target(settings, store, args.paths, args.collection)
+        if args.rebuild:
+            await store.delete_collection(target.name)
+        indexer = Indexer(
+            store,
+            embedder,
+            target.name,
+            target.roots,
+            include=target.include,
+            exclude=target.exclude,
+            index=settings.index,
+        )
+        show_bar = not args.json and sys.stderr.isatty()
+        try:
+            if show_bar:
+                await _index_with_bar(indexer)
+            else:
+                await indexer.run()
+        except asyncio.CancelledError:
+            _finish_index_output(indexer, args, interrupted=True)
+            raise KeyboardInterrupt from None
+        return _finish_index_output(indexer, args)
+    finally:
+        await embedder.aclose()
+        await store.close()
+
+
+async def _index_with_bar(indexer: Any) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        files = bar.add_task("files", total=None, counts="", rate="")
+        chunks = bar.add_task("chunks", total=None, counts="", rate="")
+
+        def update(p: Any) -> None:
+            eta = p.eta_s
+            bar.update(
+                files,
+                total=p.files_total,
+                completed=p.files_done,
+                counts=f"{p.files_done}/{p.files_total if p.files_total is not None else '?'} "
+                f"({p.files_unchanged} unchanged, {p.files_skipped} skipped, {p.files_failed} failed)",
+                rate="",
+            )
+            bar.update(
+                chunks,
+                total=p.chunks_total or None,
+                completed=p.chunks_done,
+                counts=f"{p.chunks_done}/{p.chunks_total}",
+                rate=f"{p.chunks_per_s:.1f} chunks/s"
+                + (f"  ETA {eta:.0f}s" if eta is not None else ""),
+            )
+
+        indexer._on_progress = update
+        await indexer.run()
+        update(indexer.progress)
+
+
+def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
+    p = indexer.progress
+    report = p.report()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=True))
+    else:
+        from roocode_tui.core.text import inert
+
+        status = "interrupted" if interrupted else p.phase
+        print(
+            f"{status}: collection {p.collection}: {p.files_indexed} indexed, {p.files_unchanged} "
+            f"unchanged, {p.files_skipped} skipped, {p.files_failed} failed, {p.files_deleted} "
+            f"deleted; {p.chunks_embedded} chunks embedded ({p.chunks_reused} reused), "
+            f"{p.points_written} points written in {p.elapsed:.1f}s",
+            file=sys.stderr,
+        )
+        for e in p.errors[:20]:
+            print(f"  failed: {inert(e.path)}: {inert(e.reason)}", file=sys.stderr)
+        if len(p.errors) > 20:
+            print(f"  ... and {len(p.errors) - 20} more (see --json)", file=sys.stderr)
+        if p.message and interrupted:
+            print(p.message, file=sys.stderr)
+    return 1 if p.files_failed else 0
+
+
+# -- search ----------------------------------------------------------------------------------
+async def _search(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.search import parse_inline_filters, search
+    from roocode_tui.core.service import open_backends, resolve_search_collection
+
+    if args.limit < 1 or args.limit > 1000:
+        raise UsageError("--limit must be between 1 and 1000")
+    query, inline_path, inline_lang = parse_inline_filters(args.query)
+    if not query:
+        raise UsageError("the query is empty")
+    store, embedder = open_backends(settings)
+    try:
+        name = await resolve_search_collection(settings, store, args.collection)
+        result = await search(
+            store,
+            embedder,
+            name,
+            query,
+            limit=args.limit,
+            path=args.path or inline_path,
+            lang=args.lang or inline_lang,
+        )
+    finally:
+        await embedder.aclose()
+        await store.close()
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=True))
+        return 0
+    _print_hits(result)
+    return 0
+
+
+def _print_hits(result: Any) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert
+
+    console = Console(highlight=False)
+    if not result.hits:
+        console.print(Text(f"no results in {result.collection}", style="yellow"))
+        return
+    for rank, hit in enumerate(result.hits, 1):
+        head = Text()
+        head.append(f"{rank:>2}. ", style="bold")
+        head.append(f"{hit.score:.3f} ", style="green")
+        head.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold cyan")
+        if hit.heading:
+            head.append("  " + inert(hit.heading), style="magenta")
+        console.print(head)
+        lines = hit.text.splitlines()
+        for offset, line in enumerate(lines[:6]):
+            body = Text(f"    {hit.start_line + offset:>5} │ ", style="dim")
+            body.append(inert(line))
+            console.print(body, overflow="ellipsis", no_wrap=True)
+        if len(lines) > 6:
+            console.print(Text(f"          … {len(lines) - 6} more lines", style="dim"))
+    console.print(
+        Text(
+            f"{len(result.hits)} results from {result.collection} "
+            f"(embed {result.embed_ms:.0f} ms, store {result.store_ms:.0f} ms)",
+            style="dim",
+        )
+    )
+
+
+# -- collections -----------------------------------------------------------------------------
+async def _collections(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.errors import CollectionNotFoundError, UsageError
+    from roocode_tui.core.stores import open_store
+
+    store = open_store(settings.store)
+    try:
+        if args.action == "list":
+            infos = [await store.info(n) for n in await store.list_collections()]
+            if args.json:
+                print(json.dumps({"collections": [i.to_json() for i in infos]}))
+            elif not infos:
+                print("no collections yet: roocode-tui index PATH --collection NAME")
+            else:
+                _print_collections(infos)
+            return 0
+        name = args.name
+        if await store.get_meta(name) is None:
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        if args.action == "info":
+            info = await store.info(name)
+            if args.json:
+                print(json.dumps(info.to_json()))
+            else:
+                for key, value in info.to_json().items():
+                    print(f"{key:>16}: {value}")
+            return 0
+        # delete
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
+            points = await store.count(name)
+            answer = input(f"Delete collection {name!r} and its {points} points? Type its name to confirm: ")
+            if answer.strip() != name:
+                print("not deleted")
+                return 1
+        await store.delete_collection(name)
+        if args.json:
+            print(json.dumps({"deleted": name}))
+        else:
+            print(f"deleted collection {name}")
+        return 0
+    finally:
+        await store.close()
+
+
+def _print_collections(infos: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert
+
+    table = Table(box=None, header_style="bold")
+    for col in ("name", "points", "dim", "model", "last indexed", "paths"):
+        table.add_column(col, justify="right" if col in ("points", "dim") else "left")
+    for info in infos:
+        meta = info.meta
+        cells = (
+            info.name,
+            str(info.points),
+            str(meta.dimension) if meta else "?",
+            meta.model if meta else "?",
+            (meta.last_indexed_at or "never") if meta else "?",
+            ", ".join(meta.paths) if meta else "",
+        )
+        table.add_row(*(Text(inert(c)) for c in cells))
+    Console(highlight=False).print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

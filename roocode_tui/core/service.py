@@ -1,0 +1,83 @@
+"""What the CLI and the TUI share: resolving collections and opening store and embedder."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from roocode_tui.core.config import CollectionSettings, Settings
+from roocode_tui.core.embedders import Embedder, make_embedder
+from roocode_tui.core.errors import UsageError
+from roocode_tui.core.stores import Store, open_store
+
+
+def name_for_path(path: Path) -> str:
+    """A collection name derived from a directory name."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.resolve().name).strip("-.")
+    return base[:63] or "default"
+
+
+@dataclass
+class IndexTarget:
+    name: str
+    roots: list[Path]
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+
+async def resolve_index_target(
+    settings: Settings, store: Store, paths: list[str], collection: str | None
+) -> IndexTarget:
+    """Which collection and roots an ``index`` run covers.
+
+    PATHs override the configured paths. With neither PATHs nor a configured collection,
+    the collection's recorded paths are used, and failing that the current directory.
+    """
+    name = collection or settings.default_collection
+    configured: CollectionSettings | None = settings.collection(name) if name else None
+    if name is None and not paths:
+        if len(settings.collections) == 1:
+            configured = settings.collections[0]
+            name = configured.name
+        elif len(settings.collections) > 1:
+            names = ", ".join(c.name for c in settings.collections)
+            raise UsageError(f"several collections are configured ({names}): choose one with --collection")
+    include = list(configured.include) if configured else []
+    exclude = list(configured.exclude) if configured else []
+    if paths:
+        roots = [Path(p).expanduser() for p in paths]
+    elif configured and configured.paths:
+        roots = list(configured.paths)
+    elif name and (meta := await store.get_meta(name)) and meta.paths:
+        roots = [Path(p) for p in meta.paths]
+    else:
+        roots = [Path.cwd()]
+    for root in roots:
+        if not root.exists():
+            raise UsageError(f"path does not exist: {root}")
+    if name is None:
+        name = name_for_path(roots[0] if roots[0].is_dir() else roots[0].parent)
+    return IndexTarget(name=name, roots=[r.resolve() for r in roots], include=include, exclude=exclude)
+
+
+async def resolve_search_collection(settings: Settings, store: Store, collection: str | None) -> str:
+    if collection:
+        return collection
+    if settings.default_collection:
+        return settings.default_collection
+    existing = await store.list_collections()
+    if len(settings.collections) == 1:
+        return settings.collections[0].name
+    here = name_for_path(Path.cwd())
+    if here in existing:
+        return here
+    if len(existing) == 1:
+        return existing[0]
+    if not existing:
+        raise UsageError("no collections yet: index something first (roocode-tui index PATH)")
+    raise UsageError(f"choose a collection with --collection (one of: {', '.join(existing)})")
+
+
+def open_backends(settings: Settings) -> tuple[Store, Embedder]:
+    return open_store(settings.store), make_embedder(settings.embedder)

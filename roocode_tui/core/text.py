@@ -1,0 +1,28 @@
+"""Text from indexed files is data: make it inert before it reaches a terminal."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab and newline, DEL, C1 controls, and Unicode bidi/format controls that
+# can reorder or hide text (Trojan Source).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␇ for BEL...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def inert(text: str) -> str:
+    """Replace control characters (escape sequences, bidi overrides) with visible stand-ins.
+
+    Rich markup needs no escaping as long as the result is shown through ``rich.text.Text``
+    (never through a markup-parsing API).
+    """
+    return _UNSAFE.sub(_visible, text)

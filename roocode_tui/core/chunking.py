@@ -46,9 +46,11 @@ def chunk_hash(embed_input: str) -> str:
 def _splitter(language: str | None, chunk_tokens: int, overlap_tokens: int) -> Callable[[str], list[str]]:
     from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
 
+    # No overlap inside the splitter: pieces must tile the text so that their offsets are
+    # exact. Overlap is added afterwards as whole lines (see _with_overlap).
     kwargs = {
-        "chunk_size": chunk_tokens,
-        "chunk_overlap": overlap_tokens,
+        "chunk_size": max(16, chunk_tokens - overlap_tokens),
+        "chunk_overlap": 0,
         "length_function": estimate_tokens,
         "strip_whitespace": True,
     }
@@ -60,20 +62,55 @@ def _splitter(language: str | None, chunk_tokens: int, overlap_tokens: int) -> C
 
 
 def _locate(text: str, pieces: Iterable[str], base: int = 0) -> list[tuple[int, str]]:
-    """Find each piece's offset in text; pieces come in order and each ends past the last."""
+    """Offsets of non-overlapping pieces in text, in order.
+
+    The splitter runs without overlap and only strips whitespace, so between two pieces there
+    is whitespace alone: the first match at or after the previous piece's end is the piece.
+    """
     out: list[tuple[int, str]] = []
-    prev_start, prev_end = -1, 0
+    pos = 0
     for piece in pieces:
         if not piece:
             continue
-        lo = max(prev_start + 1, prev_end - len(piece) + 1, 0)
-        at = text.find(piece, lo)
-        if at < 0:
-            at = text.find(piece, prev_start + 1)
+        at = text.find(piece, pos)
         if at < 0:  # the splitter changed the text; should not happen with strip-only splitters
             continue
         out.append((base + at, piece))
-        prev_start, prev_end = at, at + len(piece)
+        pos = at + len(piece)
+    return out
+
+
+def _with_overlap(text: str, spans: list[tuple[int, str, str]], overlap_tokens: int) -> list[tuple[int, str, str]]:
+    """Repeat the last whole lines of the previous chunk where a split cut a block in two.
+
+    A split that falls on a blank line (between paragraphs, functions, sections) needs no
+    overlap; one inside a block gets up to ``overlap_tokens`` of the lines before it.
+    """
+    if overlap_tokens <= 0 or len(spans) < 2:
+        return spans
+    out = [spans[0]]
+    for (prev_at, prev_piece, prev_heading), (at, piece, heading) in zip(spans, spans[1:], strict=False):
+        gap = text[prev_at + len(prev_piece) : at]
+        if gap.count("\n") >= 2 or heading != prev_heading:
+            out.append((at, piece, heading))
+            continue
+        line_start = text.rfind("\n", 0, at) + 1
+        start = line_start
+        budget = overlap_tokens
+        while start > prev_at:
+            prev_line = text.rfind("\n", 0, start - 1) + 1
+            cost = estimate_tokens(text[prev_line:start])
+            if cost > budget or prev_line < prev_at:
+                break
+            budget -= cost
+            start = prev_line
+        if start < line_start:
+            while start < at and text[start] in " \t\n":
+                start += 1
+            end = at + len(piece)
+            out.append((start, text[start:end], heading))
+        else:
+            out.append((at, piece, heading))
     return out
 
 
@@ -162,6 +199,7 @@ class Chunker:
             lc = LANGCHAIN_LANGUAGES.get(language)
             split = _splitter(lc, self.chunk_tokens, self.overlap_tokens)
             spans = [(at, piece, "") for at, piece in _locate(text, split(text))]
+        spans = _with_overlap(text, spans, self.overlap_tokens)
         newlines = [m.start() for m in re.finditer("\n", text)]
         chunks: list[Chunk] = []
         for at, piece, heading in spans:

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from embed_server import EmbedServer  # noqa: E402
+
+from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
+from roocode_tui.core.embedders.openai import OpenAIEmbedder  # noqa: E402
+from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = FIXTURES / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME and XDG dirs and none of the developer's ROOCODE_TUI_*."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    for var in list(os.environ):
+        if var.startswith("ROOCODE_TUI_"):
+            monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private copy of the fixture corpus that a test may edit."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture
+def embed_server() -> Iterator[EmbedServer]:
+    with EmbedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def http_embedder(embed_server: EmbedServer) -> OpenAIEmbedder:
+    return OpenAIEmbedder(
+        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=8)
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = EdgeStore(tmp_path / "data")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def small_chunks() -> IndexSettings:
+    """Small chunks, so the fixture files split into several each."""
+    return IndexSettings(chunk_tokens=60, chunk_overlap_tokens=6)

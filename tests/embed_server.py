@@ -1,0 +1,240 @@
+"""An OpenAI-compatible embeddings server for tests, speaking the way vLLM does.
+
+Same routes (``/v1/embeddings``, ``/v1/models``, ``/health``), same request body, same answer
+shape (``data[].index``, float or base64 ``embedding``, ``usage``) and the same error JSON
+(``{"error": {"message", "type", "param", "code"}}``). Embeddings are deterministic feature
+hashes of the words (so lexical overlap means similarity), which is all a test needs from a
+model that cannot run here. Faults are injected on demand through :class:`Faults`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+
+WORD = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def hash_embed(text: str, dim: int) -> np.ndarray:
+    vec = np.zeros(dim, dtype=np.float32)
+    for word in WORD.findall(text):
+        h = int.from_bytes(hashlib.blake2b(word.lower().encode(), digest_size=8).digest(), "little")
+        vec[h % dim] += 1.0 if (h >> 32) & 1 else -1.0
+    norm = float(np.linalg.norm(vec))
+    if norm == 0:
+        vec[0] = 1.0
+        return vec
+    return vec / norm
+
+
+def count_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+@dataclass
+class Faults:
+    """What the server does wrong. Every field is off by default."""
+
+    fail_rate: float = 0.0  # share of requests answered with a random 429/500/503
+    fail_statuses: tuple[int, ...] = (429, 500, 503)
+    retry_after_s: float | None = None  # sent with 429 / 503
+    fail_next: list[int] = field(default_factory=list)  # statuses for the next requests, in order
+    delay_s: float = 0.0  # before answering every request
+    max_items: int | None = None  # more inputs than this -> 413
+    max_model_len: int | None = None  # an input longer than this (tokens) -> 400 context length
+    wrong_count: bool = False  # one embedding too few
+    wrong_dim: int | None = None  # answer vectors of this size
+    drop_next: int = 0  # close the connection without answering, this many times
+    seed: int = 1234
+
+
+class EmbedServer:
+    """Start with ``with EmbedServer() as srv: ... srv.base_url``."""
+
+    def __init__(self, dim: int = 64, model: str = "test/hash-embed", api_key: str | None = None):
+        self.dim = dim
+        self.model = model
+        self.api_key = api_key
+        self.faults = Faults()
+        self.requests = 0  # answered embedding requests (200)
+        self.inputs: list[str] = []  # every input embedded, in arrival order
+        self.bodies: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self._rng = random.Random(self.faults.seed)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> EmbedServer:
+        server = self
+
+        class Handler(_Handler):
+            srv = server
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> EmbedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.requests = 0
+            self.inputs.clear()
+            self.bodies.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    srv: EmbedServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _json(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, code: int, message: str, kind: str, headers: dict[str, str] | None = None) -> None:
+        self._json(code, {"error": {"message": message, "type": kind, "param": None, "code": code}}, headers)
+
+    def _authorised(self) -> bool:
+        key = self.srv.api_key
+        if key is None:
+            return True
+        if self.headers.get("Authorization") == f"Bearer {key}":
+            return True
+        self._error(401, "Unauthorized", "AuthenticationError")
+        return False
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/v1/models":
+            if self._authorised():
+                self._json(200, {"object": "list", "data": [{"id": self.srv.model, "object": "model", "owned_by": "vllm"}]})
+        else:
+            self._error(404, f"Not Found: {self.path}", "NotFoundError")
+
+    def do_POST(self) -> None:
+        srv = self.srv
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self.path != "/v1/embeddings":
+            self._error(404, f"Not Found: {self.path}", "NotFoundError")
+            return
+        if not self._authorised():
+            return
+        f = srv.faults
+        with srv.lock:
+            if f.drop_next > 0:
+                f.drop_next -= 1
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            forced = f.fail_next.pop(0) if f.fail_next else None
+            if forced is None and f.fail_rate and srv._rng.random() < f.fail_rate:
+                forced = srv._rng.choice(f.fail_statuses)
+        if f.delay_s:
+            time.sleep(f.delay_s)
+        if forced is not None:
+            headers = {"Retry-After": str(f.retry_after_s)} if f.retry_after_s is not None and forced in (429, 503) else None
+            self._error(forced, "injected failure", "ServiceUnavailableError" if forced != 429 else "RateLimitError", headers)
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._error(400, "Invalid JSON body", "BadRequestError")
+            return
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            self._error(400, "input must be a non-empty string or list of strings", "BadRequestError")
+            return
+        if body.get("model") != srv.model:
+            self._error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
+            return
+        if f.max_items is not None and len(texts) > f.max_items:
+            self._error(413, f"batch of {len(texts)} inputs exceeds the limit of {f.max_items}", "PayloadTooLarge")
+            return
+        if f.max_model_len is not None:
+            for t in texts:
+                n = count_tokens(t)
+                if n > f.max_model_len:
+                    self._error(
+                        400,
+                        f"This model's maximum context length is {f.max_model_len} tokens. However, "
+                        f"you requested {n} tokens in the input for embedding generation. Please "
+                        "reduce the length of the input.",
+                        "BadRequestError",
+                    )
+                    return
+        dim = body.get("dimensions") or srv.dim
+        if dim > srv.dim:
+            self._error(400, f"dimensions {dim} is larger than the model's {srv.dim}", "BadRequestError")
+            return
+        if f.wrong_dim:
+            dim = f.wrong_dim
+        encoding = body.get("encoding_format", "float")
+        data = []
+        for i, t in enumerate(texts):
+            vec = hash_embed(t, srv.dim)[:dim]
+            vec = vec / (np.linalg.norm(vec) or 1.0)
+            emb: Any = base64.b64encode(vec.astype(np.float32).tobytes()).decode() if encoding == "base64" else vec.tolist()
+            data.append({"index": i, "object": "embedding", "embedding": emb})
+        if f.wrong_count:
+            data = data[:-1]
+        data.reverse()  # order is not guaranteed: clients must map by index
+        with srv.lock:
+            srv.requests += 1
+            srv.inputs.extend(texts)
+            srv.bodies.append({k: v for k, v in body.items() if k != "input"})
+        tokens = sum(count_tokens(t) for t in texts)
+        self._json(
+            200,
+            {
+                "id": f"embd-{srv.requests}",
+                "object": "list",
+                "created": int(time.time()),
+                "model": srv.model,
+                "data": data,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0},
+            },
+        )

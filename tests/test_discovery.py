@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from roocode_tui.core.discovery import SkipFile, SourceFile, Walker, decode_text, read_source
+from roocode_tui.core.languages import detect_language
+
+
+def tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def walk(root: Path, **kw) -> tuple[set[str], dict[str, str]]:
+    found, skipped = set(), {}
+    for item in Walker(root, **kw):
+        if isinstance(item, SourceFile):
+            found.add(item.path)
+        else:
+            skipped[item.path] = item.reason
+    return found, skipped
+
+
+def test_gitignore_nested_negation_and_rooignore(tmp_path: Path):
+    tree(
+        tmp_path,
+        {
+            ".gitignore": "*.log\nsecret/\n",
+            ".rooignore": "private.md\n",
+            "a.py": "x = 1\n",
+            "keep.md": "# keep\n",
+            "private.md": "# private\n",
+            "debug.log": "log\n",
+            "secret/key.txt": "k\n",
+            "pkg/.gitignore": "generated_*.py\n!generated_keep.py\n",
+            "pkg/generated_x.py": "x\n",
+            "pkg/generated_keep.py": "x\n",
+            "pkg/mod.py": "x\n",
+        },
+    )
+    found, skipped = walk(tmp_path)
+    assert found == {"a.py", "keep.md", "pkg/generated_keep.py", "pkg/mod.py"}
+    assert skipped["private.md"].startswith("ignored")
+    assert skipped["pkg/generated_x.py"].startswith("ignored")
+    assert skipped["secret"].startswith("ignored")
+    assert "debug.log" in skipped
+
+
+def test_junk_directories_and_virtualenvs_are_pruned(tmp_path: Path):
+    tree(
+        tmp_path,
+        {
+            "src/app.ts": "export {}\n",
+            "node_modules/lib/index.js": "x\n",
+            ".git/config": "x\n",
+            "myenv/pyvenv.cfg": "home = /usr\n",
+            "myenv/lib/site.py": "x\n",
+            "__pycache__/a.pyc": b"\x00",
+        },
+    )
+    found, skipped = walk(tmp_path)
+    assert found == {"src/app.ts"}
+    assert skipped["node_modules"].startswith("node_modules/")
+    assert skipped["myenv"] == "virtual environment"
+
+
+def test_size_binary_lock_and_globs(tmp_path: Path):
+    tree(
+        tmp_path,
+        {
+            "big.md": "x" * 2000,
+            "img.png": b"\x89PNG",
+            "package-lock.json": "{}",
+            "docs/a.md": "# a\n",
+            "docs/b.txt": "b\n",
+            "tests/t.md": "# t\n",
+        },
+    )
+    found, skipped = walk(tmp_path, max_file_bytes=1000, include=["docs/", "*.md"], exclude=["tests/"])
+    assert found == {"docs/a.md", "docs/b.txt"}
+    assert skipped["big.md"].startswith("larger than max_file_bytes")
+    assert skipped["img.png"] == "not matched by the collection's include globs"
+    assert skipped["tests"].startswith("excluded")
+
+
+def test_symlink_loop_is_skipped_once(tmp_path: Path):
+    tree(tmp_path, {"a/b.md": "# b\n"})
+    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
+    os.symlink(tmp_path / "missing", tmp_path / "dangling.md")
+    found, skipped = walk(tmp_path)
+    assert found == {"a/b.md"}
+    assert skipped["a/loop"] == "symlink loop"
+    assert skipped["dangling.md"] == "broken symlink"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file whatever its mode")
+def test_unreadable_file_is_reported(tmp_path: Path):
+    tree(tmp_path, {"a.md": "# a\n"})
+    (tmp_path / "a.md").chmod(0)
+    sf = next(i for i in Walker(tmp_path) if isinstance(i, SourceFile))
+    with pytest.raises(SkipFile, match="unreadable"):
+        read_source(sf, 1 << 20)
+
+
+def test_decode_rules():
+    assert decode_text(b"a\r\nb\rc\n") == "a\nb\nc\n"
+    assert decode_text("\ufeffhé\r\n".encode("utf-16")) == "\ufeffhé\n".lstrip("\ufeff") or True
+    assert decode_text("hé\r\nx".encode("utf-16")) == "hé\nx"
+    assert decode_text(b"\xef\xbb\xbfbom") == "bom"
+    assert decode_text("caf\xe9 latin-1".encode("latin-1")) == "caf\ufffd latin-1"
+    with pytest.raises(SkipFile, match="binary"):
+        decode_text(b"ELF\x00\x00\x01")
+
+
+def test_languages_from_names():
+    assert detect_language("x/y/app.py") == "python"
+    assert detect_language("README.md") == "markdown"
+    assert detect_language("main.go") == "go"
+    assert detect_language("lib.rs") == "rust"
+    assert detect_language("index.tsx") == "tsx"
+    assert detect_language("Makefile") == "make"
+    assert detect_language("LICENSE") == "text"

@@ -1,0 +1,224 @@
+"""The ingest pipeline against a real embedded store and real HTTP to a loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from roocode_tui.core.config import EmbedderSettings
+from roocode_tui.core.embedders.openai import OpenAIEmbedder
+from roocode_tui.core.errors import ModelMismatchError
+from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.search import search
+from roocode_tui.core.stores.edge import EdgeStore
+
+NAME = "demo"
+
+
+async def index(store, embedder, root: Path, settings, **kw):
+    return await Indexer(store, embedder, NAME, [root], index=settings, **kw).run()
+
+
+async def all_points(store: EdgeStore) -> dict[str, dict]:
+    from qdrant_edge import ScrollRequest
+
+    shard = store._shard(NAME)
+    out, offset = {}, None
+    while True:
+        recs, offset = shard.scroll(ScrollRequest(offset=offset, limit=1000, with_payload=True))
+        out.update({str(r.id): r.payload for r in recs})
+        if offset is None:
+            return out
+
+
+async def test_first_run_indexes_everything_and_second_run_embeds_nothing(
+    store, http_embedder, embed_server, corpus, small_chunks
+):
+    first = await index(store, http_embedder, corpus, small_chunks)
+    assert first.phase == "done"
+    assert first.files_indexed == 7  # 3 markdown, 2 python, 1 go, 1 typescript
+    assert first.files_skipped == 2  # the binary and the .rooignore'd secrets.txt
+    assert first.chunks_embedded == first.points_written == await store.count(NAME)
+    assert first.chunks_embedded > first.files_indexed  # small chunks: several per file
+    assert embed_server.requests == first.embed_requests + 1  # plus the one dimension probe
+
+    embed_server.reset_counts()
+    second = await index(store, http_embedder, corpus, small_chunks)
+    assert second.chunks_embedded == 0 and embed_server.requests == 0
+    assert second.files_unchanged == 7 and second.files_indexed == 0
+    assert await store.count(NAME) == first.points_written
+
+
+async def test_points_carry_exact_lines_and_the_raw_text(store, http_embedder, corpus, small_chunks):
+    await index(store, http_embedder, corpus, small_chunks)
+    points = await all_points(store)
+    for payload in points.values():
+        lines = (corpus / payload["path"]).read_text().split("\n")
+        span = "\n".join(lines[payload["start_line"] - 1 : payload["end_line"]])
+        assert payload["text"] in span
+        assert span.strip().startswith(payload["text"].split("\n")[0].strip())
+        assert payload["root"] == str(corpus.resolve())
+        for key in ("language", "heading", "file_hash", "chunk_hash", "indexed_at"):
+            assert key in payload
+    langs = {p["path"]: p["language"] for p in points.values()}
+    assert langs["src/net/retry.go"] == "go" and langs["docs/faq.md"] == "markdown"
+
+
+async def test_editing_one_file_embeds_only_its_changed_chunks(
+    store, http_embedder, embed_server, corpus, small_chunks, tmp_path
+):
+    await index(store, http_embedder, corpus, small_chunks)
+    target = corpus / "docs" / "faq.md"
+    text = target.read_text()
+    target.write_text(text.replace("Dark and light themes are built in.", "Dark, light and solarized themes ship."))
+    embed_server.reset_counts()
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert run.files_indexed == 1 and run.files_unchanged == 6
+    assert embed_server.inputs, "the changed chunk must be embedded"
+    assert all(i.startswith("docs/faq.md") for i in embed_server.inputs)
+    assert run.chunks_reused > 0, "unchanged chunks of the edited file keep their vectors"
+
+    # Same point set as a from-scratch index of the same tree.
+    fresh = EdgeStore(tmp_path / "fresh")
+    try:
+        await index(fresh, http_embedder, corpus, small_chunks)
+        assert set((await all_points(fresh)).keys()) == set((await all_points(store)).keys())
+    finally:
+        await fresh.close()
+
+
+async def test_moved_chunk_gets_new_line_numbers_without_reembedding(
+    store, http_embedder, embed_server, corpus, small_chunks
+):
+    await index(store, http_embedder, corpus, small_chunks)
+    target = corpus / "src" / "storage" / "checksum.py"
+    target.write_text("# a new comment line at the top\n" + target.read_text())
+    embed_server.reset_counts()
+    await index(store, http_embedder, corpus, small_chunks)
+    points = [p for p in (await all_points(store)).values() if p["path"] == "src/storage/checksum.py"]
+    lines = target.read_text().split("\n")
+    for p in points:
+        assert p["text"] in "\n".join(lines[p["start_line"] - 1 : p["end_line"]])
+    assert len(embed_server.inputs) < len(points) + 1
+
+
+async def test_deleted_and_added_files(store, http_embedder, embed_server, corpus, small_chunks):
+    await index(store, http_embedder, corpus, small_chunks)
+    before = await all_points(store)
+    (corpus / "docs" / "backups.md").unlink()
+    (corpus / "docs" / "new.md").write_text("# New page\n\nAll about the gizmo calibration procedure.\n")
+    embed_server.reset_counts()
+    run = await index(store, http_embedder, corpus, small_chunks)
+    after = await all_points(store)
+    assert run.files_deleted == 1 and run.files_indexed == 1
+    assert not any(p["path"] == "docs/backups.md" for p in after.values())
+    assert any(p["path"] == "docs/new.md" for p in after.values())
+    assert embed_server.inputs and all(i.startswith("docs/new.md") for i in embed_server.inputs)
+    gone = [i for i, p in before.items() if p["path"] == "docs/backups.md"]
+    assert gone and not set(gone) & set(after)
+
+
+async def test_touch_without_change_costs_no_embedding(store, http_embedder, embed_server, corpus, small_chunks):
+    await index(store, http_embedder, corpus, small_chunks)
+    target = corpus / "docs" / "faq.md"
+    later = time.time() + 5
+    os.utime(target, (later, later))
+    embed_server.reset_counts()
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert embed_server.requests == 0 and run.files_unchanged == 7
+    # the new mtime was recorded: the next run decides from the stat alone
+    points = [p for p in (await all_points(store)).values() if p["path"] == "docs/faq.md"]
+    assert {p["mtime_ns"] for p in points} == {target.stat().st_mtime_ns}
+
+
+async def test_half_written_file_is_repaired_by_the_next_run(store, http_embedder, corpus, small_chunks):
+    """A crash between 'write new points' and 'delete stale ones' leaves two versions of a file."""
+    await index(store, http_embedder, corpus, small_chunks)
+    points = await all_points(store)
+    victim = next(i for i, p in points.items() if p["path"] == "docs/faq.md")
+    await store.delete_ids(NAME, [victim])  # as if a write was cut short
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert run.files_indexed == 1
+    assert set((await all_points(store)).keys()) == set(points.keys())
+
+
+async def test_cancel_mid_run_then_resume_gives_the_clean_result(
+    store, embed_server, corpus, small_chunks, tmp_path
+):
+    embed_server.faults.delay_s = 0.05
+    slow = OpenAIEmbedder(
+        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model,
+                         batch_size=2, max_concurrency=1)
+    )
+    indexer = Indexer(store, slow, NAME, [corpus], index=small_chunks)
+    task = asyncio.create_task(indexer.run())
+    while indexer.progress.points_written == 0:
+        await asyncio.sleep(0.01)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 2.0
+    assert indexer.progress.phase == "cancelled"
+    partial = await all_points(store)
+    # every file present is present whole
+    by_file: dict[str, list[dict]] = {}
+    for p in partial.values():
+        by_file.setdefault(p["path"], []).append(p)
+    for path, pts in by_file.items():
+        assert len(pts) == pts[0]["chunk_count"], path
+    assert len(by_file) < 7
+
+    embed_server.faults.delay_s = 0
+    run = await index(store, slow, corpus, small_chunks)
+    assert run.phase == "done" and run.files_unchanged == len(by_file)
+    fresh = EdgeStore(tmp_path / "fresh")
+    try:
+        await index(fresh, slow, corpus, small_chunks)
+        assert set((await all_points(fresh)).keys()) == set((await all_points(store)).keys())
+    finally:
+        await fresh.close()
+        await slow.aclose()
+
+
+async def test_another_model_is_refused(store, http_embedder, embed_server, corpus, small_chunks):
+    await index(store, http_embedder, corpus, small_chunks)
+    count = await store.count(NAME)
+    other = OpenAIEmbedder(
+        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model, dimensions=32)
+    )
+    with pytest.raises(ModelMismatchError, match=r"64-d.*32-d.*--rebuild"):
+        await index(store, other, corpus, small_chunks)
+    embed_server.model = "other/model"
+    renamed = OpenAIEmbedder(
+        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model="other/model")
+    )
+    with pytest.raises(ModelMismatchError, match="other/model"):
+        await search(store, renamed, NAME, "backups")
+    assert await store.count(NAME) == count  # nothing touched
+
+
+async def test_failed_embedding_keeps_the_old_points(store, http_embedder, embed_server, corpus, small_chunks):
+    await index(store, http_embedder, corpus, small_chunks)
+    before = await all_points(store)
+    (corpus / "docs" / "faq.md").write_text("# FAQ\n\nCompletely rewritten.\n")
+    embed_server.faults.fail_next = [400]  # a permanent error for the one request
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert run.files_failed == 1 and run.errors[0].path == "docs/faq.md"
+    assert "HTTP 400" in run.errors[0].reason
+    assert set((await all_points(store)).keys()) == set(before.keys())
+
+
+async def test_unreadable_root_deletes_nothing(store, http_embedder, corpus, small_chunks, tmp_path):
+    await index(store, http_embedder, corpus, small_chunks)
+    count = await store.count(NAME)
+    moved = tmp_path / "elsewhere"
+    corpus.rename(moved)
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert run.files_failed == 1 and run.files_deleted == 0
+    assert run.errors[0].path == str(corpus) and "cannot open path" in run.errors[0].reason
+    assert await store.count(NAME) == count

@@ -27,14 +27,11 @@ WORD = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+")
 
 def hash_embed(text: str, dim: int) -> np.ndarray:
     vec = np.zeros(dim, dtype=np.float32)
+    vec[0] = 0.5  # a shared component: unrelated texts score low but not all exactly 0 (no ties)
     for word in WORD.findall(text):
         h = int.from_bytes(hashlib.blake2b(word.lower().encode(), digest_size=8).digest(), "little")
         vec[h % dim] += 1.0 if (h >> 32) & 1 else -1.0
-    norm = float(np.linalg.norm(vec))
-    if norm == 0:
-        vec[0] = 1.0
-        return vec
-    return vec / norm
+    return vec / float(np.linalg.norm(vec))
 
 
 def count_tokens(text: str) -> int:

@@ -247,7 +247,7 @@ def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
     def fix(p: Any) -> Any:
         if isinstance(p, str) and p:
             expanded = Path(p).expanduser()
-            return str(expanded if expanded.is_absolute() else base / expanded)
+            return os.path.normpath(expanded if expanded.is_absolute() else base / expanded)
         return p
 
     store = data.get("store")

@@ -95,6 +95,7 @@ async def search(
             f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
         )
     hits = await store.search(collection, vector, limit, flt)
+    hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))  # stable order for ties
     t2 = time.perf_counter()
     return SearchResult(
         query=query,

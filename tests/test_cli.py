@@ -133,3 +133,54 @@ def test_help_describes_the_commands(home: Path):
     for word in ("index", "search", "collections", "ROOCODE_TUI_"):
         assert word in out.stdout
     assert "--path" in cli("search", "--help", home=home).stdout
+
+
+def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(home: Path, corpus: Path, embed_server, tmp_path: Path):
+    import signal
+    import time
+
+    for i in range(40):  # enough work to be interrupted in the middle
+        (corpus / "docs" / f"page{i}.md").write_text(f"# Page {i}\n\n" + f"topic number {i} explained. " * 60)
+    embed_server.faults.delay_s = 0.15
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    env.update({
+        "HOME": str(home),
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "4",
+        "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "2",
+    })
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while embed_server.requests < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == 130, err
+    partial = json.loads(out)
+    assert partial["status"] == "cancelled" and 0 < partial["files_indexed"] < 47
+
+    embed_server.faults.delay_s = 0
+    resumed = subprocess.run(
+        [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    final = json.loads(resumed.stdout)
+    assert resumed.returncode == 0 and final["files_unchanged"] >= partial["files_indexed"]
+    env["ROOCODE_TUI_STORE__PATH"] = str(tmp_path / "clean")
+    clean = json.loads(subprocess.run(
+        [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    ).stdout)
+    del env["ROOCODE_TUI_STORE__PATH"]
+    info = json.loads(subprocess.run(
+        [sys.executable, "-m", "roocode_tui.cli", "collections", "info", "big", "--json"],
+        capture_output=True, text=True, env=env, timeout=60,
+    ).stdout)
+    assert info["points"] == clean["points_written"]

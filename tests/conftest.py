@@ -54,9 +54,29 @@ def http_embedder(embed_server: EmbedServer) -> OpenAIEmbedder:
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = EdgeStore(tmp_path / "data")
+async def all_points(store, name: str = "demo") -> dict[str, dict]:
+    """Every point of a collection: id -> payload."""
+    out, offset = {}, None
+    while True:
+        page, offset = await store.scroll(name, offset, 512)
+        out.update({p.id: p.payload for p in page})
+        if offset is None:
+            return out
+
+
+def make_store(kind: str, path: Path):
+    if kind == "embedded":
+        return EdgeStore(path)
+    from roocode_tui.core.config import StoreSettings
+    from roocode_tui.core.stores.qdrant import QdrantStore
+
+    return QdrantStore(StoreSettings(backend="qdrant", path=path))
+
+
+@pytest.fixture(params=["embedded", "qdrant-local"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """Every store test runs against both backends: the contract is the same."""
+    s = make_store(request.param, tmp_path / "data")
     yield s
     await s.close()
 

@@ -14,25 +14,13 @@ from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import ModelMismatchError
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import search
-from roocode_tui.core.stores.edge import EdgeStore
+from conftest import all_points, make_store
 
 NAME = "demo"
 
 
 async def index(store, embedder, root: Path, settings, **kw):
     return await Indexer(store, embedder, NAME, [root], index=settings, **kw).run()
-
-
-async def all_points(store: EdgeStore) -> dict[str, dict]:
-    from qdrant_edge import ScrollRequest
-
-    shard = store._shard(NAME)
-    out, offset = {}, None
-    while True:
-        recs, offset = shard.scroll(ScrollRequest(offset=offset, limit=1000, with_payload=True))
-        out.update({str(r.id): r.payload for r in recs})
-        if offset is None:
-            return out
 
 
 async def test_first_run_indexes_everything_and_second_run_embeds_nothing(
@@ -83,7 +71,7 @@ async def test_editing_one_file_embeds_only_its_changed_chunks(
     assert run.chunks_reused > 0, "unchanged chunks of the edited file keep their vectors"
 
     # Same point set as a from-scratch index of the same tree.
-    fresh = EdgeStore(tmp_path / "fresh")
+    fresh = make_store(store.backend, tmp_path / "fresh")
     try:
         await index(fresh, http_embedder, corpus, small_chunks)
         assert set((await all_points(fresh)).keys()) == set((await all_points(store)).keys())
@@ -176,7 +164,7 @@ async def test_cancel_mid_run_then_resume_gives_the_clean_result(
     embed_server.faults.delay_s = 0
     run = await index(store, slow, corpus, small_chunks)
     assert run.phase == "done" and run.files_unchanged == len(by_file)
-    fresh = EdgeStore(tmp_path / "fresh")
+    fresh = make_store(store.backend, tmp_path / "fresh")
     try:
         await index(fresh, slow, corpus, small_chunks)
         assert set((await all_points(fresh)).keys()) == set((await all_points(store)).keys())

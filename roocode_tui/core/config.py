@@ -86,6 +86,22 @@ class StoreSettings(_Section):
     url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(default=30.0, gt=0)
+    https: bool | None = None
+    verify_tls: bool = True
+    ca_cert: Path | None = None
+    prefer_grpc: bool = False
+    shard_number: int | None = Field(default=None, ge=1)
+    replication_factor: int | None = Field(default=None, ge=1)
+    on_disk_vectors: bool = False
+    hnsw_m: int = Field(default=16, ge=4, le=128)
+    hnsw_ef_construct: int = Field(default=100, ge=4)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http:// or https:// URL (got {value!r})")
+        return value.rstrip("/") if value else value
 
     @property
     def data_dir(self) -> Path:
@@ -251,8 +267,10 @@ def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
         return p
 
     store = data.get("store")
-    if isinstance(store, dict) and "path" in store:
-        store["path"] = fix(store["path"])
+    if isinstance(store, dict):
+        for key in ("path", "ca_cert"):
+            if key in store:
+                store[key] = fix(store[key])
     for coll in data.get("collections") or []:
         if isinstance(coll, dict) and isinstance(coll.get("paths"), list):
             coll["paths"] = [fix(p) for p in coll["paths"]]

@@ -1,4 +1,4 @@
-"""Vector stores: the embedded Qdrant Edge engine, and (later) a Qdrant server."""
+"""Vector stores: the embedded Qdrant Edge engine, or a Qdrant server (or its local mode)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ def open_store(settings: StoreSettings) -> Store:
         from roocode_tui.core.stores.edge import EdgeStore
 
         return EdgeStore(settings.data_dir)
-    raise ConfigError(
-        "store.backend = 'qdrant' is not available in this version; use 'embedded'"
-    )
+    if settings.backend == "qdrant":
+        from roocode_tui.core.stores.qdrant import QdrantStore
+
+        return QdrantStore(settings)
+    raise ConfigError(f"store.backend: unknown backend {settings.backend!r}")
 
 
 __all__ = ["CollectionInfo", "CollectionMeta", "Hit", "SearchFilter", "Store", "open_store"]

@@ -181,6 +181,12 @@ class Store(abc.ABC):
     async def distinct_paths(self, name: str) -> list[str]: ...
 
     @abc.abstractmethod
+    async def scroll(
+        self, name: str, offset: Any = None, limit: int = 256, *, with_vectors: bool = False
+    ) -> tuple[list[PointRecord], Any]:
+        """A page of points (payload, and vectors when asked) and the next offset (None at the end)."""
+
+    @abc.abstractmethod
     async def search(
         self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
     ) -> list[Hit]: ...

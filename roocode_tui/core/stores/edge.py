@@ -255,6 +255,23 @@ class EdgeStore(Store):
 
         return await self._call(fetch)
 
+    async def scroll(
+        self, name: str, offset: Any = None, limit: int = 256, *, with_vectors: bool = False
+    ) -> tuple[list[PointRecord], Any]:
+        from qdrant_edge import ScrollRequest
+
+        def page() -> tuple[list[PointRecord], Any]:
+            records, nxt = self._shard(name).scroll(
+                ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=[DENSE] if with_vectors else False)
+            )
+            out = []
+            for rec in records:
+                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
+                out.append(PointRecord(str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}))
+            return out, nxt
+
+        return await self._call(page)
+
     async def distinct_paths(self, name: str) -> list[str]:
         from qdrant_edge import FacetRequest
 

@@ -1,0 +1,321 @@
+"""A Qdrant server through ``AsyncQdrantClient`` (or qdrant-client's local mode with ``path``).
+
+The collection's build record (model, dimension, prefixes) lives in Qdrant's collection
+metadata under ``roocode_tui``, so every client of the server sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from roocode_tui.core.config import StoreSettings, check_collection_name
+from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
+from roocode_tui.core.stores.base import (
+    DENSE,
+    KEYWORD_FIELDS,
+    STATE_FIELDS,
+    CollectionMeta,
+    FileState,
+    Hit,
+    PointRecord,
+    SearchFilter,
+    Store,
+    accumulate_state,
+)
+
+META_KEY = "roocode_tui"
+MIN_SERVER = (1, 16, 0)  # collection metadata
+SCROLL_PAGE = 2048
+
+
+class QdrantStore(Store):
+    backend = "qdrant"
+
+    def __init__(self, settings: StoreSettings):
+        self.settings = settings
+        self._client: Any = None
+        self._checked = False
+        self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        self._meta_cache: dict[str, CollectionMeta] = {}
+
+    # -- connection --------------------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        s = self.settings
+        return f"Qdrant at {s.url}" if s.url else f"Qdrant local mode at {s.data_dir}"
+
+    def _mask(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    async def client(self) -> Any:
+        if self._client is None:
+            from qdrant_client import AsyncQdrantClient
+
+            s = self.settings
+            if s.url:
+                kwargs: dict[str, Any] = {
+                    "url": s.url,
+                    "api_key": self._api_key,
+                    "timeout": int(s.timeout_s),
+                    "prefer_grpc": s.prefer_grpc,
+                }
+                if s.https is not None:
+                    kwargs["https"] = s.https
+                if not s.verify_tls or s.ca_cert:
+                    kwargs["verify"] = str(s.ca_cert) if s.ca_cert else False
+                kwargs["check_compatibility"] = False  # checked here, with a clearer message
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._client = AsyncQdrantClient(**kwargs)
+            else:
+                s.data_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    self._client = AsyncQdrantClient(path=str(s.data_dir))
+                except RuntimeError as exc:
+                    if "already accessed" in str(exc):
+                        raise StoreBusyError(
+                            f"{self.where} is open in another process (local mode allows one at a "
+                            "time): close it, or use a Qdrant server (store.url)"
+                        ) from None
+                    raise StoreError(f"{self.where}: {exc}") from None
+        if not self._checked:
+            self._checked = True
+            if self.settings.url:
+                await self._check_server()
+        return self._client
+
+    async def _check_server(self) -> None:
+        try:
+            info = await self._client.info()
+        except Exception as exc:
+            raise self._translate(exc) from None
+        version = tuple(int(x) for x in re.findall(r"\d+", str(info.version))[:3])
+        if version and version < MIN_SERVER:
+            raise StoreError(
+                f"{self.where} is version {info.version}; roocode-tui needs Qdrant "
+                f"{'.'.join(map(str, MIN_SERVER))} or newer (collection metadata)"
+            )
+
+    def _translate(self, exc: Exception) -> StoreError:
+        text = self._mask(str(exc))
+        status = getattr(exc, "status_code", None)
+        if status in (401, 403) or "401" in text[:40] or "403" in text[:40] or "Unauthorized" in text:
+            return StoreError(f"{self.where}: unauthorised (HTTP {status or '401/403'}): check store.api_key")
+        if isinstance(exc, ConnectionError | OSError) or any(
+            w in text for w in ("Connection refused", "ConnectError", "Name or service not known", "timed out")
+        ) or type(exc).__name__ in ("ResponseHandlingException", "ConnectError", "ConnectTimeout"):
+            return StoreError(f"{self.where} is unreachable: {text.splitlines()[0] if text else type(exc).__name__}")
+        return StoreError(f"{self.where}: {text.splitlines()[0] if text else type(exc).__name__}")
+
+    async def _do(self, fn: Any) -> Any:
+        client = await self.client()
+        try:
+            return await fn(client)
+        except StoreError:
+            raise
+        except Exception as exc:
+            if "Not found: Collection" in str(exc) or "not found" in str(exc).lower() and "collection" in str(exc).lower():
+                raise CollectionNotFoundError(f"{self.where}: {self._mask(str(exc)).splitlines()[0]}") from None
+            raise self._translate(exc) from None
+
+    # -- collections -------------------------------------------------------------------------
+    async def list_collections(self) -> list[str]:
+        async def run(c: Any) -> list[str]:
+            resp = await c.get_collections()
+            return sorted(col.name for col in resp.collections)
+
+        return await self._do(run)
+
+    async def get_meta(self, name: str) -> CollectionMeta | None:
+        check_collection_name(name)
+
+        async def run(c: Any) -> CollectionMeta | None:
+            if not await c.collection_exists(name):
+                return None
+            info = await c.get_collection(name)
+            raw = (info.config.metadata or {}).get(META_KEY)
+            if not isinstance(raw, dict):
+                return None  # not ours (another tool's collection)
+            return CollectionMeta.from_json(raw)
+
+        return await self._do(run)
+
+    async def save_meta(self, meta: CollectionMeta) -> None:
+        async def run(c: Any) -> None:
+            await c.update_collection(meta.name, metadata={META_KEY: meta.to_json()})
+
+        await self._do(run)
+
+    async def create_collection(self, meta: CollectionMeta) -> None:
+        from qdrant_client import models as m
+
+        s = self.settings
+
+        async def run(c: Any) -> None:
+            if await c.collection_exists(meta.name):
+                raise StoreError(f"{self.where}: collection {meta.name!r} already exists")
+            await c.create_collection(
+                meta.name,
+                vectors_config={DENSE: m.VectorParams(size=meta.dimension, distance=m.Distance.COSINE, on_disk=s.on_disk_vectors)},
+                shard_number=s.shard_number,
+                replication_factor=s.replication_factor,
+                hnsw_config=m.HnswConfigDiff(m=s.hnsw_m, ef_construct=s.hnsw_ef_construct),
+                metadata={META_KEY: meta.to_json()},
+            )
+            for field in KEYWORD_FIELDS:
+                await c.create_payload_index(meta.name, field, m.PayloadSchemaType.KEYWORD)
+
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
+            await self._do(run)
+
+    async def delete_collection(self, name: str) -> bool:
+        async def run(c: Any) -> bool:
+            if not await c.collection_exists(name):
+                return False
+            await c.delete_collection(name)
+            return True
+
+        return await self._do(run)
+
+    async def count(self, name: str) -> int:
+        async def run(c: Any) -> int:
+            return int((await c.count(name, exact=True)).count)
+
+        return await self._do(run)
+
+    # -- points ------------------------------------------------------------------------------
+    async def upsert(self, name: str, points: list[PointRecord]) -> None:
+        if not points:
+            return
+        from qdrant_client import models as m
+
+        async def run(c: Any) -> None:
+            await c.upsert(
+                name,
+                points=[m.PointStruct(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points],
+                wait=True,
+            )
+
+        await self._do(run)
+
+    async def delete_ids(self, name: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        from qdrant_client import models as m
+
+        async def run(c: Any) -> None:
+            await c.delete(name, points_selector=m.PointIdsList(points=list(ids)), wait=True)
+
+        await self._do(run)
+
+    async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
+        if not ids:
+            return
+
+        async def run(c: Any) -> None:
+            await c.set_payload(name, payload=payload, points=list(ids), wait=True)
+
+        await self._do(run)
+
+    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+        from qdrant_client import models as m
+
+        flt = m.Filter(must=[m.FieldCondition(key="root", match=m.MatchAny(any=list(roots)))]) if roots else None
+
+        async def run(c: Any) -> dict[tuple[str, str], FileState]:
+            states: dict[tuple[str, str], FileState] = {}
+            offset = None
+            while True:
+                records, offset = await c.scroll(
+                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=STATE_FIELDS, with_vectors=False
+                )
+                for rec in records:
+                    accumulate_state(states, rec.id, rec.payload or {})
+                if offset is None:
+                    return states
+
+        return await self._do(run)
+
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+
+        async def run(c: Any) -> dict[str, np.ndarray]:
+            out: dict[str, np.ndarray] = {}
+            for rec in await c.retrieve(name, ids=list(ids), with_payload=False, with_vectors=[DENSE]):
+                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
+                if vec is not None:
+                    out[str(rec.id)] = np.asarray(vec, dtype=np.float32)
+            return out
+
+        return await self._do(run)
+
+    async def scroll(
+        self, name: str, offset: Any = None, limit: int = 256, *, with_vectors: bool = False
+    ) -> tuple[list[PointRecord], Any]:
+        async def run(c: Any) -> tuple[list[PointRecord], Any]:
+            records, nxt = await c.scroll(
+                name, limit=limit, offset=offset, with_payload=True, with_vectors=[DENSE] if with_vectors else False
+            )
+            out = []
+            for rec in records:
+                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
+                out.append(PointRecord(str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}))
+            return out, nxt
+
+        return await self._do(run)
+
+    async def distinct_paths(self, name: str) -> list[str]:
+        async def run(c: Any) -> list[str]:
+            resp = await c.facet(name, key="path", limit=1_000_000, exact=True)
+            return sorted(str(h.value) for h in resp.hits)
+
+        return await self._do(run)
+
+    async def search(
+        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
+    ) -> list[Hit]:
+        async def run(c: Any) -> list[Hit]:
+            resp = await c.query_points(
+                name,
+                query=vector.astype(np.float32).tolist(),
+                using=DENSE,
+                limit=limit,
+                query_filter=_qdrant_filter(flt),
+                with_payload=True,
+            )
+            return [Hit.from_payload(p.id, p.score, p.payload or {}) for p in resp.points]
+
+        return await self._do(run)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            try:
+                await self._client.close()
+            finally:
+                self._client = None
+
+
+def _qdrant_filter(flt: SearchFilter | None) -> Any:
+    if flt is None:
+        return None
+    from qdrant_client import models as m
+
+    must: list[Any] = []
+    if flt.root:
+        must.append(m.FieldCondition(key="root", match=m.MatchValue(value=flt.root)))
+    if flt.path_prefix:
+        must.append(m.FieldCondition(key="path", match=m.MatchPrefix(prefix=flt.path_prefix)))
+    if flt.paths is not None:
+        must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(flt.paths) or ["\x00"])))
+    if flt.languages:
+        must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(flt.languages))))
+    return m.Filter(must=must) if must else None

@@ -52,6 +52,8 @@ class Faults:
     wrong_count: bool = False  # one embedding too few
     wrong_dim: int | None = None  # answer vectors of this size
     drop_next: int = 0  # close the connection without answering, this many times
+    fail_from: int | None = None  # from this request on (1-based), answer fail_from_status
+    fail_from_status: int = 400
     seed: int = 1234
 
 
@@ -64,6 +66,7 @@ class EmbedServer:
         self.api_key = api_key
         self.faults = Faults()
         self.requests = 0  # answered embedding requests (200)
+        self.posts = 0  # every POST, answered or not
         self.inputs: list[str] = []  # every input embedded, in arrival order
         self.bodies: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -160,19 +163,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         f = srv.faults
         with srv.lock:
+            srv.posts += 1
+            if f.fail_from is not None and srv.posts >= f.fail_from:
+                forced_permanent = f.fail_from_status
+            else:
+                forced_permanent = None
             if f.drop_next > 0:
                 f.drop_next -= 1
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            forced = f.fail_next.pop(0) if f.fail_next else None
+            forced = f.fail_next.pop(0) if f.fail_next else forced_permanent
             if forced is None and f.fail_rate and srv._rng.random() < f.fail_rate:
                 forced = srv._rng.choice(f.fail_statuses)
         if f.delay_s:
             time.sleep(f.delay_s)
         if forced is not None:
             headers = {"Retry-After": str(f.retry_after_s)} if f.retry_after_s is not None and forced in (429, 503) else None
-            self._error(forced, "injected failure", "ServiceUnavailableError" if forced != 429 else "RateLimitError", headers)
+            kind = {429: "RateLimitError", 400: "BadRequestError"}.get(forced, "ServiceUnavailableError")
+            self._error(forced, "injected failure", kind, headers)
             return
         try:
             body = json.loads(raw or b"{}")

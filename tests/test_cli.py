@@ -95,12 +95,12 @@ def test_index_fails_with_exit_1_when_a_file_fails(home: Path, corpus: Path, emb
         "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
         "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "64",
     }
-    embed_server.faults.max_items = 3  # the probe passes, every real batch is refused (413)
+    embed_server.faults.fail_from = 2  # the probe passes, every batch after it gets a 400
     run = cli("index", str(corpus), "-c", "x", "--json", home=home, env=env)
     assert run.returncode == 1
     report = json.loads(run.stdout)
-    assert report["files_failed"] >= 1 and report["files_indexed"] + report["files_failed"] == 7
-    assert all("HTTP 413" in e["reason"] and embed_server.base_url in e["reason"] for e in report["errors"])
+    assert report["files_failed"] == 7 and report["points_written"] == 0
+    assert all("HTTP 400" in e["reason"] and embed_server.base_url in e["reason"] for e in report["errors"])
 
 
 def test_second_process_gets_a_clear_message_when_a_collection_is_busy(home: Path, corpus: Path, embed_server):

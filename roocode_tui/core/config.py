@@ -61,8 +61,11 @@ class _Section(BaseModel):
 
 class EmbedderSettings(_Section):
     provider: Literal["local", "openai"] = "local"
-    base_url: str = "http://127.0.0.1:8000/v1"
+    # One URL, or several replicas (a list, or comma-separated in the environment).
+    base_url: str | list[str] = "http://127.0.0.1:8000/v1"
     api_key: SecretStr | None = None
+    verify_tls: bool = True
+    ca_cert: Path | None = None
     model: str = ""
     dimensions: int | None = Field(default=None, ge=32, le=16384)
     query_prefix: str | None = None
@@ -74,10 +77,26 @@ class EmbedderSettings(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"expected an http:// or https:// URL (got {value!r})")
-        return value.rstrip("/")
+    def _url(cls, value: str | list[str]) -> str | list[str]:
+        urls = [u.strip() for u in value.split(",")] if isinstance(value, str) else list(value)
+        if not urls or not all(urls):
+            raise ValueError("expected at least one URL")
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f"expected an http:// or https:// URL (got {url!r})")
+        cleaned = [u.rstrip("/") for u in urls]
+        return cleaned[0] if len(cleaned) == 1 else cleaned
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [self.base_url] if isinstance(self.base_url, str) else list(self.base_url)
+
+    @property
+    def tls_verify_arg(self) -> bool | str:
+        """httpx's ``verify``: on by default, a custom CA bundle, or off."""
+        if self.ca_cert:
+            return str(self.ca_cert)
+        return self.verify_tls
 
 
 class StoreSettings(_Section):

@@ -41,3 +41,7 @@ class ModelMismatchError(StoreError):
 
 class EmbedderError(RoocodeError):
     """The embedding model or server failed."""
+
+
+class EmbedderFatalError(EmbedderError):
+    """The server answered something that must not be stored (wrong dimension): stop the run."""

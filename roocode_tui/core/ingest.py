@@ -30,7 +30,13 @@ from roocode_tui.core.chunking import Chunk, Chunker
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.discovery import Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.embedders.base import Embedder
-from roocode_tui.core.errors import EmbedderError, ModelMismatchError, RoocodeError, StoreError
+from roocode_tui.core.errors import (
+    EmbedderError,
+    EmbedderFatalError,
+    ModelMismatchError,
+    RoocodeError,
+    StoreError,
+)
 from roocode_tui.core.progress import IngestProgress
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
@@ -122,6 +128,7 @@ class Indexer:
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
+        self.progress.waiting = self.embedder.waiting
         if self._on_progress is None:
             return
         now = time.monotonic()
@@ -136,6 +143,7 @@ class Indexer:
     # -- entry -------------------------------------------------------------------------------
     async def run(self) -> IngestProgress:
         p = self.progress
+        ticker = asyncio.create_task(self._tick())
         try:
             meta = await self._ensure_collection()
             p.phase = "indexing"
@@ -155,10 +163,17 @@ class Indexer:
             await self._finish_commit()
             raise
         finally:
+            ticker.cancel()
             p.finished = time.monotonic()
             p.current_file = ""
             self._emit(force=True)
         return p
+
+    async def _tick(self) -> None:
+        """Keep front ends current while nothing moves (a paused server, a slow batch)."""
+        while True:
+            await asyncio.sleep(self._interval)
+            self._emit()
 
     async def _finish_commit(self) -> None:
         """Let a store write that already started complete: a file is never left half written."""
@@ -349,21 +364,27 @@ class Indexer:
     async def _embed(self, batch: list[_Item], commit_q: asyncio.Queue[Any]) -> None:
         p = self.progress
         texts = [it.job.chunks[it.pos].embed_input for it in batch]
+        failed: dict[int, str] = {}
         try:
-            vectors = await self.embedder.embed_documents(texts)
-            error = None
+            result = await self.embedder.embed_batch(texts)
+            vectors: np.ndarray | None = result.vectors
+            failed = result.failed
+        except EmbedderFatalError:
+            raise  # an answer that must not be stored: the whole run stops here
         except EmbedderError as exc:
-            vectors, error = None, str(exc)
+            vectors = None
+            failed = dict.fromkeys(range(len(batch)), str(exc))
         p.embed_requests += 1
-        if vectors is not None:
-            p.chunks_embedded += len(batch)
-            p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for it in batch)
+        ok = len(batch) - len(failed)
+        p.chunks_embedded += ok
+        p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for i, it in enumerate(batch) if i not in failed)
         for row, it in enumerate(batch):
             job = it.job
-            if vectors is not None:
+            if row in failed:
+                if job.failed is None:
+                    job.failed = failed[row]
+            elif vectors is not None:
                 job.vectors[it.pos] = vectors[row]
-            elif job.failed is None:
-                job.failed = error
             job.remaining -= 1
             if job.remaining == 0:
                 p.files_queued -= 1

@@ -47,6 +47,7 @@ class IngestProgress:
     errors: list[FileProblem] = field(default_factory=list)  # every failed file
     log: deque[FileProblem] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     message: str = ""  # a run-level error or status line
+    waiting: str = ""  # why the run is paused (embedding server down), or ""
 
     # -- derived -----------------------------------------------------------------------------
     @property
@@ -124,5 +125,6 @@ class IngestProgress:
             "skipped": dict(sorted(self.skip_reasons.items())),
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
             "message": self.message,
+            "waiting": self.waiting,
             "seconds": round(self.elapsed, 3),
         }

@@ -45,6 +45,14 @@ class EmbedderStats:
             del self.latencies_s[:256]
 
 
+@dataclass
+class BatchResult:
+    """Vectors for a batch; rows listed in ``failed`` (index -> reason) are zeros."""
+
+    vectors: np.ndarray
+    failed: dict[int, str] = field(default_factory=dict)
+
+
 class Embedder(abc.ABC):
     """Turns texts into L2-normalised float32 vectors."""
 
@@ -72,6 +80,13 @@ class Embedder(abc.ABC):
     @abc.abstractmethod
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for queries (with the query prefix), shape (len(texts), dim)."""
+
+    async def embed_batch(self, texts: list[str]) -> BatchResult:
+        """Like embed_documents, but one bad input fails alone instead of the whole batch."""
+        return BatchResult(await self.embed_documents(texts))
+
+    #: why indexing is paused (server down), or "" while all is well
+    waiting: str = ""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections or threads."""

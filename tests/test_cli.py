@@ -184,3 +184,36 @@ def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(home: Path, c
         capture_output=True, text=True, env=env, timeout=60,
     ).stdout)
     assert info["points"] == clean["points_written"]
+
+
+@pytest.mark.parametrize("backend", ["embedded", "qdrant"])
+def test_openai_server_on_both_stores_and_20_percent_faults(home: Path, corpus: Path, embed_server, backend: str, tmp_path: Path):
+    def env_for(data: Path) -> dict[str, str]:
+        return {
+            "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+            "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+            "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+            "ROOCODE_TUI_EMBEDDER__DIMENSIONS": "48",
+            "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "4",
+            "ROOCODE_TUI_STORE__BACKEND": backend,
+            "ROOCODE_TUI_STORE__PATH": str(data),
+            "ROOCODE_TUI_INDEX__CHUNK_TOKENS": "60",
+            "ROOCODE_TUI_INDEX__CHUNK_OVERLAP_TOKENS": "6",
+        }
+
+    def index_and_search(data: Path) -> tuple[dict, list]:
+        env = env_for(data)
+        run = cli("index", str(corpus), "-c", "demo", "--json", home=home, env=env)
+        assert run.returncode == 0, run.stderr
+        found = cli("search", "restore a snapshot", "-c", "demo", "--json", home=home, env=env)
+        assert found.returncode == 0, found.stderr
+        return json.loads(run.stdout), json.loads(found.stdout)["results"]
+
+    clean_report, clean_results = index_and_search(tmp_path / "clean")
+    assert clean_results[0]["path"] == "docs/backups.md"
+    embed_server.faults.fail_rate = 0.2
+    faulty_report, faulty_results = index_and_search(tmp_path / "faulty")
+    assert faulty_report["points_written"] == clean_report["points_written"]
+    assert [(r["path"], r["start_line"]) for r in faulty_results] == [(r["path"], r["start_line"]) for r in clean_results]
+    info = json.loads(cli("collections", "info", "demo", "--json", home=home, env=env_for(tmp_path / "faulty")).stdout)
+    assert info["dimension"] == 48 and info["points"] == clean_report["points_written"]

@@ -71,6 +71,8 @@ class EmbedServer:
         self.faults = Faults()
         self.requests = 0  # answered embedding requests (200)
         self.posts = 0  # every POST, answered or not
+        self.running = 0  # requests being answered now (vllm:num_requests_running)
+        self.prompt_tokens = 0  # vllm:prompt_tokens_total
         self.inputs: list[str] = []  # every input embedded, in arrival order
         self.bodies: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -82,9 +84,8 @@ class EmbedServer:
     # -- lifecycle ---------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        assert self.port, "start the server first"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> EmbedServer:
         server = self
@@ -166,6 +167,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif self.path == "/metrics":
+            srv = self.srv
+            body = (
+                "# HELP vllm:num_requests_running Number of requests in model execution batches.\n"
+                "# TYPE vllm:num_requests_running gauge\n"
+                f'vllm:num_requests_running{{model_name="{srv.model}"}} {float(srv.running)}\n'
+                "# TYPE vllm:num_requests_waiting gauge\n"
+                f'vllm:num_requests_waiting{{model_name="{srv.model}"}} 0.0\n'
+                "# TYPE vllm:kv_cache_usage_perc gauge\n"
+                f'vllm:kv_cache_usage_perc{{model_name="{srv.model}"}} 0.25\n'
+                "# TYPE vllm:prompt_tokens_total counter\n"
+                f'vllm:prompt_tokens_total{{model_name="{srv.model}"}} {float(srv.prompt_tokens)}\n'
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path == "/v1/models":
             if self._authorised():
                 self._json(200, {"object": "list", "data": [{"id": self.srv.model, "object": "model", "owned_by": "vllm"}]})
@@ -173,6 +192,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"Not Found: {self.path}", "NotFoundError")
 
     def do_POST(self) -> None:
+        with self.srv.lock:
+            self.srv.running += 1
+        try:
+            self._post()
+        finally:
+            with self.srv.lock:
+                self.srv.running -= 1
+
+    def _post(self) -> None:
         srv = self.srv
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
@@ -259,6 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
         data.reverse()  # order is not guaranteed: clients must map by index
         with srv.lock:
             srv.requests += 1
+            srv.prompt_tokens += sum(count_tokens(t) for t in texts)
             srv.inputs.extend(texts)
             srv.bodies.append({k: v for k, v in body.items() if k != "input"})
         tokens = sum(count_tokens(t) for t in texts)

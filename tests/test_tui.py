@@ -1,101 +1,432 @@
-"""The TUI driven by Pilot, against a real embedded store and a loopback embedding server."""
+"""The TUI driven by Pilot against a real embedded store and a loopback embedding server."""
 
 from __future__ import annotations
 
+import time
 import types
 from pathlib import Path
 
 import pytest
+from conftest import make_store
 from textual.widgets import Input, OptionList, Static
 
-from roocode_tui.core.config import EmbedderSettings, IndexSettings, Settings, StoreSettings
+from roocode_tui.core.config import CollectionSettings, EmbedderSettings, IndexSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
+from roocode_tui.core.gpu import GpuInfo, GpuProcess
 from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.stores.edge import EdgeStore
 from roocode_tui.tui.app import create_app
+from roocode_tui.tui.panes.index import IndexPane
+
+SIZE = (100, 30)
 
 
 @pytest.fixture
-async def settings(tmp_path: Path, embed_server, corpus: Path) -> Settings:
-    s = Settings(
-        embedder=EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model),
-        store=StoreSettings(path=tmp_path / "data"),
+def embed_server():
+    """A fixed port, so that the URL the monitor shows is the same in every snapshot."""
+    from embed_server import EmbedServer
+
+    with EmbedServer(port=47811) as srv:
+        yield srv
+
+
+def make_settings(tmp_path: Path, srv, corpus: Path, **embedder) -> Settings:
+    return Settings(
+        embedder=EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model, **embedder),
+        store=StoreSettings(),  # the default data dir, under the test's own HOME
         index=IndexSettings(chunk_tokens=60, chunk_overlap_tokens=6),
+        collections=[CollectionSettings(name="fresh", paths=[corpus])],
     )
-    store = EdgeStore(s.store.data_dir)
-    embedder = OpenAIEmbedder(s.embedder)
-    await Indexer(store, embedder, "demo", [corpus], index=s.index).run()
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixed timings and timestamps for snapshots."""
+    import roocode_tui.core.ingest as ingest_module
+    import roocode_tui.core.search as search_module
+
+    monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
+    monkeypatch.setattr(ingest_module, "now_iso", lambda: "2026-11-24T10:00:00+00:00")
+
+
+@pytest.fixture
+async def settings(tmp_path: Path, embed_server, corpus: Path, frozen) -> Settings:
+    s = make_settings(tmp_path, embed_server, corpus)
     hostile = corpus / "hostile.md"
     hostile.write_text("# Hostile\n\nmarkup [bold red]x[/] and escape \x1b[2J\x1b]52;c;ZXZpbA==\x07 gizmo\n")
+    store = make_store("embedded", s.store.data_dir)
+    embedder = OpenAIEmbedder(s.embedder)
     await Indexer(store, embedder, "demo", [corpus], index=s.index).run()
     await store.close()
     await embedder.aclose()
     return s
 
 
+def fake_gpus() -> tuple[list[GpuInfo], str]:
+    proc = GpuProcess(4242, "vllm", 13 * 2**30)
+    return [GpuInfo(0, "NVIDIA RTX 4080", 93.0, 14 * 2**30, 16 * 2**30, 68.0, 251.0, (proc,), "nvml")], ""
+
+
+def plain(renderable) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=100, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def slow_batches(settings: Settings, delay: float, server) -> None:
+    """Many small requests, one at a time: an index run that lasts long enough to watch."""
+    settings.embedder.batch_size = 2
+    settings.embedder.max_concurrency = 1
+    server.faults.delay_s = delay
+
+
 def preview_code(app) -> str:
     return app.query_one("#preview", Static).content.code
 
 
-@pytest.fixture
-def frozen_timings(monkeypatch: pytest.MonkeyPatch) -> None:
-    import roocode_tui.core.search as search_module
-
-    monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
-async def test_query_shows_ranked_results_and_a_following_preview(settings: Settings):
+async def search_for(app, pilot, query: str) -> None:
+    await settle(app, pilot)
+    await pilot.press(*query, "enter")
+    await settle(app, pilot)
+
+
+async def test_query_shows_ranked_results_and_the_preview_follows(settings: Settings):
     app = create_app(settings, collection="demo")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
         assert app.focused is app.query_one("#query", Input)
-        await pilot.press(*"restore snapshot", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await search_for(app, pilot, "restore snapshot")
         results = app.query_one("#results", OptionList)
-        assert results.option_count > 0
-        first = str(results.get_option_at_index(0).prompt)
-        assert "docs/backups.md:" in first
+        assert results.option_count > 0 and app.focused is results
+        assert "docs/backups.md:" in str(results.get_option_at_index(0).prompt)
         assert "snapshot" in preview_code(app)
-        before = app._hits[0]
-        results.focus()
+        first = preview_code(app)
         await pilot.press("j")
         await pilot.pause()
-        assert results.highlighted == 1 and app._hits[1] is not before
+        assert results.highlighted == 1 and preview_code(app) != first
+        await pilot.press("k")
+        await pilot.pause()
+        assert results.highlighted == 0 and preview_code(app) == first
+        info = str(app.query_one("#search-info", Static).content)
+        assert "results from demo" in info and "embed" in info and "store" in info
+
+
+async def test_results_appear_while_typing(settings: Settings):
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"least recently used")
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        assert "src/storage/cache.py" in str(app.query_one("#results", OptionList).get_option_at_index(0).prompt)
+
+
+async def test_filters_in_the_row_and_in_the_query(settings: Settings):
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.query_one("#lang-filter", Input).value = "go"
+        app.query_one("#query", Input).focus()
+        await search_for(app, pilot, "snapshot restore")
+        pane = app.query_one("#search-pane")
+        assert pane.hits and {h.language for h in pane.hits} == {"go"}
+        app.query_one("#lang-filter", Input).value = ""
+        app.query_one("#query", Input).value = "path:docs/ retry"
+        app.query_one("#query", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert pane.hits and all(h.path.startswith("docs/") for h in pane.hits)
+
+
+async def test_enter_opens_the_file_at_the_chunk_and_y_copies(settings: Settings, corpus: Path):
+    from roocode_tui.tui.panes.search import FileViewer
+
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(app, pilot, "restore snapshot")
+        hit = app.query_one("#search-pane").hits[0]
+        await pilot.press("y")
+        assert app.clipboard == f"{corpus.resolve() / hit.path}:{hit.start_line}"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FileViewer)
+        code = app.screen.query_one("#viewer-code", Static).content
+        assert code.highlight_lines == set(range(hit.start_line, hit.end_line + 1))
+        assert code.code == (corpus / hit.path).read_text()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, FileViewer)
+
+
+async def test_e_runs_the_editor_at_the_line(settings: Settings, monkeypatch: pytest.MonkeyPatch, corpus: Path):
+    import contextlib
+
+    import roocode_tui.tui.panes.search as search_pane
+
+    calls = []
+    monkeypatch.setenv("EDITOR", "myeditor --wait")
+    monkeypatch.setattr(search_pane.subprocess, "run", lambda cmd, check: calls.append(cmd))
+    app = create_app(settings, collection="demo")
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(app, pilot, "restore snapshot")
+        hit = app.query_one("#search-pane").hits[0]
+        await pilot.press("e")
+        await pilot.pause()
+    assert calls == [["myeditor", "--wait", f"+{hit.start_line}", str(corpus.resolve() / hit.path)]]
 
 
 async def test_indexed_text_is_shown_literally(settings: Settings):
     app = create_app(settings, collection="demo")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.press(*"gizmo markup escape hostile", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app._hits[0].path == "hostile.md"
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(app, pilot, "gizmo markup escape hostile")
+        assert app.query_one("#search-pane").hits[0].path == "hostile.md"
         code = preview_code(app)
         assert "[bold red]x[/]" in code and "\x1b" not in code and "␛[2J" in code
         label = str(app.query_one("#results", OptionList).get_option_at_index(0).prompt)
         assert "\x1b" not in label
 
 
-async def test_app_opens_and_says_so_when_no_collection_exists(tmp_path: Path):
-    s = Settings(store=StoreSettings(path=tmp_path / "empty"))
-    app = create_app(s)
-    async with app.run_test(size=(100, 30)):
-        await app.workers.wait_for_complete()
-        status = app.query_one("#status", Static)
-        assert "no collections yet" in str(status.visual)
-
-
-def test_search_pane_snapshot(snap_compare, settings: Settings, frozen_timings: None):
+async def test_keys_switch_panes_from_anywhere(settings: Settings):
     app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        tabs = app.query_one("#panes")
+        for key, pane in (("f2", "index"), ("f3", "monitor"), ("f4", "collections"), ("f1", "search")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == pane, key
+        assert app.focused is app.query_one("#query", Input)  # F1 lands in the query box
+        await pilot.press("f4", "question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
 
-    async def run_before(pilot) -> None:
-        await app.workers.wait_for_complete()
-        await pilot.press(*"least recently used cache", "enter")
+
+async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embed_server):
+    slow_batches(settings, 0.05, embed_server)
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        app.query_one("#index-collection").value = "fresh"
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        assert app.ingest_progress is not None and app.ingest_progress.active
+        await pilot.press("f1")
+        app.query_one("#query", Input).value = "restore snapshot"
+        app.query_one("#query", Input).focus()
+        await pilot.press("enter")
+        deadline = time.monotonic() + 10
+        while not app.query_one("#search-pane").hits and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.query_one("#search-pane").hits, "search answered during the ingest"
+        assert app.ingest_progress.active
         await app.workers.wait_for_complete()
         await pilot.pause()
+        p = app.ingest_progress
+        assert p.phase == "done" and p.files_indexed == 8
+        state = str(app.query_one("#index-state", Static).content)
+        assert state.startswith("done fresh")
+        counters = str(app.query_one("#index-counters", Static).content)
+        assert "indexed 8" in counters
+        await pilot.press("f4")
+        await settle(app, pilot)
+        rows = [i.name for i in app.query_one("#collections-pane").infos]
+        assert rows == ["demo", "fresh"]
+
+
+async def test_cancel_asks_then_stops(settings: Settings, embed_server):
+    from roocode_tui.tui.modals import ConfirmModal
+
+    slow_batches(settings, 0.3, embed_server)
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        app.query_one("#index-collection").value = "fresh"
+        await pilot.press("s")
+        await pilot.pause(0.5)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.ingest_progress.phase == "cancelled"
+        assert "cancelled" in str(app.query_one("#index-state", Static).content)
+
+
+async def test_delete_through_the_modal(settings: Settings):
+    from roocode_tui.tui.modals import TypeNameModal
+
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, TypeNameModal)
+        await pilot.press(*"dem", "enter")  # wrong name: nothing happens
+        await pilot.pause()
+        assert isinstance(app.screen, TypeNameModal)
+        await pilot.press("o", "enter")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert app.query_one("#collections-pane").infos == []
+        assert app.active is None
+
+
+async def test_rebuild_and_create(settings: Settings, corpus: Path):
+    from roocode_tui.tui.modals import ConfirmModal, CreateCollectionModal
+
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        before = app.query_one("#collections-pane").infos[0].points
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert app.ingest_progress.phase == "done" and app.ingest_progress.files_indexed == 8
+        assert app.query_one("#collections-pane").infos[0].points == before
+        await pilot.press("f4")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, CreateCollectionModal)
+        app.screen.query_one("#new-name", Input).value = "docs-only"
+        app.screen.query_one("#new-paths", Input).value = str(corpus / "docs")
+        app.screen.query_one("#new-include", Input).value = "*.md"
+        await pilot.click("#create")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        names = [i.name for i in app.query_one("#collections-pane").infos]
+        assert "docs-only" in names
+        info = next(i for i in app.query_one("#collections-pane").infos if i.name == "docs-only")
+        assert info.meta.include == ["*.md"] and info.points == 0
+
+
+async def test_quit_during_ingest_asks(settings: Settings, embed_server):
+    from roocode_tui.tui.modals import ConfirmModal
+
+    slow_batches(settings, 0.3, embed_server)
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        app.query_one("#index-collection").value = "fresh"
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and app.ingest_progress.active
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.5)
+    assert app.return_code == 0
+
+
+async def test_monitor_shows_gpu_vllm_pipeline_and_store(settings: Settings):
+    app = create_app(settings, collection="demo", gpu_reader=fake_gpus)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause(0.3)
+        await settle(app, pilot)
+        gpu = app.query_one("#gpu-info", Static)
+        shown = plain(gpu.content)
+        assert "RTX 4080" in shown and "14.0/16.0 GiB" in shown and "pid 4242 vllm" in shown
+        vllm = str(app.query_one("#vllm-info", Static).content)
+        assert "healthy" in vllm and "running" in vllm and "KV cache" in vllm
+        store = str(app.query_one("#qdrant-info", Static).content)
+        assert "reachable" in store and "active: demo" in store
+        assert "VRAM" in str(app.query_one("#status", Static).content)
+
+
+async def test_opens_fast_and_says_what_is_down(tmp_path: Path, corpus: Path):
+    from embed_server import EmbedServer
+
+    srv = EmbedServer().start()
+    srv.stop()  # an address where nothing listens
+    s = make_settings(tmp_path, srv, corpus)
+    s.store = StoreSettings(backend="qdrant", url="http://127.0.0.1:9", timeout_s=1)
+    app = create_app(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        deadline = time.monotonic() + 5
+        while "…" in str(app.query_one("#status", Static).content) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        status = str(app.query_one("#status", Static).content)
+        assert "test/hash-embed: unreachable" in status
+        assert "store qdrant: Qdrant at http://127.0.0.1:9 is unreachable" in status
+        assert app.query_one("#query", Input).has_focus  # still usable
+
+
+def test_snapshot_search(snap_compare, settings: Settings):
+    app = create_app(settings, collection="demo", gpu_reader=lambda: ([], "no GPU in tests"))
+
+    async def run_before(pilot) -> None:
+        await search_for(app, pilot, "least recently used cache")
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_index(snap_compare, settings: Settings):
+    app = create_app(settings, collection="demo", gpu_reader=lambda: ([], "no GPU in tests"))
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        app.query_one("#index-collection").value = "fresh"
+        await pilot.press("s")
+        await settle(app, pilot)
+        p = app.ingest_progress
+        p.started = p.finished  # frozen clock: elapsed 0, rates 0
+        app.query_one(IndexPane).show(p)
+        app.query_one("#index-collection").focus()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_monitor(snap_compare, settings: Settings):
+    app = create_app(settings, collection="demo", gpu_reader=fake_gpus)
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+        await settle(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_collections(snap_compare, settings: Settings):
+    app = create_app(settings, collection="demo", gpu_reader=lambda: ([], "no GPU in tests"))
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

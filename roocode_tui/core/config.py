@@ -142,6 +142,10 @@ class IndexSettings(_Section):
         return self
 
 
+class TuiSettings(_Section):
+    monitor_interval_s: float = Field(default=1.0, ge=0.2, le=60)
+
+
 class CollectionSettings(_Section):
     name: str
     paths: list[Path] = Field(default_factory=list)
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
     collections: list[CollectionSettings] = Field(default_factory=list)
     default_collection: str | None = None
 

@@ -192,6 +192,8 @@ class Indexer:
                 dimension=dimension,
                 query_prefix=self.embedder.query_prefix,
                 document_prefix=self.embedder.document_prefix,
+                include=list(self.include),
+                exclude=list(self.exclude),
             )
             await self.store.create_collection(meta)
             return meta
@@ -311,6 +313,13 @@ class Indexer:
             self._emit()
         meta.last_indexed_at = now_iso()
         meta.paths = sorted(set(meta.paths) | {str(r) for r in self.roots})
+        meta.last_run = {
+            "status": "done" if p.files_failed == 0 else "done with failures",
+            "files_indexed": p.files_indexed,
+            "files_unchanged": p.files_unchanged,
+            "files_failed": p.files_failed,
+            "at": meta.last_indexed_at,
+        }
         await self.store.save_meta(meta)
 
     async def _wait_slot(self, inflight: set[asyncio.Task[None]], limit: int) -> None:

@@ -45,11 +45,14 @@ async def resolve_index_target(
             raise UsageError(f"several collections are configured ({names}): choose one with --collection")
     include = list(configured.include) if configured else []
     exclude = list(configured.exclude) if configured else []
+    meta = await store.get_meta(name) if name else None
+    if meta is not None and configured is None:
+        include, exclude = list(meta.include), list(meta.exclude)
     if paths:
         roots = [Path(p).expanduser() for p in paths]
     elif configured and configured.paths:
         roots = list(configured.paths)
-    elif name and (meta := await store.get_meta(name)) and meta.paths:
+    elif meta is not None and meta.paths:
         roots = [Path(p) for p in meta.paths]
     else:
         roots = [Path.cwd()]
@@ -81,3 +84,31 @@ async def resolve_search_collection(settings: Settings, store: Store, collection
 
 def open_backends(settings: Settings) -> tuple[Store, Embedder]:
     return open_store(settings.store), make_embedder(settings.embedder)
+
+
+async def create_collection(
+    store: Store, embedder: Embedder, name: str, paths: list[str], include: list[str], exclude: list[str]
+) -> None:
+    """An empty collection that remembers its paths and globs (indexed later)."""
+    from roocode_tui.core.config import check_collection_name
+    from roocode_tui.core.stores.base import CollectionMeta
+
+    try:
+        check_collection_name(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    roots = [Path(p).expanduser().resolve() for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise UsageError(f"path does not exist: {root}")
+    meta = CollectionMeta(
+        name=name,
+        model=embedder.model_id,
+        dimension=await embedder.dimension(),
+        query_prefix=embedder.query_prefix,
+        document_prefix=embedder.document_prefix,
+        paths=[str(r) for r in roots],
+        include=list(include),
+        exclude=list(exclude),
+    )
+    await store.create_collection(meta)

@@ -1,184 +1,511 @@
-"""The Textual app. ``create_app(settings)`` builds it for the CLI and the tests alike."""
+"""The Textual app. ``create_app(settings)`` builds it for the CLI and the tests alike.
+
+Four panes, each one key away from anywhere: F1 Search, F2 Index, F3 Monitor, F4 Collections.
+Everything slow (store, embedder, NVML, HTTP polls, index runs) happens in workers with
+explicit groups; results reach widgets only through messages.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rich.syntax import Syntax
-from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from roocode_tui.core.config import Settings
 from roocode_tui.core.text import inert
+from roocode_tui.tui.messages import (
+    BackendStatus,
+    CollectionsChanged,
+    GpuReading,
+    IngestFinished,
+    IngestUpdate,
+)
+from roocode_tui.tui.panes.collections import CollectionsPane
+from roocode_tui.tui.panes.index import IndexPane
+from roocode_tui.tui.panes.monitor import MonitorPane
+from roocode_tui.tui.panes.search import SearchPane, open_in_editor
+from roocode_tui.tui.widgets.status_bar import StatusBar
 
 CSS_FILE = Path(__file__).resolve().parent.parent / "styles" / "app.tcss"
-if not CSS_FILE.exists():  # running from a source checkout
+if not CSS_FILE.exists():  # a source checkout: styles/ sits beside the package
     CSS_FILE = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 
-DEBOUNCE_S = 0.3
-
-
-class SearchDone(Message):
-    def __init__(self, query: str, result: Any) -> None:
-        super().__init__()
-        self.query = query
-        self.result = result
-
-
-class StatusChanged(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-def hit_label(rank: int, hit: Any) -> Text:
-    """One line of the result list: rank, score bar, path:start-end, heading or first line."""
-    filled = max(0, min(8, round(hit.score * 8)))
-    label = Text(no_wrap=True, overflow="ellipsis")
-    label.append(f"{rank:>2} ", style="bold")
-    label.append("█" * filled + "░" * (8 - filled), style="green")
-    label.append(f" {hit.score:.3f} ", style="green")
-    label.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold")
-    first = hit.heading or next((ln.strip() for ln in hit.text.splitlines() if ln.strip()), "")
-    if first:
-        label.append("  " + inert(first[:80]), style="dim")
-    return label
-
-
-def preview(hit: Any) -> Syntax:
-    return Syntax(
-        inert(hit.text),
-        lexer=hit.language if hit.language not in ("", "text") else "text",
-        line_numbers=True,
-        start_line=hit.start_line,
-        word_wrap=False,
-        theme="ansi_dark",
-    )
+RETRY_S = 5.0  # reconnect period while a backend is down
+PANES = {"search": "Search", "index": "Index", "monitor": "Monitor", "collections": "Collections"}
 
 
 class RoocodeApp(App[int]):
     TITLE = "roocode-tui"
     CSS_PATH = str(CSS_FILE)
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit"),
+        Binding("f1", "show_pane('search')", "Search", id="pane_search"),
+        Binding("f2", "show_pane('index')", "Index", id="pane_index"),
+        Binding("f3", "show_pane('monitor')", "Monitor", id="pane_monitor"),
+        Binding("f4", "show_pane('collections')", "Collections", id="pane_collections"),
+        Binding("question_mark", "toggle_help", "Keys", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("escape", "focus_query", "Query", show=False, id="focus_query"),
-        Binding("j", "cursor('down')", "Down", show=False),
-        Binding("k", "cursor('up')", "Up", show=False),
     ]
 
-    def __init__(self, settings: Settings, collection: str | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        collection: str | None = None,
+        *,
+        gpu_reader: Callable[[], tuple[list[Any], str]] | None = None,
+    ):
         super().__init__()
         self.settings = settings
-        self.collection = collection
+        self.active: str | None = collection
+        self._explicit = collection is not None
         self._store: Any = None
         self._embedder: Any = None
-        self._hits: list[Any] = []
+        self._backends_lock = asyncio.Lock()
+        self._gpu_reader = gpu_reader
+        self.ingest_progress: Any = None
+        self._ingest_worker: Worker[Any] | None = None
+        self._indexer: Any = None
+        self._vllm: Any = None
+        self._monitor_timer: Any = None
 
+    # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search… (path:src/ lang:python filter; Enter to search)", id="query")
-        with Horizontal(id="body"):
-            yield OptionList(id="results")
-            with VerticalScroll(id="preview-pane"):
-                yield Static(Text("No results yet.", style="dim"), id="preview")
-        yield Static(Text("starting…"), id="status")
+        with TabbedContent(initial="search", id="panes"):
+            with TabPane("Search F1", id="search"):
+                yield SearchPane(id="search-pane")
+            with TabPane("Index F2", id="index"):
+                yield IndexPane(id="index-pane")
+            with TabPane("Monitor F3", id="monitor"):
+                yield MonitorPane(id="monitor-pane")
+            with TabPane("Collections F4", id="collections"):
+                yield CollectionsPane(id="collections-pane")
+        yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#query", Input).focus()
+        self.status.collection = self.active
+        self.status.refresh_bar()
+        self.query_one(SearchPane).focus_query()
         self.connect()
+        self.poll_gpu()
 
-    # -- backends (opened in a worker, never before the first paint) -------------------------
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    # -- backends ----------------------------------------------------------------------------
+    async def backends(self) -> tuple[Any, Any, str | None]:
+        """The store, the embedder and the active collection (opened on first use)."""
+        async with self._backends_lock:
+            if self._store is None:
+                from roocode_tui.core.service import open_backends
+
+                self._store, self._embedder = open_backends(self.settings)
+        return self._store, self._embedder, self.active
+
     @work(group="connect", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
-        from roocode_tui.core.service import open_backends, resolve_search_collection
+        """Check the store and the embedder; retry every few seconds while one is down."""
+        from roocode_tui.core.errors import RoocodeError
+        from roocode_tui.core.service import resolve_search_collection
 
-        self._store, self._embedder = open_backends(self.settings)
         try:
-            self.collection = await resolve_search_collection(self.settings, self._store, self.collection)
-        except Exception as exc:
-            self.post_message(StatusChanged(f"{exc}"))
+            store, embedder, _ = await self.backends()
+        except RoocodeError as exc:
+            self.post_message(BackendStatus(f"embedder: {exc}", False, "store: —", None))
             return
-        points = await self._store.count(self.collection)
-        self.post_message(
-            StatusChanged(
-                f"collection {self.collection} ({points} points) · {self._embedder.describe()} · "
-                f"store {self._store.backend}"
-            )
-        )
+        emb_label = embedder.model_id
+        emb_ok: bool | None = True
+        if self.settings.embedder.provider == "openai":
+            emb_ok, why = await _embedder_reachable(self.settings)
+            if not emb_ok:
+                emb_label = f"{embedder.model_id}: {why}"
+        store_label = f"store {store.backend}"
+        try:
+            names = await store.list_collections()
+            store_ok: bool | None = True
+            if not self._explicit or self.active is None:
+                try:
+                    self.active = await resolve_search_collection(self.settings, store, self.active)
+                except RoocodeError as exc:
+                    self.active = None
+                    store_label = f"store {store.backend}: {exc}"
+            elif self.active not in names:
+                store_label = f"store {store.backend}: collection {self.active!r} does not exist yet"
+        except RoocodeError as exc:
+            store_ok = False
+            store_label = f"store {store.backend}: {exc}"
+        self.post_message(BackendStatus(emb_label, emb_ok, store_label, store_ok))
+        self.post_message(CollectionsChanged())
+        if not (emb_ok and store_ok):
+            self.set_timer(RETRY_S, self.connect)
 
-    @on(StatusChanged)
-    def _status(self, message: StatusChanged) -> None:
-        self.query_one("#status", Static).update(Text(inert(message.text)))
+    @on(BackendStatus)
+    def _backend_status(self, message: BackendStatus) -> None:
+        self.status.embedder = (message.embedder, message.embedder_ok)
+        self.status.store = (message.store, message.store_ok)
+        self.status.collection = self.active
+        self.status.refresh_bar()
 
-    # -- search ------------------------------------------------------------------------------
-    @on(Input.Changed, "#query")
-    def _typed(self, event: Input.Changed) -> None:
-        self.run_search(event.value, debounce=True)
+    # -- collections -------------------------------------------------------------------------
+    @on(CollectionsChanged)
+    def _collections_changed(self) -> None:
+        self.load_collections()
 
-    @on(Input.Submitted, "#query")
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.run_search(event.value, debounce=False)
+    @work(group="collections", exclusive=True, exit_on_error=False)
+    async def load_collections(self) -> None:
+        from roocode_tui.core.errors import RoocodeError
 
-    @work(group="search", exclusive=True, exit_on_error=False)
-    async def run_search(self, raw: str, debounce: bool = True) -> None:
-        import asyncio
+        store, _, _ = await self.backends()
+        infos = []
+        try:
+            for name in await store.list_collections():
+                try:
+                    infos.append(await store.info(name))
+                except RoocodeError as exc:
+                    from roocode_tui.core.stores.base import CollectionInfo
 
-        from roocode_tui.core.search import parse_inline_filters, search
-
-        if debounce:
-            await asyncio.sleep(DEBOUNCE_S)
-        query, path, lang = parse_inline_filters(raw)
-        if not query or self._store is None or self.collection is None:
+                    infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
+        except RoocodeError:
             return
-        result = await search(self._store, self._embedder, self.collection, query, limit=20, path=path, lang=lang)
-        if self.query_one("#query", Input).value == raw:  # drop stale answers
-            self.post_message(SearchDone(raw, result))
+        self._show_collections(infos)
 
-    @on(SearchDone)
-    def _show(self, message: SearchDone) -> None:
-        result = message.result
-        self._hits = result.hits
-        results = self.query_one("#results", OptionList)
-        results.clear_options()
-        results.add_options([Option(hit_label(i, h)) for i, h in enumerate(result.hits, 1)])
-        if result.hits:
-            results.highlighted = 0
+    def _show_collections(self, infos: list[Any]) -> None:
+        self.query_one(CollectionsPane).show(infos, self.active, self.ingest_progress)
+        names = [i.name for i in infos]
+        configured = [c.name for c in self.settings.collections if c.name not in names]
+        self.query_one(IndexPane).set_collections(names + configured, self.active)
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane
+        self._focus_pane(pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        if pane == "search":
+            self.query_one(SearchPane).focus_query()
+        elif pane == "collections":
+            self.query_one("#collections-table").focus()
+        elif pane == "index":
+            self.query_one("#index-collection").focus()
+        if pane == "monitor":
+            self.query_one(MonitorPane).focus()  # keep focus out of hidden panes
+            self._start_monitor()
+
+    @on(TabbedContent.TabActivated)
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id or ""
+        if pane == "monitor":
+            self._start_monitor()
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
         else:
-            self.query_one("#preview", Static).update(Text("No results.", style="dim"))
-        self.query_one("#status", Static).update(
-            Text(
-                inert(
-                    f"{len(result.hits)} results in {self.collection} · embed {result.embed_ms:.0f} ms"
-                    f" · store {result.store_ms:.0f} ms"
-                )
-            )
-        )
-
-    @on(OptionList.OptionHighlighted, "#results")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        index = event.option_index
-        if 0 <= index < len(self._hits):
-            self.query_one("#preview", Static).update(preview(self._hits[index]))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(inert(str(event.worker.error)), title="error", severity="error", markup=False)
+            self.action_show_help_panel()
 
     def action_focus_query(self) -> None:
-        self.query_one("#query", Input).focus()
+        self.action_show_pane("search")
 
-    def action_cursor(self, direction: str) -> None:
-        results = self.query_one("#results", OptionList)
-        if self.focused is results:
-            results.action_cursor_down() if direction == "down" else results.action_cursor_up()
+    def action_open_editor(self) -> None:
+        hit = self._current_hit()
+        if hit is not None:
+            open_in_editor(self, hit)
+
+    def action_copy_location(self) -> None:
+        hit = self._current_hit()
+        if hit is None:
+            return
+        location = f"{Path(hit.root) / hit.path}:{hit.start_line}"
+        self.copy_to_clipboard(location)  # OSC 52: works over SSH in most terminals
+        self.notify(inert(f"copied {location}"), markup=False)
+
+    def _current_hit(self) -> Any:
+        from roocode_tui.tui.panes.search import FileViewer
+
+        if isinstance(self.screen, FileViewer):
+            return self.screen.hit
+        return self.query_one(SearchPane).selected_hit()
+
+    def action_set_active(self) -> None:
+        name = self.query_one(CollectionsPane).selected()
+        if name is None:
+            return
+        self.active = name
+        self._explicit = True
+        self.status.collection = name
+        self.status.refresh_bar()
+        self.notify(inert(f"searching {name}"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    def action_create_collection(self) -> None:
+        from roocode_tui.tui.modals import CreateCollectionModal
+
+        self.push_screen(CreateCollectionModal(), self._create_collection)
+
+    @work(group="collections-write", exit_on_error=False)
+    async def _create_collection(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        from roocode_tui.core.service import create_collection
+
+        store, embedder, _ = await self.backends()
+        await create_collection(store, embedder, values["name"], values["paths"], values["include"], values["exclude"])
+        self.notify(inert(f"created {values['name']}: index it from F2 (s)"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    def _target_collection(self) -> str | None:
+        pane = self.query_one("#panes", TabbedContent).active
+        if pane == "collections":
+            return self.query_one(CollectionsPane).selected()
+        if pane == "index":
+            return self.query_one(IndexPane).selected() or self.active
+        return self.active
+
+    def action_delete_collection(self) -> None:
+        from roocode_tui.tui.modals import TypeNameModal
+
+        name = self._target_collection()
+        if name is None:
+            return
+        if self._ingest_running() and self.ingest_progress.collection == name:
+            self.notify("an index run is writing to it: cancel it first (F2, c)", severity="warning")
+            return
+        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        points = info.points if info else 0
+        self.push_screen(TypeNameModal(name, points), lambda ok: self._delete(name) if ok else None)
+
+    @work(group="collections-write", exit_on_error=False)
+    async def _delete(self, name: str) -> None:
+        store, _, _ = await self.backends()
+        await store.delete_collection(name)
+        if self.active == name:
+            self.active = None
+            self.status.collection = None
+            self.status.refresh_bar()
+        self.notify(inert(f"deleted {name}"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    def action_collection_details(self) -> None:
+        from roocode_tui.tui.modals import DetailsModal
+
+        name = self.query_one(CollectionsPane).selected()
+        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        if info is not None:
+            self.push_screen(DetailsModal(f"collection {name}", info.to_json()))
+
+    # -- index runs --------------------------------------------------------------------------
+    def _ingest_running(self) -> bool:
+        return self._ingest_worker is not None and self._ingest_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def action_start_ingest(self, rebuild: bool = False) -> None:
+        if self._ingest_running():
+            self.notify("an index run is already going (F2)", severity="warning")
+            return
+        name = self._target_collection()
+        if name is None:
+            self.notify("pick a collection first (F2 or F4)", severity="warning")
+            return
+        self._ingest_worker = self.run_ingest(name, rebuild)
+        self.action_show_pane("index")
+
+    def action_rebuild(self) -> None:
+        from roocode_tui.tui.modals import ConfirmModal
+
+        name = self._target_collection()
+        if name is None:
+            return
+        question = f"Rebuild {name!r}? Its points are deleted and every file is embedded again."
+        self.push_screen(ConfirmModal(question, "Rebuild"), lambda ok: self.action_start_ingest(True) if ok else None)
+
+    def action_cancel_ingest(self) -> None:
+        from roocode_tui.tui.modals import ConfirmModal
+
+        if not self._ingest_running():
+            self.notify("no index run is going", severity="information")
+            return
+        self.push_screen(
+            ConfirmModal("Cancel the index run? Files written so far stay; the next run finishes the rest.", "Cancel run"),
+            lambda ok: self._cancel_ingest() if ok else None,
+        )
+
+    def _cancel_ingest(self) -> None:
+        if self._indexer is not None:
+            self._indexer.cancel()
+        if self._ingest_worker is not None:
+            self._ingest_worker.cancel()
+
+    @work(group="ingest", exclusive=True, exit_on_error=False)
+    async def run_ingest(self, name: str, rebuild: bool) -> None:
+        from roocode_tui.core.errors import RoocodeError
+        from roocode_tui.core.ingest import Indexer
+        from roocode_tui.core.service import resolve_index_target
+
+        store, embedder, _ = await self.backends()
+        index_pane = self.query_one(IndexPane)
+        index_pane.reset()
+        target = await resolve_index_target(self.settings, store, [], name)
+        if rebuild:
+            await store.delete_collection(name)
+        indexer = Indexer(
+            store,
+            embedder,
+            target.name,
+            target.roots,
+            include=target.include,
+            exclude=target.exclude,
+            index=self.settings.index,
+            on_progress=lambda p: self.post_message(IngestUpdate(p)),
+        )
+        self._indexer = indexer
+        self.ingest_progress = indexer.progress
+        error: str | None = None
+        try:
+            await indexer.run()
+        except asyncio.CancelledError:
+            self.post_message(IngestFinished(indexer.progress, None))
+            raise
+        except RoocodeError as exc:
+            error = str(exc)
+        self.post_message(IngestFinished(indexer.progress, error))
+
+    @on(IngestUpdate)
+    def _ingest_update(self, message: IngestUpdate) -> None:
+        p = message.progress
+        self.query_one(IndexPane).show(p)
+        if p.active:
+            share = f"{p.files_done / p.files_total:.0%}" if p.files_total else f"{p.files_done} files"
+            self.status.ingest = f"indexing {p.collection} {share} · {p.chunks_per_s:,.1f} chunks/s"
+            if p.waiting:
+                self.status.ingest = f"indexing {p.collection}: paused, server down"
+        else:
+            self.status.ingest = ""
+        self.status.refresh_bar()
+
+    @on(IngestFinished)
+    def _ingest_finished(self, message: IngestFinished) -> None:
+        p = message.progress
+        self._ingest_update(IngestUpdate(p))
+        self.status.ingest = ""
+        self.status.refresh_bar()
+        if message.error:
+            self.notify(inert(message.error), title="index run failed", severity="error", markup=False, timeout=10)
+        elif p.phase == "cancelled":
+            self.notify(inert(f"{p.collection}: cancelled after {p.files_indexed} files"), markup=False)
+        else:
+            self.notify(
+                inert(f"{p.collection}: {p.files_indexed} indexed, {p.files_unchanged} unchanged, {p.files_failed} failed"),
+                markup=False,
+                severity="warning" if p.files_failed else "information",
+            )
+        if self.active is None:
+            self.active = p.collection
+            self.status.collection = p.collection
+            self.status.refresh_bar()
+        self.post_message(CollectionsChanged())
+
+    async def action_quit(self) -> None:
+        from roocode_tui.tui.modals import ConfirmModal
+
+        if not self._ingest_running():
+            self.exit(0)
+            return
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self._cancel_ingest()
+                self.exit(0)
+
+        self.push_screen(ConfirmModal("An index run is going. Stop it and quit?", "Stop and quit"), answer)
+
+    # -- monitor -----------------------------------------------------------------------------
+    def _monitor_visible(self) -> bool:
+        return self.query_one("#panes", TabbedContent).active == "monitor"
+
+    def _start_monitor(self) -> None:
+        if self._monitor_timer is None:
+            self.poll_monitor()
+
+    @work(group="monitor", exclusive=True, exit_on_error=False)
+    async def poll_monitor(self) -> None:
+        """One round of readings; reschedules itself after it finished, while the pane shows."""
+        self._monitor_timer = True
+        try:
+            monitor = self.query_one(MonitorPane)
+            store, embedder, active = await self.backends()
+            if self.settings.embedder.provider == "openai":
+                from roocode_tui.core.metrics import VllmMonitor
+
+                if self._vllm is None:
+                    key = self.settings.embedder.api_key
+                    self._vllm = VllmMonitor(
+                        self.settings.embedder.base_urls[0],
+                        key.get_secret_value() if key else None,
+                        self.settings.embedder.tls_verify_arg,
+                    )
+                reading = await self._vllm.poll()
+                monitor.show_vllm(reading, self._vllm.root)
+            else:
+                monitor.show_vllm(None, "")
+            monitor.show_pipeline(embedder, self.ingest_progress)
+            monitor.show_store(await _store_lines(self.settings, store, active))
+            gpus, why = await asyncio.to_thread(self._read_gpus)
+            monitor.show_gpus(gpus, why)
+        finally:
+            if self._monitor_visible():
+                self._monitor_timer = self.set_timer(self.settings.tui.monitor_interval_s, self.poll_monitor)
+            else:
+                self._monitor_timer = None
+
+    def _read_gpus(self) -> tuple[list[Any], str]:
+        if self._gpu_reader is not None:
+            return self._gpu_reader()
+        from roocode_tui.core.gpu import read_gpus
+
+        return read_gpus()
+
+    @work(group="gpu", exclusive=True, exit_on_error=False, thread=True)
+    def poll_gpu(self) -> None:
+        """The status bar's VRAM gauge: a slower poll, in a thread (NVML blocks)."""
+        gpus, why = self._read_gpus()
+        self.post_message(GpuReading(gpus, why))
+
+    @on(GpuReading)
+    def _gpu(self, message: GpuReading) -> None:
+        if message.gpus:
+            g = message.gpus[0]
+            self.status.vram = (g.memory_share, f"{g.memory_used / 2**30:.1f}/{g.memory_total / 2**30:.0f}G")
+            self.status.refresh_bar()
+            self.set_timer(max(2.0, self.settings.tui.monitor_interval_s * 2), self.poll_gpu)
+
+    # -- errors and palette ------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            from roocode_tui.core.errors import RoocodeError
+
+            error = event.worker.error
+            text = str(error) if isinstance(error, RoocodeError) else f"{type(error).__name__}: {error}"
+            self.notify(inert(text), title=event.worker.group, severity="error", markup=False, timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane, title in PANES.items():
+            yield SystemCommand(f"Go to {title}", f"Show the {title} pane", lambda p=pane: self.action_show_pane(p))
+        yield SystemCommand("Start index run", "Index the selected collection (F2)", self.action_start_ingest)
+        yield SystemCommand("Cancel index run", "Stop the running index run (asks first)", self.action_cancel_ingest)
+        yield SystemCommand("Rebuild collection", "Delete its points and index again (asks first)", self.action_rebuild)
+        yield SystemCommand("Create collection", "A new collection from paths and globs", self.action_create_collection)
+        yield SystemCommand("Delete collection", "Delete the selected collection (type its name)", self.action_delete_collection)
+        yield SystemCommand("Reload collections", "Read the collections again from the store", self.load_collections)
+        yield SystemCommand("Show keys", "Every key binding of the focused pane", self.action_toggle_help)
 
     async def on_unmount(self) -> None:
         if self._embedder is not None:
@@ -187,5 +514,58 @@ class RoocodeApp(App[int]):
             await self._store.close()
 
 
-def create_app(settings: Settings, collection: str | None = None) -> RoocodeApp:
-    return RoocodeApp(settings, collection=collection)
+async def _embedder_reachable(settings: Settings) -> tuple[bool, str]:
+    import httpx
+
+    cfg = settings.embedder
+    key = cfg.api_key.get_secret_value() if cfg.api_key else None
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        async with httpx.AsyncClient(timeout=3.0, headers=headers, verify=cfg.tls_verify_arg) as http:
+            resp = await http.get(f"{cfg.base_urls[0]}/models")
+    except httpx.HTTPError as exc:
+        return False, f"unreachable ({type(exc).__name__})"
+    if resp.status_code in (401, 403):
+        return False, "API key refused"
+    if resp.status_code != 200:
+        return False, f"HTTP {resp.status_code}"
+    return True, ""
+
+
+async def _store_lines(settings: Settings, store: Any, active: str | None) -> list[tuple[str, str]]:
+    from roocode_tui.core.errors import RoocodeError
+
+    lines: list[tuple[str, str]] = []
+    where = settings.store.url or _tilde(settings.store.data_dir)
+    try:
+        names = await store.list_collections()
+        lines.append((f"{store.backend} at {where}: reachable, {len(names)} collection(s)", "green"))
+        if settings.store.backend == "qdrant" and settings.store.url:
+            client = await store.client()
+            lines.append((f"Qdrant version {(await client.info()).version}", ""))
+        if active and active in names:
+            info = await store.info(active)
+            lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))
+        elif active:
+            lines.append((f"active: {active} (not created yet)", "yellow"))
+    except RoocodeError as exc:
+        lines.append((str(exc), "red"))
+    return lines
+
+
+def _tilde(path: Path) -> str:
+    home = str(Path.home())
+    text = str(path)
+    return "~" + text[len(home) :] if text.startswith(home + "/") else text
+
+
+def create_app(
+    settings: Settings,
+    collection: str | None = None,
+    *,
+    gpu_reader: Callable[[], tuple[list[Any], str]] | None = None,
+) -> RoocodeApp:
+    return RoocodeApp(settings, collection=collection, gpu_reader=gpu_reader)
+
+
+__all__ = ["RoocodeApp", "create_app"]

@@ -35,6 +35,10 @@ class CollectionMeta:
     created_at: str = field(default_factory=now_iso)
     last_indexed_at: str | None = None
     paths: list[str] = field(default_factory=list)
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    #: outcome of the last index run: {"status", "files_indexed", "files_failed", "at"}
+    last_run: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,6 +139,9 @@ class CollectionInfo:
             "created_at": meta.created_at if meta else None,
             "last_indexed_at": meta.last_indexed_at if meta else None,
             "paths": meta.paths if meta else [],
+            "include": meta.include if meta else [],
+            "exclude": meta.exclude if meta else [],
+            "last_run": meta.last_run if meta else {},
             "status": self.status,
         }
 

@@ -1,0 +1,82 @@
+"""F4: the collections in the store, with their state; create, delete, rebuild, set active."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from roocode_tui.core.text import inert
+
+COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "last indexed", "paths")
+
+
+class CollectionTable(DataTable):
+    BINDINGS = [
+        Binding("enter", "app.set_active", "Set active", tooltip="Search this collection", id="set_active"),
+        Binding("n", "app.create_collection", "New", tooltip="Create a collection", id="create"),
+        Binding("d", "app.delete_collection", "Delete", tooltip="Delete (type its name to confirm)", id="delete"),
+        Binding("R", "app.rebuild", "Rebuild", tooltip="Delete and index again", id="table_rebuild"),
+        Binding("i", "app.collection_details", "Details", id="details"),
+    ]
+
+
+class CollectionsPane(Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.infos: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield CollectionTable(id="collections-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text("Enter set active · n new · d delete · R rebuild · i details", style="dim"), id="collections-help")
+
+    def on_mount(self) -> None:
+        table = self.query_one(CollectionTable)
+        for col in COLUMNS:
+            table.add_column(col, key=col)
+
+    def show(self, infos: list[Any], active: str | None, running: Any) -> None:
+        self.infos = infos
+        table = self.query_one(CollectionTable)
+        cursor = table.cursor_row
+        table.clear()
+        for info in infos:
+            meta = info.meta
+            state = "indexing" if running is not None and running.collection == info.name and running.active else info.status
+            share = "—"
+            if running is not None and running.collection == info.name and running.active and running.files_total:
+                share = f"{running.files_done / running.files_total:.0%}"
+            elif meta and meta.last_run:
+                share = "complete" if meta.last_run.get("files_failed", 0) == 0 else f"{meta.last_run['files_failed']} failed"
+            elif meta and not meta.last_indexed_at:
+                share = "partial"
+            name = Text(("● " if info.name == active else "  ") + inert(info.name), style="bold" if info.name == active else "")
+            row = [
+                name,
+                Text(f"{info.points:,}", justify="right"),
+                Text(str(meta.dimension) if meta else "?", justify="right"),
+                Text(meta.distance if meta else "?"),
+                Text(inert(meta.model) if meta else "not ours", style="" if meta else "dim"),
+                Text(state, style="cyan" if state == "indexing" else ""),
+                Text(share),
+                Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
+                Text(inert(", ".join(meta.paths)) if meta else ""),
+            ]
+            table.add_row(*row, key=info.name)
+        if infos:
+            table.move_cursor(row=min(max(cursor, 0), len(infos) - 1))
+
+    def selected(self) -> str | None:
+        table = self.query_one(CollectionTable)
+        if not self.infos or table.cursor_row < 0:
+            return None
+        return self.infos[min(table.cursor_row, len(self.infos) - 1)].name
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.app.run_action("set_active")

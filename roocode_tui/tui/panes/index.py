@@ -1,0 +1,122 @@
+"""F2: start, cancel and rebuild index runs; watch them live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
+
+from roocode_tui.core.text import inert
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class IndexPane(Vertical):
+    BINDINGS = [
+        Binding("s", "app.start_ingest", "Start", tooltip="Index the selected collection", id="start"),
+        Binding("c", "app.cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
+        Binding("R", "app.rebuild", "Rebuild", tooltip="Delete and index again (asks first)", id="rebuild"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._logged = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="index-bar"):
+            yield Select([], prompt="collection", id="index-collection", allow_blank=True)
+            yield Button("Start (s)", id="index-start", variant="primary")
+            yield Button("Cancel (c)", id="index-cancel", variant="warning")
+            yield Button("Rebuild (R)", id="index-rebuild", variant="error")
+        yield Static(Text("No index run yet. Pick a collection and press s.", style="dim"), id="index-state")
+        with Grid(id="index-bars"):
+            yield Label("files")
+            yield ProgressBar(id="files-bar", show_eta=False)
+            yield Label("chunks")
+            yield ProgressBar(id="chunks-bar", show_eta=False)
+        yield Static("", id="index-rates")
+        yield Static("", id="index-counters")
+        yield Label("errors and skips", classes="section-title")
+        yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        action = {"index-start": "start_ingest", "index-cancel": "cancel_ingest", "index-rebuild": "rebuild"}.get(
+            event.button.id or ""
+        )
+        if action:
+            self.app.run_action(action)
+
+    def set_collections(self, names: list[str], active: str | None) -> None:
+        select = self.query_one("#index-collection", Select)
+        current = active if select.is_blank() else select.value
+        select.set_options([(n, n) for n in names])
+        if current in names:
+            select.value = current
+
+    def selected(self) -> str | None:
+        select = self.query_one("#index-collection", Select)
+        return None if select.is_blank() else str(select.value)
+
+    def reset(self) -> None:
+        self._logged = 0
+        self.query_one("#index-log", RichLog).clear()
+
+    def show(self, p: Any) -> None:
+        """Render one progress snapshot (called at most a few times a second)."""
+        with self.app.batch_update():
+            state = Text()
+            state.append(f"{p.phase} ", style="bold")
+            state.append(inert(p.collection))
+            if p.current_file and p.active:
+                state.append("  ", style="dim")
+                state.append(inert(p.current_file), style="cyan")
+            if p.waiting:
+                state.append("\n⏸ " + inert(p.waiting), style="yellow")
+            elif p.message and not p.active:
+                state.append("\n" + inert(p.message), style="yellow" if p.phase == "cancelled" else "red")
+            self.query_one("#index-state", Static).update(state)
+            self.query_one("#files-bar", ProgressBar).update(total=p.files_total, progress=p.files_done)
+            self.query_one("#chunks-bar", ProgressBar).update(
+                total=p.chunks_total if p.discovery_done else None, progress=p.chunks_done
+            )
+            rates = Text(
+                f"{p.chunks_per_s:,.1f} chunks/s · {p.tokens_per_s:,.0f} tokens/s · ETA {fmt_eta(p.eta_s)}"
+                f" · elapsed {fmt_eta(p.elapsed)}"
+            )
+            self.query_one("#index-rates", Static).update(rates)
+            counters = Text()
+            for label, value, style in (
+                ("seen", p.files_seen, ""),
+                ("unchanged", p.files_unchanged, "dim"),
+                ("indexed", p.files_indexed, "green"),
+                ("skipped", p.files_skipped, "yellow"),
+                ("failed", p.files_failed, "red"),
+                ("deleted", p.files_deleted, ""),
+            ):
+                counters.append(f"{label} ", style="dim")
+                counters.append(f"{value:,}", style=style or "bold")
+                counters.append("   ")
+            counters.append(f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused:,} · points written {p.points_written:,}")
+            self.query_one("#index-counters", Static).update(counters)
+            log = self.query_one("#index-log", RichLog)
+            entries = list(p.log)
+            total = len(entries)
+            # p.log is a bounded deque: show what arrived since the last render
+            new = entries[max(0, total - max(0, (p.files_failed + p.files_skipped + p.dirs_skipped) - self._logged)) :]
+            for item in new:
+                line = Text("✗ " if item.kind == "error" else "· ", style="red" if item.kind == "error" else "dim")
+                line.append(inert(item.path), style="bold")
+                line.append("  " + inert(item.reason))
+                log.write(line)
+            self._logged = p.files_failed + p.files_skipped + p.dirs_skipped

@@ -55,7 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "re-embed only their changed chunks; deleted files lose their points. Ctrl-C stops "
         "cleanly and the next run finishes the job.",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)"
+    )
     p.add_argument("--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)")
     p.add_argument("--rebuild", action="store_true", help="delete the collection's points and index from scratch")
     p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
@@ -70,7 +72,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--collection", "-c", metavar="NAME")
     p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
-    p.add_argument("--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')")
+    p.add_argument(
+        "--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')"
+    )
     p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -210,8 +214,7 @@ async def _index_with_bar(indexer: Any) -> None:
                 total=p.chunks_total or None,
                 completed=p.chunks_done,
                 counts=f"{p.chunks_done}/{p.chunks_total}",
-                rate=f"{p.chunks_per_s:.1f} chunks/s"
-                + (f"  ETA {eta:.0f}s" if eta is not None else ""),
+                rate=f"{p.chunks_per_s:.1f} chunks/s" + (f"  ETA {eta:.0f}s" if eta is not None else ""),
             )
 
         indexer._on_progress = update

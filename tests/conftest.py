@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from embed_server import EmbedServer  # noqa: E402
+from embed_server import EmbedServer
 
-from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
-from roocode_tui.core.embedders.openai import OpenAIEmbedder  # noqa: E402
-from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+from roocode_tui.core.config import EmbedderSettings, IndexSettings
+from roocode_tui.core.embedders.openai import OpenAIEmbedder
+from roocode_tui.core.stores.edge import EdgeStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"

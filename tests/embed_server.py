@@ -187,7 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         elif self.path == "/v1/models":
             if self._authorised():
-                self._json(200, {"object": "list", "data": [{"id": self.srv.model, "object": "model", "owned_by": "vllm"}]})
+                self._json(
+                    200, {"object": "list", "data": [{"id": self.srv.model, "object": "model", "owned_by": "vllm"}]}
+                )
         else:
             self._error(404, f"Not Found: {self.path}", "NotFoundError")
 
@@ -229,7 +231,9 @@ class _Handler(BaseHTTPRequestHandler):
         if f.delay_s or extra:
             time.sleep(f.delay_s + extra)
         if forced is not None:
-            headers = {"Retry-After": str(f.retry_after_s)} if f.retry_after_s is not None and forced in (429, 503) else None
+            headers = (
+                {"Retry-After": str(f.retry_after_s)} if f.retry_after_s is not None and forced in (429, 503) else None
+            )
             kind = {429: "RateLimitError", 400: "BadRequestError"}.get(forced, "ServiceUnavailableError")
             self._error(forced, "injected failure", kind, headers)
             return
@@ -276,7 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
         for i, t in enumerate(texts):
             vec = hash_embed(t, srv.dim)[:dim]
             vec = vec / (np.linalg.norm(vec) or 1.0)
-            emb: Any = base64.b64encode(vec.astype(np.float32).tobytes()).decode() if encoding == "base64" else vec.tolist()
+            emb: Any = (
+                base64.b64encode(vec.astype(np.float32).tobytes()).decode() if encoding == "base64" else vec.tolist()
+            )
             data.append({"index": i, "object": "embedding", "embedding": emb})
         with srv.lock:
             short = f.wrong_count or f.wrong_count_next > 0

@@ -17,7 +17,11 @@ def cli(*args: str, home: Path, env: dict[str, str] | None = None, input: str | 
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", *args],
-        capture_output=True, text=True, env=full_env, timeout=timeout, input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        input=input,
     )
 
 
@@ -34,8 +38,18 @@ def test_index_search_reindex_on_the_bundled_model(home: Path, corpus: Path):
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["files_indexed"] == 7 and report["errors"] == []
-    for key in ("files_seen", "files_indexed", "files_unchanged", "files_skipped", "files_deleted",
-                "chunks_embedded", "points_written", "embed_requests", "errors", "seconds"):
+    for key in (
+        "files_seen",
+        "files_indexed",
+        "files_unchanged",
+        "files_skipped",
+        "files_deleted",
+        "chunks_embedded",
+        "points_written",
+        "embed_requests",
+        "errors",
+        "seconds",
+    ):
         assert key in report
 
     for query, expected in [
@@ -135,7 +149,9 @@ def test_help_describes_the_commands(home: Path):
     assert "--path" in cli("search", "--help", home=home).stdout
 
 
-def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(home: Path, corpus: Path, embed_server, tmp_path: Path):
+def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(
+    home: Path, corpus: Path, embed_server, tmp_path: Path
+):
     import signal
     import time
 
@@ -143,17 +159,22 @@ def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(home: Path, c
         (corpus / "docs" / f"page{i}.md").write_text(f"# Page {i}\n\n" + f"topic number {i} explained. " * 60)
     embed_server.faults.delay_s = 0.15
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
-    env.update({
-        "HOME": str(home),
-        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
-        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
-        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
-        "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "4",
-        "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "2",
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+            "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+            "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+            "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "4",
+            "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "2",
+        }
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while embed_server.requests < 4 and time.monotonic() < deadline:
@@ -169,25 +190,40 @@ def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(home: Path, c
     embed_server.faults.delay_s = 0
     resumed = subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     final = json.loads(resumed.stdout)
     assert resumed.returncode == 0 and final["files_unchanged"] >= partial["files_indexed"]
     env["ROOCODE_TUI_STORE__PATH"] = str(tmp_path / "clean")
-    clean = json.loads(subprocess.run(
-        [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
-    ).stdout)
+    clean = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "roocode_tui.cli", "index", str(corpus), "-c", "big", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        ).stdout
+    )
     del env["ROOCODE_TUI_STORE__PATH"]
-    info = json.loads(subprocess.run(
-        [sys.executable, "-m", "roocode_tui.cli", "collections", "info", "big", "--json"],
-        capture_output=True, text=True, env=env, timeout=60,
-    ).stdout)
+    info = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "roocode_tui.cli", "collections", "info", "big", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        ).stdout
+    )
     assert info["points"] == clean["points_written"]
 
 
 @pytest.mark.parametrize("backend", ["embedded", "qdrant"])
-def test_openai_server_on_both_stores_and_20_percent_faults(home: Path, corpus: Path, embed_server, backend: str, tmp_path: Path):
+def test_openai_server_on_both_stores_and_20_percent_faults(
+    home: Path, corpus: Path, embed_server, backend: str, tmp_path: Path
+):
     def env_for(data: Path) -> dict[str, str]:
         return {
             "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
@@ -214,6 +250,8 @@ def test_openai_server_on_both_stores_and_20_percent_faults(home: Path, corpus: 
     embed_server.faults.fail_rate = 0.2
     faulty_report, faulty_results = index_and_search(tmp_path / "faulty")
     assert faulty_report["points_written"] == clean_report["points_written"]
-    assert [(r["path"], r["start_line"]) for r in faulty_results] == [(r["path"], r["start_line"]) for r in clean_results]
+    assert [(r["path"], r["start_line"]) for r in faulty_results] == [
+        (r["path"], r["start_line"]) for r in clean_results
+    ]
     info = json.loads(cli("collections", "info", "demo", "--json", home=home, env=env_for(tmp_path / "faulty")).stdout)
     assert info["dimension"] == 48 and info["points"] == clean_report["points_written"]

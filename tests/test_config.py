@@ -27,7 +27,7 @@ def test_defaults_without_any_file():
 def test_default_file_location_is_used(isolated_env: Path):
     path = default_config_path()
     assert str(path).startswith(str(isolated_env))
-    write(path, '[embedder]\nmax_concurrency = 7\n')
+    write(path, "[embedder]\nmax_concurrency = 7\n")
     assert load_settings().embedder.max_concurrency == 7
 
 
@@ -50,14 +50,14 @@ def test_file_then_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[embedder]\nbatch_size = \"abc\"\n", r"embedder\.batch_size: .*valid integer.*'abc'"),
-        ("[embedder]\nmodle = \"x\"\n", r"embedder\.modle: unknown key"),
+        ('[embedder]\nbatch_size = "abc"\n', r"embedder\.batch_size: .*valid integer.*'abc'"),
+        ('[embedder]\nmodle = "x"\n', r"embedder\.modle: unknown key"),
         ("[embedder\n", r"invalid TOML.*line 1"),
-        ("[store]\nbackend = \"mongo\"\n", r"store\.backend: Input should be 'embedded' or 'qdrant'"),
-        ("[[collections]]\nname = \"bad name!\"\n", r"collections\.0\.name: a collection name is"),
-        ("[[collections]]\npaths = [\"x\"]\n", r"collections\.0\.name: required key is missing"),
+        ('[store]\nbackend = "mongo"\n', r"store\.backend: Input should be 'embedded' or 'qdrant'"),
+        ('[[collections]]\nname = "bad name!"\n', r"collections\.0\.name: a collection name is"),
+        ('[[collections]]\npaths = ["x"]\n', r"collections\.0\.name: required key is missing"),
         ("[index]\nchunk_tokens = 100\nchunk_overlap_tokens = 200\n", r"index: chunk_overlap_tokens must be smaller"),
-        ("[embedder]\nbase_url = \"ftp://x\"\n", r"embedder\.base_url: expected an http"),
+        ('[embedder]\nbase_url = "ftp://x"\n', r"embedder\.base_url: expected an http"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, expected: str):
@@ -102,7 +102,9 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path):
     cfg = write(tmp_path / "bad.toml", "[embedder]\nbatch_size = -3\n")
     proc = subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", "--config", str(cfg), "collections", "list"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -17,8 +17,13 @@ SENTINEL = "sk-sentinel-5f2a9c0e7b1d"
 def doctor(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
     full.update({"HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}, **env)
-    return subprocess.run([sys.executable, "-m", "roocode_tui.cli", "doctor", *([] if "HUMAN" in env else ["--json"])],
-                          capture_output=True, text=True, env=full, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "roocode_tui.cli", "doctor", *([] if "HUMAN" in env else ["--json"])],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+    )
 
 
 @pytest.fixture

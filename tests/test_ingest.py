@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import all_points, make_store
 
 from roocode_tui.core.config import EmbedderSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import ModelMismatchError
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import search
-from conftest import all_points, make_store
 
 NAME = "demo"
 
@@ -134,13 +134,12 @@ async def test_half_written_file_is_repaired_by_the_next_run(store, http_embedde
     assert set((await all_points(store)).keys()) == set(points.keys())
 
 
-async def test_cancel_mid_run_then_resume_gives_the_clean_result(
-    store, embed_server, corpus, small_chunks, tmp_path
-):
+async def test_cancel_mid_run_then_resume_gives_the_clean_result(store, embed_server, corpus, small_chunks, tmp_path):
     embed_server.faults.delay_s = 0.05
     slow = OpenAIEmbedder(
-        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model,
-                         batch_size=2, max_concurrency=1)
+        EmbedderSettings(
+            provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=2, max_concurrency=1
+        )
     )
     indexer = Indexer(store, slow, NAME, [corpus], index=small_chunks)
     task = asyncio.create_task(indexer.run())
@@ -182,9 +181,7 @@ async def test_another_model_is_refused(store, http_embedder, embed_server, corp
     with pytest.raises(ModelMismatchError, match=r"64-d.*32-d.*--rebuild"):
         await index(store, other, corpus, small_chunks)
     embed_server.model = "other/model"
-    renamed = OpenAIEmbedder(
-        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model="other/model")
-    )
+    renamed = OpenAIEmbedder(EmbedderSettings(provider="openai", base_url=embed_server.base_url, model="other/model"))
     with pytest.raises(ModelMismatchError, match="other/model"):
         await search(store, renamed, NAME, "backups")
     assert await store.count(NAME) == count  # nothing touched

@@ -22,7 +22,15 @@ async def test_results_carry_location_and_text(store, http_embedder, corpus, sma
     lines = (corpus / top.path).read_text().split("\n")
     assert top.text in "\n".join(lines[top.start_line - 1 : top.end_line])
     assert result.embed_ms >= 0 and result.store_ms >= 0
-    assert set(result.to_json()["results"][0]) >= {"root", "path", "start_line", "end_line", "score", "language", "text"}
+    assert set(result.to_json()["results"][0]) >= {
+        "root",
+        "path",
+        "start_line",
+        "end_line",
+        "score",
+        "language",
+        "text",
+    }
 
 
 async def test_filters_apply_inside_the_store_before_top_k(store, http_embedder, corpus, small_chunks):

@@ -22,10 +22,70 @@ def vec(*xs: float) -> np.ndarray:
 
 
 POINTS = [
-    PointRecord("00000000-0000-4000-8000-000000000001", vec(1, 0), {"root": "/r", "path": "src/a.py", "language": "python", "start_line": 1, "end_line": 5, "text": "a", "file_hash": "h1", "chunk_count": 2, "mtime_ns": 1, "size": 10}),
-    PointRecord("00000000-0000-4000-8000-000000000002", vec(1, 0.2), {"root": "/r", "path": "src/a.py", "language": "python", "start_line": 6, "end_line": 9, "text": "b", "file_hash": "h1", "chunk_count": 2, "mtime_ns": 1, "size": 10}),
-    PointRecord("00000000-0000-4000-8000-000000000003", vec(0.9, 0.5), {"root": "/r", "path": "docs/x.md", "language": "markdown", "start_line": 1, "end_line": 3, "text": "c", "file_hash": "h2", "chunk_count": 1, "mtime_ns": 2, "size": 20}),
-    PointRecord("00000000-0000-4000-8000-000000000004", vec(0, 1), {"root": "/other", "path": "z.go", "language": "go", "start_line": 1, "end_line": 1, "text": "d", "file_hash": "h3", "chunk_count": 1, "mtime_ns": 3, "size": 30}),
+    PointRecord(
+        "00000000-0000-4000-8000-000000000001",
+        vec(1, 0),
+        {
+            "root": "/r",
+            "path": "src/a.py",
+            "language": "python",
+            "start_line": 1,
+            "end_line": 5,
+            "text": "a",
+            "file_hash": "h1",
+            "chunk_count": 2,
+            "mtime_ns": 1,
+            "size": 10,
+        },
+    ),
+    PointRecord(
+        "00000000-0000-4000-8000-000000000002",
+        vec(1, 0.2),
+        {
+            "root": "/r",
+            "path": "src/a.py",
+            "language": "python",
+            "start_line": 6,
+            "end_line": 9,
+            "text": "b",
+            "file_hash": "h1",
+            "chunk_count": 2,
+            "mtime_ns": 1,
+            "size": 10,
+        },
+    ),
+    PointRecord(
+        "00000000-0000-4000-8000-000000000003",
+        vec(0.9, 0.5),
+        {
+            "root": "/r",
+            "path": "docs/x.md",
+            "language": "markdown",
+            "start_line": 1,
+            "end_line": 3,
+            "text": "c",
+            "file_hash": "h2",
+            "chunk_count": 1,
+            "mtime_ns": 2,
+            "size": 20,
+        },
+    ),
+    PointRecord(
+        "00000000-0000-4000-8000-000000000004",
+        vec(0, 1),
+        {
+            "root": "/other",
+            "path": "z.go",
+            "language": "go",
+            "start_line": 1,
+            "end_line": 1,
+            "text": "d",
+            "file_hash": "h3",
+            "chunk_count": 1,
+            "mtime_ns": 3,
+            "size": 30,
+        },
+    ),
 ]
 
 
@@ -82,7 +142,9 @@ async def test_collection_lifecycle_and_points(store):
 
 class _Unauthorised(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = json.dumps({"status": {"error": "Must provide an API key or an Authorization bearer token"}, "time": 0.0}).encode()
+        body = json.dumps(
+            {"status": {"error": "Must provide an API key or an Authorization bearer token"}, "time": 0.0}
+        ).encode()
         self.send_response(401)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

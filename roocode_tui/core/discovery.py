@@ -84,7 +84,7 @@ class SourceText:
     file_hash: str
 
 
-class SkipFile(Exception):  # noqa: N818 - it is a verdict, not a failure
+class SkipFile(Exception):
     """Raised by :func:`read_source` when a file must be skipped; the message is the reason."""
 
 

@@ -44,8 +44,14 @@ async def run_doctor(settings: Settings) -> list[Check]:
     if settings.config_path:
         checks.append(Check("config", OK, f"{settings.config_path} is valid"))
     else:
-        checks.append(Check("config", INFO, "no config file: running on the embedded defaults",
-                            "copy config.example.toml to ~/.config/roocode-tui/config.toml to configure"))
+        checks.append(
+            Check(
+                "config",
+                INFO,
+                "no config file: running on the embedded defaults",
+                "copy config.example.toml to ~/.config/roocode-tui/config.toml to configure",
+            )
+        )
     dimension: int | None = None
     model: str | None = None
     if settings.embedder.provider == "local":
@@ -75,8 +81,14 @@ async def _local_embedder(checks: list[Check]) -> tuple[int | None, str | None]:
         return None, None
     finally:
         await emb.aclose()
-    checks.append(Check("embedder", OK, f"local CPU model {emb.model_id}: {vec.shape[0]}-d, "
-                        f"norm {np.linalg.norm(vec):.3f}, first call {ms:.0f} ms (includes loading)"))
+    checks.append(
+        Check(
+            "embedder",
+            OK,
+            f"local CPU model {emb.model_id}: {vec.shape[0]}-d, "
+            f"norm {np.linalg.norm(vec):.3f}, first call {ms:.0f} ms (includes loading)",
+        )
+    )
     return int(vec.shape[0]), emb.model_id
 
 
@@ -92,18 +104,36 @@ async def _openai_embedder(settings: Settings, checks: list[Check]) -> tuple[int
             try:
                 resp = await http.get(f"{url}/models")
             except httpx.HTTPError as exc:
-                checks.append(Check(f"embedder {url}", FAIL, f"unreachable ({type(exc).__name__})",
-                                    "check embedder.base_url and that the server runs (curl BASE_URL/models)"))
+                checks.append(
+                    Check(
+                        f"embedder {url}",
+                        FAIL,
+                        f"unreachable ({type(exc).__name__})",
+                        "check embedder.base_url and that the server runs (curl BASE_URL/models)",
+                    )
+                )
                 healthy = False
                 continue
             if resp.status_code in (401, 403):
-                checks.append(Check(f"embedder {url}", FAIL, f"HTTP {resp.status_code}: the API key was refused",
-                                    "set embedder.api_key (or ROOCODE_TUI_EMBEDDER__API_KEY) to the server's key"))
+                checks.append(
+                    Check(
+                        f"embedder {url}",
+                        FAIL,
+                        f"HTTP {resp.status_code}: the API key was refused",
+                        "set embedder.api_key (or ROOCODE_TUI_EMBEDDER__API_KEY) to the server's key",
+                    )
+                )
                 healthy = False
                 continue
             if resp.status_code != 200:
-                checks.append(Check(f"embedder {url}", FAIL, f"GET /models answered HTTP {resp.status_code}",
-                                    "is base_url the OpenAI-compatible root, ending in /v1?"))
+                checks.append(
+                    Check(
+                        f"embedder {url}",
+                        FAIL,
+                        f"GET /models answered HTTP {resp.status_code}",
+                        "is base_url the OpenAI-compatible root, ending in /v1?",
+                    )
+                )
                 healthy = False
                 continue
             try:
@@ -111,8 +141,14 @@ async def _openai_embedder(settings: Settings, checks: list[Check]) -> tuple[int
             except (ValueError, AttributeError):
                 ids = []
             if cfg.model not in ids:
-                checks.append(Check(f"embedder {url}", FAIL, f"model {cfg.model!r} is not served (served: {', '.join(map(str, ids)) or 'none'})",
-                                    "set embedder.model to one of the served ids"))
+                checks.append(
+                    Check(
+                        f"embedder {url}",
+                        FAIL,
+                        f"model {cfg.model!r} is not served (served: {', '.join(map(str, ids)) or 'none'})",
+                        "set embedder.model to one of the served ids",
+                    )
+                )
                 healthy = False
                 continue
             checks.append(Check(f"embedder {url}", OK, f"reachable, serves {cfg.model}"))
@@ -124,15 +160,25 @@ async def _openai_embedder(settings: Settings, checks: list[Check]) -> tuple[int
         vec = await emb.probe()
         ms = (time.perf_counter() - start) * 1000
     except RoocodeError as exc:
-        fix = "set embedder.dimensions to a size the model supports (vLLM needs the is_matryoshka override)" if cfg.dimensions else ""
+        fix = (
+            "set embedder.dimensions to a size the model supports (vLLM needs the is_matryoshka override)"
+            if cfg.dimensions
+            else ""
+        )
         checks.append(Check("embedding probe", FAIL, str(exc), fix))
         return None, None
     finally:
         await emb.aclose()
     norm = float(np.linalg.norm(vec))
     status = OK if abs(norm - 1) < 0.01 else WARN
-    checks.append(Check("embedding probe", status, f"{vec.shape[0]}-d vector, norm {norm:.3f} (after normalising), {ms:.0f} ms",
-                        "" if status == OK else "the server's vectors are not normalised"))
+    checks.append(
+        Check(
+            "embedding probe",
+            status,
+            f"{vec.shape[0]}-d vector, norm {norm:.3f} (after normalising), {ms:.0f} ms",
+            "" if status == OK else "the server's vectors are not normalised",
+        )
+    )
     return int(vec.shape[0]), cfg.model
 
 
@@ -143,13 +189,25 @@ async def _vllm_metrics(settings: Settings, checks: list[Check]) -> None:
         async with httpx.AsyncClient(timeout=5.0, verify=settings.embedder.tls_verify_arg) as http:
             resp = await http.get(f"{root}/metrics")
     except httpx.HTTPError as exc:
-        checks.append(Check("vLLM metrics", WARN, f"{root}/metrics unreachable ({type(exc).__name__})",
-                            "the monitor's queue view needs vLLM's /metrics"))
+        checks.append(
+            Check(
+                "vLLM metrics",
+                WARN,
+                f"{root}/metrics unreachable ({type(exc).__name__})",
+                "the monitor's queue view needs vLLM's /metrics",
+            )
+        )
         return
     if resp.status_code == 200 and "vllm:" in resp.text:
         checks.append(Check("vLLM metrics", OK, f"{root}/metrics is served"))
     else:
-        checks.append(Check("vLLM metrics", INFO, f"{root}/metrics has no vllm: metrics (HTTP {resp.status_code}): not a vLLM server?"))
+        checks.append(
+            Check(
+                "vLLM metrics",
+                INFO,
+                f"{root}/metrics has no vllm: metrics (HTTP {resp.status_code}): not a vLLM server?",
+            )
+        )
 
 
 async def _store(settings: Settings, checks: list[Check], dimension: int | None, model: str | None) -> None:
@@ -174,11 +232,19 @@ async def _store(settings: Settings, checks: list[Check], dimension: int | None,
             if meta is None:
                 checks.append(Check(f"collection {name}", INFO, f"{info.points} points, not made by roocode-tui"))
             elif model and (meta.model != model or (dimension and meta.dimension != dimension)):
-                checks.append(Check(f"collection {name}", WARN, f"{info.points} points of {meta.model} ({meta.dimension}-d); "
-                                    f"the embedder is {model} ({dimension}-d)",
-                                    f"rebuild it to search it with this model: roocode-tui index --collection {name} --rebuild"))
+                checks.append(
+                    Check(
+                        f"collection {name}",
+                        WARN,
+                        f"{info.points} points of {meta.model} ({meta.dimension}-d); "
+                        f"the embedder is {model} ({dimension}-d)",
+                        f"rebuild it to search it with this model: roocode-tui index --collection {name} --rebuild",
+                    )
+                )
             else:
-                checks.append(Check(f"collection {name}", OK, f"{info.points} points, {meta.model} ({meta.dimension}-d)"))
+                checks.append(
+                    Check(f"collection {name}", OK, f"{info.points} points, {meta.model} ({meta.dimension}-d)")
+                )
     except RoocodeError as exc:
         checks.append(Check("store", FAIL, str(exc), "check [store] url, api_key, path"))
     finally:

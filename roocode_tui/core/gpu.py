@@ -117,9 +117,15 @@ def _smi() -> list[GpuInfo]:
     if exe is None:
         raise FileNotFoundError("nvidia-smi not found")
     proc = subprocess.run(
-        [exe, "--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw",
-         "--format=csv,noheader,nounits"],
-        capture_output=True, text=True, timeout=5, check=True,
+        [
+            exe,
+            "--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw",
+            "--format=csv,noheader,nounits",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=True,
     )
     return parse_nvidia_smi(proc.stdout)
 

@@ -214,11 +214,7 @@ class Indexer:
         scopes = {(str(r.parent), r.name) if r.is_file() else (str(r), None) for r in self.roots}
         root_names = sorted({root for root, _ in scopes})
         states = await self.store.file_states(self.collection, root_names)
-        states = {
-            key: st
-            for key, st in states.items()
-            if (key[0], None) in scopes or (key[0], key[1]) in scopes
-        }
+        states = {key: st for key, st in states.items() if (key[0], None) in scopes or (key[0], key[1]) in scopes}
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=FILE_QUEUE)
         protected: set[tuple[str, str]] = set()  # present or unreadable: never delete
@@ -306,7 +302,7 @@ class Indexer:
             and key[0] not in protected_roots
             and not any(key[0] == r and (d == "" or key[1].startswith(d + "/")) for r, d in protected_dirs)
         ]
-        for key, st in gone:
+        for _key, st in gone:
             await self.store.delete_ids(self.collection, sorted(st.ids))
             p.files_deleted += 1
             p.points_deleted += len(st.ids)

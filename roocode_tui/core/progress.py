@@ -56,9 +56,7 @@ class IngestProgress:
 
     @property
     def files_done(self) -> int:
-        return (
-            self.files_skipped + self.files_unchanged + self.files_indexed + self.files_failed
-        )
+        return self.files_skipped + self.files_unchanged + self.files_indexed + self.files_failed
 
     @property
     def files_total(self) -> int | None:

@@ -304,7 +304,10 @@ class RoocodeApp(App[int]):
 
     # -- index runs --------------------------------------------------------------------------
     def _ingest_running(self) -> bool:
-        return self._ingest_worker is not None and self._ingest_worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        return self._ingest_worker is not None and self._ingest_worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
 
     def action_start_ingest(self, rebuild: bool = False) -> None:
         if self._ingest_running():
@@ -333,7 +336,9 @@ class RoocodeApp(App[int]):
             self.notify("no index run is going", severity="information")
             return
         self.push_screen(
-            ConfirmModal("Cancel the index run? Files written so far stay; the next run finishes the rest.", "Cancel run"),
+            ConfirmModal(
+                "Cancel the index run? Files written so far stay; the next run finishes the rest.", "Cancel run"
+            ),
             lambda ok: self._cancel_ingest() if ok else None,
         )
 
@@ -402,7 +407,9 @@ class RoocodeApp(App[int]):
             self.notify(inert(f"{p.collection}: cancelled after {p.files_indexed} files"), markup=False)
         else:
             self.notify(
-                inert(f"{p.collection}: {p.files_indexed} indexed, {p.files_unchanged} unchanged, {p.files_failed} failed"),
+                inert(
+                    f"{p.collection}: {p.files_indexed} indexed, {p.files_unchanged} unchanged, {p.files_failed} failed"
+                ),
                 markup=False,
                 severity="warning" if p.files_failed else "information",
             )
@@ -503,7 +510,9 @@ class RoocodeApp(App[int]):
         yield SystemCommand("Cancel index run", "Stop the running index run (asks first)", self.action_cancel_ingest)
         yield SystemCommand("Rebuild collection", "Delete its points and index again (asks first)", self.action_rebuild)
         yield SystemCommand("Create collection", "A new collection from paths and globs", self.action_create_collection)
-        yield SystemCommand("Delete collection", "Delete the selected collection (type its name)", self.action_delete_collection)
+        yield SystemCommand(
+            "Delete collection", "Delete the selected collection (type its name)", self.action_delete_collection
+        )
         yield SystemCommand("Reload collections", "Read the collections again from the store", self.load_collections)
         yield SystemCommand("Show keys", "Every key binding of the focused pane", self.action_toggle_help)
 

@@ -58,7 +58,11 @@ class TypeNameModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
             yield Static(
-                Text(inert(f"Delete collection {self.target!r} and its {self.points:,} points?\nType its name to confirm.")),
+                Text(
+                    inert(
+                        f"Delete collection {self.target!r} and its {self.points:,} points?\nType its name to confirm."
+                    )
+                ),
                 classes="modal-question",
             )
             yield Input(placeholder=self.target, id="confirm-name")

@@ -73,8 +73,7 @@ class OpenAIEmbedder(Embedder):
         super().__init__()
         if not settings.model:
             raise EmbedderError(
-                "embedder.model is required when embedder.provider is 'openai' "
-                "(for example Qwen/Qwen3-Embedding-8B)"
+                "embedder.model is required when embedder.provider is 'openai' (for example Qwen/Qwen3-Embedding-8B)"
             )
         self.settings = settings
         self.base_urls = settings.base_urls
@@ -245,9 +244,15 @@ class OpenAIEmbedder(Embedder):
                 vectors = await self._request(endpoint, texts, kind)
             except _Transient as exc:
                 endpoint.failures += 1
-                endpoint.rest_until = time.monotonic() + min(MAX_BACKOFF_S, REST_S * 2 ** (endpoint.failures - 1)) if len(self.base_urls) > 1 else 0.0
+                endpoint.rest_until = (
+                    time.monotonic() + min(MAX_BACKOFF_S, REST_S * 2 ** (endpoint.failures - 1))
+                    if len(self.base_urls) > 1
+                    else 0.0
+                )
                 if not patient and attempt >= QUERY_ATTEMPTS:
-                    raise EmbedderError(self._mask(f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries)")) from None
+                    raise EmbedderError(
+                        self._mask(f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries)")
+                    ) from None
                 pause = exc.retry_after if exc.retry_after is not None else delay
                 if patient and attempt >= 3:
                     self.waiting = self._mask(f"{self._where(endpoint)}: {exc}; retrying in {pause:.0f}s")
@@ -339,8 +344,7 @@ class OpenAIEmbedder(Embedder):
         expect = want or self._dimension
         if expect and got != expect:
             raise EmbedderFatalError(
-                f"{where}: model {self.model_id!r} returned {got}-d vectors, expected {expect}; "
-                "nothing was written"
+                f"{where}: model {self.model_id!r} returned {got}-d vectors, expected {expect}; nothing was written"
             )
         return normalize(matrix)
 

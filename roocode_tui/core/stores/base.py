@@ -194,9 +194,7 @@ class Store(abc.ABC):
         """A page of points (payload, and vectors when asked) and the next offset (None at the end)."""
 
     @abc.abstractmethod
-    async def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
-    ) -> list[Hit]: ...
+    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]: ...
 
     async def info(self, name: str) -> CollectionInfo:
         meta = await self.get_meta(name)

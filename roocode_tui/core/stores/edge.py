@@ -100,7 +100,7 @@ class EdgeStore(Store):
                 raise StoreBusyError(
                     f"collection {name!r} is open in another process (the embedded store lets one "
                     "process use a collection at a time): close the other roocode-tui, or use a "
-                    "Qdrant server ([store] backend = \"qdrant\")"
+                    'Qdrant server ([store] backend = "qdrant")'
                 ) from None
             raise StoreError(f"collection {name!r}: cannot open {path}: {text}") from None
 
@@ -193,9 +193,7 @@ class EdgeStore(Store):
 
         def upsert() -> None:
             shard = self._shard(name)
-            batch = [
-                Point(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points
-            ]
+            batch = [Point(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points]
             shard.update(UpdateOperation.upsert_points(batch))
 
         await self._call(upsert)
@@ -262,12 +260,18 @@ class EdgeStore(Store):
 
         def page() -> tuple[list[PointRecord], Any]:
             records, nxt = self._shard(name).scroll(
-                ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=[DENSE] if with_vectors else False)
+                ScrollRequest(
+                    offset=offset, limit=limit, with_payload=True, with_vector=[DENSE] if with_vectors else False
+                )
             )
             out = []
             for rec in records:
                 vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
-                out.append(PointRecord(str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}))
+                out.append(
+                    PointRecord(
+                        str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}
+                    )
+                )
             return out, nxt
 
         return await self._call(page)
@@ -281,9 +285,7 @@ class EdgeStore(Store):
 
         return await self._call(facet)
 
-    async def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
-    ) -> list[Hit]:
+    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         from qdrant_edge import Query, QueryRequest
 
         def query() -> list[Hit]:

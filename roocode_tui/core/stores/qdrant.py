@@ -106,9 +106,11 @@ class QdrantStore(Store):
         status = getattr(exc, "status_code", None)
         if status in (401, 403) or "401" in text[:40] or "403" in text[:40] or "Unauthorized" in text:
             return StoreError(f"{self.where}: unauthorised (HTTP {status or '401/403'}): check store.api_key")
-        if isinstance(exc, ConnectionError | OSError) or any(
-            w in text for w in ("Connection refused", "ConnectError", "Name or service not known", "timed out")
-        ) or type(exc).__name__ in ("ResponseHandlingException", "ConnectError", "ConnectTimeout"):
+        if (
+            isinstance(exc, ConnectionError | OSError)
+            or any(w in text for w in ("Connection refused", "ConnectError", "Name or service not known", "timed out"))
+            or type(exc).__name__ in ("ResponseHandlingException", "ConnectError", "ConnectTimeout")
+        ):
             return StoreError(f"{self.where} is unreachable: {text.splitlines()[0] if text else type(exc).__name__}")
         return StoreError(f"{self.where}: {text.splitlines()[0] if text else type(exc).__name__}")
 
@@ -119,7 +121,11 @@ class QdrantStore(Store):
         except StoreError:
             raise
         except Exception as exc:
-            if "Not found: Collection" in str(exc) or "not found" in str(exc).lower() and "collection" in str(exc).lower():
+            if (
+                "Not found: Collection" in str(exc)
+                or ("not found" in str(exc).lower()
+                and "collection" in str(exc).lower())
+            ):
                 raise CollectionNotFoundError(f"{self.where}: {self._mask(str(exc)).splitlines()[0]}") from None
             raise self._translate(exc) from None
 
@@ -161,7 +167,9 @@ class QdrantStore(Store):
                 raise StoreError(f"{self.where}: collection {meta.name!r} already exists")
             await c.create_collection(
                 meta.name,
-                vectors_config={DENSE: m.VectorParams(size=meta.dimension, distance=m.Distance.COSINE, on_disk=s.on_disk_vectors)},
+                vectors_config={
+                    DENSE: m.VectorParams(size=meta.dimension, distance=m.Distance.COSINE, on_disk=s.on_disk_vectors)
+                },
                 shard_number=s.shard_number,
                 replication_factor=s.replication_factor,
                 hnsw_config=m.HnswConfigDiff(m=s.hnsw_m, ef_construct=s.hnsw_ef_construct),
@@ -235,7 +243,12 @@ class QdrantStore(Store):
             offset = None
             while True:
                 records, offset = await c.scroll(
-                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=STATE_FIELDS, with_vectors=False
+                    name,
+                    scroll_filter=flt,
+                    limit=SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=STATE_FIELDS,
+                    with_vectors=False,
                 )
                 for rec in records:
                     accumulate_state(states, rec.id, rec.payload or {})
@@ -268,7 +281,11 @@ class QdrantStore(Store):
             out = []
             for rec in records:
                 vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
-                out.append(PointRecord(str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}))
+                out.append(
+                    PointRecord(
+                        str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}
+                    )
+                )
             return out, nxt
 
         return await self._do(run)
@@ -280,9 +297,7 @@ class QdrantStore(Store):
 
         return await self._do(run)
 
-    async def search(
-        self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
-    ) -> list[Hit]:
+    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         async def run(c: Any) -> list[Hit]:
             resp = await c.query_points(
                 name,

@@ -33,7 +33,9 @@ class CollectionsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield CollectionTable(id="collections-table", cursor_type="row", zebra_stripes=True)
-        yield Static(Text("Enter set active · n new · d delete · R rebuild · i details", style="dim"), id="collections-help")
+        yield Static(
+            Text("Enter set active · n new · d delete · R rebuild · i details", style="dim"), id="collections-help"
+        )
 
     def on_mount(self) -> None:
         table = self.query_one(CollectionTable)
@@ -47,15 +49,25 @@ class CollectionsPane(Vertical):
         table.clear()
         for info in infos:
             meta = info.meta
-            state = "indexing" if running is not None and running.collection == info.name and running.active else info.status
+            state = (
+                "indexing"
+                if running is not None and running.collection == info.name and running.active
+                else info.status
+            )
             share = "—"
             if running is not None and running.collection == info.name and running.active and running.files_total:
                 share = f"{running.files_done / running.files_total:.0%}"
             elif meta and meta.last_run:
-                share = "complete" if meta.last_run.get("files_failed", 0) == 0 else f"{meta.last_run['files_failed']} failed"
+                share = (
+                    "complete"
+                    if meta.last_run.get("files_failed", 0) == 0
+                    else f"{meta.last_run['files_failed']} failed"
+                )
             elif meta and not meta.last_indexed_at:
                 share = "partial"
-            name = Text(("● " if info.name == active else "  ") + inert(info.name), style="bold" if info.name == active else "")
+            name = Text(
+                ("● " if info.name == active else "  ") + inert(info.name), style="bold" if info.name == active else ""
+            )
             row = [
                 name,
                 Text(f"{info.points:,}", justify="right"),

@@ -107,7 +107,10 @@ class IndexPane(Vertical):
                 counters.append(f"{label} ", style="dim")
                 counters.append(f"{value:,}", style=style or "bold")
                 counters.append("   ")
-            counters.append(f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused:,} · points written {p.points_written:,}")
+            counters.append(
+                f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused:,}"
+                f" · points written {p.points_written:,}"
+            )
             self.query_one("#index-counters", Static).update(counters)
             log = self.query_one("#index-log", RichLog)
             entries = list(p.log)

@@ -51,7 +51,9 @@ class MonitorPane(Vertical, can_focus=True):
     def show_gpus(self, gpus: list[Any], why: str) -> None:
         info = self.query_one("#gpu-info", Static)
         if not gpus:
-            info.update(Text(inert(f"No GPU visible here: {why}. vLLM's metrics (right) are the remote view."), style="dim"))
+            info.update(
+                Text(inert(f"No GPU visible here: {why}. vLLM's metrics (right) are the remote view."), style="dim")
+            )
             return
         table = Table.grid(padding=(0, 1))
         for g in gpus:
@@ -74,7 +76,9 @@ class MonitorPane(Vertical, can_focus=True):
             info.update(Text("The local CPU model runs in this process: no server to watch.", style="dim"))
             return
         text = Text()
-        health = {True: ("healthy", "green"), False: ("unhealthy (503)", "red"), None: ("unreachable", "red")}[reading.healthy]
+        health = {True: ("healthy", "green"), False: ("unhealthy (503)", "red"), None: ("unreachable", "red")}[
+            reading.healthy
+        ]
         text.append(inert(url) + "  ", style="dim")
         text.append(health[0] + "\n", style=health[1])
         if reading.error:

@@ -1,0 +1,413 @@
+"""The benchmark suite: ``make bench``. Prints a table and writes bench/RESULTS.md.
+
+Every figure is measured in this run, side by side, and judged as a ratio (these machines are
+noisy). Corpora are real text that ships with Python: the standard library's sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from gpu_server import count_tokens, serve  # noqa: E402
+
+from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
+from roocode_tui.core.embedders.openai import OpenAIEmbedder  # noqa: E402
+from roocode_tui.core.ingest import Indexer  # noqa: E402
+from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+
+MODEL = "bench/gpu-timed"
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+ROWS: list[dict[str, Any]] = []
+
+
+def row(target: str, measured: str, goal: str, ok: bool | None, baseline: str = "", note: str = "") -> None:
+    ROWS.append({"target": target, "measured": measured, "goal": goal, "ok": ok, "baseline": baseline, "note": note})
+    mark = {True: "met", False: "NOT MET", None: "info"}[ok]
+    print(f"  [{mark}] {target}: {measured} (goal {goal}){'  baseline ' + baseline if baseline else ''}", flush=True)
+
+
+# -- corpora -----------------------------------------------------------------------------------
+def stdlib_files() -> list[Path]:
+    files = []
+    for dp, dn, fn in os.walk(STDLIB):
+        dn[:] = sorted(d for d in dn if d not in ("site-packages", "test", "tests", "__pycache__", "idlelib"))
+        files.extend(Path(dp) / f for f in sorted(fn) if f.endswith(".py"))
+    return files
+
+
+def make_corpus(dest: Path, target_tokens: int, max_file_bytes: int = 200_000, per_file: int | None = None) -> int:
+    """Copy stdlib sources until the corpus holds about target_tokens (server count)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i, src in enumerate(stdlib_files()):
+        data = src.read_bytes()
+        if len(data) > max_file_bytes or not data.strip():
+            continue
+        if per_file:
+            data = data[:per_file]
+        out = dest / f"{i:05d}_{src.name}"
+        out.write_bytes(data)
+        total += count_tokens(data.decode("utf-8", "replace"))
+        if total >= target_tokens:
+            break
+    return total
+
+
+# -- servers -----------------------------------------------------------------------------------
+class Server:
+    def __init__(self, tps: float, step_ms: float, budget: int = 16_384, dim: int = 1024):
+        self.tps, self.step_ms, self.budget = tps, step_ms, budget
+        self.httpd = serve(0, tps, step_ms, budget, MODEL, dim)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def stats(self) -> dict[str, Any]:
+        return httpx.get(self.url[:-3] + "/stats").json()
+
+    def reset(self) -> None:
+        httpx.post(self.url[:-3] + "/reset")
+
+    def limit_s(self, tokens: int) -> float:
+        steps = -(-tokens // self.budget)
+        return tokens / self.tps + steps * self.step_ms / 1000
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def embedder(url: str, **kw: Any) -> OpenAIEmbedder:
+    return OpenAIEmbedder(EmbedderSettings(provider="openai", base_url=url, model=MODEL, **kw))
+
+
+async def index(root: Path, data: Path, url: str, name: str = "bench", chunking: IndexSettings | None = None, **kw: Any) -> Any:
+    store = EdgeStore(data)
+    emb = embedder(url, **kw)
+    try:
+        return await Indexer(store, emb, name, [root], index=chunking or IndexSettings()).run()
+    finally:
+        await emb.aclose()
+        await store.close()
+
+
+# -- the seed's loop -------------------------------------------------------------------------
+def seed_loop(root: Path, url: str) -> tuple[int, float]:
+    """The seed script: 512-character chunks, batches of 16, one request at a time, no store."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=512, chunk_overlap=50, length_function=len)
+    started = time.perf_counter()
+    chunks = 0
+    with httpx.Client(timeout=60) as client:
+        for path in sorted(root.iterdir()):
+            pieces = splitter.split_text(path.read_text(encoding="utf-8", errors="replace"))
+            for i in range(0, len(pieces), 16):
+                batch = pieces[i : i + 16]
+                resp = client.post(f"{url}/embeddings", json={"input": batch, "model": MODEL})
+                resp.raise_for_status()
+                assert len(resp.json()["data"]) == len(batch)
+                chunks += len(batch)
+    return chunks, time.perf_counter() - started
+
+
+# -- scenarios -------------------------------------------------------------------------------
+def bench_throughput(work: Path, scale: float) -> None:
+    print("throughput against the GPU-timed server", flush=True)
+    seed_rate = None
+    for tps, step in ((20_000, 15.0), (100_000, 10.0)):
+        corpus = work / f"corpus-{tps}"
+        tokens = make_corpus(corpus, int(tps * 12 * scale))
+        srv = Server(tps, step)
+        try:
+            started = time.perf_counter()
+            p = asyncio.run(index(corpus, work / f"data-{tps}", srv.url, batch_size=32, max_concurrency=4))
+            elapsed = time.perf_counter() - started
+            served = srv.stats()
+            limit = srv.limit_s(served["tokens"])
+            ratio = limit / elapsed
+            row(
+                f"ingest at {tps:,} tokens/s, step {step:g} ms",
+                f"{ratio:.2f} of the server-bound limit ({elapsed:.1f}s vs {limit:.1f}s; "
+                f"{p.chunks_embedded / elapsed:,.0f} chunks/s, {served['tokens'] / elapsed:,.0f} tokens/s)",
+                ">= 0.90",
+                ratio >= 0.90,
+            )
+            if tps == 100_000:
+                # The seed's chunks are 512 characters; ours default to ~1,000. Same-size chunks
+                # (146 estimated tokens = 512 characters) make chunks/s comparable.
+                srv.reset()
+                same = IndexSettings(chunk_tokens=146, chunk_overlap_tokens=14)
+                started = time.perf_counter()
+                small = asyncio.run(index(corpus, work / "data-same", srv.url, chunking=same, batch_size=64, max_concurrency=4))
+                small_s = time.perf_counter() - started
+                small_tokens = srv.stats()["tokens"]
+                srv.reset()
+                seed_chunks, seed_s = seed_loop(corpus, srv.url)
+                seed_tokens = srv.stats()["tokens"]
+                seed_rate = seed_chunks / seed_s
+                ours = small.chunks_embedded / small_s
+                row(
+                    "vs the seed loop at 100,000 tokens/s (same 512-character chunks)",
+                    f"{ours / seed_rate:.2f}x its chunks/s ({ours:,.0f} vs {seed_rate:,.0f}); "
+                    f"{(small_tokens / small_s) / (seed_tokens / seed_s):.2f}x its tokens/s",
+                    ">= 2.5x chunks/s",
+                    ours / seed_rate >= 2.5,
+                    baseline=f"the seed reaches {srv.limit_s(seed_tokens) / seed_s:.2f} of its server-bound limit, "
+                    f"ours {srv.limit_s(small_tokens) / small_s:.2f}",
+                )
+        finally:
+            srv.close()
+        print(f"    corpus {tokens:,} tokens", flush=True)
+
+
+def bench_unchanged(work: Path, scale: float) -> None:
+    print("re-run on an unchanged tree", flush=True)
+    n_files = int(10_000 * scale)
+    corpus = work / "many"
+    corpus.mkdir()
+    files = [f for f in stdlib_files() if f.stat().st_size > 200]
+    for i in range(n_files):
+        src = files[i % len(files)]
+        (corpus / f"{i:05d}.py").write_bytes(src.read_bytes()[:600] + f"\n# {i}\n".encode())
+    srv = Server(100_000, 10.0)
+    try:
+        data = work / "data-many"
+        t0 = time.perf_counter()
+        first = asyncio.run(index(corpus, data, srv.url))
+        t1 = time.perf_counter()
+        srv.reset()
+        second = asyncio.run(index(corpus, data, srv.url))
+        t2 = time.perf_counter()
+        calls = srv.stats()["requests"]
+        ratio = (t2 - t1) / (t1 - t0)
+        row(
+            f"unchanged re-run, {n_files:,} files",
+            f"{ratio:.1%} of the first run ({t2 - t1:.2f}s vs {t1 - t0:.1f}s), {calls - 1} embedding calls",
+            "<= 5%, 0 calls",
+            ratio <= 0.05 and calls <= 1 and second.files_unchanged == first.files_indexed,
+            note="the one request is the dimension probe",
+        )
+    finally:
+        srv.close()
+
+
+def bench_edit(work: Path) -> None:
+    print("editing one function in a large file", flush=True)
+    corpus = work / "edit"
+    corpus.mkdir()
+    big = corpus / "argparse.py"
+    shutil.copy(STDLIB / "argparse.py", big)
+    srv = Server(1_000_000, 1.0)
+    try:
+        data = work / "data-edit"
+        first = asyncio.run(index(corpus, data, srv.url))
+        text = big.read_text()
+        big.write_text(text.replace("def _get_values(self, action, arg_strings):", "def _get_values(self, action, arg_strings):  # edited"))
+        second = asyncio.run(index(corpus, data, srv.url))
+        row(
+            "edit one function in a large file",
+            f"{second.chunks_embedded} of {first.chunks_embedded} chunks re-embedded, {second.chunks_reused} reused",
+            "only the changed chunks",
+            0 < second.chunks_embedded <= 3,
+        )
+    finally:
+        srv.close()
+
+
+RSS_SCRIPT = """
+import asyncio, json, resource, sys
+sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
+from run import index
+p = asyncio.run(index({corpus!r}, {data!r}, {url!r}, batch_size=64, max_concurrency=4))
+print(json.dumps({{"chunks": p.chunks_embedded, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def bench_rss(work: Path, scale: float) -> None:
+    print("peak memory while indexing (1024-d vectors)", flush=True)
+    srv = Server(50_000_000, 0.5, budget=1 << 20)
+    results = {}
+    try:
+        for label, chunks in (("10k", 10_000), ("100k", 100_000)):
+            n = int(chunks * scale)
+            corpus = work / f"rss-{label}"
+            # chunks of ~300 tokens: ~1,050 characters each
+            make_corpus(corpus, n * 300, per_file=None)
+            script = RSS_SCRIPT.format(bench=str(HERE), repo=str(HERE.parent), corpus=str(corpus), data=str(work / f"rss-data-{label}"), url=srv.url)
+            out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1800)
+            if out.returncode != 0:
+                raise RuntimeError(out.stderr[-2000:])
+            results[label] = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        srv.close()
+    small, large = results["10k"], results["100k"]
+    growth = large["rss_mb"] / small["rss_mb"]
+    row(
+        "peak RSS, 10k vs 100k chunks",
+        f"{growth:.2f}x ({small['rss_mb']:.0f} MB at {small['chunks']:,} chunks, {large['rss_mb']:.0f} MB at {large['chunks']:,})",
+        "<= 1.3x, < 600 MB at 100k",
+        growth <= 1.3 and large["rss_mb"] < 600,
+    )
+
+
+def bench_search(work: Path, scale: float) -> None:
+    print("store search latency (embedded, 1024-d)", flush=True)
+    from qdrant_edge import CountRequest  # noqa: F401
+
+    from roocode_tui.core.stores.base import CollectionMeta, PointRecord, SearchFilter
+
+    n = int(100_000 * scale)
+
+    async def go() -> tuple[list[float], list[float], float]:
+        store = EdgeStore(work / "search-data")
+        await store.create_collection(CollectionMeta(name="s", model="m", dimension=1024, query_prefix="", document_prefix=""))
+        rng = np.random.default_rng(7)
+        t0 = time.perf_counter()
+        for start in range(0, n, 2048):
+            vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            points = [
+                PointRecord(
+                    f"00000000-0000-4000-8000-{start + i:012d}",
+                    v,
+                    {"root": "/r", "path": f"pkg{(start + i) % 50}/mod{(start + i) % 997}.py", "language": "python", "text": "x"},
+                )
+                for i, v in enumerate(vecs)
+            ]
+            await store.upsert("s", points)
+        build = time.perf_counter() - t0
+        shard = store._shard("s")
+        await asyncio.to_thread(shard.optimize)
+        queries = rng.standard_normal((200, 1024), dtype=np.float32)
+        plain, filtered = [], []
+        for q in queries[:20]:  # warm up
+            await store.search("s", q, 10)
+        for q in queries:
+            t = time.perf_counter()
+            await store.search("s", q, 10)
+            plain.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            await store.search("s", q, 10, SearchFilter(path_prefix="pkg7/"))
+            filtered.append((time.perf_counter() - t) * 1000)
+        await store.close()
+        return plain, filtered, build
+
+    plain, filtered, build = asyncio.run(go())
+    for label, lat in (("no filter", plain), ("path filter", filtered)):
+        p50, p99 = float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
+        row(
+            f"search {n:,} x 1024-d, top 10, {label}",
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+            "p50 <= 10 ms, p99 <= 30 ms",
+            p50 <= 10 and p99 <= 30,
+        )
+    print(f"    built in {build:.1f}s", flush=True)
+
+
+def bench_tui(work: Path) -> None:
+    print("TUI responsiveness", flush=True)
+    script = HERE / "tui_probe.py"
+    out = subprocess.run([sys.executable, str(script), str(work / "tui")], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    row("TUI first paint", f"{r['first_paint_s']:.2f} s", "<= 0.5 s", r["first_paint_s"] <= 0.5)
+    row("event-loop lag during a full-speed ingest", f"p99 {r['lag_p99_ms']:.1f} ms (max {r['lag_max_ms']:.0f} ms)", "p99 <= 50 ms", r["lag_p99_ms"] <= 50)
+    row(
+        "search during the ingest vs idle",
+        f"{r['busy_search_ms'] / r['idle_search_ms']:.2f}x ({r['busy_search_ms']:.0f} ms vs {r['idle_search_ms']:.0f} ms)",
+        "<= 2x",
+        r["busy_search_ms"] <= 2 * r["idle_search_ms"],
+    )
+
+
+def bench_local(work: Path) -> None:
+    print("local CPU embedder", flush=True)
+    from roocode_tui.core.embedders.local import LocalEmbedder
+
+    emb = LocalEmbedder(EmbedderSettings())
+    texts = [p.read_text()[:1000] for p in stdlib_files()[:24]]
+
+    async def go() -> tuple[float, float]:
+        await emb.embed_documents(texts[:1])
+        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        for i in range(0, len(texts), emb.batch_size):
+            await emb.embed_documents(texts[i : i + emb.batch_size])
+        r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        return (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / (t1 - t0), len(texts) / (t1 - t0)
+
+    cores, rate = asyncio.run(go())
+    row("local CPU embedder keeps the cores busy", f"{cores:.2f} of {os.cpu_count()} cores, {rate:.1f} chunks/s", f"~{os.cpu_count()} cores", cores >= 0.85 * (os.cpu_count() or 1))
+
+
+def write_results(elapsed: float) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}. `make bench` took {elapsed:.0f} s.",
+        "",
+        "| target | measured | goal | verdict | baseline / note |",
+        "|---|---|---|---|---|",
+    ]
+    for r in ROWS:
+        verdict = {True: "met", False: "**not met**", None: "—"}[r["ok"]]
+        extra = "; ".join(x for x in (r["baseline"], r["note"]) if x)
+        lines.append(f"| {r['target']} | {r['measured']} | {r['goal']} | {verdict} | {extra} |")
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="roocode-tui benchmarks")
+    ap.add_argument("--scale", type=float, default=1.0, help="shrink every corpus (0.1 for a quick look)")
+    ap.add_argument("--only", nargs="*", help="throughput unchanged edit rss search tui local")
+    a = ap.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="roocode-bench-") as tmp:
+        work = Path(tmp)
+        os.environ["HOME"] = str(work / "home")
+        scenarios = {
+            "throughput": lambda: bench_throughput(work, a.scale),
+            "unchanged": lambda: bench_unchanged(work, a.scale),
+            "edit": lambda: bench_edit(work),
+            "rss": lambda: bench_rss(work, a.scale),
+            "search": lambda: bench_search(work, a.scale),
+            "tui": lambda: bench_tui(work),
+            "local": lambda: bench_local(work),
+        }
+        for name, fn in scenarios.items():
+            if a.only and name not in a.only:
+                continue
+            fn()
+    elapsed = time.perf_counter() - started
+    if not a.only and a.scale == 1.0:
+        write_results(elapsed)
+    print(f"done in {elapsed:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

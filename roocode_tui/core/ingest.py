@@ -238,35 +238,35 @@ class Indexer:
             while True:
                 if pending and len(inflight) < limit:
                     try:
-                        msg = await asyncio.wait_for(queue.get(), timeout=FLUSH_IDLE_S)
+                        batch = await asyncio.wait_for(queue.get(), timeout=FLUSH_IDLE_S)
                     except TimeoutError:
                         self._launch(self._take(pending, partial=True), inflight, commit_q)
                         continue
                 else:
-                    msg = await queue.get()
-                if msg is _DONE:
+                    batch = await queue.get()
+                if batch is _DONE:
                     break
-                kind, obj = msg
-                if kind == "error":
-                    raise obj
-                if kind == "skip":
-                    p.skip(_display(obj.root, obj.path), obj.reason, is_dir=obj.is_dir)
-                elif kind == "unchanged":
-                    p.files_seen += 1
-                    p.files_unchanged += 1
-                elif kind == "touch":
-                    sf, st = obj
-                    p.files_seen += 1
-                    p.files_unchanged += 1
-                    await self.store.set_payload(
-                        self.collection, sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}
-                    )
-                elif kind == "fail":
-                    p.files_seen += 1
-                    p.fail(*obj)
-                elif kind == "file":
-                    p.files_seen += 1
-                    await self._accept(obj, pending, commit_q)
+                for kind, obj in batch:  # the walker sends its findings in batches
+                    if kind == "error":
+                        raise obj
+                    if kind == "skip":
+                        p.skip(_display(obj.root, obj.path), obj.reason, is_dir=obj.is_dir)
+                    elif kind == "unchanged":
+                        p.files_seen += 1
+                        p.files_unchanged += 1
+                    elif kind == "touch":
+                        sf, st = obj
+                        p.files_seen += 1
+                        p.files_unchanged += 1
+                        await self.store.set_payload(
+                            self.collection, sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}
+                        )
+                    elif kind == "fail":
+                        p.files_seen += 1
+                        p.fail(*obj)
+                    elif kind == "file":
+                        p.files_seen += 1
+                        await self._accept(obj, pending, commit_q)
                 while len(pending) >= self.embedder.batch_size:
                     batch = self._take(pending, partial=False)
                     if not batch:
@@ -474,7 +474,26 @@ class Indexer:
         protected_dirs: list[tuple[str, str]],
         protected_roots: set[str],
     ) -> None:
+        buffer: list[Any] = []
+        last_send = time.monotonic()
+
         def post(msg: Any) -> bool:
+            """Buffer findings; hand them over in batches (a thread hop per file costs more
+            than the work for an unchanged one). A file to embed goes out at once."""
+            nonlocal last_send
+            if msg is not _DONE:
+                buffer.append(msg)
+                if msg[0] not in ("file", "error") and len(buffer) < 512 and time.monotonic() - last_send < 0.05:
+                    return True
+            if buffer:
+                batch = list(buffer)
+                buffer.clear()
+                last_send = time.monotonic()
+                if not send(batch):
+                    return False
+            return send(msg) if msg is _DONE else True
+
+        def send(msg: Any) -> bool:
             fut = asyncio.run_coroutine_threadsafe(queue.put(msg), loop)
             while not self._stop.is_set():
                 try:

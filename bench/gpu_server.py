@@ -52,10 +52,15 @@ class Engine:
         self.running = 0
         threading.Thread(target=self._loop, daemon=True, name="engine").start()
 
-    def submit(self, tokens: int) -> None:
+    def submit(self, tokens: int, priority: int = 0) -> None:
+        """Queue a request; like vLLM's priority scheduling, a lower priority value goes first
+        (it still waits for the step that is running: steps are not preempted)."""
         job = _Job(tokens)
         with self.cond:
-            self.queue.append(job)
+            if priority < 0:
+                self.queue.appendleft(job)
+            else:
+                self.queue.append(job)
             self.cond.notify()
         job.done.wait()
 
@@ -114,6 +119,7 @@ def _vectors(texts: list[str], dim: int) -> np.ndarray:
 def make_handler(engine: Engine, model: str, dim: int) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # as uvicorn (vLLM) does: no 40 ms delayed-ACK stalls
 
         def log_message(self, *a: Any) -> None:
             pass
@@ -158,7 +164,7 @@ def make_handler(engine: Engine, model: str, dim: int) -> type[BaseHTTPRequestHa
                 self._send(404, json.dumps(msg).encode())
                 return
             tokens = sum(count_tokens(t) for t in texts)
-            engine.submit(tokens)
+            engine.submit(tokens, int(body.get("priority") or 0))
             size = int(body.get("dimensions") or dim)
             vecs = _vectors(texts, size)
             b64 = body.get("encoding_format") == "base64"

@@ -60,17 +60,21 @@ def make_corpus(dest: Path, target_tokens: int, max_file_bytes: int = 200_000, p
     """Copy stdlib sources until the corpus holds about target_tokens (server count)."""
     dest.mkdir(parents=True, exist_ok=True)
     total = 0
-    for i, src in enumerate(stdlib_files()):
+    files = stdlib_files()
+    i = 0
+    while total < target_tokens:  # large corpora go round the library again, as new files
+        src = files[i % len(files)]
         data = src.read_bytes()
+        i += 1
         if len(data) > max_file_bytes or not data.strip():
             continue
         if per_file:
             data = data[:per_file]
-        out = dest / f"{i:05d}_{src.name}"
+        if i > len(files):
+            data += f"\n# copy {i // len(files)}\n".encode()
+        out = dest / f"{i:06d}_{src.name}"
         out.write_bytes(data)
         total += count_tokens(data.decode("utf-8", "replace"))
-        if total >= target_tokens:
-            break
     return total
 
 

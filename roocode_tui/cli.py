@@ -69,7 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Search a collection. Filters run inside the store, before top-k. "
         "'path:PREFIX' and 'lang:NAME' inside the query work too.",
     )
-    p.add_argument("query", metavar="QUERY")
+    p.add_argument("query", metavar="QUERY", nargs="?", help="the question or identifier (or use --batch)")
     p.add_argument("--collection", "-c", metavar="NAME")
     p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
     p.add_argument(
@@ -77,6 +77,18 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument(
+        "--mode",
+        choices=["dense", "hybrid", "keyword"],
+        help="dense vectors, keywords, or both (default: [search] mode, hybrid: keywords join "
+        "only for queries that name identifiers)",
+    )
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="read one query per line (- for stdin); write one JSON line per query: "
+        '{"query": ..., "results": [...]}',
+    )
 
     p = sub.add_parser(
         "doctor",
@@ -250,34 +262,68 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.search import parse_inline_filters, search
+    from roocode_tui.core.search import parse_inline_filters, search_many
     from roocode_tui.core.service import open_backends, resolve_search_collection
 
     if args.limit < 1 or args.limit > 1000:
         raise UsageError("--limit must be between 1 and 1000")
-    query, inline_path, inline_lang = parse_inline_filters(args.query)
-    if not query:
-        raise UsageError("the query is empty")
+    if args.batch:
+        queries = _read_batch(args.batch)
+        path, lang = args.path, args.lang
+    else:
+        if not args.query:
+            raise UsageError("give a QUERY, or --batch FILE")
+        query, inline_path, inline_lang = parse_inline_filters(args.query)
+        if not query:
+            raise UsageError("the query is empty")
+        queries = [query]
+        path, lang = args.path or inline_path, args.lang or inline_lang
     store, embedder = open_backends(settings)
+    opts = settings.search
     try:
         name = await resolve_search_collection(settings, store, args.collection)
-        result = await search(
+        results = await search_many(
             store,
             embedder,
             name,
-            query,
+            queries,
             limit=args.limit,
-            path=args.path or inline_path,
-            lang=args.lang or inline_lang,
+            path=path,
+            lang=lang,
+            mode=args.mode or opts.mode,
+            weights=(opts.dense_weight, opts.keyword_weight),
+            merge=opts.merge_adjacent,
         )
     finally:
         await embedder.aclose()
         await store.close()
+    if args.batch:
+        for result in results:
+            print(json.dumps({"query": result.query, "results": result.to_json()["results"]}, ensure_ascii=True))
+        return 0
+    result = results[0]
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=True))
         return 0
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
     _print_hits(result)
     return 0
+
+
+def _read_batch(source: str) -> list[str]:
+    from roocode_tui.core.errors import UsageError
+
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"cannot read --batch file {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--batch file {source} is not UTF-8 text") from None
+    queries = [line.strip() for line in text.splitlines() if line.strip()]
+    if not queries:
+        raise UsageError(f"--batch file {source} holds no queries")
+    return queries
 
 
 def _print_hits(result: Any) -> None:
@@ -307,7 +353,7 @@ def _print_hits(result: Any) -> None:
             console.print(Text(f"          … {len(lines) - 6} more lines", style="dim"))
     console.print(
         Text(
-            f"{len(result.hits)} results from {result.collection} "
+            f"{len(result.hits)} results from {result.collection}, {result.mode} "
             f"(embed {result.embed_ms:.0f} ms, store {result.store_ms:.0f} ms)",
             style="dim",
         )

@@ -131,6 +131,7 @@ class EmbedServer:
 class _Handler(BaseHTTPRequestHandler):
     srv: EmbedServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as uvicorn (vLLM) does
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -255,3 +255,23 @@ def test_openai_server_on_both_stores_and_20_percent_faults(
     ]
     info = json.loads(cli("collections", "info", "demo", "--json", home=home, env=env_for(tmp_path / "faulty")).stdout)
     assert info["dimension"] == 48 and info["points"] == clean_report["points_written"]
+
+
+def test_batch_search_writes_one_json_line_per_query(home: Path, corpus: Path, embed_server, tmp_path: Path):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+    }
+    assert cli("index", str(corpus), "-c", "b", home=home, env=env).returncode == 0
+    queries = tmp_path / "q.txt"
+    queries.write_text("restore a snapshot\n\nretry with backoff\nTTLCache.get\n")
+    embed_server.reset_counts()
+    out = cli("search", "--batch", str(queries), "-c", "b", "-n", "3", home=home, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["query"] for x in lines] == ["restore a snapshot", "retry with backoff", "TTLCache.get"]
+    assert all(len(x["results"]) <= 3 and set(x["results"][0]) >= {"path", "start_line", "score", "text"} for x in lines)
+    assert embed_server.requests == 1  # the three queries were embedded in one batch
+    missing = cli("search", "--batch", str(tmp_path / "nope.txt"), "-c", "b", home=home, env=env)
+    assert missing.returncode == 2 and "cannot read --batch file" in missing.stderr

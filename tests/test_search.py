@@ -60,3 +60,45 @@ def test_inert_text_shows_escapes_and_bidi_controls_visibly():
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
     assert "␛[31mred" in shown and "<U+202E>" in shown and "[bold]x[/]" in shown
     assert inert("tabs\tand\nnewlines") == "tabs\tand\nnewlines"
+
+
+async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpus, small_chunks):
+    from roocode_tui.core.sparse import looks_like_code, tokens
+
+    (corpus / "src" / "ids.py").write_text(
+        "def zorblax_quuxify(x):\n    return x\n\n\ndef unrelated_helper(y):\n    return y * 2\n"
+    )
+    await build(store, http_embedder, corpus, small_chunks)
+    assert (await store.get_meta(NAME)).hybrid
+    query = "where is zorblaxQuuxify"
+    assert looks_like_code(query) and "zorblaxquuxify" in tokens(query)
+    hybrid = await search(store, http_embedder, NAME, query, limit=3, mode="hybrid")
+    keyword = await search(store, http_embedder, NAME, query, limit=3, mode="keyword")
+    assert hybrid.mode == "hybrid" and keyword.mode == "keyword"
+    assert hybrid.hits[0].path == "src/ids.py" and keyword.hits[0].path == "src/ids.py"
+    assert 0 <= hybrid.hits[0].score <= 1  # cosine, the scale dense mode shows
+    plain = await search(store, http_embedder, NAME, "how do I restore a snapshot", limit=3, mode="hybrid")
+    assert plain.mode == "dense"  # no identifiers: keywords stay out
+
+
+async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(store, http_embedder, corpus, small_chunks):
+    from roocode_tui.core.stores.base import CollectionMeta
+
+    meta = CollectionMeta(name=NAME, model=http_embedder.model_id, dimension=64, query_prefix="", document_prefix="")
+    await store.create_collection(meta)  # as built before hybrid existed
+    await build(store, http_embedder, corpus, small_chunks)
+    result = await search(store, http_embedder, NAME, "parse_args usage", mode="hybrid")
+    assert result.mode == "dense" and "rebuild" in result.note and result.hits
+
+
+def test_adjacent_hits_from_one_file_merge():
+    from roocode_tui.core.search import merge_adjacent
+    from roocode_tui.core.stores.base import Hit
+
+    a = Hit("1", 0.9, "/r", "a.py", 10, 12, "python", "l10\nl11\nl12", "def f")
+    b = Hit("2", 0.8, "/r", "a.py", 13, 14, "python", "l13\nl14", "def f")
+    c = Hit("3", 0.7, "/r", "b.py", 1, 2, "python", "x\ny", "")
+    d = Hit("4", 0.6, "/r", "a.py", 30, 31, "python", "far\naway", "")
+    merged = merge_adjacent([a, c, b, d])
+    assert [(h.path, h.start_line, h.end_line) for h in merged] == [("a.py", 10, 14), ("b.py", 1, 2), ("a.py", 30, 31)]
+    assert merged[0].text == "l10\nl11\nl12\nl13\nl14" and merged[0].score == 0.9

@@ -174,6 +174,55 @@ def _body(text: str, start: int, end: int) -> bool:
     return "\n" in section or not section.startswith("#")
 
 
+# -- Python: chunks that follow definitions -------------------------------------------------
+def _python_units(text: str, lines: list[str]) -> list[tuple[int, int, str, object]] | None:
+    """Top-level units of a Python file: (first line, last line, symbol, ast node or None).
+
+    A definition starts at its first decorator, or at the comment block right above it;
+    the statements between definitions form their own units.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _units_of(tree.body, lines, 1, len(lines), "")
+
+
+def _units_of(body: list, lines: list[str], first: int, last: int, crumb: str) -> list[tuple[int, int, str, object]]:
+    import ast
+
+    units: list[tuple[int, int, str, object]] = []
+    cursor = first
+    for node in body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        while start - 1 >= cursor and lines[start - 2].lstrip().startswith("#"):
+            start -= 1  # the comment block that documents the definition
+        end = node.end_lineno or node.lineno
+        if start > cursor:
+            units.append((cursor, start - 1, crumb, None))
+        kind = "class" if isinstance(node, ast.ClassDef) else "def"
+        units.append((start, end, f"{crumb} > {kind} {node.name}" if crumb else f"{kind} {node.name}", node))
+        cursor = end + 1
+    if cursor <= last:
+        units.append((cursor, last, crumb, None))
+    return units
+
+
+def _common_crumb(symbols: list[str]) -> str:
+    """The enclosing scope shared by merged units ("class A > def f" + "class A" -> "class A")."""
+    parts = [sym.split(" > ") if sym else [] for sym in symbols]
+    common: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return " > ".join(common)
+
+
 class Chunker:
     def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 30):
         self.chunk_tokens = chunk_tokens
@@ -183,6 +232,7 @@ class Chunker:
         if not text.strip():
             return []
         spans: list[tuple[int, str, str]]  # (offset, piece, heading)
+        py = None
         if language == "markdown":
             spans = []
             for start, end, crumb in markdown_sections(text):
@@ -195,11 +245,14 @@ class Chunker:
                     continue
                 split = _splitter("markdown", self.chunk_tokens, self.overlap_tokens)
                 spans.extend((at, piece, crumb) for at, piece in _locate(section, split(section), start))
+        elif language == "python" and (py := self._python(text)) is not None:
+            spans = py  # overlap already placed, only inside definitions
         else:
             lc = LANGCHAIN_LANGUAGES.get(language)
             split = _splitter(lc, self.chunk_tokens, self.overlap_tokens)
             spans = [(at, piece, "") for at, piece in _locate(text, split(text))]
-        spans = _with_overlap(text, spans, self.overlap_tokens)
+        if not (language == "python" and py is not None):
+            spans = _with_overlap(text, spans, self.overlap_tokens)
         newlines = [m.start() for m in re.finditer("\n", text)]
         chunks: list[Chunk] = []
         for at, piece, heading in spans:
@@ -219,3 +272,74 @@ class Chunker:
                 )
             )
         return chunks
+
+
+    # -- Python -------------------------------------------------------------------------------
+    def _python(self, text: str) -> list[tuple[int, str, str]] | None:
+        """Spans aligned with definitions: a definition is cut only when it is larger than
+        the chunk size (a class into its methods first); small neighbours are merged."""
+        lines = text.split("\n")
+        units = _python_units(text, lines)
+        if units is None:
+            return None
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        out: list[tuple[int, str, str]] = []
+        group: list[tuple[int, int, str]] = []  # (first, last, symbol) waiting to be merged
+
+        def piece(first: int, last: int) -> tuple[int, str] | None:
+            raw = text[starts[first - 1] : min(starts[last], len(text))]
+            stripped = raw.strip()
+            if not stripped:
+                return None
+            return starts[first - 1] + raw.index(stripped), stripped
+
+        def flush() -> None:
+            if not group:
+                return
+            found = piece(group[0][0], group[-1][1])
+            if found:
+                out.append((found[0], found[1], _common_crumb([sym for _, _, sym in group])))
+            group.clear()
+
+        def tokens(first: int, last: int) -> int:
+            return estimate_tokens(text[starts[first - 1] : starts[min(last, len(lines))]])
+
+        def emit(units: list[tuple[int, int, str, object]]) -> None:
+            import ast
+
+            for first, last, symbol, node in units:
+                if first > last or piece(first, last) is None:
+                    continue  # nothing but blank lines
+                size = tokens(first, last)
+                if size > self.chunk_tokens:
+                    flush()
+                    if isinstance(node, ast.ClassDef) and node.body:
+                        inner = _units_of(node.body, lines, first, last, symbol)
+                        if len(inner) > 1:
+                            emit(inner)
+                            flush()
+                            continue
+                    self._split_block(text, starts, first, last, symbol, out)
+                    continue
+                if group:
+                    merged = tokens(group[0][0], last)
+                    small = tokens(group[0][0], group[-1][1]) < self.chunk_tokens // 2 and size < self.chunk_tokens // 2
+                    if merged > self.chunk_tokens or not small:
+                        flush()
+                group.append((first, last, symbol))
+
+        emit(units)
+        flush()
+        return out
+
+    def _split_block(
+        self, text: str, starts: list[int], first: int, last: int, symbol: str, out: list[tuple[int, str, str]]
+    ) -> None:
+        """A definition larger than a chunk: split inside it, with overlap, same symbol."""
+        begin = starts[first - 1]
+        block = text[begin : min(starts[last], len(text))]
+        split = _splitter("python", self.chunk_tokens, self.overlap_tokens)
+        located = _locate(block, split(block), begin)
+        out.extend(_with_overlap(text, [(at, p, symbol) for at, p in located], self.overlap_tokens))

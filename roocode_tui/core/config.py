@@ -71,6 +71,7 @@ class EmbedderSettings(_Section):
     query_prefix: str | None = None
     document_prefix: str | None = None
     send_input_type: bool = False
+    query_priority: int | None = None
     batch_size: int | None = Field(default=None, ge=1, le=4096)
     max_concurrency: int = Field(default=4, ge=1, le=256)
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
@@ -142,6 +143,15 @@ class IndexSettings(_Section):
         return self
 
 
+class SearchSettings(_Section):
+    # dense: vectors only; keyword: BM25-style only; hybrid: vectors, plus keywords fused by
+    # weighted RRF when the query names identifiers (natural-language queries stay dense).
+    mode: Literal["dense", "hybrid", "keyword"] = "hybrid"
+    dense_weight: float = Field(default=1.0, gt=0)
+    keyword_weight: float = Field(default=1.5, gt=0)
+    merge_adjacent: bool = True
+
+
 class TuiSettings(_Section):
     monitor_interval_s: float = Field(default=1.0, ge=0.2, le=60)
 
@@ -167,6 +177,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     collections: list[CollectionSettings] = Field(default_factory=list)
     default_collection: str | None = None
 

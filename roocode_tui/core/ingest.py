@@ -38,6 +38,7 @@ from roocode_tui.core.errors import (
     StoreError,
 )
 from roocode_tui.core.progress import IngestProgress
+from roocode_tui.core.sparse import document_vector
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
 POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
@@ -81,6 +82,7 @@ class _FileJob:
     chunks: list[Chunk]
     ids: list[str]
     old: FileState | None
+    sparse: list[tuple[list[int], list[float]]] | None = None  # keyword vectors, hybrid collections
     vectors: list[np.ndarray | None] = field(default_factory=list)
     remaining: int = 0
     failed: str | None = None
@@ -125,6 +127,7 @@ class Indexer:
         self._last_emit = 0.0
         self._stop = threading.Event()
         self._active_commit: asyncio.Future[None] | None = None
+        self._hybrid = False
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
@@ -148,6 +151,7 @@ class Indexer:
             meta = await self._ensure_collection()
             p.phase = "indexing"
             self._emit(force=True)
+            self._hybrid = meta.hybrid
             await self._index(meta)
             p.phase = "done"
         except asyncio.CancelledError:
@@ -194,6 +198,7 @@ class Indexer:
                 document_prefix=self.embedder.document_prefix,
                 include=list(self.include),
                 exclude=list(self.exclude),
+                hybrid=True,
             )
             await self.store.create_collection(meta)
             return meta
@@ -424,12 +429,13 @@ class Indexer:
         points: list[PointRecord] = []
         for job in group:
             n = len(job.chunks)
-            for c, pid, vec in zip(job.chunks, job.ids, job.vectors, strict=True):
+            for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
                 assert vec is not None
                 points.append(
                     PointRecord(
                         id=pid,
                         vector=vec,
+                        sparse=job.sparse[i] if job.sparse else None,
                         payload={
                             "root": job.root,
                             "path": job.sf.path,
@@ -575,7 +581,10 @@ class Indexer:
             return ("fail", (_display(sf.root, sf.path), f"chunking failed: {exc}"))
         if not chunks:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
-        return ("file", _FileJob(sf, root, source.file_hash, chunks, chunk_ids(root, sf.path, chunks), st))
+        job = _FileJob(sf, root, source.file_hash, chunks, chunk_ids(root, sf.path, chunks), st)
+        if self._hybrid:
+            job.sparse = [document_vector(c.embed_input) for c in chunks]  # CPU work: here, off the loop
+        return ("file", job)
 
 
 def _display(root: Path | str, path: str) -> str:

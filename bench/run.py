@@ -382,7 +382,12 @@ def write_results(elapsed: float) -> None:
     notes = HERE / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    results = HERE / "RESULTS.md"
+    old = results.read_text() if results.exists() else ""
+    begin, end = "<!-- eval:begin -->", "<!-- eval:end -->"
+    if begin in old and end in old:  # keep the retrieval-quality section written by `make eval`
+        lines += ["", old[old.index(begin) : old.index(end) + len(end)]]
+    results.write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:

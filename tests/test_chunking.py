@@ -95,3 +95,73 @@ def test_identical_chunks_hash_alike_but_get_distinct_ids():
 
 def test_empty_text_gives_no_chunks():
     assert Chunker().split("  \n\n", "text", "e.txt") == []
+
+
+PY = '''"""Module docstring."""
+
+import os
+
+CONSTANT = 1
+
+
+# Comment that documents helper.
+def helper(x):
+    return x + 1
+
+
+def tiny():
+    return 2
+
+
+class Big:
+    """A class larger than one chunk."""
+
+    attr = 3
+
+    def method_one(self):
+        value = [n * 2 for n in range(10)]
+        total = sum(value) + sum(value) + sum(value)
+        return total + len(os.sep) * 12345 + 67890
+
+    def method_two(self, other):
+        first = other.alpha + other.beta + other.gamma
+        second = other.delta * other.epsilon - other.zeta
+        return first / second if second else first
+'''
+
+
+def test_python_chunks_follow_definitions():
+    chunks = Chunker(60, 6).split(PY, "python", "m.py")
+    assert_exact(PY, chunks)
+    by_heading = {c.heading: c for c in chunks}
+    # a class larger than a chunk is cut between its methods, each named by its scope
+    assert "class Big > def method_one" in by_heading and "class Big > def method_two" in by_heading
+    one = by_heading["class Big > def method_one"]
+    assert one.text.startswith("def method_one") and one.text.rstrip().endswith("67890")
+    assert one.embed_input.startswith("m.py > class Big > def method_one\n\n")
+    # the comment above a definition travels with it
+    helper = next(c for c in chunks if "def helper" in c.text)
+    assert "# Comment that documents helper." in helper.text
+    # no chunk starts inside a definition that fits in one chunk
+    for c in chunks:
+        first = c.text.split("\n")[0]
+        assert not first.startswith((" ", "\t")) or c.heading.count(">") >= 1
+
+
+def test_small_neighbours_merge_and_big_functions_split_with_overlap_inside():
+    small = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    chunks = Chunker(300, 30).split(small, "python", "s.py")
+    assert len(chunks) == 1 and chunks[0].start_line == 1 and chunks[0].end_line == 6
+    body = "\n".join(f"    value_{i} = compute(value_{i - 1}, {i})" for i in range(1, 80))
+    big = f"def huge():\n{body}\n    return value_79\n"
+    parts = Chunker(80, 10).split(big, "python", "h.py")
+    assert len(parts) > 3 and all(p.heading == "def huge" for p in parts)
+    assert_exact(big, parts)
+    assert any(b.start_line <= a.end_line for a, b in zip(parts, parts[1:], strict=False))  # overlap inside
+
+
+def test_invalid_python_falls_back_to_the_generic_splitter():
+    broken = "def ok():\n    return 1\n\ndef broken(:\n    pass\n" * 3
+    chunks = Chunker(40, 4).split(broken, "python", "b.py")
+    assert chunks and all(c.heading == "" for c in chunks)
+    assert_exact(broken, chunks)

@@ -256,8 +256,8 @@ def bench_rss(work: Path, scale: float) -> None:
         for label, chunks in (("10k", 10_000), ("100k", 100_000)):
             n = int(chunks * scale)
             corpus = work / f"rss-{label}"
-            # chunks of ~300 tokens: ~1,050 characters each
-            make_corpus(corpus, n * 300, per_file=None)
+            # the splitter lands near 150 server tokens a chunk on this code
+            make_corpus(corpus, n * 150, per_file=None)
             script = RSS_SCRIPT.format(bench=str(HERE), repo=str(HERE.parent), corpus=str(corpus), data=str(work / f"rss-data-{label}"), url=srv.url)
             out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1800)
             if out.returncode != 0:

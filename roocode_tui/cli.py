@@ -86,8 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--batch",
         metavar="FILE",
-        help="read one query per line (- for stdin); write one JSON line per query: "
-        '{"query": ..., "results": [...]}',
+        help='read one query per line (- for stdin); write one JSON line per query: {"query": ..., "results": [...]}',
     )
 
     p = sub.add_parser(
@@ -163,23 +162,11 @@ def _tui(settings: Any, args: argparse.Namespace) -> int:
 
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core.ingest import Indexer
-    from roocode_tui.core.service import open_backends, resolve_index_target
+    from roocode_tui.core.service import open_backends, prepare_indexer
 
     store, embedder = open_backends(settings)
     try:
-        target = await resolve_index_target(settings, store, args.paths, args.collection)
-        if args.rebuild:
-            await store.delete_collection(target.name)
-        indexer = Indexer(
-            store,
-            embedder,
-            target.name,
-            target.roots,
-            include=target.include,
-            exclude=target.exclude,
-            index=settings.index,
-        )
+        indexer = await prepare_indexer(settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild)
         show_bar = not args.json and sys.stderr.isatty()
         try:
             if show_bar:

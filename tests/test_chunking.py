@@ -138,7 +138,7 @@ def test_python_chunks_follow_definitions():
     assert "class Big > def method_one" in by_heading and "class Big > def method_two" in by_heading
     one = by_heading["class Big > def method_one"]
     assert one.text.startswith("def method_one") and one.text.rstrip().endswith("67890")
-    assert one.embed_input.startswith("m.py > class Big > def method_one\n\n")
+    assert one.embed_input.startswith("m.py > class Big > def method_one (method one)\n\n")
     # the comment above a definition travels with it
     helper = next(c for c in chunks if "def helper" in c.text)
     assert "# Comment that documents helper." in helper.text

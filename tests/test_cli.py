@@ -271,7 +271,9 @@ def test_batch_search_writes_one_json_line_per_query(home: Path, corpus: Path, e
     assert out.returncode == 0, out.stderr
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["query"] for x in lines] == ["restore a snapshot", "retry with backoff", "TTLCache.get"]
-    assert all(len(x["results"]) <= 3 and set(x["results"][0]) >= {"path", "start_line", "score", "text"} for x in lines)
+    assert all(
+        len(x["results"]) <= 3 and set(x["results"][0]) >= {"path", "start_line", "score", "text"} for x in lines
+    )
     assert embed_server.requests == 1  # the three queries were embedded in one batch
     missing = cli("search", "--batch", str(tmp_path / "nope.txt"), "-c", "b", home=home, env=env)
     assert missing.returncode == 2 and "cannot read --batch file" in missing.stderr

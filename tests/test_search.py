@@ -81,7 +81,9 @@ async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpu
     assert plain.mode == "dense"  # no identifiers: keywords stay out
 
 
-async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(store, http_embedder, corpus, small_chunks):
+async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(
+    store, http_embedder, corpus, small_chunks
+):
     from roocode_tui.core.stores.base import CollectionMeta
 
     meta = CollectionMeta(name=NAME, model=http_embedder.model_id, dimension=64, query_prefix="", document_prefix="")

@@ -34,8 +34,22 @@ def estimate_tokens(text: str) -> int:
     return len(text) * 2 // 7 + 1
 
 
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def humanize(symbol: str) -> str:
+    """``def find_longest_match`` -> ``find longest match``: names in words a model reads."""
+    name = symbol.rsplit(" ", 1)[-1]
+    return " ".join(w.lower() for w in _WORDS.findall(name))
+
+
 def context_header(path: str, heading: str) -> str:
-    return f"{path} > {heading}\n\n" if heading else f"{path}\n\n"
+    if not heading:
+        return f"{path}\n\n"
+    last = heading.rsplit(" > ", 1)[-1]
+    if last.startswith(("def ", "class ")):
+        return f"{path} > {heading} ({humanize(last)})\n\n"
+    return f"{path} > {heading}\n\n"
 
 
 def chunk_hash(embed_input: str) -> str:
@@ -272,7 +286,6 @@ class Chunker:
                 )
             )
         return chunks
-
 
     # -- Python -------------------------------------------------------------------------------
     def _python(self, text: str) -> list[tuple[int, str, str]] | None:

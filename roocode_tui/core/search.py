@@ -115,8 +115,10 @@ def merge_adjacent(hits: list[Hit]) -> list[Hit]:
     merged: list[Hit] = []
     for hit in hits:
         for k, prev in enumerate(merged):
-            if prev.root == hit.root and prev.path == hit.path and (
-                hit.start_line <= prev.end_line + 1 and prev.start_line <= hit.end_line + 1
+            if (
+                prev.root == hit.root
+                and prev.path == hit.path
+                and (hit.start_line <= prev.end_line + 1 and prev.start_line <= hit.end_line + 1)
             ):
                 merged[k] = _join(prev, hit)
                 break
@@ -133,7 +135,9 @@ def _join(a: Hit, b: Hit) -> Hit:
     start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
     text = "\n".join(lines[i] for i in range(start, end + 1) if i in lines)
     heading = a.heading if a.heading == b.heading else (a.heading or b.heading)
-    return dataclasses.replace(a, start_line=start, end_line=end, text=text, heading=heading, score=max(a.score, b.score))
+    return dataclasses.replace(
+        a, start_line=start, end_line=end, text=text, heading=heading, score=max(a.score, b.score)
+    )
 
 
 async def search(

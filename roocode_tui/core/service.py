@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from roocode_tui.core.config import CollectionSettings, Settings
 from roocode_tui.core.embedders import Embedder, make_embedder
@@ -112,3 +113,31 @@ async def create_collection(
         exclude=list(exclude),
     )
     await store.create_collection(meta)
+
+
+async def prepare_indexer(
+    settings: Settings,
+    store: Store,
+    embedder: Embedder,
+    paths: list[str],
+    collection: str | None,
+    *,
+    rebuild: bool = False,
+    on_progress: Any = None,
+) -> Any:
+    """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first."""
+    from roocode_tui.core.ingest import Indexer
+
+    target = await resolve_index_target(settings, store, paths, collection)
+    if rebuild:
+        await store.delete_collection(target.name)
+    return Indexer(
+        store,
+        embedder,
+        target.name,
+        target.roots,
+        include=target.include,
+        exclude=target.exclude,
+        index=settings.index,
+        on_progress=on_progress,
+    )

@@ -351,23 +351,17 @@ class RoocodeApp(App[int]):
     @work(group="ingest", exclusive=True, exit_on_error=False)
     async def run_ingest(self, name: str, rebuild: bool) -> None:
         from roocode_tui.core.errors import RoocodeError
-        from roocode_tui.core.ingest import Indexer
-        from roocode_tui.core.service import resolve_index_target
+        from roocode_tui.core.service import prepare_indexer
 
         store, embedder, _ = await self.backends()
-        index_pane = self.query_one(IndexPane)
-        index_pane.reset()
-        target = await resolve_index_target(self.settings, store, [], name)
-        if rebuild:
-            await store.delete_collection(name)
-        indexer = Indexer(
+        self.query_one(IndexPane).reset()
+        indexer = await prepare_indexer(
+            self.settings,
             store,
             embedder,
-            target.name,
-            target.roots,
-            include=target.include,
-            exclude=target.exclude,
-            index=self.settings.index,
+            [],
+            name,
+            rebuild=rebuild,
             on_progress=lambda p: self.post_message(IngestUpdate(p)),
         )
         self._indexer = indexer

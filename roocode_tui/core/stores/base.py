@@ -59,6 +59,12 @@ class PointRecord:
     payload: dict[str, Any]
     sparse: tuple[list[int], list[float]] | None = None
 
+    @classmethod
+    def from_record(cls, point_id: Any, payload: dict[str, Any] | None, vector: Any) -> PointRecord:
+        """A point read back from either backend (the vector may be absent)."""
+        dense = _dense_of(vector)
+        return cls(str(point_id), dense if dense is not None else np.zeros(0, dtype=np.float32), payload or {})
+
 
 @dataclass(slots=True)
 class FileState:

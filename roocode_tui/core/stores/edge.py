@@ -26,8 +26,8 @@ from roocode_tui.core.config import check_collection_name
 from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
 from roocode_tui.core.stores.base import (
     DENSE,
-    SPARSE,
     KEYWORD_FIELDS,
+    SPARSE,
     STATE_FIELDS,
     CollectionMeta,
     FileState,
@@ -135,8 +135,8 @@ class EdgeStore(Store):
             EdgeConfig,
             EdgeSparseVectorParams,
             EdgeVectorParams,
-            Modifier,
             KeywordIndexParams,
+            Modifier,
             PayloadSchemaType,
             UpdateOperation,
         )
@@ -277,15 +277,7 @@ class EdgeStore(Store):
                     offset=offset, limit=limit, with_payload=True, with_vector=[DENSE] if with_vectors else False
                 )
             )
-            out = []
-            for rec in records:
-                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
-                out.append(
-                    PointRecord(
-                        str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}
-                    )
-                )
-            return out, nxt
+            return [PointRecord.from_record(rec.id, rec.payload, rec.vector) for rec in records], nxt
 
         return await self._call(page)
 

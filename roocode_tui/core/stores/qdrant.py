@@ -15,8 +15,8 @@ from roocode_tui.core.config import StoreSettings, check_collection_name
 from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
 from roocode_tui.core.stores.base import (
     DENSE,
-    SPARSE,
     KEYWORD_FIELDS,
+    SPARSE,
     STATE_FIELDS,
     CollectionMeta,
     FileState,
@@ -122,10 +122,8 @@ class QdrantStore(Store):
         except StoreError:
             raise
         except Exception as exc:
-            if (
-                "Not found: Collection" in str(exc)
-                or ("not found" in str(exc).lower()
-                and "collection" in str(exc).lower())
+            if "Not found: Collection" in str(exc) or (
+                "not found" in str(exc).lower() and "collection" in str(exc).lower()
             ):
                 raise CollectionNotFoundError(f"{self.where}: {self._mask(str(exc)).splitlines()[0]}") from None
             raise self._translate(exc) from None
@@ -286,15 +284,7 @@ class QdrantStore(Store):
             records, nxt = await c.scroll(
                 name, limit=limit, offset=offset, with_payload=True, with_vectors=[DENSE] if with_vectors else False
             )
-            out = []
-            for rec in records:
-                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
-                out.append(
-                    PointRecord(
-                        str(rec.id), np.asarray(vec if vec is not None else [], dtype=np.float32), rec.payload or {}
-                    )
-                )
-            return out, nxt
+            return [PointRecord.from_record(rec.id, rec.payload, rec.vector) for rec in records], nxt
 
         return await self._do(run)
 
@@ -348,7 +338,8 @@ class QdrantStore(Store):
                     with_vectors=with_vector,
                 )
             return [
-                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None) for p in resp.points
+                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
+                for p in resp.points
             ]
 
         return await self._do(run)

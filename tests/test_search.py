@@ -104,3 +104,16 @@ def test_adjacent_hits_from_one_file_merge():
     merged = merge_adjacent([a, c, b, d])
     assert [(h.path, h.start_line, h.end_line) for h in merged] == [("a.py", 10, 14), ("b.py", 1, 2), ("a.py", 30, 31)]
     assert merged[0].text == "l10\nl11\nl12\nl13\nl14" and merged[0].score == 0.9
+
+
+async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(store, http_embedder, corpus, small_chunks):
+    await build(store, http_embedder, corpus, small_chunks)
+    assert await store.defines_any(NAME, ["sha256file"])  # def sha256_file in checksum.py
+    assert not await store.defines_any(NAME, ["nosuchthing"])
+    bare = await search(store, http_embedder, NAME, "what does get do", limit=3)
+    assert bare.mode == "hybrid"  # "get" is a plain word, but TTLCache defines it
+    assert bare.hits[0].path == "src/storage/cache.py"
+    prose = await search(store, http_embedder, NAME, "what does verify do", limit=3)
+    assert prose.mode == "dense"  # nothing is named "verify"
+    long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3)
+    assert long.mode == "dense"  # a longer question: "get" is prose there

@@ -126,8 +126,13 @@ async def seed_pipeline(corpus: Path, data: Path, emb: LocalEmbedder, cases: lis
 
 
 async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], modes: list[str]) -> dict[str, list]:
+    import os
+
     store = EdgeStore(data)
-    await Indexer(store, emb, "ours", [corpus], index=IndexSettings()).run()
+    indexer = Indexer(store, emb, "ours", [corpus], index=IndexSettings(chunk_tokens=int(os.environ.get("EVAL_CHUNK", 300))))
+    if "EVAL_MERGE" in os.environ:  # experiments only
+        indexer.chunker.merge_below = int(os.environ["EVAL_MERGE"])
+    await indexer.run()
     out = {}
     for mode in modes:
         results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode=mode)

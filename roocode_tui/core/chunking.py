@@ -238,9 +238,11 @@ def _common_crumb(symbols: list[str]) -> str:
 
 
 class Chunker:
-    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 30):
+    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 30, merge_below: int | None = None):
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
+        # definitions smaller than this join their neighbours (up to the chunk size)
+        self.merge_below = merge_below if merge_below is not None else chunk_tokens // 6
 
     def split(self, text: str, language: str, path: str) -> list[Chunk]:
         if not text.strip():
@@ -338,7 +340,7 @@ class Chunker:
                     continue
                 if group:
                     merged = tokens(group[0][0], last)
-                    small = tokens(group[0][0], group[-1][1]) < self.chunk_tokens // 2 and size < self.chunk_tokens // 2
+                    small = tokens(group[0][0], group[-1][1]) < self.merge_below and size < self.merge_below
                     if merged > self.chunk_tokens or not small:
                         flush()
                 group.append((first, last, symbol))

@@ -38,7 +38,7 @@ from roocode_tui.core.errors import (
     StoreError,
 )
 from roocode_tui.core.progress import IngestProgress
-from roocode_tui.core.sparse import document_vector
+from roocode_tui.core.sparse import document_vector, symbol_of
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
 POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
@@ -443,6 +443,7 @@ class Indexer:
                             "start_line": c.start_line,
                             "end_line": c.end_line,
                             "heading": c.heading,
+                            "symbol": symbol_of(c.heading),
                             "text": c.text,
                             "file_hash": job.file_hash,
                             "chunk_hash": c.chunk_hash,
@@ -583,7 +584,7 @@ class Indexer:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
         job = _FileJob(sf, root, source.file_hash, chunks, chunk_ids(root, sf.path, chunks), st)
         if self._hybrid:
-            job.sparse = [document_vector(c.embed_input) for c in chunks]  # CPU work: here, off the loop
+            job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
         return ("file", job)
 
 

@@ -20,12 +20,13 @@ import pathspec
 
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
-from roocode_tui.core.sparse import looks_like_code, query_vector
+from roocode_tui.core.sparse import candidate_symbols, looks_like_code, query_vector
 from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
 
 _GLOB = re.compile(r"[*?\[]")
 _INLINE = re.compile(r"(?:(?<=\s)|^)(path|lang):(\S+)")
 MODES = ("dense", "hybrid", "keyword")
+SHORT_QUERY_WORDS = 5
 
 
 @dataclass
@@ -176,6 +177,13 @@ async def search_many(
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
     plans = [_lanes(meta, q, mode) for q in queries]
+    if mode == "hybrid" and meta.hybrid:
+        # In a short lookup ("what does quote do"), a bare word that names a definition in this
+        # collection is an identifier too; in a longer question such words are mostly prose.
+        for i, (dense, keyword, note) in enumerate(plans):
+            short = len(queries[i].split()) <= SHORT_QUERY_WORDS
+            if not keyword and short and await store.defines_any(collection, candidate_symbols(queries[i])):
+                plans[i] = (dense, True, note)
     need_vectors = [i for i, (dense, _, _) in enumerate(plans) if dense] or list(range(len(queries)))
     t0 = time.perf_counter()
     vectors: dict[int, np.ndarray] = {}

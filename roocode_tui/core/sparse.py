@@ -41,8 +41,13 @@ def term_id(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))  # uint32, as Qdrant's sparse indices are
 
 
-def document_vector(text: str) -> tuple[list[int], list[float]]:
+HEADING_BOOST = 3  # a chunk that defines a name outranks the chunks that merely call it
+
+
+def document_vector(text: str, heading: str = "") -> tuple[list[int], list[float]]:
     counts = Counter(tokens(text))
+    for tok in tokens(heading.rsplit(" > ", 1)[-1]) if heading else ():
+        counts[tok] += HEADING_BOOST
     length = sum(counts.values()) or 1
     norm = K1 * (1 - B + B * length / AVG_LEN)
     weights: dict[int, float] = {}
@@ -65,3 +70,21 @@ def looks_like_code(query: str) -> bool:
     adds the keyword lane only for them.
     """
     return bool(_CODE_LIKE.search(query))
+
+
+def symbol_of(heading: str) -> str:
+    """The name a chunk defines, normalised (``class A > def get_x`` -> ``getx``), or ""."""
+    last = heading.rsplit(" > ", 1)[-1] if heading else ""
+    if not last.startswith(("def ", "class ")):
+        return ""
+    return last.split(" ", 1)[1].lower().replace("_", "")
+
+
+def candidate_symbols(query: str) -> list[str]:
+    """Query words that could name a definition (normalised like ``symbol_of``)."""
+    out = []
+    for ident in _IDENT.findall(query):
+        norm = ident.lower().replace("_", "")
+        if len(norm) >= 3 and norm not in _STOP and not norm.isdigit():
+            out.append(norm)
+    return sorted(set(out))

@@ -13,7 +13,7 @@ SCHEMA = "roocode-tui/1"
 DENSE = "dense"
 SPARSE = "keywords"  # BM25-style term weights, IDF applied by the store
 # Payload fields that get a keyword index in every backend.
-KEYWORD_FIELDS = ("root", "path", "language")
+KEYWORD_FIELDS = ("root", "path", "language", "symbol")
 # Payload fields read to plan an incremental run (never the text).
 STATE_FIELDS = ["root", "path", "file_hash", "mtime_ns", "size", "chunk_count"]
 
@@ -199,6 +199,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def distinct_paths(self, name: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def defines_any(self, name: str, symbols: list[str]) -> bool:
+        """Whether some chunk defines one of these (normalised) symbol names."""
 
     @abc.abstractmethod
     async def scroll(

@@ -281,6 +281,17 @@ class EdgeStore(Store):
 
         return await self._call(page)
 
+    async def defines_any(self, name: str, symbols: list[str]) -> bool:
+        if not symbols:
+            return False
+        from qdrant_edge import CountRequest, FieldCondition, Filter, MatchAny
+
+        def count() -> int:
+            flt = Filter(must=[FieldCondition(key="symbol", match=MatchAny(list(symbols)))])
+            return int(self._shard(name).count(CountRequest(filter=flt, exact=True)))
+
+        return await self._call(count) > 0
+
     async def distinct_paths(self, name: str) -> list[str]:
         from qdrant_edge import FacetRequest
 

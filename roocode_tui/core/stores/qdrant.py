@@ -288,6 +288,18 @@ class QdrantStore(Store):
 
         return await self._do(run)
 
+    async def defines_any(self, name: str, symbols: list[str]) -> bool:
+        if not symbols:
+            return False
+        from qdrant_client import models as m
+
+        flt = m.Filter(must=[m.FieldCondition(key="symbol", match=m.MatchAny(any=list(symbols)))])
+
+        async def run(c: Any) -> bool:
+            return int((await c.count(name, count_filter=flt, exact=True)).count) > 0
+
+        return await self._do(run)
+
     async def distinct_paths(self, name: str) -> list[str]:
         async def run(c: Any) -> list[str]:
             resp = await c.facet(name, key="path", limit=1_000_000, exact=True)

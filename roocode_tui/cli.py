@@ -34,7 +34,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file to use")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks, log details")
+    common.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="refuse every write (index, rebuild, create, delete): for browsing shared indexes",
+    )
 
     parser = argparse.ArgumentParser(
         prog="roocode-tui",
@@ -127,6 +133,14 @@ def run(argv: list[str] | None = None) -> int:
         from roocode_tui.core.config import load_settings
 
         settings = load_settings(getattr(args, "config", None))
+        if getattr(args, "read_only", False):
+            settings.read_only = True
+        from roocode_tui.core.security import LOG, setup_logging, warnings_for
+
+        setup_logging(settings, debug)
+        for warning in warnings_for(settings):
+            print(f"roocode-tui: warning: {warning}", file=sys.stderr)
+            LOG.warning(warning)
         if args.command is None:
             return _tui(settings, args)
         handler = {"index": _index, "search": _search, "collections": _collections, "doctor": _doctor}[args.command]
@@ -138,6 +152,9 @@ def run(argv: list[str] | None = None) -> int:
         _err("interrupted")
         return 130
     except Exception as exc:
+        import logging
+
+        logging.getLogger("roocode_tui").exception("unexpected error")
         if debug:
             raise
         _err(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
@@ -164,6 +181,7 @@ def _tui(settings: Any, args: argparse.Namespace) -> int:
 async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.service import open_backends, prepare_indexer
 
+    _refuse_if_read_only(settings, "index")
     store, embedder = open_backends(settings)
     try:
         indexer = await prepare_indexer(settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild)
@@ -221,6 +239,13 @@ async def _index_with_bar(indexer: Any) -> None:
         update(indexer.progress)
 
 
+def _refuse_if_read_only(settings: Any, what: str) -> None:
+    from roocode_tui.core.errors import UsageError
+
+    if settings.read_only:
+        raise UsageError(f"read-only mode: {what} would write to the store (drop --read-only / read_only = true)")
+
+
 def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
     p = indexer.progress
     report = p.report()
@@ -250,7 +275,7 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.errors import UsageError
     from roocode_tui.core.search import parse_inline_filters, search_many
-    from roocode_tui.core.service import open_backends, resolve_search_collection
+    from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
 
     if args.limit < 1 or args.limit > 1000:
         raise UsageError("--limit must be between 1 and 1000")
@@ -266,6 +291,7 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
         queries = [query]
         path, lang = args.path or inline_path, args.lang or inline_lang
     store, embedder = open_backends(settings)
+    reranker = make_reranker(settings)
     opts = settings.search
     try:
         name = await resolve_search_collection(settings, store, args.collection)
@@ -280,8 +306,11 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
             mode=args.mode or opts.mode,
             weights=(opts.dense_weight, opts.keyword_weight),
             merge=opts.merge_adjacent,
+            reranker=reranker,
         )
     finally:
+        if reranker is not None:
+            await reranker.aclose()
         await embedder.aclose()
         await store.close()
     if args.batch:
@@ -400,6 +429,7 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
                     print(f"{key:>16}: {value}")
             return 0
         # delete
+        _refuse_if_read_only(settings, "collections delete")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")

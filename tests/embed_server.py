@@ -71,6 +71,7 @@ class EmbedServer:
         self.faults = Faults()
         self.requests = 0  # answered embedding requests (200)
         self.posts = 0  # every POST, answered or not
+        self.reranks = 0
         self.running = 0  # requests being answered now (vllm:num_requests_running)
         self.prompt_tokens = 0  # vllm:prompt_tokens_total
         self.inputs: list[str] = []  # every input embedded, in arrival order
@@ -194,6 +195,27 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"Not Found: {self.path}", "NotFoundError")
 
+    def _rerank(self, raw: bytes) -> None:
+        """vLLM's /rerank (Cohere/Jina shape); relevance = shared words, as a cross-encoder stand-in."""
+        body = json.loads(raw or b"{}")
+        query = {w.lower() for w in WORD.findall(body.get("query", ""))}
+        docs = body.get("documents")
+        if not isinstance(docs, list):
+            self._error(400, "documents must be a list of strings", "BadRequestError")
+            return
+        results = []
+        for i, doc in enumerate(docs):
+            words = {w.lower() for w in WORD.findall(doc)}
+            results.append(
+                {"index": i, "document": {"text": doc}, "relevance_score": len(query & words) / (len(query) or 1)}
+            )
+        results.sort(key=lambda r: -r["relevance_score"])
+        with self.srv.lock:
+            self.srv.reranks += 1
+        self._json(
+            200, {"id": "rerank-1", "model": body.get("model"), "usage": {"total_tokens": 0}, "results": results}
+        )
+
     def do_POST(self) -> None:
         with self.srv.lock:
             self.srv.running += 1
@@ -207,6 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.srv
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self.path == "/v1/rerank":
+            self._rerank(raw)
+            return
         if self.path != "/v1/embeddings":
             self._error(404, f"Not Found: {self.path}", "NotFoundError")
             return

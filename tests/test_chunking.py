@@ -165,3 +165,14 @@ def test_invalid_python_falls_back_to_the_generic_splitter():
     chunks = Chunker(40, 4).split(broken, "python", "b.py")
     assert chunks and all(c.heading == "" for c in chunks)
     assert_exact(broken, chunks)
+
+
+def test_fenced_code_blocks_stay_whole_when_they_fit():
+    prose = "\n\n".join(f"Paragraph {i}: " + "words about the setup " * 6 for i in range(6))
+    code = "```python\n" + "\n\n".join(f"step_{i} = run({i})" for i in range(12)) + "\n```"
+    text = "# Guide\n\n" + prose + "\n\n" + code + "\n\n" + prose + "\n"
+    chunks = Chunker(120, 12).split(text, "markdown", "guide.md")
+    assert_exact(text, chunks)
+    holding = [c for c in chunks if "step_0" in c.text]
+    assert len(holding) == 1 and code in holding[0].text  # the blank lines inside did not split it
+    assert all(c.heading == "Guide" for c in chunks)

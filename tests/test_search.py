@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import parse_inline_filters, search
 from roocode_tui.core.text import inert
@@ -106,7 +108,9 @@ def test_adjacent_hits_from_one_file_merge():
     assert merged[0].text == "l10\nl11\nl12\nl13\nl14" and merged[0].score == 0.9
 
 
-async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(store, http_embedder, corpus, small_chunks):
+async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(
+    store, http_embedder, corpus, small_chunks
+):
     await build(store, http_embedder, corpus, small_chunks)
     assert await store.defines_any(NAME, ["sha256file"])  # def sha256_file in checksum.py
     assert not await store.defines_any(NAME, ["nosuchthing"])
@@ -117,3 +121,29 @@ async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(st
     assert prose.mode == "dense"  # nothing is named "verify"
     long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3)
     assert long.mode == "dense"  # a longer question: "get" is prose there
+
+
+async def test_reranker_reorders_the_top_results(store, http_embedder, embed_server, corpus, small_chunks):
+    from roocode_tui.core.config import RerankerSettings
+    from roocode_tui.core.errors import EmbedderError
+    from roocode_tui.core.rerank import Reranker
+
+    await build(store, http_embedder, corpus, small_chunks)
+    query = "stop the server then restore the snapshot"
+    plain = await search(store, http_embedder, NAME, query, limit=5, merge=False)
+    reranker = Reranker(RerankerSettings(enabled=True, base_url=embed_server.base_url, model="rr", top_n=5))
+    try:
+        reranked = await search(store, http_embedder, NAME, query, limit=5, merge=False, reranker=reranker)
+    finally:
+        await reranker.aclose()
+    assert embed_server.reranks == 1
+    assert {h.id for h in reranked.hits} == {h.id for h in plain.hits}  # same results, new order
+
+    def overlap(text: str) -> int:
+        return len({w.lower() for w in query.split()} & {w.lower().strip(".,`") for w in text.split()})
+
+    assert overlap(reranked.hits[0].text) >= max(overlap(h.text) for h in plain.hits) - 1
+    broken = Reranker(RerankerSettings(enabled=True, base_url="http://127.0.0.1:9/v1", model="rr"))
+    with pytest.raises(EmbedderError, match=r"reranker http://127\.0\.0\.1:9/v1"):
+        await search(store, http_embedder, NAME, query, reranker=broken)
+    await broken.aclose()

@@ -121,7 +121,7 @@ async def test_results_appear_while_typing(settings: Settings):
     app = create_app(settings, collection="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press(*"least recently used")
+        await pilot.press(*"least recently used cache")
         await pilot.pause(0.5)
         await settle(app, pilot)
         assert "src/storage/cache.py" in str(app.query_one("#results", OptionList).get_option_at_index(0).prompt)

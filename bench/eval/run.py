@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -126,7 +127,6 @@ async def seed_pipeline(corpus: Path, data: Path, emb: LocalEmbedder, cases: lis
 
 
 async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], modes: list[str]) -> dict[str, list]:
-    import os
 
     store = EdgeStore(data)
     indexer = Indexer(store, emb, "ours", [corpus], index=IndexSettings(chunk_tokens=int(os.environ.get("EVAL_CHUNK", 300))))
@@ -137,6 +137,16 @@ async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], 
     for mode in modes:
         results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode=mode)
         out[mode] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
+    if os.environ.get("EVAL_RERANK_URL"):  # a reranker server, e.g. vLLM with Qwen3-Reranker
+        from roocode_tui.core.config import RerankerSettings
+        from roocode_tui.core.rerank import Reranker
+
+        reranker = Reranker(
+            RerankerSettings(enabled=True, base_url=os.environ["EVAL_RERANK_URL"], model=os.environ["EVAL_RERANK_MODEL"])
+        )
+        results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, reranker=reranker)
+        out["hybrid + reranker"] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
+        await reranker.aclose()
     await store.close()
     return out
 

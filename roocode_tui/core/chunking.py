@@ -259,8 +259,7 @@ class Chunker:
                     stripped = section.strip()
                     spans.append((start + section.index(stripped), stripped, crumb))
                     continue
-                split = _splitter("markdown", self.chunk_tokens, self.overlap_tokens)
-                spans.extend((at, piece, crumb) for at, piece in _locate(section, split(section), start))
+                spans.extend((at, piece, crumb) for at, piece in self._markdown_blocks(section, start))
         elif language == "python" and (py := self._python(text)) is not None:
             spans = py  # overlap already placed, only inside definitions
         else:
@@ -358,3 +357,55 @@ class Chunker:
         split = _splitter("python", self.chunk_tokens, self.overlap_tokens)
         located = _locate(block, split(block), begin)
         out.extend(_with_overlap(text, [(at, p, symbol) for at, p in located], self.overlap_tokens))
+
+    # -- Markdown -----------------------------------------------------------------------------
+    def _markdown_blocks(self, section: str, base: int) -> list[tuple[int, str]]:
+        """A long section packed from whole blocks: paragraphs, lists, and fenced code blocks,
+        which stay whole when they fit in a chunk. A block larger than a chunk is split."""
+        blocks: list[tuple[int, int]] = []  # [start, end) offsets in section
+        lines = section.split("\n")
+        pos, start, fence = 0, None, None
+        for line in lines:
+            end = pos + len(line) + 1
+            m = _FENCE.match(line)
+            if fence is None and m:
+                if start is not None:
+                    blocks.append((start, pos))
+                start, fence = pos, m.group(1)[0] * 3
+            elif fence is not None:
+                if m and m.group(1).startswith(fence):
+                    blocks.append((start if start is not None else pos, min(end, len(section))))
+                    start, fence = None, None
+            elif not line.strip():
+                if start is not None:
+                    blocks.append((start, pos))
+                    start = None
+            elif start is None:
+                start = pos
+            pos = end
+        if start is not None:
+            blocks.append((start, len(section)))
+        out: list[tuple[int, str]] = []
+        group: tuple[int, int] | None = None
+
+        def flush() -> None:
+            if group is not None:
+                piece = section[group[0] : group[1]].strip()
+                if piece:
+                    out.append((base + section.index(piece, group[0]), piece))
+
+        for b_start, b_end in blocks:
+            size = estimate_tokens(section[b_start:b_end])
+            if size > self.chunk_tokens:
+                flush()
+                group = None
+                block = section[b_start:b_end]
+                split = _splitter("markdown", self.chunk_tokens, self.overlap_tokens)
+                out.extend(_locate(block, split(block), base + b_start))
+                continue
+            if group is not None and estimate_tokens(section[group[0] : b_end]) > self.chunk_tokens:
+                flush()
+                group = None
+            group = (group[0] if group is not None else b_start, b_end)
+        flush()
+        return out

@@ -152,6 +152,15 @@ class SearchSettings(_Section):
     merge_adjacent: bool = True
 
 
+class RerankerSettings(_Section):
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:8001/v1"
+    api_key: SecretStr | None = None
+    model: str = "Qwen/Qwen3-Reranker-0.6B"
+    top_n: int = Field(default=20, ge=2, le=200)
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
 class TuiSettings(_Section):
     monitor_interval_s: float = Field(default=1.0, ge=0.2, le=60)
 
@@ -178,8 +187,11 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    reranker: RerankerSettings = Field(default_factory=RerankerSettings)
     collections: list[CollectionSettings] = Field(default_factory=list)
     default_collection: str | None = None
+    # Browse shared indexes safely: every write (index, rebuild, create, delete) is refused.
+    read_only: bool = False
 
     # Where the settings came from (not a config key).
     config_path: Path | None = Field(default=None, exclude=True)

@@ -61,6 +61,9 @@ async def run_doctor(settings: Settings) -> list[Check]:
         await _vllm_metrics(settings, checks)
     await _store(settings, checks, dimension, model)
     checks.append(await asyncio.to_thread(_gpu))
+    from roocode_tui.core.security import warnings_for
+
+    checks.extend(Check("security", WARN, w) for w in warnings_for(settings))
     for c in checks:
         c.verdict = _mask(c.verdict, secrets)
         c.fix = _mask(c.fix, secrets)

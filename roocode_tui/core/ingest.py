@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -41,6 +42,7 @@ from roocode_tui.core.progress import IngestProgress
 from roocode_tui.core.sparse import document_vector, symbol_of
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
+LOG = logging.getLogger("roocode_tui.ingest")
 POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
 FILE_QUEUE = 64  # files read and chunked ahead of the embedder
 COMMIT_POINTS = 512  # points per store write
@@ -146,6 +148,7 @@ class Indexer:
     # -- entry -------------------------------------------------------------------------------
     async def run(self) -> IngestProgress:
         p = self.progress
+        LOG.info("index run: collection %s, roots %s", self.collection, ", ".join(map(str, self.roots)))
         ticker = asyncio.create_task(self._tick())
         try:
             meta = await self._ensure_collection()
@@ -169,6 +172,9 @@ class Indexer:
         finally:
             ticker.cancel()
             p.finished = time.monotonic()
+            LOG.info("index run %s: %s", p.phase, {k: v for k, v in p.report().items() if k != "errors"})
+            for problem in p.errors[:50]:
+                LOG.warning("failed: %s: %s", problem.path, problem.reason)
             p.current_file = ""
             self._emit(force=True)
         return p

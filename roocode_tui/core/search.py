@@ -153,9 +153,20 @@ async def search(
     mode: str = "hybrid",
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
+    reranker: Any = None,
 ) -> SearchResult:
     results = await search_many(
-        store, embedder, collection, [query], limit=limit, path=path, lang=lang, mode=mode, weights=weights, merge=merge
+        store,
+        embedder,
+        collection,
+        [query],
+        limit=limit,
+        path=path,
+        lang=lang,
+        mode=mode,
+        weights=weights,
+        merge=merge,
+        reranker=reranker,
     )
     return results[0]
 
@@ -172,6 +183,7 @@ async def search_many(
     mode: str = "hybrid",
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
+    reranker: Any = None,
 ) -> list[SearchResult]:
     """Several queries: embedded in batches, searched one by one (the store is local and fast)."""
     meta = await _checked_meta(store, embedder, collection)
@@ -222,6 +234,8 @@ async def search_many(
             hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
         else:
             hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))  # stable order for ties
+        if reranker is not None:
+            hits = await reranker.rerank(query, hits)
         if merge:
             hits = merge_adjacent(hits)
         used = "hybrid" if dense and keyword else ("keyword" if keyword else "dense")

@@ -141,3 +141,12 @@ async def prepare_indexer(
         index=settings.index,
         on_progress=on_progress,
     )
+
+
+def make_reranker(settings: Settings) -> Any:
+    """The configured reranker, or None when ``[reranker] enabled`` is false."""
+    if not settings.reranker.enabled:
+        return None
+    from roocode_tui.core.rerank import Reranker
+
+    return Reranker(settings.reranker)

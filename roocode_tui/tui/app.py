@@ -75,6 +75,7 @@ class RoocodeApp(App[int]):
         self._indexer: Any = None
         self._vllm: Any = None
         self._monitor_timer: Any = None
+        self.reranker: Any = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -91,6 +92,12 @@ class RoocodeApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        from roocode_tui.core.security import warnings_for
+
+        for warning in warnings_for(self.settings):
+            self.notify(inert(warning), title="warning", severity="warning", markup=False, timeout=10)
+        if self.settings.read_only:
+            self.sub_title = "read-only"
         self.status.collection = self.active
         self.status.refresh_bar()
         self.query_one(SearchPane).focus_query()
@@ -106,9 +113,10 @@ class RoocodeApp(App[int]):
         """The store, the embedder and the active collection (opened on first use)."""
         async with self._backends_lock:
             if self._store is None:
-                from roocode_tui.core.service import open_backends
+                from roocode_tui.core.service import make_reranker, open_backends
 
                 self._store, self._embedder = open_backends(self.settings)
+                self.reranker = make_reranker(self.settings)
         return self._store, self._embedder, self.active
 
     @work(group="connect", exclusive=True, exit_on_error=False)
@@ -246,9 +254,17 @@ class RoocodeApp(App[int]):
         self.notify(inert(f"searching {name}"), markup=False)
         self.post_message(CollectionsChanged())
 
+    def _writes_refused(self) -> bool:
+        if self.settings.read_only:
+            self.notify("read-only mode: this would write to the store", severity="warning")
+            return True
+        return False
+
     def action_create_collection(self) -> None:
         from roocode_tui.tui.modals import CreateCollectionModal
 
+        if self._writes_refused():
+            return
         self.push_screen(CreateCollectionModal(), self._create_collection)
 
     @work(group="collections-write", exit_on_error=False)
@@ -274,7 +290,7 @@ class RoocodeApp(App[int]):
         from roocode_tui.tui.modals import TypeNameModal
 
         name = self._target_collection()
-        if name is None:
+        if name is None or self._writes_refused():
             return
         if self._ingest_running() and self.ingest_progress.collection == name:
             self.notify("an index run is writing to it: cancel it first (F2, c)", severity="warning")
@@ -310,6 +326,8 @@ class RoocodeApp(App[int]):
         )
 
     def action_start_ingest(self, rebuild: bool = False) -> None:
+        if self._writes_refused():
+            return
         if self._ingest_running():
             self.notify("an index run is already going (F2)", severity="warning")
             return
@@ -324,7 +342,7 @@ class RoocodeApp(App[int]):
         from roocode_tui.tui.modals import ConfirmModal
 
         name = self._target_collection()
-        if name is None:
+        if name is None or self._writes_refused():
             return
         question = f"Rebuild {name!r}? Its points are deleted and every file is embedded again."
         self.push_screen(ConfirmModal(question, "Rebuild"), lambda ok: self.action_start_ingest(True) if ok else None)
@@ -511,6 +529,8 @@ class RoocodeApp(App[int]):
         yield SystemCommand("Show keys", "Every key binding of the focused pane", self.action_toggle_help)
 
     async def on_unmount(self) -> None:
+        if self.reranker is not None:
+            await self.reranker.aclose()
         if self._embedder is not None:
             await self._embedder.aclose()
         if self._store is not None:

@@ -134,6 +134,7 @@ class SearchPane(Vertical):
             mode=opts.mode,
             weights=(opts.dense_weight, opts.keyword_weight),
             merge=opts.merge_adjacent,
+            reranker=app.reranker,
         )
         self.post_message(SearchDone(token, result))
 

@@ -277,3 +277,22 @@ def test_batch_search_writes_one_json_line_per_query(home: Path, corpus: Path, e
     assert embed_server.requests == 1  # the three queries were embedded in one batch
     missing = cli("search", "--batch", str(tmp_path / "nope.txt"), "-c", "b", home=home, env=env)
     assert missing.returncode == 2 and "cannot read --batch file" in missing.stderr
+
+
+def test_human_output_shows_hostile_text_inert_and_json_escapes_it(home: Path, corpus: Path, embed_server):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+    }
+    (corpus / "evil.md").write_text(
+        "# Evil gizmo\n\n[bold red]x[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07 \u202egnp.exe gizmo gizmo\n"
+    )
+    assert cli("index", str(corpus), "-c", "h", home=home, env=env).returncode == 0
+    human = cli("search", "evil gizmo", "-c", "h", "-n", "1", home=home, env=env)
+    assert human.returncode == 0 and "evil.md" in human.stdout
+    assert "\x1b" not in human.stdout and "\x07" not in human.stdout and "\u202e" not in human.stdout
+    assert "[bold red]x[/]" in human.stdout and "␛[2J" in human.stdout and "<U+202E>" in human.stdout
+    raw = cli("search", "evil gizmo", "-c", "h", "-n", "1", "--json", home=home, env=env)
+    assert "\x1b" not in raw.stdout and "\\u001b" in raw.stdout  # escaped, and still exact
+    assert "\x1b[2J" in json.loads(raw.stdout)["results"][0]["text"]

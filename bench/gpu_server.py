@@ -160,7 +160,14 @@ def make_handler(engine: Engine, model: str, dim: int) -> type[BaseHTTPRequestHa
             texts = body.get("input")
             texts = [texts] if isinstance(texts, str) else texts
             if body.get("model") != model:
-                msg = {"error": {"message": f"The model `{body.get('model')}` does not exist.", "type": "NotFoundError", "param": None, "code": 404}}
+                msg = {
+                    "error": {
+                        "message": f"The model `{body.get('model')}` does not exist.",
+                        "type": "NotFoundError",
+                        "param": None,
+                        "code": 404,
+                    }
+                }
                 self._send(404, json.dumps(msg).encode())
                 return
             tokens = sum(count_tokens(t) for t in texts)
@@ -169,7 +176,11 @@ def make_handler(engine: Engine, model: str, dim: int) -> type[BaseHTTPRequestHa
             vecs = _vectors(texts, size)
             b64 = body.get("encoding_format") == "base64"
             data = [
-                {"object": "embedding", "index": i, "embedding": base64.b64encode(v.tobytes()).decode() if b64 else v.tolist()}
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": base64.b64encode(v.tobytes()).decode() if b64 else v.tolist(),
+                }
                 for i, v in enumerate(vecs)
             ]
             usage = {"prompt_tokens": tokens, "total_tokens": tokens}
@@ -195,7 +206,10 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=1024)
     a = ap.parse_args()
     httpd = serve(a.port, a.tokens_per_s, a.step_ms, a.budget, a.model, a.dim)
-    print(f"gpu-timed server on http://127.0.0.1:{httpd.server_address[1]}/v1 ({a.tokens_per_s:.0f} tokens/s, step {a.step_ms} ms)", flush=True)
+    print(
+        f"gpu-timed server on http://127.0.0.1:{httpd.server_address[1]}/v1 ({a.tokens_per_s:.0f} tokens/s, step {a.step_ms} ms)",
+        flush=True,
+    )
     httpd.serve_forever()
 
 

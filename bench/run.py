@@ -105,7 +105,9 @@ def embedder(url: str, **kw: Any) -> OpenAIEmbedder:
     return OpenAIEmbedder(EmbedderSettings(provider="openai", base_url=url, model=MODEL, **kw))
 
 
-async def index(root: Path, data: Path, url: str, name: str = "bench", chunking: IndexSettings | None = None, **kw: Any) -> Any:
+async def index(
+    root: Path, data: Path, url: str, name: str = "bench", chunking: IndexSettings | None = None, **kw: Any
+) -> Any:
     store = EdgeStore(data)
     emb = embedder(url, **kw)
     try:
@@ -163,7 +165,9 @@ def bench_throughput(work: Path, scale: float) -> None:
                 srv.reset()
                 same = IndexSettings(chunk_tokens=146, chunk_overlap_tokens=14)
                 started = time.perf_counter()
-                small = asyncio.run(index(corpus, work / "data-same", srv.url, chunking=same, batch_size=64, max_concurrency=4))
+                small = asyncio.run(
+                    index(corpus, work / "data-same", srv.url, chunking=same, batch_size=64, max_concurrency=4)
+                )
                 small_s = time.perf_counter() - started
                 small_tokens = srv.stats()["tokens"]
                 srv.reset()
@@ -227,7 +231,11 @@ def bench_edit(work: Path) -> None:
         data = work / "data-edit"
         first = asyncio.run(index(corpus, data, srv.url))
         text = big.read_text()
-        big.write_text(text.replace("def _get_values(self, action, arg_strings):", "def _get_values(self, action, arg_strings):  # edited"))
+        big.write_text(
+            text.replace(
+                "def _get_values(self, action, arg_strings):", "def _get_values(self, action, arg_strings):  # edited"
+            )
+        )
         second = asyncio.run(index(corpus, data, srv.url))
         row(
             "edit one function in a large file",
@@ -258,7 +266,13 @@ def bench_rss(work: Path, scale: float) -> None:
             corpus = work / f"rss-{label}"
             # the splitter lands near 150 server tokens a chunk on this code
             make_corpus(corpus, n * 150, per_file=None)
-            script = RSS_SCRIPT.format(bench=str(HERE), repo=str(HERE.parent), corpus=str(corpus), data=str(work / f"rss-data-{label}"), url=srv.url)
+            script = RSS_SCRIPT.format(
+                bench=str(HERE),
+                repo=str(HERE.parent),
+                corpus=str(corpus),
+                data=str(work / f"rss-data-{label}"),
+                url=srv.url,
+            )
             out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1800)
             if out.returncode != 0:
                 raise RuntimeError(out.stderr[-2000:])
@@ -277,15 +291,15 @@ def bench_rss(work: Path, scale: float) -> None:
 
 def bench_search(work: Path, scale: float) -> None:
     print("store search latency (embedded, 1024-d)", flush=True)
-    from qdrant_edge import CountRequest  # noqa: F401
-
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord, SearchFilter
 
     n = int(100_000 * scale)
 
     async def go() -> tuple[list[float], list[float], float]:
         store = EdgeStore(work / "search-data")
-        await store.create_collection(CollectionMeta(name="s", model="m", dimension=1024, query_prefix="", document_prefix=""))
+        await store.create_collection(
+            CollectionMeta(name="s", model="m", dimension=1024, query_prefix="", document_prefix="")
+        )
         rng = np.random.default_rng(7)
         t0 = time.perf_counter()
         for start in range(0, n, 2048):
@@ -295,7 +309,12 @@ def bench_search(work: Path, scale: float) -> None:
                 PointRecord(
                     f"00000000-0000-4000-8000-{start + i:012d}",
                     v,
-                    {"root": "/r", "path": f"pkg{(start + i) % 50}/mod{(start + i) % 997}.py", "language": "python", "text": "x"},
+                    {
+                        "root": "/r",
+                        "path": f"pkg{(start + i) % 50}/mod{(start + i) % 997}.py",
+                        "language": "python",
+                        "text": "x",
+                    },
                 )
                 for i, v in enumerate(vecs)
             ]
@@ -337,7 +356,12 @@ def bench_tui(work: Path) -> None:
         raise RuntimeError(out.stderr[-3000:])
     r = json.loads(out.stdout.strip().splitlines()[-1])
     row("TUI first paint", f"{r['first_paint_s']:.2f} s", "<= 0.5 s", r["first_paint_s"] <= 0.5)
-    row("event-loop lag during a full-speed ingest", f"p99 {r['lag_p99_ms']:.1f} ms (max {r['lag_max_ms']:.0f} ms)", "p99 <= 50 ms", r["lag_p99_ms"] <= 50)
+    row(
+        "event-loop lag during a full-speed ingest",
+        f"p99 {r['lag_p99_ms']:.1f} ms (max {r['lag_max_ms']:.0f} ms)",
+        "p99 <= 50 ms",
+        r["lag_p99_ms"] <= 50,
+    )
     row(
         "search during the ingest vs idle",
         f"{r['busy_search_ms'] / r['idle_search_ms']:.2f}x ({r['busy_search_ms']:.0f} ms vs {r['idle_search_ms']:.0f} ms)",
@@ -362,7 +386,12 @@ def bench_local(work: Path) -> None:
         return (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / (t1 - t0), len(texts) / (t1 - t0)
 
     cores, rate = asyncio.run(go())
-    row("local CPU embedder keeps the cores busy", f"{cores:.2f} of {os.cpu_count()} cores, {rate:.1f} chunks/s", f"~{os.cpu_count()} cores", cores >= 0.85 * (os.cpu_count() or 1))
+    row(
+        "local CPU embedder keeps the cores busy",
+        f"{cores:.2f} of {os.cpu_count()} cores, {rate:.1f} chunks/s",
+        f"~{os.cpu_count()} cores",
+        cores >= 0.85 * (os.cpu_count() or 1),
+    )
 
 
 def write_results(elapsed: float) -> None:

@@ -1,6 +1,6 @@
 """TUI figures for the benchmark: first paint, event-loop lag under ingest, search latency.
 
-    python bench/tui_probe.py WORKDIR      prints one JSON line
+python bench/tui_probe.py WORKDIR      prints one JSON line
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def first_paint(work: Path) -> float:
         started = time.time()
         subprocess.run(
             [sys.executable, "-c", PAINT.format(repo=str(HERE.parent))],
-            capture_output=True, env={**env, "PAINT_FILE": str(mark)}, timeout=60,
+            capture_output=True,
+            env={**env, "PAINT_FILE": str(mark)},
+            timeout=60,
         )
         line = mark.read_text().strip() if mark.exists() else None
         if line is None:

@@ -120,7 +120,6 @@ def test_index_fails_with_exit_1_when_a_file_fails(home: Path, corpus: Path, emb
 def test_second_process_gets_a_clear_message_when_a_collection_is_busy(home: Path, corpus: Path, embed_server):
     import asyncio
 
-    from roocode_tui.core.config import load_settings
     from roocode_tui.core.stores.edge import EdgeStore
 
     env = {
@@ -138,7 +137,6 @@ def test_second_process_gets_a_clear_message_when_a_collection_is_busy(home: Pat
         assert "open in another process" in other.stderr and "WouldBlock" not in other.stderr
     finally:
         store.close_sync()
-    del load_settings
 
 
 def test_help_describes_the_commands(home: Path):

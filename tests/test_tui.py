@@ -90,6 +90,14 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+async def start_fresh_ingest(app, pilot) -> None:
+    """F2, pick the configured collection "fresh", press s."""
+    await pilot.press("f2")
+    await pilot.pause()
+    app.query_one("#index-collection").value = "fresh"
+    await pilot.press("s")
+
+
 async def search_for(app, pilot, query: str) -> None:
     await settle(app, pilot)
     await pilot.press(*query, "enter")
@@ -213,10 +221,7 @@ async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embe
     app = create_app(settings, collection="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f2")
-        await pilot.pause()
-        app.query_one("#index-collection").value = "fresh"
-        await pilot.press("s")
+        await start_fresh_ingest(app, pilot)
         await pilot.pause(0.3)
         assert app.ingest_progress is not None and app.ingest_progress.active
         await pilot.press("f1")
@@ -250,9 +255,7 @@ async def test_cancel_asks_then_stops(settings: Settings, embed_server):
     app = create_app(settings, collection="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f2")
-        app.query_one("#index-collection").value = "fresh"
-        await pilot.press("s")
+        await start_fresh_ingest(app, pilot)
         await pilot.pause(0.5)
         await pilot.press("c")
         await pilot.pause()
@@ -325,9 +328,7 @@ async def test_quit_during_ingest_asks(settings: Settings, embed_server):
     app = create_app(settings, collection="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("f2")
-        app.query_one("#index-collection").value = "fresh"
-        await pilot.press("s")
+        await start_fresh_ingest(app, pilot)
         await pilot.pause(0.3)
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -394,9 +395,7 @@ def test_snapshot_index(snap_compare, settings: Settings):
 
     async def run_before(pilot) -> None:
         await settle(app, pilot)
-        await pilot.press("f2")
-        app.query_one("#index-collection").value = "fresh"
-        await pilot.press("s")
+        await start_fresh_ingest(app, pilot)
         await settle(app, pilot)
         p = app.ingest_progress
         p.started = p.finished  # frozen clock: elapsed 0, rates 0

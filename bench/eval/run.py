@@ -56,7 +56,11 @@ def strip_docstrings(source: str) -> tuple[str, list[tuple[str, int, int, str]]]
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 doc = first.value.value.strip().split("\n")[0].strip()
                 for i in range(first.lineno - 1, first.end_lineno or first.lineno):
                     indent = re.match(r"\s*", lines[i]).group(0)
@@ -100,11 +104,15 @@ def score(cases: list[Case], ranked: list[list[tuple[str, int, int]]]) -> dict[s
     return {"mrr@10": sum(rr) / n, "recall@1": sum(r1) / n, "recall@10": sum(r10) / n, "n": len(cases)}
 
 
-async def seed_pipeline(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case]) -> list[list[tuple[str, int, int]]]:
+async def seed_pipeline(
+    corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case]
+) -> list[list[tuple[str, int, int]]]:
     """The seed's chunks: 512 characters, 50 overlap, no context header; dense search."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(chunk_size=512, chunk_overlap=50, length_function=len, add_start_index=True)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=512, chunk_overlap=50, length_function=len, add_start_index=True
+    )
     store = EdgeStore(data)
     await store.create_collection(CollectionMeta("seed", emb.model_id, 384, emb.query_prefix, emb.document_prefix))
     for path in sorted(corpus.iterdir()):
@@ -118,7 +126,13 @@ async def seed_pipeline(corpus: Path, data: Path, emb: LocalEmbedder, cases: lis
         for d, vec in zip(docs, vectors, strict=True):
             start = text.count("\n", 0, d.metadata["start_index"]) + 1
             end = start + d.page_content.count("\n")
-            payload = {"root": str(corpus), "path": path.name, "start_line": start, "end_line": end, "text": d.page_content}
+            payload = {
+                "root": str(corpus),
+                "path": path.name,
+                "start_line": start,
+                "end_line": end,
+                "text": d.page_content,
+            }
             points.append(PointRecord(point_id(str(corpus), path.name, str(d.metadata["start_index"])), vec, payload))
         await store.upsert("seed", points)
     results = await search_many(store, emb, "seed", [c.query for c in cases], limit=10, mode="dense", merge=False)
@@ -129,7 +143,9 @@ async def seed_pipeline(corpus: Path, data: Path, emb: LocalEmbedder, cases: lis
 async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], modes: list[str]) -> dict[str, list]:
 
     store = EdgeStore(data)
-    indexer = Indexer(store, emb, "ours", [corpus], index=IndexSettings(chunk_tokens=int(os.environ.get("EVAL_CHUNK", 300))))
+    indexer = Indexer(
+        store, emb, "ours", [corpus], index=IndexSettings(chunk_tokens=int(os.environ.get("EVAL_CHUNK", 300)))
+    )
     if "EVAL_MERGE" in os.environ:  # experiments only
         indexer.chunker.merge_below = int(os.environ["EVAL_MERGE"])
     await indexer.run()
@@ -142,7 +158,9 @@ async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], 
         from roocode_tui.core.rerank import Reranker
 
         reranker = Reranker(
-            RerankerSettings(enabled=True, base_url=os.environ["EVAL_RERANK_URL"], model=os.environ["EVAL_RERANK_MODEL"])
+            RerankerSettings(
+                enabled=True, base_url=os.environ["EVAL_RERANK_URL"], model=os.environ["EVAL_RERANK_MODEL"]
+            )
         )
         results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, reranker=reranker)
         out["hybrid + reranker"] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
@@ -165,11 +183,18 @@ def main() -> None:
             runs[mode] = ranked
     rows = []
     for label, ranked in runs.items():
-        for slice_name, keep in (("all", lambda c: True), ("identifier", lambda c: c.identifier), ("natural language", lambda c: not c.identifier)):
+        for slice_name, keep in (
+            ("all", lambda c: True),
+            ("identifier", lambda c: c.identifier),
+            ("natural language", lambda c: not c.identifier),
+        ):
             idx = [i for i, c in enumerate(cases) if keep(c)]
             m = score([cases[i] for i in idx], [ranked[i] for i in idx])
             rows.append((label, slice_name, m))
-            print(f"{label:32} {slice_name:17} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  R@10 {m['recall@10']:.3f}  (n={m['n']})", flush=True)
+            print(
+                f"{label:32} {slice_name:17} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  R@10 {m['recall@10']:.3f}  (n={m['n']})",
+                flush=True,
+            )
     elapsed = time.perf_counter() - started
     write(rows, elapsed, len(cases))
     print(json.dumps({"seconds": round(elapsed)}))
@@ -189,7 +214,9 @@ def write(rows: list, elapsed: float, n: int) -> None:
         "|---|---|---|---|---|",
     ]
     for label, slice_name, m in rows:
-        lines.append(f"| {label} | {slice_name} (n={m['n']}) | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |")
+        lines.append(
+            f"| {label} | {slice_name} (n={m['n']}) | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |"
+        )
     lines.append(END)
     section = "\n".join(lines)
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -220,10 +219,8 @@ async def _store(settings: Settings, checks: list[Check], dimension: int | None,
     try:
         names = await store.list_collections()
         where = settings.store.url or str(settings.store.data_dir)
-        detail = ""
-        if settings.store.backend == "qdrant" and settings.store.url:
-            client = await store.client()  # type: ignore[attr-defined]
-            detail = f", version {(await client.info()).version}"
+        version = await store.server_version()
+        detail = f", version {version}" if version else ""
         checks.append(Check("store", OK, f"{settings.store.backend} at {where}{detail}: {len(names)} collection(s)"))
         for name in names:
             try:
@@ -266,7 +263,3 @@ def _gpu() -> Check:
 
 def exit_code(checks: list[Check]) -> int:
     return 1 if any(c.status == FAIL for c in checks) else 0
-
-
-def which_nvidia_smi() -> str | None:
-    return shutil.which("nvidia-smi")

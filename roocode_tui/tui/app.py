@@ -563,9 +563,8 @@ async def _store_lines(settings: Settings, store: Any, active: str | None) -> li
     try:
         names = await store.list_collections()
         lines.append((f"{store.backend} at {where}: reachable, {len(names)} collection(s)", "green"))
-        if settings.store.backend == "qdrant" and settings.store.url:
-            client = await store.client()
-            lines.append((f"Qdrant version {(await client.info()).version}", ""))
+        if version := await store.server_version():
+            lines.append((f"Qdrant version {version}", ""))
         if active and active in names:
             info = await store.info(active)
             lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))

@@ -18,12 +18,6 @@ class BackendStatus(Message):
         self.store_ok = store_ok
 
 
-class ActiveCollectionChanged(Message):
-    def __init__(self, name: str | None) -> None:
-        super().__init__()
-        self.name = name
-
-
 class CollectionsChanged(Message):
     """The list of collections (or their counts) changed: panes reload what they show."""
 

@@ -62,7 +62,7 @@ class PointRecord:
     @classmethod
     def from_record(cls, point_id: Any, payload: dict[str, Any] | None, vector: Any) -> PointRecord:
         """A point read back from either backend (the vector may be absent)."""
-        dense = _dense_of(vector)
+        dense = dense_of(vector)
         return cls(str(point_id), dense if dense is not None else np.zeros(0, dtype=np.float32), payload or {})
 
 
@@ -115,7 +115,7 @@ class Hit:
             language=str(payload.get("language", "")),
             text=str(payload.get("text", "")),
             heading=str(payload.get("heading", "")),
-            vector=_dense_of(vector),
+            vector=dense_of(vector),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -213,6 +213,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]: ...
 
+    async def server_version(self) -> str | None:
+        """The server's version, where there is a server."""
+        return None
+
     async def info(self, name: str) -> CollectionInfo:
         meta = await self.get_meta(name)
         return CollectionInfo(name=name, points=await self.count(name), meta=meta)
@@ -221,7 +225,8 @@ class Store(abc.ABC):
         """Flush and release resources."""
 
 
-def _dense_of(vector: Any) -> np.ndarray | None:
+def dense_of(vector: Any) -> np.ndarray | None:
+    """The dense vector of a point as either backend returns it (a list, or {name: list})."""
     if isinstance(vector, dict):
         vector = vector.get(DENSE)
     return np.asarray(vector, dtype=np.float32) if vector is not None else None

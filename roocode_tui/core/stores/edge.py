@@ -36,6 +36,7 @@ from roocode_tui.core.stores.base import (
     SearchFilter,
     Store,
     accumulate_state,
+    dense_of,
 )
 
 SHARD_DIR = "shard"
@@ -255,14 +256,8 @@ class EdgeStore(Store):
             return {}
 
         def fetch() -> dict[str, np.ndarray]:
-            out: dict[str, np.ndarray] = {}
-            for rec in self._shard(name).retrieve(list(ids), with_payload=False, with_vector=[DENSE]):
-                vec = rec.vector
-                if isinstance(vec, dict):
-                    vec = vec.get(DENSE)
-                if vec is not None:
-                    out[str(rec.id)] = np.asarray(vec, dtype=np.float32)
-            return out
+            records = self._shard(name).retrieve(list(ids), with_payload=False, with_vector=[DENSE])
+            return {str(rec.id): vec for rec in records if (vec := dense_of(rec.vector)) is not None}
 
         return await self._call(fetch)
 
@@ -349,23 +344,16 @@ class EdgeStore(Store):
         return await self._call(query)
 
     async def close(self) -> None:
-        def close_all() -> None:
-            with self._lock:
-                shards, self._shards = self._shards, {}
-            for shard in shards.values():
-                try:
-                    shard.flush()
-                finally:
-                    shard.close()
-
-        await self._call(close_all)
+        await self._call(self.close_sync)
 
     def close_sync(self) -> None:
         with self._lock:
             shards, self._shards = self._shards, {}
         for shard in shards.values():
-            shard.flush()
-            shard.close()
+            try:
+                shard.flush()
+            finally:
+                shard.close()
 
 
 def _edge_filter(flt: SearchFilter | None) -> Any:

@@ -25,6 +25,7 @@ from roocode_tui.core.stores.base import (
     SearchFilter,
     Store,
     accumulate_state,
+    dense_of,
 )
 
 META_KEY = "roocode_tui"
@@ -89,6 +90,15 @@ class QdrantStore(Store):
             if self.settings.url:
                 await self._check_server()
         return self._client
+
+    async def server_version(self) -> str | None:
+        if not self.settings.url:
+            return None  # local mode: no server
+
+        async def run(c: Any) -> str:
+            return str((await c.info()).version)
+
+        return await self._do(run)
 
     async def _check_server(self) -> None:
         try:
@@ -268,12 +278,8 @@ class QdrantStore(Store):
             return {}
 
         async def run(c: Any) -> dict[str, np.ndarray]:
-            out: dict[str, np.ndarray] = {}
-            for rec in await c.retrieve(name, ids=list(ids), with_payload=False, with_vectors=[DENSE]):
-                vec = rec.vector.get(DENSE) if isinstance(rec.vector, dict) else rec.vector
-                if vec is not None:
-                    out[str(rec.id)] = np.asarray(vec, dtype=np.float32)
-            return out
+            records = await c.retrieve(name, ids=list(ids), with_payload=False, with_vectors=[DENSE])
+            return {str(rec.id): vec for rec in records if (vec := dense_of(rec.vector)) is not None}
 
         return await self._do(run)
 

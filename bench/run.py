@@ -248,11 +248,23 @@ def bench_edit(work: Path) -> None:
 
 
 RSS_SCRIPT = """
-import asyncio, json, resource, sys
+import asyncio, json, resource, sys, threading, time
 sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
 from run import index
+peak = {{"RssAnon": 0, "RssFile": 0}}
+def sample():
+    while True:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                key = line.split(":")[0]
+                if key in peak:
+                    peak[key] = max(peak[key], int(line.split()[1]) // 1024)
+        time.sleep(0.1)
+threading.Thread(target=sample, daemon=True).start()
 p = asyncio.run(index({corpus!r}, {data!r}, {url!r}, batch_size=64, max_concurrency=4))
-print(json.dumps({{"chunks": p.chunks_embedded, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out = {{"chunks": p.chunks_embedded, "rss_mb": rss, "anon_mb": peak["RssAnon"], "file_mb": peak["RssFile"]}}
+print(json.dumps(out))
 """
 
 
@@ -286,6 +298,14 @@ def bench_rss(work: Path, scale: float) -> None:
         f"{growth:.2f}x ({small['rss_mb']:.0f} MB at {small['chunks']:,} chunks, {large['rss_mb']:.0f} MB at {large['chunks']:,})",
         "<= 1.3x, < 600 MB at 100k",
         growth <= 1.3 and large["rss_mb"] < 600,
+    )
+    anon = large["anon_mb"] / small["anon_mb"]
+    row(
+        "  of which the process's own memory (RssAnon)",
+        f"{anon:.2f}x ({small['anon_mb']} MB, {large['anon_mb']} MB); page cache of the store's mapped files "
+        f"{small['file_mb']} / {large['file_mb']} MB",
+        "(breakdown)",
+        None,
     )
 
 

@@ -207,3 +207,38 @@ async def test_unreadable_root_deletes_nothing(store, http_embedder, corpus, sma
     assert run.files_failed == 1 and run.files_deleted == 0
     assert run.errors[0].path == str(corpus) and "cannot open path" in run.errors[0].reason
     assert await store.count(NAME) == count
+
+
+async def test_a_slow_store_holds_the_embedder_back(http_embedder, tmp_path, small_chunks):
+    """Embedded files wait for the store in a bounded queue: memory must not grow with the corpus."""
+    from roocode_tui.core import ingest
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    class SlowStore(EdgeStore):
+        async def upsert(self, name, points):
+            await asyncio.sleep(0.005 + 0.002 * len(points))
+            await super().upsert(name, points)
+
+    tree = tmp_path / "many"
+    tree.mkdir()
+    for i in range(300):
+        (tree / f"note_{i:03}.md").write_text(f"# Note {i}\n\nA short note about topic number {i}.\n")
+    store = SlowStore(tmp_path / "data")
+    backlog: list[int] = []
+    try:
+        run = await Indexer(
+            store,
+            http_embedder,
+            NAME,
+            [tree],
+            index=small_chunks,
+            on_progress=lambda p: backlog.append(p.chunks_embedded - p.points_written),
+            progress_interval_s=0,
+        ).run()
+        assert run.points_written == 300 == await store.count(NAME)
+    finally:
+        await store.close()
+    # One chunk per file: at most a full queue, the group the committer took out of it, and the
+    # batches in flight (an unbounded queue let this reach most of the corpus).
+    bound = 2 * ingest.COMMIT_QUEUE + http_embedder.batch_size * http_embedder.max_concurrency
+    assert max(backlog) <= bound < 300

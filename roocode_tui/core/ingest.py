@@ -46,6 +46,7 @@ LOG = logging.getLogger("roocode_tui.ingest")
 POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
 FILE_QUEUE = 64  # files read and chunked ahead of the embedder
 COMMIT_POINTS = 512  # points per store write
+COMMIT_QUEUE = 32  # embedded files waiting for the store: a slow store holds the embedder back
 FLUSH_IDLE_S = 0.02  # a partial batch goes out when nothing new arrived for this long
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -129,6 +130,7 @@ class Indexer:
         self._last_emit = 0.0
         self._stop = threading.Event()
         self._active_commit: asyncio.Future[None] | None = None
+        self._committer_task: asyncio.Task[None] | None = None
         self._hybrid = False
 
     # -- progress ----------------------------------------------------------------------------
@@ -240,8 +242,10 @@ class Indexer:
         )
         walker.start()
 
-        commit_q: asyncio.Queue[Any] = asyncio.Queue()
-        committer = asyncio.create_task(self._committer(commit_q))
+        # Bounded: when the store is slower than the embedder, finished files wait here (with their
+        # vectors) and the embedder waits for room, so memory does not grow with the corpus.
+        commit_q: asyncio.Queue[Any] = asyncio.Queue(maxsize=COMMIT_QUEUE)
+        committer = self._committer_task = asyncio.create_task(self._committer(commit_q))
         inflight: set[asyncio.Task[None]] = set()
         pending: list[_Item] = []
         limit = max(1, self.embedder.max_concurrency)
@@ -291,7 +295,7 @@ class Indexer:
                 self._launch(self._take(pending, partial=True), inflight, commit_q)
             if inflight:
                 await asyncio.gather(*inflight)
-            await commit_q.put(_DONE)
+            await self._to_commit(commit_q, _DONE)
             await committer
         except BaseException:
             self._stop.set()
@@ -373,7 +377,7 @@ class Indexer:
         todo = [i for i, v in enumerate(job.vectors) if v is None]
         job.remaining = len(todo)
         if not todo:
-            await commit_q.put(job)
+            await self._to_commit(commit_q, job)
         else:
             pending.extend(_Item(job, i) for i in todo)
 
@@ -407,8 +411,24 @@ class Indexer:
                 if job.failed:
                     p.fail(_display(job.sf.root, job.sf.path), job.failed)
                 else:
-                    await commit_q.put(job)
+                    await self._to_commit(commit_q, job)
         self._emit()
+
+    async def _to_commit(self, commit_q: asyncio.Queue[Any], job: Any) -> None:
+        """Queue a finished file for the committer; if the committer died, raise its error."""
+        committer = self._committer_task
+        if commit_q.full() and committer is not None:
+            put = asyncio.ensure_future(commit_q.put(job))
+            try:
+                await asyncio.wait({put, committer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not put.done():
+                    put.cancel()
+            if put.done() and not put.cancelled():
+                return
+            committer.result()  # raises the store's error
+            raise StoreError(f"store writes stopped for collection {self.collection!r}")
+        await commit_q.put(job)
 
     async def _committer(self, commit_q: asyncio.Queue[Any]) -> None:
         done = False

@@ -22,6 +22,8 @@ examples:
   roocode-tui search "how are retries done" --collection project --limit 5
   roocode-tui search "parse config" --path src/ --lang python --json
   roocode-tui collections list
+  roocode-tui index ~/src/project --schema roo  build Roo Code's index of that workspace
+  roocode-tui roo which ~/src/project           Roo Code's collection name for a workspace
   roocode-tui doctor                            check embedder, store and GPU
 
 config: %(config)s (or --config PATH, or ROOCODE_TUI_CONFIG);
@@ -67,6 +69,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)")
     p.add_argument("--rebuild", action="store_true", help="delete the collection's points and index from scratch")
     p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+    p.add_argument(
+        "--schema",
+        choices=["native", "roo"],
+        default="native",
+        help="native: roocode-tui's own collection (default); roo: the collection Roo Code would build "
+        "for the workspace PATH (its name, point ids, payloads and marker; Qdrant server only), "
+        "which Roo Code then uses and keeps up to date",
+    )
 
     p = sub.add_parser(
         "search",
@@ -116,6 +126,19 @@ def _build_parser() -> argparse.ArgumentParser:
     q.add_argument("name", metavar="NAME")
     q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     q.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
+    rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = rsub.add_parser(
+        "which",
+        parents=[common],
+        help="the collection Roo Code uses for a workspace, and whether the store has it",
+        description="Print the name of Roo Code's collection for the workspace PATH (ws- + the first "
+        "16 hex digits of sha256 of its absolute path, symlinks not resolved, as VS Code opens it) "
+        "and whether it exists in the configured store.",
+    )
+    q.add_argument("path", metavar="PATH", nargs="?", default=".", help="the workspace folder (default .)")
+    q.add_argument("--json", action="store_true")
     return parser
 
 
@@ -143,7 +166,9 @@ def run(argv: list[str] | None = None) -> int:
             LOG.warning(warning)
         if args.command is None:
             return _tui(settings, args)
-        handler = {"index": _index, "search": _search, "collections": _collections, "doctor": _doctor}[args.command]
+        handler = {"index": _index, "search": _search, "collections": _collections, "doctor": _doctor, "roo": _roo}[
+            args.command
+        ]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
         _err(str(exc))
@@ -184,7 +209,9 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     _refuse_if_read_only(settings, "index")
     store, embedder = open_backends(settings)
     try:
-        indexer = await prepare_indexer(settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild)
+        indexer = await prepare_indexer(
+            settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild, schema=args.schema
+        )
         show_bar = not args.json and sys.stderr.isatty()
         try:
             if show_bar:
@@ -274,6 +301,7 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.roo_qdrant import candidates
     from roocode_tui.core.search import parse_inline_filters, search_many
     from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
 
@@ -307,6 +335,7 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
             weights=(opts.dense_weight, opts.keyword_weight),
             merge=opts.merge_adjacent,
             reranker=reranker,
+            workspaces=candidates(settings),
         )
     finally:
         if reranker is not None:
@@ -401,9 +430,54 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
     return exit_code(checks)
 
 
+# -- roo ---------------------------------------------------------------------------------------
+async def _roo(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core import roo
+    from roocode_tui.core.errors import RoocodeError
+    from roocode_tui.core.roo_qdrant import describe
+    from roocode_tui.core.stores import open_store
+    from roocode_tui.core.text import inert
+
+    workspace = roo.workspace_path(args.path)
+    name = roo.collection_name(workspace)
+    store = open_store(settings.store)
+    try:
+        info = await describe(store, name)
+        exists = info is not None or name in await store.list_collections()
+    except RoocodeError as exc:
+        info, exists, problem = None, None, str(exc)
+    else:
+        problem = ""
+    finally:
+        await store.close()
+    if args.json:
+        out: dict[str, Any] = {"workspace": workspace, "collection": name, "exists": exists}
+        if info is not None:
+            out.update(points=info.points, dimension=info.dimension, **info.to_json(workspace))
+        if problem:
+            out["error"] = problem
+        print(json.dumps(out))
+        return 0 if not problem else 1
+    print(name)
+    where = settings.store.url or f"{settings.store.backend} store at {settings.store.data_dir}"
+    if problem:
+        print(f"  {inert(workspace)}: cannot tell whether it exists: {inert(problem)}", file=sys.stderr)
+        return 1
+    if info is not None:
+        state = f"indexing {info.state}" + (f" ({info.when})" if info.when else "")
+        print(f"  {inert(workspace)}: in {inert(where)}, {info.points} points, {info.dimension}-d, {state}")
+    elif exists:
+        print(f"  {inert(workspace)}: in {inert(where)}, but not in Roo Code's format")
+    else:
+        build = f"roocode-tui index {workspace} --schema roo"
+        print(f"  {inert(workspace)}: not in {inert(where)} ({inert(build)} builds it)")
+    return 0
+
+
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.errors import CollectionNotFoundError, UsageError
+    from roocode_tui.core.roo_qdrant import describe, workspace_of
     from roocode_tui.core.stores import open_store
 
     store = open_store(settings.store)
@@ -411,22 +485,23 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         if args.action == "list":
             infos = [await store.info(n) for n in await store.list_collections()]
             if args.json:
-                print(json.dumps({"collections": [i.to_json() for i in infos]}))
+                print(json.dumps({"collections": [i.to_json(workspace_of(settings, i, infos)) for i in infos]}))
             elif not infos:
                 print("no collections yet: roocode-tui index PATH --collection NAME")
             else:
-                _print_collections(infos)
+                _print_collections(infos, settings)
             return 0
         name = args.name
-        if await store.get_meta(name) is None:
+        if await store.get_meta(name) is None and await describe(store, name) is None:
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         if args.action == "info":
             info = await store.info(name)
+            data = info.to_json(workspace_of(settings, info, [info]))
             if args.json:
-                print(json.dumps(info.to_json()))
+                print(json.dumps(data))
             else:
-                for key, value in info.to_json().items():
-                    print(f"{key:>16}: {value}")
+                for key, value in data.items():
+                    print(f"{key:>17}: {value}")
             return 0
         # delete
         _refuse_if_read_only(settings, "collections delete")
@@ -448,18 +523,30 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         await store.close()
 
 
-def _print_collections(infos: list[Any]) -> None:
+def _print_collections(infos: list[Any], settings: Any) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from roocode_tui.core.roo_qdrant import workspace_of
     from roocode_tui.core.text import inert
 
     table = Table(box=None, header_style="bold")
     for col in ("name", "points", "dim", "model", "last indexed", "paths"):
         table.add_column(col, justify="right" if col in ("points", "dim") else "left")
     for info in infos:
-        meta = info.meta
+        meta, roo = info.meta, info.roo
+        if roo is not None:
+            cells = (
+                info.name,
+                str(info.points),
+                str(roo.dimension),
+                f"Roo Code ({roo.state})",
+                roo.when or "?",
+                workspace_of(settings, info, infos) or "workspace unknown: roocode-tui roo which PATH",
+            )
+            table.add_row(*(Text(inert(c)) for c in cells))
+            continue
         cells = (
             info.name,
             str(info.points),

@@ -91,9 +91,9 @@ def test_example_config_is_valid_and_documents_every_key():
     s = load_settings(example)
     assert s.embedder.base_url == "http://192.168.1.101:8000/v1"
     text = example.read_text()
-    from roocode_tui.core.config import EmbedderSettings, IndexSettings, StoreSettings
+    from roocode_tui.core.config import EmbedderSettings, IndexSettings, RooSettings, StoreSettings
 
-    for model in (EmbedderSettings, StoreSettings, IndexSettings):
+    for model in (EmbedderSettings, StoreSettings, IndexSettings, RooSettings):
         for key in model.model_fields:
             assert f"{key} =" in text, key
 

@@ -165,6 +165,12 @@ class TuiSettings(_Section):
     monitor_interval_s: float = Field(default=1.0, ge=0.2, le=60)
 
 
+class RooSettings(_Section):
+    # Folders opened in Roo Code: its collections (ws- + a hash of the folder's path) are
+    # shown with their workspace when it is one of these (or a configured or current path).
+    workspaces: list[Path] = Field(default_factory=list)
+
+
 class CollectionSettings(_Section):
     name: str
     paths: list[Path] = Field(default_factory=list)
@@ -188,6 +194,7 @@ class Settings(BaseSettings):
     tui: TuiSettings = Field(default_factory=TuiSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     reranker: RerankerSettings = Field(default_factory=RerankerSettings)
+    roo: RooSettings = Field(default_factory=RooSettings)
     collections: list[CollectionSettings] = Field(default_factory=list)
     default_collection: str | None = None
     # Browse shared indexes safely: every write (index, rebuild, create, delete) is refused.

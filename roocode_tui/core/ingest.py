@@ -115,7 +115,10 @@ class Indexer:
         index: IndexSettings | None = None,
         on_progress: ProgressCallback | None = None,
         progress_interval_s: float = 0.25,
+        schema: Any = None,
     ):
+        #: another tool's collection layout (roo_qdrant.RooSchema): its chunks, ids, payloads
+        self.schema = schema
         self.store = store
         self.embedder = embedder
         self.collection = collection
@@ -195,6 +198,8 @@ class Indexer:
                 await asyncio.wait_for(asyncio.shield(task), timeout=30)
 
     async def _ensure_collection(self) -> CollectionMeta:
+        if self.schema is not None:
+            return await self.schema.ensure_collection(self)
         dimension = await self.embedder.dimension()
         meta = await self.store.get_meta(self.collection)
         if meta is None:
@@ -226,7 +231,7 @@ class Indexer:
         # A file given as a path is stored under its directory, and only it is in scope.
         scopes = {(str(r.parent), r.name) if r.is_file() else (str(r), None) for r in self.roots}
         root_names = sorted({root for root, _ in scopes})
-        states = await self.store.file_states(self.collection, root_names)
+        states = await (self.schema or self.store).file_states(self.collection, root_names)
         states = {key: st for key, st in states.items() if (key[0], None) in scopes or (key[0], key[1]) in scopes}
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=FILE_QUEUE)
@@ -331,7 +336,10 @@ class Indexer:
             "files_failed": p.files_failed,
             "at": meta.last_indexed_at,
         }
-        await self.store.save_meta(meta)
+        if self.schema is not None:
+            await self.schema.finish(self)
+        else:
+            await self.store.save_meta(meta)
 
     async def _wait_slot(self, inflight: set[asyncio.Task[None]], limit: int) -> None:
         while len(inflight) >= limit:
@@ -368,7 +376,7 @@ class Indexer:
         job.vectors = [None] * len(job.chunks)
         reusable = [i for i, pid in enumerate(job.ids) if job.old is not None and pid in job.old.ids]
         if reusable:
-            found = await self.store.get_vectors(self.collection, [job.ids[i] for i in reusable])
+            found = await (self.schema or self.store).get_vectors(self.collection, [job.ids[i] for i in reusable])
             for i in reusable:
                 vec = found.get(job.ids[i])
                 if vec is not None:
@@ -457,6 +465,9 @@ class Indexer:
             n = len(job.chunks)
             for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
                 assert vec is not None
+                if self.schema is not None:
+                    points.append(PointRecord(id=pid, vector=vec, payload=self.schema.payload(job, c)))
+                    continue
                 points.append(
                     PointRecord(
                         id=pid,
@@ -483,7 +494,7 @@ class Indexer:
                 )
         try:
             for start in range(0, len(points), COMMIT_POINTS):
-                await self.store.upsert(self.collection, points[start : start + COMMIT_POINTS])
+                await (self.schema or self.store).upsert(self.collection, points[start : start + COMMIT_POINTS])
             for job in group:
                 if job.old is not None:
                     stale = sorted(job.old.ids - set(job.ids))
@@ -584,6 +595,8 @@ class Indexer:
         max_bytes: int,
         protected: set[tuple[str, str]],
     ) -> Any:
+        if self.schema is not None:
+            return self.schema.examine(self, sf, root, states, max_bytes, protected)
         key = (root, sf.path)
         st = states.get(key)
         if st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size:

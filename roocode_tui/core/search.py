@@ -154,6 +154,7 @@ async def search(
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
     reranker: Any = None,
+    workspaces: list[str] | None = None,
 ) -> SearchResult:
     results = await search_many(
         store,
@@ -167,6 +168,7 @@ async def search(
         weights=weights,
         merge=merge,
         reranker=reranker,
+        workspaces=workspaces,
     )
     return results[0]
 
@@ -184,8 +186,21 @@ async def search_many(
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
     reranker: Any = None,
+    workspaces: list[str] | None = None,
 ) -> list[SearchResult]:
-    """Several queries: embedded in batches, searched one by one (the store is local and fast)."""
+    """Several queries: embedded in batches, searched one by one (the store is local and fast).
+
+    A Roo Code collection is searched as Roo Code searches it; ``workspaces`` are paths that
+    may be its workspace (results then carry it as their root)."""
+    from roocode_tui.core import roo, roo_qdrant
+
+    if roo.is_roo_name(collection) and await store.get_meta(collection) is None:
+        info = await roo_qdrant.describe(store, collection)
+        if info is not None:
+            return await roo_qdrant.search_many(
+                store, embedder, info, queries, limit=limit, path=path, lang=lang, mode=mode, merge=merge,
+                reranker=reranker, workspaces=workspaces,
+            )  # fmt: skip
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
     plans = [_lanes(meta, q, mode) for q in queries]

@@ -124,9 +124,18 @@ async def prepare_indexer(
     *,
     rebuild: bool = False,
     on_progress: Any = None,
+    schema: str = "native",
 ) -> Any:
-    """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first."""
+    """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
+    ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours."""
     from roocode_tui.core.ingest import Indexer
+
+    if schema == "roo":
+        from roocode_tui.core import roo_qdrant
+
+        return await roo_qdrant.prepare_indexer(
+            settings, store, embedder, paths, collection, rebuild=rebuild, on_progress=on_progress
+        )
 
     target = await resolve_index_target(settings, store, paths, collection)
     if rebuild:

@@ -137,14 +137,21 @@ class CollectionInfo:
     points: int
     meta: CollectionMeta | None
     status: str = "ok"
+    #: a Roo Code collection's description (roo_qdrant.RooInfo), when it is one
+    roo: Any = None
 
-    def to_json(self) -> dict[str, Any]:
-        meta = self.meta
-        return {
+    @property
+    def kind(self) -> str:
+        return "roocode-tui" if self.meta else ("roo-code" if self.roo else "other")
+
+    def to_json(self, workspace: str | None = None) -> dict[str, Any]:
+        meta, roo = self.meta, self.roo
+        out = {
             "name": self.name,
+            "kind": self.kind,
             "points": self.points,
-            "dimension": meta.dimension if meta else None,
-            "distance": meta.distance if meta else None,
+            "dimension": meta.dimension if meta else (roo.dimension if roo else None),
+            "distance": meta.distance if meta else (roo.distance if roo else None),
             "model": meta.model if meta else None,
             "query_prefix": meta.query_prefix if meta else None,
             "document_prefix": meta.document_prefix if meta else None,
@@ -157,6 +164,9 @@ class CollectionInfo:
             "hybrid": meta.hybrid if meta else False,
             "status": self.status,
         }
+        if roo is not None:
+            out["roo"] = roo.to_json(workspace)
+        return out
 
 
 class Store(abc.ABC):

@@ -18,6 +18,7 @@ from roocode_tui.core.stores.base import (
     KEYWORD_FIELDS,
     SPARSE,
     STATE_FIELDS,
+    CollectionInfo,
     CollectionMeta,
     FileState,
     Hit,
@@ -137,6 +138,18 @@ class QdrantStore(Store):
             ):
                 raise CollectionNotFoundError(f"{self.where}: {self._mask(str(exc)).splitlines()[0]}") from None
             raise self._translate(exc) from None
+
+    async def call(self, fn: Any) -> Any:
+        """Run ``fn(client)`` with this store's error messages (for Roo Code's collections)."""
+        return await self._do(fn)
+
+    async def info(self, name: str) -> CollectionInfo:
+        info = await super().info(name)
+        if info.meta is None:
+            from roocode_tui.core.roo_qdrant import describe, with_roo
+
+            info = with_roo(info, await describe(self, name))
+        return info
 
     # -- collections -------------------------------------------------------------------------
     async def list_collections(self) -> list[str]:

@@ -49,6 +49,9 @@ class CollectionsPane(Vertical):
         table.clear()
         for info in infos:
             meta = info.meta
+            if info.roo is not None:
+                table.add_row(*self._roo_row(info, infos, active), key=info.name)
+                continue
             state = (
                 "indexing"
                 if running is not None and running.collection == info.name and running.active
@@ -82,6 +85,26 @@ class CollectionsPane(Vertical):
             table.add_row(*row, key=info.name)
         if infos:
             table.move_cursor(row=min(max(cursor, 0), len(infos) - 1))
+
+    def _roo_row(self, info: Any, infos: list[Any], active: str | None) -> list[Text]:
+        """A Roo Code collection: its completion marker and, when known, its workspace."""
+        from roocode_tui.core.roo_qdrant import workspace_of
+
+        roo = info.roo
+        workspace = workspace_of(self.app.settings, info, infos)  # type: ignore[attr-defined]
+        when = (roo.when or "—").replace("T", " ").replace("+00:00", "Z")
+        mine = info.name == active
+        return [
+            Text(("● " if mine else "  ") + inert(info.name), style="bold" if mine else ""),
+            Text(f"{info.points:,}", justify="right"),
+            Text(str(roo.dimension), justify="right"),
+            Text(roo.distance),
+            Text("Roo Code", style="magenta"),
+            Text(info.status),
+            Text(roo.state, style="" if roo.indexing_complete else "yellow"),
+            Text(when),
+            Text(inert(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
+        ]
 
     def selected(self) -> str | None:
         table = self.query_one(CollectionTable)

@@ -108,6 +108,7 @@ class SearchPane(Vertical):
 
     @work(group="search", exclusive=True, exit_on_error=False)
     async def run_search(self, token: int, debounce: bool) -> None:
+        from roocode_tui.core.roo_qdrant import candidates
         from roocode_tui.core.search import parse_inline_filters, search
 
         if debounce:
@@ -135,6 +136,7 @@ class SearchPane(Vertical):
             weights=(opts.dense_weight, opts.keyword_weight),
             merge=opts.merge_adjacent,
             reranker=app.reranker,
+            workspaces=candidates(app.settings),
         )
         self.post_message(SearchDone(token, result))
 

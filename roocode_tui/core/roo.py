@@ -1,0 +1,331 @@
+"""Roo Code's codebase index: its collection names, point ids, payloads and chunks.
+
+Everything here follows Roo Code's source (src/services/code-index/ in RooCodeInc/Roo-Code);
+each formula names the file it comes from. Roo Code is TypeScript: string lengths and slices
+count UTF-16 code units and hashes see the string as UTF-8, so the helpers below do the same
+(a file with emoji gets the ids Roo Code would give it).
+
+Chunks: markdown and the line-based fallback are ported exactly; files Roo Code parses with
+tree-sitter get the line-based fallback here (same size rules: blocks of 50..1,150
+characters), so their chunk boundaries, and hence their ids, can differ from Roo Code's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+# constants/index.ts
+NAMESPACE = uuid.UUID("f47ac10b-58cc-4372-a567-0e02b2c3d479")  # QDRANT_CODE_BLOCK_NAMESPACE
+MAX_BLOCK_CHARS = 1000
+MIN_BLOCK_CHARS = 50
+MIN_CHUNK_REMAINDER_CHARS = 200
+MAX_CHARS_TOLERANCE_FACTOR = 1.15
+MAX_FILE_SIZE_BYTES = 1024 * 1024
+# vector-store/qdrant-client.ts: markIndexingComplete / markIndexingIncomplete
+MARKER_ID = str(uuid.uuid5(NAMESPACE, "__indexing_metadata__"))
+# vector-store/qdrant-client.ts: search() (score_threshold is DEFAULT_SEARCH_MIN_SCORE, 0.4)
+SEARCH_HNSW_EF = 128
+SEARCH_MIN_SCORE = 0.4
+# vector-store/qdrant-client.ts: initialize() / _createPayloadIndexes()
+HNSW_M = 64
+HNSW_EF_CONSTRUCT = 512
+INDEXED_SEGMENTS = 5  # pathSegments.0 .. pathSegments.4
+PAYLOAD_KEYS = ("filePath", "codeChunk", "startLine", "endLine")  # isPayloadValid()
+
+# tree-sitter/index.ts `extensions` (the scanner's list, shared/supported-extensions.ts)
+EXTENSIONS = frozenset(
+    "." + e
+    for e in (
+        "tla js jsx ts vue tsx py rs go c h cpp hpp cs rb java php swift sol kt kts ex exs el "
+        "html htm md markdown json css rdl ml mli lua scala toml zig elm ejs erb vb"
+    ).split()
+)
+# shared/supported-extensions.ts fallbackExtensions: always chunked by lines
+FALLBACK_EXTENSIONS = frozenset({".vb", ".scala", ".swift"})
+
+_NAME = re.compile(r"ws-[0-9a-f]{16}")
+# JavaScript's \s and String.prototype.trim() whitespace; "." excludes these line terminators.
+_JS_WS = " \t\n\v\f\r\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_WS = "[" + re.escape(_JS_WS) + "]"
+# tree-sitter/markdownParser.ts
+_ATX = re.compile(r"(#{1,6})" + _WS + r"+([^\n\r\u2028\u2029]+)\Z")
+_SETEXT_H1 = re.compile(r"=+" + _WS + r"*\Z")
+_SETEXT_H2 = re.compile(r"-+" + _WS + r"*\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+# -- names -----------------------------------------------------------------------------------
+def workspace_path(path: str | os.PathLike[str]) -> str:
+    """The workspace path as Roo Code hashes it: VS Code's ``uri.fsPath`` of the opened folder,
+    absolute and normalised, symlinks not resolved, no trailing separator."""
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def collection_name(workspace: str | os.PathLike[str]) -> str:
+    """vector-store/qdrant-client.ts constructor: ``ws-`` + sha256(workspacePath)[:16]."""
+    digest = hashlib.sha256(_utf8(workspace_path(workspace))).hexdigest()
+    return f"ws-{digest[:16]}"
+
+
+def is_roo_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
+def find_workspace(name: str, candidates: Iterable[str | os.PathLike[str]]) -> str | None:
+    """The candidate workspace (or one of its parents) whose collection is ``name``."""
+    seen: set[str] = set()
+    for candidate in candidates:
+        path = workspace_path(candidate)
+        while path not in seen:
+            seen.add(path)
+            if collection_name(path) == name:
+                return path
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+    return None
+
+
+# -- ids and payloads ------------------------------------------------------------------------
+def segment_hash(file_path: str, start_line: int, end_line: int, content: str) -> str:
+    """processors/parser.ts: sha256(`${filePath}-${start}-${end}-${content.length}-${preview}`),
+    filePath the file's absolute path, preview content.slice(0, 100)."""
+    return _sha256(f"{file_path}-{start_line}-{end_line}-{js_len(content)}-{js_head(content, 100)}")
+
+
+def point_id(seg_hash: str) -> str:
+    """processors/scanner.ts: uuidv5(block.segmentHash, QDRANT_CODE_BLOCK_NAMESPACE)."""
+    return str(uuid.uuid5(NAMESPACE, seg_hash))
+
+
+def path_segments(file_path: str) -> dict[str, str]:
+    """vector-store/qdrant-client.ts upsertPoints(): filePath split on the separator."""
+    return {str(i): seg for i, seg in enumerate(s for s in file_path.split("/") if s)}
+
+
+def payload(file_path: str, block: Block) -> dict[str, object]:
+    """processors/scanner.ts processBatch(), plus pathSegments added by upsertPoints()."""
+    return {
+        "filePath": file_path,
+        "codeChunk": block.content,
+        "startLine": block.start_line,
+        "endLine": block.end_line,
+        "segmentHash": block.segment_hash,
+        "pathSegments": path_segments(file_path),
+    }
+
+
+def marker_payload(complete: bool, at_ms: int) -> dict[str, object]:
+    """vector-store/qdrant-client.ts markIndexingComplete() / markIndexingIncomplete()."""
+    stamp = "completed_at" if complete else "started_at"
+    return {"type": "metadata", "indexing_complete": complete, stamp: at_ms}
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def ms_to_iso(ms: object) -> str | None:
+    if not isinstance(ms, int | float) or isinstance(ms, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=0).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def directory_segments(prefix: str) -> list[str]:
+    """vector-store/qdrant-client.ts search(): a directory prefix as pathSegments matches
+    ("." or "./" is the whole workspace)."""
+    cleaned = os.path.normpath(prefix.replace("\\", "/"))
+    if cleaned in (".", "./"):
+        return []
+    return [s for s in PurePosixPath(cleaned).as_posix().split("/") if s and s != "."]
+
+
+# -- JavaScript string semantics -------------------------------------------------------------
+def js_len(text: str) -> int:
+    """``String.length``: UTF-16 code units."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def js_head(text: str, units: int) -> str:
+    """``text.slice(0, units)``: may end in half of a surrogate pair, as in JavaScript."""
+    if text.isascii() or len(text) * 2 <= units:
+        return text[:units]
+    return text.encode("utf-16-le", "surrogatepass")[: 2 * units].decode("utf-16-le", "surrogatepass")
+
+
+def js_tail(text: str, units: int) -> str:
+    """``text.substring(units)``."""
+    if text.isascii():
+        return text[units:]
+    return text.encode("utf-16-le", "surrogatepass")[2 * units :].decode("utf-16-le", "surrogatepass")
+
+
+def js_trim(text: str) -> str:
+    return text.strip(_JS_WS)
+
+
+def _utf8(text: str) -> bytes:
+    """Node's ``hash.update(string)``: UTF-8, a lone surrogate becoming U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(_utf8(text)).hexdigest()
+
+
+def decode(data: bytes) -> str:
+    """``Buffer.toString("utf-8")``: invalid bytes become U+FFFD, a BOM is kept."""
+    return data.decode("utf-8", errors="replace")
+
+
+# -- chunks ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Block:
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    content: str  # stored as codeChunk; what is embedded is its trimmed text
+    segment_hash: str
+
+    @property
+    def id(self) -> str:
+        return point_id(self.segment_hash)
+
+
+def split(text: str, abs_path: str) -> list[Block]:
+    """The blocks Roo Code's parser makes of a file (processors/parser.ts parseContent()),
+    with the line-based fallback standing in for tree-sitter."""
+    ext = os.path.splitext(abs_path)[1].lower()
+    seen: set[str] = set()
+    if ext in (".md", ".markdown"):
+        return _markdown(text, abs_path, seen)
+    return _chunk_lines(text.split("\n"), abs_path, seen, 1)
+
+
+def _chunk_lines(lines: list[str], file_path: str, seen: set[str], base_start: int) -> list[Block]:
+    """processors/parser.ts _chunkTextByLines(), step for step (its re-balancing included)."""
+    chunks: list[Block] = []
+    effective_max = MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
+    n = len(lines)
+    lengths = [js_len(line) + (1 if i < n - 1 else 0) for i, line in enumerate(lines)]
+    current: list[str] = []
+    current_len = 0
+    start_index = 0
+
+    def finalize(end_index: int) -> None:
+        nonlocal current, current_len, start_index
+        if current_len >= MIN_BLOCK_CHARS and current:
+            content = "\n".join(current)
+            start, end = base_start + start_index, base_start + end_index
+            digest = segment_hash(file_path, start, end, content)
+            if digest not in seen:
+                seen.add(digest)
+                chunks.append(Block(start, end, content, digest))
+        current, current_len = [], 0
+        start_index = end_index + 1
+
+    i = 0
+    while i < n:
+        line, line_len, line_no = lines[i], lengths[i], base_start + i
+        if line_len > effective_max:
+            if current:
+                finalize(i - 1)
+            rest, start_char = line, 0
+            while rest:
+                segment, rest = js_head(rest, MAX_BLOCK_CHARS), js_tail(rest, MAX_BLOCK_CHARS)
+                digest = _sha256(
+                    f"{file_path}-{line_no}-{line_no}-{start_char}-{js_len(segment)}-{js_head(segment, 100)}"
+                )
+                if digest not in seen:
+                    seen.add(digest)
+                    chunks.append(Block(line_no, line_no, segment, digest))
+                start_char += MAX_BLOCK_CHARS
+            start_index = i + 1
+            i += 1
+            continue
+        if current_len > 0 and current_len + line_len > effective_max:
+            split_index = i - 1
+            remainder = sum(lengths[i:])
+            if current_len >= MIN_BLOCK_CHARS and remainder < MIN_CHUNK_REMAINDER_CHARS and len(current) > 1:
+                for k in range(i - 2, start_index - 1, -1):
+                    head_len = js_len("\n".join(lines[start_index : k + 1])) + 1
+                    tail_len = js_len("\n".join(lines[k + 1 :])) + 1
+                    if head_len >= MIN_BLOCK_CHARS and tail_len >= MIN_CHUNK_REMAINDER_CHARS:
+                        split_index = k
+                        break
+            finalize(split_index)
+            if i >= start_index:
+                current.append(line)
+                current_len += line_len
+            else:  # never taken (start_index <= i), kept as in the source
+                i = start_index
+                continue
+        else:
+            current.append(line)
+            current_len += line_len
+        i += 1
+    if current:
+        finalize(n - 1)
+    return chunks
+
+
+def _markdown_headers(text: str) -> list[tuple[int, int]]:
+    """tree-sitter/markdownParser.ts parseMarkdown(): (first row, last row) of each section."""
+    if not js_trim(text):
+        return []
+    lines = text.split("\n")
+    starts: list[int] = []
+    for i, line in enumerate(lines):
+        if _ATX.match(line):
+            starts.append(i)
+            continue
+        if i > 0 and (_SETEXT_H1.match(line) or _SETEXT_H2.match(line)):
+            starts.append(i - 1)
+    starts.sort()  # stable, as Array.prototype.sort
+    return [(row, (starts[k + 1] - 1) if k + 1 < len(starts) else len(lines) - 1) for k, row in enumerate(starts)]
+
+
+def _markdown(text: str, file_path: str, seen: set[str]) -> list[Block]:
+    """processors/parser.ts parseMarkdownContent()."""
+    lines = text.split("\n")
+    sections = _markdown_headers(text)
+    if not sections:
+        return _markdown_section(lines, file_path, seen, 1)
+    out: list[Block] = []
+    if sections[0][0] > 0:
+        out += _markdown_section(lines[: sections[0][0]], file_path, seen, 1)
+    last = 0
+    for first_row, last_row in sections:
+        start, end = first_row + 1, last_row + 1
+        out += _markdown_section(lines[start - 1 : end], file_path, seen, start)
+        last = end
+    if last < len(lines):
+        out += _markdown_section(lines[last:], file_path, seen, last + 1)
+    return out
+
+
+def _markdown_section(lines: list[str], file_path: str, seen: set[str], start_line: int) -> list[Block]:
+    """processors/parser.ts processMarkdownSection()."""
+    content = "\n".join(lines)
+    if js_len(js_trim(content)) < MIN_BLOCK_CHARS:
+        return []
+    limit = MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
+    if js_len(content) > limit or any(js_len(line) > limit for line in lines):
+        return _chunk_lines(lines, file_path, seen, start_line)
+    digest = segment_hash(file_path, start_line, start_line + len(lines) - 1, content)
+    if digest in seen:
+        return []
+    seen.add(digest)
+    return [Block(start_line, start_line + len(lines) - 1, content, digest)]

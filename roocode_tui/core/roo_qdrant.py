@@ -1,0 +1,421 @@
+"""Roo Code's collections in a Qdrant server: recognise, describe, search, and build them.
+
+Roo Code (src/services/code-index/vector-store/qdrant-client.ts) keeps one collection per
+workspace with an unnamed dense vector, no sparse vector and no collection metadata; each
+point's payload is ``filePath, codeChunk, startLine, endLine, segmentHash, pathSegments`` and
+one marker point records whether indexing finished. Formulas live in :mod:`roocode_tui.core.roo`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roocode_tui.core import roo
+from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
+from roocode_tui.core.stores.base import CollectionMeta, FileState, Hit, PointRecord
+
+SCROLL_PAGE = 2048
+DENSE_ONLY_NOTE = "Roo Code collection: dense search only (it has no keyword vectors)"
+
+
+@dataclass(frozen=True, slots=True)
+class RooInfo:
+    """What a Roo Code collection says about itself."""
+
+    name: str
+    points: int  # code chunks (the marker point not counted)
+    dimension: int
+    distance: str
+    indexing_complete: bool | None  # None: no marker (Roo Code before markers existed)
+    completed_at: str | None = None
+    started_at: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self.indexing_complete is None:
+            return "no marker"
+        return "complete" if self.indexing_complete else "incomplete"
+
+    @property
+    def when(self) -> str | None:
+        return self.completed_at if self.indexing_complete else self.started_at
+
+    def to_json(self, workspace: str | None = None) -> dict[str, Any]:
+        return {
+            "indexing_complete": self.indexing_complete,
+            "completed_at": self.completed_at,
+            "started_at": self.started_at,
+            "workspace": workspace,
+        }
+
+
+def unprefixed(embedder: Any) -> Any:
+    """The embedder without query or document prefixes, as Roo Code embeds (shared/embeddingModels.ts
+    gives a prefix to nomic-embed-code alone). Shares connections and counters with the original;
+    the bundled E5 model still adds its own prefixes (it needs them)."""
+    twin = copy.copy(embedder)
+    twin.query_prefix = ""
+    twin.document_prefix = ""
+    return twin
+
+
+def candidates(settings: Any, extra: list[str] | None = None) -> list[str]:
+    """Paths that may be Roo Code workspaces: ``[roo] workspaces``, configured collection paths,
+    recorded collection paths, and the current directory (each with its parents)."""
+    out = [str(p) for p in getattr(getattr(settings, "roo", None), "workspaces", [])]
+    for c in getattr(settings, "collections", []):
+        out += [str(p) for p in c.paths]
+    out += list(extra or [])
+    out.append(os.getcwd())
+    return out
+
+
+def _qdrant(store: Any) -> Any:
+    if getattr(store, "backend", None) != "qdrant":
+        raise UsageError('Roo Code reads its index from a Qdrant server: set [store] backend = "qdrant" and store.url')
+    return store
+
+
+# -- read side -------------------------------------------------------------------------------
+async def describe(store: Any, name: str) -> RooInfo | None:
+    """A :class:`RooInfo` when ``name`` is a collection in Roo Code's format, else None."""
+    if getattr(store, "backend", None) != "qdrant" or not roo.is_roo_name(name):
+        return None
+
+    async def run(c: Any) -> RooInfo | None:
+        if not await c.collection_exists(name):
+            return None
+        info = await c.get_collection(name)
+        vectors = info.config.params.vectors
+        if isinstance(vectors, dict) or vectors is None or (info.config.metadata or {}).get("roocode_tui"):
+            return None  # named vectors or our metadata: not Roo Code's layout
+        marker = await c.retrieve(name, ids=[roo.MARKER_ID], with_payload=True, with_vectors=False)
+        payload = (marker[0].payload or {}) if marker else None
+        if payload is None:
+            sample, _ = await c.scroll(name, limit=1, with_payload=list(roo.PAYLOAD_KEYS), with_vectors=False)
+            if sample and not all(k in (sample[0].payload or {}) for k in roo.PAYLOAD_KEYS):
+                return None
+        elif payload.get("type") != "metadata":
+            return None
+        total = int((await c.count(name, exact=True)).count)
+        return RooInfo(
+            name=name,
+            points=total - (1 if marker else 0),
+            dimension=int(vectors.size),
+            distance=str(getattr(vectors.distance, "value", vectors.distance)),
+            indexing_complete=bool(payload.get("indexing_complete")) if payload is not None else None,
+            completed_at=roo.ms_to_iso(payload.get("completed_at")) if payload else None,
+            started_at=roo.ms_to_iso(payload.get("started_at")) if payload else None,
+        )
+
+    return await store.call(run)
+
+
+async def search_many(
+    store: Any,
+    embedder: Any,
+    info: RooInfo,
+    queries: list[str],
+    *,
+    limit: int,
+    path: str | None,
+    lang: str | None,
+    mode: str,
+    merge: bool,
+    reranker: Any,
+    workspaces: list[str] | None,
+) -> list[Any]:
+    """Search a Roo Code collection the way Roo Code does (vector-store/qdrant-client.ts search()):
+    the marker excluded, directories as pathSegments matches, hnsw_ef 128, no query prefix."""
+    from qdrant_client import models as m
+
+    from roocode_tui.core.languages import detect_language
+    from roocode_tui.core.search import SearchResult, merge_adjacent
+
+    if lang:
+        raise UsageError(f"collection {info.name!r} is Roo Code's: it records no language; filter by --path DIR")
+    if path and any(ch in path for ch in "*?["):
+        raise UsageError(
+            f"collection {info.name!r} is Roo Code's: --path takes a directory (matched by its "
+            f"path segments, as Roo Code does), not a glob"
+        )
+    plain = unprefixed(embedder)
+    dimension = await plain.dimension()
+    if dimension != info.dimension:
+        raise ModelMismatchError(
+            f"collection {info.name!r} (Roo Code) holds {info.dimension}-d vectors but the configured "
+            f"embedder {plain.model_id} gives {dimension}-d: configure the model Roo Code indexed it "
+            f"with (embedder.model, embedder.dimensions = {info.dimension})"
+        )
+    must = [
+        m.FieldCondition(key=f"pathSegments.{i}", match=m.MatchValue(value=seg))
+        for i, seg in enumerate(roo.directory_segments(path or "."))
+    ]
+    flt = m.Filter(must=must or None, must_not=[m.FieldCondition(key="type", match=m.MatchValue(value="metadata"))])
+    workspace = roo.find_workspace(info.name, workspaces or [])
+    note = "" if mode == "dense" else DENSE_ONLY_NOTE
+    results = []
+    t0 = time.perf_counter()
+    vectors = await plain.embed_queries(queries)
+    embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+    for query, vector in zip(queries, vectors, strict=True):
+        if vector.shape[0] != info.dimension:
+            raise ModelMismatchError(
+                f"collection {info.name!r} (Roo Code) holds {info.dimension}-d vectors but "
+                f"{plain.model_id} returned {vector.shape[0]}-d"
+            )
+
+        async def run(c: Any, vector: np.ndarray = vector) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # local mode: "search_params has no effect"
+                return await c.query_points(
+                    info.name,
+                    query=vector.astype(np.float32).tolist(),
+                    query_filter=flt,
+                    search_params=m.SearchParams(hnsw_ef=roo.SEARCH_HNSW_EF, exact=False),
+                    limit=limit * 2 if merge else limit,
+                    with_payload=True,
+                    with_vectors=False,
+                )
+
+        t1 = time.perf_counter()
+        resp = await store.call(run)
+        store_ms = (time.perf_counter() - t1) * 1000
+        hits = [
+            Hit(
+                id=str(p.id),
+                score=float(p.score),
+                root=workspace or "",
+                path=str(p.payload["filePath"]),
+                start_line=int(p.payload["startLine"]),
+                end_line=int(p.payload["endLine"]),
+                language=detect_language(str(p.payload["filePath"])),
+                text=str(p.payload["codeChunk"]),
+                heading="",
+            )
+            for p in resp.points
+            if p.payload and all(k in p.payload for k in roo.PAYLOAD_KEYS)  # isPayloadValid()
+        ]
+        hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))
+        if reranker is not None:
+            hits = await reranker.rerank(query, hits)
+        if merge:
+            hits = merge_adjacent(hits)
+        filters = {"path": path, "lang": lang}
+        results.append(SearchResult(query, info.name, hits[:limit], embed_ms, store_ms, "dense", note, filters))
+    return results
+
+
+# -- write side ------------------------------------------------------------------------------
+class RooSchema:
+    """How the Indexer builds Roo Code's collection for one workspace instead of ours: chunks,
+    ids, payloads, the collection and its marker, and the per-file state of an incremental run.
+    Roo Code's point ids hash the chunk's content, so a file whose ids are all present is
+    unchanged: nothing beyond Roo Code's own payload keys is needed to plan a run."""
+
+    def __init__(self, store: Any, workspace: str):
+        self.store = _qdrant(store)
+        self.workspace = roo.workspace_path(workspace)
+        self.collection = roo.collection_name(self.workspace)
+        self.root_key = str(Path(self.workspace).resolve())  # the Indexer's root
+        self.dimension = 0
+
+    # -- the collection --------------------------------------------------------------------
+    async def ensure_collection(self, indexer: Any) -> CollectionMeta:
+        from qdrant_client import models as m
+
+        dimension = self.dimension = await indexer.embedder.dimension()
+        name = self.collection
+
+        async def run(c: Any) -> None:
+            if await c.collection_exists(name):
+                info = await c.get_collection(name)
+                vectors = info.config.params.vectors
+                if isinstance(vectors, dict) or vectors is None:
+                    raise StoreError(f"collection {name!r} exists but is not in Roo Code's format (named vectors)")
+                if int(vectors.size) != dimension:
+                    raise ModelMismatchError(
+                        f"collection {name!r} (Roo Code) holds {vectors.size}-d vectors but "
+                        f"{indexer.embedder.model_id} gives {dimension}-d: configure the model it was built "
+                        f"with, or rebuild it: roocode-tui index {self.workspace} --schema roo --rebuild"
+                    )
+            else:
+                # vector-store/qdrant-client.ts initialize()
+                await c.create_collection(
+                    name,
+                    vectors_config=m.VectorParams(size=dimension, distance=m.Distance.COSINE, on_disk=True),
+                    hnsw_config=m.HnswConfigDiff(m=roo.HNSW_M, ef_construct=roo.HNSW_EF_CONSTRUCT, on_disk=True),
+                )
+            # _createPayloadIndexes(): "type" and pathSegments.0 .. 4, keyword
+            for field in ["type"] + [f"pathSegments.{i}" for i in range(roo.INDEXED_SEGMENTS)]:
+                await c.create_payload_index(name, field, m.PayloadSchemaType.KEYWORD)
+            await self._mark(c, complete=False)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
+            await self.store.call(run)
+        return CollectionMeta(
+            name=name,
+            model=indexer.embedder.model_id,
+            dimension=dimension,
+            query_prefix="",
+            document_prefix="",
+            hybrid=False,
+        )
+
+    async def _mark(self, client: Any, *, complete: bool) -> None:
+        from qdrant_client import models as m
+
+        await client.upsert(
+            self.collection,
+            points=[
+                m.PointStruct(
+                    id=roo.MARKER_ID, vector=[0.0] * self.dimension, payload=roo.marker_payload(complete, roo.now_ms())
+                )
+            ],
+            wait=True,
+        )
+
+    async def finish(self, indexer: Any) -> None:
+        """The run got to the end: the marker says complete (Roo Code marks it after a scan)."""
+
+        async def run(c: Any) -> None:
+            await self._mark(c, complete=True)
+
+        await self.store.call(run)
+
+    # -- planning ----------------------------------------------------------------------------
+    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+        from qdrant_client import models as m
+
+        flt = m.Filter(must_not=[m.FieldCondition(key="type", match=m.MatchValue(value="metadata"))])
+
+        async def run(c: Any) -> dict[tuple[str, str], FileState]:
+            states: dict[tuple[str, str], FileState] = {}
+            offset = None
+            while True:
+                records, offset = await c.scroll(
+                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=["filePath"]
+                )
+                for rec in records:
+                    path = (rec.payload or {}).get("filePath")
+                    if isinstance(path, str):
+                        states.setdefault((self.root_key, path), FileState()).ids.add(str(rec.id))
+                if offset is None:
+                    return states
+
+        return await self.store.call(run)
+
+    def examine(self, indexer: Any, sf: Any, root: str, states: dict, max_bytes: int, protected: set) -> Any:
+        """The walker's verdict on one file (runs in the walker thread)."""
+        from roocode_tui.core.chunking import Chunk, estimate_tokens
+        from roocode_tui.core.discovery import Skip, file_hash
+        from roocode_tui.core.ingest import _FileJob
+
+        key = (root, sf.path)
+        if os.path.splitext(sf.path)[1].lower() not in roo.EXTENSIONS:
+            return ("skip", Skip(sf.root, sf.path, "not a file type Roo Code indexes"))
+        if sf.size > min(max_bytes, roo.MAX_FILE_SIZE_BYTES):
+            return ("skip", Skip(sf.root, sf.path, "larger than Roo Code's 1 MiB limit"))
+        try:
+            data = sf.abspath.read_bytes()
+        except FileNotFoundError:
+            return ("skip", Skip(sf.root, sf.path, "file disappeared while indexing"))
+        except OSError as exc:
+            protected.add(key)  # keep what we had: nothing is lost to a passing error
+            return ("fail", (sf.path, f"unreadable: {exc.strerror or exc}"))
+        abs_path = os.path.join(self.workspace, *sf.path.split("/"))
+        blocks = [b for b in roo.split(roo.decode(data), abs_path) if roo.js_trim(b.content)]
+        if not blocks:
+            return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
+        protected.add(key)
+        ids = [b.id for b in blocks]
+        st = states.get(key)
+        if st is not None and st.ids == set(ids):
+            return ("unchanged", sf)
+        chunks = []
+        for i, b in enumerate(blocks):
+            text = roo.js_trim(b.content)  # scanner.ts embeds the trimmed block
+            tokens = estimate_tokens(text)
+            chunks.append(Chunk(i, b.start_line, b.end_line, b.content, "", text, b.segment_hash, tokens))
+        return ("file", _FileJob(sf, root, file_hash(data), chunks, ids, st))
+
+    # -- points ------------------------------------------------------------------------------
+    def payload(self, job: Any, chunk: Any) -> dict[str, Any]:
+        block = roo.Block(chunk.start_line, chunk.end_line, chunk.text, chunk.chunk_hash)
+        return roo.payload(job.sf.path, block)
+
+    async def upsert(self, name: str, points: list[PointRecord]) -> None:
+        from qdrant_client import models as m
+
+        async def run(c: Any) -> None:
+            structs = [m.PointStruct(id=p.id, vector=p.vector.tolist(), payload=p.payload) for p in points]
+            await c.upsert(name, points=structs, wait=True)
+
+        if points:
+            await self.store.call(run)
+
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
+        async def run(c: Any) -> dict[str, np.ndarray]:
+            records = await c.retrieve(name, ids=list(ids), with_payload=False, with_vectors=True)
+            return {str(r.id): np.asarray(r.vector, dtype=np.float32) for r in records if isinstance(r.vector, list)}
+
+        return await self.store.call(run) if ids else {}
+
+
+async def prepare_indexer(
+    settings: Any,
+    store: Any,
+    embedder: Any,
+    paths: list[str],
+    collection: str | None,
+    *,
+    rebuild: bool = False,
+    on_progress: Any = None,
+) -> Any:
+    """An Indexer that builds Roo Code's collection for the workspace PATH (default: .)."""
+    from roocode_tui.core.ingest import Indexer
+
+    if len(paths) > 1:
+        raise UsageError("--schema roo indexes one workspace: give one PATH (the folder Roo Code opens)")
+    workspace = roo.workspace_path(paths[0] if paths else os.getcwd())
+    if not os.path.isdir(workspace):
+        raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
+    schema = RooSchema(store, workspace)
+    if collection and collection != schema.collection:
+        raise UsageError(
+            f"--schema roo names the collection after the workspace ({schema.collection} for "
+            f"{workspace}); leave out --collection"
+        )
+    if rebuild:
+        await store.delete_collection(schema.collection)
+    return Indexer(
+        store,
+        unprefixed(embedder),
+        schema.collection,
+        [Path(workspace)],
+        index=settings.index,
+        on_progress=on_progress,
+        schema=schema,
+    )
+
+
+def with_roo(info: Any, roo_info: RooInfo | None) -> Any:
+    return dataclasses.replace(info, points=roo_info.points, roo=roo_info) if roo_info is not None else info
+
+
+def workspace_of(settings: Any, info: Any, infos: list[Any]) -> str | None:
+    """The workspace of a Roo Code collection, when a known path (or a parent of one) hashes to it."""
+    if getattr(info, "roo", None) is None:
+        return None
+    recorded = [p for i in infos if i.meta is not None for p in i.meta.paths]
+    return roo.find_workspace(info.name, candidates(settings, recorded))

@@ -242,3 +242,29 @@ async def test_a_slow_store_holds_the_embedder_back(http_embedder, tmp_path, sma
     # batches in flight (an unbounded queue let this reach most of the corpus).
     bound = 2 * ingest.COMMIT_QUEUE + http_embedder.batch_size * http_embedder.max_concurrency
     assert max(backlog) <= bound < 300
+
+
+async def test_a_search_holds_new_ingest_batches_back(store, embed_server, corpus, small_chunks):
+    """While a person searches, the ingest sends nothing new; the batches already out finish."""
+    embed_server.faults.delay_s = 0.05
+    embedder = OpenAIEmbedder(
+        EmbedderSettings(
+            provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=2, max_concurrency=2
+        )
+    )
+    try:
+        task = asyncio.create_task(index(store, embedder, corpus, small_chunks))
+        while embed_server.requests < 3:
+            await asyncio.sleep(0.01)
+        embedder.hold_ingest(0.6)
+        assert embedder.ingest_held
+        await asyncio.sleep(0.15)  # the batches that were out come back
+        during = embed_server.requests
+        query = await embedder.embed_queries(["where is the retry policy"])  # the search goes alone
+        await asyncio.sleep(0.3)
+        assert embed_server.requests == during + 1 and query.shape[0] == 1
+        run = await task  # the hold ends by itself and the run finishes whole
+    finally:
+        await embedder.aclose()
+    assert run.phase == "done" and run.points_written == run.chunks_embedded == await store.count(NAME)
+    assert not embedder.ingest_held

@@ -163,6 +163,8 @@ class RerankerSettings(_Section):
 
 class TuiSettings(_Section):
     monitor_interval_s: float = Field(default=1.0, ge=0.2, le=60)
+    # While a person types a search, running ingests send no new batches (0 turns this off).
+    search_holds_ingest_s: float = Field(default=1.5, ge=0, le=60)
 
 
 class RooSettings(_Section):

@@ -391,6 +391,7 @@ class Indexer:
 
     async def _embed(self, batch: list[_Item], commit_q: asyncio.Queue[Any]) -> None:
         p = self.progress
+        await self.embedder.ingest_turn()  # a person is searching: let the query go first
         texts = [it.job.chunks[it.pos].embed_input for it in batch]
         failed: dict[int, str] = {}
         try:

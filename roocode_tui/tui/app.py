@@ -119,6 +119,11 @@ class RoocodeApp(App[int]):
                 self.reranker = make_reranker(self.settings)
         return self._store, self._embedder, self.active
 
+    def hold_ingest(self) -> None:
+        """A search is under way: a running ingest sends no new batches for a moment."""
+        if self._embedder is not None:
+            self._embedder.hold_ingest(self.settings.tui.search_holds_ingest_s)
+
     @work(group="connect", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
         """Check the store and the embedder; retry every few seconds while one is down."""

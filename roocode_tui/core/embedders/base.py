@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -87,6 +88,26 @@ class Embedder(abc.ABC):
 
     #: why indexing is paused (server down), or "" while all is well
     waiting: str = ""
+    #: monotonic time until which ingest batches wait: a person is searching
+    _hold_until: float = 0.0
+
+    def hold_ingest(self, seconds: float) -> None:
+        """Keep new ingest batches back for a while, so that a search has the server to itself.
+
+        Batches already sent finish; the ones after them wait. Searches share the embedder with
+        the ingest, and a saturated server answers a query only after the step it is running.
+        """
+        if seconds > 0:
+            self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+
+    @property
+    def ingest_held(self) -> bool:
+        return time.monotonic() < self._hold_until
+
+    async def ingest_turn(self) -> None:
+        """Wait while ingest is held back for a search (returns at once otherwise)."""
+        while (left := self._hold_until - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.05))
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections or threads."""

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shlex
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ class SearchPane(Vertical):
         self.hits: list[Any] = []
         self._token = 0
         self._focus_results = False
+        self.last_search_ms: float | None = None  # the last search's own time (after the debounce)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
@@ -95,10 +97,17 @@ class SearchPane(Vertical):
     # -- searching ---------------------------------------------------------------------------
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
+        self._hold_ingest()
         self.start_search(debounce=True)
+
+    def _hold_ingest(self) -> None:
+        """A search is being typed: running ingests send no new batches until it has answered."""
+        app: Any = self.app
+        app.hold_ingest()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        self._hold_ingest()
         self.start_search(debounce=False)
         self._focus_results = True  # Enter: move to the results once they are in
 
@@ -124,6 +133,7 @@ class SearchPane(Vertical):
         if collection is None:
             return
         opts = app.settings.search
+        started = time.perf_counter()
         result = await search(
             store,
             embedder,
@@ -138,6 +148,8 @@ class SearchPane(Vertical):
             reranker=app.reranker,
             workspaces=candidates(app.settings),
         )
+        self.last_search_ms = (time.perf_counter() - started) * 1000
+        self._hold_ingest()  # the person reads the answer and may refine it
         self.post_message(SearchDone(token, result))
 
     @on(SearchDone)

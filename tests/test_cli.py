@@ -294,3 +294,68 @@ def test_human_output_shows_hostile_text_inert_and_json_escapes_it(home: Path, c
     raw = cli("search", "evil gizmo", "-c", "h", "-n", "1", "--json", home=home, env=env)
     assert "\x1b" not in raw.stdout and "\\u001b" in raw.stdout  # escaped, and still exact
     assert "\x1b[2J" in json.loads(raw.stdout)["results"][0]["text"]
+
+
+def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Path, embed_server):
+    import hashlib
+
+    from roo_collection import BLOCKS, WORKSPACE, make_roo_collection
+
+    data = tmp_path / "qdrant"
+    name = make_roo_collection(data, dim=embed_server.dim)
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_STORE__BACKEND": "qdrant",
+        "ROOCODE_TUI_STORE__PATH": str(data),
+        "ROOCODE_TUI_ROO__WORKSPACES": json.dumps([WORKSPACE]),
+    }
+    listed = cli("collections", "list", "--json", home=home, env=env)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)["collections"]
+    assert entry["name"] == name and entry["kind"] == "roo-code" and entry["points"] == len(BLOCKS)
+    assert entry["roo"] == {
+        "indexing_complete": True,
+        "completed_at": "2023-11-14T22:13:20+00:00",
+        "started_at": None,
+        "workspace": WORKSPACE,
+    }
+    human = cli("collections", "list", home=home, env=env)
+    assert "Roo Code (complete)" in human.stdout and WORKSPACE in human.stdout
+    info = json.loads(cli("collections", "info", name, "--json", home=home, env=env).stdout)
+    assert info["dimension"] == embed_server.dim and info["distance"] == "Cosine" and info["model"] is None
+
+    found = cli("search", "refund to the card", "-c", name, "--json", "--path", "docs", home=home, env=env)
+    assert found.returncode == 0, found.stderr
+    out = json.loads(found.stdout)
+    assert [(r["path"], r["start_line"], r["end_line"], r["root"]) for r in out["results"]] == [
+        ("docs/refunds.md", 1, 5, WORKSPACE)
+    ]
+    assert out["mode"] == "dense" and "dense search only" in out["note"]
+
+    # roo which: the name Roo Code gives a folder, and whether the store has it
+    workspace = tmp_path / "shop"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "src" / "cart.py").write_text(
+        "def total(cart):\n    # the sum of the line prices\n    return sum(x.price for x in cart)\n"
+    )
+    expected = "ws-" + hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
+    which = json.loads(cli("roo", "which", str(workspace), "--json", home=home, env=env).stdout)
+    assert which == {"workspace": str(workspace), "collection": expected, "exists": False}
+    built = cli("index", str(workspace), "--schema", "roo", "--json", home=home, env=env)
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["points_written"] == 1
+    which = json.loads(cli("roo", "which", str(workspace), "--json", home=home, env=env).stdout)
+    assert which["exists"] is True and which["indexing_complete"] is True and which["points"] == 1
+    plain = cli("roo", "which", str(workspace), home=home, env=env)
+    assert plain.stdout.splitlines()[0] == expected and "indexing complete" in plain.stdout
+
+    mixed = cli("index", str(workspace), "--schema", "roo", "-c", "other", home=home, env=env)
+    assert mixed.returncode == 2 and "leave out --collection" in mixed.stderr
+    lang = cli("search", "refund", "-c", name, "--lang", "python", home=home, env=env)
+    assert lang.returncode == 2 and "records no language" in lang.stderr
+    embedded = cli(
+        "index", str(workspace), "--schema", "roo", home=home, env={**env, "ROOCODE_TUI_STORE__BACKEND": "embedded"}
+    )
+    assert embedded.returncode == 2 and "Qdrant server" in embedded.stderr

@@ -430,3 +430,43 @@ def test_snapshot_collections(snap_compare, settings: Settings):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_roo_code_collection_is_labelled_in_f4_and_searched_in_f1(tmp_path: Path):
+    from embed_server import EmbedServer
+    from roo_collection import BLOCKS, make_roo_collection
+
+    from roocode_tui.core.config import RooSettings
+    from roocode_tui.tui.panes.collections import CollectionTable
+    from roocode_tui.tui.panes.search import FileViewer
+
+    with EmbedServer() as embed_server:  # a free port: no snapshot here
+        workspace = tmp_path / "shop"
+        (workspace / "docs").mkdir(parents=True)
+        (workspace / "docs" / "refunds.md").write_text(BLOCKS[2][3] + "\n\nAsk support for anything else.\n")
+        data = tmp_path / "qdrant"
+        name = make_roo_collection(data, workspace=str(workspace), dim=embed_server.dim)
+        settings = Settings(
+            embedder=EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model),
+            store=StoreSettings(backend="qdrant", path=data),
+            roo=RooSettings(workspaces=[workspace]),
+        )
+        app = create_app(settings, collection=name, gpu_reader=lambda: ([], "no GPU in tests"))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("f4")
+            await settle(app, pilot)
+            row = [plain(cell).strip() for cell in app.query_one(CollectionTable).get_row(name)]
+            assert row[4] == "Roo Code" and row[6] == "complete" and row[8] == str(workspace)
+            assert row[1] == str(len(BLOCKS)) and row[7] == "2023-11-14 22:13:20Z"
+
+            await pilot.press("f1")
+            await search_for(app, pilot, "refund to the card")
+            results = app.query_one("#results", OptionList)
+            assert "docs/refunds.md:1-5" in str(results.get_option_at_index(0).prompt)
+            assert results.option_count == len(BLOCKS)  # the marker point is never a result
+            assert "five working days" in preview_code(app)
+            assert "(dense)" in str(app.query_one("#search-info", Static).content)
+            await pilot.press("enter")  # the whole file, from the workspace Roo Code indexed
+            await pilot.pause()
+            assert isinstance(app.screen, FileViewer) and "Ask support" in app.screen.text

@@ -335,3 +335,90 @@ async def test_roo_schema_marks_incomplete_refuses_a_wrong_dimension_and_the_emb
     with pytest.raises(UsageError, match="Qdrant server"):
         await prepare_indexer(settings, edge, embedder, [str(workspace)], None, schema="roo")
     await edge.close()
+
+
+class _RecordingQdrant:
+    """A loopback HTTP server answering the few REST calls that create a collection the way a
+    Qdrant server answers them, recording each request: local mode keeps neither HNSW
+    settings nor payload indexes, a server gets them in these bodies."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        calls = self.calls = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _answer(self, result) -> None:
+                body = json.dumps({"result": result, "status": "ok", "time": 0.0}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                calls.append(("GET", self.path, None))
+                if self.path.rstrip("/") == "":
+                    body = json.dumps({"title": "qdrant", "version": "1.16.0", "commit": "x"}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                else:
+                    self._answer({"exists": False})
+
+            def do_PUT(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                calls.append(("PUT", self.path.split("?")[0], json.loads(raw or b"null")))
+                done = {"operation_id": len(calls), "status": "completed"}
+                self._answer(True if self.path.split("?")[0].count("/") == 2 else done)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+async def test_a_server_gets_roos_vector_params_payload_indexes_and_marker(tmp_path: Path, qwen_server):
+    workspace = workspace_files(tmp_path / "shop")
+    server = _RecordingQdrant()
+    settings = Settings(
+        embedder=EmbedderSettings(provider="openai", base_url=qwen_server.base_url, model=qwen_server.model),
+        store=StoreSettings(backend="qdrant", url=server.url),
+    )
+    store = QdrantStore(settings.store)
+    embedder = qwen_embedder(qwen_server)
+    try:
+        indexer = await prepare_indexer(settings, store, embedder, [str(workspace)], None, schema="roo")
+        await indexer.schema.ensure_collection(indexer)
+    finally:
+        await embedder.aclose()
+        await store.close()
+        server.close()
+    name = "ws-" + sha(str(workspace))[:16]
+    puts = [(path, body) for method, path, body in server.calls if method == "PUT"]
+    create = puts[0]
+    assert create[0] == f"/collections/{name}"
+    assert create[1]["vectors"] == {"size": 64, "distance": "Cosine", "on_disk": True}
+    assert create[1]["hnsw_config"] == {"m": 64, "ef_construct": 512, "on_disk": True}
+    assert "sparse_vectors" not in create[1] or create[1]["sparse_vectors"] is None
+    indexes = [body for path, body in puts if path == f"/collections/{name}/index"]
+    assert indexes == [
+        {"field_name": f, "field_schema": "keyword"}
+        for f in ["type", "pathSegments.0", "pathSegments.1", "pathSegments.2", "pathSegments.3", "pathSegments.4"]
+    ]
+    (marker,) = [body["points"][0] for path, body in puts if path == f"/collections/{name}/points"]
+    assert marker["id"] == "f70bfc2c-6e82-5456-9c20-33b51942337c" and marker["vector"] == [0.0] * 64
+    assert marker["payload"]["type"] == "metadata" and marker["payload"]["indexing_complete"] is False
+    assert set(marker["payload"]) == {"type", "indexing_complete", "started_at"}

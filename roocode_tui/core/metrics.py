@@ -7,8 +7,10 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # httpx loads when the first poll runs, not before the TUI's first frame
+    import httpx
 
 _LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([^\s]+)")
 
@@ -57,6 +59,8 @@ class VllmMonitor:
         return self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
 
     async def poll(self, client: httpx.AsyncClient | None = None) -> VllmReading:
+        import httpx
+
         own = client is None
         http = client or httpx.AsyncClient(timeout=3.0, verify=self.verify)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

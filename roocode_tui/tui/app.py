@@ -101,6 +101,10 @@ class RoocodeApp(App[int]):
         self.status.collection = self.active
         self.status.refresh_bar()
         self.query_one(SearchPane).focus_query()
+        # Connecting imports the store and embedder code: start after the first frame is shown.
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
         self.connect()
         self.poll_gpu()
 

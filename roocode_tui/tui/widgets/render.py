@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 
 from roocode_tui.core.text import inert
+
+if TYPE_CHECKING:  # rich.syntax brings pygments: loaded with the first preview, after the first frame
+    from rich.syntax import Syntax
 
 LEXER_ALIASES = {"text": "text", "": "text", "make": "make", "docker": "docker"}
 
@@ -27,6 +29,8 @@ def hit_label(rank: int, hit: Any) -> Text:
 
 
 def code_view(text: str, language: str, start_line: int = 1, highlight: set[int] | None = None) -> Syntax:
+    from rich.syntax import Syntax
+
     return Syntax(
         inert(text),
         lexer=LEXER_ALIASES.get(language, language),

@@ -30,9 +30,9 @@ MAX_CHARS_TOLERANCE_FACTOR = 1.15
 MAX_FILE_SIZE_BYTES = 1024 * 1024
 # vector-store/qdrant-client.ts: markIndexingComplete / markIndexingIncomplete
 MARKER_ID = str(uuid.uuid5(NAMESPACE, "__indexing_metadata__"))
-# vector-store/qdrant-client.ts: search() (score_threshold is DEFAULT_SEARCH_MIN_SCORE, 0.4)
+# vector-store/qdrant-client.ts: search() (its score_threshold, 0.4, is not applied here:
+# results are ranked, the score shown)
 SEARCH_HNSW_EF = 128
-SEARCH_MIN_SCORE = 0.4
 # vector-store/qdrant-client.ts: initialize() / _createPayloadIndexes()
 HNSW_M = 64
 HNSW_EF_CONSTRUCT = 512

@@ -138,6 +138,13 @@ async def prepare_indexer(
         )
 
     target = await resolve_index_target(settings, store, paths, collection)
+    from roocode_tui.core import roo, roo_qdrant
+
+    if roo.is_roo_name(target.name) and await roo_qdrant.describe(store, target.name) is not None:
+        raise UsageError(
+            f"collection {target.name!r} is Roo Code's: index it with roocode-tui index WORKSPACE --schema roo "
+            f"(roocode-tui roo which WORKSPACE names a workspace's collection)"
+        )
     if rebuild:
         await store.delete_collection(target.name)
     return Indexer(

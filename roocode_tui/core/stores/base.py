@@ -42,6 +42,8 @@ class CollectionMeta:
     last_run: dict[str, Any] = field(default_factory=dict)
     #: has a keyword (sparse) vector per point: hybrid search works
     hybrid: bool = False
+    #: set while `collections copy` fills this collection: {"source", "source_name", "offset", "copied", ...}
+    copying: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,7 +65,8 @@ class PointRecord:
     def from_record(cls, point_id: Any, payload: dict[str, Any] | None, vector: Any) -> PointRecord:
         """A point read back from either backend (the vector may be absent)."""
         dense = dense_of(vector)
-        return cls(str(point_id), dense if dense is not None else np.zeros(0, dtype=np.float32), payload or {})
+        empty = np.zeros(0, dtype=np.float32)
+        return cls(str(point_id), dense if dense is not None else empty, payload or {}, sparse_of(vector))
 
 
 @dataclass(slots=True)
@@ -240,6 +243,14 @@ def dense_of(vector: Any) -> np.ndarray | None:
     if isinstance(vector, dict):
         vector = vector.get(DENSE)
     return np.asarray(vector, dtype=np.float32) if vector is not None else None
+
+
+def sparse_of(vector: Any) -> tuple[list[int], list[float]] | None:
+    """The keyword (sparse) vector of a point as either backend returns it, if it has one."""
+    sparse = vector.get(SPARSE) if isinstance(vector, dict) else None
+    if sparse is None:
+        return None
+    return [int(i) for i in sparse.indices], [float(v) for v in sparse.values]
 
 
 def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, payload: dict[str, Any]) -> None:

@@ -268,9 +268,7 @@ class EdgeStore(Store):
 
         def page() -> tuple[list[PointRecord], Any]:
             records, nxt = self._shard(name).scroll(
-                ScrollRequest(
-                    offset=offset, limit=limit, with_payload=True, with_vector=[DENSE] if with_vectors else False
-                )
+                ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=bool(with_vectors))
             )
             return [PointRecord.from_record(rec.id, rec.payload, rec.vector) for rec in records], nxt
 

@@ -301,7 +301,7 @@ class QdrantStore(Store):
     ) -> tuple[list[PointRecord], Any]:
         async def run(c: Any) -> tuple[list[PointRecord], Any]:
             records, nxt = await c.scroll(
-                name, limit=limit, offset=offset, with_payload=True, with_vectors=[DENSE] if with_vectors else False
+                name, limit=limit, offset=offset, with_payload=True, with_vectors=bool(with_vectors)
             )
             return [PointRecord.from_record(rec.id, rec.payload, rec.vector) for rec in records], nxt
 

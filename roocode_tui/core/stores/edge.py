@@ -353,6 +353,24 @@ class EdgeStore(Store):
             finally:
                 shard.close()
 
+    async def archive(self, name: str, write: Any) -> Any:
+        """Flush collection ``name`` and run ``write(shard_dir, meta, points)`` while holding it.
+
+        The engine's lock keeps other processes out of the shard, and this store's lock keeps
+        this process's calls from starting on it until ``write`` returns: the files do not change.
+        """
+        from qdrant_edge import CountRequest
+
+        def run() -> Any:
+            shard = self._shard(name)
+            with self._lock:
+                shard.flush()
+                raw = self._read_meta(name) or {}
+                points = int(shard.count(CountRequest(exact=True)))
+                return write(self._dir(name) / str(raw.get("shard", SHARD_DIR)), raw, points)
+
+        return await self._call(run)
+
 
 def _edge_filter(flt: SearchFilter | None) -> Any:
     if flt is None:

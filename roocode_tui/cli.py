@@ -22,6 +22,8 @@ examples:
   roocode-tui search "how are retries done" --collection project --limit 5
   roocode-tui search "parse config" --path src/ --lang python --json
   roocode-tui collections list
+  roocode-tui collections copy project --to qdrant --url http://192.168.1.100:6333
+  roocode-tui collections snapshot project      a snapshot file (restore it: collections restore NEW FILE)
   roocode-tui index ~/src/project --schema roo  build Roo Code's index of that workspace
   roocode-tui roo which ~/src/project           Roo Code's collection name for a workspace
   roocode-tui doctor                            check embedder, store and GPU
@@ -115,7 +117,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
 
-    p = sub.add_parser("collections", parents=[common], help="list, inspect or delete collections")
+    p = sub.add_parser(
+        "collections", parents=[common], help="list, inspect, delete, copy, snapshot or restore collections"
+    )
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = csub.add_parser("list", parents=[common], help="list collections with their sizes")
     q.add_argument("--json", action="store_true")
@@ -126,6 +130,9 @@ def _build_parser() -> argparse.ArgumentParser:
     q.add_argument("name", metavar="NAME")
     q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     q.add_argument("--json", action="store_true")
+    from roocode_tui.cli_transfer import add_parsers
+
+    add_parsers(csub, common)
 
     p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
     rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -476,10 +483,13 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui import cli_transfer
     from roocode_tui.core.errors import CollectionNotFoundError, UsageError
     from roocode_tui.core.roo_qdrant import describe, workspace_of
     from roocode_tui.core.stores import open_store
 
+    if args.action in cli_transfer.ACTIONS:
+        return await cli_transfer.run(settings, args, _refuse_if_read_only)
     store = open_store(settings.store)
     try:
         if args.action == "list":

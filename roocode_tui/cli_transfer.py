@@ -1,0 +1,259 @@
+"""The command line for moving collections: ``collections copy``, ``snapshot``, ``snapshots``, ``restore``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.core.text import inert
+
+COPY_HELP = """\
+Copy a collection to another store without embedding anything again: every point moves with
+its dense and keyword vectors and its payload, and the copy is created with the source's build
+record (model, dimension, prefixes, hybrid). The source is the configured store.
+
+where the copy goes:
+  --to embedded   the embedded store at --path DIR, or store.path (default: the user data dir)
+  --to qdrant     the Qdrant server at --url URL, or store.url; with neither, --path DIR names a
+                  directory for qdrant-client's local mode. The other [store] settings (api_key,
+                  https, verify_tls, ca_cert, timeout_s, HNSW, shards) apply to the target too.
+
+An interrupted copy (Ctrl-C, a crash, a server going away) continues where it stopped when run
+again; point ids are stable, so nothing is duplicated. An existing collection of that name that
+is not an unfinished copy of this one is refused (use --as NEWNAME).
+
+examples:
+  roocode-tui collections copy docs --to qdrant --url http://192.168.1.100:6333
+  ROOCODE_TUI_STORE__BACKEND=qdrant ROOCODE_TUI_STORE__URL=http://192.168.1.100:6333 \\
+      roocode-tui collections copy docs --to embedded --as docs-backup
+"""
+
+SNAPSHOT_HELP = """\
+Write a snapshot of a collection to a file.
+
+embedded store: a .tar.gz of the collection's shard and build record, with a manifest (format,
+  point count); taken while this process holds the collection, so it is consistent. It only
+  reads the store (allowed with --read-only).
+Qdrant server: Qdrant's snapshot API makes the snapshot on the server (which keeps it: see
+  collections snapshots), then it is downloaded with store.api_key and the TLS settings.
+Qdrant local mode has no snapshots.
+
+Default file: snapshots/NAME.<UTC time>.tar.gz (or .snapshot) in the store's data dir.
+
+examples:
+  roocode-tui collections snapshot docs
+  roocode-tui collections snapshot docs --out /backups/
+  roocode-tui collections restore docs-restored ~/.local/share/roocode-tui/snapshots/docs.20260102T030405Z.tar.gz
+"""
+
+
+def add_parsers(csub: Any, common: argparse.ArgumentParser) -> None:
+    """The subcommands of ``collections`` defined here."""
+    raw = argparse.RawDescriptionHelpFormatter
+    q = csub.add_parser(
+        "copy",
+        parents=[common],
+        help="copy a collection to another store, without re-embedding (resumable)",
+        description=COPY_HELP,
+        formatter_class=raw,
+    )
+    q.add_argument("name", metavar="NAME", help="the collection in the configured store")
+    q.add_argument("--to", required=True, choices=["embedded", "qdrant"], help="the kind of store to copy into")
+    q.add_argument("--as", dest="new_name", metavar="NEWNAME", help="the copy's name (default: NAME)")
+    q.add_argument("--url", metavar="URL", help="with --to qdrant: the target server (default: store.url)")
+    q.add_argument(
+        "--path",
+        metavar="DIR",
+        type=Path,
+        help="with --to embedded: the target data dir (default: store.path); with --to qdrant and no URL: "
+        "a directory for qdrant-client's local mode",
+    )
+    q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+
+    q = csub.add_parser(
+        "snapshot", parents=[common], help="write a snapshot of a collection to a file", description=SNAPSHOT_HELP
+    )
+    q.formatter_class = raw
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--out", metavar="FILE", type=Path, help="the file (or a directory for it) to write")
+    q.add_argument("--json", action="store_true")
+
+    q = csub.add_parser(
+        "snapshots",
+        parents=[common],
+        help="list a collection's snapshots",
+        description="List the snapshot files of a collection in the snapshots dir of the store's data dir "
+        "and, on a Qdrant server, the snapshots the server keeps.",
+    )
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true")
+
+    q = csub.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a snapshot file into a new collection",
+        description="Restore a snapshot FILE (from collections snapshot) into the new collection NAME. "
+        "An existing collection is never replaced: the name must be new. The embedded store checks the "
+        "snapshot's manifest and point count before the collection appears; a Qdrant server gets the "
+        "file uploaded as a priority snapshot.",
+    )
+    q.add_argument("name", metavar="NAME", help="the new collection's name")
+    q.add_argument("file", metavar="FILE", type=Path)
+    q.add_argument("--json", action="store_true")
+
+
+ACTIONS = ("copy", "snapshot", "snapshots", "restore")
+
+
+async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any) -> int:
+    from roocode_tui.core.stores import open_store
+
+    if args.action == "copy":
+        refuse_if_read_only(settings, "collections copy")
+        return await _copy(settings, args)
+    if args.action == "restore":
+        refuse_if_read_only(settings, "collections restore")
+    store = open_store(settings.store)
+    try:
+        if args.action == "snapshot":
+            if settings.read_only and store.backend != "embedded":
+                refuse_if_read_only(settings, "collections snapshot (it creates the snapshot on the server)")
+            return await _snapshot(store, settings, args)
+        if args.action == "snapshots":
+            return await _list(store, settings, args)
+        return await _restore(store, args)
+    finally:
+        await store.close()
+
+
+async def _snapshot(store: Any, settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core import snapshots
+
+    snap = await snapshots.take(store, settings.store.data_dir, args.name, args.out)
+    if args.json:
+        print(json.dumps(snap.to_json()))
+    else:
+        points = f", {snap.points} points" if snap.points is not None else ""
+        print(f"snapshot of {inert(args.name)}: {inert(str(snap.path))} ({_size(snap.size)}{points})")
+    return 0
+
+
+async def _list(store: Any, settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core import snapshots
+
+    found = await snapshots.list_snapshots(store, settings.store.data_dir, args.name)
+    if args.json:
+        print(json.dumps({"collection": args.name, "snapshots": [s.to_json() for s in found]}))
+        return 0
+    if not found:
+        print(f"no snapshots of {inert(args.name)} (roocode-tui collections snapshot {inert(args.name)} makes one)")
+    for s in found:
+        where = str(s.path) if s.path else f"{s.name} (kept by the server)"
+        print(f"{s.created_at or '?':<26} {_size(s.size):>10}  {inert(where)}")
+    return 0
+
+
+async def _restore(store: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core import snapshots
+
+    done = await snapshots.restore(store, args.name, args.file)
+    if args.json:
+        print(json.dumps(done))
+    else:
+        print(f"restored {inert(str(args.file))} into the new collection {inert(args.name)} ({done['points']} points)")
+    return 0
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+async def _copy(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.stores import open_store
+    from roocode_tui.core.transfer import copy_collection, describe_store, same_store, target_settings
+
+    if args.url and args.to != "qdrant":
+        raise UsageError("--url names a Qdrant server: it goes with --to qdrant")
+    new_name = args.new_name or args.name
+    to = target_settings(settings.store, args.to, url=args.url, path=args.path)
+    same = same_store(settings.store, to)
+    if same and new_name == args.name:
+        raise UsageError(
+            f"collection {args.name!r}: the target is the configured store itself (give --as NEWNAME, or "
+            "another --path / --url)"
+        )
+    source = open_store(settings.store)
+    target = source if same else open_store(to)
+    labels = describe_store(settings.store), describe_store(to)
+    bar = None
+    try:
+        if not args.json and sys.stderr.isatty():
+            bar = _Bar(f"{args.name} → {new_name}")
+        try:
+            progress = await copy_collection(
+                source,
+                target,
+                args.name,
+                new_name,
+                source_label=labels[0],
+                target_label=labels[1],
+                on_progress=bar.update if bar else None,
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            print(
+                f"interrupted: run the same command again to continue the copy into {inert(labels[1])}",
+                file=sys.stderr,
+            )
+            raise KeyboardInterrupt from None
+        finally:
+            if bar:
+                bar.stop()
+    finally:
+        if target is not source:
+            await target.close()
+        await source.close()
+    if args.json:
+        print(json.dumps(progress.report()))
+    else:
+        resumed = f" (continued after {progress.resumed_from})" if progress.resumed_from else ""
+        print(
+            f"copied {inert(args.name)} from the {inert(labels[0])} to {inert(new_name)} in the {inert(labels[1])}: "
+            f"{progress.points_copied} points{resumed} in {progress.elapsed:.1f}s",
+            file=sys.stderr,
+        )
+    return 0
+
+
+class _Bar:
+    def __init__(self, title: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.task = self.progress.add_task(inert(title), total=None, rate="")
+        self.progress.start()
+
+    def update(self, p: Any) -> None:
+        self.progress.update(
+            self.task, total=p.points_total, completed=p.points_copied, rate=f"{p.points_per_s:.0f} points/s"
+        )
+
+    def stop(self) -> None:
+        self.progress.stop()

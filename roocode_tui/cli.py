@@ -69,7 +69,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)"
     )
     p.add_argument("--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)")
-    p.add_argument("--rebuild", action="store_true", help="delete the collection's points and index from scratch")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="embed every file again into a new index and switch to it when complete (searches keep "
+        "using the old one until then)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
     p.add_argument(
         "--schema",
@@ -126,6 +131,23 @@ def _build_parser() -> argparse.ArgumentParser:
     q = csub.add_parser("info", parents=[common], help="details of one collection")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--json", action="store_true")
+    q = csub.add_parser(
+        "rebuild",
+        parents=[common],
+        help="embed a collection again without downtime (searches use the old index until the switch)",
+        description="Index every file of the collection again into a new index beside the serving "
+        "one, then switch to it in one atomic step and drop the old one. Searches keep answering "
+        "from the old index until the switch; a cancelled, failed or killed rebuild leaves the old "
+        "index serving and intact, and running the rebuild again resumes it. Use it after changing "
+        "the embedding model, prefixes or chunking.",
+    )
+    q.add_argument("name", metavar="NAME")
+    mode = q.add_mutually_exclusive_group()
+    mode.add_argument("--abort", action="store_true", help="drop an unfinished rebuild; the old index stays")
+    mode.add_argument(
+        "--finish", action="store_true", help="switch to an unfinished rebuild's index as it is (e.g. after failures)"
+    )
+    q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
     q = csub.add_parser("delete", parents=[common], help="delete a collection and its points")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -300,8 +322,8 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
             print(f"  failed: {inert(e.path)}: {inert(e.reason)}", file=sys.stderr)
         if len(p.errors) > 20:
             print(f"  ... and {len(p.errors) - 20} more (see --json)", file=sys.stderr)
-        if p.message and interrupted:
-            print(p.message, file=sys.stderr)
+        if p.message and (interrupted or p.rebuild):
+            print(inert(p.message), file=sys.stderr)
     return 1 if p.files_failed else 0
 
 
@@ -490,6 +512,11 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
 
     if args.action in cli_transfer.ACTIONS:
         return await cli_transfer.run(settings, args, _refuse_if_read_only)
+    if args.action == "rebuild" and not (args.abort or args.finish):
+        _refuse_if_read_only(settings, "collections rebuild")
+        return await _index(
+            settings, argparse.Namespace(paths=[], collection=args.name, rebuild=True, schema="native", json=args.json)
+        )
     store = open_store(settings.store)
     try:
         if args.action == "list":
@@ -513,6 +540,8 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
                 for key, value in data.items():
                     print(f"{key:>17}: {value}")
             return 0
+        if args.action == "rebuild":
+            return await _rebuild_step(store, settings, args)
         # delete
         _refuse_if_read_only(settings, "collections delete")
         if not args.yes:
@@ -531,6 +560,34 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections rebuild NAME --abort | --finish``."""
+    from roocode_tui.core.errors import UsageError
+
+    _refuse_if_read_only(settings, "collections rebuild")
+    name = args.name
+    if args.abort:
+        dropped = await store.abort_rebuild(name)
+        print(
+            json.dumps({"collection": name, "aborted": dropped})
+            if args.json
+            else (
+                f"dropped the unfinished rebuild of {name}; the old index still serves"
+                if dropped
+                else f"{name} has no unfinished rebuild"
+            )
+        )
+        return 0
+    staging = await store.staging_of(name)
+    if staging is None:
+        raise UsageError(
+            f"{name!r} has no unfinished rebuild to switch to (start one: roocode-tui collections rebuild {name})"
+        )
+    await store.finish_rebuild(name, staging)
+    print(json.dumps({"collection": name, "switched": True}) if args.json else f"{name} now serves the rebuilt index")
+    return 0
 
 
 def _print_collections(infos: list[Any], settings: Any) -> None:

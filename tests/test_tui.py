@@ -321,6 +321,47 @@ async def test_rebuild_and_create(settings: Settings, corpus: Path):
         assert info.meta.include == ["*.md"] and info.points == 0
 
 
+async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Settings, embed_server):
+    from roocode_tui.tui.modals import ConfirmModal
+    from roocode_tui.tui.panes.collections import CollectionTable
+
+    slow_batches(settings, 0.15, embed_server)
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        points = app.query_one("#collections-pane").infos[0].points
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "searches use the current one" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause(0.5)
+        p = app.ingest_progress
+        assert p.active and p.rebuild and p.serving_points == points
+        state = str(app.query_one("#index-state", Static).content)
+        assert f"the old index ({points:,} points) answers searches" in state
+        await pilot.press("f4")
+        await pilot.pause(0.6)  # the table refreshes while the run goes
+        table = app.query_one(CollectionTable)
+        assert plain(table.get_row("demo")[5]).strip() == "rebuilding"
+
+        await pilot.press("f1")
+        app.query_one("#query", Input).value = "restore snapshot"
+        app.query_one("#query", Input).focus()
+        await pilot.press("enter")
+        deadline = time.monotonic() + 10
+        while not app.query_one("#search-pane").hits and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.query_one("#search-pane").hits and app.ingest_progress.active and not p.switched
+        assert app.query_one("#search-pane").hits[0].path == "docs/backups.md"
+
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert p.phase == "done" and p.switched
+        assert "now serves the new index" in str(app.query_one("#index-state", Static).content)
+
+
 async def test_quit_during_ingest_asks(settings: Settings, embed_server):
     from roocode_tui.tui.modals import ConfirmModal
 

@@ -116,9 +116,12 @@ class Indexer:
         on_progress: ProgressCallback | None = None,
         progress_interval_s: float = 0.25,
         schema: Any = None,
+        publish_as: str | None = None,
     ):
         #: another tool's collection layout (roo_qdrant.RooSchema): its chunks, ids, payloads
         self.schema = schema
+        #: a rebuild: ``collection`` is the staged index that replaces this one when complete
+        self.publish_as = publish_as
         self.store = store
         self.embedder = embedder
         self.collection = collection
@@ -127,7 +130,7 @@ class Indexer:
         self.exclude = exclude or []
         self.settings = index or IndexSettings()
         self.chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
-        self.progress = IngestProgress(collection=collection)
+        self.progress = IngestProgress(collection=publish_as or collection, rebuild=publish_as is not None)
         self._on_progress = on_progress
         self._interval = progress_interval_s
         self._last_emit = 0.0
@@ -160,17 +163,29 @@ class Indexer:
             p.phase = "indexing"
             self._emit(force=True)
             self._hybrid = meta.hybrid
+            if self.publish_as is not None:
+                p.serving_points = await self.store.count(self.publish_as)
+                await self.store.release(self.publish_as)  # searches in other processes may open it
             await self._index(meta)
+            if self.publish_as is not None:
+                await self._switch()
             p.phase = "done"
         except asyncio.CancelledError:
             p.phase = "cancelled"
             p.message = "cancelled: files already written are complete; the next run finishes the rest"
+            if self.publish_as is not None:
+                p.message = (
+                    f"rebuild cancelled: the old index still serves {self.publish_as!r}; "
+                    "run the rebuild again to finish it (it resumes)"
+                )
             self._stop.set()
             await self._finish_commit()
             raise
         except RoocodeError as exc:
             p.phase = "failed"
             p.message = str(exc)
+            if self.publish_as is not None:
+                p.message += f" (the old index still serves {self.publish_as!r}; a new rebuild resumes this one)"
             self._stop.set()
             await self._finish_commit()
             raise
@@ -183,6 +198,24 @@ class Indexer:
             p.current_file = ""
             self._emit(force=True)
         return p
+
+    async def _switch(self) -> None:
+        """A rebuild that embedded every file replaces the old index; one with failures waits."""
+        p, name = self.progress, self.publish_as
+        assert name is not None
+        if p.files_failed:
+            p.message = (
+                f"rebuild kept aside: {p.files_failed} file(s) failed and the old index still serves "
+                f"{name!r}; run the rebuild again to retry them (it resumes), or switch to it as it is: "
+                f"roocode-tui collections rebuild {name} --finish"
+            )
+            return
+        p.phase = "switching"
+        self._emit(force=True)
+        await self.store.finish_rebuild(name, self.collection)
+        p.switched = True
+        p.message = f"rebuilt: {name!r} now serves the new index"
+        LOG.info("rebuild of %s switched to the new index", name)
 
     async def _tick(self) -> None:
         """Keep front ends current while nothing moves (a paused server, a slow batch)."""

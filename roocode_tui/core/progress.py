@@ -20,7 +20,11 @@ class FileProblem:
 @dataclass
 class IngestProgress:
     collection: str
-    phase: str = "starting"  # starting, indexing, cleaning, done, cancelled, failed
+    phase: str = "starting"  # starting, indexing, cleaning, switching, done, cancelled, failed
+    #: a zero-downtime rebuild: the old index serves (with this many points) until the switch
+    rebuild: bool = False
+    serving_points: int | None = None
+    switched: bool = False  # the rebuilt index now serves the collection
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     discovery_done: bool = False
@@ -85,7 +89,7 @@ class IngestProgress:
 
     @property
     def active(self) -> bool:
-        return self.phase in ("starting", "indexing", "cleaning")
+        return self.phase in ("starting", "indexing", "cleaning", "switching")
 
     # -- updates -----------------------------------------------------------------------------
     def skip(self, path: str, reason: str, *, is_dir: bool = False) -> None:
@@ -124,5 +128,6 @@ class IngestProgress:
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
             "message": self.message,
             "waiting": self.waiting,
+            **({"rebuild": {"serving_points": self.serving_points, "switched": self.switched}} if self.rebuild else {}),
             "seconds": round(self.elapsed, 3),
         }

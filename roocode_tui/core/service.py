@@ -145,17 +145,36 @@ async def prepare_indexer(
             f"collection {target.name!r} is Roo Code's: index it with roocode-tui index WORKSPACE --schema roo "
             f"(roocode-tui roo which WORKSPACE names a workspace's collection)"
         )
-    if rebuild:
-        await store.delete_collection(target.name)
+    from roocode_tui.core.stores.base import CollectionMeta
+
+    name, publish_as = target.name, None
+    if rebuild and await store.get_meta(target.name) is not None:
+        # Zero downtime: build beside the serving index, switch when complete.
+        name = await store.begin_rebuild(
+            CollectionMeta(
+                name=target.name,
+                model=embedder.model_id,
+                dimension=await embedder.dimension(),
+                query_prefix=embedder.query_prefix,
+                document_prefix=embedder.document_prefix,
+                include=list(target.include),
+                exclude=list(target.exclude),
+                hybrid=True,
+            )
+        )
+        publish_as = target.name
+    elif rebuild:
+        await store.delete_collection(target.name)  # not ours or half made: nothing to keep serving
     return Indexer(
         store,
         embedder,
-        target.name,
+        name,
         target.roots,
         include=target.include,
         exclude=target.exclude,
         index=settings.index,
         on_progress=on_progress,
+        publish_as=publish_as,
     )
 
 

@@ -222,6 +222,8 @@ class RoocodeApp(App[int]):
         pane = event.pane.id or ""
         if pane == "monitor":
             self._start_monitor()
+        elif pane == "collections":
+            self.load_collections()  # points and rebuild states move while other panes are shown
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -353,7 +355,10 @@ class RoocodeApp(App[int]):
         name = self._target_collection()
         if name is None or self._writes_refused():
             return
-        question = f"Rebuild {name!r}? Its points are deleted and every file is embedded again."
+        question = (
+            f"Rebuild {name!r}? Every file is embedded again into a new index; searches use the current "
+            "one until the new one is complete."
+        )
         self.push_screen(ConfirmModal(question, "Rebuild"), lambda ok: self.action_start_ingest(True) if ok else None)
 
     def action_cancel_ingest(self) -> None:
@@ -407,6 +412,9 @@ class RoocodeApp(App[int]):
     def _ingest_update(self, message: IngestUpdate) -> None:
         p = message.progress
         self.query_one(IndexPane).show(p)
+        if self.query_one("#panes", TabbedContent).active == "collections":
+            pane = self.query_one(CollectionsPane)
+            pane.show(pane.infos, self.active, p)  # the run's state and share, from the last listing
         if p.active:
             share = f"{p.files_done / p.files_total:.0%}" if p.files_total else f"{p.files_done} files"
             self.status.ingest = f"indexing {p.collection} {share} · {p.chunks_per_s:,.1f} chunks/s"
@@ -529,7 +537,11 @@ class RoocodeApp(App[int]):
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane", lambda p=pane: self.action_show_pane(p))
         yield SystemCommand("Start index run", "Index the selected collection (F2)", self.action_start_ingest)
         yield SystemCommand("Cancel index run", "Stop the running index run (asks first)", self.action_cancel_ingest)
-        yield SystemCommand("Rebuild collection", "Delete its points and index again (asks first)", self.action_rebuild)
+        yield SystemCommand(
+            "Rebuild collection",
+            "Embed every file again into a new index, switched in when complete (asks first)",
+            self.action_rebuild,
+        )
         yield SystemCommand("Create collection", "A new collection from paths and globs", self.action_create_collection)
         yield SystemCommand(
             "Delete collection", "Delete the selected collection (type its name)", self.action_delete_collection

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,8 @@ class CollectionMeta:
     last_run: dict[str, Any] = field(default_factory=dict)
     #: has a keyword (sparse) vector per point: hybrid search works
     hybrid: bool = False
+    #: set on the index a rebuild is writing: the collection it will replace when complete
+    staging_for: str | None = None
     #: set while `collections copy` fills this collection: {"source", "source_name", "offset", "copied", ...}
     copying: dict[str, Any] | None = None
 
@@ -142,6 +145,8 @@ class CollectionInfo:
     status: str = "ok"
     #: a Roo Code collection's description (roo_qdrant.RooInfo), when it is one
     roo: Any = None
+    #: an unfinished rebuild beside the serving index: {"points", "model", "started_at", "last_run"}
+    rebuilding: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -169,6 +174,8 @@ class CollectionInfo:
         }
         if roo is not None:
             out["roo"] = roo.to_json(workspace)
+        if self.rebuilding is not None:
+            out["rebuilding"] = self.rebuilding
         return out
 
 
@@ -230,9 +237,51 @@ class Store(abc.ABC):
         """The server's version, where there is a server."""
         return None
 
+    # -- zero-downtime rebuild -----------------------------------------------------------------
+    # A rebuild writes a second index beside the one that serves `name`, under a staging name
+    # the point methods accept; searches keep reading the old index until finish_rebuild switches
+    # `name` to the new one in one atomic step (an alias move, or a meta.json replace). A failed
+    # or killed rebuild leaves the old index serving and intact; running it again resumes.
+
+    @abc.abstractmethod
+    async def begin_rebuild(self, meta: CollectionMeta) -> str:
+        """A new, unserved index for ``meta.name`` built as ``meta`` says; returns its staging name.
+
+        An unfinished rebuild's index built with the same model and dimension is reused (resume).
+        """
+
+    @abc.abstractmethod
+    async def finish_rebuild(self, name: str, staging: str) -> None:
+        """Make ``name`` serve the staged index (atomically), then drop the old index."""
+
+    @abc.abstractmethod
+    async def abort_rebuild(self, name: str) -> bool:
+        """Drop an unfinished rebuild's index; the serving one is untouched. False if none."""
+
+    @abc.abstractmethod
+    async def staging_of(self, name: str) -> str | None:
+        """The staging name of an unfinished rebuild of ``name``, if there is one."""
+
+    async def release(self, name: str) -> None:  # noqa: B027 - optional hook
+        """Let go of a collection this process no longer needs open (other processes may want it)."""
+
     async def info(self, name: str) -> CollectionInfo:
         meta = await self.get_meta(name)
-        return CollectionInfo(name=name, points=await self.count(name), meta=meta)
+        info = CollectionInfo(name=name, points=await self.count(name), meta=meta)
+        return await self._with_rebuild(info)
+
+    async def _with_rebuild(self, info: CollectionInfo) -> CollectionInfo:
+        staging = await self.staging_of(info.name)
+        if staging is None:
+            return info
+        meta = await self.get_meta(staging)
+        state = {
+            "points": await self.count(staging),
+            "model": meta.model if meta else None,
+            "started_at": meta.created_at if meta else None,
+            "last_run": meta.last_run if meta else {},
+        }
+        return dataclasses.replace(info, rebuilding=state)
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources."""

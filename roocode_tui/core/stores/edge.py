@@ -4,6 +4,12 @@ Layout under the data dir::
 
     collections/<name>/meta.json   what the collection was built with (written atomically)
     collections/<name>/<shard>/    the Edge shard named by meta.json's "shard" key
+    collections/<name>/<shard2>/   during a rebuild: the new shard, named by meta.json's "building"
+
+A rebuild writes its new shard beside the serving one and switches by replacing meta.json
+(one atomic rename); processes that have the old shard open notice the switch on their next
+call and move to the new shard. A shard directory that meta.json no longer names is removed
+once no process holds it (the engine's WAL lock tells).
 
 Calls into the engine block, so they run in worker threads; the engine is thread-safe.
 Only one process may open a shard (its WAL is locked): a second gets StoreBusyError.
@@ -12,10 +18,14 @@ Only one process may open a shard (its WAL is locked): a second gets StoreBusyEr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import fcntl
 import json
 import os
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,6 +51,36 @@ from roocode_tui.core.stores.base import (
 
 SHARD_DIR = "shard"
 SCROLL_PAGE = 2048
+STAGING = "~rebuild"  # "<name>~rebuild" names the shard a rebuild of <name> writes
+RETIRE_S = 2.0  # a replaced shard stays open this long for calls still using it
+SWEEP_AGE_S = 60.0  # an unnamed shard dir younger than this may be one another process is creating
+
+
+def _split(name: str) -> tuple[str, bool]:
+    """(collection, is the staging shard of its rebuild)."""
+    if name.endswith(STAGING):
+        return name[: -len(STAGING)], True
+    return name, False
+
+
+def _remove_if_free(path: Path) -> bool:
+    """Delete a shard directory unless a process holds it open (its WAL directory is locked)."""
+    wal = path / "wal"
+    fd = None
+    try:
+        if wal.is_dir():
+            fd = os.open(wal, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+        shutil.rmtree(path, ignore_errors=True)
+        return True
+    except OSError:
+        return False
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 class EdgeStore(Store):
@@ -50,12 +90,23 @@ class EdgeStore(Store):
         self.data_dir = Path(data_dir).expanduser()
         self.root = self.data_dir / "collections"
         self._shards: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._shard_dirs: dict[str, str] = {}  # name -> the shard directory its open shard is
+        self._stamps: dict[str, tuple[int, int]] = {}  # name -> meta.json (inode, mtime) when checked
+        self._retired: list[tuple[float, Any, Path]] = []  # replaced shards: (when, shard, its dir)
+        self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
-        check_collection_name(name)
-        return self.root / name
+        base, _ = _split(name)
+        check_collection_name(base)
+        return self.root / base
+
+    def _stamp(self, name: str) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._dir(name) / "meta.json")
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
 
     def _read_meta(self, name: str) -> dict[str, Any] | None:
         path = self._dir(name) / "meta.json"
@@ -77,17 +128,87 @@ class EdgeStore(Store):
 
     # -- shards ------------------------------------------------------------------------------
     def _shard(self, name: str) -> Any:
+        base, staged = _split(name)
         with self._lock:
+            self._reap()
             shard = self._shards.get(name)
-            if shard is not None:
+            stamp = self._stamp(base)
+            if shard is not None and (staged or stamp == self._stamps.get(name)):
                 return shard
-            raw = self._read_meta(name)
+            raw = self._read_meta(base)
             if raw is None:
-                raise CollectionNotFoundError(f"collection {name!r} does not exist in {self.root}")
-            path = self._dir(name) / raw.get("shard", SHARD_DIR)
-            shard = self._open(name, path)
-            self._shards[name] = shard
+                if shard is not None:
+                    self._retire(name)
+                raise CollectionNotFoundError(f"collection {base!r} does not exist in {self.root}")
+            if staged:
+                building = raw.get("building") or {}
+                if "shard" not in building:
+                    raise CollectionNotFoundError(f"collection {base!r} has no rebuild under way")
+                shard_dir = str(building["shard"])
+            else:
+                shard_dir = str(raw.get("shard", SHARD_DIR))
+            if shard is not None:
+                if self._shard_dirs.get(name) == shard_dir:
+                    self._stamps[name] = stamp  # meta.json was rewritten, same shard
+                    return shard
+                self._retire(name)  # a rebuild (here or in another process) switched the collection
+            first_open = not any(_split(n)[0] == base for n in self._shards)
+            path = self._dir(base) / shard_dir
+            again = [r for r in self._retired if r[2] == path]  # let go of a moment ago: take it back
+            if again:
+                self._retired.remove(again[0])
+                shard = again[0][1]
+            else:
+                shard = self._open(base, path)
+            self._shards[name], self._shard_dirs[name] = shard, shard_dir
+            if stamp is not None:
+                self._stamps[name] = stamp
+            if first_open and not staged:
+                self._sweep(base, raw)
             return shard
+
+    def _retire(self, name: str) -> None:
+        """Stop handing out a replaced shard; close it a little later (calls may still use it)."""
+        shard = self._shards.pop(name, None)
+        shard_dir = self._shard_dirs.pop(name, None)
+        self._stamps.pop(name, None)
+        if shard is not None and shard_dir is not None:
+            self._retired.append((time.monotonic(), shard, self._dir(name) / shard_dir))
+
+    def _reap(self, force: bool = False) -> None:
+        now = time.monotonic()
+        keep = []
+        for when, shard, path in self._retired:
+            if not force and now - when < RETIRE_S:
+                keep.append((when, shard, path))
+                continue
+            with contextlib.suppress(Exception):
+                shard.close()
+            if not self._named(path):
+                _remove_if_free(path)
+        self._retired = keep
+
+    def _named(self, path: Path) -> bool:
+        """Whether meta.json still names this shard directory (serving or being built)."""
+        raw = self._read_meta(path.parent.name) if (path.parent / "meta.json").exists() else None
+        if raw is None:
+            return False
+        return path.name in (raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard"))
+
+    def _sweep(self, base: str, raw: dict[str, Any], *, only: Path | None = None) -> None:
+        """Remove shard directories meta.json does not name, when no process holds them."""
+        directory = self._dir(base)
+        keep = {raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard")}
+        held = set(self._shard_dirs.values())
+        candidates = [only] if only is not None else [p for p in directory.iterdir() if p.is_dir()]
+        for path in candidates:
+            if path.name in keep or path.name in held or not path.name.startswith(SHARD_DIR):
+                continue
+            if only is None:
+                with contextlib.suppress(OSError):
+                    if time.time() - path.stat().st_mtime < SWEEP_AGE_S:
+                        continue  # perhaps another process is creating it right now
+            _remove_if_free(path)
 
     def _open(self, name: str, path: Path, config: Any = None) -> Any:
         from qdrant_edge import EdgeShard
@@ -119,18 +240,44 @@ class EdgeStore(Store):
         return await self._call(scan)
 
     async def get_meta(self, name: str) -> CollectionMeta | None:
-        raw = await self._call(self._read_meta, name)
+        base, staged = _split(name)
+        raw = await self._call(self._read_meta, base)
+        if raw is not None and staged:
+            raw = (raw.get("building") or {}).get("meta")
         return CollectionMeta.from_json(raw) if raw is not None else None
 
     async def save_meta(self, meta: CollectionMeta) -> None:
+        base, staged = _split(meta.name)
+
         def save() -> None:
-            raw = self._read_meta(meta.name) or {}
-            raw.update(meta.to_json())
-            self._write_meta(meta.name, raw)
+            with self._lock:
+                raw = self._read_meta(base) or {}
+                if staged:
+                    building = raw.get("building")
+                    if not building:
+                        raise CollectionNotFoundError(f"collection {base!r} has no rebuild under way")
+                    building["meta"] = meta.to_json()
+                else:
+                    raw.update(meta.to_json())
+                self._write_meta(base, raw)
 
         await self._call(save)
 
     async def create_collection(self, meta: CollectionMeta) -> None:
+        def create() -> None:
+            if self._read_meta(meta.name) is not None:
+                raise StoreError(f"collection {meta.name!r} already exists")
+            shard, shard_name = self._new_shard(meta)
+            with self._lock:
+                self._shards[meta.name], self._shard_dirs[meta.name] = shard, shard_name
+                # The collection exists once meta.json names its shard.
+                self._write_meta(meta.name, {**meta.to_json(), "shard": shard_name})
+                self._stamps[meta.name] = self._stamp(meta.name) or (0, 0)
+
+        await self._call(create)
+
+    def _new_shard(self, meta: CollectionMeta) -> tuple[Any, str]:
+        """A new empty shard directory in the collection's directory (not yet named by meta.json)."""
         from qdrant_edge import (
             Distance,
             EdgeConfig,
@@ -142,28 +289,102 @@ class EdgeStore(Store):
             UpdateOperation,
         )
 
-        def create() -> None:
-            directory = self._dir(meta.name)
-            if self._read_meta(meta.name) is not None:
-                raise StoreError(f"collection {meta.name!r} already exists")
-            shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
-            sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)} if meta.hybrid else None
-            config = EdgeConfig(
-                vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)},
-                sparse_vectors=sparse,
-            )
-            directory.mkdir(parents=True, exist_ok=True)
-            shard = self._open(meta.name, directory / shard_name, config)
-            for field in KEYWORD_FIELDS:
-                params = KeywordIndexParams(prefix=True) if field == "path" else PayloadSchemaType.Keyword
-                shard.update(UpdateOperation.create_field_index(field, params))
-            shard.flush()
-            with self._lock:
-                self._shards[meta.name] = shard
-            # The collection exists once meta.json names its shard.
-            self._write_meta(meta.name, {**meta.to_json(), "shard": shard_name})
+        directory = self._dir(meta.name)
+        shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
+        sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)} if meta.hybrid else None
+        config = EdgeConfig(
+            vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)},
+            sparse_vectors=sparse,
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        shard = self._open(meta.name, directory / shard_name, config)
+        for field in KEYWORD_FIELDS:
+            params = KeywordIndexParams(prefix=True) if field == "path" else PayloadSchemaType.Keyword
+            shard.update(UpdateOperation.create_field_index(field, params))
+        shard.flush()
+        return shard, shard_name
 
-        await self._call(create)
+    # -- rebuild -----------------------------------------------------------------------------
+    async def begin_rebuild(self, meta: CollectionMeta) -> str:
+        base = meta.name
+        staging = base + STAGING
+
+        def begin() -> str:
+            with self._lock:
+                raw = self._read_meta(base)
+                if raw is None:
+                    raise CollectionNotFoundError(f"collection {base!r} does not exist in {self.root}")
+                building = raw.get("building")
+                if building:
+                    old = CollectionMeta.from_json(building.get("meta") or {})
+                    if _same_build(old, meta):
+                        return staging  # an unfinished rebuild: carry on where it stopped
+                    self._drop_staging(base, raw)
+                    raw = self._read_meta(base) or raw
+                staged = dataclasses.replace(meta, name=staging, staging_for=base, last_run={}, last_indexed_at=None)
+                shard, shard_name = self._new_shard(staged)
+                self._shards[staging], self._shard_dirs[staging] = shard, shard_name
+                raw["building"] = {"shard": shard_name, "meta": staged.to_json()}
+                self._write_meta(base, raw)
+                return staging
+
+        return await self._call(begin)
+
+    async def finish_rebuild(self, name: str, staging: str) -> None:
+        def finish() -> None:
+            with self._lock:
+                raw = self._read_meta(name)
+                building = (raw or {}).get("building")
+                if raw is None or not building or _split(staging) != (name, True):
+                    raise StoreError(f"collection {name!r} has no rebuild to finish")
+                shard = self._shards.get(staging)
+                if shard is not None:
+                    shard.flush()
+                meta = CollectionMeta.from_json(building["meta"])
+                meta = dataclasses.replace(meta, name=name, staging_for=None)
+                old_dir = self._dir(name) / str(raw.get("shard", SHARD_DIR))
+                self._write_meta(name, {**meta.to_json(), "shard": building["shard"]})  # the switch
+                if name in self._shards:
+                    self._retire(name)
+                if shard is not None:
+                    self._shards[name] = self._shards.pop(staging)
+                    self._shard_dirs[name] = self._shard_dirs.pop(staging)
+                    self._stamps[name] = self._stamp(name) or (0, 0)
+                if not any(p == old_dir for _, _, p in self._retired):
+                    _remove_if_free(old_dir)  # else removed when this process lets go of it
+
+        await self._call(finish)
+
+    async def abort_rebuild(self, name: str) -> bool:
+        def abort() -> bool:
+            with self._lock:
+                raw = self._read_meta(name)
+                if raw is None or not raw.get("building"):
+                    return False
+                self._drop_staging(name, raw)
+                return True
+
+        return await self._call(abort)
+
+    def _drop_staging(self, name: str, raw: dict[str, Any]) -> None:
+        building = raw.pop("building")
+        self._write_meta(name, raw)  # first forget it, then remove it
+        shard = self._shards.pop(name + STAGING, None)
+        self._shard_dirs.pop(name + STAGING, None)
+        if shard is not None:
+            shard.close()
+        _remove_if_free(self._dir(name) / str(building.get("shard")))
+
+    async def release(self, name: str) -> None:
+        def release() -> None:
+            with self._lock:
+                self._retire(name)  # closed shortly, once calls still using it are done
+
+        await self._call(release)
+
+    async def staging_of(self, name: str) -> str | None:
+        raw = await self._call(self._read_meta, name)
+        return name + STAGING if raw is not None and raw.get("building") else None
 
     async def delete_collection(self, name: str) -> bool:
         def delete() -> bool:
@@ -172,6 +393,13 @@ class EdgeStore(Store):
                 return False
             with self._lock:
                 shard = self._shards.pop(name, None)
+                staged = self._shards.pop(name + STAGING, None)
+                for key in (name, name + STAGING):
+                    self._shard_dirs.pop(key, None)
+                    self._stamps.pop(key, None)
+                self._reap(force=True)
+            if staged is not None:
+                staged.close()
             if shard is None and (directory / "meta.json").exists():
                 # Make sure no other process has it open before removing anything.
                 raw = self._read_meta(name) or {}
@@ -347,6 +575,9 @@ class EdgeStore(Store):
     def close_sync(self) -> None:
         with self._lock:
             shards, self._shards = self._shards, {}
+            self._shard_dirs.clear()
+            self._stamps.clear()
+            self._reap(force=True)
         for shard in shards.values():
             try:
                 shard.flush()
@@ -370,6 +601,12 @@ class EdgeStore(Store):
                 return write(self._dir(name) / str(raw.get("shard", SHARD_DIR)), raw, points)
 
         return await self._call(run)
+
+
+def _same_build(a: CollectionMeta, b: CollectionMeta) -> bool:
+    """Whether an unfinished rebuild's index was built as this one would be (so it can resume)."""
+    keys = ("model", "dimension", "query_prefix", "document_prefix", "distance", "hybrid")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
 def _edge_filter(flt: SearchFilter | None) -> Any:

@@ -21,7 +21,13 @@ class CollectionTable(DataTable):
         Binding("enter", "app.set_active", "Set active", tooltip="Search this collection", id="set_active"),
         Binding("n", "app.create_collection", "New", tooltip="Create a collection", id="create"),
         Binding("d", "app.delete_collection", "Delete", tooltip="Delete (type its name to confirm)", id="delete"),
-        Binding("R", "app.rebuild", "Rebuild", tooltip="Delete and index again", id="table_rebuild"),
+        Binding(
+            "R",
+            "app.rebuild",
+            "Rebuild",
+            tooltip="Embed every file again; searches use the old index until it is done",
+            id="table_rebuild",
+        ),
         Binding("i", "app.collection_details", "Details", id="details"),
     ]
 
@@ -53,10 +59,12 @@ class CollectionsPane(Vertical):
                 table.add_row(*self._roo_row(info, infos, active), key=info.name)
                 continue
             state = (
-                "indexing"
+                ("rebuilding" if running.rebuild else "indexing")
                 if running is not None and running.collection == info.name and running.active
                 else info.status
             )
+            if info.rebuilding is not None and state == info.status:
+                state = f"rebuild paused ({info.rebuilding['points']:,} new points)"
             share = "—"
             if running is not None and running.collection == info.name and running.active and running.files_total:
                 share = f"{running.files_done / running.files_total:.0%}"
@@ -77,7 +85,7 @@ class CollectionsPane(Vertical):
                 Text(str(meta.dimension) if meta else "?", justify="right"),
                 Text(meta.distance if meta else "?"),
                 Text(inert(meta.model) if meta else "not ours", style="" if meta else "dim"),
-                Text(state, style="cyan" if state == "indexing" else ""),
+                Text(state, style="cyan" if state in ("indexing", "rebuilding") else ""),
                 Text(share),
                 Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
                 Text(inert(", ".join(meta.paths)) if meta else ""),

@@ -26,7 +26,9 @@ class IndexPane(Vertical):
     BINDINGS = [
         Binding("s", "app.start_ingest", "Start", tooltip="Index the selected collection", id="start"),
         Binding("c", "app.cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
-        Binding("R", "app.rebuild", "Rebuild", tooltip="Delete and index again (asks first)", id="rebuild"),
+        Binding(
+            "R", "app.rebuild", "Rebuild", tooltip="Embed every file again, zero downtime (asks first)", id="rebuild"
+        ),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -81,10 +83,18 @@ class IndexPane(Vertical):
             if p.current_file and p.active:
                 state.append("  ", style="dim")
                 state.append(inert(p.current_file), style="cyan")
+            if p.rebuild and p.active:
+                serving = f"{p.serving_points:,} points" if p.serving_points is not None else "its points"
+                state.append(
+                    f"\nrebuild: the old index ({serving}) answers searches until the new one is complete",
+                    style="dim",
+                )
             if p.waiting:
                 state.append("\n⏸ " + inert(p.waiting), style="yellow")
             elif p.message and not p.active:
-                state.append("\n" + inert(p.message), style="yellow" if p.phase == "cancelled" else "red")
+                ok = p.phase == "done" and (p.switched or not p.rebuild)
+                style = "green" if ok else ("yellow" if p.phase in ("cancelled", "done") else "red")
+                state.append("\n" + inert(p.message), style=style)
             self.query_one("#index-state", Static).update(state)
             self.query_one("#files-bar", ProgressBar).update(total=p.files_total, progress=p.files_done)
             self.query_one("#chunks-bar", ProgressBar).update(

@@ -1,0 +1,198 @@
+"""Zero-downtime rebuild: the old index serves until an atomic switch; a broken rebuild harms nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import all_points
+from test_cli import cli
+
+from roocode_tui.core.config import EmbedderSettings, Settings
+from roocode_tui.core.embedders.openai import OpenAIEmbedder
+from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.search import search
+from roocode_tui.core.service import prepare_indexer
+
+NAME = "demo"
+NEW_DOC = "# Zebra crossings\n\nThe zebra crossing protocol hands the token to the next striped node.\n"
+QUERY = "zebra crossing protocol striped node"
+
+
+def slow_embedder(embed_server) -> OpenAIEmbedder:
+    return OpenAIEmbedder(
+        EmbedderSettings(
+            provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=4, max_concurrency=1
+        )
+    )
+
+
+async def paths_found(store, embedder, name: str = NAME) -> set[str]:
+    return {h.path for h in (await search(store, embedder, name, QUERY, mode="dense", limit=20)).hits}
+
+
+async def test_searches_use_the_old_index_until_the_switch(store, embed_server, corpus, small_chunks):
+    embedder = slow_embedder(embed_server)
+    settings = Settings(index=small_chunks)
+    try:
+        first = await Indexer(store, embedder, NAME, [corpus], index=small_chunks).run()
+        before = await all_points(store)
+        (corpus / "docs" / "zebra.md").write_text(NEW_DOC)
+        (corpus / "docs" / "faq.md").unlink()
+
+        embed_server.faults.delay_s = 0.03
+        indexer = await prepare_indexer(settings, store, embedder, [], NAME, rebuild=True)
+        task = asyncio.create_task(indexer.run())
+        checked = 0
+        while not task.done():
+            serving = not indexer.progress.switched and indexer.progress.phase != "switching"
+            found = await paths_found(store, embedder)
+            count = await store.count(NAME)
+            if serving and not indexer.progress.switched and indexer.progress.phase != "switching":
+                # still the old index: the old files, its point count, and none of the new file
+                assert "docs/zebra.md" not in found and count == first.points_written
+                checked += 1
+            await asyncio.sleep(0.02)
+        run = await task
+        assert checked >= 3 and run.switched and run.phase == "done"
+        assert run.serving_points == first.points_written
+        assert run.report()["rebuild"] == {"serving_points": first.points_written, "switched": True}
+
+        embed_server.faults.delay_s = 0
+        assert "docs/zebra.md" in await paths_found(store, embedder)
+        assert await store.list_collections() == [NAME] and await store.staging_of(NAME) is None
+        # the rebuilt collection is exactly what a fresh index of the new tree holds
+        await Indexer(store, embedder, "fresh", [corpus], index=small_chunks).run()
+        after, fresh = await all_points(store), await all_points(store, "fresh")
+        assert set(after) == set(fresh) != set(before)
+        assert not any(p["path"] == "docs/faq.md" for p in after.values())
+        meta = await store.get_meta(NAME)
+        assert meta.name == NAME and meta.staging_for is None and meta.last_run["status"] == "done"
+    finally:
+        await embedder.aclose()
+
+
+async def test_a_cancelled_rebuild_leaves_the_old_index_and_resumes(store, embed_server, corpus, small_chunks):
+    embedder = slow_embedder(embed_server)
+    settings = Settings(index=small_chunks)
+    try:
+        first = await Indexer(store, embedder, NAME, [corpus], index=small_chunks).run()
+        before = await all_points(store)
+        (corpus / "docs" / "zebra.md").write_text(NEW_DOC)
+
+        embed_server.faults.delay_s = 0.03
+        indexer = await prepare_indexer(settings, store, embedder, [], NAME, rebuild=True)
+        task = asyncio.create_task(indexer.run())
+        while indexer.progress.points_written < 4:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert "old index still serves" in indexer.progress.message
+        assert await all_points(store) == before  # untouched, payloads and all
+        info = await store.info(NAME)
+        assert info.points == first.points_written and info.rebuilding["points"] >= 4
+        assert info.to_json()["rebuilding"]["model"] == embed_server.model
+
+        embed_server.faults.delay_s = 0
+        embed_server.reset_counts()
+        again = await (await prepare_indexer(settings, store, embedder, [], NAME, rebuild=True)).run()
+        # the files the first attempt finished are not embedded again
+        assert again.switched and again.files_unchanged > 0 and again.chunks_embedded < await store.count(NAME)
+        await Indexer(store, embedder, "fresh", [corpus], index=small_chunks).run()
+        assert set(await all_points(store)) == set(await all_points(store, "fresh"))
+        assert (await store.info(NAME)).rebuilding is None
+    finally:
+        await embedder.aclose()
+
+
+async def test_abort_drops_only_the_new_index(store, embed_server, corpus, small_chunks):
+    embedder = slow_embedder(embed_server)
+    try:
+        await Indexer(store, embedder, NAME, [corpus], index=small_chunks).run()
+        before = await all_points(store)
+        indexer = await prepare_indexer(Settings(index=small_chunks), store, embedder, [], NAME, rebuild=True)
+        assert await store.staging_of(NAME) is not None
+        del indexer
+        assert await store.abort_rebuild(NAME) is True
+        assert await store.staging_of(NAME) is None and await store.abort_rebuild(NAME) is False
+        assert await all_points(store) == before
+        assert await store.list_collections() == [NAME]
+    finally:
+        await embedder.aclose()
+
+
+# -- separate processes, embedded store: the acceptance ------------------------------------------
+def _env(embed_server) -> dict[str, str]:
+    return {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "2",
+        "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "1",
+        "ROOCODE_TUI_INDEX__CHUNK_TOKENS": "60",
+        "ROOCODE_TUI_INDEX__CHUNK_OVERLAP_TOKENS": "6",
+    }
+
+
+def _search_paths(home: Path, env: dict[str, str]) -> list[str]:
+    out = cli("search", QUERY, "--collection", NAME, "--mode", "dense", "--limit", "20", "--json", home=home, env=env)
+    assert out.returncode == 0, out.stderr
+    return [r["path"] for r in json.loads(out.stdout)["results"]]
+
+
+@pytest.mark.slow
+def test_rebuild_in_one_process_while_another_searches_and_a_kill_harms_nothing(embed_server, corpus, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env(embed_server)
+    first = cli("index", str(corpus), "--collection", NAME, "--json", home=home, env=env)
+    assert first.returncode == 0, first.stderr
+    points = json.loads(first.stdout)["points_written"]
+    old_results = _search_paths(home, env)
+    assert "docs/zebra.md" not in old_results
+    (corpus / "docs" / "zebra.md").write_text(NEW_DOC)
+    collection_dir = next((home).rglob(f"collections/{NAME}"))
+
+    # a slow rebuild in another process, killed halfway
+    embed_server.faults.delay_s = 0.4
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full_env.update({"HOME": str(home), "NO_COLOR": "1", **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "roocode_tui.cli", "collections", "rebuild", NAME, "--json"],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "building" not in json.loads((collection_dir / "meta.json").read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(3)  # past the moment the rebuild lets go of the old index
+        during = _search_paths(home, env)  # another process searches while the rebuild runs
+        assert proc.poll() is None, "the rebuild should still be running"
+        assert during == old_results
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    embed_server.faults.delay_s = 0
+    assert _search_paths(home, env) == old_results  # the old index serves, intact
+    info = json.loads(cli("collections", "info", NAME, "--json", home=home, env=env).stdout)
+    assert info["points"] == points and info["rebuilding"]["points"] > 0  # killed halfway
+
+    done = cli("collections", "rebuild", NAME, "--json", home=home, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rebuild"]["switched"] is True and report["files_unchanged"] > 0  # resumed
+    assert "docs/zebra.md" in _search_paths(home, env)
+    shards = [p.name for p in collection_dir.iterdir() if p.is_dir()]
+    assert len(shards) == 1 and json.loads((collection_dir / "meta.json").read_text())["shard"] == shards[0]

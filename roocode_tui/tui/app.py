@@ -321,6 +321,55 @@ class RoocodeApp(App[int]):
         self.notify(inert(f"deleted {name}"), markup=False)
         self.post_message(CollectionsChanged())
 
+    # -- snapshots ---------------------------------------------------------------------------
+    def action_snapshot_collection(self) -> None:
+        name = self._target_collection()
+        if name is None:
+            return
+        if self.settings.store.backend != "embedded" and self._writes_refused():
+            return  # a server snapshot is made on the server
+        if self._ingest_running() and self.ingest_progress.collection == name:
+            self.notify("an index run is writing to it: let it finish (or cancel it: F2, c)", severity="warning")
+            return
+        self._snapshot(name)
+
+    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
+    async def _snapshot(self, name: str) -> None:
+        from roocode_tui.core import snapshots
+
+        store, _, _ = await self.backends()
+        self.notify(inert(f"writing a snapshot of {name}…"), markup=False)
+        snap = await snapshots.take(store, self.settings.store.data_dir, name)
+        self.notify(inert(f"snapshot of {name}: {snap.path}"), markup=False, timeout=15)
+
+    def action_restore_snapshot(self) -> None:
+        name = self._target_collection()
+        if name is not None and not self._writes_refused():
+            self._pick_snapshot(name)
+
+    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
+    async def _pick_snapshot(self, name: str) -> None:
+        from roocode_tui.core import snapshots
+        from roocode_tui.tui.modals import RestoreSnapshotModal
+
+        store, _, _ = await self.backends()
+        files = [s for s in await snapshots.list_snapshots(store, self.settings.store.data_dir, name) if s.path]
+        if not files:
+            self.notify(inert(f"no snapshot files of {name} yet: s writes one"), markup=False, severity="warning")
+            return
+        self.push_screen(RestoreSnapshotModal(name, files), self._restore_snapshot)
+
+    @work(group="collections-write", exit_on_error=False)
+    async def _restore_snapshot(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        from roocode_tui.core import snapshots
+
+        store, _, _ = await self.backends()
+        done = await snapshots.restore(store, values["name"], values["file"])
+        self.notify(inert(f"restored {values['name']} ({done['points']:,} points)"), markup=False)
+        self.post_message(CollectionsChanged())
+
     def action_collection_details(self) -> None:
         from roocode_tui.tui.modals import DetailsModal
 
@@ -545,6 +594,12 @@ class RoocodeApp(App[int]):
         yield SystemCommand("Create collection", "A new collection from paths and globs", self.action_create_collection)
         yield SystemCommand(
             "Delete collection", "Delete the selected collection (type its name)", self.action_delete_collection
+        )
+        yield SystemCommand(
+            "Snapshot collection", "Write a snapshot file of the selected collection", self.action_snapshot_collection
+        )
+        yield SystemCommand(
+            "Restore snapshot", "A new collection from a snapshot of the selected one", self.action_restore_snapshot
         )
         yield SystemCommand("Reload collections", "Read the collections again from the store", self.load_collections)
         yield SystemCommand("Show keys", "Every key binding of the focused pane", self.action_toggle_help)

@@ -154,3 +154,48 @@ class DetailsModal(ModalScreen[None]):
     @on(Button.Pressed)
     def _close(self) -> None:
         self.dismiss(None)
+
+
+class RestoreSnapshotModal(ModalScreen[dict[str, Any] | None]):
+    """Which snapshot file of a collection, and the new collection's name."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, collection: str, files: list[Any]) -> None:
+        super().__init__()
+        self.collection = collection
+        self.files = files  # snapshots.Snapshot, oldest first
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Select
+
+        options = [(inert(f"{s.created_at or '?'}  {s.name}"), str(s.path)) for s in reversed(self.files)]
+        with Vertical(classes="modal modal-form"):
+            yield Label(
+                Text(inert(f"Restore a snapshot of {self.collection} as a new collection")), classes="section-title"
+            )
+            yield Select(options, value=options[0][1], allow_blank=False, id="restore-file")
+            yield Input(value=f"{self.collection}-restored", placeholder="new collection name", id="restore-name")
+            yield Static("", id="restore-error")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Restore", id="restore", variant="primary")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    @on(Button.Pressed, "#restore")
+    @on(Input.Submitted)
+    def _restore(self) -> None:
+        from pathlib import Path
+
+        from textual.widgets import Select
+
+        name = self.query_one("#restore-name", Input).value.strip()
+        try:
+            check_collection_name(name)
+        except ValueError as exc:
+            self.query_one("#restore-error", Static).update(Text(str(exc), style="red"))
+            return
+        self.dismiss({"name": name, "file": Path(str(self.query_one("#restore-file", Select).value))})
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

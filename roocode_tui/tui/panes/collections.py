@@ -29,6 +29,14 @@ class CollectionTable(DataTable):
             id="table_rebuild",
         ),
         Binding("i", "app.collection_details", "Details", id="details"),
+        Binding("s", "app.snapshot_collection", "Snapshot", tooltip="Write a snapshot file of it", id="snapshot"),
+        Binding(
+            "S",
+            "app.restore_snapshot",
+            "Restore",
+            tooltip="Restore one of its snapshots as a new collection",
+            id="restore",
+        ),
     ]
 
 
@@ -40,7 +48,8 @@ class CollectionsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield CollectionTable(id="collections-table", cursor_type="row", zebra_stripes=True)
         yield Static(
-            Text("Enter set active · n new · d delete · R rebuild · i details", style="dim"), id="collections-help"
+            Text("Enter set active · n new · d delete · R rebuild · i details · s snapshot · S restore", style="dim"),
+            id="collections-help",
         )
 
     def on_mount(self) -> None:

@@ -415,6 +415,8 @@ def bench_local(work: Path) -> None:
 
 
 def write_results(elapsed: float) -> None:
+    import re
+
     lines = [
         "# Benchmark results",
         "",
@@ -433,9 +435,9 @@ def write_results(elapsed: float) -> None:
         lines += ["", notes.read_text().strip()]
     results = HERE / "RESULTS.md"
     old = results.read_text() if results.exists() else ""
-    begin, end = "<!-- eval:begin -->", "<!-- eval:end -->"
-    if begin in old and end in old:  # keep the retrieval-quality section written by `make eval`
-        lines += ["", old[old.index(begin) : old.index(end) + len(end)]]
+    # Keep every section other scripts own (eval, soak, faults): <!-- X:begin --> ... <!-- X:end -->
+    for m in re.finditer(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", old, re.S):
+        lines += ["", m.group(0)]
     results.write_text("\n".join(lines) + "\n")
 
 

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -148,6 +149,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "--finish", action="store_true", help="switch to an unfinished rebuild's index as it is (e.g. after failures)"
     )
     q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+    q = csub.add_parser(
+        "optimize",
+        parents=[common],
+        help="build the search index (HNSW) of an embedded collection",
+        description="The embedded engine builds its HNSW index only when asked; until then a search "
+        "scans every vector (about 20 ms at 100,000 x 1024-d on 2 cores, growing with the "
+        "collection). This builds it: minutes of CPU and about 2 GB of memory at 100,000 points "
+        "on 2 cores, after which searches take a few ms; later runs only index what is new. A "
+        "Qdrant server builds its index by itself.",
+    )
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true")
     q = csub.add_parser("delete", parents=[common], help="delete a collection and its points")
     q.add_argument("name", metavar="NAME")
     q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -542,6 +555,18 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
             return 0
         if args.action == "rebuild":
             return await _rebuild_step(store, settings, args)
+        if args.action == "optimize":
+            _refuse_if_read_only(settings, "collections optimize")
+            started = time.monotonic()
+            built = await store.optimize(name)
+            took = time.monotonic() - started
+            if args.json:
+                print(json.dumps({"collection": name, "optimized": built, "seconds": round(took, 3)}))
+            elif built:
+                print(f"built the search index of {name} in {took:.1f}s")
+            else:
+                print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
+            return 0
         # delete
         _refuse_if_read_only(settings, "collections delete")
         if not args.yes:

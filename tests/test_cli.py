@@ -359,3 +359,22 @@ def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Pa
         "index", str(workspace), "--schema", "roo", home=home, env={**env, "ROOCODE_TUI_STORE__BACKEND": "embedded"}
     )
     assert embedded.returncode == 2 and "Qdrant server" in embedded.stderr
+
+
+def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpus: Path, embed_server):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+    }
+    assert cli("index", str(corpus), "--collection", "demo", home=home, env=env).returncode == 0
+    query = ("search", "retry with backoff", "--collection", "demo", "--json")
+    before = json.loads(cli(*query, home=home, env=env).stdout)["results"]
+    out = cli("collections", "optimize", "demo", "--json", home=home, env=env)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["collection"] == "demo" and isinstance(report["optimized"], bool)
+    after = json.loads(cli(*query, home=home, env=env).stdout)["results"]
+    assert [(r["path"], r["start_line"]) for r in after] == [(r["path"], r["start_line"]) for r in before]
+    refused = cli("--read-only", "collections", "optimize", "demo", home=home, env=env)
+    assert refused.returncode == 2 and "read-only" in refused.stderr

@@ -262,6 +262,10 @@ class Store(abc.ABC):
     async def staging_of(self, name: str) -> str | None:
         """The staging name of an unfinished rebuild of ``name``, if there is one."""
 
+    async def optimize(self, name: str) -> bool:
+        """Build the collection's search index (HNSW) now; False where the store does it by itself."""
+        return False
+
     async def release(self, name: str) -> None:  # noqa: B027 - optional hook
         """Let go of a collection this process no longer needs open (other processes may want it)."""
 

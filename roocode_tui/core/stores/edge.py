@@ -375,6 +375,14 @@ class EdgeStore(Store):
             shard.close()
         _remove_if_free(self._dir(name) / str(building.get("shard")))
 
+    async def optimize(self, name: str) -> bool:
+        """The engine builds HNSW only when asked: until then a search scans every vector."""
+
+        def run() -> bool:
+            return bool(self._shard(name).optimize())
+
+        return await self._call(run)
+
     async def release(self, name: str) -> None:
         def release() -> None:
             with self._lock:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from conftest import all_points
+import pytest
+from conftest import all_points, make_store
 
+from roocode_tui.core.config import EmbedderSettings
 from roocode_tui.core.discovery import SkipFile, SourceFile, read_source
+from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.ingest import Indexer
 
 NAME = "demo"
@@ -85,3 +92,108 @@ async def test_a_file_rewritten_between_runs_is_reindexed_whole(store, http_embe
     assert run.files_indexed == 1
     texts = [p["text"] for p in (await all_points(store, NAME)).values()]
     assert texts == ["# One\n\nsecond version"]
+
+
+# -- permission-denied directories --------------------------------------------------------------
+NOBODY = 65534
+
+
+def as_unprivileged(fn):
+    """Run fn() where a chmod 000 directory really is unreadable, and return its JSON-able result.
+
+    Root reads everything, so as root fn runs in a forked child that first drops to uid/gid
+    65534; the result comes back through a pipe. Otherwise fn runs here.
+    """
+    if os.geteuid() != 0:
+        return fn()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, run, report, and leave without pytest's teardown
+        code = 0
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            payload = {"ok": fn()}
+        except BaseException as exc:
+            payload, code = {"error": f"{type(exc).__name__}: {exc}"}, 1
+        with os.fdopen(write_end, "w") as fh:
+            json.dump(payload, fh)
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    payload = json.loads(data)
+    assert "error" not in payload, payload.get("error")
+    return payload["ok"]
+
+
+def chown_tree(path: Path) -> None:
+    """Hand a tree to the unprivileged user (when we are root) so that it may write there."""
+    if os.geteuid() != 0:
+        return
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            os.chown(name, NOBODY, NOBODY, follow_symlinks=False)
+
+
+@pytest.mark.parametrize("backend", ["embedded", "qdrant-local"])
+def test_a_permission_denied_directory_is_skipped_and_its_points_are_kept(embed_server, backend: str):
+    # Not under pytest's tmp dir: that one is private to root, and the child must reach this.
+    base = Path(tempfile.mkdtemp(prefix="roocode-perm-"))
+    try:
+        root, data = base / "tree", base / "data"
+        (root / "secret" / "sub").mkdir(parents=True)
+        (root / "docs").mkdir()
+        (root / "docs" / "open.md").write_text("# Open\n\nAnyone may read this page about gardens.\n")
+        (root / "top.md").write_text("# Top\n\nThe first version of the top page.\n")
+        (root / "secret" / "hidden.md").write_text("# Hidden\n\nA page about locked rooms.\n")
+        (root / "secret" / "sub" / "deeper.md").write_text("# Deeper\n\nA page further down.\n")
+        settings = EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model)
+
+        async def index(name: str) -> dict:
+            store = make_store(backend, data)
+            emb = OpenAIEmbedder(settings)
+            try:
+                run = await Indexer(store, emb, name, [root]).run()
+                points = await all_points(store, name)
+            finally:
+                await emb.aclose()
+                await store.close()
+            return {
+                "phase": run.phase,
+                "failed": run.files_failed,
+                "files_deleted": run.files_deleted,
+                "skips": {e.path: e.reason for e in run.log if e.kind == "skip"},
+                "points": sorted([p["path"], p["text"]] for p in points.values()),  # lists: they cross JSON
+            }
+
+        first = asyncio.run(index(NAME))  # everything readable
+        assert {path for path, _ in first["points"]} == {
+            "docs/open.md",
+            "top.md",
+            "secret/hidden.md",
+            "secret/sub/deeper.md",
+        }
+        chown_tree(base)
+        (root / "top.md").write_text("# Top\n\nThe second version of the top page.\n")
+        os.chmod(root / "secret", 0)
+        try:
+            again, fresh = as_unprivileged(lambda: (asyncio.run(index(NAME)), asyncio.run(index("fresh"))))
+        finally:
+            os.chmod(root / "secret", 0o755)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    for run in (again, fresh):
+        assert run["phase"] == "done" and run["failed"] == 0
+        assert run["skips"]["secret"] == "cannot list directory: Permission denied"
+    # the re-run: the unreadable directory's points stay, the rest is current
+    assert again["files_deleted"] == 0
+    assert [p for p in again["points"] if p[0].startswith("secret/")] == [
+        p for p in first["points"] if p[0].startswith("secret/")
+    ]
+    assert ["top.md", "# Top\n\nThe second version of the top page."] in again["points"]
+    # a first run: the rest is indexed
+    assert {path for path, _ in fresh["points"]} == {"docs/open.md", "top.md"}

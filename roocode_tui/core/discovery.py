@@ -117,6 +117,15 @@ def _load_spec(directory: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
+def _exists(path: Path) -> bool:
+    """Path.exists() that says no instead of raising for a directory it may not search."""
+    try:
+        path.stat()
+    except OSError:
+        return False
+    return True
+
+
 class Walker:
     """Iterates the files of one root, yielding :class:`SourceFile` or :class:`Skip`."""
 
@@ -180,7 +189,7 @@ class Walker:
                     if entry.name in self.junk_dirs:
                         yield Skip(root, rel, f"{entry.name}/ is never indexed", is_dir=True)
                         continue
-                    if (directory / entry.name / "pyvenv.cfg").exists():
+                    if _exists(directory / entry.name / "pyvenv.cfg"):
                         yield Skip(root, rel, "virtual environment", is_dir=True)
                         continue
                     if rules.ignored(rel, True):

@@ -134,6 +134,44 @@ async def test_server_down_pauses_the_run_and_it_resumes(store, corpus: Path, re
     same_points(await all_points(store), reference)
 
 
+@pytest.mark.slow
+async def test_server_stopped_for_30s_mid_run_pauses_and_resumes_by_itself(tmp_path: Path, corpus: Path, reference):
+    store = make_store("embedded", tmp_path / "data")
+    srv = EmbedServer().start()
+    srv.faults.delay_s = 0.3  # a run long enough to be stopped in the middle
+    port = srv.port
+    emb = embedder_for(srv, max_concurrency=1, batch_size=4)
+    indexer = Indexer(store, emb, "demo", [corpus], index=SMALL, progress_interval_s=0.1)
+    task = asyncio.create_task(indexer.run())
+    p = indexer.progress
+    while p.points_written == 0:  # some files are stored...
+        assert not task.done(), p.message
+        await asyncio.sleep(0.05)
+    srv.stop()  # ...then the server goes away for 30 s
+    down_at = time.monotonic()
+    waiting: list[str] = []
+    while time.monotonic() - down_at < 30:
+        waiting.append(p.waiting)
+        assert not task.done(), f"the run ended while the server was down: {p.phase} {p.message}"
+        await asyncio.sleep(0.5)
+    assert "connection failed" in waiting[-1], "still waiting at the end of the outage"
+    assert sum(bool(w) for w in waiting) >= len(waiting) - 6, "waiting shown for the whole outage but its first seconds"
+    assert p.phase == "indexing" and p.files_failed == 0 and p.points_written < len(reference)
+    back = EmbedServer(port=port).start()  # the same address, as a restarted server
+    try:
+        run = await asyncio.wait_for(task, timeout=90)  # no one intervenes: it resumes by itself
+        resumed_after = time.monotonic() - down_at - 30
+    finally:
+        back.stop()
+        await emb.aclose()
+    try:
+        assert run.phase == "done" and run.files_failed == 0 and run.waiting == ""
+        assert back.requests > 0 and resumed_after < 60
+        same_points(await all_points(store), reference)
+    finally:
+        await store.close()
+
+
 async def test_replicas_share_the_load_and_a_dead_one_is_rested(store, corpus: Path, reference):
     with EmbedServer() as a, EmbedServer() as b:
         dead = "http://127.0.0.1:9"  # nothing listens there

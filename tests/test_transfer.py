@@ -41,7 +41,8 @@ def assert_same_points(a: dict[str, tuple], b: dict[str, tuple]) -> None:
     for pid, (payload, dense, sparse) in a.items():
         other = b[pid]
         assert other[0] == payload, pid
-        assert np.allclose(other[1], dense, atol=1e-6), pid
+        # float16 storage (the default), and cosine vectors are normalised again on the way in
+        assert np.allclose(other[1], dense, atol=2e-3), pid
         assert other[2] is not None and sparse is not None, pid
         assert other[2][0] == sparse[0] and np.allclose(other[2][1], sparse[1], atol=1e-6), pid
 
@@ -52,6 +53,15 @@ async def answers(store, embedder, name: str) -> list[list[tuple[str, str, int, 
         result = await search(store, embedder, name, query, limit=8, mode=mode)
         out.append([(h.id, h.path, h.start_line, round(h.score, 5)) for h in result.hits])
     return out
+
+
+def assert_same_answers(got: list[list[tuple]], expected: list[list[tuple]]) -> None:
+    """The same hits with the same scores, to float16 precision (near-ties may swap places)."""
+    assert len(got) == len(expected)
+    for hits, want in zip(got, expected, strict=True):
+        assert {h[:3] for h in hits} == {w[:3] for w in want}
+        scores = {h[0]: h[3] for h in hits}
+        assert all(abs(scores[w[0]] - w[3]) < 2e-3 for w in want)
 
 
 @pytest.fixture
@@ -106,8 +116,8 @@ async def test_copy_embedded_to_qdrant_local_and_back(indexed, http_embedder, tm
 
         expected = await answers(indexed, http_embedder, NAME)
         assert all(expected)
-        assert await answers(local, http_embedder, NAME) == expected
-        assert await answers(back, http_embedder, "demo-back") == expected
+        assert_same_answers(await answers(local, http_embedder, NAME), expected)
+        assert_same_answers(await answers(back, http_embedder, "demo-back"), expected)
     finally:
         await local.close()
         await back.close()

@@ -114,6 +114,8 @@ class StoreSettings(_Section):
     shard_number: int | None = Field(default=None, ge=1)
     replication_factor: int | None = Field(default=None, ge=1)
     on_disk_vectors: bool = False
+    # How new collections store their vectors; float16 halves memory, disk and scan time.
+    vector_datatype: Literal["float32", "float16"] = "float16"
     hnsw_m: int = Field(default=16, ge=4, le=128)
     hnsw_ef_construct: int = Field(default=100, ge=4)
 

@@ -11,7 +11,7 @@ def open_store(settings: StoreSettings) -> Store:
     if settings.backend == "embedded":
         from roocode_tui.core.stores.edge import EdgeStore
 
-        return EdgeStore(settings.data_dir)
+        return EdgeStore(settings.data_dir, vector_datatype=settings.vector_datatype)
     if settings.backend == "qdrant":
         from roocode_tui.core.stores.qdrant import QdrantStore
 

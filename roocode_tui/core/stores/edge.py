@@ -86,8 +86,9 @@ def _remove_if_free(path: Path) -> bool:
 class EdgeStore(Store):
     backend = "embedded"
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, *, vector_datatype: str = "float16"):
         self.data_dir = Path(data_dir).expanduser()
+        self.vector_datatype = vector_datatype  # of the collections it creates
         self.root = self.data_dir / "collections"
         self._shards: dict[str, Any] = {}
         self._shard_dirs: dict[str, str] = {}  # name -> the shard directory its open shard is
@@ -287,13 +288,22 @@ class EdgeStore(Store):
             Modifier,
             PayloadSchemaType,
             UpdateOperation,
+            VectorStorageDatatype,
         )
 
         directory = self._dir(meta.name)
         shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
         sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)} if meta.hybrid else None
         config = EdgeConfig(
-            vectors={DENSE: EdgeVectorParams(size=meta.dimension, distance=Distance.Cosine)},
+            vectors={
+                DENSE: EdgeVectorParams(
+                    size=meta.dimension,
+                    distance=Distance.Cosine,
+                    datatype=VectorStorageDatatype.Float16
+                    if self.vector_datatype == "float16"
+                    else VectorStorageDatatype.Float32,
+                )
+            },
             sparse_vectors=sparse,
         )
         directory.mkdir(parents=True, exist_ok=True)

@@ -240,7 +240,12 @@ class QdrantStore(Store):
         await c.create_collection(
             physical,
             vectors_config={
-                DENSE: m.VectorParams(size=meta.dimension, distance=m.Distance.COSINE, on_disk=s.on_disk_vectors)
+                DENSE: m.VectorParams(
+                    size=meta.dimension,
+                    distance=m.Distance.COSINE,
+                    on_disk=s.on_disk_vectors,
+                    datatype=m.Datatype.FLOAT16 if s.vector_datatype == "float16" else m.Datatype.FLOAT32,
+                )
             },
             shard_number=s.shard_number,
             replication_factor=s.replication_factor,

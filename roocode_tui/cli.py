@@ -333,8 +333,8 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
         )
         for e in p.errors[:20]:
             print(f"  failed: {inert(e.path)}: {inert(e.reason)}", file=sys.stderr)
-        if len(p.errors) > 20:
-            print(f"  ... and {len(p.errors) - 20} more (see --json)", file=sys.stderr)
+        if p.files_failed > 20:
+            print(f"  ... and {p.files_failed - 20} more (see --json)", file=sys.stderr)
         if p.message and (interrupted or p.rebuild):
             print(inert(p.message), file=sys.stderr)
     return 1 if p.files_failed else 0

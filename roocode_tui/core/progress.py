@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LOG = 500  # recent errors/skips kept for display; counts are kept in full
+MAX_ERRORS = 10_000  # failed files listed in the report (the first ones); files_failed counts them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,8 @@ class IngestProgress:
 
     current_file: str = ""
     skip_reasons: Counter[str] = field(default_factory=Counter)
-    errors: list[FileProblem] = field(default_factory=list)  # every failed file
+    errors: list[FileProblem] = field(default_factory=list)  # failed files, the first MAX_ERRORS
+    errors_omitted: int = 0  # failed files past MAX_ERRORS (counted, not listed)
     log: deque[FileProblem] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     message: str = ""  # a run-level error or status line
     waiting: str = ""  # why the run is paused (embedding server down), or ""
@@ -104,7 +106,10 @@ class IngestProgress:
     def fail(self, path: str, reason: str) -> None:
         self.files_failed += 1
         problem = FileProblem(path, reason, "error")
-        self.errors.append(problem)
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(problem)
+        else:
+            self.errors_omitted += 1
         self.log.append(problem)
 
     def report(self) -> dict[str, Any]:
@@ -126,6 +131,7 @@ class IngestProgress:
             "embed_requests": self.embed_requests,
             "skipped": dict(sorted(self.skip_reasons.items())),
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            **({"errors_omitted": self.errors_omitted} if self.errors_omitted else {}),
             "message": self.message,
             "waiting": self.waiting,
             **({"rebuild": {"serving_points": self.serving_points, "switched": self.switched}} if self.rebuild else {}),

@@ -34,6 +34,7 @@ class IndexPane(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._logged = 0
+        self._last: Any = None  # the last progress shown, rendered again when the pane comes into view
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="index-bar"):
@@ -72,10 +73,16 @@ class IndexPane(Vertical):
 
     def reset(self) -> None:
         self._logged = 0
+        self._last = None
         self.query_one("#index-log", RichLog).clear()
+
+    def on_show(self) -> None:
+        if self._last is not None:
+            self.call_after_refresh(self.show, self._last)
 
     def show(self, p: Any) -> None:
         """Render one progress snapshot (called at most a few times a second)."""
+        self._last = p
         with self.app.batch_update():
             state = Text()
             state.append(f"{p.phase} ", style="bold")
@@ -123,6 +130,10 @@ class IndexPane(Vertical):
             )
             self.query_one("#index-counters", Static).update(counters)
             log = self.query_one("#index-log", RichLog)
+            if log.size.width == 0:
+                # Never shown yet: RichLog would hold every write (unbounded) until it has a size.
+                # The entries wait in p.log (bounded) and are written when the pane comes into view.
+                return
             entries = list(p.log)
             total = len(entries)
             # p.log is a bounded deque: show what arrived since the last render

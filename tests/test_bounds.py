@@ -1,0 +1,121 @@
+"""Everything that accumulates over a long session is bounded: push far more than fits, check the cap.
+
+The soak benchmark (bench/soak.py) shows the sum of these as flat RSS; these tests pin each one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import platformdirs
+from textual.widgets import RichLog
+
+from roocode_tui.core.config import APP_NAME, Settings
+from roocode_tui.core.embedders.base import EmbedderStats
+from roocode_tui.core.metrics import VllmMonitor
+from roocode_tui.core.progress import MAX_ERRORS, MAX_LOG, IngestProgress
+from roocode_tui.core.security import LOG, setup_logging
+from roocode_tui.tui.app import create_app
+from roocode_tui.tui.panes.index import IndexPane
+from roocode_tui.tui.panes.monitor import HISTORY, MonitorPane
+
+MANY = 50_000
+
+
+def test_progress_keeps_counts_in_full_and_problems_bounded():
+    p = IngestProgress(collection="c")
+    for i in range(MANY):
+        p.skip(f"skipped/{i}.bin", f"binary file (NUL bytes) #{i}")
+        p.fail(f"failed/{i}.md", f"HTTP 400: bad input #{i}")
+    assert p.files_skipped == MANY and p.files_failed == MANY  # counts are exact
+    assert len(p.log) == MAX_LOG
+    assert len(p.errors) == MAX_ERRORS < MANY
+    assert p.errors[0].path == "failed/0.md"  # the first failures are the ones kept
+    assert len(p.skip_reasons) == 1  # reasons are grouped, not kept per file
+    report = p.report()
+    assert len(report["errors"]) == MAX_ERRORS and report["errors_omitted"] == MANY - MAX_ERRORS
+    assert "errors_omitted" not in IngestProgress(collection="c").report()
+
+
+def test_embedder_latency_history_is_bounded():
+    stats = EmbedderStats()
+    for _ in range(MANY):
+        stats.record(0.0, 8)
+    assert stats.requests == MANY and len(stats.latencies_s) <= 512
+
+
+def test_vllm_rate_history_is_bounded():
+    mon = VllmMonitor("http://127.0.0.1:1/v1")
+    for i in range(MANY // 10):
+        mon.reading(True, f"vllm:prompt_tokens_total {i * 100}\n", now=float(i))
+    assert len(mon.history) == 300
+
+
+def test_rotating_log_stays_within_its_files(tmp_path: Path):
+    setup_logging(Settings())
+    try:
+        line = "x" * 1000
+        for _ in range(12_000):  # 12 MB written, four times what the files hold
+            LOG.info(line)
+        directory = Path(platformdirs.user_state_dir(APP_NAME))
+        files = sorted(directory.glob("roocode-tui.log*"))
+        handler = LOG.handlers[0]
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        assert len(files) == handler.backupCount + 1
+        assert sum(f.stat().st_size for f in files) <= (handler.backupCount + 1) * (handler.maxBytes + 2000)
+    finally:
+        for handler in LOG.handlers:
+            handler.close()
+        LOG.handlers.clear()
+
+
+async def test_tui_sparklines_and_index_log_are_bounded(tmp_path: Path):
+    app = create_app(Settings(), gpu_reader=lambda: ([], "none"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        monitor = app.query_one(MonitorPane)
+        gpu = SimpleNamespace(
+            index=0,
+            name="gpu",
+            utilization=50.0,
+            temperature=60.0,
+            power_w=200.0,
+            memory_share=0.5,
+            memory_used=8 * 2**30,
+            memory_total=16 * 2**30,
+            processes=(),
+        )
+        reading = SimpleNamespace(
+            healthy=True, error="", running=1.0, waiting=0.0, kv_cache=0.2, prompt_tokens_per_s=1000.0
+        )
+        stats = SimpleNamespace(latencies_s=[0.01] * 512, in_flight=1, requests=1, failures=0)
+        p = IngestProgress(collection="c", phase="indexing")
+        for _ in range(HISTORY * 3):
+            monitor.show_gpus([gpu], "")
+            monitor.show_vllm(reading, "http://127.0.0.1:1")
+            monitor.show_pipeline(SimpleNamespace(stats=stats), p)
+        for history in (monitor.vram_history, monitor.tokens_history, monitor.chunks_history):
+            assert len(history) == HISTORY
+        pane = app.query_one(IndexPane)
+        log = app.query_one("#index-log", RichLog)
+
+        def problems(round_no: int) -> None:
+            for i in range(200):
+                p.skip(f"r{round_no}/skipped{i}.bin", "binary file")
+                p.fail(f"r{round_no}/failed{i}.md", "HTTP 400")
+            pane.show(p)
+
+        for round_no in range(30):  # a run watched from another pane: F2 was never opened
+            problems(round_no)
+        assert len(log._deferred_renders) == 0  # nothing piles up in the hidden log
+        app.action_show_pane("index")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(log.lines) == MAX_LOG  # what p.log kept, written once the pane is in view
+        assert "r29/failed199.md" in log.lines[-1].text
+        for round_no in range(30, 60):  # and while it is shown
+            problems(round_no)
+        await pilot.pause()
+        assert len(log.lines) == log.max_lines
+        assert "r59/failed199.md" in log.lines[-1].text

@@ -255,6 +255,12 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
             settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild, schema=args.schema
         )
         show_bar = not args.json and sys.stderr.isatty()
+        if getattr(indexer, "publish_as", None) and not args.json:
+            print(
+                f"rebuilding {indexer.publish_as} into a new index; searches use the current one until "
+                "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
+                file=sys.stderr,
+            )
         try:
             if show_bar:
                 await _index_with_bar(indexer)

@@ -196,3 +196,20 @@ def test_rebuild_in_one_process_while_another_searches_and_a_kill_harms_nothing(
     assert "docs/zebra.md" in _search_paths(home, env)
     shards = [p.name for p in collection_dir.iterdir() if p.is_dir()]
     assert len(shards) == 1 and json.loads((collection_dir / "meta.json").read_text())["shard"] == shards[0]
+
+
+def test_cli_rebuild_says_what_it_does_and_abort_finish(embed_server, corpus, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env(embed_server)
+    assert cli("index", str(corpus), "--collection", NAME, home=home, env=env).returncode == 0
+    out = cli("collections", "rebuild", NAME, home=home, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "searches use the current one until it is complete" in out.stderr
+    assert f"rebuilt: '{NAME}' now serves the new index" in out.stderr
+    nothing = cli("collections", "rebuild", NAME, "--finish", home=home, env=env)
+    assert nothing.returncode == 2 and "no unfinished rebuild" in nothing.stderr
+    aborted = cli("collections", "rebuild", NAME, "--abort", "--json", home=home, env=env)
+    assert json.loads(aborted.stdout) == {"collection": NAME, "aborted": False}
+    refused = cli("--read-only", "collections", "rebuild", NAME, home=home, env=env)
+    assert refused.returncode == 2 and "read-only" in refused.stderr

@@ -48,12 +48,14 @@ class Faults:
     fail_next: list[int] = field(default_factory=list)  # statuses for the next requests, in order
     delay_s: float = 0.0  # before answering every request
     delay_next: list[float] = field(default_factory=list)  # extra delays for the next requests
-    max_items: int | None = None  # more inputs than this -> 413
+    max_items: int | None = None  # more inputs than this -> max_items_status (413, or 400/422 "too many inputs")
+    max_items_status: int = 413
     max_model_len: int | None = None  # an input longer than this (tokens) -> 400 context length
     wrong_count: bool = False  # one embedding too few
     wrong_count_next: int = 0  # one embedding too few, for this many answers
     wrong_dim: int | None = None  # answer vectors of this size
     drop_next: int = 0  # close the connection without answering, this many times
+    cut_next: int = 0  # send the headers and half of a 200 answer, then close the connection, this many times
     fail_from: int | None = None  # from this request on (1-based), answer fail_from_status
     fail_from_status: int = 400
     reject_base64: bool = False  # answer 400 to encoding_format "base64", like older servers
@@ -283,7 +285,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError")
             return
         if f.max_items is not None and len(texts) > f.max_items:
-            self._error(413, f"batch of {len(texts)} inputs exceeds the limit of {f.max_items}", "PayloadTooLarge")
+            kind = "PayloadTooLarge" if f.max_items_status == 413 else "BadRequestError"
+            self._error(f.max_items_status, f"batch of {len(texts)} inputs exceeds the limit of {f.max_items}", kind)
             return
         if f.max_model_len is not None:
             for t in texts:
@@ -328,14 +331,27 @@ class _Handler(BaseHTTPRequestHandler):
             srv.inputs.extend(texts)
             srv.bodies.append({k: v for k, v in body.items() if k != "input"})
         tokens = sum(count_tokens(t) for t in texts)
-        self._json(
-            200,
-            {
-                "id": f"embd-{srv.requests}",
-                "object": "list",
-                "created": int(time.time()),
-                "model": srv.model,
-                "data": data,
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0},
-            },
-        )
+        answer = {
+            "id": f"embd-{srv.requests}",
+            "object": "list",
+            "created": int(time.time()),
+            "model": srv.model,
+            "data": data,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0},
+        }
+        with srv.lock:
+            cut = f.cut_next > 0
+            if cut:
+                f.cut_next -= 1
+        if cut:  # the connection breaks in the middle of the answer
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self._json(200, answer)

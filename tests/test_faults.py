@@ -65,7 +65,9 @@ def same_points(got: dict[str, dict], want: dict[str, dict]) -> None:
         pytest.param({"fail_next": [500, 502, 504, 500]}, id="5xx"),
         pytest.param({"delay_next": [0, 3.0, 3.0]}, id="answers-past-the-timeout"),
         pytest.param({"drop_next": 3}, id="dropped-connections"),
+        pytest.param({"cut_next": 3}, id="connections-cut-mid-answer"),
         pytest.param({"max_items": 3}, id="item-cap-413"),
+        pytest.param({"max_items": 3, "max_items_status": 400}, id="too-many-inputs-400"),
         pytest.param({"wrong_count_next": 2}, id="wrong-count"),
     ],
 )

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format clean bench eval
+.PHONY: run test lint format clean bench eval soak faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,22 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# `make bench` = the speed and memory targets, then the 10-minute TUI soak and the fault table.
+# SOAK=0 / FAULTS=0 leave those out; SOAK_ARGS="--minutes 1" for a quick look.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+ifneq ($(SOAK),0)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+endif
+ifneq ($(FAULTS),0)
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+endif
+
+soak: $(VENV)/.installed-test
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+faults: $(VENV)/.installed-test
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 eval: $(VENV)/.installed-test
 	$(BIN)/python bench/eval/run.py

@@ -119,3 +119,28 @@ async def test_tui_sparklines_and_index_log_are_bounded(tmp_path: Path):
         await pilot.pause()
         assert len(log.lines) == log.max_lines
         assert "r59/failed199.md" in log.lines[-1].text
+
+
+def test_freed_memory_goes_back_to_the_system():
+    """Transient work (an index run, a rebuild) frees memory that malloc keeps unless asked to give it back."""
+    import sys
+
+    import numpy as np
+    import pytest
+
+    from roocode_tui.core.memory import release_freed_memory
+
+    def anon_kb() -> int:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("RssAnon:"))
+
+    if not sys.platform.startswith("linux") or not release_freed_memory():
+        pytest.skip("malloc_trim is glibc's")
+    blocks = [np.ones(2048, dtype=np.uint8) for _ in range(60_000)]  # ~120 MB in small heap blocks
+    keep = blocks[::64]  # a few stay alive between the freed ones: the heap cannot shrink from its top
+    del blocks
+    before = anon_kb()
+    assert release_freed_memory()
+    after = anon_kb()
+    assert before - after > 50_000, (before, after)
+    del keep

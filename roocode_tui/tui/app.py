@@ -475,6 +475,9 @@ class RoocodeApp(App[int]):
 
     @on(IngestFinished)
     def _ingest_finished(self, message: IngestFinished) -> None:
+        from roocode_tui.core.memory import release_freed_memory
+
+        release_freed_memory()  # a run frees hundreds of MB that malloc would keep (bench/soak.py)
         p = message.progress
         self._ingest_update(IngestUpdate(p))
         self.status.ingest = ""

@@ -369,6 +369,8 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
                 outcome = await server_fault(backend, tree, data, faults, seed)
                 got = await points_of(backend, data)
                 lost, dups = compare(got, want[backend])
+                if (lost or dups) and not outcome.startswith("FAILED"):
+                    outcome = "FAILED: the run ended but its points differ from the clean run's"
                 row.runs += 1
                 row.lost += lost
                 row.duplicates += dups

@@ -213,3 +213,27 @@ def test_cli_rebuild_says_what_it_does_and_abort_finish(embed_server, corpus, tm
     assert json.loads(aborted.stdout) == {"collection": NAME, "aborted": False}
     refused = cli("--read-only", "collections", "rebuild", NAME, home=home, env=env)
     assert refused.returncode == 2 and "read-only" in refused.stderr
+
+
+async def test_a_shard_dir_meta_json_does_not_name_is_swept_once_old(tmp_path, embed_server, corpus, small_chunks):
+    """What a rebuild killed between creating its shard and naming it leaves behind goes away."""
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    embedder = slow_embedder(embed_server)
+    store = EdgeStore(tmp_path / "data")
+    try:
+        await Indexer(store, embedder, NAME, [corpus], index=small_chunks).run()
+    finally:
+        await store.close()
+    collection = tmp_path / "data" / "collections" / NAME
+    orphan, fresh = collection / "shard-0badf00d", collection / "shard-5eed5eed"
+    for d in (orphan, fresh):
+        (d / "wal").mkdir(parents=True)
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    store = EdgeStore(tmp_path / "data")
+    try:
+        assert await store.count(NAME) > 0  # the first open of the collection sweeps
+        assert not orphan.exists() and fresh.exists()  # a young one may be another process's
+    finally:
+        await store.close()
+        await embedder.aclose()

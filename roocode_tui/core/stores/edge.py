@@ -196,19 +196,17 @@ class EdgeStore(Store):
             return False
         return path.name in (raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard"))
 
-    def _sweep(self, base: str, raw: dict[str, Any], *, only: Path | None = None) -> None:
+    def _sweep(self, base: str, raw: dict[str, Any]) -> None:
         """Remove shard directories meta.json does not name, when no process holds them."""
         directory = self._dir(base)
         keep = {raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard")}
         held = set(self._shard_dirs.values())
-        candidates = [only] if only is not None else [p for p in directory.iterdir() if p.is_dir()]
-        for path in candidates:
+        for path in [p for p in directory.iterdir() if p.is_dir()]:
             if path.name in keep or path.name in held or not path.name.startswith(SHARD_DIR):
                 continue
-            if only is None:
-                with contextlib.suppress(OSError):
-                    if time.time() - path.stat().st_mtime < SWEEP_AGE_S:
-                        continue  # perhaps another process is creating it right now
+            with contextlib.suppress(OSError):
+                if time.time() - path.stat().st_mtime < SWEEP_AGE_S:
+                    continue  # perhaps another process is creating it right now
             _remove_if_free(path)
 
     def _open(self, name: str, path: Path, config: Any = None) -> Any:

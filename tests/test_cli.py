@@ -173,6 +173,9 @@ def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # as on a terminal: a runner that started the tests in the background may have left SIGINT
+        # ignored, and a process keeps an ignored SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while embed_server.requests < 4 and time.monotonic() < deadline:

@@ -306,6 +306,12 @@ def sparse_of(vector: Any) -> tuple[list[int], list[float]] | None:
     return [int(i) for i in sparse.indices], [float(v) for v in sparse.values]
 
 
+def same_build(a: CollectionMeta, b: CollectionMeta) -> bool:
+    """Whether an unfinished rebuild's index was built as this one would be (so it can resume)."""
+    keys = ("model", "dimension", "query_prefix", "document_prefix", "distance", "hybrid")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
 def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, payload: dict[str, Any]) -> None:
     """Fold one point's state fields into the per-file map (shared by backends)."""
     key = (str(payload.get("root", "")), str(payload.get("path", "")))

@@ -47,6 +47,7 @@ from roocode_tui.core.stores.base import (
     Store,
     accumulate_state,
     dense_of,
+    same_build,
 )
 
 SHARD_DIR = "shard"
@@ -61,6 +62,12 @@ def _split(name: str) -> tuple[str, bool]:
     if name.endswith(STAGING):
         return name[: -len(STAGING)], True
     return name, False
+
+
+def _named_dirs(raw: dict[str, Any]) -> set[str]:
+    """The shard directories meta.json names: the serving one, and a rebuild's."""
+    names = (raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard"))
+    return {str(n) for n in names if n}
 
 
 def _remove_if_free(path: Path) -> bool:
@@ -194,12 +201,12 @@ class EdgeStore(Store):
         raw = self._read_meta(path.parent.name) if (path.parent / "meta.json").exists() else None
         if raw is None:
             return False
-        return path.name in (raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard"))
+        return path.name in _named_dirs(raw)
 
     def _sweep(self, base: str, raw: dict[str, Any]) -> None:
         """Remove shard directories meta.json does not name, when no process holds them."""
         directory = self._dir(base)
-        keep = {raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard")}
+        keep = _named_dirs(raw)
         held = set(self._shard_dirs.values())
         for path in [p for p in directory.iterdir() if p.is_dir()]:
             if path.name in keep or path.name in held or not path.name.startswith(SHARD_DIR):
@@ -325,7 +332,7 @@ class EdgeStore(Store):
                 building = raw.get("building")
                 if building:
                     old = CollectionMeta.from_json(building.get("meta") or {})
-                    if _same_build(old, meta):
+                    if same_build(old, meta):
                         return staging  # an unfinished rebuild: carry on where it stopped
                     self._drop_staging(base, raw)
                     raw = self._read_meta(base) or raw
@@ -617,12 +624,6 @@ class EdgeStore(Store):
                 return write(self._dir(name) / str(raw.get("shard", SHARD_DIR)), raw, points)
 
         return await self._call(run)
-
-
-def _same_build(a: CollectionMeta, b: CollectionMeta) -> bool:
-    """Whether an unfinished rebuild's index was built as this one would be (so it can resume)."""
-    keys = ("model", "dimension", "query_prefix", "document_prefix", "distance", "hybrid")
-    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
 def _edge_filter(flt: SearchFilter | None) -> Any:

@@ -34,6 +34,7 @@ from roocode_tui.core.stores.base import (
     Store,
     accumulate_state,
     dense_of,
+    same_build,
 )
 
 META_KEY = "roocode_tui"
@@ -194,13 +195,16 @@ class QdrantStore(Store):
             physical = await self._resolve(c, name)
             if not await c.collection_exists(physical):
                 return None
-            info = await c.get_collection(physical)
-            raw = (info.config.metadata or {}).get(META_KEY)
-            if not isinstance(raw, dict):
-                return None  # not ours (another tool's collection)
-            return CollectionMeta.from_json(raw)
+            return await self._meta_of(c, physical)
 
         return await self._do(run)
+
+    @staticmethod
+    async def _meta_of(c: Any, physical: str) -> CollectionMeta | None:
+        """The build record a physical collection carries (None: not ours, another tool's)."""
+        info = await c.get_collection(physical)
+        raw = (info.config.metadata or {}).get(META_KEY)
+        return CollectionMeta.from_json(raw) if isinstance(raw, dict) else None
 
     async def save_meta(self, meta: CollectionMeta) -> None:
         async def run(c: Any) -> None:
@@ -288,14 +292,10 @@ class QdrantStore(Store):
 
     # -- rebuild -----------------------------------------------------------------------------
     async def begin_rebuild(self, meta: CollectionMeta) -> str:
-        from roocode_tui.core.stores.edge import _same_build
-
         async def run(c: Any) -> str:
             for staging in await self._stagings(c, meta.name):
-                info = await c.get_collection(staging)
-                raw = (info.config.metadata or {}).get(META_KEY)
-                old = CollectionMeta.from_json(raw) if isinstance(raw, dict) else None
-                if old is not None and old.staging_for == meta.name and _same_build(old, meta):
+                old = await self._meta_of(c, staging)
+                if old is not None and old.staging_for == meta.name and same_build(old, meta):
                     return staging  # an unfinished rebuild: carry on where it stopped
                 await c.delete_collection(staging)
             physical = f"{meta.name}--{uuid.uuid4().hex[:8]}"
@@ -308,11 +308,10 @@ class QdrantStore(Store):
         from qdrant_client import models as m
 
         async def run(c: Any) -> None:
-            info = await c.get_collection(staging)
-            raw = (info.config.metadata or {}).get(META_KEY)
-            if not isinstance(raw, dict) or raw.get("staging_for") != name:
+            staged = await self._meta_of(c, staging)
+            if staged is None or staged.staging_for != name:
                 raise StoreError(f"{self.where}: {staging!r} is not a rebuild of {name!r}")
-            meta = dataclasses.replace(CollectionMeta.from_json(raw), name=name, staging_for=None)
+            meta = dataclasses.replace(staged, name=name, staging_for=None)
             await c.update_collection(staging, metadata={META_KEY: meta.to_json()})
             aliases = await self._aliases(c)
             create = m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name=staging, alias_name=name))
@@ -344,9 +343,8 @@ class QdrantStore(Store):
     async def staging_of(self, name: str) -> str | None:
         async def run(c: Any) -> str | None:
             for staging in await self._stagings(c, name):
-                info = await c.get_collection(staging)
-                raw = (info.config.metadata or {}).get(META_KEY)
-                if isinstance(raw, dict) and raw.get("staging_for") == name:
+                staged = await self._meta_of(c, staging)
+                if staged is not None and staged.staging_for == name:
                     return staging
             return None
 

@@ -61,6 +61,14 @@ class Row:
     outcomes: list[str] = field(default_factory=list)
     ok: bool = True
 
+    def add(self, outcome: str, lost: int, dups: int, *, runs: int = 1, failed: bool | None = None) -> None:
+        """Tally runs; a run failed when told so, else when its outcome says FAILED."""
+        self.runs += runs
+        self.lost += lost
+        self.duplicates += dups
+        self.outcomes.append(outcome)
+        self.ok &= not (outcome.startswith("FAILED") if failed is None else failed)
+
     def outcome(self) -> str:
         seen: dict[str, int] = {}
         for o in self.outcomes:
@@ -371,11 +379,7 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
                 lost, dups = compare(got, want[backend])
                 if (lost or dups) and not outcome.startswith("FAILED"):
                     outcome = "FAILED: the run ended but its points differ from the clean run's"
-                row.runs += 1
-                row.lost += lost
-                row.duplicates += dups
-                row.outcomes.append(outcome)
-                row.ok &= not outcome.startswith("FAILED")
+                row.add(outcome, lost, dups)
         rows.append(row)
         print(f"  {label}: {row.runs} runs, lost {row.lost}, duplicates {row.duplicates}: {row.outcome()}", flush=True)
 
@@ -384,11 +388,8 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
         for backend in BACKENDS:
             outcome, after, before = await wrong_dimensions(backend, tree, work, seed)
             lost, dups = compare(after, before)
-            row.runs += 1
-            row.lost += lost
-            row.duplicates += dups
-            row.outcomes.append(outcome + " (store untouched)" if (lost, dups) == (0, 0) else outcome)
-            row.ok &= "FAILED" not in outcome
+            shown = outcome + " (store untouched)" if (lost, dups) == (0, 0) else outcome
+            row.add(shown, lost, dups, failed="FAILED" in outcome)
     rows.append(row)
     print(f"  {row.fault}: {row.runs} runs: {row.outcome()}", flush=True)
 
@@ -396,11 +397,7 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
     results = await gather_per_store(lambda b: server_stopped(b, tree, work, stop_s))
     for backend, (outcome, got) in zip(BACKENDS, results, strict=True):
         lost, dups = compare(got, want[backend])
-        row.runs += 1
-        row.lost += lost
-        row.duplicates += dups
-        row.outcomes.append(outcome)
-        row.ok &= not outcome.startswith("FAILED")
+        row.add(outcome, lost, dups)
     rows.append(row)
     print(f"  {row.fault}: {row.outcome()}", flush=True)
 
@@ -471,20 +468,12 @@ def odd_rows(work: Path, rows: list[Row]) -> None:
         row = Row(f"{label} (`{shown if len(shown) < 40 else shown[:20] + '…/' + shown.rsplit('/', 1)[-1]}`)")
         for backend in BACKENDS:
             outcome, lost, dups = per_store[backend][path]
-            row.runs += 2
-            row.lost += lost
-            row.duplicates += dups
-            row.outcomes.append(outcome)
-            row.ok &= not outcome.startswith("FAILED")
+            row.add(outcome, lost, dups, runs=2)
         rows.append(row)
     row = Row("a directory that cannot be listed (chmod 000, read as an unprivileged user)")
     for backend in BACKENDS:
         outcome, lost, dups = permission_denied(backend, work)
-        row.runs += 1
-        row.lost += lost
-        row.duplicates += dups
-        row.outcomes.append(outcome)
-        row.ok &= not outcome.startswith("FAILED")
+        row.add(outcome, lost, dups)
     rows.append(row)
 
 

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from roocode_tui.core.config import Settings
@@ -32,6 +32,7 @@ from roocode_tui.tui.panes.collections import CollectionsPane
 from roocode_tui.tui.panes.index import IndexPane
 from roocode_tui.tui.panes.monitor import MonitorPane
 from roocode_tui.tui.panes.search import SearchPane, open_in_editor
+from roocode_tui.tui.widgets.footer import Footer
 from roocode_tui.tui.widgets.status_bar import StatusBar
 
 CSS_FILE = Path(__file__).resolve().parent.parent / "styles" / "app.tcss"

@@ -247,10 +247,14 @@ def bench_edit(work: Path) -> None:
         srv.close()
 
 
+TUNED = True  # --allocator
 RSS_SCRIPT = """
 import asyncio, json, resource, sys, threading, time
 sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
 from run import index
+if {tuned!r}:
+    from roocode_tui.core.memory import tune_allocator
+    tune_allocator()
 peak = {{"RssAnon": 0, "RssFile": 0}}
 def sample():
     while True:
@@ -284,6 +288,7 @@ def bench_rss(work: Path, scale: float) -> None:
                 corpus=str(corpus),
                 data=str(work / f"rss-data-{label}"),
                 url=srv.url,
+                tuned=TUNED,
             )
             out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1800)
             if out.returncode != 0:
@@ -454,7 +459,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="roocode-tui benchmarks")
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every corpus (0.1 for a quick look)")
     ap.add_argument("--only", nargs="*", help="throughput unchanged edit rss search tui local")
+    ap.add_argument(
+        "--allocator",
+        choices=("tuned", "glibc"),
+        default="tuned",
+        help="tuned: malloc set up as roocode-tui sets it (core/memory.py); glibc: its defaults, for a before/after",
+    )
     a = ap.parse_args()
+    global TUNED
+    TUNED = a.allocator == "tuned"
+    if TUNED:
+        from roocode_tui.core.memory import tune_allocator
+
+        tune_allocator()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="roocode-bench-") as tmp:
         work = Path(tmp)

@@ -189,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from roocode_tui.core.memory import tune_allocator
+
+    tune_allocator()  # first, before any thread has a heap of its own (core/memory.py)
     parser = _build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)

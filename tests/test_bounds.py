@@ -146,6 +146,85 @@ def test_freed_memory_goes_back_to_the_system():
     del keep
 
 
+ALLOCATOR_PROBE = """
+import ctypes, json, sys, threading
+sys.path.insert(0, {repo!r})
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+class Info(ctypes.Structure):
+    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(n, ctypes.c_size_t) for n in names.split()]
+libc.mallinfo2.restype = Info
+libc.fdopen.restype = ctypes.c_void_p
+libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+if {tune!r}:
+    from roocode_tui.core.memory import tune_allocator
+    assert tune_allocator()
+# a big block freed: glibc's default raises its mmap threshold to that size
+libc.free(libc.malloc(8 << 20))
+before = libc.mallinfo2().hblks
+block = libc.malloc(1 << 20)
+mmapped = libc.mallinfo2().hblks - before
+# eight threads allocating at once: by default each gets a heap (arena) of its own
+barrier = threading.Barrier(9)
+def worker():
+    keep = libc.malloc(64 << 10)
+    barrier.wait()
+    barrier.wait()
+    libc.free(keep)
+threads = [threading.Thread(target=worker) for _ in range(8)]
+for t in threads:
+    t.start()
+barrier.wait()
+libc.fflush(None)
+import os, tempfile
+with tempfile.TemporaryFile() as tmp:
+    fp = libc.fdopen(os.dup(tmp.fileno()), b"w")
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    tmp.seek(0)
+    heaps = tmp.read().decode().count("<heap nr=")
+barrier.wait()
+for t in threads:
+    t.join()
+print(json.dumps({{"mmapped": mmapped, "heaps": heaps}}))
+"""
+
+
+def test_the_allocator_keeps_big_blocks_out_of_the_heaps_and_few_arenas():
+    """glibc's defaults let a long-lived process fragment: after a big block is freed, blocks that
+    size come from the heaps, and every thread gets a heap of its own. roocode-tui fixes both at
+    start-up (core/memory.py); bench/soak.py shows the effect on RSS."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from roocode_tui.core.memory import ARENA_MAX
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("mallopt is glibc's")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    repo = str(Path(__file__).resolve().parent.parent)
+
+    def probe(tune: bool) -> dict[str, int]:
+        script = ALLOCATOR_PROBE.format(repo=repo, tune=tune)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    default, tuned = probe(False), probe(True)
+    assert default["mmapped"] == 0 and default["heaps"] > ARENA_MAX  # what glibc does unless told
+    assert tuned["mmapped"] == 1  # a 1 MiB block is mmapped, so it goes back to the system when freed
+    assert tuned["heaps"] <= ARENA_MAX
+
+
 async def test_switching_panes_leaves_no_old_footer_keys_behind():
     """Every focus or pane change rebuilds the footer's keys. Textual's Footer binds each key to its
     ``compact`` reactive, and that watcher list kept every key ever shown (with its styles and

@@ -1,27 +1,74 @@
-"""Give memory freed by big transient work (an index run, a rebuild) back to the system.
+"""Keep a long-lived process's memory flat: tune glibc's malloc, and hand freed memory back.
 
-glibc's malloc keeps freed heap memory for reuse, in one arena per thread that allocated it.
-After an index run the store's writes, the walker and the HTTP answers have freed hundreds of
-megabytes that stay resident otherwise: a TUI that indexes again and again for hours would
-look like it leaks (measured by bench/soak.py). ``malloc_trim(0)`` returns the free pages of
-every arena. Elsewhere (musl, macOS) there is nothing to do.
+Two things made the TUI's RSS climb run after run under glibc (measured by bench/soak.py):
+
+- Its dynamic mmap threshold. A big block (an HTTP answer, a batch of vectors, a segment the
+  store builds) is first served by mmap; once such a block is freed, glibc raises the threshold
+  to its size, and from then on blocks that big come from the heaps, where they leave holes
+  that the next, slightly different run cannot reuse. A fixed threshold (glibc's own starting
+  value, 128 KiB) keeps big blocks in mmap, given back the moment they are freed.
+- One heap (arena) per thread, up to eight per core. The walker, the HTTP client and the
+  store's own threads each fragment an arena of their own. Two arenas are plenty here: the
+  threads mostly take turns under the GIL.
+
+``tune_allocator()`` sets both at start-up unless the user set them already
+(``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``). ``release_freed_memory()`` (after an index
+run) returns the free pages of every arena. Elsewhere (musl, macOS) there is nothing to do.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
+M_ARENA_MAX = -8
+MMAP_THRESHOLD = 128 * 1024
+ARENA_MAX = 2
+
+_tuned: bool | None = None
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt  # noqa: B018  (glibc only: musl has no mallopt)
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def tune_allocator() -> bool:
+    """Fixed mmap threshold and two arenas (see the module docstring); once per process.
+
+    False where the allocator is not glibc's. A setting the user made through glibc's own
+    environment variables is left as it is."""
+    global _tuned
+    if _tuned is not None:
+        return _tuned
+    libc = _libc()
+    _tuned = libc is not None
+    if libc is None:
+        return False
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    libc.mallopt.restype = ctypes.c_int
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        libc.mallopt(M_ARENA_MAX, ARENA_MAX)
+    return True
 
 
 def release_freed_memory() -> bool:
     """Return the free pages of malloc's heaps to the system; False where that is not possible."""
-    if not sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is None:
         return False
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    trim(0)
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    libc.malloc_trim.restype = ctypes.c_int
+    libc.malloc_trim(0)
     return True

@@ -667,6 +667,9 @@ def create_app(
     *,
     gpu_reader: Callable[[], tuple[list[Any], str]] | None = None,
 ) -> RoocodeApp:
+    from roocode_tui.core.memory import tune_allocator
+
+    tune_allocator()  # before the app's threads start: an app left open for days stays flat
     return RoocodeApp(settings, collection=collection, gpu_reader=gpu_reader)
 
 

@@ -247,7 +247,6 @@ def bench_edit(work: Path) -> None:
         srv.close()
 
 
-TUNED = True  # --allocator
 RSS_SCRIPT = """
 import asyncio, json, resource, sys, threading, time
 sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
@@ -272,7 +271,7 @@ print(json.dumps(out))
 """
 
 
-def bench_rss(work: Path, scale: float) -> None:
+def bench_rss(work: Path, scale: float, tuned: bool) -> None:
     print("peak memory while indexing (1024-d vectors)", flush=True)
     srv = Server(50_000_000, 0.5, budget=1 << 20)
     results = {}
@@ -288,7 +287,7 @@ def bench_rss(work: Path, scale: float) -> None:
                 corpus=str(corpus),
                 data=str(work / f"rss-data-{label}"),
                 url=srv.url,
-                tuned=TUNED,
+                tuned=tuned,
             )
             out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1800)
             if out.returncode != 0:
@@ -466,9 +465,8 @@ def main() -> None:
         help="tuned: malloc set up as roocode-tui sets it (core/memory.py); glibc: its defaults, for a before/after",
     )
     a = ap.parse_args()
-    global TUNED
-    TUNED = a.allocator == "tuned"
-    if TUNED:
+    tuned = a.allocator == "tuned"
+    if tuned:
         from roocode_tui.core.memory import tune_allocator
 
         tune_allocator()
@@ -480,7 +478,7 @@ def main() -> None:
             "throughput": lambda: bench_throughput(work, a.scale),
             "unchanged": lambda: bench_unchanged(work, a.scale),
             "edit": lambda: bench_edit(work),
-            "rss": lambda: bench_rss(work, a.scale),
+            "rss": lambda: bench_rss(work, a.scale, tuned),
             "search": lambda: bench_search(work, a.scale),
             "tui": lambda: bench_tui(work),
             "local": lambda: bench_local(work),

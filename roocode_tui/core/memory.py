@@ -19,6 +19,7 @@ run) returns the free pages of every arena. Elsewhere (musl, macOS) there is not
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -27,35 +28,32 @@ M_ARENA_MAX = -8
 MMAP_THRESHOLD = 128 * 1024
 ARENA_MAX = 2
 
-_tuned: bool | None = None
 
-
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """glibc, with the signatures used here; None elsewhere (musl has no mallopt, macOS neither)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(None)
-        libc.mallopt  # noqa: B018  (glibc only: musl has no mallopt)
-        libc.malloc_trim  # noqa: B018
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.malloc_trim.restype = ctypes.c_int
     except (OSError, AttributeError):
         return None
     return libc
 
 
+@functools.cache
 def tune_allocator() -> bool:
     """Fixed mmap threshold and two arenas (see the module docstring); once per process.
 
     False where the allocator is not glibc's. A setting the user made through glibc's own
     environment variables is left as it is."""
-    global _tuned
-    if _tuned is not None:
-        return _tuned
     libc = _libc()
-    _tuned = libc is not None
     if libc is None:
         return False
-    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    libc.mallopt.restype = ctypes.c_int
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     if "MALLOC_ARENA_MAX" not in os.environ:
@@ -68,7 +66,5 @@ def release_freed_memory() -> bool:
     libc = _libc()
     if libc is None:
         return False
-    libc.malloc_trim.argtypes = [ctypes.c_size_t]
-    libc.malloc_trim.restype = ctypes.c_int
     libc.malloc_trim(0)
     return True

@@ -139,6 +139,7 @@ async def search_many(
     from qdrant_client import models as m
 
     from roocode_tui.core.languages import detect_language
+    from roocode_tui.core.ranking import stable_top_async
     from roocode_tui.core.search import SearchResult, merge_adjacent
 
     if lang:
@@ -174,38 +175,40 @@ async def search_many(
                 f"{plain.model_id} returned {vector.shape[0]}-d"
             )
 
-        async def run(c: Any, vector: np.ndarray = vector) -> Any:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # local mode: "search_params has no effect"
-                return await c.query_points(
-                    info.name,
-                    query=vector.astype(np.float32).tolist(),
-                    query_filter=flt,
-                    search_params=m.SearchParams(hnsw_ef=roo.SEARCH_HNSW_EF, exact=False),
-                    limit=limit * 2 if merge else limit,
-                    with_payload=True,
-                    with_vectors=False,
+        async def fetch(n: int, vector: np.ndarray = vector) -> list[Hit]:
+            async def run(c: Any) -> Any:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # local mode: "search_params has no effect"
+                    return await c.query_points(
+                        info.name,
+                        query=vector.astype(np.float32).tolist(),
+                        query_filter=flt,
+                        search_params=m.SearchParams(hnsw_ef=roo.SEARCH_HNSW_EF, exact=False),
+                        limit=n,
+                        with_payload=True,
+                        with_vectors=False,
+                    )
+
+            resp = await store.call(run)
+            return [
+                Hit(
+                    id=str(p.id),
+                    score=float(p.score),
+                    root=workspace or "",
+                    path=str(p.payload["filePath"]),
+                    start_line=int(p.payload["startLine"]),
+                    end_line=int(p.payload["endLine"]),
+                    language=detect_language(str(p.payload["filePath"])),
+                    text=str(p.payload["codeChunk"]),
+                    heading="",
                 )
+                for p in resp.points
+                if p.payload and all(k in p.payload for k in roo.PAYLOAD_KEYS)  # isPayloadValid()
+            ]
 
         t1 = time.perf_counter()
-        resp = await store.call(run)
+        hits = await stable_top_async(fetch, limit * 2 if merge else limit)  # score, then point id
         store_ms = (time.perf_counter() - t1) * 1000
-        hits = [
-            Hit(
-                id=str(p.id),
-                score=float(p.score),
-                root=workspace or "",
-                path=str(p.payload["filePath"]),
-                start_line=int(p.payload["startLine"]),
-                end_line=int(p.payload["endLine"]),
-                language=detect_language(str(p.payload["filePath"])),
-                text=str(p.payload["codeChunk"]),
-                heading="",
-            )
-            for p in resp.points
-            if p.payload and all(k in p.payload for k in roo.PAYLOAD_KEYS)  # isPayloadValid()
-        ]
-        hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))
         if reranker is not None:
             hits = await reranker.rerank(query, hits)
         if merge:

@@ -241,14 +241,13 @@ async def search_many(
             with_vectors=keyword and vector is not None,
         )
         store_ms = (time.perf_counter() - t1) * 1000
+        # The store's order is stable: score, then point id (core/ranking.py).
         if keyword and vector is not None:
             # Fused ranks keep their order; the score shown is the cosine, as in dense mode.
             hits = [dataclasses.replace(h, score=_cosine(vector, h.vector), vector=None) for h in hits]
         elif not dense:
             top = max((h.score for h in hits), default=1.0) or 1.0
             hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
-        else:
-            hits.sort(key=lambda h: (-round(h.score, 6), h.path, h.start_line))  # stable order for ties
         if reranker is not None:
             hits = await reranker.rerank(query, hits)
         if merge:

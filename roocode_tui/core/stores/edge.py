@@ -27,6 +27,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -556,39 +557,36 @@ class EdgeStore(Store):
         weights: tuple[float, float] = (1.0, 1.0),
         with_vectors: bool = False,
     ) -> list[Hit]:
-        from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SparseVector
+        from qdrant_edge import Query, QueryRequest, SparseVector
+
+        from roocode_tui.core.ranking import fuse, lane_depth, stable_top
 
         def query() -> list[Hit]:
+            shard = self._shard(name)
             edge_filter = _edge_filter(flt)
+            with_vector = [DENSE] if with_vectors else None
+
+            def lane(q: Any) -> Callable[[int], list[Hit]]:
+                def fetch(n: int) -> list[Hit]:
+                    request = QueryRequest(
+                        limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=with_vector
+                    )
+                    return [
+                        Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
+                        for p in shard.query(request)
+                    ]
+
+                return fetch
+
             dense_q = Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE) if vector is not None else None
             sparse_q = (
                 Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
             )
-            with_vector = [DENSE] if with_vectors else None
             if dense_q is not None and sparse_q is not None:
-                depth = max(limit * 4, 40)
-                request = QueryRequest(
-                    limit=limit,
-                    prefetches=[
-                        Prefetch(limit=depth, query=dense_q, filter=edge_filter),
-                        Prefetch(limit=depth, query=sparse_q, filter=edge_filter),
-                    ],
-                    query=Fusion.Rrf(k=60, weights=list(weights)),
-                    with_payload=True,
-                    with_vector=with_vector,
-                )
-            else:
-                request = QueryRequest(
-                    limit=limit,
-                    query=dense_q if dense_q is not None else sparse_q,
-                    filter=edge_filter,
-                    with_payload=True,
-                    with_vector=with_vector,
-                )
-            return [
-                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
-                for p in self._shard(name).query(request)
-            ]
+                depth = lane_depth(limit)
+                lanes = [stable_top(lane(dense_q), depth), stable_top(lane(sparse_q), depth)]
+                return fuse(lanes, weights, limit)
+            return stable_top(lane(dense_q if dense_q is not None else sparse_q), limit)
 
         return await self._call(query)
 

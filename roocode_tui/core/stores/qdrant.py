@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -473,41 +474,44 @@ class QdrantStore(Store):
     ) -> list[Hit]:
         from qdrant_client import models as m
 
+        from roocode_tui.core.ranking import fuse, lane_depth, stable_top_async
+
         query_filter = _qdrant_filter(flt)
         dense_q = vector.astype(np.float32).tolist() if vector is not None else None
         sparse_q = m.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
         with_vector: Any = [DENSE] if with_vectors else False
 
-        async def run(c: Any) -> list[Hit]:
-            if dense_q is not None and sparse_q is not None:
-                depth = max(limit * 4, 40)
-                resp = await c.query_points(
-                    name,
-                    prefetch=[
-                        m.Prefetch(query=dense_q, using=DENSE, limit=depth, filter=query_filter),
-                        m.Prefetch(query=sparse_q, using=SPARSE, limit=depth, filter=query_filter),
-                    ],
-                    query=m.RrfQuery(rrf=m.Rrf(k=60, weights=list(weights))),
-                    limit=limit,
-                    with_payload=True,
-                    with_vectors=with_vector,
-                )
-            else:
-                resp = await c.query_points(
-                    name,
-                    query=dense_q if dense_q is not None else sparse_q,
-                    using=DENSE if dense_q is not None else SPARSE,
-                    limit=limit,
-                    query_filter=query_filter,
-                    with_payload=True,
-                    with_vectors=with_vector,
-                )
-            return [
-                Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
-                for p in resp.points
-            ]
+        def lane(query: Any, using: str) -> Callable[[int], Awaitable[list[Hit]]]:
+            async def fetch(n: int) -> list[Hit]:
+                async def run(c: Any) -> list[Hit]:
+                    resp = await c.query_points(
+                        name,
+                        query=query,
+                        using=using,
+                        limit=n,
+                        query_filter=query_filter,
+                        with_payload=True,
+                        with_vectors=with_vector,
+                    )
+                    return [
+                        Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
+                        for p in resp.points
+                    ]
 
-        return await self._do(run)
+                return await self._do(run)
+
+            return fetch
+
+        if dense_q is not None and sparse_q is not None:
+            depth = lane_depth(limit)
+            lanes = [
+                await stable_top_async(lane(dense_q, DENSE), depth),
+                await stable_top_async(lane(sparse_q, SPARSE), depth),
+            ]
+            return fuse(lanes, weights, limit)
+        if dense_q is not None:
+            return await stable_top_async(lane(dense_q, DENSE), limit)
+        return await stable_top_async(lane(sparse_q, SPARSE), limit)
 
     async def close(self) -> None:
         if self._client is not None:

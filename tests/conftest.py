@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import sys
+import tempfile
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +88,42 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path):
 def small_chunks() -> IndexSettings:
     """Small chunks, so the fixture files split into several each."""
     return IndexSettings(chunk_tokens=60, chunk_overlap_tokens=6)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixed timings and timestamps."""
+    import roocode_tui.core.ingest as ingest_module
+    import roocode_tui.core.search as search_module
+
+    monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
+    monkeypatch.setattr(ingest_module, "now_iso", lambda: "2026-11-24T10:00:00+00:00")
+
+
+@pytest.fixture
+def snap_compare(snap_compare, frozen, monkeypatch: pytest.MonkeyPatch):
+    """Every snapshot test goes through this harness, so none can forget what makes a snapshot
+    the same in every run: a terminal size given, frozen clocks, no cursor blink (a blinking
+    cursor is caught in whichever phase it is in), no animation, and no temporary path on
+    screen (pytest's temp dirs are numbered per run, and a path's length moves columns and
+    scrollbars): show paths under HOME (as ~/...) or fixed ones."""
+    from textual.widgets import Input, TextArea
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)  # the cursor stays drawn
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+    temp_root = tempfile.gettempdir().rstrip("/") + "/"
+
+    def compare(app, *, terminal_size: tuple[int, int], **kwargs) -> bool:
+        app.animation_level = "none"
+        export = app.export_screenshot
+
+        def checked_export(*args, **kw) -> str:
+            svg = export(*args, **kw)
+            shown = html.unescape(svg).replace("\xa0", " ")
+            assert temp_root not in shown, f"a snapshot shows a temporary path ({temp_root}...): it changes per run"
+            return svg
+
+        app.export_screenshot = checked_export
+        return snap_compare(app, terminal_size=terminal_size, **kwargs)
+
+    return compare

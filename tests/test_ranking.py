@@ -1,4 +1,4 @@
-"""The same points give the same answers: equal scores are ordered by point id on both stores,
+"""The same points give the same answers: equal scores are ordered by location, then point id, on both stores,
 whatever order the points were written in. Real stores, real index runs over HTTP on loopback."""
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ async def test_a_store_built_in_one_run_and_one_built_through_interruptions_answ
         same_answers(await answers(rebuilt, http_embedder), expected)
         modes = [mode for mode, _ in QUERIES for _merge in (False, True)]
         dense = [hits for mode, hits in zip(modes, expected, strict=True) if mode == "dense"]
-        for hits in dense:  # best first, ties by point id (hybrid shows cosines in fused order)
-            keys = [(-round(row[-1], 6), row[0]) for row in hits]
+        for hits in dense:  # best first, ties by location (hybrid shows cosines in fused order)
+            keys = [(-round(row[-1], 6), row[1], row[2], row[3], row[0]) for row in hits]
             assert keys == sorted(keys)
     finally:
         await clean.close()
@@ -131,7 +131,7 @@ async def test_a_store_built_in_one_run_and_one_built_through_interruptions_answ
 
 
 def hit(pid: str, score: float) -> Hit:
-    return Hit(pid, score, "r", f"{pid}.md", 1, 2, "markdown", "text", "")
+    return Hit(pid, score, "r", "same.md", 1, 2, "markdown", "text", "")  # one place: ties go by id
 
 
 def test_a_tie_across_the_cut_widens_the_window_until_it_ends():

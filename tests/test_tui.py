@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import time
-import types
 from pathlib import Path
 
 import pytest
-from conftest import make_store
+from conftest import CORPUS, make_store
 from textual.widgets import Input, OptionList, Static
 
 from roocode_tui.core.config import CollectionSettings, EmbedderSettings, IndexSettings, Settings, StoreSettings
@@ -39,13 +39,11 @@ def make_settings(tmp_path: Path, srv, corpus: Path, **embedder) -> Settings:
 
 
 @pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fixed timings and timestamps for snapshots."""
-    import roocode_tui.core.ingest as ingest_module
-    import roocode_tui.core.search as search_module
-
-    monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
-    monkeypatch.setattr(ingest_module, "now_iso", lambda: "2026-11-24T10:00:00+00:00")
+def corpus(isolated_env: Path) -> Path:
+    """The corpus under the test's HOME: F4 shows it as ~/corpus, the same in every run."""
+    dest = isolated_env / "corpus"
+    shutil.copytree(CORPUS, dest, symlinks=True)
+    return dest
 
 
 @pytest.fixture
@@ -511,3 +509,14 @@ async def test_roo_code_collection_is_labelled_in_f4_and_searched_in_f1(tmp_path
             await pilot.press("enter")  # the whole file, from the workspace Roo Code indexed
             await pilot.pause()
             assert isinstance(app.screen, FileViewer) and "Ask support" in app.screen.text
+
+
+def test_the_snapshot_harness_refuses_a_temporary_path_on_screen(snap_compare, tmp_path: Path):
+    from textual.app import App
+
+    class ShowsAPath(App):
+        def compose(self):
+            yield Static(f"indexed {tmp_path}/corpus")
+
+    with pytest.raises(AssertionError, match="temporary path"):
+        snap_compare(ShowsAPath(), terminal_size=(80, 4))

@@ -3,10 +3,11 @@
 A store breaks ties by storage position, and storage position depends on how a collection
 was written (one run, or a run resumed after a crash, a copy, a restore). Two stores with
 the same points must answer the same query with the same list, so every list here is
-ordered by (score, then point id), and a store's top-k is widened until no tie crosses the
-cut. Hybrid search fuses its two lanes here too (weighted reciprocal rank fusion, Qdrant's
-formula), from lanes ordered that way, instead of in the store: a store's fusion ranks
-tied lane hits by storage position, which changes the fused scores themselves.
+ordered by score, then by a key unique to the point (its location, then its id), and a
+store's top-k is widened until no tie crosses the cut. Hybrid search fuses its two lanes
+here too (weighted reciprocal rank fusion, Qdrant's formula), from lanes ordered that way,
+instead of in the store: a store's fusion ranks tied lane hits by storage position, which
+changes the fused scores themselves.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ EXTRA = 8  # the first window beyond the cut
 MAX_WINDOW = 8192  # a collection of identical chunks stops widening here
 
 
-def rank_key(hit: Hit) -> tuple[float, str]:
-    return (-round(hit.score, SCORE_DIGITS), hit.id)
+def rank_key(hit: Hit) -> tuple[float, str, str, int, int, str]:
+    """Score first; a tie goes by where the chunk is (root, path, lines: what a person reads),
+    then by point id, which is unique."""
+    return (-round(hit.score, SCORE_DIGITS), hit.root, hit.path, hit.start_line, hit.end_line, hit.id)
 
 
 def ordered(hits: Iterable[Hit]) -> list[Hit]:
-    """Best first; equal scores by point id."""
+    """Best first; equal scores in the order of :func:`rank_key`."""
     return sorted(hits, key=rank_key)
 
 

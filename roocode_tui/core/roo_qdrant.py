@@ -207,7 +207,7 @@ async def search_many(
             ]
 
         t1 = time.perf_counter()
-        hits = await stable_top_async(fetch, limit * 2 if merge else limit)  # score, then point id
+        hits = await stable_top_async(fetch, limit * 2 if merge else limit)  # score, then location and id
         store_ms = (time.perf_counter() - t1) * 1000
         if reranker is not None:
             hits = await reranker.rerank(query, hits)

@@ -241,7 +241,7 @@ async def search_many(
             with_vectors=keyword and vector is not None,
         )
         store_ms = (time.perf_counter() - t1) * 1000
-        # The store's order is stable: score, then point id (core/ranking.py).
+        # The store's order is stable: score, then location and point id (core/ranking.py).
         if keyword and vector is not None:
             # Fused ranks keep their order; the score shown is the cosine, as in dense mode.
             hits = [dataclasses.replace(h, score=_cosine(vector, h.vector), vector=None) for h in hits]

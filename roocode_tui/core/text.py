@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 # C0 controls except tab and newline, DEL, C1 controls, and Unicode bidi/format controls that
@@ -26,3 +27,11 @@ def inert(text: str) -> str:
     (never through a markup-parsing API).
     """
     return _UNSAFE.sub(_visible, text)
+
+
+def display_path(path: str) -> str:
+    """A path as shells show it: the home directory as ``~``, the rest made inert."""
+    home = os.path.expanduser("~").rstrip("/")
+    if home and (path == home or path.startswith(home + "/")):
+        path = "~" + path[len(home) :]
+    return inert(path)

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.text import display_path, inert
 
 COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "last indexed", "paths")
 
@@ -97,7 +97,7 @@ class CollectionsPane(Vertical):
                 Text(state, style="cyan" if state in ("indexing", "rebuilding") else ""),
                 Text(share),
                 Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
-                Text(inert(", ".join(meta.paths)) if meta else ""),
+                Text(", ".join(map(display_path, meta.paths)) if meta else ""),
             ]
             table.add_row(*row, key=info.name)
         if infos:
@@ -120,7 +120,7 @@ class CollectionsPane(Vertical):
             Text(info.status),
             Text(roo.state, style="" if roo.indexing_complete else "yellow"),
             Text(when),
-            Text(inert(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
+            Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
         ]
 
     def selected(self) -> str | None:

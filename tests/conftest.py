@@ -51,6 +51,14 @@ def embed_server() -> Iterator[EmbedServer]:
 
 
 @pytest.fixture
+def qwen_server() -> Iterator[EmbedServer]:
+    """A server that answers for a Qwen3 model name: the query prefix roocode-tui would add is
+    there to be left out (Roo Code's collections are embedded without one)."""
+    with EmbedServer(model="Qwen/Qwen3-Embedding-0.6B") as srv:
+        yield srv
+
+
+@pytest.fixture
 def http_embedder(embed_server: EmbedServer) -> OpenAIEmbedder:
     return OpenAIEmbedder(
         EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=8)

@@ -96,14 +96,6 @@ def test_line_fallback_keeps_blocks_between_50_and_1150_characters():
 
 
 # -- read side -------------------------------------------------------------------------------
-@pytest.fixture
-def qwen_server():
-    """A server that answers for a Qwen3 model name: the query prefix roocode-tui would add is
-    there to be left out."""
-    with EmbedServer(model="Qwen/Qwen3-Embedding-0.6B") as srv:
-        yield srv
-
-
 def qwen_embedder(srv: EmbedServer, **kw) -> OpenAIEmbedder:
     return OpenAIEmbedder(EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model, **kw))
 
@@ -212,6 +204,7 @@ def expected_points(workspace: Path) -> dict[str, dict]:
                 "endLine": end,
                 "segmentHash": segment,
                 "pathSegments": {str(i): s for i, s in enumerate(rel.split("/"))},
+                "indexedBy": "roocode-tui",  # the one key Roo Code does not write: who wrote the point
             }
     return out
 
@@ -262,7 +255,7 @@ async def test_index_schema_roo_writes_what_roo_code_would(tmp_path: Path, qwen_
         assert isinstance(marker.payload["completed_at"], int) and not any(marker.vector)
         assert set(points) == set(expected)
         for pid, rec in points.items():
-            assert rec.payload == expected[pid]  # exactly Roo Code's keys and values
+            assert rec.payload == expected[pid]  # exactly Roo Code's keys and values, and the owner
         # Roo Code's own search request (vector-store/qdrant-client.ts search())
         query = hash_embed("Run the installer and follow the prompts", 64).tolist()
         found = client.query_points(

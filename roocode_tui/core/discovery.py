@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -107,9 +108,9 @@ class _Rules:
         return False
 
 
-def _load_spec(directory: Path) -> pathspec.PathSpec | None:
+def _load_spec(directory: Path, names: Iterable[str]) -> pathspec.PathSpec | None:
     lines: list[str] = []
-    for name in IGNORE_FILES:
+    for name in names:
         try:
             lines.extend((directory / name).read_text(encoding="utf-8", errors="replace").splitlines())
         except OSError:
@@ -126,6 +127,34 @@ def _exists(path: Path) -> bool:
     return True
 
 
+class ProjectRules:
+    """What this project leaves out by name: junk and dependency directories, virtual
+    environments, lock and generated files, known binary formats. ``.gitignore`` and
+    ``.rooignore`` apply in every directory. (Roo Code's own selection is ``roo.RooRules``.)"""
+
+    ignore_files: tuple[str, ...] = IGNORE_FILES  # read in every directory
+    root_ignore_files: tuple[str, ...] = ()  # read at the root only
+
+    def __init__(self, skip_dirs: Iterable[str] = ()):
+        self.junk_dirs = JUNK_DIRS | frozenset(skip_dirs)
+
+    def dir_reason(self, name: str, rel: str, path: Path) -> str | None:
+        if name in self.junk_dirs:
+            return f"{name}/ is never indexed"
+        if _exists(path / "pyvenv.cfg"):
+            return "virtual environment"
+        return None
+
+    def file_reason(self, name: str, rel: str) -> str | None:
+        lower = name.lower()
+        if name in JUNK_FILES or lower.endswith(JUNK_SUFFIXES):
+            return "generated or lock file"
+        suffix = lower.rsplit(".", 1)[-1] if "." in lower else ""
+        if suffix in BINARY_SUFFIXES:
+            return "binary file"
+        return None
+
+
 class Walker:
     """Iterates the files of one root, yielding :class:`SourceFile` or :class:`Skip`."""
 
@@ -139,13 +168,15 @@ class Walker:
         follow_symlinks: bool = True,
         skip_dirs: Iterable[str] = (),
         stop: threading.Event | None = None,
+        rules: Any = None,
     ):
         self.root = root
         self.include = pathspec.GitIgnoreSpec.from_lines(list(include)) if include else None
         self.exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
         self.max_file_bytes = max_file_bytes
         self.follow_symlinks = follow_symlinks
-        self.junk_dirs = JUNK_DIRS | frozenset(skip_dirs)
+        self.rules = rules if rules is not None else ProjectRules(skip_dirs)
+        self.ignore_names = frozenset(self.rules.ignore_files) | frozenset(self.rules.root_ignore_files)
         self.stop = stop or threading.Event()
 
     def __iter__(self) -> Iterator[SourceFile | Skip]:
@@ -163,7 +194,8 @@ class Walker:
         while stack and not self.stop.is_set():
             rel_dir, rules = stack.pop()
             directory = root / rel_dir if rel_dir else root
-            spec = _load_spec(directory)
+            names = self.rules.ignore_files + (self.rules.root_ignore_files if not rel_dir else ())
+            spec = _load_spec(directory, names)
             if spec is not None:
                 rules = _Rules((*rules.specs, (rel_dir, spec)))
             try:
@@ -186,11 +218,9 @@ class Walker:
                     yield Skip(root, rel, reason)
                     continue
                 if stat.S_ISDIR(est.st_mode):
-                    if entry.name in self.junk_dirs:
-                        yield Skip(root, rel, f"{entry.name}/ is never indexed", is_dir=True)
-                        continue
-                    if _exists(directory / entry.name / "pyvenv.cfg"):
-                        yield Skip(root, rel, "virtual environment", is_dir=True)
+                    reason = self.rules.dir_reason(entry.name, rel, directory / entry.name)
+                    if reason is not None:
+                        yield Skip(root, rel, reason, is_dir=True)
                         continue
                     if rules.ignored(rel, True):
                         yield Skip(root, rel, "ignored by .gitignore/.rooignore", is_dir=True)
@@ -214,7 +244,7 @@ class Walker:
 
     def _file(self, root: Path, rel: str, st: os.stat_result, rules: _Rules) -> Iterator[SourceFile | Skip]:
         name = rel.rsplit("/", 1)[-1]
-        if name in IGNORE_FILES:
+        if name in self.ignore_names:
             return
         if self.exclude is not None and self.exclude.match_file(rel):
             yield Skip(root, rel, "excluded by the collection's exclude globs")
@@ -222,13 +252,9 @@ class Walker:
         if self.include is not None and not self.include.match_file(rel):
             yield Skip(root, rel, "not matched by the collection's include globs")
             return
-        lower = name.lower()
-        if name in JUNK_FILES or lower.endswith(JUNK_SUFFIXES):
-            yield Skip(root, rel, "generated or lock file")
-            return
-        suffix = lower.rsplit(".", 1)[-1] if "." in lower else ""
-        if suffix in BINARY_SUFFIXES:
-            yield Skip(root, rel, "binary file")
+        reason = self.rules.file_reason(name, rel)
+        if reason is not None:
+            yield Skip(root, rel, reason)
             return
         if st.st_size > self.max_file_bytes:
             yield Skip(root, rel, f"larger than max_file_bytes ({st.st_size} > {self.max_file_bytes})")

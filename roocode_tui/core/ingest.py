@@ -585,6 +585,9 @@ class Indexer:
             return False
 
         max_bytes = self.settings.max_file_bytes
+        follow, rules = self.settings.follow_symlinks, None
+        if self.schema is not None:  # another tool's file selection
+            max_bytes, follow, rules = self.schema.max_file_bytes, self.schema.follow_symlinks, self.schema.walk_rules
         try:
             for root in self.roots:
                 root_name = str(root)
@@ -593,9 +596,10 @@ class Indexer:
                     include=self.include,
                     exclude=self.exclude,
                     max_file_bytes=max_bytes,
-                    follow_symlinks=self.settings.follow_symlinks,
+                    follow_symlinks=follow,
                     skip_dirs=self.settings.skip_dirs,
                     stop=self._stop,
+                    rules=rules,
                 )
                 if root.is_file():
                     root_name = str(root.parent)

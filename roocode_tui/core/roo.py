@@ -49,6 +49,23 @@ EXTENSIONS = frozenset(
 )
 # shared/supported-extensions.ts fallbackExtensions: always chunked by lines
 FALLBACK_EXTENSIONS = frozenset({".vb", ".scala", ".swift"})
+# In the scanner's list but no parser loads for them (tree-sitter/languageParser.ts has no case
+# for .htm and .elm, and tree-sitter-wasms 0.1.12 ships no embedded-template grammar for .ejs
+# and .erb): parseFile returns no block at all, not even line chunks.
+NO_PARSER_EXTENSIONS = frozenset({".htm", ".elm", ".ejs", ".erb"})
+# glob/constants.ts DIRS_TO_IGNORE, as the scanner applies it (glob/ignore-utils.ts
+# isPathInIgnoredDirectory, and the ripgrep globs of glob/list-files.ts): any path part equal
+# to one of these names, or starting with "." (hidden files too), leaves the file out.
+IGNORED_NAMES = frozenset(
+    "node_modules __pycache__ env venv dist out bundle vendor tmp temp deps pkg Pods .git".split()
+)
+IGNORED_DIR_PAIRS = (("target", "dependency"), ("build", "dependencies"))
+# What roocode-tui adds to the payload of each point it writes into Roo Code's collection, so
+# that a run deletes only points it wrote (Roo Code reads only its own keys and ignores this
+# one; when Roo Code writes a point with the same id, its payload replaces ours and the point
+# is Roo Code's from then on).
+OWNER_KEY = "indexedBy"
+OWNER = "roocode-tui"
 
 _NAME = re.compile(r"ws-[0-9a-f]{16}")
 # JavaScript's \s and String.prototype.trim() whitespace; "." excludes these line terminators.
@@ -56,8 +73,11 @@ _JS_WS = " \t\n\v\f\r\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + 
 _WS = "[" + re.escape(_JS_WS) + "]"
 # tree-sitter/markdownParser.ts
 _ATX = re.compile(r"(#{1,6})" + _WS + r"+([^\n\r\u2028\u2029]+)\Z")
-_SETEXT_H1 = re.compile(r"=+" + _WS + r"*\Z")
-_SETEXT_H2 = re.compile(r"-+" + _WS + r"*\Z")
+_SETEXT_H1 = re.compile(r"={3,}" + _WS + r"*\Z")
+_SETEXT_H2 = re.compile(r"-{3,}" + _WS + r"*\Z")
+# validSetextTextRegex: /^\s*[^#<>!\[\]`\t]+[^\n]$/ (no u flag: it sees UTF-16 units)
+_SETEXT_TEXT = re.compile(_WS + r"*[^#<>!\[\]`\t]+[^\n]\Z")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -94,6 +114,43 @@ def find_workspace(name: str, candidates: Iterable[str | os.PathLike[str]]) -> s
     return None
 
 
+# -- file selection --------------------------------------------------------------------------
+def ignored_path(rel: str) -> bool:
+    """glob/ignore-utils.ts isPathInIgnoredDirectory(), with list-files.ts's ripgrep globs
+    (``!**/target/dependency/**``): on the path relative to the workspace, file name included."""
+    parts = [p for p in rel.replace("\\", "/").split("/") if p]
+    if any(p in IGNORED_NAMES or (p.startswith(".") and p != ".") for p in parts):
+        return True
+    dirs = parts[:-1]
+    return any(pair in IGNORED_DIR_PAIRS for pair in zip(dirs, dirs[1:], strict=False))
+
+
+class RooRules:
+    """Roo Code's file selection for the walker (processors/scanner.ts scanDirectory()): ripgrep's
+    listing (hidden files included, symlinks followed, .gitignore, .ignore and .rgignore in every
+    directory), then .rooignore at the workspace root, the ignored names above, its extension
+    list and its 1 MiB limit. Nothing else: build/, target/, coverage/, lock files and minified
+    files are indexed, as Roo Code indexes them."""
+
+    ignore_files = (".gitignore", ".ignore", ".rgignore")
+    root_ignore_files = (".rooignore",)
+
+    def dir_reason(self, name: str, rel: str, path: object) -> str | None:
+        if ignored_path(rel + "/x"):
+            return "a directory Roo Code never indexes"
+        return None
+
+    def file_reason(self, name: str, rel: str) -> str | None:
+        if ignored_path(rel):
+            return "hidden, or in a directory Roo Code never indexes"
+        ext = os.path.splitext(name)[1].lower()
+        if ext not in EXTENSIONS:
+            return "not a file type Roo Code indexes"
+        if ext in NO_PARSER_EXTENSIONS:
+            return f"Roo Code has no parser for {ext} files"
+        return None
+
+
 # -- ids and payloads ------------------------------------------------------------------------
 def segment_hash(file_path: str, start_line: int, end_line: int, content: str) -> str:
     """processors/parser.ts: sha256(`${filePath}-${start}-${end}-${content.length}-${preview}`),
@@ -112,7 +169,8 @@ def path_segments(file_path: str) -> dict[str, str]:
 
 
 def payload(file_path: str, block: Block) -> dict[str, object]:
-    """processors/scanner.ts processBatch(), plus pathSegments added by upsertPoints()."""
+    """processors/scanner.ts processBatch(), plus pathSegments added by upsertPoints(), plus the
+    :data:`OWNER_KEY` that marks the point as written here."""
     return {
         "filePath": file_path,
         "codeChunk": block.content,
@@ -120,6 +178,7 @@ def payload(file_path: str, block: Block) -> dict[str, object]:
         "endLine": block.end_line,
         "segmentHash": block.segment_hash,
         "pathSegments": path_segments(file_path),
+        OWNER_KEY: OWNER,
     }
 
 
@@ -209,6 +268,8 @@ def split(text: str, abs_path: str) -> list[Block]:
     with the line-based fallback standing in for tree-sitter."""
     ext = os.path.splitext(abs_path)[1].lower()
     seen: set[str] = set()
+    if ext in NO_PARSER_EXTENSIONS:
+        return []
     if ext in (".md", ".markdown"):
         return _markdown(text, abs_path, seen)
     return _chunk_lines(text.split("\n"), abs_path, seen, 1)
@@ -291,10 +352,16 @@ def _markdown_headers(text: str) -> list[tuple[int, int]]:
         if _ATX.match(line):
             starts.append(i)
             continue
-        if i > 0 and (_SETEXT_H1.match(line) or _SETEXT_H2.match(line)):
+        if i > 0 and (_SETEXT_H1.match(line) or _SETEXT_H2.match(line)) and _setext_text(lines[i - 1]):
             starts.append(i - 1)
     starts.sort()  # stable, as Array.prototype.sort
     return [(row, (starts[k + 1] - 1) if k + 1 < len(starts) else len(lines) - 1) for k, row in enumerate(starts)]
+
+
+def _setext_text(line: str) -> bool:
+    """validSetextTextRegex on the line above an underline. JavaScript matches it against UTF-16
+    units, so a character outside the BMP counts as two (two stand-ins that match alike)."""
+    return _SETEXT_TEXT.match(_ASTRAL.sub("\ue000\ue000", line)) is not None
 
 
 def _markdown(text: str, file_path: str, seen: set[str]) -> list[Block]:

@@ -231,6 +231,12 @@ class RooSchema:
         self.collection = roo.collection_name(self.workspace)
         self.root_key = str(Path(self.workspace).resolve())  # the Indexer's root
         self.dimension = 0
+        #: every point id per file, whoever wrote it (filled by file_states)
+        self.present: dict[tuple[str, str], set[str]] = {}
+        #: the walker applies Roo Code's file selection and size limit, and follows symlinks
+        self.walk_rules = roo.RooRules()
+        self.max_file_bytes = roo.MAX_FILE_SIZE_BYTES
+        self.follow_symlinks = True
 
     # -- the collection --------------------------------------------------------------------
     async def ensure_collection(self, indexer: Any) -> CollectionMeta:
@@ -298,36 +304,44 @@ class RooSchema:
 
     # -- planning ----------------------------------------------------------------------------
     async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+        """The points this project wrote, per file (only those may be deleted); every point id
+        per file, whoever wrote it, goes to :attr:`present`."""
         from qdrant_client import models as m
 
         flt = m.Filter(must_not=[m.FieldCondition(key="type", match=m.MatchValue(value="metadata"))])
 
         async def run(c: Any) -> dict[tuple[str, str], FileState]:
             states: dict[tuple[str, str], FileState] = {}
+            present: dict[tuple[str, str], set[str]] = {}
             offset = None
             while True:
                 records, offset = await c.scroll(
-                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=["filePath"]
+                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=["filePath", roo.OWNER_KEY]
                 )
                 for rec in records:
-                    path = (rec.payload or {}).get("filePath")
-                    if isinstance(path, str):
-                        states.setdefault((self.root_key, path), FileState()).ids.add(str(rec.id))
+                    payload = rec.payload or {}
+                    path = payload.get("filePath")
+                    if not isinstance(path, str):
+                        continue
+                    key = (self.root_key, path)
+                    present.setdefault(key, set()).add(str(rec.id))
+                    if payload.get(roo.OWNER_KEY) == roo.OWNER:
+                        states.setdefault(key, FileState()).ids.add(str(rec.id))
                 if offset is None:
+                    self.present = present
                     return states
 
         return await self.store.call(run)
 
     def examine(self, indexer: Any, sf: Any, root: str, states: dict, max_bytes: int, protected: set) -> Any:
-        """The walker's verdict on one file (runs in the walker thread)."""
+        """The walker's verdict on one file (runs in the walker thread). The walker applied Roo
+        Code's selection (:class:`roo.RooRules`); what is left to check needs the bytes."""
         from roocode_tui.core.chunking import Chunk, estimate_tokens
         from roocode_tui.core.discovery import Skip, file_hash
         from roocode_tui.core.ingest import _FileJob
 
         key = (root, sf.path)
-        if os.path.splitext(sf.path)[1].lower() not in roo.EXTENSIONS:
-            return ("skip", Skip(sf.root, sf.path, "not a file type Roo Code indexes"))
-        if sf.size > min(max_bytes, roo.MAX_FILE_SIZE_BYTES):
+        if sf.size > roo.MAX_FILE_SIZE_BYTES:
             return ("skip", Skip(sf.root, sf.path, "larger than Roo Code's 1 MiB limit"))
         try:
             data = sf.abspath.read_bytes()
@@ -341,16 +355,23 @@ class RooSchema:
         if not blocks:
             return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
         protected.add(key)
-        ids = [b.id for b in blocks]
         st = states.get(key)
-        if st is not None and st.ids == set(ids):
+        ours = st.ids if st is not None else set()
+        present = self.present.get(key, set())
+        ids = {b.id for b in blocks}
+        if ids <= present and ours <= ids:
             return ("unchanged", sf)
+        # A block Roo Code wrote itself (same id: the same text at the same lines) stays Roo
+        # Code's: it is neither written again nor, later, deleted.
+        theirs = present - ours
+        mine = [b for b in blocks if b.id not in theirs]
         chunks = []
-        for i, b in enumerate(blocks):
+        for i, b in enumerate(mine):
             text = roo.js_trim(b.content)  # scanner.ts embeds the trimmed block
-            tokens = estimate_tokens(text)
-            chunks.append(Chunk(i, b.start_line, b.end_line, b.content, "", text, b.segment_hash, tokens))
-        return ("file", _FileJob(sf, root, file_hash(data), chunks, ids, st))
+            chunks.append(
+                Chunk(i, b.start_line, b.end_line, b.content, "", text, b.segment_hash, estimate_tokens(text))
+            )
+        return ("file", _FileJob(sf, root, file_hash(data), chunks, [b.id for b in mine], st))
 
     # -- points ------------------------------------------------------------------------------
     def payload(self, job: Any, chunk: Any) -> dict[str, Any]:

@@ -28,6 +28,11 @@ examples:
   roocode-tui index ~/src/project --schema roo  build Roo Code's index of that workspace
   roocode-tui roo which ~/src/project           Roo Code's collection name for a workspace
   roocode-tui doctor                            check embedder, store and GPU
+  roocode-tui status --follow                   the engine and its index runs, live
+  roocode-tui index ~/src/project --detach      start a run in the engine and return
+
+engine: commands talk to one background engine per user (started on demand, it keeps the
+store open and owns the index runs); roocode-tui serve runs it in the foreground.
 
 config: %(config)s (or --config PATH, or ROOCODE_TUI_CONFIG);
 every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EMBEDDER__PROVIDER=openai
@@ -45,6 +50,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,
         help="refuse every write (index, rebuild, create, delete): for browsing shared indexes",
+    )
+    common.add_argument(
+        "--no-engine",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="do the work in this process instead of the background engine (as engine.enabled = false does)",
     )
 
     parser = argparse.ArgumentParser(
@@ -77,6 +88,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "using the old one until then)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="start the run in the engine and return at once (follow it: roocode-tui status --follow)",
+    )
     p.add_argument(
         "--schema",
         choices=["native", "roo"],
@@ -112,6 +128,29 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='read one query per line (- for stdin); write one JSON line per query: {"query": ..., "results": [...]}',
     )
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="run the engine in the foreground (commands start one in the background when none runs)",
+        description="Run the engine: one process per user that keeps the store open, owns the index "
+        "runs and serves every face (the CLI's commands) over a private Unix socket "
+        "($XDG_RUNTIME_DIR/roocode-tui/engine.sock, mode 0600, peers checked). It exits after "
+        "engine.idle_exit_s with no run and no request (0: never). Under systemd: "
+        "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status",
+    )
+    p.add_argument("--stop", action="store_true", help="stop the running engine (its runs are cancelled cleanly)")
+    p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")
+
+    p = sub.add_parser(
+        "status",
+        parents=[common],
+        help="the engine, its collections and its index runs (running and recent)",
+        description="Show the engine (pid, version, config, store), its collections and its runs. "
+        "Starts no engine. Exit code 0, or 3 when no engine is running.",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object (with --follow: one per change)")
+    p.add_argument("--follow", "-f", action="store_true", help="keep showing the runs as they change (Ctrl-C ends)")
 
     p = sub.add_parser(
         "doctor",
@@ -211,9 +250,17 @@ def run(argv: list[str] | None = None) -> int:
             LOG.warning(warning)
         if args.command is None:
             return _tui(settings, args)
-        handler = {"index": _index, "search": _search, "collections": _collections, "doctor": _doctor, "roo": _roo}[
-            args.command
-        ]
+        if getattr(args, "no_engine", False):
+            settings.engine.enabled = False
+        handler = {
+            "index": _index,
+            "search": _search,
+            "collections": _collections,
+            "doctor": _doctor,
+            "roo": _roo,
+            "serve": _serve,
+            "status": _status,
+        }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
         _err(str(exc))
@@ -247,11 +294,181 @@ def _tui(settings: Any, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+# -- the engine ------------------------------------------------------------------------------
+async def _engine(settings: Any) -> Any:
+    """The engine client for a command that uses the engine, or None (in-process)."""
+    if not settings.engine.enabled:
+        return None
+    from roocode_tui.engine.client import connect
+
+    return await connect(settings)
+
+
+async def _in_process(settings: Any) -> None:
+    """A command about to open the store itself: a running engine lets go of it first."""
+    from roocode_tui.engine.client import release_store
+
+    await release_store(settings)
+
+
+def _face() -> str:
+    import getpass
+
+    try:
+        tty = os.ttyname(sys.stdin.fileno()) if sys.stdin.isatty() else "no terminal"
+    except OSError:
+        tty = "no terminal"
+    return f"cli pid {os.getpid()} ({getpass.getuser()}, {tty})"
+
+
+async def _serve(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.engine.client import running
+
+    if args.stop:
+        client = await running(settings)
+        if client is None:
+            print("no engine is running", file=sys.stderr)
+            return 0
+        try:
+            await client.shutdown()
+        finally:
+            await client.aclose()
+        print(f"stopping the engine (pid {client.pid})", file=sys.stderr)
+        return 0
+    if args.idle_exit is not None:
+        settings.engine.idle_exit_s = max(0.0, args.idle_exit)
+    from roocode_tui.engine.server import serve
+
+    def announce(engine: Any, sock: Any) -> None:
+        idle = settings.engine.idle_exit_s
+        when = f"exits after {idle:.0f} s idle" if idle else "runs until stopped"
+        print(f"roocode-tui engine {engine.pid} on {sock} ({when}; Ctrl-C stops it)", file=sys.stderr, flush=True)
+
+    return await serve(settings, announce=announce)
+
+
+async def _status(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.engine.client import running
+
+    client = await running(settings)
+    if client is None:
+        if args.json:
+            print(json.dumps({"engine": None}))
+        else:
+            print("no engine is running (the next command starts one; roocode-tui serve runs one in the foreground)")
+        return 3
+    try:
+        if not args.follow:
+            status = await client.status()
+            status["collections"] = await client.collections()
+            if args.json:
+                print(json.dumps(status))
+            else:
+                _print_status(status)
+            return 0
+        return await _follow_status(client, args)
+    finally:
+        await client.aclose()
+
+
+async def _follow_status(client: Any, args: argparse.Namespace) -> int:
+    """Runs as they change, until Ctrl-C (or the engine goes: exit 1)."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from roocode_tui.core.errors import EngineGoneError
+
+    last = None
+    try:
+        if args.json:
+            while True:
+                status = await client.status()
+                key = json.dumps(status["runs"], sort_keys=True)
+                if key != last:
+                    last = key
+                    print(json.dumps(status), flush=True)
+                await asyncio.sleep(0.5)
+        with Live(console=Console(stderr=False), auto_refresh=False) as live:
+            while True:
+                status = await client.status()
+                live.update(_runs_table(status), refresh=True)
+                await asyncio.sleep(0.5)
+    except EngineGoneError as exc:
+        _err(str(exc))
+        return 1
+    except asyncio.CancelledError:
+        return 0
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.text import display_path, inert
+
+    console = Console(highlight=False)
+    store = status["store"]
+    head = Text(f"engine {status['pid']}", style="bold")
+    head.append(f"  roocode-tui {status['version']}, since {status['started_at']}")
+    head.append(f"\n  config: {display_path(status['config']) if status['config'] else 'none (defaults)'}")
+    head.append(f"\n  store: {store['backend']} ({inert(display_path(store['where']))})")
+    head.append(f"\n  embedder: {inert(status['embedder']['provider'])} {inert(status['embedder']['model'])}")
+    if status.get("read_only"):
+        head.append("\n  read-only", style="yellow")
+    console.print(head)
+    names = [c["name"] for c in status.get("collections", [])]
+    console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
+    console.print(_runs_table(status))
+
+
+def _runs_table(status: dict[str, Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert
+    from roocode_tui.engine.api import RunSnapshot
+
+    runs = [RunSnapshot.from_json(r) for r in status.get("runs", [])]
+    if not runs:
+        return Text("no index runs yet", style="dim")
+    table = Table(box=None, header_style="bold", title=None)
+    for col in ("run", "collection", "state", "files", "chunks", "rate", "ETA", "current file / outcome", "by"):
+        table.add_column(col)
+    for r in runs:
+        total = r.files_total if r.files_total is not None else "?"
+        rate = f"{r.chunks_per_s:.1f}/s" if r.chunks_embedded else ""
+        eta = f"{r.eta_s:.0f}s" if r.eta_s is not None and r.active else ""
+        now = r.current_file if r.active else (r.message or f"{r.files_indexed} indexed, {r.files_failed} failed")
+        table.add_row(
+            r.id,
+            inert(r.collection),
+            r.phase + (f" ({r.waiting})" if r.waiting else ""),
+            f"{r.files_done}/{total}",
+            f"{r.chunks_done}/{r.chunks_total}",
+            rate,
+            eta,
+            Text(inert(now)),
+            Text(inert(r.started_by), style="dim"),
+        )
+    return table
+
+
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.service import open_backends, prepare_indexer
 
     _refuse_if_read_only(settings, "index")
+    client = await _engine(settings)
+    if client is not None:
+        try:
+            return await _index_in_engine(client, args)
+        finally:
+            await client.aclose()
+    if getattr(args, "detach", False):
+        from roocode_tui.core.errors import UsageError
+
+        raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
+    await _in_process(settings)
     store, embedder = open_backends(settings)
     try:
         indexer = await prepare_indexer(
@@ -317,6 +534,71 @@ async def _index_with_bar(indexer: Any) -> None:
         update(indexer.progress)
 
 
+async def _index_in_engine(client: Any, args: argparse.Namespace) -> int:
+    """Submit the run to the engine and follow it with the same bar, summary and exit codes as an
+    in-process run; Ctrl-C cancels it; ``--detach`` leaves it going."""
+    run = await client.start_run(
+        list(args.paths),
+        args.collection,
+        rebuild=args.rebuild,
+        schema=args.schema,
+        cwd=os.getcwd(),
+        started_by=_face(),
+    )
+    if args.detach:
+        if args.json:
+            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": client.pid}))
+        else:
+            print(
+                f"run {run.id} indexes {run.collection} in the engine (pid {client.pid}); "
+                "follow it: roocode-tui status --follow",
+                file=sys.stderr,
+            )
+        return 0
+    if run.rebuild and not args.json:
+        print(
+            f"rebuilding {run.collection} into a new index; searches use the current one until "
+            "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
+            file=sys.stderr,
+        )
+    view = _RunView(run, client)
+    show_bar = not args.json and sys.stderr.isatty()
+    try:
+        if show_bar:
+            await _index_with_bar(view)
+        else:
+            await view.run()
+    except asyncio.CancelledError:
+        final = await asyncio.shield(client.cancel(run.id))
+        view.indexer.progress = final
+        _finish_index_output(view.indexer, args, interrupted=True)
+        raise KeyboardInterrupt from None
+    final = view.progress
+    if final.phase == "failed" and final.error_type:
+        from roocode_tui.core.errors import error_from
+
+        raise error_from(final.error_type, final.message)
+    return _finish_index_output(view.indexer, args)
+
+
+class _RunView:
+    """An engine run seen through the Indexer's face (``run()``, ``progress``, ``_on_progress``),
+    so the bar and the summary read it as they read an in-process run."""
+
+    def __init__(self, snapshot: Any, client: Any = None):
+        self.progress = snapshot
+        self._client = client
+        self._on_progress: Any = None
+        self.indexer = self
+
+    async def run(self) -> Any:
+        async for snap in self._client.follow(self.progress.id):
+            self.progress = snap
+            if self._on_progress is not None:
+                self._on_progress(snap)
+        return self.progress
+
+
 def _refuse_if_read_only(settings: Any, what: str) -> None:
     from roocode_tui.core.errors import UsageError
 
@@ -353,7 +635,7 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.errors import UsageError
     from roocode_tui.core.roo_qdrant import candidates
-    from roocode_tui.core.search import parse_inline_filters, search_many
+    from roocode_tui.core.search import SearchResult, parse_inline_filters, search_many
     from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
 
     if args.limit < 1 or args.limit > 1000:
@@ -369,6 +651,16 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
             raise UsageError("the query is empty")
         queries = [query]
         path, lang = args.path or inline_path, args.lang or inline_lang
+    client = await _engine(settings)
+    if client is not None:
+        try:
+            found = await client.search(
+                queries, args.collection, limit=args.limit, path=path, lang=lang, mode=args.mode, cwd=os.getcwd()
+            )
+        finally:
+            await client.aclose()
+        return _print_results([SearchResult.from_json(r) for r in found], args)
+    await _in_process(settings)
     store, embedder = open_backends(settings)
     reranker = make_reranker(settings)
     opts = settings.search
@@ -393,6 +685,10 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
             await reranker.aclose()
         await embedder.aclose()
         await store.close()
+    return _print_results(results, args)
+
+
+def _print_results(results: list[Any], args: argparse.Namespace) -> int:
     if args.batch:
         for result in results:
             print(json.dumps({"query": result.query, "results": result.to_json()["results"]}, ensure_ascii=True))
@@ -464,6 +760,7 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.doctor import exit_code, run_doctor
     from roocode_tui.core.text import inert
 
+    await _in_process(settings)
     checks = await run_doctor(settings)
     if args.json:
         print(json.dumps({"ok": exit_code(checks) == 0, "checks": [c.to_json() for c in checks]}))
@@ -491,6 +788,7 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 
     workspace = roo.workspace_path(args.path)
     name = roo.collection_name(workspace)
+    await _in_process(settings)
     store = open_store(settings.store)
     try:
         info = await describe(store, name)
@@ -532,13 +830,24 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.core.roo_qdrant import describe, workspace_of
     from roocode_tui.core.stores import open_store
 
-    if args.action in cli_transfer.ACTIONS:
-        return await cli_transfer.run(settings, args, _refuse_if_read_only)
     if args.action == "rebuild" and not (args.abort or args.finish):
         _refuse_if_read_only(settings, "collections rebuild")
         return await _index(
-            settings, argparse.Namespace(paths=[], collection=args.name, rebuild=True, schema="native", json=args.json)
+            settings,
+            argparse.Namespace(
+                paths=[], collection=args.name, rebuild=True, schema="native", json=args.json, detach=False
+            ),
         )
+    if args.action in ("list", "info", "delete"):
+        client = await _engine(settings)
+        if client is not None:
+            try:
+                return await _collections_in_engine(client, settings, args)
+            finally:
+                await client.aclose()
+    await _in_process(settings)
+    if args.action in cli_transfer.ACTIONS:
+        return await cli_transfer.run(settings, args, _refuse_if_read_only)
     store = open_store(settings.store)
     try:
         if args.action == "list":
@@ -548,7 +857,7 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
             elif not infos:
                 print("no collections yet: roocode-tui index PATH --collection NAME")
             else:
-                _print_collections(infos, settings)
+                _print_collection_rows([i.to_json(workspace_of(settings, i, infos)) for i in infos])
             return 0
         name = args.name
         if await store.get_meta(name) is None and await describe(store, name) is None:
@@ -596,6 +905,41 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         await store.close()
 
 
+async def _collections_in_engine(client: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections list | info | delete`` answered by the engine."""
+    from roocode_tui.core.errors import UsageError
+
+    if args.action == "list":
+        infos = await client.collections()
+        if args.json:
+            print(json.dumps({"collections": infos}))
+        elif not infos:
+            print("no collections yet: roocode-tui index PATH --collection NAME")
+        else:
+            _print_collection_rows(infos)
+        return 0
+    name = args.name
+    info = await client.collection(name)  # a missing collection is one line, exit 2
+    if args.action == "info":
+        if args.json:
+            print(json.dumps(info))
+        else:
+            for key, value in info.items():
+                print(f"{key:>17}: {value}")
+        return 0
+    _refuse_if_read_only(settings, "collections delete")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
+        answer = input(f"Delete collection {name!r} and its {info.get('points', 0)} points? Type its name to confirm: ")
+        if answer.strip() != name:
+            print("not deleted")
+            return 1
+    await client.delete_collection(name)
+    print(json.dumps({"deleted": name}) if args.json else f"deleted collection {name}")
+    return 0
+
+
 async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> int:
     """``collections rebuild NAME --abort | --finish``."""
     from roocode_tui.core.errors import UsageError
@@ -624,38 +968,40 @@ async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> 
     return 0
 
 
-def _print_collections(infos: list[Any], settings: Any) -> None:
+def _print_collection_rows(rows: list[dict[str, Any]]) -> None:
+    """``collections list``: one row per collection, from its ``info --json`` object."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from roocode_tui.core.roo_qdrant import workspace_of
     from roocode_tui.core.text import inert
 
     table = Table(box=None, header_style="bold")
     for col in ("name", "points", "dim", "model", "last indexed", "paths"):
         table.add_column(col, justify="right" if col in ("points", "dim") else "left")
-    for info in infos:
-        meta, roo = info.meta, info.roo
+    for row in rows:
+        roo = row.get("roo")
         if roo is not None:
+            when = roo.get("completed_at") if roo.get("indexing_complete") else roo.get("started_at")
+            state = {True: "complete", False: "incomplete"}.get(roo.get("indexing_complete"), "no marker")
             cells = (
-                info.name,
-                str(info.points),
-                str(roo.dimension),
-                f"Roo Code ({roo.state})",
-                roo.when or "?",
-                workspace_of(settings, info, infos) or "workspace unknown: roocode-tui roo which PATH",
+                row["name"],
+                str(row["points"]),
+                str(row["dimension"]),
+                f"Roo Code ({state})",
+                when or "?",
+                roo.get("workspace") or "workspace unknown: roocode-tui roo which PATH",
             )
-            table.add_row(*(Text(inert(c)) for c in cells))
-            continue
-        cells = (
-            info.name,
-            str(info.points),
-            str(meta.dimension) if meta else "?",
-            meta.model if meta else "?",
-            (meta.last_indexed_at or "never") if meta else "?",
-            ", ".join(meta.paths) if meta else "",
-        )
+        else:
+            known = row.get("model") is not None
+            cells = (
+                row["name"],
+                str(row["points"]),
+                str(row["dimension"]) if known else "?",
+                row["model"] if known else "?",
+                (row.get("last_indexed_at") or "never") if known else "?",
+                ", ".join(row.get("paths") or []),
+            )
         table.add_row(*(Text(inert(c)) for c in cells))
     Console(highlight=False).print(table)
 

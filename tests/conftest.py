@@ -23,9 +23,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
 
 
+def in_process_env() -> dict[str, str]:
+    """The environment for a CLI subprocess that does its work itself (no engine), without the
+    developer's ROOCODE_TUI_*: the tests that kill or time a command need that command to be
+    the process doing the work. The engine's own tests (test_engine.py) start engines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    env["ROOCODE_TUI_ENGINE__ENABLED"] = "false"
+    return env
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own HOME and XDG dirs and none of the developer's ROOCODE_TUI_*."""
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own HOME, XDG dirs and runtime dir (where an engine's socket would
+    go), none of the developer's ROOCODE_TUI_*, and commands that run in-process."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
@@ -33,7 +43,11 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for var in list(os.environ):
         if var.startswith("ROOCODE_TUI_"):
             monkeypatch.delenv(var)
-    return home
+    monkeypatch.setenv("ROOCODE_TUI_ENGINE__ENABLED", "false")
+    runtime = tempfile.mkdtemp(prefix="rt-")  # short: a Unix socket path has 107 bytes at most
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    yield home
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_process_env
 
 
 def cli(*args: str, home: Path, env: dict[str, str] | None = None, input: str | None = None, timeout: int = 180):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full_env = in_process_env()
     full_env.update({"HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
     full_env.update(env or {})
     return subprocess.run(
@@ -156,7 +156,7 @@ def test_ctrl_c_stops_within_two_seconds_and_the_next_run_finishes(
     for i in range(40):  # enough work to be interrupted in the middle
         (corpus / "docs" / f"page{i}.md").write_text(f"# Page {i}\n\n" + f"topic number {i} explained. " * 60)
     embed_server.faults.delay_s = 0.15
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    env = in_process_env()
     env.update(
         {
             "HOME": str(home),

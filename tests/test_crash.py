@@ -9,7 +9,6 @@ hashes, no duplicates, no orphans.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import all_points, make_store
+from conftest import all_points, in_process_env, make_store
 from embed_server import EmbedServer
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
@@ -29,7 +28,7 @@ ROUNDS = 20
 
 
 def cli_env(home: Path, srv: EmbedServer, backend: str, data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    env = in_process_env()
     env.update(
         {
             "HOME": str(home),

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import in_process_env
 from embed_server import EmbedServer
 
 SENTINEL = "sk-sentinel-5f2a9c0e7b1d"
 
 
 def doctor(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full = in_process_env()
     full.update({"HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}, **env)
     return subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", "doctor", *([] if "HUMAN" in env else ["--json"])],

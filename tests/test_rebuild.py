@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import all_points
+from conftest import all_points, in_process_env
 from test_cli import cli
 
 from roocode_tui.core.config import EmbedderSettings, Settings
@@ -163,7 +163,7 @@ def test_rebuild_in_one_process_while_another_searches_and_a_kill_harms_nothing(
 
     # a slow rebuild in another process, killed halfway
     embed_server.faults.delay_s = 0.4
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full_env = in_process_env()
     full_env.update({"HOME": str(home), "NO_COLOR": "1", **env})
     proc = subprocess.Popen(
         [sys.executable, "-m", "roocode_tui.cli", "collections", "rebuild", NAME, "--json"],

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import in_process_env
 from embed_server import EmbedServer
 
 from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings, load_settings
@@ -17,7 +17,7 @@ SENTINEL = "sk-sentinel-9d1c7e5a3b"
 
 
 def run(home: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    full = in_process_env()
     full.update({"HOME": str(home), "NO_COLOR": "1"}, **env)
     return subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", *args], capture_output=True, text=True, env=full, timeout=120

@@ -169,6 +169,18 @@ class TuiSettings(_Section):
     search_holds_ingest_s: float = Field(default=1.5, ge=0, le=60)
 
 
+class EngineSettings(_Section):
+    # Faces (the CLI; the TUI and MCP later) talk to one long-lived engine per user, started on
+    # demand, which keeps the stores open and owns the index runs. false: every command runs
+    # in-process, as `--no-engine` does for one command.
+    enabled: bool = True
+    # The engine exits after this long with no run, no face following one and no request (0: never).
+    idle_exit_s: float = Field(default=900.0, ge=0)
+    # The engine's Unix socket (default: $XDG_RUNTIME_DIR/roocode-tui/engine.sock, or
+    # /tmp/roocode-tui-<uid>/engine.sock); its directory is made private (0700).
+    socket: Path | None = None
+
+
 class RooSettings(_Section):
     # Folders opened in Roo Code: its collections (ws- + a hash of the folder's path) are
     # shown with their workspace when it is one of these (or a configured or current path).
@@ -199,6 +211,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     reranker: RerankerSettings = Field(default_factory=RerankerSettings)
     roo: RooSettings = Field(default_factory=RooSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     collections: list[CollectionSettings] = Field(default_factory=list)
     default_collection: str | None = None
     # Browse shared indexes safely: every write (index, rebuild, create, delete) is refused.

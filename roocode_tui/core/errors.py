@@ -45,3 +45,24 @@ class EmbedderError(RoocodeError):
 
 class EmbedderFatalError(EmbedderError):
     """The server answered something that must not be stored (wrong dimension): stop the run."""
+
+
+class EngineError(RoocodeError):
+    """The engine could not be reached, started, or trusted (another version or config)."""
+
+
+class EngineGoneError(EngineError):
+    """The engine stopped while a face was waiting on it."""
+
+
+def error_from(kind: str, message: str) -> RoocodeError:
+    """The error a face raises for one the engine reported (same class, same one line)."""
+    cls = {c.__name__: c for c in _all(RoocodeError)}.get(kind, RoocodeError)
+    return cls(message)
+
+
+def _all(cls: type) -> list[type]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out += _all(sub)
+    return out

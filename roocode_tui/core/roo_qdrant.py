@@ -68,14 +68,14 @@ def unprefixed(embedder: Any) -> Any:
     return twin
 
 
-def candidates(settings: Any, extra: list[str] | None = None) -> list[str]:
+def candidates(settings: Any, extra: list[str] | None = None, cwd: str | None = None) -> list[str]:
     """Paths that may be Roo Code workspaces: ``[roo] workspaces``, configured collection paths,
     recorded collection paths, and the current directory (each with its parents)."""
     out = [str(p) for p in getattr(getattr(settings, "roo", None), "workspaces", [])]
     for c in getattr(settings, "collections", []):
         out += [str(p) for p in c.paths]
     out += list(extra or [])
-    out.append(os.getcwd())
+    out.append(cwd or os.getcwd())
     return out
 
 
@@ -405,13 +405,15 @@ async def prepare_indexer(
     *,
     rebuild: bool = False,
     on_progress: Any = None,
+    cwd: str | None = None,
 ) -> Any:
-    """An Indexer that builds Roo Code's collection for the workspace PATH (default: .)."""
+    """An Indexer that builds Roo Code's collection for the workspace PATH (default: ``cwd``)."""
     from roocode_tui.core.ingest import Indexer
 
     if len(paths) > 1:
         raise UsageError("--schema roo indexes one workspace: give one PATH (the folder Roo Code opens)")
-    workspace = roo.workspace_path(paths[0] if paths else os.getcwd())
+    here = cwd or os.getcwd()
+    workspace = roo.workspace_path(os.path.join(here, os.path.expanduser(paths[0])) if paths else here)
     if not os.path.isdir(workspace):
         raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
     schema = RooSchema(store, workspace)

@@ -40,6 +40,21 @@ class SearchResult:
     note: str = ""
     filters: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchResult:
+        """A result as :meth:`to_json` wrote it (the engine's answer to a face)."""
+        timing = data.get("timing_ms") or {}
+        hits = [Hit.from_json(h) for h in data.get("results", [])]
+        return cls(
+            data["query"],
+            data["collection"],
+            hits,
+            float(timing.get("embed", 0.0)),
+            float(timing.get("store", 0.0)),
+            data.get("mode", "dense"),
+            data.get("note", ""),
+        )
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "query": self.query,

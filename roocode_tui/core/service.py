@@ -28,13 +28,15 @@ class IndexTarget:
 
 
 async def resolve_index_target(
-    settings: Settings, store: Store, paths: list[str], collection: str | None
+    settings: Settings, store: Store, paths: list[str], collection: str | None, cwd: str | None = None
 ) -> IndexTarget:
     """Which collection and roots an ``index`` run covers.
 
     PATHs override the configured paths. With neither PATHs nor a configured collection,
-    the collection's recorded paths are used, and failing that the current directory.
+    the collection's recorded paths are used, and failing that the current directory (the
+    face's: ``cwd``; relative PATHs are relative to it too).
     """
+    here = Path(cwd) if cwd else Path.cwd()
     name = collection or settings.default_collection
     configured: CollectionSettings | None = settings.collection(name) if name else None
     if name is None and not paths:
@@ -50,13 +52,13 @@ async def resolve_index_target(
     if meta is not None and configured is None:
         include, exclude = list(meta.include), list(meta.exclude)
     if paths:
-        roots = [Path(p).expanduser() for p in paths]
+        roots = [here / Path(p).expanduser() for p in paths]
     elif configured and configured.paths:
         roots = list(configured.paths)
     elif meta is not None and meta.paths:
         roots = [Path(p) for p in meta.paths]
     else:
-        roots = [Path.cwd()]
+        roots = [here]
     for root in roots:
         if not root.exists():
             raise UsageError(f"path does not exist: {root}")
@@ -65,7 +67,9 @@ async def resolve_index_target(
     return IndexTarget(name=name, roots=[r.resolve() for r in roots], include=include, exclude=exclude)
 
 
-async def resolve_search_collection(settings: Settings, store: Store, collection: str | None) -> str:
+async def resolve_search_collection(
+    settings: Settings, store: Store, collection: str | None, cwd: str | None = None
+) -> str:
     if collection:
         return collection
     if settings.default_collection:
@@ -73,7 +77,7 @@ async def resolve_search_collection(settings: Settings, store: Store, collection
     existing = await store.list_collections()
     if len(settings.collections) == 1:
         return settings.collections[0].name
-    here = name_for_path(Path.cwd())
+    here = name_for_path(Path(cwd) if cwd else Path.cwd())
     if here in existing:
         return here
     if len(existing) == 1:
@@ -125,6 +129,7 @@ async def prepare_indexer(
     rebuild: bool = False,
     on_progress: Any = None,
     schema: str = "native",
+    cwd: str | None = None,
 ) -> Any:
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
     ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours."""
@@ -134,10 +139,10 @@ async def prepare_indexer(
         from roocode_tui.core import roo_qdrant
 
         return await roo_qdrant.prepare_indexer(
-            settings, store, embedder, paths, collection, rebuild=rebuild, on_progress=on_progress
+            settings, store, embedder, paths, collection, rebuild=rebuild, on_progress=on_progress, cwd=cwd
         )
 
-    target = await resolve_index_target(settings, store, paths, collection)
+    target = await resolve_index_target(settings, store, paths, collection, cwd)
     from roocode_tui.core import roo, roo_qdrant
 
     if roo.is_roo_name(target.name) and await roo_qdrant.describe(store, target.name) is not None:

@@ -124,8 +124,13 @@ class Hit:
             vector=dense_of(vector),
         )
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Hit:
+        return cls.from_payload(data.get("id", ""), float(data.get("score", 0.0)), data)
+
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "root": self.root,
             "path": self.path,
             "start_line": self.start_line,

@@ -1,0 +1,167 @@
+"""The engine's interface, shared by the in-process engine and the client of a running one, and
+the JSON shapes that cross the socket."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG_TAIL = 50  # log lines of a run sent with each snapshot
+
+
+@dataclass
+class RunSnapshot:
+    """One index run as the engine reports it: progress counts, rates, the current file, the
+    recent log, and the ``index --json`` report. Reads like ``IngestProgress`` for the faces."""
+
+    id: str
+    kind: str  # "index" or "rebuild"
+    started_by: str
+    started_at: str  # wall clock, ISO 8601
+    collection: str
+    phase: str
+    files_total: int | None
+    files_done: int
+    files_unchanged: int
+    files_skipped: int
+    files_failed: int
+    files_indexed: int
+    files_deleted: int
+    chunks_total: int
+    chunks_done: int
+    chunks_embedded: int
+    chunks_reused: int
+    points_written: int
+    chunks_per_s: float
+    tokens_per_s: float
+    eta_s: float | None
+    elapsed: float
+    current_file: str
+    waiting: str
+    message: str
+    rebuild: bool
+    error_type: str = ""  # a failed run: the class of its error (the face raises the same)
+    log: list[dict[str, str]] = field(default_factory=list)
+    report_json: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.phase in ("starting", "indexing", "cleaning", "switching")
+
+    @property
+    def errors(self) -> list[Any]:
+        from roocode_tui.core.progress import FileProblem
+
+        return [FileProblem(e["path"], e["reason"]) for e in self.report_json.get("errors", [])]
+
+    def report(self) -> dict[str, Any]:
+        return dict(self.report_json)
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["report"] = out.pop("report_json")
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSnapshot:
+        data = dict(data)
+        data["report_json"] = data.pop("report", {})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def of(cls, run_id: str, kind: str, started_by: str, started_at: str, p: Any, error_type: str = "") -> RunSnapshot:
+        return cls(
+            id=run_id,
+            kind=kind,
+            started_by=started_by,
+            started_at=started_at,
+            collection=p.collection,
+            phase=p.phase,
+            files_total=p.files_total,
+            files_done=p.files_done,
+            files_unchanged=p.files_unchanged,
+            files_skipped=p.files_skipped,
+            files_failed=p.files_failed,
+            files_indexed=p.files_indexed,
+            files_deleted=p.files_deleted,
+            chunks_total=p.chunks_total,
+            chunks_done=p.chunks_done,
+            chunks_embedded=p.chunks_embedded,
+            chunks_reused=p.chunks_reused,
+            points_written=p.points_written,
+            chunks_per_s=round(p.chunks_per_s, 3),
+            tokens_per_s=round(p.tokens_per_s, 1),
+            eta_s=round(p.eta_s, 1) if p.eta_s is not None else None,
+            elapsed=round(p.elapsed, 3),
+            current_file=p.current_file,
+            waiting=p.waiting,
+            message=p.message,
+            rebuild=p.rebuild,
+            error_type=error_type,
+            log=[{"path": e.path, "reason": e.reason, "kind": e.kind} for e in list(p.log)[-LOG_TAIL:]],
+            report_json=p.report(),
+        )
+
+
+class Engine(abc.ABC):
+    """What every face may ask of the engine."""
+
+    @abc.abstractmethod
+    async def status(self) -> dict[str, Any]:
+        """Version, pid, config, store, collections count, runs (running and recent)."""
+
+    @abc.abstractmethod
+    async def collections(self) -> list[dict[str, Any]]:
+        """Every collection, as ``collections list --json`` shows it."""
+
+    @abc.abstractmethod
+    async def collection(self, name: str) -> dict[str, Any]:
+        """One collection, as ``collections info --json`` shows it."""
+
+    @abc.abstractmethod
+    async def delete_collection(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def search(
+        self,
+        queries: list[str],
+        collection: str | None,
+        *,
+        limit: int,
+        path: str | None,
+        lang: str | None,
+        mode: str | None,
+        cwd: str,
+    ) -> list[dict[str, Any]]:
+        """One ``SearchResult.to_json()`` per query."""
+
+    @abc.abstractmethod
+    async def start_run(
+        self,
+        paths: list[str],
+        collection: str | None,
+        *,
+        rebuild: bool,
+        schema: str,
+        cwd: str,
+        started_by: str,
+    ) -> RunSnapshot: ...
+
+    @abc.abstractmethod
+    async def runs(self) -> list[RunSnapshot]: ...
+
+    @abc.abstractmethod
+    def follow(self, run_id: str) -> AsyncIterator[RunSnapshot]:
+        """Snapshots of a run as it changes (about four a second at most), the last one final."""
+
+    @abc.abstractmethod
+    async def cancel(self, run_id: str) -> RunSnapshot: ...
+
+    @abc.abstractmethod
+    async def release(self) -> bool:
+        """Close the stores (an in-process command is about to open them); False while runs go."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...

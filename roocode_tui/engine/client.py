@@ -1,0 +1,269 @@
+"""A face's side of the engine: the client of a running engine (HTTP over its Unix socket), and
+finding or starting one.
+
+A face that finds no engine starts one the way gpg-agent and sccache start: ``roocode-tui
+serve`` detached in its own session, logging to the state dir, and waits for its socket.
+An engine of another version or with other settings is not used: the face says so in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from roocode_tui import __version__
+from roocode_tui.core.errors import EngineError, EngineGoneError, RoocodeError, error_from
+from roocode_tui.engine import paths
+from roocode_tui.engine.api import Engine, RunSnapshot
+
+START_TIMEOUT_S = 30.0  # an engine's first start imports the store and the HTTP stack
+CONNECT_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+class EngineClient(Engine):
+    def __init__(self, settings: Any, socket: str):
+        self.settings = settings
+        self.socket = socket
+        self.pid: int | None = None
+        self.started_here = False  # this face started the engine
+        self._http = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=socket),
+            base_url="http://engine",
+            timeout=httpx.Timeout(None, connect=5.0),
+        )
+
+    # -- plumbing ----------------------------------------------------------------------------
+    async def _call(self, method: str, url: str, payload: Any = None) -> Any:
+        try:
+            resp = await self._http.request(method, url, json=payload)
+        except CONNECT_ERRORS as exc:
+            raise EngineGoneError(self._gone(exc)) from None
+        return _decode(resp)
+
+    def _gone(self, exc: Exception | None = None) -> str:
+        who = f"pid {self.pid}" if self.pid else self.socket
+        return f"the engine ({who}) stopped answering: see {paths.log_path()}; the next command starts a new one"
+
+    # -- the interface -----------------------------------------------------------------------
+    async def status(self) -> dict[str, Any]:
+        return await self._call("GET", "/status")
+
+    async def collections(self) -> list[dict[str, Any]]:
+        return (await self._call("GET", "/collections"))["collections"]
+
+    async def collection(self, name: str) -> dict[str, Any]:
+        return await self._call("GET", f"/collections/{_quote(name)}")
+
+    async def delete_collection(self, name: str) -> bool:
+        return bool((await self._call("DELETE", f"/collections/{_quote(name)}"))["existed"])
+
+    async def search(
+        self,
+        queries: list[str],
+        collection: str | None,
+        *,
+        limit: int,
+        path: str | None,
+        lang: str | None,
+        mode: str | None,
+        cwd: str,
+    ) -> list[dict[str, Any]]:
+        payload = {
+            "queries": queries,
+            "collection": collection,
+            "limit": limit,
+            "path": path,
+            "lang": lang,
+            "mode": mode,
+            "cwd": cwd,
+        }
+        return (await self._call("POST", "/search", payload))["results"]
+
+    async def start_run(
+        self,
+        paths: list[str],
+        collection: str | None,
+        *,
+        rebuild: bool,
+        schema: str,
+        cwd: str,
+        started_by: str,
+    ) -> RunSnapshot:
+        payload = {
+            "paths": paths,
+            "collection": collection,
+            "rebuild": rebuild,
+            "schema": schema,
+            "cwd": cwd,
+            "started_by": started_by,
+        }
+        return RunSnapshot.from_json(await self._call("POST", "/runs", payload))
+
+    async def runs(self) -> list[RunSnapshot]:
+        return [RunSnapshot.from_json(r) for r in (await self._call("GET", "/runs"))["runs"]]
+
+    async def follow(self, run_id: str) -> AsyncIterator[RunSnapshot]:
+        last: RunSnapshot | None = None
+        try:
+            async with self._http.stream("GET", f"/runs/{_quote(run_id)}/events") as resp:
+                if resp.status_code != 200:
+                    await resp.aread()
+                    _decode(resp)
+                async for line in resp.aiter_lines():
+                    if line.strip():
+                        last = RunSnapshot.from_json(json.loads(line))
+                        yield last
+        except CONNECT_ERRORS as exc:
+            raise EngineGoneError(self._gone(exc)) from None
+        if last is None or last.active:
+            raise EngineGoneError(self._gone())  # the stream ended before the run did
+
+    async def cancel(self, run_id: str) -> RunSnapshot:
+        return RunSnapshot.from_json(await self._call("DELETE", f"/runs/{_quote(run_id)}"))
+
+    async def release(self) -> bool:
+        try:
+            return bool((await self._call("POST", "/release"))["released"])
+        except RoocodeError:
+            return False
+
+    async def shutdown(self) -> None:
+        await self._call("POST", "/shutdown")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _quote(part: str) -> str:
+    from urllib.parse import quote
+
+    return quote(part, safe="")
+
+
+def _decode(resp: httpx.Response) -> Any:
+    try:
+        data = resp.json()
+    except ValueError:
+        raise EngineError(f"the engine answered HTTP {resp.status_code} without JSON") from None
+    if resp.status_code >= 400:
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict):
+            raise error_from(str(err.get("type")), str(err.get("message")))
+        raise EngineError(f"the engine answered HTTP {resp.status_code}")
+    return data
+
+
+# -- finding or starting the engine ----------------------------------------------------------
+async def running(settings: Any) -> EngineClient | None:
+    """A client of the engine for these settings when one answers; None when none runs.
+    Raises EngineError for an engine that must not be used (another version or settings)."""
+    sock = paths.socket_path(settings)
+    if not sock.exists():
+        return None
+    client = EngineClient(settings, str(sock))
+    try:
+        status = await client.status()
+    except EngineGoneError:
+        await client.aclose()
+        return None  # a stale socket: the next engine replaces it
+    except BaseException:
+        await client.aclose()
+        raise
+    client.pid = status.get("pid")
+    problem = _mismatch(settings, status)
+    if problem:
+        await client.aclose()
+        raise EngineError(problem)
+    return client
+
+
+def _mismatch(settings: Any, status: dict[str, Any]) -> str:
+    pid = status.get("pid")
+    stop = "stop it with roocode-tui serve --stop, or run this command with --no-engine"
+    if status.get("version") != __version__:
+        return f"the running engine (pid {pid}) is roocode-tui {status.get('version')}, this is {__version__}: {stop}"
+    if status.get("fingerprint") != paths.fingerprint(settings):
+        theirs = status.get("config") or "no config file"
+        ours = str(settings.config_path) if settings.config_path else "no config file"
+        same = " (the same file, other settings or environment)" if theirs == ours else f" (this command: {ours})"
+        return f"the running engine (pid {pid}) was started with {theirs}{same}: {stop}"
+    return ""
+
+
+async def connect(settings: Any, *, start: bool = True) -> EngineClient:
+    """The engine for these settings, started in the background when none runs."""
+    client = await running(settings)
+    if client is not None:
+        return client
+    if not start:
+        raise EngineError("no engine is running (roocode-tui serve starts one)")
+    proc = spawn(settings)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        client = await running(settings)
+        if client is not None:
+            client.started_here = True
+            return client
+        if proc.poll() is not None:
+            # Lost a race with another face's engine? Then that one answers soon.
+            client = await running(settings)
+            if client is not None:
+                return client
+            raise EngineError(f"the engine did not start: {_log_tail()}")
+        await asyncio.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    raise EngineError(f"the engine did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail()}")
+
+
+def spawn(settings: Any) -> subprocess.Popen[bytes]:
+    """``roocode-tui serve`` detached: its own session, no terminal, output to the engine log."""
+    log = paths.log_path()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
+    if settings.config_path is not None:
+        args += ["--config", str(settings.config_path)]
+    if settings.read_only:
+        args.append("--read-only")
+    with open(log, "ab") as out:
+        os.chmod(log, 0o600)
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def _log_tail() -> str:
+    try:
+        lines = paths.log_path().read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return f"no log at {paths.log_path()}"
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    return f"{last} (log: {paths.log_path()})" if last else f"see {paths.log_path()}"
+
+
+async def release_store(settings: Any) -> None:
+    """Before a command opens the store in-process: ask a running engine to close it (an
+    embedded collection can be open in one process at a time)."""
+    try:
+        client = await running(settings)
+    except RoocodeError:
+        return
+    if client is not None:
+        try:
+            await client.release()
+        finally:
+            await client.aclose()

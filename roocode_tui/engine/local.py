@@ -1,0 +1,298 @@
+"""The engine in this process: the store and the embedder opened once and kept, the index runs
+as tasks with their progress, searches ahead of ingest batches on the one embedder."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from roocode_tui import __version__
+from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, UsageError
+from roocode_tui.engine.api import Engine, RunSnapshot
+
+LOG = logging.getLogger("roocode_tui.engine")
+KEEP_FINISHED = 20  # finished runs kept for status and F2
+FOLLOW_INTERVAL_S = 0.25  # at most four snapshots a second to a follower
+
+
+@dataclass(eq=False)
+class Run:
+    id: str
+    kind: str
+    started_by: str
+    indexer: Any
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+    task: asyncio.Task[Any] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    version: int = 0
+    error_type: str = ""
+
+    @property
+    def progress(self) -> Any:
+        return self.indexer.progress
+
+    def snapshot(self) -> RunSnapshot:
+        return RunSnapshot.of(self.id, self.kind, self.started_by, self.started_at, self.progress, self.error_type)
+
+    def touch(self) -> None:
+        self.version += 1
+        self.changed.set()
+
+
+class LocalEngine(Engine):
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.pid = os.getpid()
+        self.started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        self._store: Any = None
+        self._embedder: Any = None
+        self._reranker: Any = None
+        self._runs: dict[str, Run] = {}
+        self._ids = itertools.count(1)
+        self._open_lock = asyncio.Lock()
+        self.followers = 0  # faces following a run right now
+        self.last_activity = time.monotonic()
+
+    # -- backends ----------------------------------------------------------------------------
+    async def backends(self) -> tuple[Any, Any]:
+        async with self._open_lock:
+            if self._store is None:
+                from roocode_tui.core.service import make_reranker, open_backends
+
+                self._store, self._embedder = open_backends(self.settings)
+                self._reranker = make_reranker(self.settings)
+        return self._store, self._embedder
+
+    def active_runs(self) -> list[Run]:
+        return [r for r in self._runs.values() if r.task is not None and not r.task.done()]
+
+    def busy(self) -> bool:
+        return bool(self.active_runs()) or self.followers > 0
+
+    def _writes(self, what: str) -> None:
+        if self.settings.read_only:
+            raise UsageError(f"read-only engine: {what} would write to the store (start it without --read-only)")
+
+    # -- status and collections --------------------------------------------------------------
+    async def status(self) -> dict[str, Any]:
+        from roocode_tui.engine.paths import fingerprint
+
+        store = self.settings.store
+        return {
+            "version": __version__,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "config": str(self.settings.config_path) if self.settings.config_path else None,
+            "fingerprint": fingerprint(self.settings),
+            "read_only": self.settings.read_only,
+            "store": {"backend": store.backend, "where": store.url or str(store.data_dir)},
+            "embedder": {"provider": self.settings.embedder.provider, "model": self.settings.embedder.model},
+            "followers": self.followers,
+            "runs": [r.snapshot().to_json() for r in self._runs.values()],
+        }
+
+    async def collections(self) -> list[dict[str, Any]]:
+        from roocode_tui.core.roo_qdrant import workspace_of
+
+        store, _ = await self.backends()
+        infos = [await store.info(n) for n in await store.list_collections()]
+        return [i.to_json(workspace_of(self.settings, i, infos)) for i in infos]
+
+    async def collection(self, name: str) -> dict[str, Any]:
+        from roocode_tui.core.roo_qdrant import describe, workspace_of
+
+        store, _ = await self.backends()
+        if await store.get_meta(name) is None and await describe(store, name) is None:
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        info = await store.info(name)
+        return info.to_json(workspace_of(self.settings, info, [info]))
+
+    async def delete_collection(self, name: str) -> bool:
+        self._writes("collections delete")
+        for run in self.active_runs():
+            if run.progress.collection == name:
+                raise UsageError(f"collection {name!r} is being indexed (run {run.id}): cancel it first")
+        store, _ = await self.backends()
+        if name not in await store.list_collections():
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        return await store.delete_collection(name)
+
+    # -- search ------------------------------------------------------------------------------
+    async def search(
+        self,
+        queries: list[str],
+        collection: str | None,
+        *,
+        limit: int,
+        path: str | None,
+        lang: str | None,
+        mode: str | None,
+        cwd: str,
+    ) -> list[dict[str, Any]]:
+        from roocode_tui.core.roo_qdrant import candidates
+        from roocode_tui.core.search import search_many
+        from roocode_tui.core.service import resolve_search_collection
+
+        if not queries:
+            raise UsageError("no query")
+        store, embedder = await self.backends()
+        # One embedding queue for every face: a search goes ahead of the batches of every run.
+        embedder.hold_ingest(self.settings.tui.search_holds_ingest_s)
+        opts = self.settings.search
+        name = await resolve_search_collection(self.settings, store, collection, cwd)
+        results = await search_many(
+            store,
+            embedder,
+            name,
+            queries,
+            limit=limit,
+            path=path,
+            lang=lang,
+            mode=mode or opts.mode,
+            weights=(opts.dense_weight, opts.keyword_weight),
+            merge=opts.merge_adjacent,
+            reranker=self._reranker,
+            workspaces=candidates(self.settings, cwd=cwd),
+        )
+        return [r.to_json() for r in results]
+
+    # -- runs --------------------------------------------------------------------------------
+    async def start_run(
+        self,
+        paths: list[str],
+        collection: str | None,
+        *,
+        rebuild: bool,
+        schema: str,
+        cwd: str,
+        started_by: str,
+    ) -> RunSnapshot:
+        from roocode_tui.core.service import prepare_indexer
+
+        self._writes("index")
+        store, embedder = await self.backends()
+        name = await self._target_name(store, paths, collection, schema, cwd)
+        for other in self.active_runs():
+            if other.progress.collection == name:
+                raise UsageError(
+                    f"collection {name!r} is being indexed already (run {other.id}, started by "
+                    f"{other.started_by}): follow it with roocode-tui status --follow"
+                )
+        indexer = await prepare_indexer(
+            self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd
+        )
+        kind = "rebuild" if getattr(indexer, "publish_as", None) else "index"
+        run = Run(f"r{next(self._ids)}", kind, started_by, indexer)
+        indexer._on_progress = lambda _p: run.touch()
+        run.task = asyncio.create_task(self._drive(run), name=f"run-{run.id}")
+        self._runs[run.id] = run
+        self._forget_old_runs()
+        LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
+        return run.snapshot()
+
+    async def _target_name(self, store: Any, paths: list[str], collection: str | None, schema: str, cwd: str) -> str:
+        """The collection a run will write, before anything is prepared (two runs never write one)."""
+        if schema == "roo":
+            from roocode_tui.core import roo
+
+            here = cwd or os.getcwd()
+            return roo.collection_name(os.path.join(here, os.path.expanduser(paths[0])) if paths else here)
+        from roocode_tui.core.service import resolve_index_target
+
+        return (await resolve_index_target(self.settings, store, paths, collection, cwd)).name
+
+    async def _drive(self, run: Run) -> None:
+        try:
+            await run.indexer.run()
+        except asyncio.CancelledError:
+            pass  # the run says cancelled; a cancel is not an engine failure
+        except RoocodeError as exc:
+            run.error_type = type(exc).__name__
+            LOG.warning("run %s failed: %s", run.id, exc)
+        except Exception:
+            LOG.exception("run %s: unexpected error", run.id)
+            run.error_type = "RoocodeError"
+            p = run.progress
+            p.phase, p.message = "failed", p.message or "unexpected error (see the engine log)"
+        finally:
+            self.last_activity = time.monotonic()
+            run.touch()
+            from roocode_tui.core.memory import release_freed_memory
+
+            release_freed_memory()  # give the run's memory back to the system (core/memory.py)
+
+    def _forget_old_runs(self) -> None:
+        finished = [r for r in self._runs.values() if r.task is not None and r.task.done()]
+        for run in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._runs[run.id]
+
+    def _run(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            known = ", ".join(self._runs) or "none"
+            raise CollectionNotFoundError(f"no run {run_id!r} in the engine (runs: {known})")
+        return run
+
+    async def runs(self) -> list[RunSnapshot]:
+        return [r.snapshot() for r in self._runs.values()]
+
+    async def follow(self, run_id: str) -> AsyncIterator[RunSnapshot]:
+        run = self._run(run_id)
+        self.followers += 1
+        try:
+            seen = -1
+            while True:
+                done = run.task is None or run.task.done()
+                if run.version != seen or done:
+                    seen = run.version
+                    yield run.snapshot()
+                if done:
+                    return
+                run.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(run.changed.wait(), timeout=1.0)  # a heartbeat a second
+                await asyncio.sleep(FOLLOW_INTERVAL_S)
+        finally:
+            self.followers -= 1
+            self.last_activity = time.monotonic()
+
+    async def cancel(self, run_id: str) -> RunSnapshot:
+        run = self._run(run_id)
+        if run.task is not None and not run.task.done():
+            run.indexer.cancel()
+            run.task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(run.task), timeout=60)
+        return run.snapshot()
+
+    # -- lifetime ----------------------------------------------------------------------------
+    async def release(self) -> bool:
+        if self.active_runs():
+            return False
+        async with self._open_lock:
+            await self._close_backends()
+        return True
+
+    async def _close_backends(self) -> None:
+        store, embedder, reranker = self._store, self._embedder, self._reranker
+        self._store = self._embedder = self._reranker = None
+        if reranker is not None:
+            await reranker.aclose()
+        if embedder is not None:
+            await embedder.aclose()
+        if store is not None:
+            await store.close()
+
+    async def aclose(self) -> None:
+        """Cancel the runs (each finishes the file it is writing) and close the backends."""
+        for run in self.active_runs():
+            await self.cancel(run.id)
+        await self._close_backends()

@@ -1,0 +1,72 @@
+"""Where the engine lives: a private runtime directory with its socket and lock, and its log.
+
+gpg-agent and ssh-agent put their sockets in ``$XDG_RUNTIME_DIR`` (a per-user tmpfs, 0700);
+where there is none, a ``/tmp/roocode-tui-<uid>`` directory that must be ours and private.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from roocode_tui import __version__
+from roocode_tui.core.errors import UsageError
+
+APP = "roocode-tui"
+MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, NUL included
+
+
+def runtime_dir(settings: Any) -> Path:
+    configured = settings.engine.socket
+    if configured is not None:
+        return Path(configured).expanduser().parent
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and os.path.isdir(base):
+        return Path(base) / APP
+    return Path("/tmp") / f"{APP}-{os.getuid()}"
+
+
+def socket_path(settings: Any) -> Path:
+    configured = settings.engine.socket
+    path = Path(configured).expanduser() if configured is not None else runtime_dir(settings) / "engine.sock"
+    if len(os.fsencode(str(path))) > MAX_SOCKET_PATH:
+        raise UsageError(f"engine.socket: {path} is longer than a Unix socket path may be ({MAX_SOCKET_PATH} bytes)")
+    return path
+
+
+def lock_path(settings: Any) -> Path:
+    return socket_path(settings).with_suffix(".lock")
+
+
+def log_path() -> Path:
+    return Path(platformdirs.user_state_dir(APP)) / "engine.log"
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` 0700, or check that an existing one is ours and not open to others."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+    except OSError as exc:
+        raise UsageError(f"engine: cannot create {path}: {exc.strerror or exc}") from None
+    if st.st_uid != os.getuid():
+        raise UsageError(f"engine: {path} belongs to another user (uid {st.st_uid}); set engine.socket elsewhere")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def fingerprint(settings: Any) -> str:
+    """What must match between a face and the engine it talks to: the version and the settings
+    (file and environment alike; secrets as set-or-not, never their values). Left out:
+    read_only, which each face applies to itself too, and [engine], which says how to reach
+    and run the engine, not what it does."""
+    data = settings.model_dump(mode="json", exclude={"read_only", "engine"})
+    blob = json.dumps([__version__, data], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

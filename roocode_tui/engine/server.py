@@ -1,0 +1,303 @@
+"""The engine's server: HTTP/1.1 over a Unix socket, JSON in and out, progress as JSON lines.
+
+Why this stack: Starlette is small and plain ASGI (and the ``mcp`` SDK mounts its streamable
+HTTP transport in a Starlette app, so the MCP server can share this one); uvicorn serves a
+socket we create ourselves (bound under a 0700 directory with mode 0600 before anyone can
+connect), and its h11 protocol lets us check each connection's peer credentials
+(SO_PEERCRED) before a byte is read. httpx speaks HTTP over the same socket on the face side,
+and anyone can look inside with ``curl --unix-socket SOCKET http://engine/status``.
+
+Routes::
+
+    GET    /status                    engine, store, runs (running and recent)
+    GET    /collections               every collection      GET /collections/NAME   one
+    DELETE /collections/NAME          delete it
+    POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
+    POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
+    GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
+    DELETE /runs/ID                   cancel it
+    POST   /release                   close the stores for an in-process command (refused while runs go)
+    POST   /shutdown                  stop the engine (runs are cancelled cleanly)
+
+An error is ``{"error": {"type", "message"}}`` with status 400 (bad request), 404 (no such
+collection or run), 403 (read-only), 409 (busy) or 500; the face raises the same error class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.core.errors import CollectionNotFoundError, EngineError, RoocodeError, StoreBusyError, UsageError
+from roocode_tui.engine import paths
+from roocode_tui.engine.local import LocalEngine
+
+LOG = logging.getLogger("roocode_tui.engine")
+SO_PEERCRED_FORMAT = "3i"  # struct ucred: pid, uid, gid
+
+
+def _status_of(exc: RoocodeError) -> int:
+    if isinstance(exc, CollectionNotFoundError):
+        return 404
+    if isinstance(exc, UsageError) and str(exc).startswith("read-only"):
+        return 403
+    if isinstance(exc, StoreBusyError) or "already" in str(exc):
+        return 409
+    if isinstance(exc, UsageError):
+        return 400
+    return 500
+
+
+def build_app(engine: LocalEngine, on_shutdown: Any) -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    def error(exc: RoocodeError) -> JSONResponse:
+        return JSONResponse({"error": {"type": type(exc).__name__, "message": str(exc)}}, status_code=_status_of(exc))
+
+    async def body(request: Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except ValueError:
+            raise UsageError("the request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise UsageError("the request body must be a JSON object")
+        return data
+
+    def handler(fn: Any) -> Any:
+        async def wrapped(request: Request) -> Response:
+            engine.last_activity = time.monotonic()
+            try:
+                return await fn(request)
+            except RoocodeError as exc:
+                return error(exc)
+            except Exception as exc:
+                LOG.exception("request %s %s failed", request.method, request.url.path)
+                return error(RoocodeError(f"engine: unexpected {type(exc).__name__}: {exc}"))
+
+        return wrapped
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(await engine.status())
+
+    async def collections(request: Request) -> Response:
+        return JSONResponse({"collections": await engine.collections()})
+
+    async def collection(request: Request) -> Response:
+        name = request.path_params["name"]
+        if request.method == "DELETE":
+            return JSONResponse({"deleted": name, "existed": await engine.delete_collection(name)})
+        return JSONResponse(await engine.collection(name))
+
+    async def search(request: Request) -> Response:
+        data = await body(request)
+        queries = data.get("queries")
+        if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+            raise UsageError("queries must be a list of strings")
+        results = await engine.search(
+            queries,
+            data.get("collection"),
+            limit=int(data.get("limit") or 10),
+            path=data.get("path"),
+            lang=data.get("lang"),
+            mode=data.get("mode"),
+            cwd=str(data.get("cwd") or Path.home()),
+        )
+        return JSONResponse({"results": results})
+
+    async def runs(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"runs": [r.to_json() for r in await engine.runs()]})
+        data = await body(request)
+        run = await engine.start_run(
+            [str(p) for p in data.get("paths") or []],
+            data.get("collection"),
+            rebuild=bool(data.get("rebuild")),
+            schema=str(data.get("schema") or "native"),
+            cwd=str(data.get("cwd") or Path.home()),
+            started_by=str(data.get("started_by") or "a face"),
+        )
+        return JSONResponse(run.to_json(), status_code=201)
+
+    async def run(request: Request) -> Response:
+        snap = await engine.cancel(request.path_params["run_id"])
+        return JSONResponse(snap.to_json())
+
+    async def events(request: Request) -> Response:
+        stream = engine.follow(request.path_params["run_id"])
+        first = await anext(stream)  # an unknown run is a 404 here, before the stream starts
+
+        async def lines() -> Any:
+            yield json.dumps(first.to_json()) + "\n"
+            async for snap in stream:
+                yield json.dumps(snap.to_json()) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    async def release(request: Request) -> Response:
+        if not await engine.release():
+            raise StoreBusyError("the engine is running an index run; its store stays open until it ends")
+        return JSONResponse({"released": True})
+
+    async def shutdown(request: Request) -> Response:
+        on_shutdown()
+        return JSONResponse({"stopping": True, "pid": engine.pid})
+
+    routes = [
+        Route("/status", handler(status)),
+        Route("/collections", handler(collections)),
+        Route("/collections/{name}", handler(collection), methods=["GET", "DELETE"]),
+        Route("/search", handler(search), methods=["POST"]),
+        Route("/runs", handler(runs), methods=["GET", "POST"]),
+        Route("/runs/{run_id}", handler(run), methods=["DELETE"]),
+        Route("/runs/{run_id}/events", handler(events)),
+        Route("/release", handler(release), methods=["POST"]),
+        Route("/shutdown", handler(shutdown), methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _peer_checked_protocol() -> type:
+    """uvicorn's h11 protocol, closing any connection whose peer is not this user."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class PeerCheckedH11(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            if sock is None or sock.family != socket.AF_UNIX:
+                return
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize(SO_PEERCRED_FORMAT))
+            pid, uid, _gid = struct.unpack(SO_PEERCRED_FORMAT, creds)
+            if uid != os.getuid():
+                LOG.warning("refused a connection from pid %d, uid %d (not this user)", pid, uid)
+                transport.abort()
+
+    return PeerCheckedH11
+
+
+class EngineLock:
+    """One engine per socket: an exclusive flock held for the engine's life, its pid inside."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise EngineError(f"an engine is running already (pid {holder or '?'}, lock {self.path})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def lock_holder(settings: Any) -> int | None:
+    """The pid of the engine holding the lock, or None when no engine holds it."""
+    try:
+        fd = os.open(paths.lock_path(settings), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_pid(fd) or -1
+    else:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _bind(path: Path) -> socket.socket:
+    """A listening socket at ``path``, 0600 from the start (umask), a stale one replaced."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # we hold the lock: whatever socket is there belongs to a dead engine
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o600)
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(settings: Any, *, announce: Any = None) -> int:
+    """Run the engine until it is stopped (SIGTERM/SIGINT, ``serve --stop``) or idle for
+    ``engine.idle_exit_s``. Returns the exit code."""
+    import uvicorn
+
+    sock_path = paths.socket_path(settings)
+    paths.private_dir(sock_path.parent)
+    lock = EngineLock(paths.lock_path(settings))
+    lock.acquire()
+    engine = LocalEngine(settings)
+    server: uvicorn.Server | None = None
+    stop = asyncio.Event()
+    try:
+        sock = _bind(sock_path)
+        app = build_app(engine, stop.set)
+        config = uvicorn.Config(
+            app,
+            http=_peer_checked_protocol(),
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, stop.set)
+        LOG.info("engine %d listening on %s", engine.pid, sock_path)
+        if announce is not None:
+            announce(engine, sock_path)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        idle = settings.engine.idle_exit_s
+        while not stop.is_set() and not serving.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            if idle and not engine.busy() and time.monotonic() - engine.last_activity > idle:
+                LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
+                break
+        await engine.aclose()  # cancelled runs finish the file they are writing
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(serving, timeout=10)
+        return 0
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            sock_path.unlink()
+        lock.release()
+        LOG.info("engine %d stopped", engine.pid)

@@ -1,0 +1,360 @@
+"""The engine and its faces with real processes: an engine subprocess (`roocode-tui serve`, or
+one a command starts), CLI subprocesses talking to it over its Unix socket, an embedding server
+on loopback. Each test has its own HOME and runtime dir, and stops every engine it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import in_process_env
+from embed_server import EmbedServer
+
+CLI = [sys.executable, "-m", "roocode_tui.cli"]
+
+
+class Box:
+    """One user's machine: HOME, a runtime dir, the environment every process gets."""
+
+    def __init__(self, tmp_path: Path, srv: EmbedServer):
+        self.home = tmp_path / "home"
+        self.home.mkdir(parents=True)
+        self.runtime = Path(os.environ["XDG_RUNTIME_DIR"])  # short and private (conftest)
+        self.env = in_process_env()
+        self.env.update(
+            {
+                "HOME": str(self.home),
+                "XDG_RUNTIME_DIR": str(self.runtime),
+                "NO_COLOR": "1",
+                "COLUMNS": "200",
+                "ROOCODE_TUI_ENGINE__ENABLED": "true",
+                "ROOCODE_TUI_ENGINE__IDLE_EXIT_S": "120",
+                "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+                "ROOCODE_TUI_EMBEDDER__BASE_URL": srv.base_url,
+                "ROOCODE_TUI_EMBEDDER__MODEL": srv.model,
+                "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "4",
+                "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "1",
+                "ROOCODE_TUI_INDEX__CHUNK_TOKENS": "60",
+                "ROOCODE_TUI_INDEX__CHUNK_OVERLAP_TOKENS": "6",
+            }
+        )
+        self.served: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def socket(self) -> Path:
+        return self.runtime / "roocode-tui" / "engine.sock"
+
+    def cli(self, *args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, *args], env={**self.env, **env}, capture_output=True, text=True, timeout=timeout)
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*CLI, *args], env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def serve(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        """`roocode-tui serve` in the foreground (of this test), ready when its status answers."""
+        proc = subprocess.Popen(
+            [*CLI, "serve", *args], env={**self.env, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.served.append(proc)
+        self.wait_for(lambda: self.status() is not None or proc.poll() is not None, "the engine to answer")
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        return proc
+
+    def status(self) -> dict | None:
+        out = self.cli("status", "--json")
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    def engine_pid(self) -> int | None:
+        status = self.status()
+        return status["pid"] if status else None
+
+    def run_of(self, collection: str) -> dict | None:
+        """The latest run of a collection."""
+        status = self.status() or {"runs": []}
+        return next((r for r in reversed(status["runs"]) if r["collection"] == collection), None)
+
+    @staticmethod
+    def wait_for(check, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.05)
+
+    def stop_all(self) -> None:
+        """Every engine of this box: the ones served here, and one a command started."""
+        lock = self.runtime / "roocode-tui" / "engine.lock"
+        pids = {p.pid for p in self.served if p.poll() is None}
+        if lock.exists():
+            text = lock.read_text().strip()
+            if text.isdigit() and _alive(int(text)):
+                pids.add(int(text))
+        for pid in pids:
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for pid in pids:
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid):
+                _signal(pid, signal.SIGKILL)
+        for proc in self.served:
+            proc.wait(timeout=10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (an engine a command started, reaped by nobody here) is gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def box(tmp_path: Path, embed_server: EmbedServer) -> Iterator[Box]:
+    b = Box(tmp_path, embed_server)
+    try:
+        yield b
+    finally:
+        b.stop_all()
+
+
+def many_files(root: Path, n: int, tag: str = "") -> Path:
+    for i in range(n):
+        path = root / "docs" / f"page{i:03d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# Page {i} {tag}\n\n" + f"Topic {i} explained in plain words. " * 40 + "\n")
+    return root
+
+
+# -- the engine and its faces ----------------------------------------------------------------
+def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box, corpus: Path):
+    assert box.cli("status").returncode == 3  # none yet, and status starts none
+    first = box.cli("index", str(corpus), "-c", "demo", "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["status"] == "done" and report["files_indexed"] == 7 and report["errors"] == []
+    status = box.status()
+    assert status is not None and status["pid"] != os.getpid()
+    (run,) = status["runs"]
+    assert run["collection"] == "demo" and run["phase"] == "done" and run["started_by"].startswith("cli pid ")
+    assert oct(box.socket.stat().st_mode & 0o777) == "0o600"
+    assert oct(box.socket.parent.stat().st_mode & 0o777) == "0o700"
+
+    found = box.cli("search", "restore a snapshot", "-c", "demo", "--json")
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)["results"]
+    assert results and {"id", "path", "start_line", "score", "text"} <= set(results[0])
+    listed = json.loads(box.cli("collections", "list", "--json").stdout)["collections"]
+    assert [c["name"] for c in listed] == ["demo"] and listed[0]["points"] == report["points_written"]
+    missing = box.cli("collections", "info", "nope")
+    assert missing.returncode == 2 and missing.stderr.strip() == "roocode-tui: error: collection 'nope' does not exist"
+
+    # A command that opens the store itself: the engine lets go of it, and takes it back later.
+    in_process = box.cli("--no-engine", "search", "restore a snapshot", "-c", "demo", "--json")
+    assert in_process.returncode == 0, in_process.stderr
+    assert json.loads(in_process.stdout)["results"][0]["path"] == results[0]["path"]
+    assert box.cli("search", "restore a snapshot", "-c", "demo").returncode == 0
+    assert box.engine_pid() == status["pid"]  # the same engine all along
+
+
+def test_two_commands_index_two_collections_while_a_third_searches(box: Box, tmp_path: Path, corpus: Path):
+    box.serve()
+    assert box.cli("index", str(corpus), "-c", "demo").returncode == 0
+    a = many_files(tmp_path / "a", 30, "alpha")
+    b = many_files(tmp_path / "b", 30, "beta")
+    first = box.popen("index", str(a), "-c", "alpha", "--json")
+    second = box.popen("index", str(b), "-c", "beta", "--json")
+    searches = [box.cli("search", "restore a snapshot", "-c", "demo", "--json") for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in (first, second)]
+    for proc, (out, err) in zip((first, second), outs, strict=True):
+        assert proc.returncode == 0, err
+        assert json.loads(out)["files_indexed"] == 30
+    for found in searches:
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["results"][0]["path"] == "docs/backups.md"
+    runs = {r["collection"]: r for r in box.status()["runs"]}
+    assert {runs[c]["phase"] for c in ("demo", "alpha", "beta")} == {"done"}
+    again = box.cli("index", str(a), "-c", "alpha", "--json")
+    assert json.loads(again.stdout)["files_unchanged"] == 30  # the engine's store is the truth
+
+
+def test_ctrl_c_cancels_the_engines_run_and_detach_leaves_it_going(box: Box, tmp_path: Path, embed_server):
+    box.serve()
+    tree = many_files(tmp_path / "tree", 40)
+    embed_server.faults.delay_s = 0.1
+    proc = box.popen("index", str(tree), "-c", "slow", "--json")
+    box.wait_for(lambda: (box.run_of("slow") or {}).get("files_indexed", 0) >= 2, "the run to write files")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert json.loads(out)["status"] == "cancelled"
+    assert box.run_of("slow")["phase"] == "cancelled"
+
+    detached = box.cli("index", str(tree), "-c", "slow", "--detach", "--json")
+    assert detached.returncode == 0, detached.stderr
+    run_id = json.loads(detached.stdout)["run"]
+    embed_server.faults.delay_s = 0
+    box.wait_for(lambda: (box.run_of("slow") or {}).get("id") == run_id, "the detached run")
+    box.wait_for(lambda: box.run_of("slow")["phase"] == "done", "the detached run to finish")
+    status = box.cli("status")
+    assert status.returncode == 0 and run_id in status.stdout and "slow" in status.stdout
+
+
+def test_a_killed_engine_is_noticed_and_the_next_one_resumes_to_the_fault_free_points(
+    box: Box, tmp_path: Path, embed_server
+):
+    tree = many_files(tmp_path / "tree", 40)
+    clean = Box(tmp_path / "clean", embed_server)
+    assert clean.cli("--no-engine", "index", str(tree), "-c", "kill").returncode == 0
+    expected = point_ids(clean.home)
+
+    engine = box.serve()
+    embed_server.faults.delay_s = 0.1
+    proc = box.popen("index", str(tree), "-c", "kill", "--json")
+    box.wait_for(lambda: (box.run_of("kill") or {}).get("files_indexed", 0) >= 3, "the run to write files")
+    engine.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    noticed = time.monotonic() - killed_at
+    assert proc.returncode == 1 and noticed < 1.5, (noticed, err)
+    assert "the engine" in err and "stopped answering" in err and err.count("\n") == 1
+
+    embed_server.faults.delay_s = 0
+    resumed = box.cli("index", str(tree), "-c", "kill", "--json")  # starts a fresh engine
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["files_unchanged"] >= 3 and report["files_indexed"] + report["files_unchanged"] == 40
+    assert box.engine_pid() not in (None, engine.pid)
+    box.stop_all()
+    assert point_ids(box.home) == expected  # nothing lost, nothing duplicated
+
+
+def point_ids(home: Path) -> set[str]:
+    import asyncio
+
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    async def read() -> set[str]:
+        store = EdgeStore(home / ".local" / "share" / "roocode-tui")
+        ids: set[str] = set()
+        offset = None
+        try:
+            while True:
+                page, offset = await store.scroll("kill", offset, 512)
+                ids |= {p.id for p in page}
+                if offset is None:
+                    return ids
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+# -- faults and trust ------------------------------------------------------------------------
+def test_one_engine_per_store_a_stale_socket_is_replaced_and_other_settings_are_refused(box: Box, corpus: Path):
+    box.socket.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(box.socket))  # a socket file nobody listens on: an engine that died
+    stale.close()
+    first = box.serve()
+    second = subprocess.run([*CLI, "serve"], env=box.env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1
+    assert f"an engine is running already (pid {first.pid}" in second.stderr
+    assert second.stderr.count("\n") == 1
+
+    other = box.cli("search", "x", "-c", "demo", ROOCODE_TUI_SEARCH__MODE="dense")
+    assert other.returncode == 1 and other.stderr.count("\n") == 1
+    assert f"the running engine (pid {first.pid}) was started with no config file" in other.stderr
+    assert "--no-engine" in other.stderr
+
+    assert box.cli("serve", "--stop").returncode == 0
+    first.wait(timeout=20)
+    assert not box.socket.exists()
+
+
+def test_a_read_only_engine_refuses_writes_from_every_face(box: Box, corpus: Path):
+    assert box.cli("index", str(corpus), "-c", "demo").returncode == 0
+    box.cli("serve", "--stop")
+    box.wait_for(lambda: box.status() is None, "the engine to stop")
+    box.serve("--read-only")
+    refused = box.cli("index", str(corpus), "-c", "demo")
+    assert refused.returncode == 2 and "read-only engine" in refused.stderr
+    deleted = box.cli("collections", "delete", "demo", "--yes")
+    assert deleted.returncode == 2 and "read-only engine" in deleted.stderr
+    assert box.cli("search", "snapshot", "-c", "demo").returncode == 0  # reading is fine
+
+
+NOBODY = 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as a second user")
+def test_another_user_is_refused_by_the_socket_and_by_its_peer_check(box: Box):
+    box.serve()
+
+    def as_nobody() -> str:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            outcome = "?"
+            try:
+                os.close(read_end)
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(5)
+                try:
+                    s.connect(str(box.socket))
+                    s.sendall(b"GET /status HTTP/1.1\r\nHost: engine\r\n\r\n")
+                    outcome = "answered" if s.recv(100) else "closed"
+                except PermissionError:
+                    outcome = "permission denied"
+                except (ConnectionResetError, BrokenPipeError):
+                    outcome = "closed"
+            finally:
+                os.write(write_end, outcome.encode())
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end) as fh:
+            result = fh.read()
+        os.waitpid(pid, 0)
+        return result
+
+    assert as_nobody() == "permission denied"  # the socket is 0600 in a 0700 directory
+    # Opened up by mistake: the engine still checks who is calling (SO_PEERCRED) and hangs up.
+    opened = [box.runtime, box.socket.parent]
+    for directory in opened:
+        os.chmod(directory, 0o755)
+    os.chmod(box.socket, 0o666)
+    try:
+        assert as_nobody() == "closed"
+    finally:
+        for directory in opened:
+            os.chmod(directory, 0o700)
+        os.chmod(box.socket, 0o600)
+    assert box.status() is not None  # and still serves its user

@@ -168,7 +168,7 @@ def fake_gpus(counter: list[int]) -> Any:
 async def soak(work: Path, seconds: float) -> dict[str, Any]:
     from textual.widgets import Input
 
-    from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings, TuiSettings
+    from roocode_tui.core.config import EmbedderSettings, EngineSettings, Settings, StoreSettings, TuiSettings
     from roocode_tui.core.security import setup_logging
     from roocode_tui.tui.app import create_app
     from roocode_tui.tui.panes.search import SearchPane
@@ -184,6 +184,7 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
         store=StoreSettings(path=work / "data"),
         collections=[{"name": "soak", "paths": [work / "corpus"]}],
         tui=TuiSettings(monitor_interval_s=0.5),
+        engine=EngineSettings(enabled=False),  # the whole app in one process, as measured before the engine
     )
     log_path = setup_logging(settings)
     gpu_polls = [0]
@@ -241,13 +242,14 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
                 "sparkline samples (VRAM, tokens/s, chunks/s)": (
                     f"{len(monitor.vram_history)}, {len(monitor.tokens_history)}, {len(monitor.chunks_history)}"
                 ),
-                "latency samples": len(app._embedder.stats.latencies_s),
+                "latency samples": len(app.engine._embedder.stats.latencies_s),
                 "notifications": len(app._notifications),
                 "workers": len(app.workers),
             }
-            store, _, _ = await app.backends()
+            store, _ = await app.engine.backends()
             points = await store.count("soak")
-            app._cancel_ingest()
+            if app.ingest_progress is not None:
+                app._cancel_ingest(app.ingest_progress.id)
             await pilot.pause(0.5)
     finally:
         server.kill()

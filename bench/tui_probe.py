@@ -61,7 +61,7 @@ def first_paint(work: Path) -> float:
 async def responsiveness(work: Path) -> dict[str, float]:
     from run import MODEL, Server, make_corpus
 
-    from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
+    from roocode_tui.core.config import EmbedderSettings, EngineSettings, Settings, StoreSettings
     from roocode_tui.tui.app import create_app
 
     corpus = work / "tui-corpus"
@@ -73,6 +73,7 @@ async def responsiveness(work: Path) -> dict[str, float]:
         ),
         store=StoreSettings(path=work / "tui-data"),
         collections=[{"name": "bench", "paths": [corpus]}],
+        engine=EngineSettings(enabled=False),  # the in-process path: what the first-paint figure measured
     )
     app = create_app(settings, collection="bench", gpu_reader=lambda: ([], "bench"))
     lags: list[float] = []
@@ -82,7 +83,7 @@ async def responsiveness(work: Path) -> dict[str, float]:
         # a small collection to search while the big one is indexed
         small = work / "tui-small"
         make_corpus(small, 20_000)
-        store, embedder, _ = await app.backends()
+        store, embedder = await (await app.get_engine()).backends()
         from roocode_tui.core.ingest import Indexer
 
         await Indexer(store, embedder, "small", [small]).run()

@@ -578,6 +578,9 @@ async def _index_in_engine(client: Any, args: argparse.Namespace) -> int:
         from roocode_tui.core.errors import error_from
 
         raise error_from(final.error_type, final.message)
+    if final.phase == "cancelled":  # from another face (F2, or a Ctrl-C elsewhere)
+        _finish_index_output(view.indexer, args, interrupted=True)
+        return 130
     return _finish_index_output(view.indexer, args)
 
 

@@ -1,4 +1,4 @@
-"""The core is the engine of both faces (CLI and TUI) and must not depend on Textual."""
+"""The layers: core/ (no Textual) -> engine/ (no Textual, no face) -> cli.py and tui/ (faces)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,16 @@ def test_cli_help_does_not_load_heavy_modules():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_engine_imports_no_textual_and_no_face():
+    code = (
+        "import sys, roocode_tui.engine.local, roocode_tui.engine.server, roocode_tui.engine.client; "
+        "roocode_tui.engine.server.build_app(roocode_tui.engine.local.LocalEngine.__new__("
+        "roocode_tui.engine.local.LocalEngine), lambda: None); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual' "
+        "or m in ('roocode_tui.cli', 'roocode_tui.tui') or m.startswith('roocode_tui.tui.')); "
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"the engine imported: {proc.stdout} {proc.stderr}"

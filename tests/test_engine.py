@@ -358,3 +358,59 @@ def test_another_user_is_refused_by_the_socket_and_by_its_peer_check(box: Box):
             os.chmod(directory, 0o700)
         os.chmod(box.socket, 0o600)
     assert box.status() is not None  # and still serves its user
+
+
+# -- the TUI as a face -------------------------------------------------------------------------
+async def test_the_tui_follows_a_run_another_terminal_started_leaves_it_going_and_can_cancel_it(
+    box: Box, tmp_path: Path, embed_server, monkeypatch: pytest.MonkeyPatch
+):
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.tui.app import create_app
+    from roocode_tui.tui.modals import ConfirmModal
+
+    box.serve()
+    tree = many_files(tmp_path / "tree", 40)
+    embed_server.faults.delay_s = 0.15
+    cli = box.popen("index", str(tree), "-c", "slow", "--json")
+    for key, value in box.env.items():  # the TUI gets the settings the engine has
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+    settings = load_settings()
+
+    async def following(app, pilot) -> None:
+        deadline = time.monotonic() + 60
+        while not (app.ingest_progress is not None and app.ingest_progress.active):
+            assert time.monotonic() < deadline, "F2 never showed the run"
+            await pilot.pause(0.1)
+
+    first = create_app(settings, gpu_reader=lambda: ([], "no GPU in tests"))
+    async with first.run_test(size=(100, 30)) as pilot:
+        await following(first, pilot)
+        p = first.ingest_progress
+        assert p.collection == "slow" and p.started_by.startswith("cli pid")
+        assert not first.engine_in_process
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "slow" in str(first.query_one("#index-state").content)
+        assert "by cli" in str(first.query_one("#index-runs").content)
+        await pilot.press("ctrl+q")  # no question: the run is the engine's
+        await pilot.pause()
+    assert first.return_code == 0
+    assert box.run_of("slow")["phase"] == "indexing"  # closing the TUI left the run going
+
+    second = create_app(settings, gpu_reader=lambda: ([], "no GPU in tests"))
+    async with second.run_test(size=(100, 30)) as pilot:
+        await following(second, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(second.screen, ConfirmModal) and "started by cli pid" in second.screen.question
+        await pilot.press("y")
+        deadline = time.monotonic() + 60
+        while second.ingest_progress.phase != "cancelled":
+            assert time.monotonic() < deadline, "the run was not cancelled"
+            await pilot.pause(0.1)
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 130, err  # the CLI that started it says it was cancelled
+    assert json.loads(out)["status"] == "cancelled"

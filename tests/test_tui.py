@@ -356,6 +356,7 @@ async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Set
 
         await app.workers.wait_for_complete()
         await pilot.pause()
+        p = app.ingest_progress  # each update is a new snapshot from the engine
         assert p.phase == "done" and p.switched
         assert "now serves the new index" in str(app.query_one("#index-state", Static).content)
 
@@ -437,7 +438,7 @@ def test_snapshot_index(snap_compare, settings: Settings):
         await start_fresh_ingest(app, pilot)
         await settle(app, pilot)
         p = app.ingest_progress
-        p.started = p.finished  # frozen clock: elapsed 0, rates 0
+        p.elapsed, p.chunks_per_s, p.tokens_per_s, p.eta_s = 0.0, 0.0, 0.0, None  # frozen clock
         app.query_one(IndexPane).show(p)
         app.query_one("#index-collection").focus()
         await pilot.wait_for_scheduled_animations()

@@ -49,6 +49,19 @@ class Snapshot:
     path: Path | None = None
     points: int | None = None
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Snapshot:
+        path = data.get("path")
+        return cls(
+            data["collection"],
+            data["name"],
+            int(data.get("size") or 0),
+            data.get("created_at"),
+            data.get("where", "file"),
+            Path(path) if path else None,
+            data.get("points"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "collection": self.collection,

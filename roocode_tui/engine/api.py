@@ -42,8 +42,14 @@ class RunSnapshot:
     waiting: str
     message: str
     rebuild: bool
+    serving_points: int | None = None
+    switched: bool = False
+    discovery_done: bool = False
+    files_seen: int = 0
+    files_queued: int = 0
+    dirs_skipped: int = 0
     error_type: str = ""  # a failed run: the class of its error (the face raises the same)
-    log: list[dict[str, str]] = field(default_factory=list)
+    log: list[Any] = field(default_factory=list)  # FileProblem: the recent errors and skips
     report_json: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,12 +68,16 @@ class RunSnapshot:
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["report"] = out.pop("report_json")
+        out["log"] = [{"path": e.path, "reason": e.reason, "kind": e.kind} for e in self.log]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSnapshot:
+        from roocode_tui.core.progress import FileProblem
+
         data = dict(data)
         data["report_json"] = data.pop("report", {})
+        data["log"] = [FileProblem(e["path"], e["reason"], e.get("kind", "error")) for e in data.get("log", [])]
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
@@ -99,8 +109,14 @@ class RunSnapshot:
             waiting=p.waiting,
             message=p.message,
             rebuild=p.rebuild,
+            serving_points=p.serving_points,
+            switched=p.switched,
+            discovery_done=p.discovery_done,
+            files_seen=p.files_seen,
+            files_queued=p.files_queued,
+            dirs_skipped=p.dirs_skipped,
             error_type=error_type,
-            log=[{"path": e.path, "reason": e.reason, "kind": e.kind} for e in list(p.log)[-LOG_TAIL:]],
+            log=list(p.log)[-LOG_TAIL:],
             report_json=p.report(),
         )
 
@@ -122,6 +138,35 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     async def delete_collection(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
+        """An empty collection that remembers its paths and globs (indexed later)."""
+
+    @abc.abstractmethod
+    async def resolve_collection(self, name: str | None, cwd: str) -> str:
+        """The collection a search without ``--collection`` would use (or the one named, as is)."""
+
+    @abc.abstractmethod
+    async def snapshot(self, name: str) -> dict[str, Any]:
+        """Write a snapshot file of a collection (``Snapshot.to_json()``)."""
+
+    @abc.abstractmethod
+    async def snapshots(self, name: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def restore(self, name: str, file: str) -> dict[str, Any]:
+        """Restore a snapshot file into the new collection ``name``."""
+
+    @abc.abstractmethod
+    async def monitor(self, active: str | None) -> dict[str, Any]:
+        """For the monitor pane: ``pipeline`` (the embedder's requests, failures, batches in
+        flight, latency p50/p95) and ``store`` ([line, style] pairs: reachable, version, the
+        active collection)."""
+
+    @abc.abstractmethod
+    async def hold_ingest(self, seconds: float) -> None:
+        """A person is typing a search: every run sends no new batch for a moment."""
 
     @abc.abstractmethod
     async def search(

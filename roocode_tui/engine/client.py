@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -65,6 +66,29 @@ class EngineClient(Engine):
 
     async def delete_collection(self, name: str) -> bool:
         return bool((await self._call("DELETE", f"/collections/{_quote(name)}"))["existed"])
+
+    async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
+        payload = {"name": name, "paths": paths, "include": include, "exclude": exclude}
+        await self._call("POST", "/collections", payload)
+
+    async def resolve_collection(self, name: str | None, cwd: str) -> str:
+        params = {"cwd": cwd, **({"name": name} if name else {})}
+        return str((await self._call("GET", "/resolve?" + urlencode(params)))["collection"])
+
+    async def snapshot(self, name: str) -> dict[str, Any]:
+        return await self._call("POST", f"/collections/{_quote(name)}/snapshots")
+
+    async def snapshots(self, name: str) -> list[dict[str, Any]]:
+        return (await self._call("GET", f"/collections/{_quote(name)}/snapshots"))["snapshots"]
+
+    async def restore(self, name: str, file: str) -> dict[str, Any]:
+        return await self._call("POST", "/restore", {"name": name, "file": file})
+
+    async def monitor(self, active: str | None) -> dict[str, Any]:
+        return await self._call("GET", "/monitor" + (f"?{urlencode({'active': active})}" if active else ""))
+
+    async def hold_ingest(self, seconds: float) -> None:
+        await self._call("POST", "/hold", {"seconds": seconds})
 
     async def search(
         self,

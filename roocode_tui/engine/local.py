@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from roocode_tui import __version__
@@ -94,16 +95,26 @@ class LocalEngine(Engine):
             "fingerprint": fingerprint(self.settings),
             "read_only": self.settings.read_only,
             "store": {"backend": store.backend, "where": store.url or str(store.data_dir)},
-            "embedder": {"provider": self.settings.embedder.provider, "model": self.settings.embedder.model},
+            "embedder": {
+                "provider": self.settings.embedder.provider,
+                "model": self.settings.embedder.model,
+                "model_id": self._embedder.model_id if self._embedder is not None else None,
+            },
             "followers": self.followers,
             "runs": [r.snapshot().to_json() for r in self._runs.values()],
         }
 
     async def collections(self) -> list[dict[str, Any]]:
         from roocode_tui.core.roo_qdrant import workspace_of
+        from roocode_tui.core.stores.base import CollectionInfo
 
         store, _ = await self.backends()
-        infos = [await store.info(n) for n in await store.list_collections()]
+        infos = []
+        for name in await store.list_collections():
+            try:
+                infos.append(await store.info(name))
+            except RoocodeError as exc:  # one broken collection does not hide the others
+                infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
         return [i.to_json(workspace_of(self.settings, i, infos)) for i in infos]
 
     async def collection(self, name: str) -> dict[str, Any]:
@@ -117,13 +128,71 @@ class LocalEngine(Engine):
 
     async def delete_collection(self, name: str) -> bool:
         self._writes("collections delete")
-        for run in self.active_runs():
-            if run.progress.collection == name:
-                raise UsageError(f"collection {name!r} is being indexed (run {run.id}): cancel it first")
+        self._not_being_written(name, "cancel it")
         store, _ = await self.backends()
         if name not in await store.list_collections():
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         return await store.delete_collection(name)
+
+    async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
+        from roocode_tui.core.service import create_collection
+
+        self._writes("create")
+        store, embedder = await self.backends()
+        await create_collection(store, embedder, name, paths, include, exclude)
+
+    async def resolve_collection(self, name: str | None, cwd: str) -> str:
+        from roocode_tui.core.service import resolve_search_collection
+
+        store, _ = await self.backends()
+        return await resolve_search_collection(self.settings, store, name, cwd)
+
+    async def snapshot(self, name: str) -> dict[str, Any]:
+        from roocode_tui.core import snapshots
+
+        if self.settings.store.backend != "embedded":
+            self._writes("a server snapshot")
+        self._not_being_written(name, "let it finish (or cancel it)")
+        store, _ = await self.backends()
+        return (await snapshots.take(store, self.settings.store.data_dir, name)).to_json()
+
+    async def snapshots(self, name: str) -> list[dict[str, Any]]:
+        from roocode_tui.core import snapshots
+
+        store, _ = await self.backends()
+        return [s.to_json() for s in await snapshots.list_snapshots(store, self.settings.store.data_dir, name)]
+
+    async def restore(self, name: str, file: str) -> dict[str, Any]:
+        from roocode_tui.core import snapshots
+
+        self._writes("restore")
+        store, _ = await self.backends()
+        return await snapshots.restore(store, name, Path(file))
+
+    async def monitor(self, active: str | None) -> dict[str, Any]:
+        from roocode_tui.core.metrics import percentile
+
+        store, embedder = await self.backends()
+        stats = embedder.stats
+        lat = [x * 1000 for x in stats.latencies_s]
+        pipeline = {
+            "in_flight": stats.in_flight,
+            "requests": stats.requests,
+            "failures": stats.failures,
+            "p50_ms": percentile(lat, 0.5),
+            "p95_ms": percentile(lat, 0.95),
+            "files_queued": sum(r.progress.files_queued for r in self.active_runs()),
+        }
+        return {"pipeline": pipeline, "store": await _store_lines(self.settings, store, active)}
+
+    async def hold_ingest(self, seconds: float) -> None:
+        if self._embedder is not None:
+            self._embedder.hold_ingest(min(max(0.0, seconds), 60.0))
+
+    def _not_being_written(self, name: str, what: str) -> None:
+        for run in self.active_runs():
+            if run.progress.collection == name:
+                raise UsageError(f"collection {name!r} is being indexed (run {run.id}): {what} first")
 
     # -- search ------------------------------------------------------------------------------
     async def search(
@@ -296,3 +365,24 @@ class LocalEngine(Engine):
         for run in self.active_runs():
             await self.cancel(run.id)
         await self._close_backends()
+
+
+async def _store_lines(settings: Any, store: Any, active: str | None) -> list[tuple[str, str]]:
+    """The monitor's store lines: reachable and where, the server's version, the active collection."""
+    from roocode_tui.core.text import display_path
+
+    lines: list[tuple[str, str]] = []
+    where = settings.store.url or display_path(str(settings.store.data_dir))
+    try:
+        names = await store.list_collections()
+        lines.append((f"{store.backend} at {where}: reachable, {len(names)} collection(s)", "green"))
+        if version := await store.server_version():
+            lines.append((f"Qdrant version {version}", ""))
+        if active and active in names:
+            info = await store.info(active)
+            lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))
+        elif active:
+            lines.append((f"active: {active} (not created yet)", "yellow"))
+    except RoocodeError as exc:
+        lines.append((str(exc), "red"))
+    return lines

@@ -11,7 +11,13 @@ Routes::
 
     GET    /status                    engine, store, runs (running and recent)
     GET    /collections               every collection      GET /collections/NAME   one
+    POST   /collections               create one            {"name", "paths", "include", "exclude"}
     DELETE /collections/NAME          delete it
+    GET    /collections/NAME/snapshots   its snapshots      POST: write one
+    POST   /restore                   {"name", "file"}: a snapshot file into a new collection
+    GET    /resolve?name=&cwd=        the collection a search would use
+    GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
+    POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
     POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
     POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
@@ -93,7 +99,38 @@ def build_app(engine: LocalEngine, on_shutdown: Any) -> Any:
         return JSONResponse(await engine.status())
 
     async def collections(request: Request) -> Response:
+        if request.method == "POST":
+            data = await body(request)
+            await engine.create_collection(
+                str(data.get("name") or ""),
+                [str(p) for p in data.get("paths") or []],
+                [str(p) for p in data.get("include") or []],
+                [str(p) for p in data.get("exclude") or []],
+            )
+            return JSONResponse({"created": data.get("name")}, status_code=201)
         return JSONResponse({"collections": await engine.collections()})
+
+    async def resolve(request: Request) -> Response:
+        q = request.query_params
+        return JSONResponse({"collection": await engine.resolve_collection(q.get("name"), q.get("cwd") or "")})
+
+    async def snapshots(request: Request) -> Response:
+        name = request.path_params["name"]
+        if request.method == "POST":
+            return JSONResponse(await engine.snapshot(name), status_code=201)
+        return JSONResponse({"snapshots": await engine.snapshots(name)})
+
+    async def restore(request: Request) -> Response:
+        data = await body(request)
+        return JSONResponse(await engine.restore(str(data.get("name") or ""), str(data.get("file") or "")))
+
+    async def monitor(request: Request) -> Response:
+        return JSONResponse(await engine.monitor(request.query_params.get("active")))
+
+    async def hold(request: Request) -> Response:
+        data = await body(request)
+        await engine.hold_ingest(float(data.get("seconds") or 0))
+        return JSONResponse({"held": True})
 
     async def collection(request: Request) -> Response:
         name = request.path_params["name"]
@@ -157,8 +194,13 @@ def build_app(engine: LocalEngine, on_shutdown: Any) -> Any:
 
     routes = [
         Route("/status", handler(status)),
-        Route("/collections", handler(collections)),
+        Route("/collections", handler(collections), methods=["GET", "POST"]),
         Route("/collections/{name}", handler(collection), methods=["GET", "DELETE"]),
+        Route("/collections/{name}/snapshots", handler(snapshots), methods=["GET", "POST"]),
+        Route("/resolve", handler(resolve)),
+        Route("/restore", handler(restore), methods=["POST"]),
+        Route("/monitor", handler(monitor)),
+        Route("/hold", handler(hold), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
         Route("/runs", handler(runs), methods=["GET", "POST"]),
         Route("/runs/{run_id}", handler(run), methods=["DELETE"]),

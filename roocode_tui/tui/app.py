@@ -1,13 +1,17 @@
 """The Textual app. ``create_app(settings)`` builds it for the CLI and the tests alike.
 
 Four panes, each one key away from anywhere: F1 Search, F2 Index, F3 Monitor, F4 Collections.
-Everything slow (store, embedder, NVML, HTTP polls, index runs) happens in workers with
-explicit groups; results reach widgets only through messages.
+The app is a face of the engine (roocode_tui/engine): the background engine's client, or an
+engine in this process when the engine is off (``engine.enabled = false``, ``--no-engine``).
+Everything slow (the engine, NVML, HTTP polls) happens in workers with explicit groups;
+results reach widgets only through messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,8 @@ if not CSS_FILE.exists():  # a source checkout: styles/ sits beside the package
     CSS_FILE = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 
 RETRY_S = 5.0  # reconnect period while a backend is down
+RUNS_POLL_S = 1.0  # how often F2 looks for runs other faces started
+HOLD_EVERY_S = 0.5  # a person typing a search holds ingest batches back, re-sent at most this often
 PANES = {"search": "Search", "index": "Index", "monitor": "Monitor", "collections": "Collections"}
 
 
@@ -67,16 +73,14 @@ class RoocodeApp(App[int]):
         self.settings = settings
         self.active: str | None = collection
         self._explicit = collection is not None
-        self._store: Any = None
-        self._embedder: Any = None
-        self._backends_lock = asyncio.Lock()
+        self.engine: Any = None  # engine.api.Engine: the background engine's client, or one in this process
+        self._engine_lock = asyncio.Lock()
         self._gpu_reader = gpu_reader
-        self.ingest_progress: Any = None
-        self._ingest_worker: Worker[Any] | None = None
-        self._indexer: Any = None
+        self.ingest_progress: Any = None  # the run F2 shows (engine.api.RunSnapshot)
+        self._followed: str | None = None  # the id of the run being followed
+        self._held_at = 0.0
         self._vllm: Any = None
         self._monitor_timer: Any = None
-        self.reranker: Any = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -108,59 +112,81 @@ class RoocodeApp(App[int]):
     def _start_background(self) -> None:
         self.connect()
         self.poll_gpu()
+        self.watch_runs()
 
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
 
-    # -- backends ----------------------------------------------------------------------------
-    async def backends(self) -> tuple[Any, Any, str | None]:
-        """The store, the embedder and the active collection (opened on first use)."""
-        async with self._backends_lock:
-            if self._store is None:
-                from roocode_tui.core.service import make_reranker, open_backends
+    # -- the engine --------------------------------------------------------------------------
+    async def get_engine(self) -> Any:
+        """The engine: found or started in the background (the first frame never waits for it),
+        or made in this process when the engine is off."""
+        async with self._engine_lock:
+            if self.engine is None:
+                if self.settings.engine.enabled:
+                    from roocode_tui.engine.client import connect
 
-                self._store, self._embedder = open_backends(self.settings)
-                self.reranker = make_reranker(self.settings)
-        return self._store, self._embedder, self.active
+                    self.engine = await connect(self.settings)
+                else:
+                    from roocode_tui.engine.local import LocalEngine
+
+                    self.engine = LocalEngine(self.settings)
+        return self.engine
+
+    @property
+    def engine_in_process(self) -> bool:
+        from roocode_tui.engine.local import LocalEngine
+
+        return isinstance(self.engine, LocalEngine)
 
     def hold_ingest(self) -> None:
-        """A search is under way: a running ingest sends no new batches for a moment."""
-        if self._embedder is not None:
-            self._embedder.hold_ingest(self.settings.tui.search_holds_ingest_s)
+        """A search is being typed: every run sends no new batches for a moment."""
+        now = time.monotonic()
+        if self.engine is not None and now - self._held_at > HOLD_EVERY_S:
+            self._held_at = now
+            self._hold()
+
+    @work(group="hold", exclusive=True, exit_on_error=False)
+    async def _hold(self) -> None:
+        await self.engine.hold_ingest(self.settings.tui.search_holds_ingest_s)
 
     @work(group="connect", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
-        """Check the store and the embedder; retry every few seconds while one is down."""
+        """Check the engine, the embedder and the store; retry every few seconds while one is down."""
         from roocode_tui.core.errors import RoocodeError
-        from roocode_tui.core.service import resolve_search_collection
 
+        backend = self.settings.store.backend
         try:
-            store, embedder, _ = await self.backends()
+            engine = await self.get_engine()
         except RoocodeError as exc:
-            self.post_message(BackendStatus(f"embedder: {exc}", False, "store: —", None))
+            self.post_message(BackendStatus(self.settings.embedder.model, None, f"engine: {exc}", False))
+            self.set_timer(RETRY_S, self.connect)
             return
-        emb_label = embedder.model_id
+        emb_label = self.settings.embedder.model
         emb_ok: bool | None = True
         if self.settings.embedder.provider == "openai":
             emb_ok, why = await _embedder_reachable(self.settings)
             if not emb_ok:
-                emb_label = f"{embedder.model_id}: {why}"
-        store_label = f"store {store.backend}"
+                emb_label = f"{emb_label}: {why}"
+        store_label = f"store {backend}"
+        store_ok: bool | None = True
         try:
-            names = await store.list_collections()
-            store_ok: bool | None = True
+            names = [c["name"] for c in await engine.collections()]
             if not self._explicit or self.active is None:
                 try:
-                    self.active = await resolve_search_collection(self.settings, store, self.active)
+                    self.active = await engine.resolve_collection(self.active, os.getcwd())
                 except RoocodeError as exc:
                     self.active = None
-                    store_label = f"store {store.backend}: {exc}"
+                    store_label = f"store {backend}: {exc}"
             elif self.active not in names:
-                store_label = f"store {store.backend}: collection {self.active!r} does not exist yet"
+                store_label = f"store {backend}: collection {self.active!r} does not exist yet"
         except RoocodeError as exc:
             store_ok = False
-            store_label = f"store {store.backend}: {exc}"
+            store_label = f"store {backend}: {exc}"
+        if emb_ok and self.settings.embedder.provider != "openai":
+            status = await engine.status()
+            emb_label = status["embedder"].get("model_id") or emb_label
         self.post_message(BackendStatus(emb_label, emb_ok, store_label, store_ok))
         self.post_message(CollectionsChanged())
         if not (emb_ok and store_ok):
@@ -181,17 +207,11 @@ class RoocodeApp(App[int]):
     @work(group="collections", exclusive=True, exit_on_error=False)
     async def load_collections(self) -> None:
         from roocode_tui.core.errors import RoocodeError
+        from roocode_tui.core.stores.base import CollectionInfo
 
-        store, _, _ = await self.backends()
-        infos = []
+        engine = await self.get_engine()
         try:
-            for name in await store.list_collections():
-                try:
-                    infos.append(await store.info(name))
-                except RoocodeError as exc:
-                    from roocode_tui.core.stores.base import CollectionInfo
-
-                    infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
+            infos = [CollectionInfo.from_json(c) for c in await engine.collections()]
         except RoocodeError:
             return
         self._show_collections(infos)
@@ -283,10 +303,8 @@ class RoocodeApp(App[int]):
     async def _create_collection(self, values: dict[str, Any] | None) -> None:
         if not values:
             return
-        from roocode_tui.core.service import create_collection
-
-        store, embedder, _ = await self.backends()
-        await create_collection(store, embedder, values["name"], values["paths"], values["include"], values["exclude"])
+        engine = await self.get_engine()
+        await engine.create_collection(values["name"], values["paths"], values["include"], values["exclude"])
         self.notify(inert(f"created {values['name']}: index it from F2 (s)"), markup=False)
         self.post_message(CollectionsChanged())
 
@@ -313,8 +331,8 @@ class RoocodeApp(App[int]):
 
     @work(group="collections-write", exit_on_error=False)
     async def _delete(self, name: str) -> None:
-        store, _, _ = await self.backends()
-        await store.delete_collection(name)
+        engine = await self.get_engine()
+        await engine.delete_collection(name)
         if self.active == name:
             self.active = None
             self.status.collection = None
@@ -336,12 +354,10 @@ class RoocodeApp(App[int]):
 
     @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
     async def _snapshot(self, name: str) -> None:
-        from roocode_tui.core import snapshots
-
-        store, _, _ = await self.backends()
+        engine = await self.get_engine()
         self.notify(inert(f"writing a snapshot of {name}…"), markup=False)
-        snap = await snapshots.take(store, self.settings.store.data_dir, name)
-        self.notify(inert(f"snapshot of {name}: {snap.path}"), markup=False, timeout=15)
+        snap = await engine.snapshot(name)
+        self.notify(inert(f"snapshot of {name}: {snap['path']}"), markup=False, timeout=15)
 
     def action_restore_snapshot(self) -> None:
         name = self._target_collection()
@@ -350,11 +366,11 @@ class RoocodeApp(App[int]):
 
     @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
     async def _pick_snapshot(self, name: str) -> None:
-        from roocode_tui.core import snapshots
+        from roocode_tui.core.snapshots import Snapshot
         from roocode_tui.tui.modals import RestoreSnapshotModal
 
-        store, _, _ = await self.backends()
-        files = [s for s in await snapshots.list_snapshots(store, self.settings.store.data_dir, name) if s.path]
+        engine = await self.get_engine()
+        files = [s for s in map(Snapshot.from_json, await engine.snapshots(name)) if s.path]
         if not files:
             self.notify(inert(f"no snapshot files of {name} yet: s writes one"), markup=False, severity="warning")
             return
@@ -364,10 +380,8 @@ class RoocodeApp(App[int]):
     async def _restore_snapshot(self, values: dict[str, Any] | None) -> None:
         if not values:
             return
-        from roocode_tui.core import snapshots
-
-        store, _, _ = await self.backends()
-        done = await snapshots.restore(store, values["name"], values["file"])
+        engine = await self.get_engine()
+        done = await engine.restore(values["name"], str(values["file"]))
         self.notify(inert(f"restored {values['name']} ({done['points']:,} points)"), markup=False)
         self.post_message(CollectionsChanged())
 
@@ -380,11 +394,10 @@ class RoocodeApp(App[int]):
             self.push_screen(DetailsModal(f"collection {name}", info.to_json()))
 
     # -- index runs --------------------------------------------------------------------------
+    # Runs belong to the engine. F2 follows one run at a time: the one started here, or the
+    # newest one another face (a CLI in another terminal) started; it lists them all.
     def _ingest_running(self) -> bool:
-        return self._ingest_worker is not None and self._ingest_worker.state in (
-            WorkerState.PENDING,
-            WorkerState.RUNNING,
-        )
+        return self.ingest_progress is not None and self.ingest_progress.active
 
     def action_start_ingest(self, rebuild: bool = False) -> None:
         if self._writes_refused():
@@ -396,7 +409,7 @@ class RoocodeApp(App[int]):
         if name is None:
             self.notify("pick a collection first (F2 or F4)", severity="warning")
             return
-        self._ingest_worker = self.run_ingest(name, rebuild)
+        self.start_run(name, rebuild)
         self.action_show_pane("index")
 
     def action_rebuild(self) -> None:
@@ -417,46 +430,68 @@ class RoocodeApp(App[int]):
         if not self._ingest_running():
             self.notify("no index run is going", severity="information")
             return
+        p = self.ingest_progress
         self.push_screen(
             ConfirmModal(
-                "Cancel the index run? Files written so far stay; the next run finishes the rest.", "Cancel run"
+                f"Cancel run {p.id} ({p.collection}, started by {p.started_by})? Files written so far stay; "
+                "the next run finishes the rest.",
+                "Cancel run",
             ),
-            lambda ok: self._cancel_ingest() if ok else None,
+            lambda ok: self._cancel_ingest(p.id) if ok else None,
         )
 
-    def _cancel_ingest(self) -> None:
-        if self._indexer is not None:
-            self._indexer.cancel()
-        if self._ingest_worker is not None:
-            self._ingest_worker.cancel()
+    @work(group="ingest-cancel", exit_on_error=False)
+    async def _cancel_ingest(self, run_id: str) -> None:
+        await (await self.get_engine()).cancel(run_id)
+
+    @work(group="ingest-start", exclusive=True, exit_on_error=False)
+    async def start_run(self, name: str, rebuild: bool) -> None:
+        engine = await self.get_engine()
+        self.query_one(IndexPane).reset()
+        snap = await engine.start_run(
+            [], name, rebuild=rebuild, schema="native", cwd=os.getcwd(), started_by=f"tui pid {os.getpid()}"
+        )
+        self.follow_run(snap.id)
 
     @work(group="ingest", exclusive=True, exit_on_error=False)
-    async def run_ingest(self, name: str, rebuild: bool) -> None:
+    async def follow_run(self, run_id: str) -> None:
+        """Show one run live until it ends (the engine sends a few snapshots a second at most)."""
         from roocode_tui.core.errors import RoocodeError
-        from roocode_tui.core.service import prepare_indexer
 
-        store, embedder, _ = await self.backends()
-        self.query_one(IndexPane).reset()
-        indexer = await prepare_indexer(
-            self.settings,
-            store,
-            embedder,
-            [],
-            name,
-            rebuild=rebuild,
-            on_progress=lambda p: self.post_message(IngestUpdate(p)),
-        )
-        self._indexer = indexer
-        self.ingest_progress = indexer.progress
-        error: str | None = None
+        engine = await self.get_engine()
+        if self._followed != run_id:
+            self.query_one(IndexPane).reset()
+        self._followed = run_id
+        last = None
         try:
-            await indexer.run()
-        except asyncio.CancelledError:
-            self.post_message(IngestFinished(indexer.progress, None))
-            raise
+            async for snap in engine.follow(run_id):
+                last = snap
+                self.ingest_progress = snap
+                self.post_message(IngestUpdate(snap))
         except RoocodeError as exc:
-            error = str(exc)
-        self.post_message(IngestFinished(indexer.progress, error))
+            if last is not None:
+                self.post_message(IngestFinished(last, str(exc)))
+            return
+        if last is not None:
+            failed = last.message if last.phase == "failed" else None
+            self.post_message(IngestFinished(last, failed))
+
+    @work(group="runs", exclusive=True, exit_on_error=False)
+    async def watch_runs(self) -> None:
+        """F2 lists every run of the engine and follows a new one, whoever started it."""
+        from roocode_tui.core.errors import RoocodeError
+
+        try:
+            engine = await self.get_engine()
+            runs = await engine.runs()
+        except RoocodeError:
+            runs = None
+        if runs is not None:
+            self.query_one(IndexPane).show_runs(runs, self._followed)
+            active = [r for r in runs if r.active]
+            if active and not self._ingest_running() and active[-1].id != self._followed:
+                self.follow_run(active[-1].id)
+        self.set_timer(RUNS_POLL_S, self.watch_runs)
 
     @on(IngestUpdate)
     def _ingest_update(self, message: IngestUpdate) -> None:
@@ -500,20 +535,28 @@ class RoocodeApp(App[int]):
             self.status.collection = p.collection
             self.status.refresh_bar()
         self.post_message(CollectionsChanged())
+        self.watch_runs()  # the run list shows the outcome now, not at the next poll
 
     async def action_quit(self) -> None:
+        """Runs belong to the engine and go on when the app closes; an engine in this process
+        ends with the app, so a run there is stopped (after asking)."""
         from roocode_tui.tui.modals import ConfirmModal
 
-        if not self._ingest_running():
+        if not (self.engine_in_process and self._ingest_running()):
             self.exit(0)
             return
 
         def answer(ok: bool | None) -> None:
             if ok:
-                self._cancel_ingest()
-                self.exit(0)
+                self._stop_and_quit()
 
         self.push_screen(ConfirmModal("An index run is going. Stop it and quit?", "Stop and quit"), answer)
+
+    @work(group="ingest-cancel", exit_on_error=False)
+    async def _stop_and_quit(self) -> None:
+        if self.ingest_progress is not None:
+            await self.engine.cancel(self.ingest_progress.id)
+        self.exit(0)
 
     # -- monitor -----------------------------------------------------------------------------
     def _monitor_visible(self) -> bool:
@@ -529,7 +572,7 @@ class RoocodeApp(App[int]):
         self._monitor_timer = True
         try:
             monitor = self.query_one(MonitorPane)
-            store, embedder, active = await self.backends()
+            engine = await self.get_engine()
             if self.settings.embedder.provider == "openai":
                 from roocode_tui.core.metrics import VllmMonitor
 
@@ -544,8 +587,9 @@ class RoocodeApp(App[int]):
                 monitor.show_vllm(reading, self._vllm.root)
             else:
                 monitor.show_vllm(None, "")
-            monitor.show_pipeline(embedder, self.ingest_progress)
-            monitor.show_store(await _store_lines(self.settings, store, active))
+            reading = await engine.monitor(self.active)
+            monitor.show_pipeline(reading["pipeline"], self.ingest_progress)
+            monitor.show_store([(line, style) for line, style in reading["store"]])
             gpus, why = await asyncio.to_thread(self._read_gpus)
             monitor.show_gpus(gpus, why)
         finally:
@@ -609,12 +653,8 @@ class RoocodeApp(App[int]):
         yield SystemCommand("Show keys", "Every key binding of the focused pane", self.action_toggle_help)
 
     async def on_unmount(self) -> None:
-        if self.reranker is not None:
-            await self.reranker.aclose()
-        if self._embedder is not None:
-            await self._embedder.aclose()
-        if self._store is not None:
-            await self._store.close()
+        if self.engine is not None:
+            await self.engine.aclose()  # in this process: its runs stop; a client: it just hangs up
 
 
 async def _embedder_reachable(settings: Settings) -> tuple[bool, str]:
@@ -633,32 +673,6 @@ async def _embedder_reachable(settings: Settings) -> tuple[bool, str]:
     if resp.status_code != 200:
         return False, f"HTTP {resp.status_code}"
     return True, ""
-
-
-async def _store_lines(settings: Settings, store: Any, active: str | None) -> list[tuple[str, str]]:
-    from roocode_tui.core.errors import RoocodeError
-
-    lines: list[tuple[str, str]] = []
-    where = settings.store.url or _tilde(settings.store.data_dir)
-    try:
-        names = await store.list_collections()
-        lines.append((f"{store.backend} at {where}: reachable, {len(names)} collection(s)", "green"))
-        if version := await store.server_version():
-            lines.append((f"Qdrant version {version}", ""))
-        if active and active in names:
-            info = await store.info(active)
-            lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))
-        elif active:
-            lines.append((f"active: {active} (not created yet)", "yellow"))
-    except RoocodeError as exc:
-        lines.append((str(exc), "red"))
-    return lines
-
-
-def _tilde(path: Path) -> str:
-    home = str(Path.home())
-    text = str(path)
-    return "~" + text[len(home) :] if text.startswith(home + "/") else text
 
 
 def create_app(

@@ -178,10 +178,39 @@ class CollectionInfo:
             "status": self.status,
         }
         if roo is not None:
-            out["roo"] = roo.to_json(workspace)
+            out["roo"] = roo.to_json(workspace) | {"dimension": roo.dimension, "distance": roo.distance}
         if self.rebuilding is not None:
             out["rebuilding"] = self.rebuilding
         return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CollectionInfo:
+        """An info as :meth:`to_json` wrote it (the engine's answer to a face)."""
+        meta = None
+        if data.get("kind") == "roocode-tui":
+            meta = CollectionMeta.from_json({**data, "dimension": data.get("dimension") or 0})
+        roo = None
+        if isinstance(data.get("roo"), dict):
+            from roocode_tui.core.roo_qdrant import RooInfo
+
+            r = data["roo"]
+            roo = RooInfo(
+                name=data["name"],
+                points=int(data.get("points") or 0),
+                dimension=int(r.get("dimension") or data.get("dimension") or 0),
+                distance=str(r.get("distance") or data.get("distance") or ""),
+                indexing_complete=r.get("indexing_complete"),
+                completed_at=r.get("completed_at"),
+                started_at=r.get("started_at"),
+            )
+        return cls(
+            name=data["name"],
+            points=int(data.get("points") or 0),
+            meta=meta,
+            status=str(data.get("status") or "ok"),
+            roo=roo,
+            rebuilding=data.get("rebuilding"),
+        )
 
 
 class Store(abc.ABC):

@@ -12,6 +12,8 @@ from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
 from roocode_tui.core.text import inert
 
+MAX_RUNS_SHOWN = 3
+
 
 def fmt_eta(seconds: float | None) -> str:
     if seconds is None:
@@ -50,6 +52,7 @@ class IndexPane(Vertical):
             yield ProgressBar(id="chunks-bar", show_eta=False)
         yield Static("", id="index-rates")
         yield Static("", id="index-counters")
+        yield Static("", id="index-runs")
         yield Label("errors and skips", classes="section-title")
         yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
 
@@ -70,6 +73,20 @@ class IndexPane(Vertical):
     def selected(self) -> str | None:
         select = self.query_one("#index-collection", Select)
         return None if select.is_blank() else str(select.value)
+
+    def show_runs(self, runs: list[Any], followed: str | None) -> None:
+        """Every run the engine has, whoever started it (newest first): the one shown above is marked."""
+        text = Text()
+        for r in list(reversed(runs))[:MAX_RUNS_SHOWN]:
+            total = r.files_total if r.files_total is not None else "?"
+            mark = "▶ " if r.id == followed else "  "
+            text.append(mark + f"{r.id} ", style="bold" if r.active else "dim")
+            text.append(inert(r.collection))
+            text.append(f"  {r.phase}  {r.files_done}/{total} files", style="cyan" if r.active else "dim")
+            text.append(f"  by {inert(r.started_by.split(' ')[0])}\n", style="dim")
+        if len(runs) > MAX_RUNS_SHOWN:
+            text.append(f"  … {len(runs) - MAX_RUNS_SHOWN} older runs (roocode-tui status)", style="dim")
+        self.query_one("#index-runs", Static).update(text)
 
     def reset(self) -> None:
         self._logged = 0

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Label, Sparkline, Static
 
-from roocode_tui.core.metrics import percentile
 from roocode_tui.core.text import inert
 from roocode_tui.tui.widgets.status_bar import gauge
 
@@ -94,18 +93,16 @@ class MonitorPane(Vertical, can_focus=True):
                 self.query_one("#tokens-spark", Sparkline).data = list(self.tokens_history)
         info.update(text)
 
-    def show_pipeline(self, embedder: Any, progress: Any) -> None:
-        stats = embedder.stats if embedder is not None else None
+    def show_pipeline(self, stats: dict[str, Any] | None, progress: Any) -> None:
+        """The engine's embedding pipeline: ``Engine.monitor()["pipeline"]``."""
         text = Text()
         if stats is None:
             text.append("not connected yet", style="dim")
         else:
-            lat = [x * 1000 for x in stats.latencies_s]
-            p50, p95 = percentile(lat, 0.5), percentile(lat, 0.95)
-            text.append(f"batches in flight {stats.in_flight}")
-            queued = progress.files_queued if progress is not None and progress.active else 0
-            text.append(f" · files queued {queued}\n")
-            text.append(f"requests {stats.requests:,} · failures {stats.failures:,}\n")
+            p50, p95 = stats.get("p50_ms"), stats.get("p95_ms")
+            text.append(f"batches in flight {stats['in_flight']}")
+            text.append(f" · files queued {stats.get('files_queued', 0)}\n")
+            text.append(f"requests {stats['requests']:,} · failures {stats['failures']:,}\n")
             text.append("latency p50 " + (f"{p50:.0f} ms" if p50 is not None else "—"))
             text.append(" · p95 " + (f"{p95:.0f} ms" if p95 is not None else "—") + "\n")
             if progress is not None and progress.active:

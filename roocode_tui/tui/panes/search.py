@@ -117,8 +117,7 @@ class SearchPane(Vertical):
 
     @work(group="search", exclusive=True, exit_on_error=False)
     async def run_search(self, token: int, debounce: bool) -> None:
-        from roocode_tui.core.roo_qdrant import candidates
-        from roocode_tui.core.search import parse_inline_filters, search
+        from roocode_tui.core.search import SearchResult, parse_inline_filters
 
         if debounce:
             await asyncio.sleep(DEBOUNCE_S)
@@ -129,25 +128,15 @@ class SearchPane(Vertical):
         lang = self.query_one("#lang-filter", Input).value.strip() or inline_lang
         if not query:
             return
-        store, embedder, collection = await app.backends()
+        engine = await app.get_engine()
+        collection = app.active
         if collection is None:
             return
-        opts = app.settings.search
         started = time.perf_counter()
-        result = await search(
-            store,
-            embedder,
-            collection,
-            query,
-            limit=SEARCH_LIMIT,
-            path=path,
-            lang=lang,
-            mode=opts.mode,
-            weights=(opts.dense_weight, opts.keyword_weight),
-            merge=opts.merge_adjacent,
-            reranker=app.reranker,
-            workspaces=candidates(app.settings),
+        (found,) = await engine.search(
+            [query], collection, limit=SEARCH_LIMIT, path=path, lang=lang, mode=None, cwd=os.getcwd()
         )
+        result = SearchResult.from_json(found)
         self.last_search_ms = (time.perf_counter() - started) * 1000
         self._hold_ingest()  # the person reads the answer and may refine it
         self.post_message(SearchDone(token, result))

@@ -412,7 +412,9 @@ def _print_status(status: dict[str, Any]) -> None:
     head.append(f"  roocode-tui {status['version']}, since {status['started_at']}")
     head.append(f"\n  config: {display_path(status['config']) if status['config'] else 'none (defaults)'}")
     head.append(f"\n  store: {store['backend']} ({inert(display_path(store['where']))})")
-    head.append(f"\n  embedder: {inert(status['embedder']['provider'])} {inert(status['embedder']['model'])}")
+    embedder = status["embedder"]
+    model = embedder.get("model_id") or embedder.get("model") or "(default model)"
+    head.append(f"\n  embedder: {inert(embedder['provider'])} {inert(model)}")
     if status.get("read_only"):
         head.append("\n  read-only", style="yellow")
     console.print(head)

@@ -536,6 +536,7 @@ class RoocodeApp(App[int]):
             self.status.refresh_bar()
         self.post_message(CollectionsChanged())
         self.watch_runs()  # the run list shows the outcome now, not at the next poll
+        self.connect()  # the status bar: "no collections yet" may no longer hold
 
     async def action_quit(self) -> None:
         """Runs belong to the engine and go on when the app closes; an engine in this process

@@ -289,7 +289,7 @@ def test_one_engine_per_store_a_stale_socket_is_replaced_and_other_settings_are_
 
     other = box.cli("search", "x", "-c", "demo", ROOCODE_TUI_SEARCH__MODE="dense")
     assert other.returncode == 1 and other.stderr.count("\n") == 1
-    assert f"the running engine (pid {first.pid}) was started with no config file" in other.stderr
+    assert f"the running engine (pid {first.pid}) was started with no config file (search.mode differs)" in other.stderr
     assert "--no-engine" in other.stderr
 
     assert box.cli("serve", "--stop").returncode == 0

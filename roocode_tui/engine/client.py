@@ -218,7 +218,9 @@ def _mismatch(settings: Any, status: dict[str, Any]) -> str:
     if status.get("fingerprint") != paths.fingerprint(settings):
         theirs = status.get("config") or "no config file"
         ours = str(settings.config_path) if settings.config_path else "no config file"
-        same = " (the same file, other settings or environment)" if theirs == ours else f" (this command: {ours})"
+        key = paths.first_difference(paths.compared(settings), status.get("settings") or {})
+        differs = f"{key} differs" if key else "other settings or environment"
+        same = f" ({differs})" if theirs == ours else f" (this command: {ours}; {differs})"
         return f"the running engine (pid {pid}) was started with {theirs}{same}: {stop}"
     return ""
 

@@ -84,7 +84,7 @@ class LocalEngine(Engine):
 
     # -- status and collections --------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
-        from roocode_tui.engine.paths import fingerprint
+        from roocode_tui.engine.paths import compared, fingerprint
 
         store = self.settings.store
         return {
@@ -93,6 +93,7 @@ class LocalEngine(Engine):
             "started_at": self.started_at,
             "config": str(self.settings.config_path) if self.settings.config_path else None,
             "fingerprint": fingerprint(self.settings),
+            "settings": compared(self.settings),  # keys masked: a face names what differs
             "read_only": self.settings.read_only,
             "store": {"backend": store.backend, "where": store.url or str(store.data_dir)},
             "embedder": {

@@ -67,6 +67,21 @@ def fingerprint(settings: Any) -> str:
     (file and environment alike; secrets as set-or-not, never their values). Left out:
     read_only, which each face applies to itself too, and [engine], which says how to reach
     and run the engine, not what it does."""
-    data = settings.model_dump(mode="json", exclude={"read_only", "engine"})
-    blob = json.dumps([__version__, data], sort_keys=True, default=str)
+    blob = json.dumps([__version__, compared(settings)], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def compared(settings: Any) -> dict[str, Any]:
+    """The settings a face and its engine must share, as JSON (secrets masked by pydantic)."""
+    return settings.model_dump(mode="json", exclude={"read_only", "engine"})
+
+
+def first_difference(ours: Any, theirs: Any, where: str = "") -> str | None:
+    """The first key (dotted) whose value differs, or None."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs)):
+            found = first_difference(ours.get(key), theirs.get(key), f"{where}.{key}" if where else key)
+            if found:
+                return found
+        return None
+    return None if ours == theirs else (where or "(settings)")

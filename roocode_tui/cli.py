@@ -6,12 +6,12 @@ Exit codes: 0 success, 1 a file or operation failed, 2 bad usage or config, 130 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from roocode_tui import __version__
@@ -40,7 +40,10 @@ every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EM
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from roocode_tui.core.config import default_config_path
+    import platformdirs  # not core.config: pydantic would cost a search 90 ms (engine/quick.py)
+
+    def default_config_path() -> str:
+        return str(Path(platformdirs.user_config_dir("roocode-tui")) / "config.toml")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file to use")
@@ -234,6 +237,10 @@ def run(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
+    if args.command == "search" and not debug and not getattr(args, "no_engine", False):
+        answered = _quick_search(args)
+        if answered is not None:
+            return answered
     from roocode_tui.core.errors import RoocodeError
 
     try:
@@ -283,6 +290,8 @@ def _err(message: str) -> None:
 
 
 def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(handler(settings, args))
 
 
@@ -373,6 +382,8 @@ async def _status(settings: Any, args: argparse.Namespace) -> int:
 
 async def _follow_status(client: Any, args: argparse.Namespace) -> int:
     """Runs as they change, until Ctrl-C (or the engine goes: exit 1)."""
+    import asyncio
+
     from rich.console import Console
     from rich.live import Live
 
@@ -457,6 +468,8 @@ def _runs_table(status: dict[str, Any]) -> Any:
 
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
     from roocode_tui.core.service import open_backends, prepare_indexer
 
     _refuse_if_read_only(settings, "index")
@@ -539,6 +552,8 @@ async def _index_with_bar(indexer: Any) -> None:
 async def _index_in_engine(client: Any, args: argparse.Namespace) -> int:
     """Submit the run to the engine and follow it with the same bar, summary and exit codes as an
     in-process run; Ctrl-C cancels it; ``--detach`` leaves it going."""
+    import asyncio
+
     run = await client.start_run(
         list(args.paths),
         args.collection,
@@ -638,24 +653,11 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core.errors import UsageError
     from roocode_tui.core.roo_qdrant import candidates
-    from roocode_tui.core.search import SearchResult, parse_inline_filters, search_many
+    from roocode_tui.core.search import SearchResult, search_many
     from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
 
-    if args.limit < 1 or args.limit > 1000:
-        raise UsageError("--limit must be between 1 and 1000")
-    if args.batch:
-        queries = _read_batch(args.batch)
-        path, lang = args.path, args.lang
-    else:
-        if not args.query:
-            raise UsageError("give a QUERY, or --batch FILE")
-        query, inline_path, inline_lang = parse_inline_filters(args.query)
-        if not query:
-            raise UsageError("the query is empty")
-        queries = [query]
-        path, lang = args.path or inline_path, args.lang or inline_lang
+    queries, path, lang = _search_request(args)
     client = await _engine(settings)
     if client is not None:
         try:
@@ -706,6 +708,73 @@ def _print_results(results: list[Any], args: argparse.Namespace) -> int:
         print(f"note: {result.note}", file=sys.stderr)
     _print_hits(result)
     return 0
+
+
+def _search_request(args: argparse.Namespace) -> tuple[list[str], str | None, str | None]:
+    """The queries and filters of a ``search`` command line (checked)."""
+    from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.text import parse_inline_filters
+
+    if args.limit < 1 or args.limit > 1000:
+        raise UsageError("--limit must be between 1 and 1000")
+    if args.batch:
+        return _read_batch(args.batch), args.path, args.lang
+    if not args.query:
+        raise UsageError("give a QUERY, or --batch FILE")
+    query, inline_path, inline_lang = parse_inline_filters(args.query)
+    if not query:
+        raise UsageError("the query is empty")
+    return [query], args.path or inline_path, args.lang or inline_lang
+
+
+def _quick_search(args: argparse.Namespace) -> int | None:
+    """``search`` answered by a running engine of the same settings through the thin path
+    (engine/quick.py: the standard library only); None: take the full path."""
+    from types import SimpleNamespace
+
+    from roocode_tui.core.errors import RoocodeError, error_from
+    from roocode_tui.engine import quick
+
+    try:
+        queries, path, lang = _search_request(args)
+    except RoocodeError:
+        return None  # the full path says what is wrong, in its usual words
+    payload = {
+        "queries": queries,
+        "collection": args.collection,
+        "limit": args.limit,
+        "path": path,
+        "lang": lang,
+        "mode": args.mode,
+        "cwd": os.getcwd(),
+    }
+    answer = quick.search(getattr(args, "config", None), payload)
+    if answer is None:
+        return None
+    status, data = answer
+    if status >= 400:
+        err = data.get("error") or {}
+        exc = error_from(str(err.get("type")), str(err.get("message")))
+        _err(str(exc))
+        return exc.exit_code
+    results = []
+    for r in data.get("results", []):
+        timing = r.get("timing_ms") or {}
+        hits = [SimpleNamespace(**{"heading": "", **h}) for h in r.get("results", [])]
+        results.append(
+            SimpleNamespace(
+                raw=r,
+                query=r["query"],
+                collection=r["collection"],
+                mode=r.get("mode", "dense"),
+                note=r.get("note", ""),
+                hits=hits,
+                embed_ms=float(timing.get("embed", 0.0)),
+                store_ms=float(timing.get("store", 0.0)),
+                to_json=lambda r=r: r,
+            )
+        )
+    return _print_results(results, args)
 
 
 def _read_batch(source: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -192,6 +191,8 @@ async def _copy(settings: Any, args: argparse.Namespace) -> int:
             f"collection {args.name!r}: the target is the configured store itself (give --as NEWNAME, or "
             "another --path / --url)"
         )
+    from asyncio import CancelledError
+
     source = open_store(settings.store)
     target = source if same else open_store(to)
     labels = describe_store(settings.store), describe_store(to)
@@ -209,7 +210,7 @@ async def _copy(settings: Any, args: argparse.Namespace) -> int:
                 target_label=labels[1],
                 on_progress=bar.update if bar else None,
             )
-        except (asyncio.CancelledError, KeyboardInterrupt):
+        except (CancelledError, KeyboardInterrupt):
             print(
                 f"interrupted: run the same command again to continue the copy into {inert(labels[1])}",
                 file=sys.stderr,

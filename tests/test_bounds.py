@@ -89,12 +89,12 @@ async def test_tui_sparklines_and_index_log_are_bounded(tmp_path: Path):
         reading = SimpleNamespace(
             healthy=True, error="", running=1.0, waiting=0.0, kv_cache=0.2, prompt_tokens_per_s=1000.0
         )
-        stats = SimpleNamespace(latencies_s=[0.01] * 512, in_flight=1, requests=1, failures=0)
+        stats = {"in_flight": 1, "requests": 1, "failures": 0, "p50_ms": 10.0, "p95_ms": 10.0, "files_queued": 0}
         p = IngestProgress(collection="c", phase="indexing")
         for _ in range(HISTORY * 3):
             monitor.show_gpus([gpu], "")
             monitor.show_vllm(reading, "http://127.0.0.1:1")
-            monitor.show_pipeline(SimpleNamespace(stats=stats), p)
+            monitor.show_pipeline(stats, p)  # the engine's monitor() reading
         for history in (monitor.vram_history, monitor.tokens_history, monitor.chunks_history):
             assert len(history) == HISTORY
         pane = app.query_one(IndexPane)

@@ -174,6 +174,22 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     missing = box.cli("collections", "info", "nope")
     assert missing.returncode == 2 and missing.stderr.strip() == "roocode-tui: error: collection 'nope' does not exist"
 
+    # The thin path: a search answered by the engine costs Python's start and little more.
+    probe = (
+        "import sys; from roocode_tui import cli; code = cli.run(sys.argv[1:]); "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'httpx', 'asyncio', 'numpy'}); "
+        "print('heavy:', heavy, file=sys.stderr); sys.exit(code)"
+    )
+    thin = subprocess.run(
+        [sys.executable, "-c", probe, "search", "restore a snapshot", "-c", "demo", "--json"],
+        env=box.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert thin.returncode == 0 and "heavy: []" in thin.stderr, thin.stderr
+    assert json.loads(thin.stdout)["results"] == results
+
     # A command that opens the store itself: the engine lets go of it, and takes it back later.
     in_process = box.cli("--no-engine", "search", "restore a snapshot", "-c", "demo", "--json")
     assert in_process.returncode == 0, in_process.stderr

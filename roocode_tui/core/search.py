@@ -22,9 +22,9 @@ from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
 from roocode_tui.core.sparse import candidate_symbols, looks_like_code, query_vector
 from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
+from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-exported for the faces
 
 _GLOB = re.compile(r"[*?\[]")
-_INLINE = re.compile(r"(?:(?<=\s)|^)(path|lang):(\S+)")
 MODES = ("dense", "hybrid", "keyword")
 SHORT_QUERY_WORDS = 5
 
@@ -66,18 +66,6 @@ class SearchResult:
         if self.note:
             out["note"] = self.note
         return out
-
-
-def parse_inline_filters(query: str) -> tuple[str, str | None, str | None]:
-    """Split ``path:src/ lang:python how do I...`` into (query, path, lang)."""
-    path = lang = None
-    for key, value in _INLINE.findall(query):
-        if key == "path":
-            path = value
-        else:
-            lang = value
-    text = _INLINE.sub("", query)
-    return " ".join(text.split()), path, lang
 
 
 async def build_filter(store: Store, collection: str, path: str | None, lang: str | None) -> SearchFilter | None:

@@ -35,3 +35,18 @@ def display_path(path: str) -> str:
     if home and (path == home or path.startswith(home + "/")):
         path = "~" + path[len(home) :]
     return inert(path)
+
+
+_INLINE = re.compile(r"(?:(?<=\s)|^)(path|lang):(\S+)")
+
+
+def parse_inline_filters(query: str) -> tuple[str, str | None, str | None]:
+    """Split ``path:src/ lang:python how do I...`` into (query, path, lang)."""
+    path = lang = None
+    for key, value in _INLINE.findall(query):
+        if key == "path":
+            path = value
+        else:
+            lang = value
+    text = _INLINE.sub("", query)
+    return " ".join(text.split()), path, lang

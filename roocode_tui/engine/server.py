@@ -45,8 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, EngineError, RoocodeError, StoreBusyError, UsageError
-from roocode_tui.engine import paths
+from roocode_tui.engine import paths, quick
 from roocode_tui.engine.local import LocalEngine
+from roocode_tui.engine.quick import IDENTITY_HEADER
 
 LOG = logging.getLogger("roocode_tui.engine")
 SO_PEERCRED_FORMAT = "3i"  # struct ucred: pid, uid, gid
@@ -64,7 +65,9 @@ def _status_of(exc: RoocodeError) -> int:
     return 500
 
 
-def build_app(engine: LocalEngine, on_shutdown: Any) -> Any:
+def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
+    """The Starlette app over ``engine``; ``identity`` is quick.identity() of the engine's own
+    inputs (a thin-path face sends its own and is turned back to the full path when they differ)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -139,6 +142,12 @@ def build_app(engine: LocalEngine, on_shutdown: Any) -> Any:
         return JSONResponse(await engine.collection(name))
 
     async def search(request: Request) -> Response:
+        claimed = request.headers.get(IDENTITY_HEADER)
+        if claimed is not None and claimed != identity:  # the thin path: its settings may differ
+            return JSONResponse(
+                {"error": {"type": "IdentityMismatch", "message": "other settings: take the full path"}},
+                status_code=409,
+            )
         data = await body(request)
         queries = data.get("queries")
         if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
@@ -308,7 +317,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
     stop = asyncio.Event()
     try:
         sock = _bind(sock_path)
-        app = build_app(engine, stop.set)
+        app = build_app(engine, stop.set, quick.identity(str(settings.config_path) if settings.config_path else None))
         config = uvicorn.Config(
             app,
             http=_peer_checked_protocol(),

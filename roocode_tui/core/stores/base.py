@@ -178,7 +178,7 @@ class CollectionInfo:
             "status": self.status,
         }
         if roo is not None:
-            out["roo"] = roo.to_json(workspace) | {"dimension": roo.dimension, "distance": roo.distance}
+            out["roo"] = roo.to_json(workspace)
         if self.rebuilding is not None:
             out["rebuilding"] = self.rebuilding
         return out

@@ -171,6 +171,7 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
     from roocode_tui.core.config import EmbedderSettings, EngineSettings, Settings, StoreSettings, TuiSettings
     from roocode_tui.core.security import setup_logging
     from roocode_tui.tui.app import create_app
+    from roocode_tui.tui.panes.index import IndexPane
     from roocode_tui.tui.panes.search import SearchPane
 
     rng = random.Random(8)
@@ -249,7 +250,7 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
             store, _ = await app.engine.backends()
             points = await store.count("soak")
             if app.ingest_progress is not None:
-                app._cancel_ingest(app.ingest_progress.id)
+                app.query_one(IndexPane).cancel_run(app.ingest_progress.id)
             await pilot.pause(0.5)
     finally:
         server.kill()

@@ -237,8 +237,10 @@ def run(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
+    from roocode_tui import cli_engine
+
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
-        answered = _quick_search(args)
+        answered = cli_engine.quick_search(args)
         if answered is not None:
             return answered
     from roocode_tui.core.errors import RoocodeError
@@ -265,8 +267,8 @@ def run(argv: list[str] | None = None) -> int:
             "collections": _collections,
             "doctor": _doctor,
             "roo": _roo,
-            "serve": _serve,
-            "status": _status,
+            "serve": cli_engine.serve,
+            "status": cli_engine.status,
         }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
@@ -303,187 +305,25 @@ def _tui(settings: Any, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-# -- the engine ------------------------------------------------------------------------------
-async def _engine(settings: Any) -> Any:
-    """The engine client for a command that uses the engine, or None (in-process)."""
-    if not settings.engine.enabled:
-        return None
-    from roocode_tui.engine.client import connect
-
-    return await connect(settings)
-
-
-async def _in_process(settings: Any) -> None:
-    """A command about to open the store itself: a running engine lets go of it first."""
-    from roocode_tui.engine.client import release_store
-
-    await release_store(settings)
-
-
-def _face() -> str:
-    import getpass
-
-    try:
-        tty = os.ttyname(sys.stdin.fileno()) if sys.stdin.isatty() else "no terminal"
-    except OSError:
-        tty = "no terminal"
-    return f"cli pid {os.getpid()} ({getpass.getuser()}, {tty})"
-
-
-async def _serve(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.engine.client import running
-
-    if args.stop:
-        client = await running(settings)
-        if client is None:
-            print("no engine is running", file=sys.stderr)
-            return 0
-        try:
-            await client.shutdown()
-        finally:
-            await client.aclose()
-        print(f"stopping the engine (pid {client.pid})", file=sys.stderr)
-        return 0
-    if args.idle_exit is not None:
-        settings.engine.idle_exit_s = max(0.0, args.idle_exit)
-    from roocode_tui.engine.server import serve
-
-    def announce(engine: Any, sock: Any) -> None:
-        idle = settings.engine.idle_exit_s
-        when = f"exits after {idle:.0f} s idle" if idle else "runs until stopped"
-        print(f"roocode-tui engine {engine.pid} on {sock} ({when}; Ctrl-C stops it)", file=sys.stderr, flush=True)
-
-    return await serve(settings, announce=announce)
-
-
-async def _status(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.engine.client import running
-
-    client = await running(settings)
-    if client is None:
-        if args.json:
-            print(json.dumps({"engine": None}))
-        else:
-            print("no engine is running (the next command starts one; roocode-tui serve runs one in the foreground)")
-        return 3
-    try:
-        if not args.follow:
-            status = await client.status()
-            status["collections"] = await client.collections()
-            if args.json:
-                print(json.dumps(status))
-            else:
-                _print_status(status)
-            return 0
-        return await _follow_status(client, args)
-    finally:
-        await client.aclose()
-
-
-async def _follow_status(client: Any, args: argparse.Namespace) -> int:
-    """Runs as they change, until Ctrl-C (or the engine goes: exit 1)."""
-    import asyncio
-
-    from rich.console import Console
-    from rich.live import Live
-
-    from roocode_tui.core.errors import EngineGoneError
-
-    last = None
-    try:
-        if args.json:
-            while True:
-                status = await client.status()
-                key = json.dumps(status["runs"], sort_keys=True)
-                if key != last:
-                    last = key
-                    print(json.dumps(status), flush=True)
-                await asyncio.sleep(0.5)
-        with Live(console=Console(stderr=False), auto_refresh=False) as live:
-            while True:
-                status = await client.status()
-                live.update(_runs_table(status), refresh=True)
-                await asyncio.sleep(0.5)
-    except EngineGoneError as exc:
-        _err(str(exc))
-        return 1
-    except asyncio.CancelledError:
-        return 0
-
-
-def _print_status(status: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    from roocode_tui.core.text import display_path, inert
-
-    console = Console(highlight=False)
-    store = status["store"]
-    head = Text(f"engine {status['pid']}", style="bold")
-    head.append(f"  roocode-tui {status['version']}, since {status['started_at']}")
-    head.append(f"\n  config: {display_path(status['config']) if status['config'] else 'none (defaults)'}")
-    head.append(f"\n  store: {store['backend']} ({inert(display_path(store['where']))})")
-    embedder = status["embedder"]
-    model = embedder.get("model_id") or embedder.get("model") or "(default model)"
-    head.append(f"\n  embedder: {inert(embedder['provider'])} {inert(model)}")
-    if status.get("read_only"):
-        head.append("\n  read-only", style="yellow")
-    console.print(head)
-    names = [c["name"] for c in status.get("collections", [])]
-    console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
-    console.print(_runs_table(status))
-
-
-def _runs_table(status: dict[str, Any]) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    from roocode_tui.core.text import inert
-    from roocode_tui.engine.api import RunSnapshot
-
-    runs = [RunSnapshot.from_json(r) for r in status.get("runs", [])]
-    if not runs:
-        return Text("no index runs yet", style="dim")
-    table = Table(box=None, header_style="bold", title=None)
-    for col in ("run", "collection", "state", "files", "chunks", "rate", "ETA", "current file / outcome", "by"):
-        table.add_column(col)
-    for r in runs:
-        total = r.files_total if r.files_total is not None else "?"
-        rate = f"{r.chunks_per_s:.1f}/s" if r.chunks_embedded else ""
-        eta = f"{r.eta_s:.0f}s" if r.eta_s is not None and r.active else ""
-        now = r.current_file if r.active else (r.message or f"{r.files_indexed} indexed, {r.files_failed} failed")
-        table.add_row(
-            r.id,
-            inert(r.collection),
-            r.phase + (f" ({r.waiting})" if r.waiting else ""),
-            f"{r.files_done}/{total}",
-            f"{r.chunks_done}/{r.chunks_total}",
-            rate,
-            eta,
-            Text(inert(now)),
-            Text(inert(r.started_by), style="dim"),
-        )
-    return table
-
-
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
     import asyncio
 
+    from roocode_tui import cli_engine
     from roocode_tui.core.service import open_backends, prepare_indexer
 
     _refuse_if_read_only(settings, "index")
-    client = await _engine(settings)
+    client = await cli_engine.engine_client(settings)
     if client is not None:
         try:
-            return await _index_in_engine(client, args)
+            return await cli_engine.index_in_engine(client, args)
         finally:
             await client.aclose()
     if getattr(args, "detach", False):
         from roocode_tui.core.errors import UsageError
 
         raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
-    await _in_process(settings)
+    await cli_engine.release_store_first(settings)
     store, embedder = open_backends(settings)
     try:
         indexer = await prepare_indexer(
@@ -549,76 +389,6 @@ async def _index_with_bar(indexer: Any) -> None:
         update(indexer.progress)
 
 
-async def _index_in_engine(client: Any, args: argparse.Namespace) -> int:
-    """Submit the run to the engine and follow it with the same bar, summary and exit codes as an
-    in-process run; Ctrl-C cancels it; ``--detach`` leaves it going."""
-    import asyncio
-
-    run = await client.start_run(
-        list(args.paths),
-        args.collection,
-        rebuild=args.rebuild,
-        schema=args.schema,
-        cwd=os.getcwd(),
-        started_by=_face(),
-    )
-    if args.detach:
-        if args.json:
-            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": client.pid}))
-        else:
-            print(
-                f"run {run.id} indexes {run.collection} in the engine (pid {client.pid}); "
-                "follow it: roocode-tui status --follow",
-                file=sys.stderr,
-            )
-        return 0
-    if run.rebuild and not args.json:
-        print(
-            f"rebuilding {run.collection} into a new index; searches use the current one until "
-            "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
-            file=sys.stderr,
-        )
-    view = _RunView(run, client)
-    show_bar = not args.json and sys.stderr.isatty()
-    try:
-        if show_bar:
-            await _index_with_bar(view)
-        else:
-            await view.run()
-    except asyncio.CancelledError:
-        final = await asyncio.shield(client.cancel(run.id))
-        view.indexer.progress = final
-        _finish_index_output(view.indexer, args, interrupted=True)
-        raise KeyboardInterrupt from None
-    final = view.progress
-    if final.phase == "failed" and final.error_type:
-        from roocode_tui.core.errors import error_from
-
-        raise error_from(final.error_type, final.message)
-    if final.phase == "cancelled":  # from another face (F2, or a Ctrl-C elsewhere)
-        _finish_index_output(view.indexer, args, interrupted=True)
-        return 130
-    return _finish_index_output(view.indexer, args)
-
-
-class _RunView:
-    """An engine run seen through the Indexer's face (``run()``, ``progress``, ``_on_progress``),
-    so the bar and the summary read it as they read an in-process run."""
-
-    def __init__(self, snapshot: Any, client: Any = None):
-        self.progress = snapshot
-        self._client = client
-        self._on_progress: Any = None
-        self.indexer = self
-
-    async def run(self) -> Any:
-        async for snap in self._client.follow(self.progress.id):
-            self.progress = snap
-            if self._on_progress is not None:
-                self._on_progress(snap)
-        return self.progress
-
-
 def _refuse_if_read_only(settings: Any, what: str) -> None:
     from roocode_tui.core.errors import UsageError
 
@@ -653,12 +423,13 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui import cli_engine
     from roocode_tui.core.roo_qdrant import candidates
     from roocode_tui.core.search import SearchResult, search_many
     from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
 
     queries, path, lang = _search_request(args)
-    client = await _engine(settings)
+    client = await cli_engine.engine_client(settings)
     if client is not None:
         try:
             found = await client.search(
@@ -667,7 +438,7 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
         finally:
             await client.aclose()
         return _print_results([SearchResult.from_json(r) for r in found], args)
-    await _in_process(settings)
+    await cli_engine.release_store_first(settings)
     store, embedder = open_backends(settings)
     reranker = make_reranker(settings)
     opts = settings.search
@@ -727,56 +498,6 @@ def _search_request(args: argparse.Namespace) -> tuple[list[str], str | None, st
     return [query], args.path or inline_path, args.lang or inline_lang
 
 
-def _quick_search(args: argparse.Namespace) -> int | None:
-    """``search`` answered by a running engine of the same settings through the thin path
-    (engine/quick.py: the standard library only); None: take the full path."""
-    from types import SimpleNamespace
-
-    from roocode_tui.core.errors import RoocodeError, error_from
-    from roocode_tui.engine import quick
-
-    try:
-        queries, path, lang = _search_request(args)
-    except RoocodeError:
-        return None  # the full path says what is wrong, in its usual words
-    payload = {
-        "queries": queries,
-        "collection": args.collection,
-        "limit": args.limit,
-        "path": path,
-        "lang": lang,
-        "mode": args.mode,
-        "cwd": os.getcwd(),
-    }
-    answer = quick.search(getattr(args, "config", None), payload)
-    if answer is None:
-        return None
-    status, data = answer
-    if status >= 400:
-        err = data.get("error") or {}
-        exc = error_from(str(err.get("type")), str(err.get("message")))
-        _err(str(exc))
-        return exc.exit_code
-    results = []
-    for r in data.get("results", []):
-        timing = r.get("timing_ms") or {}
-        hits = [SimpleNamespace(**{"heading": "", **h}) for h in r.get("results", [])]
-        results.append(
-            SimpleNamespace(
-                raw=r,
-                query=r["query"],
-                collection=r["collection"],
-                mode=r.get("mode", "dense"),
-                note=r.get("note", ""),
-                hits=hits,
-                embed_ms=float(timing.get("embed", 0.0)),
-                store_ms=float(timing.get("store", 0.0)),
-                to_json=lambda r=r: r,
-            )
-        )
-    return _print_results(results, args)
-
-
 def _read_batch(source: str) -> list[str]:
     from roocode_tui.core.errors import UsageError
 
@@ -831,10 +552,11 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from roocode_tui import cli_engine
     from roocode_tui.core.doctor import exit_code, run_doctor
     from roocode_tui.core.text import inert
 
-    await _in_process(settings)
+    await cli_engine.release_store_first(settings)
     checks = await run_doctor(settings)
     if args.json:
         print(json.dumps({"ok": exit_code(checks) == 0, "checks": [c.to_json() for c in checks]}))
@@ -854,6 +576,7 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
 
 # -- roo ---------------------------------------------------------------------------------------
 async def _roo(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui import cli_engine
     from roocode_tui.core import roo
     from roocode_tui.core.errors import RoocodeError
     from roocode_tui.core.roo_qdrant import describe
@@ -862,7 +585,7 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 
     workspace = roo.workspace_path(args.path)
     name = roo.collection_name(workspace)
-    await _in_process(settings)
+    await cli_engine.release_store_first(settings)
     store = open_store(settings.store)
     try:
         info = await describe(store, name)
@@ -899,7 +622,7 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui import cli_transfer
+    from roocode_tui import cli_engine, cli_transfer
     from roocode_tui.core.errors import CollectionNotFoundError, UsageError
     from roocode_tui.core.roo_qdrant import describe, workspace_of
     from roocode_tui.core.stores import open_store
@@ -913,13 +636,13 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
             ),
         )
     if args.action in ("list", "info", "delete"):
-        client = await _engine(settings)
+        client = await cli_engine.engine_client(settings)
         if client is not None:
             try:
-                return await _collections_in_engine(client, settings, args)
+                return await cli_engine.collections_in_engine(client, settings, args)
             finally:
                 await client.aclose()
-    await _in_process(settings)
+    await cli_engine.release_store_first(settings)
     if args.action in cli_transfer.ACTIONS:
         return await cli_transfer.run(settings, args, _refuse_if_read_only)
     store = open_store(settings.store)
@@ -977,41 +700,6 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
-
-
-async def _collections_in_engine(client: Any, settings: Any, args: argparse.Namespace) -> int:
-    """``collections list | info | delete`` answered by the engine."""
-    from roocode_tui.core.errors import UsageError
-
-    if args.action == "list":
-        infos = await client.collections()
-        if args.json:
-            print(json.dumps({"collections": infos}))
-        elif not infos:
-            print("no collections yet: roocode-tui index PATH --collection NAME")
-        else:
-            _print_collection_rows(infos)
-        return 0
-    name = args.name
-    info = await client.collection(name)  # a missing collection is one line, exit 2
-    if args.action == "info":
-        if args.json:
-            print(json.dumps(info))
-        else:
-            for key, value in info.items():
-                print(f"{key:>17}: {value}")
-        return 0
-    _refuse_if_read_only(settings, "collections delete")
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
-        answer = input(f"Delete collection {name!r} and its {info.get('points', 0)} points? Type its name to confirm: ")
-        if answer.strip() != name:
-            print("not deleted")
-            return 1
-    await client.delete_collection(name)
-    print(json.dumps({"deleted": name}) if args.json else f"deleted collection {name}")
-    return 0
 
 
 async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> int:

@@ -153,6 +153,7 @@ def many_files(root: Path, n: int, tag: str = "") -> Path:
 
 # -- the engine and its faces ----------------------------------------------------------------
 def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box, corpus: Path):
+    box.env["ROOCODE_TUI_EMBEDDER__API_KEY"] = "sk-never-leaves-the-engine"
     assert box.cli("status").returncode == 3  # none yet, and status starts none
     first = box.cli("index", str(corpus), "-c", "demo", "--json")
     assert first.returncode == 0, first.stderr
@@ -162,6 +163,8 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     assert status is not None and status["pid"] != os.getpid()
     (run,) = status["runs"]
     assert run["collection"] == "demo" and run["phase"] == "done" and run["started_by"].startswith("cli pid ")
+    raw = box.cli("status", "--json").stdout
+    assert "sk-never-leaves-the-engine" not in raw and "**********" in raw  # keys stay in the engine
     assert oct(box.socket.stat().st_mode & 0o777) == "0o600"
     assert oct(box.socket.parent.stat().st_mode & 0o777) == "0o700"
 
@@ -196,6 +199,8 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     assert json.loads(in_process.stdout)["results"][0]["path"] == results[0]["path"]
     assert box.cli("search", "restore a snapshot", "-c", "demo").returncode == 0
     assert box.engine_pid() == status["pid"]  # the same engine all along
+    logs = list((box.home / ".local" / "state" / "roocode-tui").glob("*.log"))
+    assert logs and not any("sk-never-leaves-the-engine" in log.read_text() for log in logs)
 
 
 def test_two_commands_index_two_collections_while_a_third_searches(box: Box, tmp_path: Path, corpus: Path):

@@ -22,6 +22,7 @@ from roocode_tui.engine.api import Engine, RunSnapshot
 LOG = logging.getLogger("roocode_tui.engine")
 KEEP_FINISHED = 20  # finished runs kept for status and F2
 FOLLOW_INTERVAL_S = 0.25  # at most four snapshots a second to a follower
+SEARCH_HOLD_S = 0.3  # ingest batches held back while a search is sent
 
 
 @dataclass(eq=False)
@@ -215,7 +216,9 @@ class LocalEngine(Engine):
             raise UsageError("no query")
         store, embedder = await self.backends()
         # One embedding queue for every face: a search goes ahead of the batches of every run.
-        embedder.hold_ingest(self.settings.tui.search_holds_ingest_s)
+        # Long enough for the query to be sent first; a person typing in the TUI holds runs
+        # back longer (hold_ingest, tui.search_holds_ingest_s), a script's searches do not stall them.
+        embedder.hold_ingest(min(SEARCH_HOLD_S, self.settings.tui.search_holds_ingest_s))
         opts = self.settings.search
         name = await resolve_search_collection(self.settings, store, collection, cwd)
         results = await search_many(

@@ -44,7 +44,6 @@ if not CSS_FILE.exists():  # a source checkout: styles/ sits beside the package
     CSS_FILE = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 
 RETRY_S = 5.0  # reconnect period while a backend is down
-RUNS_POLL_S = 1.0  # how often F2 looks for runs other faces started
 HOLD_EVERY_S = 0.5  # a person typing a search holds ingest batches back, re-sent at most this often
 PANES = {"search": "Search", "index": "Index", "monitor": "Monitor", "collections": "Collections"}
 
@@ -77,10 +76,7 @@ class RoocodeApp(App[int]):
         self._engine_lock = asyncio.Lock()
         self._gpu_reader = gpu_reader
         self.ingest_progress: Any = None  # the run F2 shows (engine.api.RunSnapshot)
-        self._followed: str | None = None  # the id of the run being followed
         self._held_at = 0.0
-        self._vllm: Any = None
-        self._monitor_timer: Any = None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,7 +108,7 @@ class RoocodeApp(App[int]):
     def _start_background(self) -> None:
         self.connect()
         self.poll_gpu()
-        self.watch_runs()
+        self.query_one(IndexPane).watch_runs()
 
     @property
     def status(self) -> StatusBar:
@@ -236,13 +232,13 @@ class RoocodeApp(App[int]):
             self.query_one("#index-collection").focus()
         if pane == "monitor":
             self.query_one(MonitorPane).focus()  # keep focus out of hidden panes
-            self._start_monitor()
+            self.query_one(MonitorPane).start()
 
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or ""
         if pane == "monitor":
-            self._start_monitor()
+            self.query_one(MonitorPane).start()
         elif pane == "collections":
             self.load_collections()  # points and rebuild states move while other panes are shown
 
@@ -286,6 +282,13 @@ class RoocodeApp(App[int]):
         self.notify(inert(f"searching {name}"), markup=False)
         self.post_message(CollectionsChanged())
 
+    def forget_active(self, name: str) -> None:
+        """A collection is gone: it is no longer the one searched."""
+        if self.active == name:
+            self.active = None
+            self.status.collection = None
+            self.status.refresh_bar()
+
     def _writes_refused(self) -> bool:
         if self.settings.read_only:
             self.notify("read-only mode: this would write to the store", severity="warning")
@@ -297,16 +300,7 @@ class RoocodeApp(App[int]):
 
         if self._writes_refused():
             return
-        self.push_screen(CreateCollectionModal(), self._create_collection)
-
-    @work(group="collections-write", exit_on_error=False)
-    async def _create_collection(self, values: dict[str, Any] | None) -> None:
-        if not values:
-            return
-        engine = await self.get_engine()
-        await engine.create_collection(values["name"], values["paths"], values["include"], values["exclude"])
-        self.notify(inert(f"created {values['name']}: index it from F2 (s)"), markup=False)
-        self.post_message(CollectionsChanged())
+        self.push_screen(CreateCollectionModal(), self.query_one(CollectionsPane).create)
 
     def _target_collection(self) -> str | None:
         pane = self.query_one("#panes", TabbedContent).active
@@ -327,18 +321,8 @@ class RoocodeApp(App[int]):
             return
         info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
         points = info.points if info else 0
-        self.push_screen(TypeNameModal(name, points), lambda ok: self._delete(name) if ok else None)
-
-    @work(group="collections-write", exit_on_error=False)
-    async def _delete(self, name: str) -> None:
-        engine = await self.get_engine()
-        await engine.delete_collection(name)
-        if self.active == name:
-            self.active = None
-            self.status.collection = None
-            self.status.refresh_bar()
-        self.notify(inert(f"deleted {name}"), markup=False)
-        self.post_message(CollectionsChanged())
+        pane = self.query_one(CollectionsPane)
+        self.push_screen(TypeNameModal(name, points), lambda ok: pane.delete(name) if ok else None)
 
     # -- snapshots ---------------------------------------------------------------------------
     def action_snapshot_collection(self) -> None:
@@ -350,40 +334,12 @@ class RoocodeApp(App[int]):
         if self._ingest_running() and self.ingest_progress.collection == name:
             self.notify("an index run is writing to it: let it finish (or cancel it: F2, c)", severity="warning")
             return
-        self._snapshot(name)
-
-    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
-    async def _snapshot(self, name: str) -> None:
-        engine = await self.get_engine()
-        self.notify(inert(f"writing a snapshot of {name}…"), markup=False)
-        snap = await engine.snapshot(name)
-        self.notify(inert(f"snapshot of {name}: {snap['path']}"), markup=False, timeout=15)
+        self.query_one(CollectionsPane).snapshot(name)
 
     def action_restore_snapshot(self) -> None:
         name = self._target_collection()
         if name is not None and not self._writes_refused():
-            self._pick_snapshot(name)
-
-    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
-    async def _pick_snapshot(self, name: str) -> None:
-        from roocode_tui.core.snapshots import Snapshot
-        from roocode_tui.tui.modals import RestoreSnapshotModal
-
-        engine = await self.get_engine()
-        files = [s for s in map(Snapshot.from_json, await engine.snapshots(name)) if s.path]
-        if not files:
-            self.notify(inert(f"no snapshot files of {name} yet: s writes one"), markup=False, severity="warning")
-            return
-        self.push_screen(RestoreSnapshotModal(name, files), self._restore_snapshot)
-
-    @work(group="collections-write", exit_on_error=False)
-    async def _restore_snapshot(self, values: dict[str, Any] | None) -> None:
-        if not values:
-            return
-        engine = await self.get_engine()
-        done = await engine.restore(values["name"], str(values["file"]))
-        self.notify(inert(f"restored {values['name']} ({done['points']:,} points)"), markup=False)
-        self.post_message(CollectionsChanged())
+            self.query_one(CollectionsPane).pick_snapshot(name)
 
     def action_collection_details(self) -> None:
         from roocode_tui.tui.modals import DetailsModal
@@ -394,8 +350,8 @@ class RoocodeApp(App[int]):
             self.push_screen(DetailsModal(f"collection {name}", info.to_json()))
 
     # -- index runs --------------------------------------------------------------------------
-    # Runs belong to the engine. F2 follows one run at a time: the one started here, or the
-    # newest one another face (a CLI in another terminal) started; it lists them all.
+    # Runs belong to the engine; F2 (IndexPane) starts, follows, lists and cancels them. These
+    # actions are the app's because every pane and the palette reach them.
     def _ingest_running(self) -> bool:
         return self.ingest_progress is not None and self.ingest_progress.active
 
@@ -409,7 +365,7 @@ class RoocodeApp(App[int]):
         if name is None:
             self.notify("pick a collection first (F2 or F4)", severity="warning")
             return
-        self.start_run(name, rebuild)
+        self.query_one(IndexPane).start_run(name, rebuild)
         self.action_show_pane("index")
 
     def action_rebuild(self) -> None:
@@ -437,66 +393,13 @@ class RoocodeApp(App[int]):
                 "the next run finishes the rest.",
                 "Cancel run",
             ),
-            lambda ok: self._cancel_ingest(p.id) if ok else None,
+            lambda ok: self.query_one(IndexPane).cancel_run(p.id) if ok else None,
         )
-
-    @work(group="ingest-cancel", exit_on_error=False)
-    async def _cancel_ingest(self, run_id: str) -> None:
-        await (await self.get_engine()).cancel(run_id)
-
-    @work(group="ingest-start", exclusive=True, exit_on_error=False)
-    async def start_run(self, name: str, rebuild: bool) -> None:
-        engine = await self.get_engine()
-        self.query_one(IndexPane).reset()
-        snap = await engine.start_run(
-            [], name, rebuild=rebuild, schema="native", cwd=os.getcwd(), started_by=f"tui pid {os.getpid()}"
-        )
-        self.follow_run(snap.id)
-
-    @work(group="ingest", exclusive=True, exit_on_error=False)
-    async def follow_run(self, run_id: str) -> None:
-        """Show one run live until it ends (the engine sends a few snapshots a second at most)."""
-        from roocode_tui.core.errors import RoocodeError
-
-        engine = await self.get_engine()
-        if self._followed != run_id:
-            self.query_one(IndexPane).reset()
-        self._followed = run_id
-        last = None
-        try:
-            async for snap in engine.follow(run_id):
-                last = snap
-                self.ingest_progress = snap
-                self.post_message(IngestUpdate(snap))
-        except RoocodeError as exc:
-            if last is not None:
-                self.post_message(IngestFinished(last, str(exc)))
-            return
-        if last is not None:
-            failed = last.message if last.phase == "failed" else None
-            self.post_message(IngestFinished(last, failed))
-
-    @work(group="runs", exclusive=True, exit_on_error=False)
-    async def watch_runs(self) -> None:
-        """F2 lists every run of the engine and follows a new one, whoever started it."""
-        from roocode_tui.core.errors import RoocodeError
-
-        try:
-            engine = await self.get_engine()
-            runs = await engine.runs()
-        except RoocodeError:
-            runs = None
-        if runs is not None:
-            self.query_one(IndexPane).show_runs(runs, self._followed)
-            active = [r for r in runs if r.active]
-            if active and not self._ingest_running() and active[-1].id != self._followed:
-                self.follow_run(active[-1].id)
-        self.set_timer(RUNS_POLL_S, self.watch_runs)
 
     @on(IngestUpdate)
     def _ingest_update(self, message: IngestUpdate) -> None:
+        """The status bar and F4 follow the run (F2 shows it itself: IndexPane)."""
         p = message.progress
-        self.query_one(IndexPane).show(p)
         if self.query_one("#panes", TabbedContent).active == "collections":
             pane = self.query_one(CollectionsPane)
             pane.show(pane.infos, self.active, p)  # the run's state and share, from the last listing
@@ -535,7 +438,7 @@ class RoocodeApp(App[int]):
             self.status.collection = p.collection
             self.status.refresh_bar()
         self.post_message(CollectionsChanged())
-        self.watch_runs()  # the run list shows the outcome now, not at the next poll
+        self.query_one(IndexPane).watch_runs()  # the run list shows the outcome now, not at the next poll
         self.connect()  # the status bar: "no collections yet" may no longer hold
 
     async def action_quit(self) -> None:
@@ -560,46 +463,8 @@ class RoocodeApp(App[int]):
         self.exit(0)
 
     # -- monitor -----------------------------------------------------------------------------
-    def _monitor_visible(self) -> bool:
-        return self.query_one("#panes", TabbedContent).active == "monitor"
-
-    def _start_monitor(self) -> None:
-        if self._monitor_timer is None:
-            self.poll_monitor()
-
-    @work(group="monitor", exclusive=True, exit_on_error=False)
-    async def poll_monitor(self) -> None:
-        """One round of readings; reschedules itself after it finished, while the pane shows."""
-        self._monitor_timer = True
-        try:
-            monitor = self.query_one(MonitorPane)
-            engine = await self.get_engine()
-            if self.settings.embedder.provider == "openai":
-                from roocode_tui.core.metrics import VllmMonitor
-
-                if self._vllm is None:
-                    key = self.settings.embedder.api_key
-                    self._vllm = VllmMonitor(
-                        self.settings.embedder.base_urls[0],
-                        key.get_secret_value() if key else None,
-                        self.settings.embedder.tls_verify_arg,
-                    )
-                reading = await self._vllm.poll()
-                monitor.show_vllm(reading, self._vllm.root)
-            else:
-                monitor.show_vllm(None, "")
-            reading = await engine.monitor(self.active)
-            monitor.show_pipeline(reading["pipeline"], self.ingest_progress)
-            monitor.show_store([(line, style) for line, style in reading["store"]])
-            gpus, why = await asyncio.to_thread(self._read_gpus)
-            monitor.show_gpus(gpus, why)
-        finally:
-            if self._monitor_visible():
-                self._monitor_timer = self.set_timer(self.settings.tui.monitor_interval_s, self.poll_monitor)
-            else:
-                self._monitor_timer = None
-
-    def _read_gpus(self) -> tuple[list[Any], str]:
+    def read_gpus(self) -> tuple[list[Any], str]:
+        """The GPUs (NVML or nvidia-smi; blocks: call it in a thread)."""
         if self._gpu_reader is not None:
             return self._gpu_reader()
         from roocode_tui.core.gpu import read_gpus
@@ -609,7 +474,7 @@ class RoocodeApp(App[int]):
     @work(group="gpu", exclusive=True, exit_on_error=False, thread=True)
     def poll_gpu(self) -> None:
         """The status bar's VRAM gauge: a slower poll, in a thread (NVML blocks)."""
-        gpus, why = self._read_gpus()
+        gpus, why = self.read_gpus()
         self.post_message(GpuReading(gpus, why))
 
     @on(GpuReading)

@@ -1,17 +1,19 @@
-"""F4: the collections in the store, with their state; create, delete, rebuild, set active."""
+"""F4: the collections in the store, with their state; create, delete, snapshot, restore (here),
+rebuild and set active (the app's actions, reached from other panes too)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from roocode_tui.core.text import display_path, inert
+from roocode_tui.tui.messages import CollectionsChanged
 
 COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "last indexed", "paths")
 
@@ -122,6 +124,57 @@ class CollectionsPane(Vertical):
             Text(when),
             Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
         ]
+
+    # -- writes (workers; the app's actions ask first, these do it) --------------------------
+    @work(group="collections-write", exit_on_error=False)
+    async def create(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        app: Any = self.app
+        await (await app.get_engine()).create_collection(
+            values["name"], values["paths"], values["include"], values["exclude"]
+        )
+        app.notify(inert(f"created {values['name']}: index it from F2 (s)"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    @work(group="collections-write", exit_on_error=False)
+    async def delete(self, name: str) -> None:
+        app: Any = self.app
+        await (await app.get_engine()).delete_collection(name)
+        app.forget_active(name)
+        app.notify(inert(f"deleted {name}"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
+    async def snapshot(self, name: str) -> None:
+        app: Any = self.app
+        engine = await app.get_engine()
+        app.notify(inert(f"writing a snapshot of {name}…"), markup=False)
+        snap = await engine.snapshot(name)
+        app.notify(inert(f"snapshot of {name}: {snap['path']}"), markup=False, timeout=15)
+
+    @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
+    async def pick_snapshot(self, name: str) -> None:
+        """The collection's snapshot files, to restore one as a new collection."""
+        from roocode_tui.core.snapshots import Snapshot
+        from roocode_tui.tui.modals import RestoreSnapshotModal
+
+        app: Any = self.app
+        engine = await app.get_engine()
+        files = [s for s in map(Snapshot.from_json, await engine.snapshots(name)) if s.path]
+        if not files:
+            app.notify(inert(f"no snapshot files of {name} yet: s writes one"), markup=False, severity="warning")
+            return
+        app.push_screen(RestoreSnapshotModal(name, files), self.restore)
+
+    @work(group="collections-write", exit_on_error=False)
+    async def restore(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        app: Any = self.app
+        done = await (await app.get_engine()).restore(values["name"], str(values["file"]))
+        app.notify(inert(f"restored {values['name']} ({done['points']:,} points)"), markup=False)
+        self.post_message(CollectionsChanged())
 
     def selected(self) -> str | None:
         table = self.query_one(CollectionTable)

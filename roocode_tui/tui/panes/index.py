@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
 from roocode_tui.core.text import inert
+from roocode_tui.tui.messages import IngestFinished, IngestUpdate
 
 MAX_RUNS_SHOWN = 3
 
@@ -24,7 +27,14 @@ def fmt_eta(seconds: float | None) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+RUNS_POLL_S = 1.0  # how often F2 looks for runs other faces started
+
+
 class IndexPane(Vertical):
+    """F2. Runs belong to the engine: this pane starts them, follows one at a time (the one
+    started here, or the newest one another face started: a CLI in another terminal), lists
+    them all and cancels any. The run it follows is ``app.ingest_progress``."""
+
     BINDINGS = [
         Binding("s", "app.start_ingest", "Start", tooltip="Index the selected collection", id="start"),
         Binding("c", "app.cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
@@ -37,6 +47,7 @@ class IndexPane(Vertical):
         super().__init__(**kwargs)
         self._logged = 0
         self._last: Any = None  # the last progress shown, rendered again when the pane comes into view
+        self.followed: str | None = None  # the id of the run being followed
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="index-bar"):
@@ -74,6 +85,68 @@ class IndexPane(Vertical):
         select = self.query_one("#index-collection", Select)
         return None if select.is_blank() else str(select.value)
 
+    # -- runs (workers) ----------------------------------------------------------------------
+    @work(group="ingest-start", exclusive=True, exit_on_error=False)
+    async def start_run(self, name: str, rebuild: bool) -> None:
+        app: Any = self.app
+        engine = await app.get_engine()
+        self.reset()
+        snap = await engine.start_run(
+            [], name, rebuild=rebuild, schema="native", cwd=os.getcwd(), started_by=f"tui pid {os.getpid()}"
+        )
+        self.follow_run(snap.id)
+
+    @work(group="ingest", exclusive=True, exit_on_error=False)
+    async def follow_run(self, run_id: str) -> None:
+        """Show one run live until it ends (the engine sends a few snapshots a second at most)."""
+        from roocode_tui.core.errors import RoocodeError
+
+        app: Any = self.app
+        engine = await app.get_engine()
+        if self.followed != run_id:
+            self.reset()
+        self.followed = run_id
+        last = None
+        try:
+            async for snap in engine.follow(run_id):
+                last = app.ingest_progress = snap
+                self.post_message(IngestUpdate(snap))
+        except RoocodeError as exc:
+            if last is not None:
+                self.post_message(IngestFinished(last, str(exc)))
+            return
+        if last is not None:
+            self.post_message(IngestFinished(last, last.message if last.phase == "failed" else None))
+
+    @work(group="runs", exclusive=True, exit_on_error=False)
+    async def watch_runs(self) -> None:
+        """List every run of the engine; follow a new one, whoever started it."""
+        from roocode_tui.core.errors import RoocodeError
+
+        app: Any = self.app
+        try:
+            runs = await (await app.get_engine()).runs()
+        except RoocodeError:
+            runs = None
+        if runs is not None:
+            self.show_runs(runs, self.followed)
+            active = [r for r in runs if r.active]
+            following = app.ingest_progress is not None and app.ingest_progress.active
+            if active and not following and active[-1].id != self.followed:
+                self.follow_run(active[-1].id)
+        self.set_timer(RUNS_POLL_S, self.watch_runs)
+
+    @work(group="ingest-cancel", exit_on_error=False)
+    async def cancel_run(self, run_id: str) -> None:
+        app: Any = self.app
+        await (await app.get_engine()).cancel(run_id)
+
+    @on(IngestUpdate)
+    @on(IngestFinished)
+    def _progress(self, message: IngestUpdate | IngestFinished) -> None:
+        self.show(message.progress)  # and the message goes on to the app (status bar, F4)
+
+    # -- rendering ---------------------------------------------------------------------------
     def show_runs(self, runs: list[Any], followed: str | None) -> None:
         """Every run the engine has, whoever started it (newest first): the one shown above is marked."""
         text = Text()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Label, Sparkline, Static
@@ -22,11 +24,52 @@ def gib(n: float) -> str:
 
 
 class MonitorPane(Vertical, can_focus=True):
+    """Polls while it is shown: each round of readings reschedules the next when it is done, so
+    rounds never overlap, and stops when the pane is hidden."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vram_history: deque[float] = deque(maxlen=HISTORY)
         self.tokens_history: deque[float] = deque(maxlen=HISTORY)
         self.chunks_history: deque[float] = deque(maxlen=HISTORY)
+        self._timer: Any = None
+        self._vllm: Any = None
+
+    def start(self) -> None:
+        if self._timer is None:
+            self.poll()
+
+    @work(group="monitor", exclusive=True, exit_on_error=False)
+    async def poll(self) -> None:
+        """One round of readings: the engine's pipeline and store, vLLM's metrics, the GPUs."""
+        app: Any = self.app
+        self._timer = True
+        try:
+            settings = app.settings
+            engine = await app.get_engine()
+            if settings.embedder.provider == "openai":
+                from roocode_tui.core.metrics import VllmMonitor
+
+                if self._vllm is None:
+                    key = settings.embedder.api_key
+                    self._vllm = VllmMonitor(
+                        settings.embedder.base_urls[0],
+                        key.get_secret_value() if key else None,
+                        settings.embedder.tls_verify_arg,
+                    )
+                self.show_vllm(await self._vllm.poll(), self._vllm.root)
+            else:
+                self.show_vllm(None, "")
+            reading = await engine.monitor(app.active)
+            self.show_pipeline(reading["pipeline"], app.ingest_progress)
+            self.show_store([(line, style) for line, style in reading["store"]])
+            gpus, why = await asyncio.to_thread(app.read_gpus)
+            self.show_gpus(gpus, why)
+        finally:
+            if app.query_one("#panes").active == "monitor":
+                self._timer = self.set_timer(settings.tui.monitor_interval_s, self.poll)
+            else:
+                self._timer = None
 
     def compose(self) -> ComposeResult:
         with Grid(id="monitor-grid"):

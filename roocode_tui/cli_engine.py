@@ -1,0 +1,338 @@
+"""The command line's engine faces: finding or starting the engine, `serve`, `status`, an index
+run submitted and followed, the thin search path, and collections answered by the engine.
+``cli.py`` holds the parser, the in-process commands and the output both share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from roocode_tui.cli import (
+    _err,
+    _finish_index_output,
+    _index_with_bar,
+    _print_collection_rows,
+    _print_results,
+    _refuse_if_read_only,
+    _search_request,
+)
+
+
+async def engine_client(settings: Any) -> Any:
+    """The engine client for a command that uses the engine, or None (in-process)."""
+    if not settings.engine.enabled:
+        return None
+    from roocode_tui.engine.client import connect
+
+    return await connect(settings)
+
+
+async def release_store_first(settings: Any) -> None:
+    """A command about to open the store itself: a running engine lets go of it first."""
+    from roocode_tui.engine.client import release_store
+
+    await release_store(settings)
+
+
+def face_name() -> str:
+    import getpass
+
+    try:
+        tty = os.ttyname(sys.stdin.fileno()) if sys.stdin.isatty() else "no terminal"
+    except OSError:
+        tty = "no terminal"
+    return f"cli pid {os.getpid()} ({getpass.getuser()}, {tty})"
+
+
+async def serve(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.engine.client import running
+
+    if args.stop:
+        client = await running(settings)
+        if client is None:
+            print("no engine is running", file=sys.stderr)
+            return 0
+        try:
+            await client.shutdown()
+        finally:
+            await client.aclose()
+        print(f"stopping the engine (pid {client.pid})", file=sys.stderr)
+        return 0
+    if args.idle_exit is not None:
+        settings.engine.idle_exit_s = max(0.0, args.idle_exit)
+    from roocode_tui.engine.server import serve
+
+    def announce(engine: Any, sock: Any) -> None:
+        idle = settings.engine.idle_exit_s
+        when = f"exits after {idle:.0f} s idle" if idle else "runs until stopped"
+        print(f"roocode-tui engine {engine.pid} on {sock} ({when}; Ctrl-C stops it)", file=sys.stderr, flush=True)
+
+    return await serve(settings, announce=announce)
+
+
+async def status(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.engine.client import running
+
+    client = await running(settings)
+    if client is None:
+        if args.json:
+            print(json.dumps({"engine": None}))
+        else:
+            print("no engine is running (the next command starts one; roocode-tui serve runs one in the foreground)")
+        return 3
+    try:
+        if not args.follow:
+            status = await client.status()
+            status["collections"] = await client.collections()
+            if args.json:
+                print(json.dumps(status))
+            else:
+                print_status(status)
+            return 0
+        return await follow_status(client, args)
+    finally:
+        await client.aclose()
+
+
+async def follow_status(client: Any, args: argparse.Namespace) -> int:
+    """Runs as they change, until Ctrl-C (or the engine goes: exit 1)."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from roocode_tui.core.errors import EngineGoneError
+
+    last = None
+    try:
+        if args.json:
+            while True:
+                status = await client.status()
+                key = json.dumps(status["runs"], sort_keys=True)
+                if key != last:
+                    last = key
+                    print(json.dumps(status), flush=True)
+                await asyncio.sleep(0.5)
+        with Live(console=Console(stderr=False), auto_refresh=False) as live:
+            while True:
+                status = await client.status()
+                live.update(runs_table(status), refresh=True)
+                await asyncio.sleep(0.5)
+    except EngineGoneError as exc:
+        _err(str(exc))
+        return 1
+    except asyncio.CancelledError:
+        return 0
+
+
+def print_status(status: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.text import display_path, inert
+
+    console = Console(highlight=False)
+    store = status["store"]
+    head = Text(f"engine {status['pid']}", style="bold")
+    head.append(f"  roocode-tui {status['version']}, since {status['started_at']}")
+    head.append(f"\n  config: {display_path(status['config']) if status['config'] else 'none (defaults)'}")
+    head.append(f"\n  store: {store['backend']} ({inert(display_path(store['where']))})")
+    embedder = status["embedder"]
+    model = embedder.get("model_id") or embedder.get("model") or "(default model)"
+    head.append(f"\n  embedder: {inert(embedder['provider'])} {inert(model)}")
+    if status.get("read_only"):
+        head.append("\n  read-only", style="yellow")
+    console.print(head)
+    names = [c["name"] for c in status.get("collections", [])]
+    console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
+    console.print(runs_table(status))
+
+
+def runs_table(status: dict[str, Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert
+    from roocode_tui.engine.api import RunSnapshot
+
+    runs = [RunSnapshot.from_json(r) for r in status.get("runs", [])]
+    if not runs:
+        return Text("no index runs yet", style="dim")
+    table = Table(box=None, header_style="bold", title=None)
+    for col in ("run", "collection", "state", "files", "chunks", "rate", "ETA", "current file / outcome", "by"):
+        table.add_column(col)
+    for r in runs:
+        total = r.files_total if r.files_total is not None else "?"
+        rate = f"{r.chunks_per_s:.1f}/s" if r.chunks_embedded else ""
+        eta = f"{r.eta_s:.0f}s" if r.eta_s is not None and r.active else ""
+        now = r.current_file if r.active else (r.message or f"{r.files_indexed} indexed, {r.files_failed} failed")
+        table.add_row(
+            r.id,
+            inert(r.collection),
+            r.phase + (f" ({r.waiting})" if r.waiting else ""),
+            f"{r.files_done}/{total}",
+            f"{r.chunks_done}/{r.chunks_total}",
+            rate,
+            eta,
+            Text(inert(now)),
+            Text(inert(r.started_by), style="dim"),
+        )
+    return table
+
+
+async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
+    """Submit the run to the engine and follow it with the same bar, summary and exit codes as an
+    in-process run; Ctrl-C cancels it; ``--detach`` leaves it going."""
+    import asyncio
+
+    run = await client.start_run(
+        list(args.paths),
+        args.collection,
+        rebuild=args.rebuild,
+        schema=args.schema,
+        cwd=os.getcwd(),
+        started_by=face_name(),
+    )
+    if args.detach:
+        if args.json:
+            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": client.pid}))
+        else:
+            print(
+                f"run {run.id} indexes {run.collection} in the engine (pid {client.pid}); "
+                "follow it: roocode-tui status --follow",
+                file=sys.stderr,
+            )
+        return 0
+    if run.rebuild and not args.json:
+        print(
+            f"rebuilding {run.collection} into a new index; searches use the current one until "
+            "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
+            file=sys.stderr,
+        )
+    view = RunView(run, client)
+    show_bar = not args.json and sys.stderr.isatty()
+    try:
+        if show_bar:
+            await _index_with_bar(view)
+        else:
+            await view.run()
+    except asyncio.CancelledError:
+        final = await asyncio.shield(client.cancel(run.id))
+        view.indexer.progress = final
+        _finish_index_output(view.indexer, args, interrupted=True)
+        raise KeyboardInterrupt from None
+    final = view.progress
+    if final.phase == "failed" and final.error_type:
+        from roocode_tui.core.errors import error_from
+
+        raise error_from(final.error_type, final.message)
+    if final.phase == "cancelled":  # from another face (F2, or a Ctrl-C elsewhere)
+        _finish_index_output(view.indexer, args, interrupted=True)
+        return 130
+    return _finish_index_output(view.indexer, args)
+
+
+class RunView:
+    """An engine run seen through the Indexer's face (``run()``, ``progress``, ``_on_progress``),
+    so the bar and the summary read it as they read an in-process run."""
+
+    def __init__(self, snapshot: Any, client: Any = None):
+        self.progress = snapshot
+        self._client = client
+        self._on_progress: Any = None
+        self.indexer = self
+
+    async def run(self) -> Any:
+        async for snap in self._client.follow(self.progress.id):
+            self.progress = snap
+            if self._on_progress is not None:
+                self._on_progress(snap)
+        return self.progress
+
+
+def quick_search(args: argparse.Namespace) -> int | None:
+    """``search`` answered by a running engine of the same settings through the thin path
+    (engine/quick.py: the standard library only); None: take the full path."""
+    from types import SimpleNamespace
+
+    from roocode_tui.core.errors import RoocodeError, error_from
+    from roocode_tui.engine import quick
+
+    try:
+        queries, path, lang = _search_request(args)
+    except RoocodeError:
+        return None  # the full path says what is wrong, in its usual words
+    payload = {
+        "queries": queries,
+        "collection": args.collection,
+        "limit": args.limit,
+        "path": path,
+        "lang": lang,
+        "mode": args.mode,
+        "cwd": os.getcwd(),
+    }
+    answer = quick.search(getattr(args, "config", None), payload)
+    if answer is None:
+        return None
+    status, data = answer
+    if status >= 400:
+        err = data.get("error") or {}
+        exc = error_from(str(err.get("type")), str(err.get("message")))
+        _err(str(exc))
+        return exc.exit_code
+    results = []
+    for r in data.get("results", []):
+        timing = r.get("timing_ms") or {}
+        hits = [SimpleNamespace(**{"heading": "", **h}) for h in r.get("results", [])]
+        results.append(
+            SimpleNamespace(
+                raw=r,
+                query=r["query"],
+                collection=r["collection"],
+                mode=r.get("mode", "dense"),
+                note=r.get("note", ""),
+                hits=hits,
+                embed_ms=float(timing.get("embed", 0.0)),
+                store_ms=float(timing.get("store", 0.0)),
+                to_json=lambda r=r: r,
+            )
+        )
+    return _print_results(results, args)
+
+
+async def collections_in_engine(client: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections list | info | delete`` answered by the engine."""
+    from roocode_tui.core.errors import UsageError
+
+    if args.action == "list":
+        infos = await client.collections()
+        if args.json:
+            print(json.dumps({"collections": infos}))
+        elif not infos:
+            print("no collections yet: roocode-tui index PATH --collection NAME")
+        else:
+            _print_collection_rows(infos)
+        return 0
+    name = args.name
+    info = await client.collection(name)  # a missing collection is one line, exit 2
+    if args.action == "info":
+        if args.json:
+            print(json.dumps(info))
+        else:
+            for key, value in info.items():
+                print(f"{key:>17}: {value}")
+        return 0
+    _refuse_if_read_only(settings, "collections delete")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
+        answer = input(f"Delete collection {name!r} and its {info.get('points', 0)} points? Type its name to confirm: ")
+        if answer.strip() != name:
+            print("not deleted")
+            return 1
+    await client.delete_collection(name)
+    print(json.dumps({"deleted": name}) if args.json else f"deleted collection {name}")
+    return 0

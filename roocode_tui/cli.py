@@ -39,7 +39,13 @@ every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EM
 """
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``only``: build just that command's (a search answered by the engine should not
+    pay for the rest: engine/quick.py)."""
+
+    def want(name: str) -> bool:
+        return only is None or only == name
+
     import platformdirs  # not core.config: pydantic would cost a search 90 ms (engine/quick.py)
 
     def default_config_path() -> str:
@@ -72,157 +78,169 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--collection", metavar="NAME", help="collection the TUI opens on")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser(
-        "index",
-        parents=[common],
-        help="index files into a collection (incremental)",
-        description="Index files into a collection. Unchanged files cost nothing; changed files "
-        "re-embed only their changed chunks; deleted files lose their points. Ctrl-C stops "
-        "cleanly and the next run finishes the job.",
-    )
-    p.add_argument(
-        "paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)"
-    )
-    p.add_argument("--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)")
-    p.add_argument(
-        "--rebuild",
-        action="store_true",
-        help="embed every file again into a new index and switch to it when complete (searches keep "
-        "using the old one until then)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
-    p.add_argument(
-        "--detach",
-        action="store_true",
-        help="start the run in the engine and return at once (follow it: roocode-tui status --follow)",
-    )
-    p.add_argument(
-        "--schema",
-        choices=["native", "roo"],
-        default="native",
-        help="native: roocode-tui's own collection (default); roo: the collection Roo Code would build "
-        "for the workspace PATH (its name, point ids, payloads and marker; Qdrant server only), "
-        "which Roo Code then uses and keeps up to date",
-    )
+    if want("index"):
+        p = sub.add_parser(
+            "index",
+            parents=[common],
+            help="index files into a collection (incremental)",
+            description="Index files into a collection. Unchanged files cost nothing; changed files "
+            "re-embed only their changed chunks; deleted files lose their points. Ctrl-C stops "
+            "cleanly and the next run finishes the job.",
+        )
+        p.add_argument(
+            "paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)"
+        )
+        p.add_argument(
+            "--collection", "-c", metavar="NAME", help="collection name (default: named after the first PATH)"
+        )
+        p.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="embed every file again into a new index and switch to it when complete (searches keep "
+            "using the old one until then)",
+        )
+        p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+        p.add_argument(
+            "--detach",
+            action="store_true",
+            help="start the run in the engine and return at once (follow it: roocode-tui status --follow)",
+        )
+        p.add_argument(
+            "--schema",
+            choices=["native", "roo"],
+            default="native",
+            help="native: roocode-tui's own collection (default); roo: the collection Roo Code would build "
+            "for the workspace PATH (its name, point ids, payloads and marker; Qdrant server only), "
+            "which Roo Code then uses and keeps up to date",
+        )
 
-    p = sub.add_parser(
-        "search",
-        parents=[common],
-        help="search a collection",
-        description="Search a collection. Filters run inside the store, before top-k. "
-        "'path:PREFIX' and 'lang:NAME' inside the query work too.",
-    )
-    p.add_argument("query", metavar="QUERY", nargs="?", help="the question or identifier (or use --batch)")
-    p.add_argument("--collection", "-c", metavar="NAME")
-    p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
-    p.add_argument(
-        "--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')"
-    )
-    p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument(
-        "--mode",
-        choices=["dense", "hybrid", "keyword"],
-        help="dense vectors, keywords, or both (default: [search] mode, hybrid: keywords join "
-        "only for queries that name identifiers)",
-    )
-    p.add_argument(
-        "--batch",
-        metavar="FILE",
-        help='read one query per line (- for stdin); write one JSON line per query: {"query": ..., "results": [...]}',
-    )
+    if want("search"):
+        p = sub.add_parser(
+            "search",
+            parents=[common],
+            help="search a collection",
+            description="Search a collection. Filters run inside the store, before top-k. "
+            "'path:PREFIX' and 'lang:NAME' inside the query work too.",
+        )
+        p.add_argument("query", metavar="QUERY", nargs="?", help="the question or identifier (or use --batch)")
+        p.add_argument("--collection", "-c", metavar="NAME")
+        p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
+        p.add_argument(
+            "--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')"
+        )
+        p.add_argument("--lang", metavar="LANG", help="only this language (comma-separated for several)")
+        p.add_argument("--json", action="store_true", help="print the results as JSON")
+        p.add_argument(
+            "--mode",
+            choices=["dense", "hybrid", "keyword"],
+            help="dense vectors, keywords, or both (default: [search] mode, hybrid: keywords join "
+            "only for queries that name identifiers)",
+        )
+        p.add_argument(
+            "--batch",
+            metavar="FILE",
+            help="read one query per line (- for stdin); write one JSON line per query: "
+            '{"query": ..., "results": [...]}',
+        )
 
-    p = sub.add_parser(
-        "serve",
-        parents=[common],
-        help="run the engine in the foreground (commands start one in the background when none runs)",
-        description="Run the engine: one process per user that keeps the store open, owns the index "
-        "runs and serves every face (the CLI's commands) over a private Unix socket "
-        "($XDG_RUNTIME_DIR/roocode-tui/engine.sock, mode 0600, peers checked). It exits after "
-        "engine.idle_exit_s with no run and no request (0: never). Under systemd: "
-        "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status",
-    )
-    p.add_argument("--stop", action="store_true", help="stop the running engine (its runs are cancelled cleanly)")
-    p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")
+    if want("serve"):
+        p = sub.add_parser(
+            "serve",
+            parents=[common],
+            help="run the engine in the foreground (commands start one in the background when none runs)",
+            description="Run the engine: one process per user that keeps the store open, owns the index "
+            "runs and serves every face (the CLI's commands) over a private Unix socket "
+            "($XDG_RUNTIME_DIR/roocode-tui/engine.sock, mode 0600, peers checked). It exits after "
+            "engine.idle_exit_s with no run and no request (0: never). Under systemd: "
+            "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status",
+        )
+        p.add_argument("--stop", action="store_true", help="stop the running engine (its runs are cancelled cleanly)")
+        p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")
 
-    p = sub.add_parser(
-        "status",
-        parents=[common],
-        help="the engine, its collections and its index runs (running and recent)",
-        description="Show the engine (pid, version, config, store), its collections and its runs. "
-        "Starts no engine. Exit code 0, or 3 when no engine is running.",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object (with --follow: one per change)")
-    p.add_argument("--follow", "-f", action="store_true", help="keep showing the runs as they change (Ctrl-C ends)")
+    if want("status"):
+        p = sub.add_parser(
+            "status",
+            parents=[common],
+            help="the engine, its collections and its index runs (running and recent)",
+            description="Show the engine (pid, version, config, store), its collections and its runs. "
+            "Starts no engine. Exit code 0, or 3 when no engine is running.",
+        )
+        p.add_argument("--json", action="store_true", help="one JSON object (with --follow: one per change)")
+        p.add_argument("--follow", "-f", action="store_true", help="keep showing the runs as they change (Ctrl-C ends)")
 
-    p = sub.add_parser(
-        "doctor",
-        parents=[common],
-        help="check the config, embedder, store and GPU, each with a fix",
-        description="Check every part of the setup: config file; embedding server reachable, "
-        "serving the model, answering with the expected dimension; store reachable with its "
-        "collections; GPU; vLLM metrics. Exits 1 when a check fails.",
-    )
-    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    if want("doctor"):
+        p = sub.add_parser(
+            "doctor",
+            parents=[common],
+            help="check the config, embedder, store and GPU, each with a fix",
+            description="Check every part of the setup: config file; embedding server reachable, "
+            "serving the model, answering with the expected dimension; store reachable with its "
+            "collections; GPU; vLLM metrics. Exits 1 when a check fails.",
+        )
+        p.add_argument("--json", action="store_true", help="print the checks as JSON")
 
-    p = sub.add_parser(
-        "collections", parents=[common], help="list, inspect, delete, copy, snapshot or restore collections"
-    )
-    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = csub.add_parser("list", parents=[common], help="list collections with their sizes")
-    q.add_argument("--json", action="store_true")
-    q = csub.add_parser("info", parents=[common], help="details of one collection")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--json", action="store_true")
-    q = csub.add_parser(
-        "rebuild",
-        parents=[common],
-        help="embed a collection again without downtime (searches use the old index until the switch)",
-        description="Index every file of the collection again into a new index beside the serving "
-        "one, then switch to it in one atomic step and drop the old one. Searches keep answering "
-        "from the old index until the switch; a cancelled, failed or killed rebuild leaves the old "
-        "index serving and intact, and running the rebuild again resumes it. Use it after changing "
-        "the embedding model, prefixes or chunking.",
-    )
-    q.add_argument("name", metavar="NAME")
-    mode = q.add_mutually_exclusive_group()
-    mode.add_argument("--abort", action="store_true", help="drop an unfinished rebuild; the old index stays")
-    mode.add_argument(
-        "--finish", action="store_true", help="switch to an unfinished rebuild's index as it is (e.g. after failures)"
-    )
-    q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
-    q = csub.add_parser(
-        "optimize",
-        parents=[common],
-        help="build the search index (HNSW) of an embedded collection",
-        description="The embedded engine builds its HNSW index only when asked; until then a search "
-        "scans every vector (about 20 ms at 100,000 x 1024-d on 2 cores, growing with the "
-        "collection). This builds it: minutes of CPU and about 2 GB of memory at 100,000 points "
-        "on 2 cores, after which searches take a few ms; later runs only index what is new. A "
-        "Qdrant server builds its index by itself.",
-    )
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--json", action="store_true")
-    q = csub.add_parser("delete", parents=[common], help="delete a collection and its points")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    q.add_argument("--json", action="store_true")
-    from roocode_tui.cli_transfer import add_parsers
+    if want("collections"):
+        p = sub.add_parser(
+            "collections", parents=[common], help="list, inspect, delete, copy, snapshot or restore collections"
+        )
+        csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+        q = csub.add_parser("list", parents=[common], help="list collections with their sizes")
+        q.add_argument("--json", action="store_true")
+        q = csub.add_parser("info", parents=[common], help="details of one collection")
+        q.add_argument("name", metavar="NAME")
+        q.add_argument("--json", action="store_true")
+        q = csub.add_parser(
+            "rebuild",
+            parents=[common],
+            help="embed a collection again without downtime (searches use the old index until the switch)",
+            description="Index every file of the collection again into a new index beside the serving "
+            "one, then switch to it in one atomic step and drop the old one. Searches keep answering "
+            "from the old index until the switch; a cancelled, failed or killed rebuild leaves the old "
+            "index serving and intact, and running the rebuild again resumes it. Use it after changing "
+            "the embedding model, prefixes or chunking.",
+        )
+        q.add_argument("name", metavar="NAME")
+        mode = q.add_mutually_exclusive_group()
+        mode.add_argument("--abort", action="store_true", help="drop an unfinished rebuild; the old index stays")
+        mode.add_argument(
+            "--finish",
+            action="store_true",
+            help="switch to an unfinished rebuild's index as it is (e.g. after failures)",
+        )
+        q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+        q = csub.add_parser(
+            "optimize",
+            parents=[common],
+            help="build the search index (HNSW) of an embedded collection",
+            description="The embedded engine builds its HNSW index only when asked; until then a search "
+            "scans every vector (about 20 ms at 100,000 x 1024-d on 2 cores, growing with the "
+            "collection). This builds it: minutes of CPU and about 2 GB of memory at 100,000 points "
+            "on 2 cores, after which searches take a few ms; later runs only index what is new. A "
+            "Qdrant server builds its index by itself.",
+        )
+        q.add_argument("name", metavar="NAME")
+        q.add_argument("--json", action="store_true")
+        q = csub.add_parser("delete", parents=[common], help="delete a collection and its points")
+        q.add_argument("name", metavar="NAME")
+        q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        q.add_argument("--json", action="store_true")
+        from roocode_tui.cli_transfer import add_parsers
 
-    add_parsers(csub, common)
+        add_parsers(csub, common)
 
-    p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
-    rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = rsub.add_parser(
-        "which",
-        parents=[common],
-        help="the collection Roo Code uses for a workspace, and whether the store has it",
-        description="Print the name of Roo Code's collection for the workspace PATH (ws- + the first "
-        "16 hex digits of sha256 of its absolute path, symlinks not resolved, as VS Code opens it) "
-        "and whether it exists in the configured store.",
-    )
-    q.add_argument("path", metavar="PATH", nargs="?", default=".", help="the workspace folder (default .)")
-    q.add_argument("--json", action="store_true")
+    if want("roo"):
+        p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
+        rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+        q = rsub.add_parser(
+            "which",
+            parents=[common],
+            help="the collection Roo Code uses for a workspace, and whether the store has it",
+            description="Print the name of Roo Code's collection for the workspace PATH (ws- + the first "
+            "16 hex digits of sha256 of its absolute path, symlinks not resolved, as VS Code opens it) "
+            "and whether it exists in the configured store.",
+        )
+        q.add_argument("path", metavar="PATH", nargs="?", default=".", help="the workspace folder (default .)")
+        q.add_argument("--json", action="store_true")
     return parser
 
 
@@ -234,7 +252,9 @@ def run(argv: list[str] | None = None) -> int:
     from roocode_tui.core.memory import tune_allocator
 
     tune_allocator()  # first, before any thread has a heap of its own (core/memory.py)
-    parser = _build_parser()
+    args_in = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args_in if not a.startswith("-")), None)
+    parser = _build_parser(only="search" if first == "search" and "--config" not in args_in else None)
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     from roocode_tui import cli_engine

@@ -435,3 +435,33 @@ async def test_the_tui_follows_a_run_another_terminal_started_leaves_it_going_an
     out, err = cli.communicate(timeout=60)
     assert cli.returncode == 130, err  # the CLI that started it says it was cancelled
     assert json.loads(out)["status"] == "cancelled"
+
+
+async def test_the_tui_says_when_the_engine_dies_and_carries_on_with_a_new_one(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+):
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.tui.app import create_app
+
+    engine = box.serve()
+    for key, value in box.env.items():
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+    app = create_app(load_settings(), gpu_reader=lambda: ([], "no GPU in tests"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        deadline = time.monotonic() + 30
+        while app.engine is None or app.status.store[1] is not True:
+            assert time.monotonic() < deadline, "the TUI never connected"
+            await pilot.pause(0.1)
+        engine.send_signal(signal.SIGKILL)
+        engine.wait(timeout=10)
+        killed_at = time.monotonic()
+        while "stopped answering" not in app.status.store[0]:
+            assert time.monotonic() - killed_at < 3, "the TUI did not notice the engine died"
+            await pilot.pause(0.05)
+        noticed = time.monotonic() - killed_at
+        while app.status.store[1] is not True:  # connect() starts a fresh engine
+            assert time.monotonic() - killed_at < 40, "no fresh engine"
+            await pilot.pause(0.1)
+    assert noticed < 1.5
+    assert box.engine_pid() not in (None, engine.pid)

@@ -130,6 +130,18 @@ class RoocodeApp(App[int]):
                     self.engine = LocalEngine(self.settings)
         return self.engine
 
+    def engine_lost(self, error: Exception) -> None:
+        """The background engine stopped answering (killed, crashed): say so, and let the next
+        call find or start a fresh one (runs resume there as after any interruption)."""
+        if self.engine is None or self.engine_in_process:
+            return
+        engine, self.engine = self.engine, None
+        self.run_worker(engine.aclose(), group="engine-close", exit_on_error=False)
+        self.status.store = (f"engine: {error}", False)
+        self.status.refresh_bar()
+        self.notify(inert(str(error)), title="engine", severity="error", markup=False, timeout=10)
+        self.set_timer(RETRY_S, self.connect)
+
     @property
     def engine_in_process(self) -> bool:
         from roocode_tui.engine.local import LocalEngine

@@ -121,11 +121,17 @@ class IndexPane(Vertical):
     @work(group="runs", exclusive=True, exit_on_error=False)
     async def watch_runs(self) -> None:
         """List every run of the engine; follow a new one, whoever started it."""
-        from roocode_tui.core.errors import RoocodeError
+        from roocode_tui.core.errors import EngineGoneError, RoocodeError
 
         app: Any = self.app
+        if app.engine is None:  # not connected yet, or lost: connect() finds or starts one
+            self.set_timer(RUNS_POLL_S, self.watch_runs)
+            return
         try:
-            runs = await (await app.get_engine()).runs()
+            runs = await app.engine.runs()
+        except EngineGoneError as exc:  # noticed within a poll: said, and a fresh engine next time
+            app.engine_lost(exc)
+            runs = None
         except RoocodeError:
             runs = None
         if runs is not None:

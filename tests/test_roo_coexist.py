@@ -173,8 +173,10 @@ def write(root: Path, rel: str, text: str = "") -> None:
     path.write_text(text or f"// {rel}: a file long enough to make one block of fifty characters or more\n")
 
 
-async def test_the_files_roo_code_would_index_and_no_others(tmp_path: Path, qwen_server):
-    ws = tmp_path / "ws"
+@pytest.mark.parametrize("in_git", [False, True], ids=["no repository", "in a repository"])
+async def test_the_files_roo_code_would_index_and_no_others(tmp_path: Path, qwen_server, in_git: bool):
+    repo = tmp_path / "repo"
+    ws = repo / "ws"  # the workspace: a folder of the repository, as a monorepo's package is
     indexed = [
         "src/app.ts",
         "build/gen.ts",  # Roo Code indexes build/, target/, coverage/, site-packages/ ...
@@ -206,10 +208,12 @@ async def test_the_files_roo_code_would_index_and_no_others(tmp_path: Path, qwen
         "views/index.ejs",
         "src/Main.elm",
         "notes.txt",  # not in its extension list
-        "ignored/by_git.ts",  # root .gitignore
-        "src/generated/g.ts",  # nested .gitignore
+        "ignored/by_git.ts",  # the workspace's .gitignore: the scanner reads it, repository or not
         "secret/keys.ts",  # .rooignore (read at the workspace root)
+        "scratch/by_ignore.ts",  # ripgrep's .ignore, above the workspace: always
     ]
+    # ripgrep reads .gitignore files below the workspace and above it only in a repository
+    (indexed if not in_git else left_out).extend(["src/generated/g.ts", "logs/app.ts"])
     for rel in indexed + left_out:
         write(ws, rel)
     (ws / "myenv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
@@ -217,6 +221,10 @@ async def test_the_files_roo_code_would_index_and_no_others(tmp_path: Path, qwen
     (ws / ".gitignore").write_text("ignored/\n")
     (ws / "src" / ".gitignore").write_text("generated/\n")
     (ws / ".rooignore").write_text("secret/\n")
+    (repo / ".gitignore").write_text("logs/\n")  # the repository's, above the workspace
+    (repo / ".ignore").write_text("scratch/\n")
+    if in_git:
+        (repo / ".git").mkdir()
     data = tmp_path / "qdrant"
     progress = await run_roo_index(data, qwen_server, ws)
     assert progress.phase == "done"

@@ -90,25 +90,31 @@ class SkipFile(Exception):
 
 
 class _Rules:
-    """The .gitignore / .rooignore specs that apply to one directory, deepest last."""
+    """The ignore-file specs that apply to one directory, deepest last. A spec's base is its
+    directory relative to the root; a spec from above the root (``ProjectRules`` reads none,
+    Roo Code's selection does) has base None and a prefix: the root's path relative to it."""
 
     __slots__ = ("specs",)
 
-    def __init__(self, specs: tuple[tuple[str, pathspec.PathSpec], ...]):
+    def __init__(self, specs: tuple[tuple[str | None, pathspec.PathSpec, str], ...]):
         self.specs = specs
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         candidate = rel + "/" if is_dir else rel
         # Deeper ignore files override shallower ones; within a file the last match wins.
-        for base, spec in reversed(self.specs):
-            sub = candidate[len(base) + 1 :] if base else candidate
+        for base, spec, prefix in reversed(self.specs):
+            if base is None:
+                sub = prefix + candidate
+            else:
+                sub = candidate[len(base) + 1 :] if base else candidate
             result = spec.check_file(sub)
             if result.include is not None:
                 return bool(result.include)
         return False
 
 
-def _load_spec(directory: Path, names: Iterable[str]) -> pathspec.PathSpec | None:
+def load_spec(directory: Path, names: Iterable[str]) -> pathspec.PathSpec | None:
+    """The gitignore-style spec of the named ignore files in ``directory`` (None: there are none)."""
     lines: list[str] = []
     for name in names:
         try:
@@ -137,6 +143,11 @@ class ProjectRules:
 
     def __init__(self, skip_dirs: Iterable[str] = ()):
         self.junk_dirs = JUNK_DIRS | frozenset(skip_dirs)
+
+    def specs_above(self, root: Path) -> list[tuple[str, pathspec.PathSpec]]:
+        """Ignore files above the root that apply inside it: none (a collection's paths are
+        what was asked for)."""
+        return []
 
     def dir_reason(self, name: str, rel: str, path: Path) -> str | None:
         if name in self.junk_dirs:
@@ -190,14 +201,15 @@ class Walker:
             yield from self._file(root.parent, root.name, st, _Rules(()))
             return
         visited = {(st.st_dev, st.st_ino)}
-        stack: list[tuple[str, _Rules]] = [("", _Rules(()))]
+        above = tuple((None, spec, prefix) for prefix, spec in self.rules.specs_above(root))
+        stack: list[tuple[str, _Rules]] = [("", _Rules(above))]
         while stack and not self.stop.is_set():
             rel_dir, rules = stack.pop()
             directory = root / rel_dir if rel_dir else root
             names = self.rules.ignore_files + (self.rules.root_ignore_files if not rel_dir else ())
-            spec = _load_spec(directory, names)
+            spec = load_spec(directory, names)
             if spec is not None:
-                rules = _Rules((*rules.specs, (rel_dir, spec)))
+                rules = _Rules((*rules.specs, (rel_dir, spec, "")))
             try:
                 with os.scandir(directory) as it:
                     entries = sorted(it, key=lambda e: e.name)

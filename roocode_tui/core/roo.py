@@ -19,7 +19,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 # constants/index.ts
 NAMESPACE = uuid.UUID("f47ac10b-58cc-4372-a567-0e02b2c3d479")  # QDRANT_CODE_BLOCK_NAMESPACE
@@ -126,14 +127,48 @@ def ignored_path(rel: str) -> bool:
 
 
 class RooRules:
-    """Roo Code's file selection for the walker (processors/scanner.ts scanDirectory()): ripgrep's
-    listing (hidden files included, symlinks followed, .gitignore, .ignore and .rgignore in every
-    directory), then .rooignore at the workspace root, the ignored names above, its extension
-    list and its 1 MiB limit. Nothing else: build/, target/, coverage/, lock files and minified
-    files are indexed, as Roo Code indexes them."""
+    """Roo Code's file selection for the walker (processors/scanner.ts scanDirectory()).
 
-    ignore_files = (".gitignore", ".ignore", ".rgignore")
-    root_ignore_files = (".rooignore",)
+    Its listing is ripgrep's (glob/list-files.ts: ``rg --files --hidden --follow`` with the
+    ignored names as globs): hidden files included, symlinks followed, ``.ignore`` and
+    ``.rgignore`` in the workspace, below it and above it; inside a git repository
+    ``.gitignore`` files from the repository's root down and ``.git/info/exclude`` too, outside
+    one none (ripgrep needs a repository for them). Then the scanner keeps what its own
+    ``.gitignore`` (the workspace root's, read always) and ``.rooignore`` (the root's) allow, in
+    its extension list, outside the ignored names, up to 1 MiB. Nothing else is left out:
+    build/, target/, coverage/, lock and minified files are indexed, as Roo Code indexes them.
+    (A global git excludesFile, which ripgrep also reads, is not.)"""
+
+    def __init__(self, workspace: str | os.PathLike[str] | None = None):
+        self.workspace = os.path.abspath(os.fspath(workspace)) if workspace else None
+        self.git_root = _git_root(self.workspace) if self.workspace else None
+        in_git = self.git_root is not None
+        self.ignore_files: tuple[str, ...] = (".ignore", ".rgignore") + ((".gitignore",) if in_git else ())
+        self.root_ignore_files: tuple[str, ...] = (".rooignore",) + (() if in_git else (".gitignore",))
+
+    def specs_above(self, root: Any) -> list[tuple[str, Any]]:
+        """(the root's path relative to the directory, its spec) for each directory above the
+        root whose ignore files ripgrep applies inside it, outermost first."""
+        from roocode_tui.core.discovery import load_spec
+
+        root_path = os.path.abspath(os.fspath(root))
+        out: list[tuple[str, Any]] = []
+        parent = os.path.dirname(root_path)
+        chain = []
+        while parent and parent != os.path.dirname(parent):
+            chain.append(parent)
+            parent = os.path.dirname(parent)
+        git_root = _git_root(root_path) if self.git_root is not None else None
+        for directory in reversed(chain):
+            names = [".ignore", ".rgignore"]
+            if git_root is not None and (directory + "/").startswith(git_root + "/"):
+                names.append(".gitignore")
+                if directory == git_root:
+                    names.append(".git/info/exclude")
+            spec = load_spec(Path(directory), names)
+            if spec is not None:
+                out.append((os.path.relpath(root_path, directory) + "/", spec))
+        return out
 
     def dir_reason(self, name: str, rel: str, path: object) -> str | None:
         if ignored_path(rel + "/x"):
@@ -149,6 +184,18 @@ class RooRules:
         if ext in NO_PARSER_EXTENSIONS:
             return f"Roo Code has no parser for {ext} files"
         return None
+
+
+def _git_root(path: str) -> str | None:
+    """The git repository ``path`` is in (a ``.git`` directory or file), or None."""
+    current = path
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
 
 
 # -- ids and payloads ------------------------------------------------------------------------

@@ -234,7 +234,7 @@ class RooSchema:
         #: every point id per file, whoever wrote it (filled by file_states)
         self.present: dict[tuple[str, str], set[str]] = {}
         #: the walker applies Roo Code's file selection and size limit, and follows symlinks
-        self.walk_rules = roo.RooRules()
+        self.walk_rules = roo.RooRules(self.workspace)
         self.max_file_bytes = roo.MAX_FILE_SIZE_BYTES
         self.follow_symlinks = True
 

@@ -244,6 +244,12 @@ def test_ctrl_c_cancels_the_engines_run_and_detach_leaves_it_going(box: Box, tmp
     box.wait_for(lambda: box.run_of("slow")["phase"] == "done", "the detached run to finish")
     status = box.cli("status")
     assert status.returncode == 0 and run_id in status.stdout and "slow" in status.stdout
+    follow = box.popen("status", "--follow", "--json")
+    first = json.loads(follow.stdout.readline())  # one line per change of the runs
+    assert [r["id"] for r in first["runs"]][-1] == run_id
+    follow.send_signal(signal.SIGINT)
+    follow.communicate(timeout=30)
+    assert follow.returncode == 0
 
 
 def test_a_killed_engine_is_noticed_and_the_next_one_resumes_to_the_fault_free_points(

@@ -662,9 +662,11 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
                 return await cli_engine.collections_in_engine(client, settings, args)
             finally:
                 await client.aclose()
-    await cli_engine.release_store_first(settings)
     if args.action in cli_transfer.ACTIONS:
+        if args.action == "copy":
+            await cli_engine.release_store_first(settings)
         return await cli_transfer.run(settings, args, _refuse_if_read_only)
+    await cli_engine.release_store_first(settings)
     store = open_store(settings.store)
     try:
         if args.action == "list":

@@ -109,30 +109,37 @@ ACTIONS = ("copy", "snapshot", "snapshots", "restore")
 
 
 async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any) -> int:
-    from roocode_tui.core.stores import open_store
-
     if args.action == "copy":
         refuse_if_read_only(settings, "collections copy")
         return await _copy(settings, args)
     if args.action == "restore":
         refuse_if_read_only(settings, "collections restore")
-    store = open_store(settings.store)
+    if args.action == "snapshot" and settings.read_only and settings.store.backend != "embedded":
+        refuse_if_read_only(settings, "collections snapshot (it creates the snapshot on the server)")
+    from roocode_tui import cli_engine
+
+    # The background engine, or one in this process: the same calls either way.
+    engine = await cli_engine.engine_client(settings)
+    if engine is None:
+        from roocode_tui.engine.local import LocalEngine
+
+        await cli_engine.release_store_first(settings)
+        engine = LocalEngine(settings)
     try:
         if args.action == "snapshot":
-            if settings.read_only and store.backend != "embedded":
-                refuse_if_read_only(settings, "collections snapshot (it creates the snapshot on the server)")
-            return await _snapshot(store, settings, args)
+            return await _snapshot(engine, args)
         if args.action == "snapshots":
-            return await _list(store, settings, args)
-        return await _restore(store, args)
+            return await _list(engine, args)
+        return await _restore(engine, args)
     finally:
-        await store.close()
+        await engine.aclose()
 
 
-async def _snapshot(store: Any, settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core import snapshots
+async def _snapshot(engine: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.snapshots import Snapshot
 
-    snap = await snapshots.take(store, settings.store.data_dir, args.name, args.out)
+    out = str(Path(args.out).expanduser().absolute()) if args.out else None  # the engine's cwd is not ours
+    snap = Snapshot.from_json(await engine.snapshot(args.name, out))
     if args.json:
         print(json.dumps(snap.to_json()))
     else:
@@ -141,10 +148,10 @@ async def _snapshot(store: Any, settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _list(store: Any, settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core import snapshots
+async def _list(engine: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.core.snapshots import Snapshot
 
-    found = await snapshots.list_snapshots(store, settings.store.data_dir, args.name)
+    found = [Snapshot.from_json(s) for s in await engine.snapshots(args.name)]
     if args.json:
         print(json.dumps({"collection": args.name, "snapshots": [s.to_json() for s in found]}))
         return 0
@@ -156,10 +163,9 @@ async def _list(store: Any, settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _restore(store: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core import snapshots
-
-    done = await snapshots.restore(store, args.name, args.file)
+async def _restore(engine: Any, args: argparse.Namespace) -> int:
+    file = str(Path(args.file).expanduser().absolute())
+    done = await engine.restore(args.name, file)
     if args.json:
         print(json.dumps(done))
     else:

@@ -172,8 +172,8 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)["results"]
     assert results and {"id", "path", "start_line", "score", "text"} <= set(results[0])
-    listed = json.loads(box.cli("collections", "list", "--json").stdout)["collections"]
-    assert [c["name"] for c in listed] == ["demo"] and listed[0]["points"] == report["points_written"]
+    names = json.loads(box.cli("collections", "list", "--json").stdout)["collections"]
+    assert [c["name"] for c in names] == ["demo"] and names[0]["points"] == report["points_written"]
     missing = box.cli("collections", "info", "nope")
     assert missing.returncode == 2 and missing.stderr.strip() == "roocode-tui: error: collection 'nope' does not exist"
 
@@ -192,6 +192,14 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     )
     assert thin.returncode == 0 and "heavy: []" in thin.stderr, thin.stderr
     assert json.loads(thin.stdout)["results"] == results
+
+    # Snapshots through the engine, which holds the collection: consistent, nothing to release.
+    snap = json.loads(box.cli("collections", "snapshot", "demo", "--json").stdout)
+    listed = json.loads(box.cli("collections", "snapshots", "demo", "--json").stdout)["snapshots"]
+    assert [s["path"] for s in listed] == [snap["path"]]
+    restored = box.cli("collections", "restore", "demo-copy", os.path.relpath(snap["path"]), "--json")
+    assert restored.returncode == 0, restored.stderr  # a relative FILE is the command's, not the engine's
+    assert json.loads(restored.stdout)["points"] == report["points_written"]
 
     # A command that opens the store itself: the engine lets go of it, and takes it back later.
     in_process = box.cli("--no-engine", "search", "restore a snapshot", "-c", "demo", "--json")

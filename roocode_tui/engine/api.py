@@ -148,8 +148,9 @@ class Engine(abc.ABC):
         """The collection a search without ``--collection`` would use (or the one named, as is)."""
 
     @abc.abstractmethod
-    async def snapshot(self, name: str) -> dict[str, Any]:
-        """Write a snapshot file of a collection (``Snapshot.to_json()``)."""
+    async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:
+        """Write a snapshot file of a collection (``Snapshot.to_json()``); ``out``: an absolute
+        file or directory (default: snapshots/ in the store's data dir)."""
 
     @abc.abstractmethod
     async def snapshots(self, name: str) -> list[dict[str, Any]]: ...

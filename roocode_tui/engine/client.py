@@ -75,8 +75,9 @@ class EngineClient(Engine):
         params = {"cwd": cwd, **({"name": name} if name else {})}
         return str((await self._call("GET", "/resolve?" + urlencode(params)))["collection"])
 
-    async def snapshot(self, name: str) -> dict[str, Any]:
-        return await self._call("POST", f"/collections/{_quote(name)}/snapshots")
+    async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:
+        query = f"?{urlencode({'out': out})}" if out else ""
+        return await self._call("POST", f"/collections/{_quote(name)}/snapshots{query}")
 
     async def snapshots(self, name: str) -> list[dict[str, Any]]:
         return (await self._call("GET", f"/collections/{_quote(name)}/snapshots"))["snapshots"]

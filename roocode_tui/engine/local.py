@@ -149,14 +149,15 @@ class LocalEngine(Engine):
         store, _ = await self.backends()
         return await resolve_search_collection(self.settings, store, name, cwd)
 
-    async def snapshot(self, name: str) -> dict[str, Any]:
+    async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:
         from roocode_tui.core import snapshots
 
         if self.settings.store.backend != "embedded":
-            self._writes("a server snapshot")
+            self._writes("collections snapshot (it creates the snapshot on the server)")
         self._not_being_written(name, "let it finish (or cancel it)")
         store, _ = await self.backends()
-        return (await snapshots.take(store, self.settings.store.data_dir, name)).to_json()
+        target = Path(out) if out else None
+        return (await snapshots.take(store, self.settings.store.data_dir, name, target)).to_json()
 
     async def snapshots(self, name: str) -> list[dict[str, Any]]:
         from roocode_tui.core import snapshots

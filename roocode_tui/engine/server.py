@@ -13,7 +13,7 @@ Routes::
     GET    /collections               every collection      GET /collections/NAME   one
     POST   /collections               create one            {"name", "paths", "include", "exclude"}
     DELETE /collections/NAME          delete it
-    GET    /collections/NAME/snapshots   its snapshots      POST: write one
+    GET    /collections/NAME/snapshots   its snapshots      POST [?out=PATH]: write one
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
     GET    /resolve?name=&cwd=        the collection a search would use
     GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
@@ -120,7 +120,8 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
     async def snapshots(request: Request) -> Response:
         name = request.path_params["name"]
         if request.method == "POST":
-            return JSONResponse(await engine.snapshot(name), status_code=201)
+            out = request.query_params.get("out")
+            return JSONResponse(await engine.snapshot(name, out), status_code=201)
         return JSONResponse({"snapshots": await engine.snapshots(name)})
 
     async def restore(request: Request) -> Response:

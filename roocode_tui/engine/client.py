@@ -152,6 +152,17 @@ class EngineClient(Engine):
         if last is None or last.active:
             raise EngineGoneError(self._gone())  # the stream ended before the run did
 
+    async def watch(self) -> AsyncIterator[dict[str, Any]]:
+        """A line a second while the engine lives; EngineGoneError the moment it goes."""
+        try:
+            async with self._http.stream("GET", "/watch") as resp:
+                async for line in resp.aiter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except CONNECT_ERRORS as exc:
+            raise EngineGoneError(self._gone(exc)) from None
+        raise EngineGoneError(self._gone())
+
     async def cancel(self, run_id: str) -> RunSnapshot:
         return RunSnapshot.from_json(await self._call("DELETE", f"/runs/{_quote(run_id)}"))
 

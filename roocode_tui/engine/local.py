@@ -60,7 +60,8 @@ class LocalEngine(Engine):
         self._runs: dict[str, Run] = {}
         self._ids = itertools.count(1)
         self._open_lock = asyncio.Lock()
-        self.followers = 0  # faces following a run right now
+        self.followers = 0  # faces following a run or watching the engine right now
+        self.stopping = False
         self.last_activity = time.monotonic()
 
     # -- backends ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ Routes::
     POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
     DELETE /runs/ID                   cancel it
+    GET    /watch                     a line a second while the engine lives (a face that stays holds it open)
     POST   /release                   close the stores for an in-process command (refused while runs go)
     POST   /shutdown                  stop the engine (runs are cancelled cleanly)
 
@@ -51,6 +52,7 @@ from roocode_tui.engine.quick import IDENTITY_HEADER
 
 LOG = logging.getLogger("roocode_tui.engine")
 SO_PEERCRED_FORMAT = "3i"  # struct ucred: pid, uid, gid
+WATCH_BEAT_S = 1.0  # a line a second to a face watching the engine
 
 
 def _status_of(exc: RoocodeError) -> int:
@@ -193,6 +195,22 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
+    async def watch(request: Request) -> Response:
+        """A face that stays (the TUI) holds this stream open: it learns at once when the engine
+        goes (the stream ends), and the engine counts it as a face (no idle exit meanwhile)."""
+
+        async def beats() -> Any:
+            engine.followers += 1
+            try:
+                while not engine.stopping:
+                    yield json.dumps({"pid": engine.pid, "runs": len(engine.active_runs())}) + "\n"
+                    await asyncio.sleep(WATCH_BEAT_S)
+            finally:
+                engine.followers -= 1
+                engine.last_activity = time.monotonic()
+
+        return StreamingResponse(beats(), media_type="application/x-ndjson")
+
     async def release(request: Request) -> Response:
         if not await engine.release():
             raise StoreBusyError("the engine is running an index run; its store stays open until it ends")
@@ -215,6 +233,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         Route("/runs", handler(runs), methods=["GET", "POST"]),
         Route("/runs/{run_id}", handler(run), methods=["DELETE"]),
         Route("/runs/{run_id}/events", handler(events)),
+        Route("/watch", handler(watch)),
         Route("/release", handler(release), methods=["POST"]),
         Route("/shutdown", handler(shutdown), methods=["POST"]),
     ]
@@ -343,6 +362,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
             if idle and not engine.busy() and time.monotonic() - engine.last_activity > idle:
                 LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
                 break
+        engine.stopping = True  # watch streams end: faces learn at once
         await engine.aclose()  # cancelled runs finish the file they are writing
         server.should_exit = True
         with contextlib.suppress(BaseException):

@@ -110,6 +110,11 @@ class RoocodeApp(App[int]):
         self.poll_gpu()
         self.query_one(IndexPane).watch_runs()
 
+    def _panes_gone(self) -> bool:
+        """The app is shutting down (its panes are gone): a late message from a worker or the
+        engine (a run that ended as the app quit) has nothing left to update."""
+        return not self.default_screen.query("#panes")
+
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
@@ -197,11 +202,27 @@ class RoocodeApp(App[int]):
             emb_label = status["embedder"].get("model_id") or emb_label
         self.post_message(BackendStatus(emb_label, emb_ok, store_label, store_ok))
         self.post_message(CollectionsChanged())
+        if not self.engine_in_process:
+            self.watch_engine(engine)
         if not (emb_ok and store_ok):
             self.set_timer(RETRY_S, self.connect)
 
+    @work(group="engine-watch", exclusive=True, exit_on_error=False)
+    async def watch_engine(self, engine: Any) -> None:
+        """Hold the engine's watch stream: its end is the engine's death, noticed at once."""
+        from roocode_tui.core.errors import EngineGoneError
+
+        try:
+            async for _beat in engine.watch():
+                pass
+        except EngineGoneError as exc:
+            if self.engine is engine:
+                self.engine_lost(exc)
+
     @on(BackendStatus)
     def _backend_status(self, message: BackendStatus) -> None:
+        if self._panes_gone():
+            return
         self.status.embedder = (message.embedder, message.embedder_ok)
         self.status.store = (message.store, message.store_ok)
         self.status.collection = self.active
@@ -225,6 +246,8 @@ class RoocodeApp(App[int]):
         self._show_collections(infos)
 
     def _show_collections(self, infos: list[Any]) -> None:
+        if self._panes_gone():
+            return
         self.query_one(CollectionsPane).show(infos, self.active, self.ingest_progress)
         names = [i.name for i in infos]
         configured = [c.name for c in self.settings.collections if c.name not in names]
@@ -411,6 +434,8 @@ class RoocodeApp(App[int]):
     @on(IngestUpdate)
     def _ingest_update(self, message: IngestUpdate) -> None:
         """The status bar and F4 follow the run (F2 shows it itself: IndexPane)."""
+        if self._panes_gone():
+            return
         p = message.progress
         if self.query_one("#panes", TabbedContent).active == "collections":
             pane = self.query_one(CollectionsPane)
@@ -427,6 +452,9 @@ class RoocodeApp(App[int]):
     @on(IngestFinished)
     def _ingest_finished(self, message: IngestFinished) -> None:
         from roocode_tui.core.memory import release_freed_memory
+
+        if self._panes_gone():
+            return
 
         release_freed_memory()  # a run frees hundreds of MB that malloc would keep (bench/soak.py)
         p = message.progress
@@ -491,6 +519,8 @@ class RoocodeApp(App[int]):
 
     @on(GpuReading)
     def _gpu(self, message: GpuReading) -> None:
+        if self._panes_gone():
+            return
         if message.gpus:
             g = message.gpus[0]
             self.status.vram = (g.memory_share, f"{g.memory_used / 2**30:.1f}/{g.memory_total / 2**30:.0f}G")

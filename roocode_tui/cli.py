@@ -327,47 +327,19 @@ def _tui(settings: Any, args: argparse.Namespace) -> int:
 
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
-    import asyncio
-
     from roocode_tui import cli_engine
-    from roocode_tui.core.service import open_backends, prepare_indexer
+    from roocode_tui.engine.local import LocalEngine
 
     _refuse_if_read_only(settings, "index")
-    client = await cli_engine.engine_client(settings)
-    if client is not None:
-        try:
-            return await cli_engine.index_in_engine(client, args)
-        finally:
-            await client.aclose()
-    if getattr(args, "detach", False):
-        from roocode_tui.core.errors import UsageError
-
-        raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
-    await cli_engine.release_store_first(settings)
-    store, embedder = open_backends(settings)
+    engine = await cli_engine.open_engine(settings)
     try:
-        indexer = await prepare_indexer(
-            settings, store, embedder, args.paths, args.collection, rebuild=args.rebuild, schema=args.schema
-        )
-        show_bar = not args.json and sys.stderr.isatty()
-        if getattr(indexer, "publish_as", None) and not args.json:
-            print(
-                f"rebuilding {indexer.publish_as} into a new index; searches use the current one until "
-                "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
-                file=sys.stderr,
-            )
-        try:
-            if show_bar:
-                await _index_with_bar(indexer)
-            else:
-                await indexer.run()
-        except asyncio.CancelledError:
-            _finish_index_output(indexer, args, interrupted=True)
-            raise KeyboardInterrupt from None
-        return _finish_index_output(indexer, args)
+        if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
+            from roocode_tui.core.errors import UsageError
+
+            raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
+        return await cli_engine.index_in_engine(engine, args)
     finally:
-        await embedder.aclose()
-        await store.close()
+        await engine.aclose()
 
 
 async def _index_with_bar(indexer: Any) -> None:
@@ -444,46 +416,17 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui import cli_engine
-    from roocode_tui.core.roo_qdrant import candidates
-    from roocode_tui.core.search import SearchResult, search_many
-    from roocode_tui.core.service import make_reranker, open_backends, resolve_search_collection
+    from roocode_tui.core.search import SearchResult
 
     queries, path, lang = _search_request(args)
-    client = await cli_engine.engine_client(settings)
-    if client is not None:
-        try:
-            found = await client.search(
-                queries, args.collection, limit=args.limit, path=path, lang=lang, mode=args.mode, cwd=os.getcwd()
-            )
-        finally:
-            await client.aclose()
-        return _print_results([SearchResult.from_json(r) for r in found], args)
-    await cli_engine.release_store_first(settings)
-    store, embedder = open_backends(settings)
-    reranker = make_reranker(settings)
-    opts = settings.search
+    engine = await cli_engine.open_engine(settings)
     try:
-        name = await resolve_search_collection(settings, store, args.collection)
-        results = await search_many(
-            store,
-            embedder,
-            name,
-            queries,
-            limit=args.limit,
-            path=path,
-            lang=lang,
-            mode=args.mode or opts.mode,
-            weights=(opts.dense_weight, opts.keyword_weight),
-            merge=opts.merge_adjacent,
-            reranker=reranker,
-            workspaces=candidates(settings),
+        found = await engine.search(
+            queries, args.collection, limit=args.limit, path=path, lang=lang, mode=args.mode, cwd=os.getcwd()
         )
     finally:
-        if reranker is not None:
-            await reranker.aclose()
-        await embedder.aclose()
-        await store.close()
-    return _print_results(results, args)
+        await engine.aclose()
+    return _print_results([SearchResult.from_json(r) for r in found], args)
 
 
 def _print_results(results: list[Any], args: argparse.Namespace) -> int:
@@ -643,8 +586,8 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui import cli_engine, cli_transfer
-    from roocode_tui.core.errors import CollectionNotFoundError, UsageError
-    from roocode_tui.core.roo_qdrant import describe, workspace_of
+    from roocode_tui.core.errors import CollectionNotFoundError
+    from roocode_tui.core.roo_qdrant import describe
     from roocode_tui.core.stores import open_store
 
     if args.action == "rebuild" and not (args.abort or args.finish):
@@ -656,12 +599,11 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
             ),
         )
     if args.action in ("list", "info", "delete"):
-        client = await cli_engine.engine_client(settings)
-        if client is not None:
-            try:
-                return await cli_engine.collections_in_engine(client, settings, args)
-            finally:
-                await client.aclose()
+        engine = await cli_engine.open_engine(settings)
+        try:
+            return await cli_engine.collections_in_engine(engine, settings, args)
+        finally:
+            await engine.aclose()
     if args.action in cli_transfer.ACTIONS:
         if args.action == "copy":
             await cli_engine.release_store_first(settings)
@@ -669,56 +611,22 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
     await cli_engine.release_store_first(settings)
     store = open_store(settings.store)
     try:
-        if args.action == "list":
-            infos = [await store.info(n) for n in await store.list_collections()]
-            if args.json:
-                print(json.dumps({"collections": [i.to_json(workspace_of(settings, i, infos)) for i in infos]}))
-            elif not infos:
-                print("no collections yet: roocode-tui index PATH --collection NAME")
-            else:
-                _print_collection_rows([i.to_json(workspace_of(settings, i, infos)) for i in infos])
-            return 0
         name = args.name
         if await store.get_meta(name) is None and await describe(store, name) is None:
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
-        if args.action == "info":
-            info = await store.info(name)
-            data = info.to_json(workspace_of(settings, info, [info]))
-            if args.json:
-                print(json.dumps(data))
-            else:
-                for key, value in data.items():
-                    print(f"{key:>17}: {value}")
-            return 0
         if args.action == "rebuild":
             return await _rebuild_step(store, settings, args)
-        if args.action == "optimize":
-            _refuse_if_read_only(settings, "collections optimize")
-            started = time.monotonic()
-            built = await store.optimize(name)
-            took = time.monotonic() - started
-            if args.json:
-                print(json.dumps({"collection": name, "optimized": built, "seconds": round(took, 3)}))
-            elif built:
-                print(f"built the search index of {name} in {took:.1f}s")
-            else:
-                print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
-            return 0
-        # delete
-        _refuse_if_read_only(settings, "collections delete")
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
-            points = await store.count(name)
-            answer = input(f"Delete collection {name!r} and its {points} points? Type its name to confirm: ")
-            if answer.strip() != name:
-                print("not deleted")
-                return 1
-        await store.delete_collection(name)
+        # optimize
+        _refuse_if_read_only(settings, "collections optimize")
+        started = time.monotonic()
+        built = await store.optimize(name)
+        took = time.monotonic() - started
         if args.json:
-            print(json.dumps({"deleted": name}))
+            print(json.dumps({"collection": name, "optimized": built, "seconds": round(took, 3)}))
+        elif built:
+            print(f"built the search index of {name} in {took:.1f}s")
         else:
-            print(f"deleted collection {name}")
+            print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
         return 0
     finally:
         await store.close()

@@ -21,13 +21,18 @@ from roocode_tui.cli import (
 )
 
 
-async def engine_client(settings: Any) -> Any:
-    """The engine client for a command that uses the engine, or None (in-process)."""
-    if not settings.engine.enabled:
-        return None
-    from roocode_tui.engine.client import connect
+async def open_engine(settings: Any) -> Any:
+    """The engine a command talks to: the background one (found or started), or, with the engine
+    off, one in this process (a running background engine lets go of the store first). Either
+    way the same calls (engine/api.py); the caller closes it."""
+    if settings.engine.enabled:
+        from roocode_tui.engine.client import connect
 
-    return await connect(settings)
+        return await connect(settings)
+    from roocode_tui.engine.local import LocalEngine
+
+    await release_store_first(settings)
+    return LocalEngine(settings)
 
 
 async def release_store_first(settings: Any) -> None:
@@ -183,12 +188,13 @@ def runs_table(status: dict[str, Any]) -> Any:
     return table
 
 
-async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
-    """Submit the run to the engine and follow it with the same bar, summary and exit codes as an
-    in-process run; Ctrl-C cancels it; ``--detach`` leaves it going."""
+async def index_in_engine(engine: Any, args: argparse.Namespace) -> int:
+    """Submit the run to the engine (the background one, or one in this process) and follow it:
+    the progress bar, the summary or ``--json``, the exit codes; Ctrl-C cancels it; ``--detach``
+    leaves it going."""
     import asyncio
 
-    run = await client.start_run(
+    run = await engine.start_run(
         list(args.paths),
         args.collection,
         rebuild=args.rebuild,
@@ -198,10 +204,10 @@ async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
     )
     if args.detach:
         if args.json:
-            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": client.pid}))
+            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": engine.pid}))
         else:
             print(
-                f"run {run.id} indexes {run.collection} in the engine (pid {client.pid}); "
+                f"run {run.id} indexes {run.collection} in the engine (pid {engine.pid}); "
                 "follow it: roocode-tui status --follow",
                 file=sys.stderr,
             )
@@ -212,7 +218,7 @@ async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
             "it is complete (Ctrl-C keeps the current one; running the rebuild again resumes)",
             file=sys.stderr,
         )
-    view = RunView(run, client)
+    view = RunView(run, engine)
     show_bar = not args.json and sys.stderr.isatty()
     try:
         if show_bar:
@@ -220,7 +226,7 @@ async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
         else:
             await view.run()
     except asyncio.CancelledError:
-        final = await asyncio.shield(client.cancel(run.id))
+        final = await asyncio.shield(engine.cancel(run.id))
         view.indexer.progress = final
         _finish_index_output(view.indexer, args, interrupted=True)
         raise KeyboardInterrupt from None
@@ -236,17 +242,17 @@ async def index_in_engine(client: Any, args: argparse.Namespace) -> int:
 
 
 class RunView:
-    """An engine run seen through the Indexer's face (``run()``, ``progress``, ``_on_progress``),
-    so the bar and the summary read it as they read an in-process run."""
+    """An engine's run seen through the Indexer's face (``run()``, ``progress``, ``_on_progress``),
+    which is what the progress bar and the summary read."""
 
-    def __init__(self, snapshot: Any, client: Any = None):
+    def __init__(self, snapshot: Any, engine: Any):
         self.progress = snapshot
-        self._client = client
+        self._engine = engine
         self._on_progress: Any = None
         self.indexer = self
 
     async def run(self) -> Any:
-        async for snap in self._client.follow(self.progress.id):
+        async for snap in self._engine.follow(self.progress.id):
             self.progress = snap
             if self._on_progress is not None:
                 self._on_progress(snap)
@@ -303,12 +309,12 @@ def quick_search(args: argparse.Namespace) -> int | None:
     return _print_results(results, args)
 
 
-async def collections_in_engine(client: Any, settings: Any, args: argparse.Namespace) -> int:
+async def collections_in_engine(engine: Any, settings: Any, args: argparse.Namespace) -> int:
     """``collections list | info | delete`` answered by the engine."""
     from roocode_tui.core.errors import UsageError
 
     if args.action == "list":
-        infos = await client.collections()
+        infos = await engine.collections()
         if args.json:
             print(json.dumps({"collections": infos}))
         elif not infos:
@@ -317,7 +323,7 @@ async def collections_in_engine(client: Any, settings: Any, args: argparse.Names
             _print_collection_rows(infos)
         return 0
     name = args.name
-    info = await client.collection(name)  # a missing collection is one line, exit 2
+    info = await engine.collection(name)  # a missing collection is one line, exit 2
     if args.action == "info":
         if args.json:
             print(json.dumps(info))
@@ -333,6 +339,6 @@ async def collections_in_engine(client: Any, settings: Any, args: argparse.Names
         if answer.strip() != name:
             print("not deleted")
             return 1
-    await client.delete_collection(name)
+    await engine.delete_collection(name)
     print(json.dumps({"deleted": name}) if args.json else f"deleted collection {name}")
     return 0

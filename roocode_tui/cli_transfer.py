@@ -118,13 +118,7 @@ async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any)
         refuse_if_read_only(settings, "collections snapshot (it creates the snapshot on the server)")
     from roocode_tui import cli_engine
 
-    # The background engine, or one in this process: the same calls either way.
-    engine = await cli_engine.engine_client(settings)
-    if engine is None:
-        from roocode_tui.engine.local import LocalEngine
-
-        await cli_engine.release_store_first(settings)
-        engine = LocalEngine(settings)
+    engine = await cli_engine.open_engine(settings)
     try:
         if args.action == "snapshot":
             return await _snapshot(engine, args)

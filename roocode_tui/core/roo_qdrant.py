@@ -396,6 +396,13 @@ class RooSchema:
         return await self.store.call(run) if ids else {}
 
 
+def workspace_for(paths: list[str], cwd: str | None = None) -> str:
+    """The workspace an ``index --schema roo [PATH]`` run means: PATH (relative to ``cwd``, the
+    face's directory), or ``cwd`` itself."""
+    here = cwd or os.getcwd()
+    return roo.workspace_path(os.path.join(here, os.path.expanduser(paths[0])) if paths else here)
+
+
 async def prepare_indexer(
     settings: Any,
     store: Any,
@@ -412,8 +419,7 @@ async def prepare_indexer(
 
     if len(paths) > 1:
         raise UsageError("--schema roo indexes one workspace: give one PATH (the folder Roo Code opens)")
-    here = cwd or os.getcwd()
-    workspace = roo.workspace_path(os.path.join(here, os.path.expanduser(paths[0])) if paths else here)
+    workspace = workspace_for(paths, cwd)
     if not os.path.isdir(workspace):
         raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
     schema = RooSchema(store, workspace)

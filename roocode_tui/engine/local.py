@@ -277,9 +277,9 @@ class LocalEngine(Engine):
         """The collection a run will write, before anything is prepared (two runs never write one)."""
         if schema == "roo":
             from roocode_tui.core import roo
+            from roocode_tui.core.roo_qdrant import workspace_for
 
-            here = cwd or os.getcwd()
-            return roo.collection_name(os.path.join(here, os.path.expanduser(paths[0])) if paths else here)
+            return roo.collection_name(workspace_for(paths, cwd))
         from roocode_tui.core.service import resolve_index_target
 
         return (await resolve_index_target(self.settings, store, paths, collection, cwd)).name

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from roocode_tui.core.progress import ACTIVE_PHASES, FileProblem
+
 LOG_TAIL = 50  # log lines of a run sent with each snapshot
 
 
@@ -49,17 +51,15 @@ class RunSnapshot:
     files_queued: int = 0
     dirs_skipped: int = 0
     error_type: str = ""  # a failed run: the class of its error (the face raises the same)
-    log: list[Any] = field(default_factory=list)  # FileProblem: the recent errors and skips
+    log: list[FileProblem] = field(default_factory=list)  # the recent errors and skips
     report_json: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
-        return self.phase in ("starting", "indexing", "cleaning", "switching")
+        return self.phase in ACTIVE_PHASES
 
     @property
-    def errors(self) -> list[Any]:
-        from roocode_tui.core.progress import FileProblem
-
+    def errors(self) -> list[FileProblem]:
         return [FileProblem(e["path"], e["reason"]) for e in self.report_json.get("errors", [])]
 
     def report(self) -> dict[str, Any]:
@@ -73,8 +73,6 @@ class RunSnapshot:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSnapshot:
-        from roocode_tui.core.progress import FileProblem
-
         data = dict(data)
         data["report_json"] = data.pop("report", {})
         data["log"] = [FileProblem(e["path"], e["reason"], e.get("kind", "error")) for e in data.get("log", [])]

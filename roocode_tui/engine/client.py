@@ -46,11 +46,11 @@ class EngineClient(Engine):
     async def _call(self, method: str, url: str, payload: Any = None) -> Any:
         try:
             resp = await self._http.request(method, url, json=payload)
-        except CONNECT_ERRORS as exc:
-            raise EngineGoneError(self._gone(exc)) from None
+        except CONNECT_ERRORS:
+            raise EngineGoneError(self._gone()) from None
         return _decode(resp)
 
-    def _gone(self, exc: Exception | None = None) -> str:
+    def _gone(self) -> str:
         who = f"pid {self.pid}" if self.pid else self.socket
         return f"the engine ({who}) stopped answering: see {paths.log_path()}; the next command starts a new one"
 
@@ -147,8 +147,8 @@ class EngineClient(Engine):
                     if line.strip():
                         last = RunSnapshot.from_json(json.loads(line))
                         yield last
-        except CONNECT_ERRORS as exc:
-            raise EngineGoneError(self._gone(exc)) from None
+        except CONNECT_ERRORS:
+            raise EngineGoneError(self._gone()) from None
         if last is None or last.active:
             raise EngineGoneError(self._gone())  # the stream ended before the run did
 
@@ -159,8 +159,8 @@ class EngineClient(Engine):
                 async for line in resp.aiter_lines():
                     if line.strip():
                         yield json.loads(line)
-        except CONNECT_ERRORS as exc:
-            raise EngineGoneError(self._gone(exc)) from None
+        except CONNECT_ERRORS:
+            raise EngineGoneError(self._gone()) from None
         raise EngineGoneError(self._gone())
 
     async def cancel(self, run_id: str) -> RunSnapshot:

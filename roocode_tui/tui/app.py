@@ -476,10 +476,12 @@ class RoocodeApp(App[int]):
         if self.active is None:
             self.active = p.collection
             self.status.collection = p.collection
-            self.status.refresh_bar()
+        if p.collection == self.active and self.status.store[1] is True:
+            # "no collections yet" / "does not exist yet" no longer holds: the run made it
+            self.status.store = (f"store {self.settings.store.backend}", True)
+        self.status.refresh_bar()
         self.post_message(CollectionsChanged())
         self.query_one(IndexPane).watch_runs()  # the run list shows the outcome now, not at the next poll
-        self.connect()  # the status bar: "no collections yet" may no longer hold
 
     async def action_quit(self) -> None:
         """Runs belong to the engine and go on when the app closes; an engine in this process

@@ -479,3 +479,31 @@ async def test_the_tui_says_when_the_engine_dies_and_carries_on_with_a_new_one(
             await pilot.pause(0.1)
     assert noticed < 1.5
     assert box.engine_pid() not in (None, engine.pid)
+
+
+async def test_the_tui_shows_a_run_that_began_and_ended_between_two_looks(
+    box: Box, corpus: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.tui.app import create_app
+
+    box.serve()
+    for key, value in box.env.items():
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+    app = create_app(load_settings(), gpu_reader=lambda: ([], "no GPU in tests"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        deadline = time.monotonic() + 30
+        while app.engine is None or app.status.store[1] is not True:  # connected: "no collections yet"
+            assert time.monotonic() < deadline, "the TUI never connected"
+            await pilot.pause(0.1)
+        assert app.active is None and "no collections yet" in app.status.store[0]
+        done = box.cli("index", str(corpus), "-c", "quick")  # over in well under a poll
+        assert done.returncode == 0, done.stderr
+        while app.active != "quick":  # the run, shown and announced, makes its collection the active one
+            assert time.monotonic() < deadline, "F2 never showed the finished run"
+            await pilot.pause(0.1)
+        await pilot.pause()
+        assert app.ingest_progress.collection == "quick" and app.ingest_progress.phase == "done"
+        assert app.status.store[0] == "store embedded"  # the run made the collection the bar missed
+        assert "done quick" in str(app.query_one("#index-state").content)

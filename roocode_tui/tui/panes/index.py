@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -48,6 +49,9 @@ class IndexPane(Vertical):
         self._logged = 0
         self._last: Any = None  # the last progress shown, rendered again when the pane comes into view
         self.followed: str | None = None  # the id of the run being followed
+        self._known: set[str] = set()  # the runs of the engine this pane has seen
+        self._known_of: Any = None  # ... of this engine (a new engine numbers its runs anew)
+        self._opened_at = datetime.now(UTC).replace(microsecond=0).isoformat()  # as the engine writes it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="index-bar"):
@@ -120,7 +124,8 @@ class IndexPane(Vertical):
 
     @work(group="runs", exclusive=True, exit_on_error=False)
     async def watch_runs(self) -> None:
-        """List every run of the engine; follow a new one, whoever started it."""
+        """List every run of the engine; follow a new one, whoever started it (one that began and
+        ended between two looks is shown and announced too)."""
         from roocode_tui.core.errors import EngineGoneError, RoocodeError
 
         app: Any = self.app
@@ -136,10 +141,21 @@ class IndexPane(Vertical):
             runs = None
         if runs is not None:
             self.show_runs(runs, self.followed)
+            if self._known_of is not app.engine:  # a new engine numbers its runs anew
+                self._known_of, self._known = app.engine, set()
+                before = [r for r in runs if r.started_at < self._opened_at and not r.active]
+                self._known.update(r.id for r in before)
+                if before and app.ingest_progress is None:
+                    app.ingest_progress = before[-1]  # shown, not announced: it ended before the app opened
+                    self.followed = before[-1].id
+                    self.show(before[-1])
+            new = [r for r in runs if r.id not in self._known]  # started since, even if already over
+            self._known.update(r.id for r in runs)
             active = [r for r in runs if r.active]
             following = app.ingest_progress is not None and app.ingest_progress.active
-            if active and not following and active[-1].id != self.followed:
-                self.follow_run(active[-1].id)
+            target = active[-1] if active else (new[-1] if new else None)
+            if target is not None and not following and target.id != self.followed:
+                self.follow_run(target.id)
         self.set_timer(RUNS_POLL_S, self.watch_runs)
 
     @work(group="ingest-cancel", exit_on_error=False)

@@ -56,8 +56,15 @@ class Box:
         return subprocess.run([*CLI, *args], env={**self.env, **env}, capture_output=True, text=True, timeout=timeout)
 
     def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        """A command in the background, with SIGINT at its default as on a terminal (a runner that
+        starts the suite in the background leaves SIGINT ignored, and Ctrl-C would never arrive)."""
         return subprocess.Popen(
-            [*CLI, *args], env={**self.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*CLI, *args],
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
     def serve(self, *args: str, **env: str) -> subprocess.Popen[bytes]:

@@ -466,11 +466,11 @@ def bench_engine(work: Path, scale: float) -> None:
 
     asyncio.run(build())
 
+    command = str(Path(sys.executable).parent / "roocode-tui")  # the installed command (entry.py)
+
     def cli(*args: str, **extra: str) -> tuple[float, subprocess.CompletedProcess[str]]:
         t = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "roocode_tui.cli", *args], env={**env, **extra}, capture_output=True, text=True
-        )
+        out = subprocess.run([command, *args], env={**env, **extra}, capture_output=True, text=True)
         return time.perf_counter() - t, out
 
     def search_wall(no_engine: bool) -> tuple[list[float], list[float]]:
@@ -478,7 +478,7 @@ def bench_engine(work: Path, scale: float) -> None:
         work_ms.clear()
         for q in queries[:10]:
             flags = ["--no-engine"] if no_engine else []
-            wall, out = cli(*flags, "search", q, "-c", "eng", "--mode", "dense", "--json")
+            wall, out = cli("search", q, "-c", "eng", "--mode", "dense", "--json", *flags)
             if out.returncode != 0:
                 raise RuntimeError(out.stderr)
             walls.append(wall * 1000)
@@ -488,27 +488,49 @@ def bench_engine(work: Path, scale: float) -> None:
         return walls, stores
 
     work_ms: list[float] = []  # the engine's own work in each command: embedding the query, the store
-    startup = []
-    for _ in range(10):
+    startup = []  # the interpreter alone, as the command's script starts it (same venv, same site)
+    for _ in range(20):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import roocode_tui.cli"], env=env, check=True)
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
         startup.append((time.perf_counter() - t) * 1000)
     cold_walls, cold_stores = search_wall(no_engine=True)  # every command opens the store itself
 
+    hnsw_after_s = 20.0  # long enough to measure the full scan first
     engine = subprocess.Popen(
-        [sys.executable, "-m", "roocode_tui.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [command, "serve"],
+        env={**env, "ROOCODE_TUI_ENGINE__HNSW_AFTER_S": str(hnsw_after_s)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         sock = runtime / "roocode-tui" / "engine.sock"
         deadline = time.monotonic() + 60
         while not sock.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        used = time.monotonic()
         cli("search", "warm up", "-c", "eng", "--mode", "dense")  # the engine opens the store once
         walls, stores = search_wall(no_engine=False)  # as an index run leaves it: a full scan
         full_scan_work = list(work_ms)
-        t = time.perf_counter()
-        cli("collections", "optimize", "eng")  # HNSW (the engine lets go of the store meanwhile)
-        optimize_s = time.perf_counter() - t
+        if time.monotonic() - used > hnsw_after_s:
+            raise RuntimeError("the full-scan searches took longer than the engine's hnsw_after_s")
+
+        def engine_status() -> dict[str, Any]:
+            return json.loads(cli("status", "--json")[1].stdout)
+
+        # No manual step: the engine builds the index in the background; searches meanwhile.
+        during: list[float] = []
+        while True:
+            index = engine_status()["search_index"]
+            if "eng" in index.get("last", {}):
+                break
+            if index.get("building"):
+                _, out = cli("search", queries[len(during) % 10], "-c", "eng", "--mode", "dense", "--json")
+                during.append(json.loads(out.stdout)["timing_ms"]["store"])
+            else:
+                time.sleep(0.5)
+        built = engine_status()["search_index"]["last"]["eng"]
+        if "error" in built:
+            raise RuntimeError(built["error"])
         first = json.loads(cli("search", "warm up", "-c", "eng", "--mode", "dense", "--json")[1].stdout)["timing_ms"]
         for i in range(30):  # a long-lived engine is warm: the index's pages mapped in, its caches filled
             cli("search", f"warm up {i}", "-c", "eng", "--mode", "dense")
@@ -600,22 +622,31 @@ def bench_engine(work: Path, scale: float) -> None:
         os.environ.update(saved)
     srv.close()
     p50 = lambda xs: float(np.percentile(xs, 50))  # noqa: E731
+    p99 = lambda xs: float(np.percentile(xs, 99))  # noqa: E731
     row(
-        f"`search` store time, {n:,} x 1024-d, engine running, after `collections optimize`",
-        f"p50 {p50(opt_stores):.1f} ms once warm (the first search after the engine opens it: "
-        f"{first['store']:.0f} ms; as indexed, a full scan: {p50(stores):.1f} ms; each command opening "
-        f"the store: {p50(cold_stores):.0f} ms; optimize took {optimize_s:.0f} s)",
+        f"`search` store time, {n:,} x 1024-d, engine running, index built in the background",
+        f"p50 {p50(opt_stores):.1f} ms once warm (right after the switch: {first['store']:.0f} ms; as "
+        f"indexed, a full scan: {p50(stores):.1f} ms; each command opening the store: "
+        f"{p50(cold_stores):.0f} ms)",
         "p50 <= 10 ms",
         p50(opt_stores) <= 10,
     )
+    if during:
+        row(
+            "searches while the engine builds that index",
+            f"store p50 {p50(during):.1f} ms, p99 {p99(during):.1f} ms ({len(during)} searches; the build "
+            f"took {built['seconds']:.0f} s on one CPU at nice 19, its process peaking at {built['max_rss_mb']} MB)",
+            "keep answering",
+            True,
+        )
     own = p50([w - x for w, x in zip(opt_walls, work_ms, strict=True)])
     row(
-        "`search` wall time, engine running",
+        "`search --json` wall time, engine running",
         f"{p50(opt_walls):.0f} ms = the search ({p50(work_ms):.0f} ms: embedding the query, the store) + the "
-        f"command's own {own:.0f} ms, of which {p50(startup):.0f} ms start Python and import the CLI "
-        f"(as indexed {p50(walls):.0f} ms, the search {p50(full_scan_work):.0f} ms; with --no-engine "
+        f"command's own {own:.0f} ms; Python's start-up alone {p50(startup):.0f} ms (as indexed "
+        f"{p50(walls):.0f} ms, the search {p50(full_scan_work):.0f} ms; with --no-engine "
         f"{p50(cold_walls):.0f} ms)",
-        "the command's own time dominated by start-up",
+        "the command's own time at most 2x start-up",
         own <= 2 * p50(startup),
     )
     row(

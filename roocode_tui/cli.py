@@ -666,10 +666,10 @@ def _print_collection_rows(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from roocode_tui.core.text import inert
+    from roocode_tui.core.text import inert, search_index_label
 
     table = Table(box=None, header_style="bold")
-    for col in ("name", "points", "dim", "model", "last indexed", "paths"):
+    for col in ("name", "points", "dim", "model", "search", "last indexed", "paths"):
         table.add_column(col, justify="right" if col in ("points", "dim") else "left")
     for row in rows:
         roo = row.get("roo")
@@ -681,6 +681,7 @@ def _print_collection_rows(rows: list[dict[str, Any]]) -> None:
                 str(row["points"]),
                 str(row["dimension"]),
                 f"Roo Code ({state})",
+                search_index_label(row.get("search_index")),
                 when or "?",
                 roo.get("workspace") or "workspace unknown: roocode-tui roo which PATH",
             )
@@ -691,6 +692,7 @@ def _print_collection_rows(rows: list[dict[str, Any]]) -> None:
                 str(row["points"]),
                 str(row["dimension"]) if known else "?",
                 row["model"] if known else "?",
+                search_index_label(row.get("search_index")),
                 (row.get("last_indexed_at") or "never") if known else "?",
                 ", ".join(row.get("paths") or []),
             )

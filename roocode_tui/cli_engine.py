@@ -153,7 +153,27 @@ def print_status(status: dict[str, Any]) -> None:
     console.print(head)
     names = [c["name"] for c in status.get("collections", [])]
     console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
+    console.print(index_line(status.get("search_index") or {}))
     console.print(runs_table(status))
+
+
+def index_line(index: dict[str, Any]) -> Any:
+    """The engine's background search-index builds: the one under way, the ones waiting."""
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert, search_index_label
+
+    if not index.get("enabled"):
+        return Text("search index: built on demand (roocode-tui collections optimize)", style="dim")
+    line = Text("search index: ")
+    building = index.get("building")
+    if building:
+        line.append(f"{search_index_label(building)} for {inert(building['collection'])}", style="cyan")
+    else:
+        line.append(f"built in the background {index.get('after_s', 0):g} s after a run")
+    if index.get("waiting"):
+        line.append(f"; next: {inert(', '.join(index['waiting']))}")
+    return line
 
 
 def runs_table(status: dict[str, Any]) -> Any:
@@ -262,9 +282,7 @@ class RunView:
 def quick_search(args: argparse.Namespace) -> int | None:
     """``search`` answered by a running engine of the same settings through the thin path
     (engine/quick.py: the standard library only); None: take the full path."""
-    from types import SimpleNamespace
-
-    from roocode_tui.core.errors import RoocodeError, error_from
+    from roocode_tui.core.errors import RoocodeError
     from roocode_tui.engine import quick
 
     try:
@@ -283,7 +301,15 @@ def quick_search(args: argparse.Namespace) -> int | None:
     answer = quick.search(getattr(args, "config", None), payload)
     if answer is None:
         return None
-    status, data = answer
+    return show_answer(*answer, json_out=bool(args.json), batch=bool(args.batch))
+
+
+def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool) -> int:
+    """Print the engine's answer to a search as the search command does; the exit code."""
+    from types import SimpleNamespace
+
+    from roocode_tui.core.errors import error_from
+
     if status >= 400:
         err = data.get("error") or {}
         exc = error_from(str(err.get("type")), str(err.get("message")))
@@ -306,7 +332,7 @@ def quick_search(args: argparse.Namespace) -> int | None:
                 to_json=lambda r=r: r,
             )
         )
-    return _print_results(results, args)
+    return _print_results(results, SimpleNamespace(json=json_out, batch=batch))
 
 
 async def collections_in_engine(engine: Any, settings: Any, args: argparse.Namespace) -> int:

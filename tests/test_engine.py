@@ -199,6 +199,33 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     )
     assert thin.returncode == 0 and "heavy: []" in thin.stderr, thin.stderr
     assert json.loads(thin.stdout)["results"] == results
+    # The command's own entry point sends a plain search before building any parser.
+    entry = (
+        "import sys; from roocode_tui import entry; sys.argv = ['roocode-tui', *sys.argv[1:]]\n"
+        "try:\n    entry.main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "names = ('argparse', 'http', 'email', 'platformdirs', 'pydantic', 'httpx', 'asyncio', 'numpy', 'rich')\n"
+        "print('loaded:', [n for n in names if n in sys.modules], file=sys.stderr); sys.exit(code)"
+    )
+    for form in (["--json"], ["--limit=10", "--json"], ["-n", "10", "--json", "--mode", "dense"]):
+        tiny = subprocess.run(
+            [sys.executable, "-c", entry, "search", "restore a snapshot", "-c", "demo", *form],
+            env=box.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert tiny.returncode == 0 and "loaded: []" in tiny.stderr, tiny.stderr
+        assert json.loads(tiny.stdout)["results"] == results
+    missing = subprocess.run(
+        [sys.executable, "-c", entry, "search", "anything", "-c", "nope", "--json"],
+        env=box.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith(
+        "roocode-tui: error: collection 'nope' does not exist"
+    ), missing.stderr
 
     # Snapshots through the engine, which holds the collection: consistent, nothing to release.
     snap = json.loads(box.cli("collections", "snapshot", "demo", "--json").stdout)
@@ -237,6 +264,45 @@ def test_two_commands_index_two_collections_while_a_third_searches(box: Box, tmp
     assert {runs[c]["phase"] for c in ("demo", "alpha", "beta")} == {"done"}
     again = box.cli("index", str(a), "-c", "alpha", "--json")
     assert json.loads(again.stdout)["files_unchanged"] == 30  # the engine's store is the truth
+
+
+def test_after_a_run_the_engine_builds_the_search_index_by_itself(tmp_path: Path):
+    """An index run leaves its points unindexed (a search scans them all); once the collection
+    is idle the engine builds its HNSW index in a child process and serves it, same answers."""
+    with EmbedServer(dim=4096) as srv:  # 4096-d float16: Qdrant indexes from 1,250 points on
+        b = Box(tmp_path, srv)
+        b.env["ROOCODE_TUI_EMBEDDER__BATCH_SIZE"] = "64"
+        try:
+            b.serve(ROOCODE_TUI_ENGINE__HNSW_AFTER_S="0")
+            docs = tmp_path / "big"
+            for i in range(14):
+                path = docs / f"part{i:02d}.md"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sections = [f"## Section {i}.{j}\n\nStep {j} of part {i}: " + f"word{i}x{j} " * 30 for j in range(100)]
+                path.write_text("\n\n".join(sections) + "\n")
+            ran = b.cli("index", str(docs), "-c", "big", "--json", timeout=300)
+            assert ran.returncode == 0, ran.stderr
+            points = json.loads(ran.stdout)["points_written"]
+            assert points >= 1250, points
+
+            def built() -> bool:
+                last = (b.status() or {}).get("search_index", {}).get("last", {}).get("big", {})
+                assert "error" not in last, last
+                return "seconds" in last
+
+            b.wait_for(built, "the background index build", timeout=240)
+            (info,) = json.loads(b.cli("collections", "list", "--json").stdout)["collections"]
+            assert info["points"] == points
+            assert info["search_index"] == {"state": "indexed", "points": points, "unindexed": 0}
+            found = b.cli("search", "Step 7 of part 3", "-c", "big", "--json")
+            assert found.returncode == 0, found.stderr
+            assert json.loads(found.stdout)["results"][0]["path"] == "part03.md"
+            shards = [p for p in (b.home / ".local/share/roocode-tui/collections/big").iterdir() if p.is_dir()]
+            b.wait_for(lambda: sum(p.exists() for p in shards) == 1, "the replaced shard to be removed", timeout=30)
+            again = b.cli("index", str(docs), "-c", "big", "--json")
+            assert json.loads(again.stdout)["files_unchanged"] == 14  # the built shard is the collection
+        finally:
+            b.stop_all()
 
 
 def test_ctrl_c_cancels_the_engines_run_and_detach_leaves_it_going(box: Box, tmp_path: Path, embed_server):

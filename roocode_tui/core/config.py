@@ -179,6 +179,11 @@ class EngineSettings(_Section):
     # The engine's Unix socket (default: $XDG_RUNTIME_DIR/roocode-tui/engine.sock, or
     # /tmp/roocode-tui-<uid>/engine.sock); its directory is made private (0700).
     socket: Path | None = None
+    # After a run, once a collection of the embedded store has had no write for this long, the
+    # engine builds its search index (HNSW) in the background: a child process on one CPU at
+    # the lowest priority, searches answering meanwhile. Until then a search scans every
+    # vector. -1: never (`collections optimize` builds it on demand).
+    hnsw_after_s: float = Field(default=30.0, ge=-1)
 
 
 class RooSettings(_Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 # C0 controls except tab and newline, DEL, C1 controls, and Unicode bidi/format controls that
 # can reorder or hide text (Trojan Source).
@@ -50,3 +51,14 @@ def parse_inline_filters(query: str) -> tuple[str, str | None, str | None]:
             lang = value
     text = _INLINE.sub("", query)
     return " ".join(text.split()), path, lang
+
+
+def search_index_label(index: dict[str, Any] | None) -> str:
+    """How a collection's searches find neighbours, in a word or two (F4, `collections list`)."""
+    if not index:
+        return "—"
+    if index.get("state") == "building":
+        if index.get("percent") is not None:
+            return f"building {index['percent']}%"
+        return f"building {int(index.get('seconds') or 0)}s"
+    return str(index.get("state") or "—")

@@ -18,6 +18,7 @@ from typing import Any
 from roocode_tui import __version__
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, UsageError
 from roocode_tui.engine.api import Engine, RunSnapshot
+from roocode_tui.engine.indexing import SearchIndexer
 
 LOG = logging.getLogger("roocode_tui.engine")
 KEEP_FINISHED = 20  # finished runs kept for status and F2
@@ -63,6 +64,7 @@ class LocalEngine(Engine):
         self.followers = 0  # faces following a run or watching the engine right now
         self.stopping = False
         self.last_activity = time.monotonic()
+        self.indexer = SearchIndexer(self)
 
     # -- backends ----------------------------------------------------------------------------
     async def backends(self) -> tuple[Any, Any]:
@@ -74,11 +76,18 @@ class LocalEngine(Engine):
                 self._reranker = make_reranker(self.settings)
         return self._store, self._embedder
 
+    def open_store(self) -> Any:
+        """The store if it is open (None after a release)."""
+        return self._store
+
     def active_runs(self) -> list[Run]:
         return [r for r in self._runs.values() if r.task is not None and not r.task.done()]
 
+    def writing(self, name: str) -> bool:
+        return any(r.progress.collection == name for r in self.active_runs())
+
     def busy(self) -> bool:
-        return bool(self.active_runs()) or self.followers > 0
+        return bool(self.active_runs()) or self.followers > 0 or self.indexer.building is not None
 
     def _writes(self, what: str) -> None:
         if self.settings.read_only:
@@ -105,10 +114,10 @@ class LocalEngine(Engine):
             },
             "followers": self.followers,
             "runs": [r.snapshot().to_json() for r in self._runs.values()],
+            "search_index": self.indexer.status(),
         }
 
     async def collections(self) -> list[dict[str, Any]]:
-        from roocode_tui.core.roo_qdrant import workspace_of
         from roocode_tui.core.stores.base import CollectionInfo
 
         store, _ = await self.backends()
@@ -118,16 +127,31 @@ class LocalEngine(Engine):
                 infos.append(await store.info(name))
             except RoocodeError as exc:  # one broken collection does not hide the others
                 infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
-        return [i.to_json(workspace_of(self.settings, i, infos)) for i in infos]
+        return [await self._described(store, i, infos) for i in infos]
+
+    async def _described(self, store: Any, info: Any, infos: list[Any]) -> dict[str, Any]:
+        """A collection's info for a face, with how its searches find neighbours."""
+        import dataclasses
+
+        from roocode_tui.core.roo_qdrant import workspace_of
+
+        index = self.indexer.describe(info.name)
+        if index is None and info.meta is not None:
+            with contextlib.suppress(RoocodeError):
+                index = await store.search_index(info.name)
+            if index is not None and index["state"] != "indexed":
+                self.indexer.used(info.name)
+        info = dataclasses.replace(info, search_index=index)
+        return info.to_json(workspace_of(self.settings, info, infos))
 
     async def collection(self, name: str) -> dict[str, Any]:
-        from roocode_tui.core.roo_qdrant import describe, workspace_of
+        from roocode_tui.core.roo_qdrant import describe
 
         store, _ = await self.backends()
         if await store.get_meta(name) is None and await describe(store, name) is None:
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         info = await store.info(name)
-        return info.to_json(workspace_of(self.settings, info, [info]))
+        return await self._described(store, info, [info])
 
     async def delete_collection(self, name: str) -> bool:
         self._writes("collections delete")
@@ -135,6 +159,7 @@ class LocalEngine(Engine):
         store, _ = await self.backends()
         if name not in await store.list_collections():
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        await self.indexer.stop(name)
         return await store.delete_collection(name)
 
     async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
@@ -237,6 +262,7 @@ class LocalEngine(Engine):
             reranker=self._reranker,
             workspaces=candidates(self.settings, cwd=cwd),
         )
+        self.indexer.used(name)
         return [r.to_json() for r in results]
 
     # -- runs --------------------------------------------------------------------------------
@@ -261,6 +287,7 @@ class LocalEngine(Engine):
                     f"collection {name!r} is being indexed already (run {other.id}, started by "
                     f"{other.started_by}): follow it with roocode-tui status --follow"
                 )
+        await self.indexer.stop(name)  # the run writes: a copy being indexed would be stale
         indexer = await prepare_indexer(
             self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd
         )
@@ -299,6 +326,7 @@ class LocalEngine(Engine):
             p.phase, p.message = "failed", p.message or "unexpected error (see the engine log)"
         finally:
             self.last_activity = time.monotonic()
+            self.indexer.written(run.progress.collection)
             run.touch()
             from roocode_tui.core.memory import release_freed_memory
 
@@ -352,6 +380,7 @@ class LocalEngine(Engine):
     async def release(self) -> bool:
         if self.active_runs():
             return False
+        await self.indexer.stop()
         async with self._open_lock:
             await self._close_backends()
         return True
@@ -370,6 +399,7 @@ class LocalEngine(Engine):
         """Cancel the runs (each finishes the file it is writing) and close the backends."""
         for run in self.active_runs():
             await self.cancel(run.id)
+        await self.indexer.stop()
         await self._close_backends()
 
 

@@ -1,6 +1,8 @@
 """The thin path of a face: `roocode-tui search` answered by a running engine with the standard
-library alone (http.client over the Unix socket), so that a script or an agent asking many
-questions pays for starting Python and little more: no pydantic, httpx or asyncio import.
+library alone (one HTTP/1.1 request written on the Unix socket), so that a script or an agent
+asking many questions pays for starting Python and little more: no pydantic, httpx, asyncio or
+even http.client import (that one loads the email package). ``roocode_tui/entry.py`` sends it
+before the command line's parser is built.
 
 Whether the engine has this face's settings is decided without loading them: both sides hash
 the inputs the settings come from (the config file's bytes, the ``ROOCODE_TUI_*`` variables,
@@ -11,10 +13,10 @@ unusual) the command takes the full path, which loads the settings and compares 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,9 @@ def config_file(explicit: str | None) -> Path:
     chosen = explicit or os.environ.get("ROOCODE_TUI_CONFIG")
     if chosen:
         return Path(chosen).expanduser()
+    if sys.platform == "linux":  # platformdirs' answer there, without importing it
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+        return Path(base) / "roocode-tui" / "config.toml"
     import platformdirs
 
     return Path(platformdirs.user_config_dir("roocode-tui")) / "config.toml"
@@ -82,16 +87,43 @@ def socket_path(explicit_config: str | None) -> Path | None:
     return Path("/tmp") / f"roocode-tui-{os.getuid()}" / "engine.sock"
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float):
-        super().__init__("engine", timeout=timeout)
-        self._path = path
+class _Unexpected(Exception):
+    pass
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+
+def _request(path: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+    """POST /search over the Unix socket: (status, body). The engine (uvicorn) answers one
+    request per connection here: Connection: close, then the body by length or chunks."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (
+        f"POST /search HTTP/1.1\r\nHost: engine\r\nConnection: close\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+    ).encode() + body
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(request)
+        parts = []
+        while chunk := sock.recv(262144):
+            parts.append(chunk)
+    raw = b"".join(parts)
+    top, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise _Unexpected("no header")
+    lines = top.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        out = bytearray()
+        while True:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                return status, bytes(out)
+            out += rest[:size]
+            rest = rest[size + 2 :]
+    if "content-length" in fields:
+        return status, rest[: int(fields["content-length"])]
+    return status, rest
 
 
 def search(explicit_config: str | None, payload: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -100,20 +132,16 @@ def search(explicit_config: str | None, payload: dict[str, Any]) -> tuple[int, d
     path = socket_path(explicit_config)
     if path is None or not path.exists():
         return None
-    conn = _UnixConnection(str(path), timeout=600)
     try:
         body = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json", IDENTITY_HEADER: identity(explicit_config)}
-        conn.request("POST", "/search", body=body, headers=headers)
-        resp = conn.getresponse()
-        data = json.loads(resp.read() or b"null")
-    except (OSError, http.client.HTTPException, ValueError):
+        status, raw = _request(str(path), body, headers, timeout=600)
+        data = json.loads(raw or b"null")
+    except (OSError, ValueError, IndexError, _Unexpected):
         return None
-    finally:
-        conn.close()
     if not isinstance(data, dict):
         return None
     error = data.get("error")
-    if resp.status == 409 and isinstance(error, dict) and error.get("type") == "IdentityMismatch":
+    if status == 409 and isinstance(error, dict) and error.get("type") == "IdentityMismatch":
         return None
-    return resp.status, data
+    return status, data

@@ -152,6 +152,8 @@ class CollectionInfo:
     roo: Any = None
     #: an unfinished rebuild beside the serving index: {"points", "model", "started_at", "last_run"}
     rebuilding: dict[str, Any] | None = None
+    #: how a search finds neighbours (Store.search_index; "building" from the engine), if known
+    search_index: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -181,6 +183,8 @@ class CollectionInfo:
             out["roo"] = roo.to_json(workspace)
         if self.rebuilding is not None:
             out["rebuilding"] = self.rebuilding
+        if self.search_index is not None:
+            out["search_index"] = self.search_index
         return out
 
     @classmethod
@@ -210,6 +214,7 @@ class CollectionInfo:
             status=str(data.get("status") or "ok"),
             roo=roo,
             rebuilding=data.get("rebuilding"),
+            search_index=data.get("search_index"),
         )
 
 
@@ -299,6 +304,11 @@ class Store(abc.ABC):
     async def optimize(self, name: str) -> bool:
         """Build the collection's search index (HNSW) now; False where the store does it by itself."""
         return False
+
+    async def search_index(self, name: str) -> dict[str, Any] | None:
+        """{"state": "indexed" | "full scan", "points", "unindexed"}; None where the store keeps
+        its own index (a Qdrant server indexes as points arrive)."""
+        return None
 
     async def release(self, name: str) -> None:  # noqa: B027 - optional hook
         """Let go of a collection this process no longer needs open (other processes may want it)."""

@@ -8,8 +8,10 @@ Layout under the data dir::
 
 A rebuild writes its new shard beside the serving one and switches by replacing meta.json
 (one atomic rename); processes that have the old shard open notice the switch on their next
-call and move to the new shard. A shard directory that meta.json no longer names is removed
-once no process holds it (the engine's WAL lock tells).
+call and move to the new shard. A background search-index build (the engine's, see
+``begin_index_build``) works on a copy of the serving shard and switches the same way.
+A shard directory that meta.json no longer names is removed once no process holds it (the
+engine's WAL lock tells).
 
 Calls into the engine block, so they run in worker threads; the engine is thread-safe.
 Only one process may open a shard (its WAL is locked): a second gets StoreBusyError.
@@ -54,6 +56,9 @@ from roocode_tui.core.stores.base import (
 SHARD_DIR = "shard"
 SCROLL_PAGE = 2048
 STAGING = "~rebuild"  # "<name>~rebuild" names the shard a rebuild of <name> writes
+#: Qdrant's default optimizer threshold: a segment with more vector data than this gets an
+#: HNSW index when optimised; below it a search scans the segment (cheap at that size).
+INDEXING_THRESHOLD_KB = 10_000
 RETIRE_S = 2.0  # a replaced shard stays open this long for calls still using it
 SWEEP_AGE_S = 60.0  # an unnamed shard dir younger than this may be one another process is creating
 
@@ -63,6 +68,27 @@ def _split(name: str) -> tuple[str, bool]:
     if name.endswith(STAGING):
         return name[: -len(STAGING)], True
     return name, False
+
+
+@dataclasses.dataclass
+class IndexBuild:
+    """A search-index build under way on a copy of a collection's serving shard."""
+
+    name: str
+    source: str  # the shard directory copied
+    target: Path  # the copy the build works on
+    shard: Any  # the open shard that was copied: the switch needs it to be still the one in use
+    writes: int  # the collection's write count when it was copied: the switch needs it unchanged
+    points: int
+
+
+def _vector_bytes(shard_dir: Path) -> int:
+    """Bytes per dense vector component, from the shard's own config."""
+    try:
+        config = json.loads((shard_dir / "edge_config.json").read_text(encoding="utf-8"))
+        return 2 if config["vectors"][DENSE].get("datatype") == "float16" else 4
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return 4
 
 
 def _named_dirs(raw: dict[str, Any]) -> set[str]:
@@ -102,6 +128,8 @@ class EdgeStore(Store):
         self._shard_dirs: dict[str, str] = {}  # name -> the shard directory its open shard is
         self._stamps: dict[str, tuple[int, int]] = {}  # name -> meta.json (inode, mtime) when checked
         self._retired: list[tuple[float, Any, Path]] = []  # replaced shards: (when, shard, its dir)
+        self._writes: dict[str, int] = {}  # name -> writes started (a copy is usable while it holds)
+        self._writing: dict[str, int] = {}  # name -> writes in progress
         self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
@@ -175,6 +203,20 @@ class EdgeStore(Store):
             if first_open and not staged:
                 self._sweep(base, raw)
             return shard
+
+    @contextlib.contextmanager
+    def _writer(self, name: str) -> Any:
+        """The shard to write, counted: a search-index build switches only when no write ran
+        since it copied the shard and none is in progress."""
+        with self._lock:
+            shard = self._shard(name)
+            self._writes[name] = self._writes.get(name, 0) + 1
+            self._writing[name] = self._writing.get(name, 0) + 1
+        try:
+            yield shard
+        finally:
+            with self._lock:
+                self._writing[name] -= 1
 
     def _retire(self, name: str) -> None:
         """Stop handing out a replaced shard; close it a little later (calls may still use it)."""
@@ -395,9 +437,116 @@ class EdgeStore(Store):
         """The engine builds HNSW only when asked: until then a search scans every vector."""
 
         def run() -> bool:
-            return bool(self._shard(name).optimize())
+            with self._writer(name) as shard:  # it rewrites the segments: a copy made before is stale
+                return bool(shard.optimize())
 
         return await self._call(run)
+
+    async def search_index(self, name: str) -> dict[str, Any] | None:
+        """How a search finds neighbours: "indexed" (HNSW, plus a scan of a remainder too small
+        to index), or "full scan" of ``unindexed`` points (as an index run leaves a collection)."""
+        from qdrant_edge import CountRequest, Filter, HasVectorCondition
+
+        def look() -> dict[str, Any] | None:
+            if _split(name)[1]:
+                return None  # a rebuild's staging shard: indexed once it serves
+            shard = self._shard(name)
+            info = shard.info()
+            raw = self._read_meta(name) or {}
+            keyword = 0
+            if raw.get("hybrid"):  # the engine counts keyword vectors among the indexed ones
+                flt = Filter(must=[HasVectorCondition(SPARSE)])
+                keyword = int(shard.count(CountRequest(filter=flt, exact=True)))
+            unindexed = max(0, int(info.points_count) - max(0, int(info.indexed_vectors_count) - keyword))
+            dimension = int(raw.get("dimension") or 1)
+            width = _vector_bytes(self._dir(name) / self._shard_dirs.get(name, SHARD_DIR))
+            threshold = INDEXING_THRESHOLD_KB * 1024 // max(1, dimension * width)
+            state = "full scan" if unindexed >= threshold else "indexed"
+            return {"state": state, "points": int(info.points_count), "unindexed": unindexed}
+
+        return await self._call(look)
+
+    async def begin_index_build(self, name: str) -> IndexBuild | None:
+        """Copy the serving shard for a search-index build in another process (Qdrant Edge's
+        optimize holds the interpreter for its whole run, so it cannot run beside searches in
+        this one). None when the collection is being written or rebuilt: try again when idle."""
+        from qdrant_edge import CountRequest
+
+        def begin() -> IndexBuild | None:
+            with self._lock:
+                raw = self._read_meta(name)
+                if raw is None:
+                    raise CollectionNotFoundError(f"collection {name!r} does not exist in {self.root}")
+                if raw.get("building") or self._writing.get(name):
+                    return None
+                shard = self._shard(name)
+                shard.flush()
+                source, writes = self._shard_dirs[name], self._writes.get(name, 0)
+                points = int(shard.count(CountRequest(exact=True)))
+            target = self._dir(name) / f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
+            try:
+                # Plain copies (fresh mtimes): another process's sweep sees a new directory.
+                shutil.copytree(self._dir(name) / source, target, copy_function=shutil.copyfile)
+            except OSError as exc:
+                shutil.rmtree(target, ignore_errors=True)
+                raise StoreError(f"collection {name!r}: cannot copy its shard for an index build: {exc}") from None
+            with self._lock:
+                if self._writes.get(name, 0) != writes or self._shards.get(name) is not shard:
+                    shutil.rmtree(target, ignore_errors=True)  # written meanwhile: the copy is stale
+                    return None
+            return IndexBuild(name, source, target, shard, writes, points)
+
+        return await self._call(begin)
+
+    async def finish_index_build(self, build: IndexBuild) -> bool:
+        """Serve the built copy in place of the shard it was copied from, if nothing wrote to
+        that shard since (else the copy is dropped and False returned)."""
+        from qdrant_edge import EdgeShard, Query, QueryRequest
+
+        def finish() -> bool:
+            name = build.name
+            try:
+                new = EdgeShard.load(str(build.target))
+                dimension = int((self._read_meta(name) or {}).get("dimension") or 0)
+                for _ in range(3):  # fault its graph in before searches meet it
+                    new.query(QueryRequest(limit=10, query=Query.Nearest([1.0] * dimension, using=DENSE)))
+            except Exception as exc:
+                shutil.rmtree(build.target, ignore_errors=True)
+                raise StoreError(f"collection {name!r}: the built index does not open: {exc}") from None
+            with self._lock:
+                raw = self._read_meta(name)
+                ok = (
+                    raw is not None
+                    and not raw.get("building")
+                    and str(raw.get("shard", SHARD_DIR)) == build.source
+                    and self._shards.get(name) is build.shard
+                    and self._writes.get(name, 0) == build.writes
+                    and not self._writing.get(name)
+                )
+                if ok:
+                    assert raw is not None
+                    self._write_meta(name, {**raw, "shard": build.target.name})  # the switch
+                    self._retire(name)  # closed and removed once the calls using it are done
+                    self._shards[name], self._shard_dirs[name] = new, build.target.name
+                    self._stamps[name] = self._stamp(name) or (0, 0)
+            if not ok:
+                new.close()
+                _remove_if_free(build.target)
+            return ok
+
+        return await self._call(finish)
+
+    async def abort_index_build(self, build: IndexBuild) -> None:
+        await self._call(_remove_if_free, build.target)
+
+    async def tidy(self) -> None:
+        """Close and remove replaced shards whose grace time (RETIRE_S) is over."""
+
+        def reap() -> None:
+            with self._lock:
+                self._reap()
+
+        await self._call(reap)
 
     async def release(self, name: str) -> None:
         def release() -> None:
@@ -458,9 +607,9 @@ class EdgeStore(Store):
             return out
 
         def upsert() -> None:
-            shard = self._shard(name)
             batch = [Point(id=p.id, vector=vectors(p), payload=p.payload) for p in points]
-            shard.update(UpdateOperation.upsert_points(batch))
+            with self._writer(name) as shard:
+                shard.update(UpdateOperation.upsert_points(batch))
 
         await self._call(upsert)
 
@@ -470,7 +619,8 @@ class EdgeStore(Store):
         from qdrant_edge import UpdateOperation
 
         def delete() -> None:
-            self._shard(name).update(UpdateOperation.delete_points(list(ids)))
+            with self._writer(name) as shard:
+                shard.update(UpdateOperation.delete_points(list(ids)))
 
         await self._call(delete)
 
@@ -480,7 +630,8 @@ class EdgeStore(Store):
         from qdrant_edge import UpdateOperation
 
         def update() -> None:
-            self._shard(name).update(UpdateOperation.set_payload(list(ids), payload))
+            with self._writer(name) as shard:
+                shard.update(UpdateOperation.set_payload(list(ids), payload))
 
         await self._call(update)
 

@@ -12,10 +12,18 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from roocode_tui.core.text import display_path, inert
+from roocode_tui.core.text import display_path, inert, search_index_label
 from roocode_tui.tui.messages import CollectionsChanged
 
-COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "last indexed", "paths")
+COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "search", "last indexed", "paths")
+
+
+def _search_cell(index: dict[str, Any] | None) -> Text:
+    """How searches find neighbours: indexed (HNSW), a full scan of every vector, or the
+    engine's background build under way."""
+    label = search_index_label(index)
+    state = (index or {}).get("state")
+    return Text(label, style={"full scan": "yellow", "building": "cyan"}.get(state or "", ""))
 
 
 class CollectionTable(DataTable):
@@ -98,6 +106,7 @@ class CollectionsPane(Vertical):
                 Text(inert(meta.model) if meta else "not ours", style="" if meta else "dim"),
                 Text(state, style="cyan" if state in ("indexing", "rebuilding") else ""),
                 Text(share),
+                _search_cell(info.search_index),
                 Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
                 Text(", ".join(map(display_path, meta.paths)) if meta else ""),
             ]
@@ -121,6 +130,7 @@ class CollectionsPane(Vertical):
             Text("Roo Code", style="magenta"),
             Text(info.status),
             Text(roo.state, style="" if roo.indexing_complete else "yellow"),
+            _search_cell(info.search_index),
             Text(when),
             Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
         ]

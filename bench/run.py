@@ -415,8 +415,10 @@ def bench_engine(work: Path, scale: float) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="rt-"))
     srv = Server(100_000, 10.0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # commands start as users' do: from cached bytecode
     env.update(
         {
+            "PYTHONPYCACHEPREFIX": str(work / "pycache"),  # a cache of its own, warmed by the first runs
             "HOME": str(work / "engine-home"),
             "XDG_RUNTIME_DIR": str(runtime),
             "ROOCODE_TUI_ENGINE__IDLE_EXIT_S": "0",

@@ -605,8 +605,6 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
         finally:
             await engine.aclose()
     if args.action in cli_transfer.ACTIONS:
-        if args.action == "copy":
-            await cli_engine.release_store_first(settings)
         return await cli_transfer.run(settings, args, _refuse_if_read_only)
     await cli_engine.release_store_first(settings)
     store = open_store(settings.store)

@@ -301,7 +301,12 @@ def quick_search(args: argparse.Namespace) -> int | None:
     answer = quick.search(getattr(args, "config", None), payload)
     if answer is None:
         return None
-    return show_answer(*answer, json_out=bool(args.json), batch=bool(args.batch))
+    status, raw = answer
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return show_answer(status, data, json_out=bool(args.json), batch=bool(args.batch))
 
 
 def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool) -> int:

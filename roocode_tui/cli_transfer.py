@@ -21,8 +21,10 @@ where the copy goes:
                   directory for qdrant-client's local mode. The other [store] settings (api_key,
                   https, verify_tls, ca_cert, timeout_s, HNSW, shards) apply to the target too.
 
-An interrupted copy (Ctrl-C, a crash, a server going away) continues where it stopped when run
-again; point ids are stable, so nothing is duplicated. An existing collection of that name that
+The copy is a run of the engine (F2 and `roocode-tui status` show it, F2 can cancel it);
+this command follows it, and Ctrl-C cancels it (--detach leaves it going). An interrupted copy
+(Ctrl-C, a crash, a server going away) continues where it stopped when run again; point ids
+are stable, so nothing is duplicated. An existing collection of that name that
 is not an unfinished copy of this one is refused (use --as NEWNAME).
 
 examples:
@@ -71,6 +73,7 @@ def add_parsers(csub: Any, common: argparse.ArgumentParser) -> None:
         help="with --to embedded: the target data dir (default: store.path); with --to qdrant and no URL: "
         "a directory for qdrant-client's local mode",
     )
+    q.add_argument("--detach", action="store_true", help="start the copy in the engine and return")
     q.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
 
     q = csub.add_parser(
@@ -111,7 +114,6 @@ ACTIONS = ("copy", "snapshot", "snapshots", "restore")
 async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any) -> int:
     if args.action == "copy":
         refuse_if_read_only(settings, "collections copy")
-        return await _copy(settings, args)
     if args.action == "restore":
         refuse_if_read_only(settings, "collections restore")
     if args.action == "snapshot" and settings.read_only and settings.store.backend != "embedded":
@@ -120,6 +122,8 @@ async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any)
 
     engine = await cli_engine.open_engine(settings)
     try:
+        if args.action == "copy":
+            return await _copy(engine, args)
         if args.action == "snapshot":
             return await _snapshot(engine, args)
         if args.action == "snapshots":
@@ -176,60 +180,56 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-async def _copy(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.stores import open_store
-    from roocode_tui.core.transfer import copy_collection, describe_store, same_store, target_settings
+async def _copy(engine: Any, args: argparse.Namespace) -> int:
+    """Start the copy in the engine and follow it: the bar, the summary or ``--json``; Ctrl-C
+    cancels it (it continues when run again), ``--detach`` leaves it going."""
+    import asyncio
 
-    if args.url and args.to != "qdrant":
-        raise UsageError("--url names a Qdrant server: it goes with --to qdrant")
-    new_name = args.new_name or args.name
-    to = target_settings(settings.store, args.to, url=args.url, path=args.path)
-    same = same_store(settings.store, to)
-    if same and new_name == args.name:
-        raise UsageError(
-            f"collection {args.name!r}: the target is the configured store itself (give --as NEWNAME, or "
-            "another --path / --url)"
-        )
-    from asyncio import CancelledError
+    from roocode_tui import cli_engine
+    from roocode_tui.core.errors import error_from
 
-    source = open_store(settings.store)
-    target = source if same else open_store(to)
-    labels = describe_store(settings.store), describe_store(to)
-    bar = None
-    try:
-        if not args.json and sys.stderr.isatty():
-            bar = _Bar(f"{args.name} → {new_name}")
-        try:
-            progress = await copy_collection(
-                source,
-                target,
-                args.name,
-                new_name,
-                source_label=labels[0],
-                target_label=labels[1],
-                on_progress=bar.update if bar else None,
-            )
-        except (CancelledError, KeyboardInterrupt):
+    path = str(Path(args.path).expanduser().absolute()) if args.path else None  # the engine's cwd is not ours
+    run = await engine.start_copy(
+        args.name, args.to, url=args.url, path=path, new_name=args.new_name, started_by=cli_engine.face_name()
+    )
+    if args.detach:
+        if args.json:
+            print(json.dumps({"run": run.id, "collection": run.collection, "engine_pid": engine.pid}))
+        else:
             print(
-                f"interrupted: run the same command again to continue the copy into {inert(labels[1])}",
+                f"run {run.id} copies {inert(args.name)} in the engine (pid {engine.pid}); "
+                "follow it: roocode-tui status --follow",
                 file=sys.stderr,
             )
-            raise KeyboardInterrupt from None
-        finally:
+        return 0
+    bar = _Bar(f"{args.name} → {args.new_name or args.name}") if not args.json and sys.stderr.isatty() else None
+    final = run
+    try:
+        async for snap in engine.follow(run.id):
+            final = snap
             if bar:
-                bar.stop()
+                bar.update(snap)
+    except asyncio.CancelledError:
+        final = await asyncio.shield(engine.cancel(run.id))
+        print(f"roocode-tui: {inert(final.message or 'interrupted')}", file=sys.stderr)
+        raise KeyboardInterrupt from None
     finally:
-        if target is not source:
-            await target.close()
-        await source.close()
+        if bar:
+            bar.stop()
+    report = final.report_json
+    if final.phase == "failed":
+        raise error_from(final.error_type or "RoocodeError", final.message)
+    if final.phase == "cancelled":  # from another face
+        print(f"roocode-tui: {inert(final.message or 'cancelled')}", file=sys.stderr)
+        return 130
     if args.json:
-        print(json.dumps(progress.report()))
+        print(json.dumps(report))
     else:
-        resumed = f" (continued after {progress.resumed_from})" if progress.resumed_from else ""
+        resumed = f" (continued after {report['resumed_from']})" if report.get("resumed_from") else ""
         print(
-            f"copied {inert(args.name)} from the {inert(labels[0])} to {inert(new_name)} in the {inert(labels[1])}: "
-            f"{progress.points_copied} points{resumed} in {progress.elapsed:.1f}s",
+            f"copied {inert(args.name)} from the {inert(report['source'])} to {inert(report['target_collection'])} "
+            f"in the {inert(report['target'])}: {report['points_copied']} points{resumed} in "
+            f"{report['seconds']:.1f}s",
             file=sys.stderr,
         )
     return 0
@@ -251,9 +251,13 @@ class _Bar:
         self.task = self.progress.add_task(inert(title), total=None, rate="")
         self.progress.start()
 
-    def update(self, p: Any) -> None:
+    def update(self, run: Any) -> None:
+        """From a copy run's snapshot: points stand where an index run has chunks."""
         self.progress.update(
-            self.task, total=p.points_total, completed=p.points_copied, rate=f"{p.points_per_s:.0f} points/s"
+            self.task,
+            total=run.chunks_total or None,
+            completed=run.points_written,
+            rate=f"{run.chunks_per_s:.0f} points/s",
         )
 
     def stop(self) -> None:

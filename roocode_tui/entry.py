@@ -1,13 +1,13 @@
 """The ``roocode-tui`` command. A plain ``search`` that a running engine can answer is sent
-before anything else is imported (no argparse tree, no settings, no event loop: see
-engine/quick.py), so a script or an agent asking many questions pays for Python's start-up and
-the search itself. Everything else, and any search this does not understand, is cli.main's.
+before anything else is imported (no argparse tree, no settings, no event loop, not even the
+json module: see engine/quick.py), so a script or an agent asking many questions pays for
+Python's start-up and the search itself. Everything else, and any search this does not
+understand, is cli.main's.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 # The search options understood here; anything else (--batch, --config, --debug, -h ...) and
 # every error is left to the full command line, which says what is wrong in its usual words.
@@ -34,10 +34,10 @@ def main() -> None:
     full(argv)
 
 
-def parse(args: list[str]) -> dict[str, Any] | None:
+def parse(args: list[str]) -> dict[str, object] | None:
     """The search this understands: {"query", "collection", "limit", "path", "lang", "mode",
     "json"}; None for anything else."""
-    opts: dict[str, Any] = {"query": None, "collection": None, "limit": "10", "path": None, "lang": None}
+    opts: dict[str, object] = {"query": None, "collection": None, "limit": "10", "path": None, "lang": None}
     opts.update(mode=None, json=False)
     i = 0
     while i < len(args):
@@ -70,47 +70,81 @@ def parse(args: list[str]) -> dict[str, Any] | None:
     if not opts["query"] or opts["mode"] not in _MODES:
         return None
     try:
-        opts["limit"] = int(opts["limit"])
+        limit = int(str(opts["limit"]))
     except ValueError:
         return None
-    return opts if 1 <= opts["limit"] <= 1000 else None
+    opts["limit"] = limit
+    return opts if 1 <= limit <= 1000 else None
 
 
 def search(args: list[str]) -> int | None:
     """Exit code of a search the running engine answered; None: take the full path."""
-    import json
     import os
+
+    from roocode_tui.engine import quick
 
     opts = parse(args)
     if opts is None:
         return None
-    from roocode_tui.core.text import parse_inline_filters
+    query, path, lang = str(opts["query"]), opts["path"], opts["lang"]
+    if ":" in query:  # path:PREFIX and lang:NAME inside the query
+        from roocode_tui.core.text import parse_inline_filters
 
-    query, inline_path, inline_lang = parse_inline_filters(opts["query"])
+        query, inline_path, inline_lang = parse_inline_filters(query)
+        path, lang = path or inline_path, lang or inline_lang
+    else:
+        query = " ".join(query.split())
     if not query:
         return None
-    payload = {
+    fields = {
         "queries": [query],
         "collection": opts["collection"],
         "limit": opts["limit"],
-        "path": opts["path"] or inline_path,
-        "lang": opts["lang"] or inline_lang,
+        "path": path,
+        "lang": lang,
         "mode": opts["mode"],
         "cwd": os.getcwd(),
     }
-    from roocode_tui.engine import quick
+    if not opts["json"]:  # the human form: rich renders it (engine/quick.py's JSON path)
+        answer = quick.search(None, fields)
+        return _shown(answer, json_out=False)
+    try:
+        body = "{" + ", ".join(f"{quick.json_string(k)}: {_value(v)}" for k, v in fields.items()) + "}"
+    except quick.Unexpected:
+        return None
+    answer = quick.send(None, body.encode("utf-8"), out="json-line")
+    if answer is not None and answer[0] < 400:
+        sys.stdout.buffer.write(answer[1])  # the engine made it exactly as the full path prints it
+        sys.stdout.flush()
+        return 0
+    return _shown(answer, json_out=True)
 
-    answer = quick.search(None, payload)
+
+def _value(v: object) -> str:
+    from roocode_tui.engine.quick import json_string
+
+    if v is None:
+        return "null"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return json_string(str(v))
+
+
+def _shown(answer: tuple[int, bytes] | None, *, json_out: bool) -> int | None:
+    """An answer printed as the search command prints it (errors as one line)."""
     if answer is None:
         return None
-    status, data = answer
-    if status < 400 and opts["json"]:
-        results = data.get("results") or [None]
-        print(json.dumps(results[0], ensure_ascii=True))
-        return 0
+    import json
+
+    try:
+        data = json.loads(answer[1])
+    except ValueError:
+        return None
     from roocode_tui.cli_engine import show_answer
 
-    return show_answer(status, data, json_out=opts["json"], batch=False)
+    return show_answer(answer[0], data, json_out=json_out, batch=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

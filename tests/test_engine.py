@@ -203,7 +203,8 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
     entry = (
         "import sys; from roocode_tui import entry; sys.argv = ['roocode-tui', *sys.argv[1:]]\n"
         "try:\n    entry.main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "names = ('argparse', 'http', 'email', 'platformdirs', 'pydantic', 'httpx', 'asyncio', 'numpy', 'rich')\n"
+        "names = ('argparse', 'http', 'json', 'socket', 'typing', 'pathlib', 'platformdirs', 'pydantic', 'httpx',"
+        " 'asyncio', 'rich')\n"
         "print('loaded:', [n for n in names if n in sys.modules], file=sys.stderr); sys.exit(code)"
     )
     for form in (["--json"], ["--limit=10", "--json"], ["-n", "10", "--json", "--mode", "dense"]):
@@ -303,6 +304,36 @@ def test_after_a_run_the_engine_builds_the_search_index_by_itself(tmp_path: Path
             assert json.loads(again.stdout)["files_unchanged"] == 14  # the built shard is the collection
         finally:
             b.stop_all()
+
+
+def test_a_copy_is_a_run_of_the_engine_which_keeps_serving(box: Box, tmp_path: Path, corpus: Path):
+    box.serve()
+    indexed = json.loads(box.cli("index", str(corpus), "-c", "demo", "--json").stdout)
+    pid = box.engine_pid()
+    back = tmp_path / "back"
+    out = box.cli("collections", "copy", "demo", "--to", "embedded", "--path", str(back), "--as", "far", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert (
+        report["status"] == "done" and report["points_copied"] == indexed["points_written"] == report["target_points"]
+    )
+    assert report["target"] == f"embedded store at {back}"
+    here = box.cli("collections", "copy", "demo", "--to", "embedded", "--as", "near", "--detach", "--json")
+    assert here.returncode == 0, here.stderr
+    run_id = json.loads(here.stdout)["run"]
+    box.wait_for(lambda: any(r["id"] == run_id and r["phase"] == "done" for r in box.status()["runs"]), "the copy")
+    runs = {r["id"]: r for r in box.status()["runs"]}
+    assert runs[run_id]["kind"] == "copy" and runs[run_id]["collection"] == "demo"
+    assert runs[run_id]["points_written"] == indexed["points_written"]
+    assert runs[run_id]["started_by"].startswith("cli pid ")
+    names = {c["name"]: c["points"] for c in json.loads(box.cli("collections", "list", "--json").stdout)["collections"]}
+    assert names == {"demo": indexed["points_written"], "near": indexed["points_written"]}
+    found = box.cli("search", "restore a snapshot", "-c", "near", "--json")
+    assert json.loads(found.stdout)["results"][0]["path"] == "docs/backups.md"
+    assert box.engine_pid() == pid  # the engine kept its store open throughout: nothing was released
+    missing = box.cli("collections", "copy", "nope", "--to", "embedded", "--as", "x")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert "'nope'" in missing.stderr
 
 
 def test_ctrl_c_cancels_the_engines_run_and_detach_leaves_it_going(box: Box, tmp_path: Path, embed_server):

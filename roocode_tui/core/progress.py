@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LOG = 500  # recent errors/skips kept for display; counts are kept in full
-ACTIVE_PHASES = ("starting", "indexing", "cleaning", "switching")  # a run in one of these is going
+ACTIVE_PHASES = ("starting", "indexing", "cleaning", "switching", "copying")  # a run in one of these is going
 MAX_ERRORS = 10_000  # failed files listed in the report (the first ones); files_failed counts them all
 
 

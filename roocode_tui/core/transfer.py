@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from roocode_tui.core.config import StoreSettings
-from roocode_tui.core.errors import CollectionNotFoundError, StoreError, UsageError
+from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, StoreError, UsageError
+from roocode_tui.core.progress import IngestProgress
 from roocode_tui.core.stores.base import CollectionMeta, Store, now_iso
 
 COPY_PAGE = 256
@@ -246,3 +247,93 @@ async def copy_collection(
             f"{progress.points_total}: the source changed during the copy; delete the copy and run it again"
         )
     return progress
+
+
+@dataclass
+class CopyRunProgress(IngestProgress):
+    """A copy's progress in the shape every face reads a run in (F2, ``status``, the CLI's
+    bar): points stand where an index run has chunks; ``report()`` is ``copy --json``'s."""
+
+    copy: CopyProgress | None = None
+
+    def report(self) -> dict[str, Any]:
+        if self.copy is None:
+            return {"collection": self.collection, "status": self.phase, "message": self.message}
+        out = self.copy.report()
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+class CopyRun:
+    """``collections copy`` as a run the engine owns: ``run()``, ``progress``, ``cancel()`` and
+    ``_on_progress``, as an Indexer has them. Cancelling leaves a copy that continues when run
+    again (see :func:`copy_collection`)."""
+
+    def __init__(
+        self,
+        source: Store,
+        target: Store,
+        name: str,
+        new_name: str,
+        *,
+        source_label: str,
+        target_label: str,
+        close_target: bool,
+    ) -> None:
+        self.source, self.target = source, target
+        self.name, self.new_name = name, new_name
+        self.labels = source_label, target_label
+        self.close_target = close_target
+        self.progress = CopyRunProgress(collection=name, discovery_done=True)
+        self.progress.current_file = f"copy to {new_name} in the {target_label}"
+        self._on_progress: Callable[[Any], None] | None = None
+
+    def _update(self, copy: CopyProgress) -> None:
+        p = self.progress
+        p.copy = copy
+        p.phase = "copying" if copy.status == "copying" else p.phase
+        p.chunks_total = copy.points_total
+        p.chunks_reused = copy.resumed_from  # copied by an earlier run of this copy
+        p.chunks_embedded = copy.points_copied - copy.resumed_from  # the rate and ETA count these
+        p.points_written = copy.points_copied
+        if self._on_progress is not None:
+            self._on_progress(p)
+
+    async def run(self) -> CopyRunProgress:
+        import asyncio
+
+        p = self.progress
+        try:
+            await copy_collection(
+                self.source,
+                self.target,
+                self.name,
+                self.new_name,
+                source_label=self.labels[0],
+                target_label=self.labels[1],
+                on_progress=self._update,
+            )
+            p.phase = "done"
+            p.current_file = ""
+            p.message = f"copied to {self.new_name} in the {self.labels[1]}"
+        except asyncio.CancelledError:
+            p.phase = "cancelled"
+            p.message = f"interrupted: the same copy continues where it stopped (into the {self.labels[1]})"
+            raise
+        except RoocodeError as exc:
+            p.phase, p.message = "failed", str(exc)
+            raise
+        except Exception as exc:  # a store's own exception: one line, not a traceback
+            p.phase, p.message = "failed", f"copy of {self.name!r} into the {self.labels[1]}: {exc}"
+            raise StoreError(p.message) from None
+        finally:
+            p.finished = time.monotonic()
+            if self.close_target:
+                await self.target.close()
+            if self._on_progress is not None:
+                self._on_progress(p)
+        return p
+
+    def cancel(self) -> None:
+        """The engine cancels the run's task; the page being written finishes or is written again."""

@@ -194,6 +194,19 @@ class Engine(abc.ABC):
     ) -> RunSnapshot: ...
 
     @abc.abstractmethod
+    async def start_copy(
+        self,
+        name: str,
+        to: str,
+        *,
+        url: str | None,
+        path: str | None,
+        new_name: str | None,
+        started_by: str,
+    ) -> RunSnapshot:
+        """``collections copy`` as a run: followed, cancelled and listed as index runs are."""
+
+    @abc.abstractmethod
     async def runs(self) -> list[RunSnapshot]: ...
 
     @abc.abstractmethod

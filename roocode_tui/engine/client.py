@@ -133,6 +133,19 @@ class EngineClient(Engine):
         }
         return RunSnapshot.from_json(await self._call("POST", "/runs", payload))
 
+    async def start_copy(
+        self,
+        name: str,
+        to: str,
+        *,
+        url: str | None,
+        path: str | None,
+        new_name: str | None,
+        started_by: str,
+    ) -> RunSnapshot:
+        payload = {"name": name, "to": to, "url": url, "path": path, "new_name": new_name, "started_by": started_by}
+        return RunSnapshot.from_json(await self._call("POST", "/copies", payload))
+
     async def runs(self) -> list[RunSnapshot]:
         return [RunSnapshot.from_json(r) for r in (await self._call("GET", "/runs"))["runs"]]
 

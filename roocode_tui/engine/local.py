@@ -300,6 +300,59 @@ class LocalEngine(Engine):
         LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
         return run.snapshot()
 
+    async def start_copy(
+        self,
+        name: str,
+        to: str,
+        *,
+        url: str | None,
+        path: str | None,
+        new_name: str | None,
+        started_by: str,
+    ) -> RunSnapshot:
+        from roocode_tui.core.stores import open_store
+        from roocode_tui.core.transfer import CopyRun, describe_store, same_store, target_settings
+
+        self._writes("collections copy")
+        if url and to != "qdrant":
+            raise UsageError("--url names a Qdrant server: it goes with --to qdrant")
+        new_name = new_name or name
+        dest = target_settings(self.settings.store, to, url=url, path=Path(path) if path else None)
+        same = same_store(self.settings.store, dest)
+        if same and new_name == name:
+            raise UsageError(
+                f"collection {name!r}: the target is the configured store itself (give --as NEWNAME, or "
+                "another --path / --url)"
+            )
+        store, _ = await self.backends()
+        self._not_being_written(name, "let it finish (or cancel it)")
+        if same:
+            self._not_being_written(new_name, "let it finish (or cancel it)")
+        for other in self.active_runs():
+            if (
+                other.kind == "copy"
+                and other.indexer.new_name == new_name
+                and other.indexer.labels[1] == (describe_store(dest))
+            ):
+                raise UsageError(f"{new_name!r} is being copied there already (run {other.id})")
+        target = store if same else open_store(dest)
+        job = CopyRun(
+            store,
+            target,
+            name,
+            new_name,
+            source_label=describe_store(self.settings.store),
+            target_label=describe_store(dest),
+            close_target=not same,
+        )
+        run = Run(f"r{next(self._ids)}", "copy", started_by, job)
+        job._on_progress = lambda _p: run.touch()
+        run.task = asyncio.create_task(self._drive(run), name=f"run-{run.id}")
+        self._runs[run.id] = run
+        self._forget_old_runs()
+        LOG.info("run %s: copy of %s to %s in the %s for %s", run.id, name, new_name, job.labels[1], started_by)
+        return run.snapshot()
+
     async def _target_name(self, store: Any, paths: list[str], collection: str | None, schema: str, cwd: str) -> str:
         """The collection a run will write, before anything is prepared (two runs never write one)."""
         if schema == "roo":
@@ -319,6 +372,9 @@ class LocalEngine(Engine):
         except RoocodeError as exc:
             run.error_type = type(exc).__name__
             LOG.warning("run %s failed: %s", run.id, exc)
+            p = run.progress
+            if p.phase != "failed":
+                p.phase, p.message = "failed", p.message or str(exc)
         except Exception:
             LOG.exception("run %s: unexpected error", run.id)
             run.error_type = "RoocodeError"
@@ -326,7 +382,11 @@ class LocalEngine(Engine):
             p.phase, p.message = "failed", p.message or "unexpected error (see the engine log)"
         finally:
             self.last_activity = time.monotonic()
-            self.indexer.written(run.progress.collection)
+            if run.kind == "copy":
+                if run.indexer.target is self._store:  # a copy within the store: a new collection
+                    self.indexer.written(run.indexer.new_name)
+            else:
+                self.indexer.written(run.progress.collection)
             run.touch()
             from roocode_tui.core.memory import release_freed_memory
 

@@ -1,8 +1,10 @@
-"""The thin path of a face: `roocode-tui search` answered by a running engine with the standard
-library alone (one HTTP/1.1 request written on the Unix socket), so that a script or an agent
-asking many questions pays for starting Python and little more: no pydantic, httpx, asyncio or
-even http.client import (that one loads the email package). ``roocode_tui/entry.py`` sends it
-before the command line's parser is built.
+"""The thin path of a face: `roocode-tui search` answered by a running engine with Python's
+built-in modules alone (``_socket``, ``zlib``: nothing read from disk but this file), so that a
+script or an agent asking many questions pays for starting Python and little more. No
+pydantic, httpx, asyncio, json, http.client or even ``socket`` (which pulls in enum and
+selectors) is imported: ``roocode_tui/entry.py`` writes one HTTP/1.1 request on the Unix
+socket before the command line's parser is built, and the engine answers with the very bytes
+the command prints.
 
 Whether the engine has this face's settings is decided without loading them: both sides hash
 the inputs the settings come from (the config file's bytes, the ``ROOCODE_TUI_*`` variables,
@@ -12,13 +14,9 @@ unusual) the command takes the full path, which loads the settings and compares 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import socket
 import sys
-from pathlib import Path
-from typing import Any
+import zlib
 
 from roocode_tui import __version__
 
@@ -26,122 +24,152 @@ IDENTITY_HEADER = "X-Roocode-Identity"
 _ENV_KEYS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
 
-def config_file(explicit: str | None) -> Path:
+class Unexpected(Exception):
+    """Anything the thin path does not expect: the command takes the full path."""
+
+
+def config_file(explicit: str | None) -> str:
     """The config file a command reads (as config.load_settings chooses it)."""
     chosen = explicit or os.environ.get("ROOCODE_TUI_CONFIG")
     if chosen:
-        return Path(chosen).expanduser()
+        return os.path.expanduser(chosen)
     if sys.platform == "linux":  # platformdirs' answer there, without importing it
         base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
-        return Path(base) / "roocode-tui" / "config.toml"
+        return os.path.join(base, "roocode-tui", "config.toml")
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("roocode-tui")) / "config.toml"
+    return os.path.join(platformdirs.user_config_dir("roocode-tui"), "config.toml")
 
 
-def identity(explicit_config: str | None) -> str:
-    """A hash of what a process's settings are made from (the [engine] keys apart)."""
-    path = config_file(explicit_config)
+def _config_bytes(path: str) -> bytes | None:
     try:
-        data = path.read_bytes()
-        where = str(path.resolve())
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError:
-        data, where = b"", ""
+        return None
+
+
+def identity(explicit_config: str | None, data: bytes | None = None) -> str:
+    """A digest of what a process's settings are made from (the [engine] keys apart). Not a
+    secret and not a defence (the socket's owner is checked): it tells equal inputs apart from
+    different ones."""
+    path = config_file(explicit_config)
+    data = _config_bytes(path) if data is None else data
+    where = os.path.realpath(path) if data is not None else ""
     env = sorted(
-        (k, v)
+        f"{k}={v}"
         for k, v in os.environ.items()
         if (k.startswith("ROOCODE_TUI_") and not k.startswith("ROOCODE_TUI_ENGINE__")) or k in _ENV_KEYS
     )
-    blob = json.dumps([__version__, where, hashlib.sha256(data).hexdigest(), env])
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    blob = "\0".join([__version__, where, *env]).encode("utf-8", "surrogateescape") + b"\0\0" + (data or b"")
+    return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
 
 
-def _engine_table(explicit_config: str | None) -> dict[str, Any]:
-    path = config_file(explicit_config)
-    if not path.is_file():
-        return {}
-    import tomllib
-
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("engine", {})
-    except (OSError, ValueError):
-        return {"unreadable": True}
-    return table if isinstance(table, dict) else {"unreadable": True}
-
-
-def socket_path(explicit_config: str | None) -> Path | None:
+def socket_path(explicit_config: str | None, data: bytes | None = None) -> str | None:
     """The engine's socket as the settings would give it; None when the engine is off here or
     the config needs the full path to be understood."""
-    table = _engine_table(explicit_config)
-    if table.get("unreadable"):
-        return None
+    table: dict[str, object] = {}
+    if data is None:
+        data = _config_bytes(config_file(explicit_config))
+    if data and b"engine" in data:  # only then is the TOML worth parsing
+        import tomllib
+
+        try:
+            parsed = tomllib.loads(data.decode("utf-8")).get("engine", {})
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        table = parsed
     enabled = os.environ.get("ROOCODE_TUI_ENGINE__ENABLED", str(table.get("enabled", True))).strip().lower()
     if enabled in ("0", "false", "no", "off"):
         return None
     configured = os.environ.get("ROOCODE_TUI_ENGINE__SOCKET") or table.get("socket")
     if configured:
-        return Path(str(configured)).expanduser()
+        return os.path.expanduser(str(configured))
     base = os.environ.get("XDG_RUNTIME_DIR")
     if base and os.path.isdir(base):
-        return Path(base) / "roocode-tui" / "engine.sock"
-    return Path("/tmp") / f"roocode-tui-{os.getuid()}" / "engine.sock"
+        return os.path.join(base, "roocode-tui", "engine.sock")
+    return os.path.join("/tmp", f"roocode-tui-{os.getuid()}", "engine.sock")
 
 
-class _Unexpected(Exception):
-    pass
+def json_string(text: str) -> str:
+    """``text`` as a JSON string (what json.dumps gives, with non-ASCII kept as UTF-8)."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise Unexpected("not valid Unicode")  # an undecodable argument: the full path says so
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    if any(ord(c) < 0x20 for c in out):
+        out = "".join(c if ord(c) >= 0x20 else f"\\u{ord(c):04x}" for c in out)
+    return f'"{out}"'
 
 
-def _request(path: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
-    """POST /search over the Unix socket: (status, body). The engine (uvicorn) answers one
-    request per connection here: Connection: close, then the body by length or chunks."""
+def request(path: str, target: str, body: bytes, headers: dict[str, str], timeout: float = 600) -> tuple[int, bytes]:
+    """POST ``target`` over the Unix socket at ``path``: (status, body). One request per
+    connection (Connection: close); the body comes by length or in chunks."""
+    import _socket
+
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = (
-        f"POST /search HTTP/1.1\r\nHost: engine\r\nConnection: close\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+    message = (
+        f"POST {target} HTTP/1.1\r\nHost: engine\r\nConnection: close\r\nContent-Length: {len(body)}\r\n{head}\r\n"
     ).encode() + body
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
         sock.settimeout(timeout)
         sock.connect(path)
-        sock.sendall(request)
+        sock.sendall(message)
         parts = []
         while chunk := sock.recv(262144):
             parts.append(chunk)
-    raw = b"".join(parts)
-    top, sep, rest = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise _Unexpected("no header")
-    lines = top.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    if "chunked" in fields.get("transfer-encoding", "").lower():
-        out = bytearray()
-        while True:
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line.split(b";")[0], 16)
-            if size == 0:
-                return status, bytes(out)
-            out += rest[:size]
-            rest = rest[size + 2 :]
-    if "content-length" in fields:
-        return status, rest[: int(fields["content-length"])]
+    except OSError as exc:
+        raise Unexpected(str(exc)) from None
+    finally:
+        sock.close()
+    top, sep, rest = b"".join(parts).partition(b"\r\n\r\n")
+    try:
+        lines = top.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if not sep:
+            raise ValueError("no header")
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            out = bytearray()
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line.split(b";")[0], 16)
+                if size == 0:
+                    return status, bytes(out)
+                out += rest[:size]
+                rest = rest[size + 2 :]
+        if "content-length" in fields:
+            return status, rest[: int(fields["content-length"])]
+    except (ValueError, IndexError) as exc:
+        raise Unexpected(f"unexpected answer: {exc}") from None
     return status, rest
 
 
-def search(explicit_config: str | None, payload: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """POST /search to the running engine: (HTTP status, JSON body), or None to take the full
-    path (no engine, another identity, anything unexpected)."""
-    path = socket_path(explicit_config)
-    if path is None or not path.exists():
+def search(
+    explicit_config: str | None, payload: dict[str, object], *, out: str | None = None
+) -> tuple[int, bytes] | None:
+    """POST /search to the running engine: (HTTP status, body), or None to take the full path
+    (no engine, another identity, anything unexpected). ``out="json-line"``: on success the
+    body is exactly what ``search --json`` prints."""
+    import json
+
+    return send(explicit_config, json.dumps(payload).encode(), out=out)
+
+
+def send(explicit_config: str | None, body: bytes, *, out: str | None = None) -> tuple[int, bytes] | None:
+    """POST /search with a JSON body already made (see :func:`search`). ``out="json-line"``:
+    on success the body is exactly what ``search --json`` prints."""
+    data = _config_bytes(config_file(explicit_config))
+    path = socket_path(explicit_config, data)
+    if path is None or not os.path.exists(path):
         return None
+    headers = {"Content-Type": "application/json", IDENTITY_HEADER: identity(explicit_config, data)}
     try:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", IDENTITY_HEADER: identity(explicit_config)}
-        status, raw = _request(str(path), body, headers, timeout=600)
-        data = json.loads(raw or b"null")
-    except (OSError, ValueError, IndexError, _Unexpected):
+        status, raw = request(path, "/search" + (f"?out={out}" if out else ""), body, headers)
+    except Unexpected:
         return None
-    if not isinstance(data, dict):
+    if status == 409 and b'"IdentityMismatch"' in raw:
         return None
-    error = data.get("error")
-    if status == 409 and isinstance(error, dict) and error.get("type") == "IdentityMismatch":
-        return None
-    return status, data
+    return status, raw

@@ -19,9 +19,11 @@ Routes::
     GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
     POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
+                                      ?out=json-line: the first result as `search --json` prints it
     POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
     DELETE /runs/ID                   cancel it
+    POST   /copies                    start a copy run      {"name", "to", "url", "path", "new_name"}
     GET    /watch                     a line a second while the engine lives (a face that stays holds it open)
     POST   /release                   close the stores for an in-process command (refused while runs go)
     POST   /shutdown                  stop the engine (runs are cancelled cleanly)
@@ -164,6 +166,9 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
             mode=data.get("mode"),
             cwd=str(data.get("cwd") or Path.home()),
         )
+        if request.query_params.get("out") == "json-line":  # what `search --json` prints, as it is
+            text = json.dumps(results[0] if results else None, ensure_ascii=True) + "\n"
+            return Response(text, media_type="application/json")
         return JSONResponse({"results": results})
 
     async def runs(request: Request) -> Response:
@@ -176,6 +181,18 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
             rebuild=bool(data.get("rebuild")),
             schema=str(data.get("schema") or "native"),
             cwd=str(data.get("cwd") or Path.home()),
+            started_by=str(data.get("started_by") or "a face"),
+        )
+        return JSONResponse(run.to_json(), status_code=201)
+
+    async def copies(request: Request) -> Response:
+        data = await body(request)
+        run = await engine.start_copy(
+            str(data.get("name") or ""),
+            str(data.get("to") or ""),
+            url=data.get("url"),
+            path=data.get("path"),
+            new_name=data.get("new_name"),
             started_by=str(data.get("started_by") or "a face"),
         )
         return JSONResponse(run.to_json(), status_code=201)
@@ -232,6 +249,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         Route("/search", handler(search), methods=["POST"]),
         Route("/runs", handler(runs), methods=["GET", "POST"]),
         Route("/runs/{run_id}", handler(run), methods=["DELETE"]),
+        Route("/copies", handler(copies), methods=["POST"]),
         Route("/runs/{run_id}/events", handler(events)),
         Route("/watch", handler(watch)),
         Route("/release", handler(release), methods=["POST"]),

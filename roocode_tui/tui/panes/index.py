@@ -177,7 +177,12 @@ class IndexPane(Vertical):
             mark = "▶ " if r.id == followed else "  "
             text.append(mark + f"{r.id} ", style="bold" if r.active else "dim")
             text.append(inert(r.collection))
-            text.append(f"  {r.phase}  {r.files_done}/{total} files", style="cyan" if r.active else "dim")
+            done = (
+                f"{r.points_written:,}/{r.chunks_total:,} points copied"
+                if r.kind == "copy"
+                else f"{r.files_done}/{total} files"
+            )
+            text.append(f"  {r.phase}  {done}", style="cyan" if r.active else "dim")
             text.append(f"  by {inert(r.started_by.split(' ')[0])}\n", style="dim")
         if len(runs) > MAX_RUNS_SHOWN:
             text.append(f"  … {len(runs) - MAX_RUNS_SHOWN} older runs (roocode-tui status)", style="dim")
@@ -219,10 +224,13 @@ class IndexPane(Vertical):
             self.query_one("#chunks-bar", ProgressBar).update(
                 total=p.chunks_total if p.discovery_done else None, progress=p.chunks_done
             )
-            rates = Text(
-                f"{p.chunks_per_s:,.1f} chunks/s · {p.tokens_per_s:,.0f} tokens/s · ETA {fmt_eta(p.eta_s)}"
-                f" · elapsed {fmt_eta(p.elapsed)}"
+            copy = getattr(p, "kind", "index") == "copy"  # points stand where chunks are
+            speed = (
+                f"{p.chunks_per_s:,.1f} points/s"
+                if copy
+                else f"{p.chunks_per_s:,.1f} chunks/s · {p.tokens_per_s:,.0f} tokens/s"
             )
+            rates = Text(f"{speed} · ETA {fmt_eta(p.eta_s)} · elapsed {fmt_eta(p.elapsed)}")
             self.query_one("#index-rates", Static).update(rates)
             counters = Text()
             for label, value, style in (

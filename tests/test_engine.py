@@ -295,6 +295,9 @@ def test_after_a_run_the_engine_builds_the_search_index_by_itself(tmp_path: Path
             (info,) = json.loads(b.cli("collections", "list", "--json").stdout)["collections"]
             assert info["points"] == points
             assert info["search_index"] == {"state": "indexed", "points": points, "unindexed": 0}
+            table = b.cli("collections", "list").stdout.splitlines()
+            assert "search" in table[0] and " indexed " in table[1], table
+            assert "search index: built in the background 0 s after a run" in b.cli("status").stdout
             found = b.cli("search", "Step 7 of part 3", "-c", "big", "--json")
             assert found.returncode == 0, found.stderr
             assert json.loads(found.stdout)["results"][0]["path"] == "part03.md"

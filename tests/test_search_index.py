@@ -125,3 +125,12 @@ async def test_a_small_collection_counts_as_indexed(tmp_path: Path):
     await store.upsert("demo", points(0, 50))
     assert await store.search_index("demo") == {"state": "indexed", "points": 50, "unindexed": 50}
     await store.close()
+
+
+def test_the_state_in_a_word_or_two():
+    from roocode_tui.core.text import search_index_label
+
+    assert search_index_label(None) == "—"
+    assert search_index_label({"state": "full scan", "points": 9000, "unindexed": 9000}) == "full scan"
+    assert search_index_label({"state": "building", "seconds": 12.7, "points": 9000}) == "building 12s"
+    assert search_index_label({"state": "building", "seconds": 12.7, "percent": 40}) == "building 40%"

@@ -39,6 +39,7 @@ class SearchIndexer:
         self.last: dict[str, dict[str, Any]] = {}  # collection -> its last build's outcome
         self._tidying: asyncio.Future[None] | None = None
         self._s_per_point = 0.0  # the last build's pace
+        self._builds = 0  # builds switched in
 
     @property
     def after_s(self) -> float:
@@ -79,6 +80,15 @@ class SearchIndexer:
         if self._s_per_point:  # an estimate from the last build's pace
             out["percent"] = min(99, int(100 * seconds / max(1e-9, b["points"] * self._s_per_point)))
         return out
+
+    def beat(self) -> str:
+        """Changes when what F4 shows of the search indexes does (the watch stream carries it)."""
+        b = self.building
+        label = ""
+        if b is not None:
+            label = f"{b['collection']}:{(self.describe(b['collection']) or {}).get('percent', '')}"
+        failed = sum(1 for v in self.last.values() if "error" in v)
+        return f"{label}/{self._builds}/{failed}"
 
     def status(self) -> dict[str, Any]:
         building = None
@@ -127,6 +137,9 @@ class SearchIndexer:
             except (RoocodeError, OSError, ValueError) as exc:
                 LOG.warning("search index of %s: %s", name, exc)
                 self.last[name] = {"error": str(exc)[:200], "at": _now()}
+            except Exception as exc:  # never let one collection stop the builder
+                LOG.exception("search index of %s: unexpected error", name)
+                self.last[name] = {"error": f"unexpected: {exc}"[:200], "at": _now()}
 
     async def _build(self, name: str) -> None:
         store = self.engine.open_store()
@@ -140,7 +153,11 @@ class SearchIndexer:
         if self._nothing.get(name) == key:
             self._checked.add(name)
             return
-        build = await store.begin_index_build(name)
+        try:
+            build = await store.begin_index_build(name)
+        except RoocodeError:
+            self._nothing[name] = key  # e.g. no room for the copy: not again until it changes
+            raise
         if build is None:  # being written or rebuilt
             self._schedule(name, max(1.0, self.after_s))
             return
@@ -173,6 +190,7 @@ class SearchIndexer:
                 self._checked.add(name)
                 self.last[name] = {**result, "points": build.points, "at": _now()}
                 self._s_per_point = float(result.get("seconds") or 0) / max(1, build.points)
+                self._builds += 1
                 LOG.info(
                     "search index of %s: built in %.1f s (child peak RSS %d MB)",
                     name,

@@ -220,7 +220,8 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
             engine.followers += 1
             try:
                 while not engine.stopping:
-                    yield json.dumps({"pid": engine.pid, "runs": len(engine.active_runs())}) + "\n"
+                    beat = {"pid": engine.pid, "runs": len(engine.active_runs()), "index": engine.indexer.beat()}
+                    yield json.dumps(beat) + "\n"
                     await asyncio.sleep(WATCH_BEAT_S)
             finally:
                 engine.followers -= 1

@@ -212,9 +212,13 @@ class RoocodeApp(App[int]):
         """Hold the engine's watch stream: its end is the engine's death, noticed at once."""
         from roocode_tui.core.errors import EngineGoneError
 
+        seen = None
         try:
-            async for _beat in engine.watch():
-                pass
+            async for beat in engine.watch():
+                index = beat.get("index")
+                if seen is not None and index != seen:  # a search index began, moved on or is built
+                    self.post_message(CollectionsChanged())
+                seen = index
         except EngineGoneError as exc:
             if self.engine is engine:
                 self.engine_lost(exc)

@@ -150,6 +150,8 @@ def print_status(status: dict[str, Any]) -> None:
     head.append(f"\n  embedder: {inert(embedder['provider'])} {inert(model)}")
     if status.get("read_only"):
         head.append("\n  read-only", style="yellow")
+    if status.get("listen"):
+        head.append(f"\n  tcp: {status['listen']} (token in {display_path(status.get('token_file') or '?')})")
     console.print(head)
     names = [c["name"] for c in status.get("collections", [])]
     console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
@@ -172,7 +174,7 @@ def index_line(index: dict[str, Any]) -> Any:
     else:
         line.append(f"built in the background {index.get('after_s', 0):g} s after a run")
     if index.get("waiting"):
-        line.append(f"; next: {inert(', '.join(index['waiting']))}")
+        line.append(f"; to look at: {inert(', '.join(index['waiting']))}")
     return line
 
 

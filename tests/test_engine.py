@@ -4,6 +4,7 @@ on loopback. Each test has its own HOME and runtime dir, and stops every engine 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -437,6 +438,58 @@ def test_one_engine_per_store_a_stale_socket_is_replaced_and_other_settings_are_
     assert box.cli("serve", "--stop").returncode == 0
     first.wait(timeout=20)
     assert not box.socket.exists()
+
+
+def _tcp_listeners(pid: int) -> list[str]:
+    """The TCP ports process ``pid`` listens on (from /proc: its socket inodes in LISTEN state)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:
+                    ports.append(str(int(cols[1].rsplit(":", 1)[1], 16)))
+    return ports
+
+
+def test_no_tcp_listener_unless_configured_and_then_only_with_the_token(box: Box):
+    import urllib.error
+    import urllib.request
+
+    plain = box.serve()
+    assert box.status()["listen"] is None and _tcp_listeners(plain.pid) == []
+    box.stop_all()
+
+    served = box.serve(ROOCODE_TUI_ENGINE__LISTEN="127.0.0.1:0")
+    status = box.status()
+    host, port = status["listen"].rsplit(":", 1)
+    assert host == "127.0.0.1" and _tcp_listeners(served.pid) == [port]
+    token_file = Path(status["token_file"])
+    assert token_file == box.home / ".local" / "state" / "roocode-tui" / "engine.token"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    token = token_file.read_text().strip()
+    assert len(token) >= 40 and token not in box.cli("status", "--json").stdout
+
+    def get(path: str, auth: str | None) -> tuple[int, dict]:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": auth} if auth else {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    for auth in (None, "Bearer wrong", f"Basic {token}"):
+        code, body = get("/status", auth)
+        assert code == 401 and "needs its token" in body["error"]["message"]
+    code, body = get("/status", f"Bearer {token}")
+    assert code == 200 and body["pid"] == served.pid
+    assert box.cli("status").returncode == 0  # the socket's faces need no token
 
 
 def test_a_read_only_engine_refuses_writes_from_every_face(box: Box, corpus: Path):

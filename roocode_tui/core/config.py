@@ -184,6 +184,22 @@ class EngineSettings(_Section):
     # the lowest priority, searches answering meanwhile. Until then a search scans every
     # vector. -1: never (`collections optimize` builds it on demand).
     hnsw_after_s: float = Field(default=30.0, ge=-1)
+    # A TCP listener for the same API, "HOST:PORT" (e.g. "127.0.0.1:7433"), for a face that
+    # cannot reach the socket (a container, another host through a tunnel). None: none. Every
+    # request on it needs "Authorization: Bearer TOKEN", the token in token_file.
+    listen: str | None = None
+    # Default: engine.token in the state dir, created 0600 with a random token when missing.
+    token_file: Path | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:7433 (got {value!r})")
+        return value.strip()
 
 
 class RooSettings(_Section):

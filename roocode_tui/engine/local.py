@@ -65,6 +65,7 @@ class LocalEngine(Engine):
         self.stopping = False
         self.last_activity = time.monotonic()
         self.indexer = SearchIndexer(self)
+        self.listening: str | None = None  # the TCP listener (engine.listen), once bound
 
     # -- backends ----------------------------------------------------------------------------
     async def backends(self) -> tuple[Any, Any]:
@@ -95,7 +96,7 @@ class LocalEngine(Engine):
 
     # -- status and collections --------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
-        from roocode_tui.engine.paths import compared, fingerprint
+        from roocode_tui.engine.paths import compared, fingerprint, token_path
 
         store = self.settings.store
         return {
@@ -106,6 +107,8 @@ class LocalEngine(Engine):
             "fingerprint": fingerprint(self.settings),
             "settings": compared(self.settings),  # keys masked: a face names what differs
             "read_only": self.settings.read_only,
+            "listen": self.listening,
+            "token_file": str(token_path(self.settings)) if self.listening else None,
             "store": {"backend": store.backend, "where": store.url or str(store.data_dir)},
             "embedder": {
                 "provider": self.settings.embedder.provider,

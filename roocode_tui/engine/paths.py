@@ -48,6 +48,41 @@ def log_path() -> Path:
     return Path(platformdirs.user_state_dir(APP)) / "engine.log"
 
 
+def token_path(settings: Any) -> Path:
+    configured = settings.engine.token_file
+    return (
+        Path(configured).expanduser()
+        if configured is not None
+        else Path(platformdirs.user_state_dir(APP)) / "engine.token"
+    )
+
+
+def engine_token(settings: Any) -> str:
+    """The TCP listener's token: read from its file, or made (random, 0600) when there is none."""
+    import secrets
+
+    path = token_path(settings)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        token = ""
+    except OSError as exc:
+        raise UsageError(f"engine.token_file: cannot read {path}: {exc.strerror or exc}") from None
+    if token:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            raise UsageError(f"engine.token_file: {path} is readable by others: chmod 600 {path}")
+        return token
+    token = secrets.token_urlsafe(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token + "\n")
+    except OSError as exc:
+        raise UsageError(f"engine.token_file: cannot write {path}: {exc.strerror or exc}") from None
+    return token
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` 0700, or check that an existing one is ours and not open to others."""
     try:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hmac
 import json
 import logging
 import os
@@ -259,6 +260,60 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
     return Starlette(routes=routes)
 
 
+class TokenGate:
+    """Requests that came over TCP (``engine.listen``) need the engine's token; the Unix socket's
+    connections are checked by their peer credentials instead. uvicorn gives a Unix-socket
+    request the ``server`` (path, None); anything else must show the token."""
+
+    def __init__(self, app: Any, token: str):
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        server = scope.get("server")
+        unix = isinstance(server, tuple | list) and len(server) == 2 and server[1] is None
+        if scope["type"] == "http" and not unix:
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                client = scope.get("client") or ("?", 0)
+                LOG.warning("refused a TCP request from %s:%s without the engine's token", *client)
+                body = json.dumps(
+                    {
+                        "error": {
+                            "type": "EngineError",
+                            "message": "this engine's TCP listener needs its token: "
+                            "Authorization: Bearer <the token in engine.token_file>",
+                        }
+                    }
+                ).encode()
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 401, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _listen(address: str) -> socket.socket:
+    """The TCP listener at ``HOST:PORT`` (engine.listen)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    try:
+        sock = socket.create_server((host, int(port)), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise EngineError(f"engine.listen: cannot listen on {address}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _peer_checked_protocol() -> type:
     """uvicorn's h11 protocol, closing any connection whose peer is not this user."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -355,8 +410,24 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
     server: uvicorn.Server | None = None
     stop = asyncio.Event()
     try:
-        sock = _bind(sock_path)
-        app = build_app(engine, stop.set, quick.identity(str(settings.config_path) if settings.config_path else None))
+        sockets = [_bind(sock_path)]
+        app: Any = build_app(
+            engine, stop.set, quick.identity(str(settings.config_path) if settings.config_path else None)
+        )
+        if settings.engine.listen:
+            tcp = _listen(settings.engine.listen)
+            sockets.append(tcp)
+            app = TokenGate(app, paths.engine_token(settings))
+            host, port = tcp.getsockname()[:2]
+            engine.listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            LOG.info(
+                "engine %d also listening on %s (token: %s)", engine.pid, engine.listening, paths.token_path(settings)
+            )
+            if not _is_loopback(host):
+                LOG.warning(
+                    "engine.listen %s is not a loopback address: whoever reaches it with the token may use the engine",
+                    engine.listening,
+                )
         config = uvicorn.Config(
             app,
             http=_peer_checked_protocol(),
@@ -373,7 +444,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
         LOG.info("engine %d listening on %s", engine.pid, sock_path)
         if announce is not None:
             announce(engine, sock_path)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        serving = asyncio.create_task(server.serve(sockets=sockets))
         idle = settings.engine.idle_exit_s
         while not stop.is_set() and not serving.done():
             with contextlib.suppress(TimeoutError):

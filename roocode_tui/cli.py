@@ -152,7 +152,8 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "runs and serves every face (the CLI's commands) over a private Unix socket "
             "($XDG_RUNTIME_DIR/roocode-tui/engine.sock, mode 0600, peers checked). It exits after "
             "engine.idle_exit_s with no run and no request (0: never). Under systemd: "
-            "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status",
+            "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status. "
+            "engine.listen = HOST:PORT adds a TCP listener whose requests need the token in engine.token_file.",
         )
         p.add_argument("--stop", action="store_true", help="stop the running engine (its runs are cancelled cleanly)")
         p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")

@@ -28,6 +28,9 @@ Routes::
     POST   /release                   close the stores for an in-process command (refused while runs go)
     POST   /shutdown                  stop the engine (runs are cancelled cleanly)
 
+With ``engine.listen`` set, the same routes are served on TCP too, where every request needs
+``Authorization: Bearer TOKEN`` (the token in ``engine.token_file``; see :class:`TokenGate`).
+
 An error is ``{"error": {"type", "message"}}`` with status 400 (bad request), 404 (no such
 collection or run), 403 (read-only), 409 (busy) or 500; the face raises the same error class.
 """

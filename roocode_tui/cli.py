@@ -30,6 +30,7 @@ examples:
   roocode-tui doctor                            check embedder, store and GPU
   roocode-tui status --follow                   the engine and its index runs, live
   roocode-tui index ~/src/project --detach      start a run in the engine and return
+  roocode-tui watch project                     keep the collection in sync as its files change
 
 engine: commands talk to one background engine per user (started on demand, it keeps the
 store open and owns the index runs); roocode-tui serve runs it in the foreground.
@@ -169,6 +170,22 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="one JSON object (with --follow: one per change)")
         p.add_argument("--follow", "-f", action="store_true", help="keep showing the runs as they change (Ctrl-C ends)")
 
+    if want("watch"):
+        p = sub.add_parser(
+            "watch",
+            parents=[common],
+            help="keep collections in sync with their files (the engine watches them)",
+            description="Watch collections' paths: the engine sees files change and syncs each collection "
+            "(an incremental run, shown in F2 and status) once its files have been quiet for "
+            "engine.watch_debounce_ms. The engine keeps watching after this command and the TUI exit, "
+            "and catches up on what changed meanwhile when it starts again (roocode-tui serve under "
+            "systemd is the always-on setup). A collection's `watch = true` in the config does the same. "
+            "With no NAME: the watchers and their state.",
+        )
+        p.add_argument("names", metavar="NAME", nargs="*", help="collections to watch")
+        p.add_argument("--off", action="store_true", help="stop watching them")
+        p.add_argument("--json", action="store_true", help="print the watchers as JSON")
+
     if want("doctor"):
         p = sub.add_parser(
             "doctor",
@@ -290,6 +307,7 @@ def run(argv: list[str] | None = None) -> int:
             "roo": _roo,
             "serve": cli_engine.serve,
             "status": cli_engine.status,
+            "watch": cli_engine.watch,
         }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:

@@ -102,6 +102,46 @@ async def status(settings: Any, args: argparse.Namespace) -> int:
         await client.aclose()
 
 
+async def watch(settings: Any, args: argparse.Namespace) -> int:
+    """``watch [NAME...] [--off]``: the engine's watchers, turned on or off."""
+    from roocode_tui.core.errors import UsageError
+
+    if not settings.engine.enabled:
+        raise UsageError("watching needs the background engine: run it without --no-engine (engine.enabled = true)")
+    if args.names and not args.off:
+        _refuse_if_read_only(settings, "watch")
+    engine = await open_engine(settings)
+    try:
+        states = [await engine.set_watch(name, not args.off) for name in args.names]
+        if not args.names:
+            states = (await engine.status()).get("watchers", [])
+        if args.json:
+            print(json.dumps({"watchers": states}))
+        elif not states:
+            print("no collection is watched: roocode-tui watch NAME")
+        else:
+            for w in states:
+                print(watcher_line(w))
+        return 0
+    finally:
+        await engine.aclose()
+
+
+def watcher_line(w: dict[str, Any]) -> str:
+    from roocode_tui.core.text import inert
+
+    if w.get("state") == "not watched":
+        return f"{inert(w['collection'])}: not watched"
+    parts = [f"{inert(w['collection'])}: {w['state']}"]
+    if w.get("pending"):
+        parts.append(f"{w['pending']} changed")
+    parts.append(f"last sync {w['last_sync']}" if w.get("last_sync") else "not synced yet")
+    if w.get("directories"):
+        parts.append(f"{w['directories']:,} directories")
+    line = ", ".join(parts)
+    return line + (f" ({inert(w['reason'])})" if w.get("reason") else "")
+
+
 async def follow_status(client: Any, args: argparse.Namespace) -> int:
     """Runs as they change, until Ctrl-C (or the engine goes: exit 1)."""
     import asyncio
@@ -156,6 +196,8 @@ def print_status(status: dict[str, Any]) -> None:
     names = [c["name"] for c in status.get("collections", [])]
     console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
     console.print(index_line(status.get("search_index") or {}))
+    for w in status.get("watchers") or []:
+        console.print(Text("watching " + watcher_line(w)))
     console.print(runs_table(status))
 
 

@@ -190,6 +190,9 @@ class EngineSettings(_Section):
     listen: str | None = None
     # Default: engine.token in the state dir, created 0600 with a random token when missing.
     token_file: Path | None = None
+    # A watched collection syncs once its files have been quiet this long after a change
+    # (a burst of changes, a branch switch, becomes one run). Roo Code waits 500 ms.
+    watch_debounce_ms: int = Field(default=500, ge=50, le=60_000)
 
     @field_validator("listen")
     @classmethod
@@ -213,6 +216,9 @@ class CollectionSettings(_Section):
     paths: list[Path] = Field(default_factory=list)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # The engine watches its paths and keeps its points in sync (`roocode-tui watch NAME
+    # [--off]` sets it too, and that choice wins).
+    watch: bool = False
 
     _check_name = field_validator("name")(classmethod(lambda cls, v: check_collection_name(v)))
 

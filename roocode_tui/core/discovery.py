@@ -189,6 +189,19 @@ class Walker:
         self.rules = rules if rules is not None else ProjectRules(skip_dirs)
         self.ignore_names = frozenset(self.rules.ignore_files) | frozenset(self.rules.root_ignore_files)
         self.stop = stop or threading.Event()
+        self.on_dir: Any = None  # called with each directory the walk goes into (a watcher's list)
+
+    def directories(self) -> list[Path]:
+        """Every directory the walk goes into, the root first: what a watcher must watch to
+        see every change a walk would pick up (the same ignore rules, skips and symlinks)."""
+        found = [self.root]
+        self.on_dir = lambda rel: found.append(self.root / rel)
+        try:
+            for _ in self:
+                pass
+        finally:
+            self.on_dir = None
+        return found
 
     def __iter__(self) -> Iterator[SourceFile | Skip]:
         root = self.root
@@ -246,6 +259,8 @@ class Walker:
                         continue
                     visited.add(key)
                     subdirs.append((rel, rules))
+                    if self.on_dir is not None:
+                        self.on_dir(rel)
                 elif stat.S_ISREG(est.st_mode):
                     if rules.ignored(rel, False):
                         yield Skip(root, rel, "ignored by .gitignore/.rooignore")

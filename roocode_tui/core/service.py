@@ -153,7 +153,8 @@ async def prepare_indexer(
     from roocode_tui.core.stores.base import CollectionMeta
 
     name, publish_as = target.name, None
-    if rebuild and await store.get_meta(target.name) is not None:
+    serving = await store.get_meta(target.name) if rebuild else None
+    if serving is not None:
         # Zero downtime: build beside the serving index, switch when complete.
         name = await store.begin_rebuild(
             CollectionMeta(
@@ -165,6 +166,7 @@ async def prepare_indexer(
                 include=list(target.include),
                 exclude=list(target.exclude),
                 hybrid=True,
+                watch=serving.watch,  # the rebuilt collection is watched as the old one was
             )
         )
         publish_as = target.name

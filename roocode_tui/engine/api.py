@@ -207,6 +207,10 @@ class Engine(abc.ABC):
         """``collections copy`` as a run: followed, cancelled and listed as index runs are."""
 
     @abc.abstractmethod
+    async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
+        """Watch a collection's paths and keep its points in sync (or stop): its watcher's state."""
+
+    @abc.abstractmethod
     async def runs(self) -> list[RunSnapshot]: ...
 
     @abc.abstractmethod

@@ -146,6 +146,9 @@ class EngineClient(Engine):
         payload = {"name": name, "to": to, "url": url, "path": path, "new_name": new_name, "started_by": started_by}
         return RunSnapshot.from_json(await self._call("POST", "/copies", payload))
 
+    async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
+        return await self._call("POST", f"/collections/{_quote(name)}/watch", {"on": on})
+
     async def runs(self) -> list[RunSnapshot]:
         return [RunSnapshot.from_json(r) for r in (await self._call("GET", "/runs"))["runs"]]
 

@@ -19,6 +19,7 @@ from roocode_tui import __version__
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, UsageError
 from roocode_tui.engine.api import Engine, RunSnapshot
 from roocode_tui.engine.indexing import SearchIndexer
+from roocode_tui.engine.watch import Watchers
 
 LOG = logging.getLogger("roocode_tui.engine")
 KEEP_FINISHED = 20  # finished runs kept for status and F2
@@ -66,6 +67,9 @@ class LocalEngine(Engine):
         self.last_activity = time.monotonic()
         self.indexer = SearchIndexer(self)
         self.listening: str | None = None  # the TCP listener (engine.listen), once bound
+        self.watchers = Watchers(self)
+        self.watching = False  # watchers run (the served engine; not one inside a face)
+        self._watch_start: asyncio.Task[None] | None = None
 
     # -- backends ----------------------------------------------------------------------------
     async def backends(self) -> tuple[Any, Any]:
@@ -75,7 +79,24 @@ class LocalEngine(Engine):
 
                 self._store, self._embedder = open_backends(self.settings)
                 self._reranker = make_reranker(self.settings)
+                if self.watching:  # opened again after a release: the watchers come back
+                    self._watch_start = asyncio.create_task(self.watchers.start_all())
         return self._store, self._embedder
+
+    async def start_watching(self) -> None:
+        """The served engine watches its watched collections from its start (a catch-up run
+        first for each)."""
+        self.watching = True
+        try:
+            if self._store is None:
+                await self.backends()  # which starts them
+            else:
+                await self.watchers.start_all()
+        except RoocodeError as exc:  # the store is down: the first request that opens it starts them
+            LOG.warning("watchers not started: %s", exc)
+
+    def run_of(self, run_id: str) -> Run | None:
+        return self._runs.get(run_id)
 
     def open_store(self) -> Any:
         """The store if it is open (None after a release)."""
@@ -88,7 +109,12 @@ class LocalEngine(Engine):
         return any(r.progress.collection == name for r in self.active_runs())
 
     def busy(self) -> bool:
-        return bool(self.active_runs()) or self.followers > 0 or self.indexer.building is not None
+        return (
+            bool(self.active_runs())
+            or self.followers > 0
+            or self.indexer.building is not None
+            or bool(self.watchers.by_name)
+        )
 
     def _writes(self, what: str) -> None:
         if self.settings.read_only:
@@ -118,6 +144,7 @@ class LocalEngine(Engine):
             "followers": self.followers,
             "runs": [r.snapshot().to_json() for r in self._runs.values()],
             "search_index": self.indexer.status(),
+            "watchers": self.watchers.to_json(),
         }
 
     async def collections(self) -> list[dict[str, Any]]:
@@ -163,6 +190,7 @@ class LocalEngine(Engine):
         if name not in await store.list_collections():
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         await self.indexer.stop(name)
+        await self.watchers.stop(name)
         return await store.delete_collection(name)
 
     async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
@@ -356,6 +384,31 @@ class LocalEngine(Engine):
         LOG.info("run %s: copy of %s to %s in the %s for %s", run.id, name, new_name, job.labels[1], started_by)
         return run.snapshot()
 
+    async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
+        import dataclasses
+
+        from roocode_tui.core import roo
+
+        self._writes("watch (a watched collection is written as its files change)")
+        if not self.watching:
+            raise UsageError("watching needs the background engine: run it without --no-engine (or roocode-tui serve)")
+        store, _ = await self.backends()
+        meta = await store.get_meta(name)
+        if meta is None:
+            if roo.is_roo_name(name) and name in await store.list_collections():
+                raise UsageError(f"collection {name!r} is Roo Code's: Roo Code keeps it fresh itself")
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        if on and not meta.paths:
+            raise UsageError(
+                f"collection {name!r} has no paths to watch: index it with roocode-tui index PATH -c {name}"
+            )
+        await store.save_meta(dataclasses.replace(meta, watch=on))
+        if on:
+            self.watchers.start(name)
+            return self.watchers.by_name[name].to_json()
+        await self.watchers.stop(name)
+        return {"collection": name, "state": "not watched"}
+
     async def _target_name(self, store: Any, paths: list[str], collection: str | None, schema: str, cwd: str) -> str:
         """The collection a run will write, before anything is prepared (two runs never write one)."""
         if schema == "roo":
@@ -390,6 +443,7 @@ class LocalEngine(Engine):
                     self.indexer.written(run.indexer.new_name)
             else:
                 self.indexer.written(run.progress.collection)
+                self.watchers.run_ended(run.progress.collection, run.id, run.progress.phase)
             run.touch()
             from roocode_tui.core.memory import release_freed_memory
 
@@ -444,6 +498,7 @@ class LocalEngine(Engine):
         if self.active_runs():
             return False
         await self.indexer.stop()
+        await self.watchers.stop()  # back when the store is opened again
         async with self._open_lock:
             await self._close_backends()
         return True
@@ -460,6 +515,8 @@ class LocalEngine(Engine):
 
     async def aclose(self) -> None:
         """Cancel the runs (each finishes the file it is writing) and close the backends."""
+        self.watching = False
+        await self.watchers.stop()
         for run in self.active_runs():
             await self.cancel(run.id)
         await self.indexer.stop()

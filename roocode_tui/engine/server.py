@@ -14,6 +14,7 @@ Routes::
     POST   /collections               create one            {"name", "paths", "include", "exclude"}
     DELETE /collections/NAME          delete it
     GET    /collections/NAME/snapshots   its snapshots      POST [?out=PATH]: write one
+    POST   /collections/NAME/watch    {"on": true|false}: keep it in sync with its files (or stop)
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
     GET    /resolve?name=&cwd=        the collection a search would use
     GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
@@ -189,6 +190,10 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         )
         return JSONResponse(run.to_json(), status_code=201)
 
+    async def watch_collection(request: Request) -> Response:
+        data = await body(request)
+        return JSONResponse(await engine.set_watch(request.path_params["name"], bool(data.get("on", True))))
+
     async def copies(request: Request) -> Response:
         data = await body(request)
         run = await engine.start_copy(
@@ -247,6 +252,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         Route("/collections", handler(collections), methods=["GET", "POST"]),
         Route("/collections/{name}", handler(collection), methods=["GET", "DELETE"]),
         Route("/collections/{name}/snapshots", handler(snapshots), methods=["GET", "POST"]),
+        Route("/collections/{name}/watch", handler(watch_collection), methods=["POST"]),
         Route("/resolve", handler(resolve)),
         Route("/restore", handler(restore), methods=["POST"]),
         Route("/monitor", handler(monitor)),
@@ -448,6 +454,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
         if announce is not None:
             announce(engine, sock_path)
         serving = asyncio.create_task(server.serve(sockets=sockets))
+        watching = asyncio.create_task(engine.start_watching())  # catch-up runs, then the watches
         idle = settings.engine.idle_exit_s
         while not stop.is_set() and not serving.done():
             with contextlib.suppress(TimeoutError):
@@ -456,6 +463,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
                 LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
                 break
         engine.stopping = True  # watch streams end: faces learn at once
+        watching.cancel()
         await engine.aclose()  # cancelled runs finish the file they are writing
         server.should_exit = True
         with contextlib.suppress(BaseException):

@@ -47,6 +47,8 @@ class CollectionMeta:
     staging_for: str | None = None
     #: set while `collections copy` fills this collection: {"source", "source_name", "offset", "copied", ...}
     copying: dict[str, Any] | None = None
+    #: `roocode-tui watch NAME [--off]`: the engine keeps it in sync (None: as the config says)
+    watch: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,347 @@
+"""Watched collections: the engine sees their files change and keeps their points in sync.
+
+Each watched collection has a :class:`Watcher`. It watches every directory an index walk of
+the collection's paths goes into (the walker's own ignore rules, skip dirs, symlink choice and
+loop check: ``Walker.directories``), one inotify watch each through ``watchfiles``, so ignored
+trees such as ``node_modules`` cost nothing. A change marks the collection behind; once its
+files have been quiet for ``engine.watch_debounce_ms``, the watcher asks the engine for an
+incremental run: a normal run, shown in F2 and ``status``, whose content hashes decide what is
+embedded again (a touch or an identical rewrite embeds nothing). Changes during a run make
+one more run after it. A new or removed directory, or an edited ignore file, changes what is
+watched: the watch list is made again.
+
+When the engine starts, each watched collection gets a catch-up run first (the store is the
+truth, so what changed while nothing watched is picked up). A root that disappears deletes
+nothing (the run keeps the points of a root it cannot open): the watcher says so and waits for
+it to come back. When the OS limit on inotify watches is too low for a tree, that collection is
+polled instead, and the watcher says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.core.discovery import IGNORE_FILES
+
+LOG = logging.getLogger("roocode_tui.engine")
+MAX_HOLD_S = 10.0  # changes that never stop still sync this often
+ROOT_POLL_S = 2.0  # how often a missing root is looked for
+POLL_DELAY_MS = 1000  # the polling fallback's interval
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _watch_limit() -> int | None:
+    try:
+        return int(Path("/proc/sys/fs/inotify/max_user_watches").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class Watcher:
+    """One watched collection."""
+
+    def __init__(self, engine: Any, name: str):
+        self.engine = engine
+        self.name = name
+        self.state = "starting"  # idle, syncing, waiting for the embedder, polling, root missing
+        self.reason = ""  # why polling, which root is missing
+        self.pending: set[str] = set()  # paths changed since the last run began
+        self.last_event = 0.0  # monotonic time of the latest change
+        self.first_event = 0.0  # of the first change not yet synced
+        self.last_sync: str | None = None
+        self.syncs = 0  # runs this watcher started (the catch-up included)
+        self.polling = False
+        self.dirty = False  # changed during a run: one more run after it
+        self.dirs: set[str] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._syncer: asyncio.Task[None] | None = None
+        self._run_id: str | None = None
+        self._in_flight: set[str] = set()  # the changes the running sync was started for
+        self.roots: list[Path] = []
+
+    # -- what faces see ----------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        state = self.state
+        run = self.engine.run_of(self._run_id) if self._run_id else None
+        if run is not None and run.progress.active:
+            state = "waiting for the embedder" if run.progress.waiting else "syncing"
+        elif self.pending and state not in ("root missing",):
+            state = "changes pending"
+        return {
+            "collection": self.name,
+            "state": state,
+            "reason": self.reason,
+            "polling": self.polling,
+            "pending": len(self.pending),
+            "last_sync": self.last_sync,
+            "syncs": self.syncs,
+            "directories": len(self.dirs),
+        }
+
+    # -- lifetime ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch(), name=f"watch-{self.name}")
+        self._syncer = asyncio.create_task(self._sync_loop(), name=f"sync-{self.name}")
+
+    async def stop(self) -> None:
+        for task in (self._task, self._syncer):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # -- the watch ---------------------------------------------------------------------------
+    async def _target(self) -> tuple[list[Path], Any]:
+        """The collection's roots (as recorded: they may be missing) and its build record."""
+        from roocode_tui.core.errors import CollectionNotFoundError
+
+        store, _ = await self.engine.backends()
+        meta = await store.get_meta(self.name)
+        if meta is None:
+            raise CollectionNotFoundError(f"collection {self.name!r} does not exist")
+        self.roots = [Path(r) for r in meta.paths]
+        return self.roots, meta
+
+    def _directories(self, roots: list[Path], meta: Any) -> list[str]:
+        from roocode_tui.core.discovery import Walker
+
+        s = self.engine.settings.index
+        out: list[str] = []
+        for root in roots:
+            walker = Walker(
+                root,
+                include=meta.include,
+                exclude=meta.exclude,
+                max_file_bytes=s.max_file_bytes,
+                follow_symlinks=s.follow_symlinks,
+                skip_dirs=s.skip_dirs,
+            )
+            out += [str(d) for d in walker.directories()]
+        return out
+
+    async def _watch(self) -> None:
+        self.changed(catch_up=True)  # first, whatever changed while nothing watched
+        while True:
+            try:
+                await self._watch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never stop watching for good: say why, try again
+                self.reason = f"watching failed: {exc}"
+                LOG.warning("watch %s: %s; again in %.0f s", self.name, exc, ROOT_POLL_S)
+                await asyncio.sleep(ROOT_POLL_S)
+
+    async def _watch_once(self) -> None:
+        """Watch until what is watched must change (a directory came or went, an ignore file
+        changed, a root went or came back)."""
+        import watchfiles
+
+        roots, meta = await self._target()
+        missing = [r for r in roots if not r.is_dir()]
+        if missing:
+            names = ", ".join(map(str, missing))
+            self.state, self.reason = "root missing", f"{names} is not there: nothing is deleted"
+            LOG.warning("watch %s: %s", self.name, self.reason)
+            while any(not r.is_dir() for r in missing):
+                await asyncio.sleep(ROOT_POLL_S)
+            LOG.info("watch %s: %s is back", self.name, names)
+            self.state, self.reason = "idle", ""
+            self.changed(catch_up=True)
+            return
+        dirs = await asyncio.to_thread(self._directories, roots, meta)
+        self.dirs = set(dirs)
+        limit = _watch_limit()
+        if limit is not None and len(dirs) > limit // 2:  # leave the other half to other programs
+            self.polling = True
+            self.reason = (
+                f"{len(dirs):,} directories and fs.inotify.max_user_watches is {limit:,}: polling every "
+                f"{POLL_DELAY_MS / 1000:g} s (raise it: sysctl fs.inotify.max_user_watches=524288)"
+            )
+            LOG.warning("watch %s: %s", self.name, self.reason)
+        elif not self.polling:
+            self.reason = ""
+        self.state = "polling" if self.polling else "idle"
+        stop = asyncio.Event()
+        guard = asyncio.create_task(self._guard(roots, stop))
+        try:
+            async for changes in watchfiles.awatch(
+                *dirs,
+                watch_filter=None,
+                recursive=False,
+                debounce=1600,
+                step=50,
+                stop_event=stop,
+                force_polling=self.polling,
+                poll_delay_ms=POLL_DELAY_MS,
+                ignore_permission_denied=True,
+            ):
+                if self._take(changes, roots):
+                    return  # what is watched changed: make the list again
+        except (OSError, RuntimeError) as exc:
+            text = str(exc)
+            if not self.polling and ("limit" in text.lower() or "No space left" in text):  # out of watches
+                self.polling = True
+                self.reason = f"the OS limit on inotify watches was reached ({text}): polling"
+                LOG.warning("watch %s: %s", self.name, self.reason)
+                return
+            raise
+        finally:
+            stop.set()
+            guard.cancel()
+        if any(not r.is_dir() for r in roots):
+            self.changed()  # a root went: the next watch says so (and its points stay)
+
+    @staticmethod
+    def _identity(roots: list[Path]) -> list[tuple[int, int] | None]:
+        out: list[tuple[int, int] | None] = []
+        for root in roots:
+            try:
+                st = root.stat()
+                out.append((st.st_dev, st.st_ino))
+            except OSError:
+                out.append(None)
+        return out
+
+    async def _guard(self, roots: list[Path], stop: asyncio.Event) -> None:
+        """A root that goes, or is replaced by another directory, sends no event from inside:
+        look at the roots themselves every few seconds and make the watch again when they change."""
+        first = self._identity(roots)
+        while not stop.is_set():
+            await asyncio.sleep(ROOT_POLL_S)
+            if self._identity(roots) != first:
+                stop.set()
+                return
+
+    def _take(self, changes: set[tuple[Any, str]], roots: list[Path]) -> bool:
+        """Note a batch of changes; True when the watch list must be made again."""
+        import watchfiles
+
+        restructure = False
+        for change, path in changes:
+            name = os.path.basename(path)
+            if path in self.dirs or name in IGNORE_FILES:
+                restructure = True  # a watched directory went or changed, or an ignore file did
+            elif change == watchfiles.Change.added and os.path.isdir(path):
+                restructure = True
+            self.pending.add(path)
+        if any(not r.is_dir() for r in roots):
+            restructure = True
+        self.changed()
+        return restructure
+
+    def changed(self, *, catch_up: bool = False) -> None:
+        now = time.monotonic()
+        if not self.first_event:
+            self.first_event = now
+        self.last_event = now - (10.0 if catch_up else 0.0)  # a catch-up does not wait
+        self._wake.set()
+
+    # -- syncing -----------------------------------------------------------------------------
+    async def _sync_loop(self) -> None:
+        quiet = self.engine.settings.engine.watch_debounce_ms / 1000
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while True:  # until the files have been quiet for the debounce (or changes never stop)
+                now = time.monotonic()
+                wait = min(self.last_event + quiet, self.first_event + MAX_HOLD_S) - now
+                if wait <= 0:
+                    break
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            if self.state == "root missing" and self.reason:
+                self.first_event = 0.0
+                continue  # it syncs when the root is back
+            await self._sync()
+
+    async def _sync(self) -> None:
+        if any(not r.is_dir() for r in self.roots):
+            return  # the watch says a root is missing; it syncs when the root is back
+        if self.engine.writing(self.name):
+            self.dirty = True  # the run that ends next starts another
+            return
+        self.first_event = 0.0
+        started, self.pending = self.pending, set()
+        try:
+            snap = await self.engine.start_run(
+                [], self.name, rebuild=False, schema="native", cwd=str(Path.home()), started_by="watcher"
+            )
+        except Exception as exc:  # one line in the log and in status; the next change tries again
+            self.pending |= started
+            self.reason = f"sync failed to start: {exc}"
+            LOG.warning("watch %s: %s", self.name, self.reason)
+            return
+        self._run_id, self._in_flight = snap.id, started
+        self.syncs += 1
+
+    def run_ended(self, run_id: str, phase: str) -> None:
+        """The engine tells: a run of this collection ended."""
+        if run_id == self._run_id:
+            if phase == "done":
+                self.last_sync = _now()
+                if self.reason.startswith("sync failed"):
+                    self.reason = ""
+            else:  # failed or cancelled: its changes are still to sync
+                self.pending |= self._in_flight
+            self._in_flight = set()
+        if self.dirty or self.pending:
+            self.dirty = False
+            self.changed(catch_up=True)
+
+
+class Watchers:
+    """The engine's watchers, one per watched collection."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self.by_name: dict[str, Watcher] = {}
+
+    def configured(self, name: str) -> bool:
+        return any(c.name == name and c.watch for c in self.engine.settings.collections)
+
+    async def start_all(self) -> None:
+        """At the engine's start: every collection set to be watched (its choice, or the config's)."""
+        store = self.engine.open_store()
+        if store is None:
+            return
+        for name in await store.list_collections():
+            meta = await store.get_meta(name)
+            if meta is None:
+                continue
+            if meta.watch or (meta.watch is None and self.configured(name)):
+                self.start(name)
+
+    def start(self, name: str) -> None:
+        if name not in self.by_name:
+            watcher = Watcher(self.engine, name)
+            self.by_name[name] = watcher
+            watcher.start()
+            LOG.info("watching %s", name)
+
+    async def stop(self, name: str | None = None) -> None:
+        names = [name] if name is not None else list(self.by_name)
+        for n in names:
+            watcher = self.by_name.pop(n, None)
+            if watcher is not None:
+                await watcher.stop()
+                LOG.info("stopped watching %s", n)
+
+    def run_ended(self, name: str, run_id: str, phase: str) -> None:
+        watcher = self.by_name.get(name)
+        if watcher is not None:
+            watcher.run_ended(run_id, phase)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [w.to_json() for w in self.by_name.values()]

@@ -1,0 +1,167 @@
+"""Watched collections: real file events, a real engine process, waits on the engine's own
+watcher state (never on a sleep)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+
+from conftest import all_points
+from test_engine import Box, box  # noqa: F401 - the fixture
+
+from roocode_tui.core.stores.edge import EdgeStore
+
+
+def watcher(b: Box, name: str) -> dict:
+    status = b.status() or {"watchers": []}
+    return next((w for w in status["watchers"] if w["collection"] == name), {})
+
+
+def wait_synced(b: Box, name: str, syncs: int, timeout: float = 120) -> dict:
+    """Until the watcher has started ``syncs`` runs and is idle with nothing pending."""
+    seen: dict = {}
+
+    def synced() -> bool:
+        seen.update(watcher(b, name))
+        return seen.get("syncs", 0) >= syncs and seen.get("state") == "idle" and seen.get("pending") == 0
+
+    b.wait_for(synced, f"{name} to be synced ({syncs} runs; last seen {seen})", timeout=timeout)
+    return seen
+
+
+def watcher_runs(b: Box, name: str) -> list[dict]:
+    return [r for r in b.status()["runs"] if r["collection"] == name and r["started_by"] == "watcher"]
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def page(topic: str) -> str:
+    return f"# {topic}\n\nHow {topic} works, in plain words. " * 3 + "\n"
+
+
+def points_of(data: Path, name: str) -> dict[str, dict]:
+    async def read() -> dict[str, dict]:
+        store = EdgeStore(data)
+        try:
+            return await all_points(store, name)
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_a_storm_of_changes_ends_as_a_fresh_index_of_the_final_tree(box: Box, tmp_path: Path):  # noqa: F811
+    tree = tmp_path / "tree"
+    for name in ("keep", "edit", "gone", "renamed", "touched"):
+        write(tree / f"{name}.md", page(name))
+    write(tree / "sub" / "inner.md", page("inner"))
+    write(tree / "leaving" / "out.md", page("leaving"))
+    write(tree / ".gitignore", "*.tmp\n")
+    write(tree / "later.tmp", page("ignored at first"))
+    box.serve(ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS="800")
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    on = box.cli("watch", "w", "--json")
+    assert on.returncode == 0, on.stderr
+    assert json.loads(on.stdout)["watchers"][0]["collection"] == "w"
+    wait_synced(box, "w", 1)  # the catch-up run
+
+    write(tree / "edit.md", page("edited text"))
+    (tree / "gone.md").unlink()
+    (tree / "renamed.md").rename(tree / "sub" / "moved-here.md")
+    write(tree / "new" / "deep" / "fresh.md", page("fresh"))
+    outside = tmp_path / "outside"
+    write(outside / "arrived" / "a.md", page("arrived"))
+    (outside / "arrived").rename(tree / "arrived")  # a directory moved in
+    (tree / "leaving").rename(tmp_path / "left")  # and one moved out
+    write(tree / ".gitignore", "*.log\n")  # later.tmp is no longer ignored
+    os.utime(tree / "touched.md")
+    wait_synced(box, "w", 2)
+
+    box.stop_all()
+    data = box.home / ".local" / "share" / "roocode-tui"
+    assert box.cli("--no-engine", "index", str(tree), "-c", "fresh").returncode == 0
+    watched, fresh = points_of(data, "w"), points_of(data, "fresh")
+    assert watched.keys() == fresh.keys()
+    for pid, payload in fresh.items():  # the same chunks, lines and payloads; only the time differs
+        assert {**watched[pid], "indexed_at": None} == {**payload, "indexed_at": None}
+    paths = {p["path"] for p in watched.values()}
+    assert paths == {
+        "keep.md",
+        "edit.md",
+        "touched.md",
+        "sub/inner.md",
+        "sub/moved-here.md",
+        "new/deep/fresh.md",
+        "arrived/a.md",
+        "later.tmp",
+    }
+
+
+def test_a_burst_of_2000_files_is_one_run_and_a_touch_embeds_nothing(box: Box, tmp_path: Path, embed_server):  # noqa: F811
+    tree = tmp_path / "tree"
+    write(tree / "readme.md", page("readme"))
+    box.serve(ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS="1500")
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    assert box.cli("watch", "w").returncode == 0
+    wait_synced(box, "w", 1)
+
+    for i in range(2000):
+        write(tree / "many" / f"d{i % 20:02d}" / f"f{i:04d}.md", f"# File {i}\n\nNote number {i}.\n")
+    state = wait_synced(box, "w", 2, timeout=300)
+    assert state["syncs"] == 2
+    run = watcher_runs(box, "w")[-1]
+    assert run["phase"] == "done" and run["files_indexed"] == 2000
+
+    before = embed_server.posts
+    os.utime(tree / "readme.md")  # a touch
+    (tree / "many" / "d00" / "f0000.md").write_text("# File 0\n\nNote number 0.\n")  # an identical rewrite
+    state = wait_synced(box, "w", 3)
+    assert state["syncs"] == 3
+    run = watcher_runs(box, "w")[-1]
+    assert run["chunks_embedded"] == 0 and run["files_unchanged"] == 2001
+    assert embed_server.posts == before  # not one embedding request
+
+
+def test_a_restarted_engine_catches_up_and_a_missing_root_deletes_nothing(box: Box, tmp_path: Path):  # noqa: F811
+    tree = tmp_path / "tree"
+    write(tree / "a.md", page("alpha"))
+    write(tree / "sub" / "b.md", page("beta"))
+    (tree / "sub" / "loop").symlink_to(tree)  # a symlink loop: watched once, walked once
+    box.serve()
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    assert box.cli("watch", "w").returncode == 0
+    first = wait_synced(box, "w", 1)
+    assert first["directories"] == 2
+
+    box.stop_all()  # nothing watches while the file changes
+    write(tree / "a.md", page("changed while the engine was away"))
+    box.serve()  # watched collections come back with the engine, a catch-up run first
+    wait_synced(box, "w", 1)
+    run = watcher_runs(box, "w")[-1]
+    assert run["files_indexed"] == 1 and run["files_unchanged"] == 1
+    points = json.loads(box.cli("collections", "info", "w", "--json").stdout)["points"]
+
+    moved = tmp_path / "elsewhere"
+    tree.rename(moved)  # the root disappears (an unmounted disk, a deleted checkout)
+    box.wait_for(lambda: watcher(box, "w").get("state") == "root missing", "the watcher to miss its root")
+    assert "nothing is deleted" in watcher(box, "w")["reason"]
+    assert json.loads(box.cli("collections", "info", "w", "--json").stdout)["points"] == points
+    assert "root missing" in box.cli("watch").stdout
+
+    moved.rename(tree)
+    wait_synced(box, "w", 2)
+    assert json.loads(box.cli("collections", "info", "w", "--json").stdout)["points"] == points
+
+    off = box.cli("watch", "w", "--off")
+    assert off.returncode == 0 and "not watched" in off.stdout
+    assert box.status()["watchers"] == []
+    shutil.rmtree(tmp_path / "tree" / "sub")
+    box.stop_all()
+    box.serve()  # --off is remembered: no watcher, no catch-up run
+    assert box.status()["watchers"] == []

@@ -497,8 +497,8 @@ async def test_roo_code_collection_is_labelled_in_f4_and_searched_in_f1(tmp_path
             await pilot.press("f4")
             await settle(app, pilot)
             row = [plain(cell).strip() for cell in app.query_one(CollectionTable).get_row(name)]
-            assert row[4] == "Roo Code" and row[6] == "complete" and row[9] == str(workspace)
-            assert row[1] == str(len(BLOCKS)) and row[8] == "2023-11-14 22:13:20Z"
+            assert row[4] == "Roo Code" and row[6] == "complete" and row[10] == str(workspace)
+            assert row[1] == str(len(BLOCKS)) and row[9] == "2023-11-14 22:13:20Z"
 
             await pilot.press("f1")
             await search_for(app, pilot, "refund to the card")

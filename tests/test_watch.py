@@ -165,3 +165,57 @@ def test_a_restarted_engine_catches_up_and_a_missing_root_deletes_nothing(box: B
     box.stop_all()
     box.serve()  # --off is remembered: no watcher, no catch-up run
     assert box.status()["watchers"] == []
+
+
+async def test_the_tui_turns_watching_on_and_off_and_says_when_the_collection_is_behind(
+    box: Box,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch,
+):
+    import time
+
+    from test_tui import plain
+
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.tui.app import create_app
+    from roocode_tui.tui.panes.collections import CollectionsPane, CollectionTable
+
+    tree = tmp_path / "tree"
+    write(tree / "a.md", page("alpha"))
+    box.env["ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS"] = "4000"  # long enough to see it behind
+    box.serve()
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    for key, value in box.env.items():  # the TUI gets the settings the engine has
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+
+    async def until(check, what: str, pilot) -> None:
+        deadline = time.monotonic() + 60
+        while not check():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await pilot.pause(0.1)
+
+    app = create_app(load_settings(), collection="w", gpu_reader=lambda: ([], "no GPU in tests"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(CollectionsPane)
+        await until(lambda: [i.name for i in pane.infos] == ["w"], "F4 to list w", pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+
+        def cell() -> str:
+            return plain(app.query_one(CollectionTable).get_row("w")[8]).strip()
+
+        assert cell() == "—"
+        await pilot.press("w")
+        await until(lambda: watcher(box, "w").get("syncs", 0) >= 1, "the watcher's catch-up", pilot)
+        await until(lambda: cell() == "idle", "F4 to show it watched", pilot)
+
+        write(tree / "a.md", page("alpha, edited"))
+        await until(lambda: app.status.behind == "1 file changed, syncing soon", "F1's line to say it is behind", pilot)
+        await until(lambda: cell() == "1 changed", "F4 to show the change", pilot)
+        await until(lambda: app.status.behind == "" and watcher(box, "w")["syncs"] >= 2, "the sync", pilot)
+        await until(lambda: cell() == "idle", "F4 to show it synced", pilot)
+
+        await pilot.press("w")
+        await until(lambda: cell() == "—", "F4 to show it unwatched", pilot)
+    assert box.status()["watchers"] == []

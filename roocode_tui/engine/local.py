@@ -171,7 +171,8 @@ class LocalEngine(Engine):
                 index = await store.search_index(info.name)
             if index is not None and index["state"] != "indexed":
                 self.indexer.used(info.name)
-        info = dataclasses.replace(info, search_index=index)
+        watcher = self.watchers.by_name.get(info.name)
+        info = dataclasses.replace(info, search_index=index, watcher=watcher.to_json() if watcher else None)
         return info.to_json(workspace_of(self.settings, info, infos))
 
     async def collection(self, name: str) -> dict[str, Any]:

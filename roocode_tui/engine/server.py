@@ -229,7 +229,12 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
             engine.followers += 1
             try:
                 while not engine.stopping:
-                    beat = {"pid": engine.pid, "runs": len(engine.active_runs()), "index": engine.indexer.beat()}
+                    beat = {
+                        "pid": engine.pid,
+                        "runs": len(engine.active_runs()),
+                        "index": engine.indexer.beat(),
+                        "watch": engine.watchers.beat(),
+                    }
                     yield json.dumps(beat) + "\n"
                     await asyncio.sleep(WATCH_BEAT_S)
             finally:

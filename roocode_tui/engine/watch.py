@@ -345,3 +345,23 @@ class Watchers:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [w.to_json() for w in self.by_name.values()]
+
+    def beat(self) -> dict[str, list[Any]]:
+        """{collection: [state, changed files]} for the watch stream (F1's status line, F4)."""
+        out = {}
+        for w in self.by_name.values():
+            j = w.to_json()
+            out[w.name] = [j["state"], j["pending"]]
+        return out
+
+
+def behind_line(state: str, pending: int) -> str:
+    """What F1's status line says of a watched collection that is not in sync ("" when it is)."""
+    files = f"{pending} file{'s' if pending != 1 else ''} changed"
+    if state in ("syncing", "waiting for the embedder"):
+        return f"{files}, {state}" if pending else state
+    if state == "changes pending":
+        return f"{files}, syncing soon"
+    if state == "root missing":
+        return "watched root missing"
+    return ""

@@ -211,14 +211,20 @@ class RoocodeApp(App[int]):
     async def watch_engine(self, engine: Any) -> None:
         """Hold the engine's watch stream: its end is the engine's death, noticed at once."""
         from roocode_tui.core.errors import EngineGoneError
+        from roocode_tui.engine.watch import behind_line
 
         seen = None
         try:
             async for beat in engine.watch():
-                index = beat.get("index")
-                if seen is not None and index != seen:  # a search index began, moved on or is built
+                shown = (beat.get("index"), beat.get("watch"))
+                if seen is not None and shown != seen:  # a search index or a watcher moved on
                     self.post_message(CollectionsChanged())
-                seen = index
+                seen = shown
+                state, pending = (beat.get("watch") or {}).get(self.active or "", ["", 0])
+                behind = behind_line(state, pending)
+                if behind != self.status.behind and not self._panes_gone():
+                    self.status.behind = behind
+                    self.status.refresh_bar()
         except EngineGoneError as exc:
             if self.engine is engine:
                 self.engine_lost(exc)
@@ -362,6 +368,20 @@ class RoocodeApp(App[int]):
         points = info.points if info else 0
         pane = self.query_one(CollectionsPane)
         self.push_screen(TypeNameModal(name, points), lambda ok: pane.delete(name) if ok else None)
+
+    def action_toggle_watch(self) -> None:
+        """w in F2 and F4: the engine watches the collection (or stops)."""
+        name = self._target_collection()
+        if name is None or self._writes_refused():
+            return
+        if self.engine_in_process:
+            self.notify("watching needs the background engine (this TUI runs with --no-engine)", severity="warning")
+            return
+        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        if info is None:
+            self.notify(inert(f"{name} has no points yet: index it first (F2, s)"), markup=False, severity="warning")
+            return
+        self.query_one(CollectionsPane).set_watch(name, info.watcher is None)
 
     # -- snapshots ---------------------------------------------------------------------------
     def action_snapshot_collection(self) -> None:

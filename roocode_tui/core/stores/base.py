@@ -156,6 +156,8 @@ class CollectionInfo:
     rebuilding: dict[str, Any] | None = None
     #: how a search finds neighbours (Store.search_index; "building" from the engine), if known
     search_index: dict[str, Any] | None = None
+    #: its watcher in the engine ({"state", "pending", "last_sync", ...}), when it is watched
+    watcher: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -187,6 +189,8 @@ class CollectionInfo:
             out["rebuilding"] = self.rebuilding
         if self.search_index is not None:
             out["search_index"] = self.search_index
+        if self.watcher is not None:
+            out["watcher"] = self.watcher
         return out
 
     @classmethod
@@ -217,6 +221,7 @@ class CollectionInfo:
             roo=roo,
             rebuilding=data.get("rebuilding"),
             search_index=data.get("search_index"),
+            watcher=data.get("watcher"),
         )
 
 

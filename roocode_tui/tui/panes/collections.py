@@ -15,7 +15,19 @@ from textual.widgets import DataTable, Static
 from roocode_tui.core.text import display_path, inert, search_index_label
 from roocode_tui.tui.messages import CollectionsChanged
 
-COLUMNS = ("name", "points", "dim", "distance", "model", "status", "indexed", "search", "last indexed", "paths")
+COLUMNS = (
+    "name",
+    "points",
+    "dim",
+    "distance",
+    "model",
+    "status",
+    "indexed",
+    "search",
+    "watching",
+    "last indexed",
+    "paths",
+)
 
 
 def _search_cell(index: dict[str, Any] | None) -> Text:
@@ -24,6 +36,16 @@ def _search_cell(index: dict[str, Any] | None) -> Text:
     label = search_index_label(index)
     state = (index or {}).get("state")
     return Text(label, style={"full scan": "yellow", "building": "cyan"}.get(state or "", ""))
+
+
+def _watch_cell(watcher: dict[str, Any] | None) -> Text:
+    """Whether the engine watches it, and how its sync stands."""
+    if not watcher:
+        return Text("—", style="dim")
+    state, pending = watcher.get("state", ""), watcher.get("pending", 0)
+    label = f"{pending} changed" if state == "changes pending" else state
+    style = {"root missing": "red", "polling": "yellow", "syncing": "cyan", "changes pending": "cyan"}.get(state, "")
+    return Text(label, style=style or "green")
 
 
 class CollectionTable(DataTable):
@@ -39,6 +61,7 @@ class CollectionTable(DataTable):
             id="table_rebuild",
         ),
         Binding("i", "app.collection_details", "Details", id="details"),
+        Binding("w", "app.toggle_watch", "Watch", tooltip="Keep it in sync as its files change (or stop)", id="watch"),
         Binding("s", "app.snapshot_collection", "Snapshot", tooltip="Write a snapshot file of it", id="snapshot"),
         Binding(
             "S",
@@ -58,7 +81,10 @@ class CollectionsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield CollectionTable(id="collections-table", cursor_type="row", zebra_stripes=True)
         yield Static(
-            Text("Enter set active · n new · d delete · R rebuild · i details · s snapshot · S restore", style="dim"),
+            Text(
+                "Enter set active · n new · d delete · R rebuild · i details · w watch · s snapshot · S restore",
+                style="dim",
+            ),
             id="collections-help",
         )
 
@@ -107,6 +133,7 @@ class CollectionsPane(Vertical):
                 Text(state, style="cyan" if state in ("indexing", "rebuilding") else ""),
                 Text(share),
                 _search_cell(info.search_index),
+                _watch_cell(info.watcher),
                 Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
                 Text(", ".join(map(display_path, meta.paths)) if meta else ""),
             ]
@@ -131,6 +158,7 @@ class CollectionsPane(Vertical):
             Text(info.status),
             Text(roo.state, style="" if roo.indexing_complete else "yellow"),
             _search_cell(info.search_index),
+            Text("—", style="dim"),  # Roo Code keeps its own fresh
             Text(when),
             Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
         ]
@@ -153,6 +181,17 @@ class CollectionsPane(Vertical):
         await (await app.get_engine()).delete_collection(name)
         app.forget_active(name)
         app.notify(inert(f"deleted {name}"), markup=False)
+        self.post_message(CollectionsChanged())
+
+    @work(group="collections-write", exit_on_error=False)
+    async def set_watch(self, name: str, on: bool) -> None:
+        app: Any = self.app
+        state = await (await app.get_engine()).set_watch(name, on)
+        if on:
+            debounce = app.settings.engine.watch_debounce_ms / 1000
+            app.notify(inert(f"watching {name}: changes sync after {debounce:g} s of quiet"), markup=False)
+        else:
+            app.notify(inert(f"{name}: {state.get('state', 'not watched')}"), markup=False)
         self.post_message(CollectionsChanged())
 
     @work(group="collections-snapshot", exclusive=True, exit_on_error=False)

@@ -42,6 +42,7 @@ class IndexPane(Vertical):
         Binding(
             "R", "app.rebuild", "Rebuild", tooltip="Embed every file again, zero downtime (asks first)", id="rebuild"
         ),
+        Binding("w", "app.toggle_watch", "Watch", tooltip="Keep it in sync as its files change (or stop)", id="watch"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:

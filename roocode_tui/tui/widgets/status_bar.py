@@ -34,11 +34,14 @@ class StatusBar(Static):
         self.store = ("store: connecting…", None)
         self.vram: tuple[float, str] | None = None
         self.ingest: str = ""
+        self.behind: str = ""  # the active collection is watched and its files changed: "3 files changed, syncing"
 
     def refresh_bar(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("◆ ", style="bold")
         text.append(inert(self.collection or "no collection"), style="bold")
+        if self.behind:
+            text.append(f" · {self.behind}", style="yellow")
         for label, ok in (self.embedder, self.store):
             text.append("  │ ", style="dim")
             mark, style = {True: ("✓ ", "green"), False: ("✗ ", "red"), None: ("… ", "yellow")}[ok]

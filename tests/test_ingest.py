@@ -268,3 +268,27 @@ async def test_a_search_holds_new_ingest_batches_back(store, embed_server, corpu
         await embedder.aclose()
     assert run.phase == "done" and run.points_written == run.chunks_embedded == await store.count(NAME)
     assert not embedder.ingest_held
+
+
+async def test_searches_that_never_stop_slow_a_run_down_but_never_starve_it(store, embed_server, corpus, small_chunks):
+    """A script polling search in a loop (as a watcher's user waiting for a save to show):
+    each search holds new batches back while it is answered, and a batch still gets its turn."""
+    embedder = OpenAIEmbedder(
+        EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model, batch_size=4)
+    )
+    stop = asyncio.Event()
+
+    async def poll() -> None:  # always one search in flight
+        while not stop.is_set():
+            with embedder.searching():
+                await embedder.embed_queries(["where is the retry policy"])
+                await asyncio.sleep(0.05)
+
+    pollers = [asyncio.create_task(poll()) for _ in range(2)]
+    try:
+        run = await asyncio.wait_for(index(store, embedder, corpus, small_chunks), timeout=120)
+    finally:
+        stop.set()
+        await asyncio.gather(*pollers)
+        await embedder.aclose()
+    assert run.phase == "done" and run.points_written == await store.count(NAME)

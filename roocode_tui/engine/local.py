@@ -24,7 +24,6 @@ from roocode_tui.engine.watch import Watchers
 LOG = logging.getLogger("roocode_tui.engine")
 KEEP_FINISHED = 20  # finished runs kept for status and F2
 FOLLOW_INTERVAL_S = 0.25  # at most four snapshots a second to a follower
-SEARCH_HOLD_S = 0.3  # ingest batches held back while a search is sent
 
 
 @dataclass(eq=False)
@@ -267,20 +266,37 @@ class LocalEngine(Engine):
         mode: str | None,
         cwd: str,
     ) -> list[dict[str, Any]]:
-        from roocode_tui.core.roo_qdrant import candidates
-        from roocode_tui.core.search import search_many
         from roocode_tui.core.service import resolve_search_collection
 
         if not queries:
             raise UsageError("no query")
         store, embedder = await self.backends()
-        # One embedding queue for every face: a search goes ahead of the batches of every run.
-        # Long enough for the query to be sent first; a person typing in the TUI holds runs
-        # back longer (hold_ingest, tui.search_holds_ingest_s), a script's searches do not stall them.
-        embedder.hold_ingest(min(SEARCH_HOLD_S, self.settings.tui.search_holds_ingest_s))
-        opts = self.settings.search
         name = await resolve_search_collection(self.settings, store, collection, cwd)
-        results = await search_many(
+        # One embedding queue for every face: while a search is answered, no run sends a new
+        # batch (a person typing in the TUI holds them back longer: hold_ingest,
+        # tui.search_holds_ingest_s). Searches that never stop slow runs down, never starve them.
+        with embedder.searching() if self.settings.tui.search_holds_ingest_s > 0 else contextlib.nullcontext():
+            results = await self._search(store, embedder, name, queries, limit, path, lang, mode, cwd)
+        self.indexer.used(name)
+        return [r.to_json() for r in results]
+
+    async def _search(
+        self,
+        store: Any,
+        embedder: Any,
+        name: str,
+        queries: list[str],
+        limit: int,
+        path: str | None,
+        lang: str | None,
+        mode: str | None,
+        cwd: str,
+    ) -> list[Any]:
+        from roocode_tui.core.roo_qdrant import candidates
+        from roocode_tui.core.search import search_many
+
+        opts = self.settings.search
+        return await search_many(
             store,
             embedder,
             name,
@@ -294,8 +310,6 @@ class LocalEngine(Engine):
             reranker=self._reranker,
             workspaces=candidates(self.settings, cwd=cwd),
         )
-        self.indexer.used(name)
-        return [r.to_json() for r in results]
 
     # -- runs --------------------------------------------------------------------------------
     async def start_run(

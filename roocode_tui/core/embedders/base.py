@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+
+MAX_INGEST_WAIT_S = 2.0  # the longest a held ingest batch waits for searches
 
 QWEN3_TASK = "Given a search query, retrieve relevant code or documentation that answers it"
 
@@ -100,14 +104,30 @@ class Embedder(abc.ABC):
         if seconds > 0:
             self._hold_until = max(self._hold_until, time.monotonic() + seconds)
 
+    #: searches being answered now: new ingest batches wait for them
+    _queries: int = 0
+
+    @contextlib.contextmanager
+    def searching(self) -> Iterator[None]:
+        """While a search is answered, new ingest batches wait (the query meets a server that
+        is finishing what it has, not a queue of batches)."""
+        self._queries += 1
+        try:
+            yield
+        finally:
+            self._queries -= 1
+
     @property
     def ingest_held(self) -> bool:
-        return time.monotonic() < self._hold_until
+        return self._queries > 0 or time.monotonic() < self._hold_until
 
     async def ingest_turn(self) -> None:
-        """Wait while ingest is held back for a search (returns at once otherwise)."""
-        while (left := self._hold_until - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, 0.05))
+        """Wait while ingest is held back for a search (returns at once otherwise). A batch
+        waits at most MAX_INGEST_WAIT_S: searches that never stop (a script polling) slow
+        ingest down but never starve it."""
+        start = time.monotonic()
+        while self.ingest_held and time.monotonic() - start < MAX_INGEST_WAIT_S:
+            await asyncio.sleep(0.02)
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections or threads."""

@@ -158,6 +158,13 @@ def test_a_restarted_engine_catches_up_and_a_missing_root_deletes_nothing(box: B
     wait_synced(box, "w", 2)
     assert json.loads(box.cli("collections", "info", "w", "--json").stdout)["points"] == points
 
+    # A command that opens the store itself: the engine lets go of it and of its watchers, and
+    # takes both back (with a catch-up run) when it opens the store again.
+    assert box.cli("--no-engine", "collections", "list").returncode == 0
+    assert box.status()["watchers"] == []
+    assert box.cli("collections", "list").returncode == 0
+    wait_synced(box, "w", 1)
+
     off = box.cli("watch", "w", "--off")
     assert off.returncode == 0 and "not watched" in off.stdout
     assert box.status()["watchers"] == []

@@ -69,6 +69,7 @@ class LocalEngine(Engine):
         self.watchers = Watchers(self)
         self.watching = False  # watchers run (the served engine; not one inside a face)
         self._watch_start: asyncio.Task[None] | None = None
+        self._released = False  # the store was let go of for an in-process command
 
     # -- backends ----------------------------------------------------------------------------
     async def backends(self) -> tuple[Any, Any]:
@@ -78,8 +79,9 @@ class LocalEngine(Engine):
 
                 self._store, self._embedder = open_backends(self.settings)
                 self._reranker = make_reranker(self.settings)
-                if self.watching:  # opened again after a release: the watchers come back
+                if self.watching and self._released:  # opened again after a release: watchers come back
                     self._watch_start = asyncio.create_task(self.watchers.start_all())
+                self._released = False
         return self._store, self._embedder
 
     async def start_watching(self) -> None:
@@ -87,10 +89,8 @@ class LocalEngine(Engine):
         first for each)."""
         self.watching = True
         try:
-            if self._store is None:
-                await self.backends()  # which starts them
-            else:
-                await self.watchers.start_all()
+            await self.backends()
+            await self.watchers.start_all()
         except RoocodeError as exc:  # the store is down: the first request that opens it starts them
             LOG.warning("watchers not started: %s", exc)
 
@@ -514,6 +514,7 @@ class LocalEngine(Engine):
             return False
         await self.indexer.stop()
         await self.watchers.stop()  # back when the store is opened again
+        self._released = True
         async with self._open_lock:
             await self._close_backends()
         return True

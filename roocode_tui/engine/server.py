@@ -328,6 +328,24 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _quiet_server(config: Any) -> Any:
+    """uvicorn's server, looking at its state once a second instead of ten times: an idle
+    engine then costs 0.4% of a core instead of 1.4% (it refreshes the Date header each second
+    either way, and a stop is seen within a second)."""
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        async def main_loop(self) -> None:
+            counter = 0
+            should_exit = await self.on_tick(counter)
+            while not should_exit:
+                counter = (counter + 10) % 864000  # on_tick's once-a-second work runs every tick
+                await asyncio.sleep(1.0)
+                should_exit = await self.on_tick(counter)
+
+    return QuietServer(config)
+
+
 def _peer_checked_protocol() -> type:
     """uvicorn's h11 protocol, closing any connection whose peer is not this user."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -450,7 +468,7 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
             access_log=False,
             timeout_graceful_shutdown=5,
         )
-        server = uvicorn.Server(config)
+        server = _quiet_server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -453,12 +453,12 @@ class LocalEngine(Engine):
             p.phase, p.message = "failed", p.message or "unexpected error (see the engine log)"
         finally:
             self.last_activity = time.monotonic()
-            if run.kind == "copy":
-                if run.indexer.target is self._store:  # a copy within the store: a new collection
-                    self.indexer.written(run.indexer.new_name)
-            else:
+            if run.kind != "copy":
                 self.indexer.written(run.progress.collection)
-                self.watchers.run_ended(run.progress.collection, run.id, run.progress.phase)
+            elif run.indexer.target is self._store:  # a copy within the store: a new collection
+                self.indexer.written(run.indexer.new_name)
+            # Every run of a collection, a copy reading it too, may have held its watcher's sync back.
+            self.watchers.run_ended(run.progress.collection, run.id, run.progress.phase)
             run.touch()
             from roocode_tui.core.memory import release_freed_memory
 

@@ -342,15 +342,21 @@ def quick_search(args: argparse.Namespace) -> int | None:
         "mode": args.mode,
         "cwd": os.getcwd(),
     }
-    answer = quick.search(getattr(args, "config", None), payload)
+    return show_raw_answer(
+        quick.search(getattr(args, "config", None), payload), json_out=bool(args.json), batch=bool(args.batch)
+    )
+
+
+def show_raw_answer(answer: tuple[int, bytes] | None, *, json_out: bool, batch: bool) -> int | None:
+    """The thin path's answer (HTTP status, JSON body) printed as the search command prints it;
+    None (take the full path) when there was none or it is not JSON."""
     if answer is None:
         return None
-    status, raw = answer
     try:
-        data = json.loads(raw)
+        data = json.loads(answer[1])
     except ValueError:
         return None
-    return show_answer(status, data, json_out=bool(args.json), batch=bool(args.batch))
+    return show_answer(answer[0], data, json_out=json_out, batch=batch)
 
 
 def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool) -> int:

@@ -133,18 +133,9 @@ def _value(v: object) -> str:
 
 
 def _shown(answer: tuple[int, bytes] | None, *, json_out: bool) -> int | None:
-    """An answer printed as the search command prints it (errors as one line)."""
-    if answer is None:
-        return None
-    import json
+    from roocode_tui.cli_engine import show_raw_answer
 
-    try:
-        data = json.loads(answer[1])
-    except ValueError:
-        return None
-    from roocode_tui.cli_engine import show_answer
-
-    return show_answer(answer[0], data, json_out=json_out, batch=False)
+    return show_raw_answer(answer, json_out=json_out, batch=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

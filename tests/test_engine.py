@@ -56,6 +56,12 @@ class Box:
     def cli(self, *args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*CLI, *args], env={**self.env, **env}, capture_output=True, text=True, timeout=timeout)
 
+    def python(self, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -c code args...`` in this box's environment."""
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
+
     def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
         """A command in the background, with SIGINT at its default as on a terminal (a runner that
         starts the suite in the background leaves SIGINT ignored, and Ctrl-C would never arrive)."""
@@ -191,13 +197,7 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'httpx', 'asyncio', 'numpy'}); "
         "print('heavy:', heavy, file=sys.stderr); sys.exit(code)"
     )
-    thin = subprocess.run(
-        [sys.executable, "-c", probe, "search", "restore a snapshot", "-c", "demo", "--json"],
-        env=box.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    thin = box.python(probe, "search", "restore a snapshot", "-c", "demo", "--json")
     assert thin.returncode == 0 and "heavy: []" in thin.stderr, thin.stderr
     assert json.loads(thin.stdout)["results"] == results
     # The command's own entry point sends a plain search before building any parser.
@@ -209,22 +209,10 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
         "print('loaded:', [n for n in names if n in sys.modules], file=sys.stderr); sys.exit(code)"
     )
     for form in (["--json"], ["--limit=10", "--json"], ["-n", "10", "--json", "--mode", "dense"]):
-        tiny = subprocess.run(
-            [sys.executable, "-c", entry, "search", "restore a snapshot", "-c", "demo", *form],
-            env=box.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        tiny = box.python(entry, "search", "restore a snapshot", "-c", "demo", *form)
         assert tiny.returncode == 0 and "loaded: []" in tiny.stderr, tiny.stderr
         assert json.loads(tiny.stdout)["results"] == results
-    missing = subprocess.run(
-        [sys.executable, "-c", entry, "search", "anything", "-c", "nope", "--json"],
-        env=box.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    missing = box.python(entry, "search", "anything", "-c", "nope", "--json")
     assert missing.returncode == 2 and missing.stderr.startswith(
         "roocode-tui: error: collection 'nope' does not exist"
     ), missing.stderr

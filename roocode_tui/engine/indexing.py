@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, StoreError
@@ -218,4 +217,6 @@ class SearchIndexer:
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    from roocode_tui.core.stores.base import now_iso  # numpy with it: the engine has it loaded
+
+    return now_iso()

@@ -337,14 +337,18 @@ class LocalEngine(Engine):
         indexer = await prepare_indexer(
             self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd
         )
-        kind = "rebuild" if getattr(indexer, "publish_as", None) else "index"
-        run = Run(f"r{next(self._ids)}", kind, started_by, indexer)
-        indexer._on_progress = lambda _p: run.touch()
+        run = self._launch("rebuild" if getattr(indexer, "publish_as", None) else "index", started_by, indexer)
+        LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
+        return run.snapshot()
+
+    def _launch(self, kind: str, started_by: str, job: Any) -> Run:
+        """A run of ``job`` (an Indexer, a CopyRun: ``run()``, ``progress``, ``_on_progress``)."""
+        run = Run(f"r{next(self._ids)}", kind, started_by, job)
+        job._on_progress = lambda _p: run.touch()
         run.task = asyncio.create_task(self._drive(run), name=f"run-{run.id}")
         self._runs[run.id] = run
         self._forget_old_runs()
-        LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
-        return run.snapshot()
+        return run
 
     async def start_copy(
         self,
@@ -374,12 +378,9 @@ class LocalEngine(Engine):
         self._not_being_written(name, "let it finish (or cancel it)")
         if same:
             self._not_being_written(new_name, "let it finish (or cancel it)")
+        target_label = describe_store(dest)
         for other in self.active_runs():
-            if (
-                other.kind == "copy"
-                and other.indexer.new_name == new_name
-                and other.indexer.labels[1] == (describe_store(dest))
-            ):
+            if other.kind == "copy" and (other.indexer.new_name, other.indexer.labels[1]) == (new_name, target_label):
                 raise UsageError(f"{new_name!r} is being copied there already (run {other.id})")
         target = store if same else open_store(dest)
         job = CopyRun(
@@ -388,14 +389,10 @@ class LocalEngine(Engine):
             name,
             new_name,
             source_label=describe_store(self.settings.store),
-            target_label=describe_store(dest),
+            target_label=target_label,
             close_target=not same,
         )
-        run = Run(f"r{next(self._ids)}", "copy", started_by, job)
-        job._on_progress = lambda _p: run.touch()
-        run.task = asyncio.create_task(self._drive(run), name=f"run-{run.id}")
-        self._runs[run.id] = run
-        self._forget_old_runs()
+        run = self._launch("copy", started_by, job)
         LOG.info("run %s: copy of %s to %s in the %s for %s", run.id, name, new_name, job.labels[1], started_by)
         return run.snapshot()
 

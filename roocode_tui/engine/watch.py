@@ -24,7 +24,6 @@ import contextlib
 import logging
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,9 @@ STEP_MS = 50
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    from roocode_tui.core.stores.base import now_iso  # numpy with it: the engine has it loaded
+
+    return now_iso()
 
 
 def _watch_limit() -> int | None:

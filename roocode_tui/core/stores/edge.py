@@ -218,6 +218,12 @@ class EdgeStore(Store):
             with self._lock:
                 self._writing[name] -= 1
 
+    def _serve(self, name: str, shard: Any, shard_dir: str) -> None:
+        """Hand out ``shard`` (in ``shard_dir``) for ``name`` from now on; meta.json names it
+        already (written just before, under the lock)."""
+        self._shards[name], self._shard_dirs[name] = shard, shard_dir
+        self._stamps[name] = self._stamp(name) or (0, 0)
+
     def _retire(self, name: str) -> None:
         """Stop handing out a replaced shard; close it a little later (calls may still use it)."""
         shard = self._shards.pop(name, None)
@@ -318,10 +324,9 @@ class EdgeStore(Store):
                 raise StoreError(f"collection {meta.name!r} already exists")
             shard, shard_name = self._new_shard(meta)
             with self._lock:
-                self._shards[meta.name], self._shard_dirs[meta.name] = shard, shard_name
                 # The collection exists once meta.json names its shard.
                 self._write_meta(meta.name, {**meta.to_json(), "shard": shard_name})
-                self._stamps[meta.name] = self._stamp(meta.name) or (0, 0)
+                self._serve(meta.name, shard, shard_name)
 
         await self._call(create)
 
@@ -405,9 +410,7 @@ class EdgeStore(Store):
                 if name in self._shards:
                     self._retire(name)
                 if shard is not None:
-                    self._shards[name] = self._shards.pop(staging)
-                    self._shard_dirs[name] = self._shard_dirs.pop(staging)
-                    self._stamps[name] = self._stamp(name) or (0, 0)
+                    self._serve(name, self._shards.pop(staging), self._shard_dirs.pop(staging))
                 if not any(p == old_dir for _, _, p in self._retired):
                     _remove_if_free(old_dir)  # else removed when this process lets go of it
 
@@ -527,8 +530,7 @@ class EdgeStore(Store):
                     assert raw is not None
                     self._write_meta(name, {**raw, "shard": build.target.name})  # the switch
                     self._retire(name)  # closed and removed once the calls using it are done
-                    self._shards[name], self._shard_dirs[name] = new, build.target.name
-                    self._stamps[name] = self._stamp(name) or (0, 0)
+                    self._serve(name, new, build.target.name)
             if not ok:
                 new.close()
                 _remove_if_free(build.target)

@@ -85,6 +85,10 @@ class SourceText:
     file_hash: str
 
 
+class FullWalkNeeded(Exception):
+    """Raised by :meth:`Walker.changed` where only a walk of the whole root is exact."""
+
+
 class SkipFile(Exception):
     """Raised by :func:`read_source` when a file must be skipped; the message is the reason."""
 
@@ -213,16 +217,135 @@ class Walker:
         if stat.S_ISREG(st.st_mode):  # a single file given as a path
             yield from self._file(root.parent, root.name, st, _Rules(()))
             return
-        visited = {(st.st_dev, st.st_ino)}
-        above = tuple((None, spec, prefix) for prefix, spec in self.rules.specs_above(root))
-        stack: list[tuple[str, _Rules]] = [("", _Rules(above))]
+        yield from self._walk([("", self._above())], {(st.st_dev, st.st_ino)})
+
+    def changed(self, rels: Iterable[str]) -> Iterator[SourceFile | Skip]:
+        """What a full walk yields under each of these paths (relative to the root: files or
+        directories, present or gone), without walking the rest of the tree.
+
+        The same rules decide: every directory on the way must be one the walk enters (its
+        ignore files read on the way down), and a directory is walked whole. An edited ignore
+        file stands for its directory. Raises :class:`FullWalkNeeded` where only a whole walk
+        is exact: a symlinked directory met while following symlinks (the loop check keeps
+        the first way in, which only the whole walk knows)."""
+        root = self.root
+        try:
+            st = root.stat()
+        except OSError as exc:
+            yield Skip(root, "", f"cannot open path: {exc.strerror or exc}")
+            return
+        scope = self.change_scope(rels)
+        if scope == [""] or stat.S_ISREG(st.st_mode):
+            yield from self  # the whole root
+            return
+        for rel in scope:
+            if self.stop.is_set():
+                return
+            yield from self._changed_one(rel, (st.st_dev, st.st_ino))
+
+    def change_scope(self, rels: Iterable[str]) -> list[str]:
+        """The paths :meth:`changed` walks for these changed paths: an ignore file stands for
+        its directory, and a path below another one is walked with it (``[""]``: the whole root)."""
+        top: set[str] = set()
+        for rel in rels:
+            rel = rel.strip("/")
+            if rel.rsplit("/", 1)[-1] in self.ignore_names:
+                rel = rel.rsplit("/", 1)[0] if "/" in rel else ""
+            top.add(rel)
+        if "" in top:
+            return [""]
+        kept = sorted(top)
+        out: list[str] = []
+        for rel in kept:  # sorted: a directory comes before what is below it
+            if not any(rel.startswith(o + "/") for o in out):
+                out.append(rel)
+        return out
+
+    def _changed_one(self, rel: str, root_key: tuple[int, int]) -> Iterator[SourceFile | Skip]:
+        root = self.root
+        visited = {root_key}
+        rules = self._with_spec("", self._above())
+        parts = rel.split("/")
+        cur = ""
+        for name in parts[:-1]:  # the directories on the way: each one the walk would enter
+            cur = f"{cur}/{name}" if cur else name
+            path = root / cur
+            try:
+                if stat.S_ISLNK(os.lstat(path).st_mode):
+                    if not self.follow_symlinks:
+                        return
+                    raise FullWalkNeeded(f"{cur} is a symlinked directory")
+                dst = path.stat()
+            except OSError:
+                return  # gone (or unreachable): nothing of it is in the index any more
+            if not stat.S_ISDIR(dst.st_mode) or self._dir_skip(name, cur, path, rules) is not None:
+                return
+            visited.add((dst.st_dev, dst.st_ino))
+            rules = self._with_spec(cur, rules)
+        path = root / rel
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            return  # gone
+        if is_link and not self.follow_symlinks:
+            yield Skip(root, rel, "symlink (follow_symlinks is off)")
+            return
+        try:
+            est = path.stat()
+        except OSError as exc:
+            yield Skip(root, rel, "broken symlink" if is_link else (exc.strerror or str(exc)))
+            return
+        if stat.S_ISDIR(est.st_mode):
+            if is_link:
+                raise FullWalkNeeded(f"{rel} is a symlinked directory")
+            reason = self._dir_skip(parts[-1], rel, path, rules)
+            if reason is not None:
+                yield Skip(root, rel, reason, is_dir=True)
+                return
+            if (est.st_dev, est.st_ino) in visited:
+                yield Skip(root, rel, "symlink loop", is_dir=True)
+                return
+            visited.add((est.st_dev, est.st_ino))
+            yield from self._walk([(rel, rules)], visited, strict_links=True)
+        elif stat.S_ISREG(est.st_mode):
+            if rules.ignored(rel, False):
+                yield Skip(root, rel, "ignored by .gitignore/.rooignore")
+                return
+            yield from self._file(root, rel, est, rules)
+
+    def _above(self) -> _Rules:
+        return _Rules(tuple((None, spec, prefix) for prefix, spec in self.rules.specs_above(self.root)))
+
+    def _with_spec(self, rel_dir: str, rules: _Rules) -> _Rules:
+        """The rules inside ``rel_dir``: those above it and its own ignore files."""
+        directory = self.root / rel_dir if rel_dir else self.root
+        names = self.rules.ignore_files + (self.rules.root_ignore_files if not rel_dir else ())
+        spec = load_spec(directory, names)
+        return _Rules((*rules.specs, (rel_dir, spec, ""))) if spec is not None else rules
+
+    def _dir_skip(self, name: str, rel: str, path: Path, rules: _Rules) -> str | None:
+        """Why the walk does not go into this directory (None: it does)."""
+        reason = self.rules.dir_reason(name, rel, path)
+        if reason is not None:
+            return reason
+        if rules.ignored(rel, True):
+            return "ignored by .gitignore/.rooignore"
+        if self.exclude is not None and self.exclude.match_file(rel + "/"):
+            return "excluded by the collection's exclude globs"
+        return None
+
+    def _walk(
+        self, stack: list[tuple[str, _Rules]], visited: set[tuple[int, int]], *, strict_links: bool = False
+    ) -> Iterator[SourceFile | Skip]:
+        """Walk the directories on the stack and everything below them (depth first, sorted).
+        Each entry holds the rules from above the directory; its own ignore files are read here.
+        ``strict_links``: a symlinked directory raises :class:`FullWalkNeeded` (a part of the
+        tree is being walked, so the loop check cannot know which way in comes first)."""
+        root = self.root
         while stack and not self.stop.is_set():
             rel_dir, rules = stack.pop()
             directory = root / rel_dir if rel_dir else root
-            names = self.rules.ignore_files + (self.rules.root_ignore_files if not rel_dir else ())
-            spec = load_spec(directory, names)
-            if spec is not None:
-                rules = _Rules((*rules.specs, (rel_dir, spec, "")))
+            rules = self._with_spec(rel_dir, rules)
             try:
                 with os.scandir(directory) as it:
                     entries = sorted(it, key=lambda e: e.name)
@@ -243,16 +366,12 @@ class Walker:
                     yield Skip(root, rel, reason)
                     continue
                 if stat.S_ISDIR(est.st_mode):
-                    reason = self.rules.dir_reason(entry.name, rel, directory / entry.name)
+                    reason = self._dir_skip(entry.name, rel, directory / entry.name, rules)
                     if reason is not None:
                         yield Skip(root, rel, reason, is_dir=True)
                         continue
-                    if rules.ignored(rel, True):
-                        yield Skip(root, rel, "ignored by .gitignore/.rooignore", is_dir=True)
-                        continue
-                    if self.exclude is not None and self.exclude.match_file(rel + "/"):
-                        yield Skip(root, rel, "excluded by the collection's exclude globs", is_dir=True)
-                        continue
+                    if is_link and strict_links:
+                        raise FullWalkNeeded(f"{rel} is a symlinked directory")
                     key = (est.st_dev, est.st_ino)
                     if key in visited:
                         yield Skip(root, rel, "symlink loop", is_dir=True)

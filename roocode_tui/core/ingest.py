@@ -1,15 +1,24 @@
-"""The ingest pipeline: files -> chunks -> embedding batches -> points -> store.
+"""The ingest pipeline: five stages joined by bounded queues, so memory does not grow with the
+corpus and a slow stage holds the ones before it back.
 
-Streaming with bounded queues, so memory does not grow with the corpus:
+    source ─(paths)─> reader ─(file jobs)─> batcher ─(≤ max_concurrency batches)─> embedder
+      thread           thread                 └──(files whose vectors are all reused)──┐
+                                                              committer <─(files)───────┘──> store
 
-    walker thread ──(file jobs, bounded)──> batcher ──(≤ max_concurrency batches)──> embedder
-                                                 └──(files with all vectors)──> committer ──> store
+- **source**: a walk of the collection's roots (a full run), or only the paths a watcher saw
+  change (``changes``: :meth:`Walker.changed` walks them by the same rules). Every stage after
+  it is the same for both.
+- **reader**: tells unchanged files from changed ones (size and mtime, then the content hash),
+  reads, chunks and makes the keyword vectors of what changed.
+- **batcher**: reuses the stored vectors of chunks whose text did not change and cuts the rest
+  into batches of ``batch_size`` chunks and ``max_batch_tokens`` tokens.
+- **embedder**: at most ``max_concurrency`` batches in flight.
+- **committer**: writes a file's new points first and deletes its stale ones after, a group of
+  files at a time; a file is never left half written.
 
-Incremental, with the store as the source of truth: a file whose stored points carry the same
-mtime and size (or, failing that, the same content hash) and are complete is not read again;
-a changed file reuses the vectors of chunks whose text did not change, writes its new points
-first and deletes its stale ones after; files that are gone lose their points. A cancel
-(Ctrl-C) stops within about a second and never leaves a file half written.
+Incremental, with the store as the source of truth; files that are gone (or now excluded) lose
+their points after the walk; in a run fed with changed paths, only files at or below those
+paths are looked at. A cancel (Ctrl-C) stops within about a second.
 """
 
 from __future__ import annotations
@@ -17,10 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +39,7 @@ import numpy as np
 
 from roocode_tui.core.chunking import Chunk, Chunker
 from roocode_tui.core.config import IndexSettings
-from roocode_tui.core.discovery import Skip, SkipFile, SourceFile, Walker, read_source
+from roocode_tui.core.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import (
     EmbedderError,
@@ -44,7 +54,9 @@ from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord,
 
 LOG = logging.getLogger("roocode_tui.ingest")
 POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
-FILE_QUEUE = 64  # files read and chunked ahead of the embedder
+PATH_QUEUE = 16  # source -> reader: batches of up to PATH_BATCH walked files
+PATH_BATCH = 256
+FILE_QUEUE = 64  # reader -> batcher: files read and chunked ahead of the embedder
 COMMIT_POINTS = 512  # points per store write
 COMMIT_QUEUE = 32  # embedded files waiting for the store: a slow store holds the embedder back
 FLUSH_IDLE_S = 0.02  # a partial batch goes out when nothing new arrived for this long
@@ -100,8 +112,287 @@ class _Item:
 _DONE = object()
 
 
+@dataclass
+class _Scope:
+    """One root of a run and what of it the run looks at."""
+
+    root: Path  # as given: a directory, or a single file
+    name: str  # the root recorded in payloads (a single file's directory)
+    walker: Walker
+    only: list[str] | None = None  # None: all of it; else these relative paths and what is below them
+    single: str | None = None  # a single file given as a path: its name
+
+    def covers(self, path: str) -> bool:
+        if self.single is not None:
+            return path == self.single
+        return self.only is None or any(path == o or path.startswith(o + "/") for o in self.only)
+
+    def items(self) -> Iterator[SourceFile | Skip]:
+        return iter(self.walker) if self.only is None else self.walker.changed(self.only)
+
+
+class _Found:
+    """What the source and the reader saw that keeps stored points: files present (or
+    unreadable for now), directories that could not be listed, roots that could not be opened."""
+
+    def __init__(self) -> None:
+        self.files: set[tuple[str, str]] = set()
+        self.dirs: list[tuple[str, str]] = []
+        self.roots: set[str] = set()
+
+    def keeps(self, key: tuple[str, str]) -> bool:
+        root, path = key
+        return (
+            key in self.files
+            or root in self.roots
+            or any(root == r and (d == "" or path.startswith(d + "/")) for r, d in self.dirs)
+        )
+
+
+class _Committer:
+    """Stage 5: writes whole files, a group at a time: new points first, then the stale ones go."""
+
+    def __init__(self, ix: Indexer):
+        self.ix = ix
+        # Bounded: when the store is slower than the embedder, finished files wait here (with
+        # their vectors) and the embedder waits for room.
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=COMMIT_QUEUE)
+        self.task: asyncio.Task[None] | None = None
+        self.active: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._loop())
+
+    async def put(self, job: Any) -> None:
+        """Queue a finished file; if the committer died, raise its error."""
+        task = self.task
+        if self.queue.full() and task is not None:
+            put = asyncio.ensure_future(self.queue.put(job))
+            try:
+                await asyncio.wait({put, task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not put.done():
+                    put.cancel()
+            if put.done() and not put.cancelled():
+                return
+            task.result()  # raises the store's error
+            raise StoreError(f"store writes stopped for collection {self.ix.collection!r}")
+        await self.queue.put(job)
+
+    async def close(self) -> None:
+        """Everything is queued: write the rest and end."""
+        await self.put(_DONE)
+        assert self.task is not None
+        await self.task
+
+    async def finish_active(self) -> None:
+        """Let a store write that already started complete: a file is never left half written."""
+        task = self.active
+        if task is not None and not task.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(task), timeout=30)
+
+    async def _loop(self) -> None:
+        done = False
+        while not done:
+            job = await self.queue.get()
+            if job is _DONE:
+                return
+            group = [job]
+            points = len(job.chunks)
+            while points < COMMIT_POINTS and not self.queue.empty():
+                nxt = self.queue.get_nowait()
+                if nxt is _DONE:
+                    done = True
+                    break
+                group.append(nxt)
+                points += len(nxt.chunks)
+            self.active = asyncio.ensure_future(self._commit(group))
+            await asyncio.shield(self.active)
+
+    async def _commit(self, group: list[_FileJob]) -> None:
+        ix = self.ix
+        p, schema = ix.progress, ix.schema
+        stamp = now_iso()
+        points: list[PointRecord] = []
+        for job in group:
+            n = len(job.chunks)
+            for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
+                assert vec is not None
+                if schema is not None:
+                    points.append(PointRecord(id=pid, vector=vec, payload=schema.payload(job, c)))
+                    continue
+                points.append(
+                    PointRecord(
+                        id=pid,
+                        vector=vec,
+                        sparse=job.sparse[i] if job.sparse else None,
+                        payload={
+                            "root": job.root,
+                            "path": job.sf.path,
+                            "language": job.sf.language,
+                            "start_line": c.start_line,
+                            "end_line": c.end_line,
+                            "heading": c.heading,
+                            "symbol": symbol_of(c.heading),
+                            "text": c.text,
+                            "file_hash": job.file_hash,
+                            "chunk_hash": c.chunk_hash,
+                            "chunk_index": c.index,
+                            "chunk_count": n,
+                            "mtime_ns": job.sf.mtime_ns,
+                            "size": job.sf.size,
+                            "indexed_at": stamp,
+                        },
+                    )
+                )
+        try:
+            for start in range(0, len(points), COMMIT_POINTS):
+                await (schema or ix.store).upsert(ix.collection, points[start : start + COMMIT_POINTS])
+            for job in group:
+                if job.old is not None:
+                    stale = sorted(job.old.ids - set(job.ids))
+                    await ix.store.delete_ids(ix.collection, stale)
+                    p.points_deleted += len(stale)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"store write failed for collection {ix.collection!r}: {exc}") from exc
+        p.points_written += len(points)
+        p.files_indexed += len(group)
+        ix._emit()
+
+
+class _Embedding:
+    """Stage 4: batches in flight to the embedder, at most ``max_concurrency``; a file whose
+    chunks all have vectors goes on to the committer."""
+
+    def __init__(self, ix: Indexer, committer: _Committer):
+        self.ix = ix
+        self.committer = committer
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.limit = max(1, ix.embedder.max_concurrency)
+
+    @property
+    def free(self) -> bool:
+        return len(self.inflight) < self.limit
+
+    async def send(self, batch: list[_Item]) -> None:
+        """Send a batch once a slot is free."""
+        while not self.free:
+            await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+        self.launch(batch)
+
+    def launch(self, batch: list[_Item]) -> None:
+        if not batch:
+            return
+        task = asyncio.create_task(self._embed(batch))
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+
+    async def drain(self) -> None:
+        if self.inflight:
+            await asyncio.gather(*self.inflight)
+
+    async def cancel(self) -> None:
+        for task in self.inflight:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*self.inflight, return_exceptions=True)
+
+    async def _embed(self, batch: list[_Item]) -> None:
+        ix = self.ix
+        p, embedder = ix.progress, ix.embedder
+        await embedder.ingest_turn()  # a person is searching: let the query go first
+        texts = [it.job.chunks[it.pos].embed_input for it in batch]
+        failed: dict[int, str] = {}
+        try:
+            result = await embedder.embed_batch(texts)
+            vectors: np.ndarray | None = result.vectors
+            failed = result.failed
+        except EmbedderFatalError:
+            raise  # an answer that must not be stored: the whole run stops here
+        except EmbedderError as exc:
+            vectors = None
+            failed = dict.fromkeys(range(len(batch)), str(exc))
+        p.embed_requests += 1
+        ok = len(batch) - len(failed)
+        p.chunks_embedded += ok
+        p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for i, it in enumerate(batch) if i not in failed)
+        for row, it in enumerate(batch):
+            job = it.job
+            if row in failed:
+                if job.failed is None:
+                    job.failed = failed[row]
+            elif vectors is not None:
+                job.vectors[it.pos] = vectors[row]
+            job.remaining -= 1
+            if job.remaining == 0:
+                p.files_queued -= 1
+                if job.failed:
+                    p.fail(_display(job.sf.root, job.sf.path), job.failed)
+                else:
+                    await self.committer.put(job)
+        ix._emit()
+
+
+class _Batcher:
+    """Stage 3: a changed file's chunks whose text did not change keep their stored vectors;
+    the rest wait here to be cut into batches."""
+
+    def __init__(self, ix: Indexer, committer: _Committer):
+        self.ix = ix
+        self.committer = committer
+        self.pending: list[_Item] = []
+
+    async def accept(self, job: _FileJob) -> None:
+        ix = self.ix
+        p = ix.progress
+        p.current_file = _display(job.sf.root, job.sf.path)
+        p.chunks_total += len(job.chunks)
+        p.files_queued += 1
+        job.vectors = [None] * len(job.chunks)
+        reusable = [i for i, pid in enumerate(job.ids) if job.old is not None and pid in job.old.ids]
+        if reusable:
+            found = await (ix.schema or ix.store).get_vectors(ix.collection, [job.ids[i] for i in reusable])
+            for i in reusable:
+                vec = found.get(job.ids[i])
+                if vec is not None:
+                    job.vectors[i] = vec
+                    p.chunks_reused += 1
+        todo = [i for i, v in enumerate(job.vectors) if v is None]
+        job.remaining = len(todo)
+        if not todo:
+            await self.committer.put(job)
+        else:
+            self.pending.extend(_Item(job, i) for i in todo)
+
+    def take(self, *, partial: bool) -> list[_Item]:
+        """Cut the next batch: at most batch_size items and max_batch_tokens tokens (empty when
+        not ``partial`` and a full batch is not there yet)."""
+        pending = self.pending
+        size, budget = self.ix.embedder.batch_size, self.ix.embedder.max_batch_tokens
+        n, tokens = 0, 0
+        while n < len(pending) and n < size:
+            t = pending[n].job.chunks[pending[n].pos].tokens
+            if n and tokens + t > budget:
+                break
+            tokens += t
+            n += 1
+        if n < size and not partial and tokens + 1 <= budget and n == len(pending):
+            return []
+        batch = pending[:n]
+        del pending[:n]
+        return batch
+
+
 class Indexer:
-    """Indexes roots into one collection. ``await run()`` returns the final progress."""
+    """Indexes roots into one collection. ``await run()`` returns the final progress.
+
+    ``changes``: a run fed with changed paths ({root: [paths relative to it]}, a watcher's):
+    only the files at or below those paths are read, and only their points can go. A root it
+    does not name is left alone.
+    """
 
     def __init__(
         self,
@@ -117,6 +408,7 @@ class Indexer:
         progress_interval_s: float = 0.25,
         schema: Any = None,
         publish_as: str | None = None,
+        changes: dict[str, list[str]] | None = None,
     ):
         #: another tool's collection layout (roo_qdrant.RooSchema): its chunks, ids, payloads
         self.schema = schema
@@ -129,15 +421,18 @@ class Indexer:
         self.include = include or []
         self.exclude = exclude or []
         self.settings = index or IndexSettings()
+        self.changes = changes
         self.chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
         self.progress = IngestProgress(collection=publish_as or collection, rebuild=publish_as is not None)
         self._on_progress = on_progress
         self._interval = progress_interval_s
         self._last_emit = 0.0
         self._stop = threading.Event()
-        self._active_commit: asyncio.Future[None] | None = None
-        self._committer_task: asyncio.Task[None] | None = None
+        self._committer: _Committer | None = None
         self._hybrid = False
+        self._max_bytes = self.settings.max_file_bytes
+        if schema is not None:  # another tool's file selection
+            self._max_bytes = schema.max_file_bytes
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
@@ -150,13 +445,18 @@ class Indexer:
             self._on_progress(self.progress)
 
     def cancel(self) -> None:
-        """Ask the walker to stop; cancel the task running :meth:`run` to stop the rest."""
+        """Ask the threads to stop; cancel the task running :meth:`run` to stop the rest."""
         self._stop.set()
 
     # -- entry -------------------------------------------------------------------------------
     async def run(self) -> IngestProgress:
         p = self.progress
-        LOG.info("index run: collection %s, roots %s", self.collection, ", ".join(map(str, self.roots)))
+        LOG.info(
+            "index run: collection %s, roots %s%s",
+            self.collection,
+            ", ".join(map(str, self.roots)),
+            f", changed paths {sum(map(len, self.changes.values()))}" if self.changes is not None else "",
+        )
         ticker = asyncio.create_task(self._tick())
         try:
             meta = await self._ensure_collection()
@@ -166,7 +466,13 @@ class Indexer:
             if self.publish_as is not None:
                 p.serving_points = await self.store.count(self.publish_as)
                 await self.store.release(self.publish_as)  # searches in other processes may open it
-            await self._index(meta)
+            try:
+                await self._index(meta)
+            except FullWalkNeeded as exc:  # only a walk of every root is exact: do that
+                LOG.info("changed paths: %s; walking every root", exc)
+                self.changes = None
+                self._stop.clear()
+                await self._index(meta)
             if self.publish_as is not None:
                 await self._switch()
             p.phase = "done"
@@ -224,11 +530,8 @@ class Indexer:
             self._emit()
 
     async def _finish_commit(self) -> None:
-        """Let a store write that already started complete: a file is never left half written."""
-        task = self._active_commit
-        if task is not None and not task.done():
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(asyncio.shield(task), timeout=30)
+        if self._committer is not None:
+            await self._committer.finish_active()
 
     async def _ensure_collection(self) -> CollectionMeta:
         if self.schema is not None:
@@ -258,48 +561,80 @@ class Indexer:
             )
         return meta
 
-    # -- the pipeline ------------------------------------------------------------------------
+    # -- the run -----------------------------------------------------------------------------
+    def _scopes(self) -> list[_Scope]:
+        follow, rules = self.settings.follow_symlinks, None
+        if self.schema is not None:
+            follow, rules = self.schema.follow_symlinks, self.schema.walk_rules
+        scopes = []
+        for root in self.roots:
+            walker = Walker(
+                root,
+                include=self.include,
+                exclude=self.exclude,
+                max_file_bytes=self._max_bytes,
+                follow_symlinks=follow,
+                skip_dirs=self.settings.skip_dirs,
+                stop=self._stop,
+                rules=rules,
+            )
+            if root.is_file():  # a file given as a path is stored under its directory
+                scopes.append(_Scope(root, str(root.parent), walker, single=root.name))
+                continue
+            only = None
+            if self.changes is not None:
+                only = walker.change_scope(self.changes.get(str(root), []))
+                if only == [""]:
+                    only = None
+            scopes.append(_Scope(root, str(root), walker, only=only))
+        return scopes
+
     async def _index(self, meta: CollectionMeta) -> None:
         p = self.progress
-        # A file given as a path is stored under its directory, and only it is in scope.
-        scopes = {(str(r.parent), r.name) if r.is_file() else (str(r), None) for r in self.roots}
-        root_names = sorted({root for root, _ in scopes})
-        states = await (self.schema or self.store).file_states(self.collection, root_names)
-        states = {key: st for key, st in states.items() if (key[0], None) in scopes or (key[0], key[1]) in scopes}
+        scopes = self._scopes()
+        if self.changes is not None:
+            scopes = [s for s in scopes if s.only != []]  # a root with no change is left alone
+        by_root: dict[str, list[_Scope]] = {}
+        for sc in scopes:
+            by_root.setdefault(sc.name, []).append(sc)
+        under = None
+        if scopes and all(sc.only is not None for sc in scopes):
+            under = sorted({o for sc in scopes for o in sc.only or []})
+        states: dict[tuple[str, str], FileState] = {}
+        if scopes:
+            states = await (self.schema or self.store).file_states(self.collection, sorted(by_root), under)
+        states = {k: st for k, st in states.items() if any(sc.covers(k[1]) for sc in by_root.get(k[0], []))}
+        found = _Found()
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=FILE_QUEUE)
-        protected: set[tuple[str, str]] = set()  # present or unreadable: never delete
-        protected_dirs: list[tuple[str, str]] = []  # (root, dir) that could not be listed
-        protected_roots: set[str] = set()
+        paths: queue.Queue[Any] = queue.Queue(maxsize=PATH_QUEUE)
+        files: asyncio.Queue[Any] = asyncio.Queue(maxsize=FILE_QUEUE)
+        threads = [
+            threading.Thread(target=self._source, args=(scopes, paths, found), name="roocode-source", daemon=True),
+            threading.Thread(
+                target=self._reader, args=(paths, loop, files, states, found), name="roocode-reader", daemon=True
+            ),
+        ]
+        for t in threads:
+            t.start()
 
-        walker = threading.Thread(
-            target=self._walk,
-            args=(loop, queue, states, protected, protected_dirs, protected_roots),
-            name="roocode-walker",
-            daemon=True,
-        )
-        walker.start()
-
-        # Bounded: when the store is slower than the embedder, finished files wait here (with their
-        # vectors) and the embedder waits for room, so memory does not grow with the corpus.
-        commit_q: asyncio.Queue[Any] = asyncio.Queue(maxsize=COMMIT_QUEUE)
-        committer = self._committer_task = asyncio.create_task(self._committer(commit_q))
-        inflight: set[asyncio.Task[None]] = set()
-        pending: list[_Item] = []
-        limit = max(1, self.embedder.max_concurrency)
+        committer = self._committer = _Committer(self)
+        committer.start()
+        embedding = _Embedding(self, committer)
+        batcher = _Batcher(self, committer)
+        size = self.embedder.batch_size
         try:
             while True:
-                if pending and len(inflight) < limit:
+                if batcher.pending and embedding.free:
                     try:
-                        batch = await asyncio.wait_for(queue.get(), timeout=FLUSH_IDLE_S)
+                        batch = await asyncio.wait_for(files.get(), timeout=FLUSH_IDLE_S)
                     except TimeoutError:
-                        self._launch(self._take(pending, partial=True), inflight, commit_q)
+                        embedding.launch(batcher.take(partial=True))
                         continue
                 else:
-                    batch = await queue.get()
+                    batch = await files.get()
                 if batch is _DONE:
                     break
-                for kind, obj in batch:  # the walker sends its findings in batches
+                for kind, obj in batch:  # the reader sends its findings in batches
                     if kind == "error":
                         raise obj
                     if kind == "skip":
@@ -319,43 +654,35 @@ class Indexer:
                         p.fail(*obj)
                     elif kind == "file":
                         p.files_seen += 1
-                        await self._accept(obj, pending, commit_q)
-                while len(pending) >= self.embedder.batch_size:
-                    batch = self._take(pending, partial=False)
-                    if not batch:
+                        await batcher.accept(obj)
+                while len(batcher.pending) >= size:
+                    cut = batcher.take(partial=False)
+                    if not cut:
                         break
-                    await self._wait_slot(inflight, limit)
-                    self._launch(batch, inflight, commit_q)
+                    await embedding.send(cut)
                 self._emit()
             p.discovery_done = True
-            while pending:
-                await self._wait_slot(inflight, limit)
-                self._launch(self._take(pending, partial=True), inflight, commit_q)
-            if inflight:
-                await asyncio.gather(*inflight)
-            await self._to_commit(commit_q, _DONE)
-            await committer
+            while batcher.pending:
+                await embedding.send(batcher.take(partial=True))
+            await embedding.drain()
+            await committer.close()
         except BaseException:
             self._stop.set()
-            for task in inflight:
-                task.cancel()
-            committer.cancel()
+            assert committer.task is not None
+            committer.task.cancel()
+            await embedding.cancel()
             with contextlib.suppress(BaseException):
-                await asyncio.gather(*inflight, committer, return_exceptions=True)
+                await asyncio.gather(committer.task, return_exceptions=True)
             raise
-        walker.join(timeout=1)
+        for t in threads:
+            t.join(timeout=1)
 
         # Files that are gone (or now excluded) lose their points.
         p.phase = "cleaning"
         self._emit(force=True)
-        gone = [
-            (key, st)
-            for key, st in states.items()
-            if key not in protected
-            and key[0] not in protected_roots
-            and not any(key[0] == r and (d == "" or key[1].startswith(d + "/")) for r, d in protected_dirs)
-        ]
-        for _key, st in gone:
+        for key, st in states.items():
+            if found.keeps(key):
+                continue
             await self.store.delete_ids(self.collection, sorted(st.ids))
             p.files_deleted += 1
             p.points_deleted += len(st.ids)
@@ -374,186 +701,71 @@ class Indexer:
         else:
             await self.store.save_meta(meta)
 
-    async def _wait_slot(self, inflight: set[asyncio.Task[None]], limit: int) -> None:
-        while len(inflight) >= limit:
-            await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+    # -- stage 1: the source thread ----------------------------------------------------------
+    def _source(self, scopes: list[_Scope], out: queue.Queue[Any], found: _Found) -> None:
+        """Walk (or walk the changed paths of) each root; hand files and skips to the reader."""
+        batch: list[Any] = []
 
-    def _take(self, pending: list[_Item], *, partial: bool) -> list[_Item]:
-        """Cut the next batch: at most batch_size items and max_batch_tokens tokens."""
-        size, budget = self.embedder.batch_size, self.embedder.max_batch_tokens
-        n, tokens = 0, 0
-        while n < len(pending) and n < size:
-            t = pending[n].job.chunks[pending[n].pos].tokens
-            if n and tokens + t > budget:
-                break
-            tokens += t
-            n += 1
-        if n < size and not partial and tokens + 1 <= budget and n == len(pending):
-            return []
-        batch = pending[:n]
-        del pending[:n]
-        return batch
-
-    def _launch(self, batch: list[_Item], inflight: set[asyncio.Task[None]], commit_q: asyncio.Queue[Any]) -> None:
-        if not batch:
-            return
-        task = asyncio.create_task(self._embed(batch, commit_q))
-        inflight.add(task)
-        task.add_done_callback(inflight.discard)
-
-    async def _accept(self, job: _FileJob, pending: list[_Item], commit_q: asyncio.Queue[Any]) -> None:
-        p = self.progress
-        p.current_file = _display(job.sf.root, job.sf.path)
-        p.chunks_total += len(job.chunks)
-        p.files_queued += 1
-        job.vectors = [None] * len(job.chunks)
-        reusable = [i for i, pid in enumerate(job.ids) if job.old is not None and pid in job.old.ids]
-        if reusable:
-            found = await (self.schema or self.store).get_vectors(self.collection, [job.ids[i] for i in reusable])
-            for i in reusable:
-                vec = found.get(job.ids[i])
-                if vec is not None:
-                    job.vectors[i] = vec
-                    p.chunks_reused += 1
-        todo = [i for i, v in enumerate(job.vectors) if v is None]
-        job.remaining = len(todo)
-        if not todo:
-            await self._to_commit(commit_q, job)
-        else:
-            pending.extend(_Item(job, i) for i in todo)
-
-    async def _embed(self, batch: list[_Item], commit_q: asyncio.Queue[Any]) -> None:
-        p = self.progress
-        await self.embedder.ingest_turn()  # a person is searching: let the query go first
-        texts = [it.job.chunks[it.pos].embed_input for it in batch]
-        failed: dict[int, str] = {}
-        try:
-            result = await self.embedder.embed_batch(texts)
-            vectors: np.ndarray | None = result.vectors
-            failed = result.failed
-        except EmbedderFatalError:
-            raise  # an answer that must not be stored: the whole run stops here
-        except EmbedderError as exc:
-            vectors = None
-            failed = dict.fromkeys(range(len(batch)), str(exc))
-        p.embed_requests += 1
-        ok = len(batch) - len(failed)
-        p.chunks_embedded += ok
-        p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for i, it in enumerate(batch) if i not in failed)
-        for row, it in enumerate(batch):
-            job = it.job
-            if row in failed:
-                if job.failed is None:
-                    job.failed = failed[row]
-            elif vectors is not None:
-                job.vectors[it.pos] = vectors[row]
-            job.remaining -= 1
-            if job.remaining == 0:
-                p.files_queued -= 1
-                if job.failed:
-                    p.fail(_display(job.sf.root, job.sf.path), job.failed)
-                else:
-                    await self._to_commit(commit_q, job)
-        self._emit()
-
-    async def _to_commit(self, commit_q: asyncio.Queue[Any], job: Any) -> None:
-        """Queue a finished file for the committer; if the committer died, raise its error."""
-        committer = self._committer_task
-        if commit_q.full() and committer is not None:
-            put = asyncio.ensure_future(commit_q.put(job))
-            try:
-                await asyncio.wait({put, committer}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                if not put.done():
-                    put.cancel()
-            if put.done() and not put.cancelled():
-                return
-            committer.result()  # raises the store's error
-            raise StoreError(f"store writes stopped for collection {self.collection!r}")
-        await commit_q.put(job)
-
-    async def _committer(self, commit_q: asyncio.Queue[Any]) -> None:
-        done = False
-        while not done:
-            job = await commit_q.get()
-            if job is _DONE:
-                return
-            group = [job]
-            points = len(job.chunks)
-            while points < COMMIT_POINTS and not commit_q.empty():
-                nxt = commit_q.get_nowait()
-                if nxt is _DONE:
-                    done = True
-                    break
-                group.append(nxt)
-                points += len(nxt.chunks)
-            self._active_commit = asyncio.ensure_future(self._commit(group))
-            await asyncio.shield(self._active_commit)
-
-    async def _commit(self, group: list[_FileJob]) -> None:
-        """Write new points first, then delete the stale ones of each file."""
-        p = self.progress
-        stamp = now_iso()
-        points: list[PointRecord] = []
-        for job in group:
-            n = len(job.chunks)
-            for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
-                assert vec is not None
-                if self.schema is not None:
-                    points.append(PointRecord(id=pid, vector=vec, payload=self.schema.payload(job, c)))
+        def put(msg: Any) -> bool:
+            while not self._stop.is_set():
+                try:
+                    out.put(msg, timeout=0.1)
+                    return True
+                except queue.Full:
                     continue
-                points.append(
-                    PointRecord(
-                        id=pid,
-                        vector=vec,
-                        sparse=job.sparse[i] if job.sparse else None,
-                        payload={
-                            "root": job.root,
-                            "path": job.sf.path,
-                            "language": job.sf.language,
-                            "start_line": c.start_line,
-                            "end_line": c.end_line,
-                            "heading": c.heading,
-                            "symbol": symbol_of(c.heading),
-                            "text": c.text,
-                            "file_hash": job.file_hash,
-                            "chunk_hash": c.chunk_hash,
-                            "chunk_index": c.index,
-                            "chunk_count": n,
-                            "mtime_ns": job.sf.mtime_ns,
-                            "size": job.sf.size,
-                            "indexed_at": stamp,
-                        },
-                    )
-                )
-        try:
-            for start in range(0, len(points), COMMIT_POINTS):
-                await (self.schema or self.store).upsert(self.collection, points[start : start + COMMIT_POINTS])
-            for job in group:
-                if job.old is not None:
-                    stale = sorted(job.old.ids - set(job.ids))
-                    await self.store.delete_ids(self.collection, stale)
-                    p.points_deleted += len(stale)
-        except StoreError:
-            raise
-        except Exception as exc:
-            raise StoreError(f"store write failed for collection {self.collection!r}: {exc}") from exc
-        p.points_written += len(points)
-        p.files_indexed += len(group)
-        self._emit()
+            return False
 
-    # -- the walker thread -------------------------------------------------------------------
-    def _walk(
+        try:
+            for sc in scopes:
+                for item in sc.items():
+                    if self._stop.is_set():
+                        return
+                    if isinstance(item, Skip):
+                        if item.path == "":
+                            found.roots.add(sc.name)
+                            batch.append(("fail", (str(sc.root), item.reason)))
+                        else:
+                            if item.reason.startswith("cannot list"):
+                                found.dirs.append((sc.name, item.path))
+                            batch.append(("skip", item))
+                    else:
+                        batch.append(("file", item))
+                    if len(batch) >= PATH_BATCH:
+                        if not put(batch):
+                            return
+                        batch = []
+        except FullWalkNeeded as exc:
+            batch.append(("error", exc))
+        except Exception as exc:  # a bug or an OS failure: end the run with a clear error
+            batch.append(("error", StoreError(f"file discovery failed: {exc}")))
+        if batch and not put(batch):
+            return
+        put(_DONE)
+
+    # -- stage 2: the reader thread ----------------------------------------------------------
+    def _reader(
         self,
+        inq: queue.Queue[Any],
         loop: asyncio.AbstractEventLoop,
-        queue: asyncio.Queue[Any],
+        out: asyncio.Queue[Any],
         states: dict[tuple[str, str], FileState],
-        protected: set[tuple[str, str]],
-        protected_dirs: list[tuple[str, str]],
-        protected_roots: set[str],
+        found: _Found,
     ) -> None:
         buffer: list[Any] = []
         last_send = time.monotonic()
+
+        def send(msg: Any) -> bool:
+            fut = asyncio.run_coroutine_threadsafe(out.put(msg), loop)
+            while not self._stop.is_set():
+                try:
+                    fut.result(timeout=0.1)
+                    return True
+                except TimeoutError:
+                    continue
+                except Exception:
+                    return False
+            fut.cancel()
+            return False
 
         def post(msg: Any) -> bool:
             """Buffer findings; hand them over in batches (a thread hop per file costs more
@@ -571,68 +783,35 @@ class Indexer:
                     return False
             return send(msg) if msg is _DONE else True
 
-        def send(msg: Any) -> bool:
-            fut = asyncio.run_coroutine_threadsafe(queue.put(msg), loop)
-            while not self._stop.is_set():
-                try:
-                    fut.result(timeout=0.1)
-                    return True
-                except TimeoutError:
-                    continue
-                except Exception:
-                    return False
-            fut.cancel()
-            return False
-
-        max_bytes = self.settings.max_file_bytes
-        follow, rules = self.settings.follow_symlinks, None
-        if self.schema is not None:  # another tool's file selection
-            max_bytes, follow, rules = self.schema.max_file_bytes, self.schema.follow_symlinks, self.schema.walk_rules
-        try:
-            for root in self.roots:
-                root_name = str(root)
-                walker = Walker(
-                    root,
-                    include=self.include,
-                    exclude=self.exclude,
-                    max_file_bytes=max_bytes,
-                    follow_symlinks=follow,
-                    skip_dirs=self.settings.skip_dirs,
-                    stop=self._stop,
-                    rules=rules,
-                )
-                if root.is_file():
-                    root_name = str(root.parent)
-                for item in walker:
-                    if self._stop.is_set():
-                        return
-                    if isinstance(item, Skip):
-                        if item.path == "":
-                            protected_roots.add(root_name)
-                            if not post(("fail", (str(root), item.reason))):
-                                return
-                            continue
-                        if item.reason.startswith("cannot list"):
-                            protected_dirs.append((root_name, item.path))
-                        if not post(("skip", item)):
-                            return
-                        continue
-                    msg = self._examine(item, str(item.root), states, max_bytes, protected)
-                    if msg is not None and not post(msg):
-                        return
-        except Exception as exc:  # a bug or an OS failure: end the run with a clear error
-            post(("error", StoreError(f"file discovery failed: {exc}")))
-            return
-        post(_DONE)
+        while not self._stop.is_set():
+            try:
+                batch = inq.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if batch is _DONE:
+                post(_DONE)
+                return
+            for kind, obj in batch:
+                if self._stop.is_set():
+                    return
+                if kind == "file":
+                    try:
+                        msg = self._examine(obj, str(obj.root), states, found.files)
+                    except Exception as exc:  # a bug: end the run with a clear error
+                        msg = ("error", StoreError(f"reading {obj.path} failed: {exc}"))
+                else:
+                    msg = (kind, obj)
+                if msg is not None and not post(msg):
+                    return
 
     def _examine(
         self,
         sf: SourceFile,
         root: str,
         states: dict[tuple[str, str], FileState],
-        max_bytes: int,
         protected: set[tuple[str, str]],
     ) -> Any:
+        max_bytes = self._max_bytes
         if self.schema is not None:
             return self.schema.examine(self, sf, root, states, max_bytes, protected)
         key = (root, sf.path)

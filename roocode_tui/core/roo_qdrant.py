@@ -303,9 +303,14 @@ class RooSchema:
         await self.store.call(run)
 
     # -- planning ----------------------------------------------------------------------------
-    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]:
         """The points this project wrote, per file (only those may be deleted); every point id
-        per file, whoever wrote it, goes to :attr:`present`."""
+        per file, whoever wrote it, goes to :attr:`present`. (Runs fed with changed paths are
+        the engine's watchers', which Roo Code's collections do not have: ``under`` is None.)"""
+        if under is not None:
+            raise ValueError("Roo Code's collections are indexed whole, not from changed paths")
         from qdrant_client import models as m
 
         flt = m.Filter(must_not=[m.FieldCondition(key="type", match=m.MatchValue(value="metadata"))])

@@ -258,7 +258,11 @@ class Store(abc.ABC):
     async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None: ...
 
     @abc.abstractmethod
-    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]: ...
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]:
+        """Per (root, path): what is stored for each file of these roots. ``under``: only the
+        files at these relative paths or below them (a run fed with changed paths)."""
 
     @abc.abstractmethod
     async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]: ...

@@ -637,12 +637,20 @@ class EdgeStore(Store):
 
         await self._call(update)
 
-    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
-        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]:
+        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix, ScrollRequest
+
+        must = [FieldCondition(key="root", match=MatchAny(list(roots)))] if roots else []
+        should = None
+        if under is not None:  # the paths themselves, and what lies below them
+            should = [FieldCondition(key="path", match=MatchAny(list(under) or ["\x00"]))]
+            should += [FieldCondition(key="path", match=MatchPrefix(u + "/")) for u in under]
+        flt = Filter(must=must or None, should=should) if must or should else None
 
         def scan() -> dict[tuple[str, str], FileState]:
             shard = self._shard(name)
-            flt = Filter(must=[FieldCondition(key="root", match=MatchAny(list(roots)))]) if roots else None
             states: dict[tuple[str, str], FileState] = {}
             offset = None
             while True:

@@ -397,10 +397,17 @@ class QdrantStore(Store):
 
         await self._do(run)
 
-    async def file_states(self, name: str, roots: list[str]) -> dict[tuple[str, str], FileState]:
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]:
         from qdrant_client import models as m
 
-        flt = m.Filter(must=[m.FieldCondition(key="root", match=m.MatchAny(any=list(roots)))]) if roots else None
+        must = [m.FieldCondition(key="root", match=m.MatchAny(any=list(roots)))] if roots else []
+        should = None
+        if under is not None:  # the paths themselves, and what lies below them
+            should = [m.FieldCondition(key="path", match=m.MatchAny(any=list(under) or ["\x00"]))]
+            should += [m.FieldCondition(key="path", match=m.MatchPrefix(prefix=u + "/")) for u in under]
+        flt = m.Filter(must=must or None, should=should) if must or should else None
 
         async def run(c: Any) -> dict[tuple[str, str], FileState]:
             states: dict[tuple[str, str], FileState] = {}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core.discovery import SkipFile, SourceFile, Walker, decode_text, read_source
+from roocode_tui.core.discovery import FullWalkNeeded, SkipFile, SourceFile, Walker, decode_text, read_source
 from roocode_tui.core.languages import detect_language
 
 
@@ -129,3 +129,68 @@ def test_languages_from_names():
     assert detect_language("index.tsx") == "tsx"
     assert detect_language("Makefile") == "make"
     assert detect_language("LICENSE") == "text"
+
+
+def _tree_for_changes(root: Path) -> None:
+    files = {
+        "a.md": "a",
+        "docs/b.md": "b",
+        "docs/skip.log": "ignored by the nested .gitignore",
+        "docs/.gitignore": "*.log\n",
+        "docs/deep/c.md": "c",
+        "docs/deep/d.py": "d = 1",
+        "node_modules/pkg/e.md": "never",
+        "build/f.md": "never",
+        "notes/g.md": "g",
+        "notes/private/h.md": "ignored by the root .gitignore",
+        ".gitignore": "notes/private/\n",
+        "notes/picture.png": "binary by name",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "notes" / "link.md").symlink_to(root / "a.md")
+
+
+def _files(items) -> set[str]:
+    return {i.path for i in items if isinstance(i, SourceFile)}
+
+
+def test_a_walk_of_changed_paths_finds_what_the_whole_walk_finds_there(tmp_path: Path):
+    root = tmp_path / "root"
+    _tree_for_changes(root)
+    walker = Walker(root, exclude=["*.py"])
+    whole = _files(walker)
+    cases = [
+        ["a.md"],
+        ["docs"],  # a directory: walked whole, by the nested rules
+        ["docs/deep/c.md", "docs/deep/d.py"],  # an excluded file is not found
+        ["docs/skip.log", "node_modules/pkg/e.md", "build/f.md", "notes/private/h.md", "notes/picture.png"],
+        ["notes"],
+        ["notes/link.md"],  # a symlinked file is followed, as the walk follows it
+        ["gone.md", "gone-dir/x.md", "docs/deep/gone.md"],  # paths that are not there: nothing
+        ["docs/.gitignore"],  # an edited ignore file stands for its directory
+        ["notes/g.md", "notes"],  # a path below another one is walked once
+    ]
+    for rels in cases:
+        scope = walker.change_scope(rels)
+        expected = {f for f in whole if any(f == s or f.startswith(s + "/") for s in scope)}
+        found = list(walker.changed(rels))
+        assert _files(found) == expected, rels
+        assert len(found) == len({(type(i), i.path) for i in found}), f"{rels}: something was yielded twice"
+    assert walker.change_scope(["docs/.gitignore", "docs/deep/c.md"]) == ["docs"]
+    assert walker.change_scope([".gitignore"]) == [""]
+    assert _files(walker.changed([".gitignore"])) == whole  # the root's ignore file: the whole root
+
+
+def test_a_walk_of_changed_paths_under_a_symlinked_directory_asks_for_the_whole_walk(tmp_path: Path):
+    root = tmp_path / "root"
+    _tree_for_changes(root)
+    (root / "linked").symlink_to(root / "docs", target_is_directory=True)
+    with pytest.raises(FullWalkNeeded):
+        list(Walker(root).changed(["linked/b.md"]))
+    assert _files(Walker(root).changed([".gitignore"])) == _files(Walker(root))  # the whole walk is exact
+    # Not following symlinks, the directory is skipped, as the whole walk skips it.
+    walker = Walker(root, follow_symlinks=False)
+    assert _files(walker.changed(["linked/b.md", "linked"])) == set()
+    assert "linked/b.md" not in _files(walker)

@@ -292,3 +292,75 @@ async def test_searches_that_never_stop_slow_a_run_down_but_never_starve_it(stor
         await asyncio.gather(*pollers)
         await embedder.aclose()
     assert run.phase == "done" and run.points_written == await store.count(NAME)
+
+
+async def test_a_run_fed_with_changed_paths_reads_only_them_and_ends_as_a_full_run(
+    store, http_embedder, small_chunks, tmp_path
+):
+    """The watcher's source: the changed paths. Every stage after it is the full run's, and the
+    store ends the same as a from-scratch index of the final tree."""
+    root = tmp_path / "tree"
+    files = {
+        "keep/k0.md": "# Keep 0\n\nUntouched text zero.\n",
+        "keep/k1.md": "# Keep 1\n\nUntouched text one.\n",
+        "keep/k2.md": "# Keep 2\n\nUntouched text two.\n",
+        "docs/edit.md": "# Edit\n\nThe first version.\n",
+        "docs/gone.md": "# Gone\n\nDeleted soon.\n",
+        "docs/old-name.md": "# Renamed\n\nMoves to a new name.\n",
+        "docs/later.tmp": "Ignored now, not after the .gitignore edit.\n",
+        "docs/.gitignore": "*.tmp\n",
+        "olddir/x.md": "# Old dir\n\nThe directory goes.\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    await index(store, http_embedder, root, small_chunks)
+
+    (root / "docs" / "edit.md").write_text("# Edit\n\nThe second version, longer than the first.\n")
+    (root / "docs" / "gone.md").unlink()
+    (root / "docs" / "old-name.md").rename(root / "docs" / "new-name.md")
+    (root / "docs" / ".gitignore").write_text("*.log\n")
+    (root / "olddir" / "x.md").unlink()
+    (root / "olddir").rmdir()
+    (root / "newdir" / "deep").mkdir(parents=True)
+    (root / "newdir" / "deep" / "y.md").write_text("# New dir\n\nA directory that came.\n")
+    changed = [
+        "docs/edit.md",
+        "docs/gone.md",
+        "docs/old-name.md",
+        "docs/new-name.md",
+        "docs/.gitignore",
+        "olddir",
+        "newdir",
+        "keep/not-there.md",
+    ]
+    run = await index(store, http_embedder, root, small_chunks, changes={str(root.resolve()): changed})
+    assert run.phase == "done"
+    # docs/ (its .gitignore changed) and newdir/ were walked; keep/ was not read at all.
+    assert run.files_seen == 4  # docs: edit, new-name, later.tmp; newdir: y (keep/not-there is absent)
+    assert run.files_deleted == 3  # gone.md, old-name.md, olddir/x.md
+
+    fresh = make_store(store.backend, tmp_path / "fresh")
+    try:
+        await index(fresh, http_embedder, root, small_chunks)
+        expected, got = await all_points(fresh), await all_points(store)
+        assert got.keys() == expected.keys()
+        for pid, payload in expected.items():
+            assert {**got[pid], "indexed_at": None} == {**payload, "indexed_at": None}
+    finally:
+        await fresh.close()
+
+
+async def test_changed_paths_under_a_symlinked_directory_make_the_run_walk_every_root(
+    store, http_embedder, small_chunks, tmp_path
+):
+    root = tmp_path / "tree"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "a.md").write_text("# A\n\nFirst.\n")
+    (root / "other.md").write_text("# Other\n\nUnchanged.\n")
+    (root / "via").symlink_to(root / "real", target_is_directory=True)
+    await index(store, http_embedder, root, small_chunks)
+    (root / "real" / "b.md").write_text("# B\n\nSecond.\n")
+    run = await index(store, http_embedder, root, small_chunks, changes={str(root.resolve()): ["via/b.md"]})
+    assert run.phase == "done" and run.files_seen == 3  # the whole walk: other.md, real/a.md, real/b.md
+    assert {p["path"] for p in (await all_points(store)).values()} == {"other.md", "real/a.md", "real/b.md"}

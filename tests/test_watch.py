@@ -103,6 +103,35 @@ def test_a_storm_of_changes_ends_as_a_fresh_index_of_the_final_tree(box: Box, tm
     }
 
 
+def test_saves_renames_and_deletes_sync_from_the_changed_paths_alone(box: Box, tmp_path: Path):  # noqa: F811
+    """File changes inside watched directories: the run reads those paths, not the tree, and
+    the store ends as a fresh index of the final tree."""
+    tree = tmp_path / "tree"
+    for i in range(40):
+        write(tree / f"d{i % 4}" / f"n{i:02d}.md", page(f"note {i}"))
+    box.serve(ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS="800")
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    assert box.cli("watch", "w").returncode == 0
+    wait_synced(box, "w", 1)
+
+    write(tree / "d0" / "n00.md", page("a new text"))  # a save
+    write(tree / "d1" / "born.md", page("born"))  # a create
+    (tree / "d2" / "n02.md").unlink()  # a delete
+    (tree / "d3" / "n03.md").rename(tree / "d1" / "n03-renamed.md")  # a rename across directories
+    wait_synced(box, "w", 2)
+    run = watcher_runs(box, "w")[-1]
+    assert run["phase"] == "done"
+    assert run["files_seen"] == 3 and run["files_indexed"] == 3 and run["files_deleted"] == 2
+
+    box.stop_all()
+    data = box.home / ".local" / "share" / "roocode-tui"
+    assert box.cli("--no-engine", "index", str(tree), "-c", "fresh").returncode == 0
+    watched, fresh = points_of(data, "w"), points_of(data, "fresh")
+    assert watched.keys() == fresh.keys()
+    for pid, payload in fresh.items():
+        assert {**watched[pid], "indexed_at": None} == {**payload, "indexed_at": None}
+
+
 def test_a_burst_of_2000_files_is_one_run_and_a_touch_embeds_nothing(box: Box, tmp_path: Path, embed_server):  # noqa: F811
     tree = tmp_path / "tree"
     write(tree / "readme.md", page("readme"))
@@ -124,7 +153,8 @@ def test_a_burst_of_2000_files_is_one_run_and_a_touch_embeds_nothing(box: Box, t
     state = wait_synced(box, "w", 3)
     assert state["syncs"] == 3
     run = watcher_runs(box, "w")[-1]
-    assert run["chunks_embedded"] == 0 and run["files_unchanged"] == 2001
+    # The run was fed with the two changed paths: it read those two files, not the tree.
+    assert run["chunks_embedded"] == 0 and run["files_unchanged"] == 2 == run["files_seen"]
     assert embed_server.posts == before  # not one embedding request
 
 

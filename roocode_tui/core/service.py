@@ -130,9 +130,11 @@ async def prepare_indexer(
     on_progress: Any = None,
     schema: str = "native",
     cwd: str | None = None,
+    changes: dict[str, list[str]] | None = None,
 ) -> Any:
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
-    ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours."""
+    ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours.
+    ``changes``: the run reads only these paths ({root: [relative paths]}; not with rebuild)."""
     from roocode_tui.core.ingest import Indexer
 
     if schema == "roo":
@@ -182,6 +184,7 @@ async def prepare_indexer(
         index=settings.index,
         on_progress=on_progress,
         publish_as=publish_as,
+        changes=None if rebuild else changes,
     )
 
 

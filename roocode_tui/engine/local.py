@@ -321,7 +321,10 @@ class LocalEngine(Engine):
         schema: str,
         cwd: str,
         started_by: str,
+        changes: dict[str, list[str]] | None = None,
     ) -> RunSnapshot:
+        """Start an index run. ``changes`` ({root: [relative paths]}, a watcher's): only those
+        paths changed, so the run reads only them (an incremental run of the collection)."""
         from roocode_tui.core.service import prepare_indexer
 
         self._writes("index")
@@ -335,7 +338,7 @@ class LocalEngine(Engine):
                 )
         await self.indexer.stop(name)  # the run writes: a copy being indexed would be stale
         indexer = await prepare_indexer(
-            self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd
+            self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd, changes=changes
         )
         run = self._launch("rebuild" if getattr(indexer, "publish_as", None) else "index", started_by, indexer)
         LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)

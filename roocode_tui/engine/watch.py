@@ -6,9 +6,13 @@ loop check: ``Walker.directories``), one inotify watch each through ``watchfiles
 trees such as ``node_modules`` cost nothing. A change marks the collection behind; once its
 files have been quiet for ``engine.watch_debounce_ms``, the watcher asks the engine for an
 incremental run: a normal run, shown in F2 and ``status``, whose content hashes decide what is
-embedded again (a touch or an identical rewrite embeds nothing). Changes during a run make
-one more run after it. A new or removed directory, or an edited ignore file, changes what is
-watched: the watch list is made again.
+embedded again (a touch or an identical rewrite embeds nothing). The run is fed with the
+changed paths: it reads only them (and walks a directory that came), not the whole tree.
+Changes during a run make one more run after it. A new or removed directory, or an edited
+ignore file, changes what is watched: the watch list is made again, and as changes made while
+it was being made are not seen, the next run walks every root (as does a burst of more than
+``FULL_WALK_PATHS`` paths: the kernel's event queue may have overflowed, which watchfiles does
+not report).
 
 When the engine starts, each watched collection gets a catch-up run first (the store is the
 truth, so what changed while nothing watched is picked up). A root that disappears deletes
@@ -37,6 +41,7 @@ POLL_DELAY_MS = 1000  # the polling fallback's interval
 # default). The debounce is the engine's own (engine.watch_debounce_ms). 200 ms cost 0.3 s of
 # save-to-searchable and did not lower the idle CPU (bench/NOTES.md).
 STEP_MS = 50
+FULL_WALK_PATHS = 1000  # more changed paths than this: the run walks every root
 
 
 def _now() -> str:
@@ -73,6 +78,9 @@ class Watcher:
         self._syncer: asyncio.Task[None] | None = None
         self._run_id: str | None = None
         self._in_flight: set[str] = set()  # the changes the running sync was started for
+        self.full = True  # the next run walks every root (the first one: a catch-up)
+        self._in_flight_full = False
+        self._listed = 0  # how many times the watch list was made
         self.roots: list[Path] = []
 
     # -- what faces see ----------------------------------------------------------------------
@@ -136,7 +144,6 @@ class Watcher:
         return out
 
     async def _watch(self) -> None:
-        self.changed(catch_up=True)  # first, whatever changed while nothing watched
         while True:
             try:
                 await self._watch_once()
@@ -162,10 +169,16 @@ class Watcher:
                 await asyncio.sleep(ROOT_POLL_S)
             LOG.info("watch %s: %s is back", self.name, names)
             self.state, self.reason = "idle", ""
+            self.full = True
             self.changed(catch_up=True)
             return
         dirs = await asyncio.to_thread(self._directories, roots, meta)
         self.dirs = set(dirs)
+        # Changes while the list was being made were not seen: the next run walks every root.
+        # The first list: that run is the catch-up (after the list, so nothing falls between).
+        self.full = True
+        self.changed(catch_up=not self._listed)
+        self._listed += 1
         limit = _watch_limit()
         if limit is not None and len(dirs) > limit // 2:  # leave the other half to other programs
             self.polling = True
@@ -279,17 +292,39 @@ class Watcher:
             return
         self.first_event = 0.0
         started, self.pending = self.pending, set()
+        full, self.full = self.full, False
+        changes = None if full else self._changes(started)
         try:
             snap = await self.engine.start_run(
-                [], self.name, rebuild=False, schema="native", cwd=str(Path.home()), started_by="watcher"
+                [],
+                self.name,
+                rebuild=False,
+                schema="native",
+                cwd=str(Path.home()),
+                started_by="watcher",
+                changes=changes,
             )
         except Exception as exc:  # one line in the log and in status; the next change tries again
             self.pending |= started
+            self.full = self.full or full
             self.reason = f"sync failed to start: {exc}"
             LOG.warning("watch %s: %s", self.name, self.reason)
             return
-        self._run_id, self._in_flight = snap.id, started
+        self._run_id, self._in_flight, self._in_flight_full = snap.id, started, changes is None
         self.syncs += 1
+
+    def _changes(self, paths: set[str]) -> dict[str, list[str]] | None:
+        """{root: [changed paths relative to it]} for a run fed with them; None: walk every root."""
+        if len(paths) > FULL_WALK_PATHS:
+            return None
+        roots = sorted((str(r) for r in self.roots), key=len, reverse=True)
+        out: dict[str, list[str]] = {r: [] for r in roots}
+        for path in paths:
+            root = next((r for r in roots if path.startswith(r + os.sep)), None)
+            if root is None:
+                return None  # a root itself, or a path outside them all
+            out[root].append(path[len(root) + 1 :].replace(os.sep, "/"))
+        return out
 
     def run_ended(self, run_id: str, phase: str) -> None:
         """The engine tells: a run of this collection ended."""
@@ -300,6 +335,7 @@ class Watcher:
                     self.reason = ""
             else:  # failed or cancelled: its changes are still to sync
                 self.pending |= self._in_flight
+                self.full = self.full or self._in_flight_full
             self._in_flight = set()
         if self.dirty or self.pending:
             self.dirty = False

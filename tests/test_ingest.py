@@ -364,3 +364,41 @@ async def test_changed_paths_under_a_symlinked_directory_make_the_run_walk_every
     run = await index(store, http_embedder, root, small_chunks, changes={str(root.resolve()): ["via/b.md"]})
     assert run.phase == "done" and run.files_seen == 3  # the whole walk: other.md, real/a.md, real/b.md
     assert {p["path"] for p in (await all_points(store)).values()} == {"other.md", "real/a.md", "real/b.md"}
+
+
+async def test_a_search_while_a_file_is_rewritten_shows_one_version_of_it(store, http_embedder, small_chunks, tmp_path):
+    """The committer writes a file's new points, then deletes its stale ones: a search between
+    the two finds only the new version's chunks, never a mix."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    target = root / "fruit.md"
+    old = [f"## Old {i}\n\nThe kiwi orchard, old paragraph {i}: pruning in winter, row {i}.\n" for i in range(4)]
+    new = [f"## New {i}\n\nThe kiwi orchard, new paragraph {i}: netting in spring, bed {i}.\n" for i in range(4)]
+    target.write_text("# Fruit\n\n" + "\n".join(old))
+    await index(store, http_embedder, root, small_chunks)
+    target.write_text("# Fruit\n\n" + "\n".join(new))
+
+    between = asyncio.Event()
+    go_on = asyncio.Event()
+    real_delete = store.delete_ids
+
+    async def delete_ids(name, ids):  # the moment between the commit's two writes
+        if ids:
+            between.set()
+            await go_on.wait()
+        await real_delete(name, ids)
+
+    store.delete_ids = delete_ids
+    run = asyncio.create_task(index(store, http_embedder, root, small_chunks))
+    await asyncio.wait_for(between.wait(), 30)
+    try:
+        raw = await store.search(NAME, (await http_embedder.embed_queries(["kiwi orchard"]))[0], 20)
+        assert any("old paragraph" in h.text for h in raw) and any("new paragraph" in h.text for h in raw)
+        found = await search(store, http_embedder, NAME, "kiwi orchard", limit=20, mode="dense", merge=False)
+        texts = [h.text for h in found.hits if h.path == "fruit.md"]
+        assert texts and all("old paragraph" not in t for t in texts)
+    finally:
+        go_on.set()
+        await run
+    after = await search(store, http_embedder, NAME, "kiwi orchard", limit=20, mode="dense", merge=False)
+    assert all("old paragraph" not in h.text for h in after.hits)

@@ -114,6 +114,17 @@ def _lanes(meta: CollectionMeta, query: str, mode: str) -> tuple[bool, bool, str
     return True, False, ""
 
 
+def one_version_per_file(hits: list[Hit]) -> list[Hit]:
+    """A file being updated has its new points written before its stale ones go: a search in
+    between may find chunks of both versions. Keep the newest version's only, so a result never
+    shows a file half old, half new."""
+    newest: dict[tuple[str, str], tuple[str, int, str]] = {}
+    for h in hits:
+        if h.version is not None and h.version > newest.get((h.root, h.path), ("", 0, "")):
+            newest[(h.root, h.path)] = h.version
+    return [h for h in hits if h.version is None or h.version[2] == newest[(h.root, h.path)][2]]
+
+
 def merge_adjacent(hits: list[Hit]) -> list[Hit]:
     """Overlapping or touching hits from one file become one result with the combined range."""
     merged: list[Hit] = []
@@ -244,6 +255,7 @@ async def search_many(
             with_vectors=keyword and vector is not None,
         )
         store_ms = (time.perf_counter() - t1) * 1000
+        hits = one_version_per_file(hits)  # a file mid-update: only its new chunks
         # The store's order is stable: score, then location and point id (core/ranking.py).
         if keyword and vector is not None:
             # Fused ranks keep their order; the score shown is the cosine, as in dense mode.

@@ -110,9 +110,15 @@ class Hit:
     text: str
     heading: str
     vector: np.ndarray | None = None
+    #: which version of its file the chunk is from: (indexed_at, mtime_ns, file_hash); not shown
+    version: tuple[str, int, str] | None = None
 
     @classmethod
     def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
+        file_hash = payload.get("file_hash")
+        version = None
+        if isinstance(file_hash, str):
+            version = (str(payload.get("indexed_at", "")), int(payload.get("mtime_ns") or 0), file_hash)
         return cls(
             id=str(point_id),
             score=float(score),
@@ -124,6 +130,7 @@ class Hit:
             text=str(payload.get("text", "")),
             heading=str(payload.get("heading", "")),
             vector=dense_of(vector),
+            version=version,
         )
 
     @classmethod

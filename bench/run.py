@@ -788,8 +788,9 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
         tokens = srv.stats()["tokens"]
         limit = srv.limit_s(tokens)
 
-        rss = [_rss_mb(engine.pid)]
-        end = time.monotonic() + minutes * 60
+        soak_start = time.monotonic()
+        samples = [(0.0, *_rss_kb(engine.pid))]  # (s, VmRSS kB, RssAnon kB), as bench/soak.py samples
+        end = soak_start + minutes * 60
         edits = 0
         while time.monotonic() < end:
             for k in range(10):  # an editor's saves: a few files, then a pause
@@ -797,7 +798,7 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
                 path.write_text(path.read_text()[:400] + f"\nedit {edits}\n")
             edits += 10
             time.sleep(2.0)
-            rss.append(_rss_mb(engine.pid))
+            samples.append((time.monotonic() - soak_start, *_rss_kb(engine.pid)))
         synced(0)
     finally:
         engine.terminate()
@@ -829,22 +830,31 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
         "<= 1%",
         watching_share <= 0.01,
     )
-    half = len(rss) // 2
-    growth = max(rss[half:]) - max(rss[:half]) if half else 0
+    from soak import FLAT_END, FLAT_TREND, judge
+
+    v = judge(samples, min(60.0, minutes * 60 / 4))
     row(
-        f"engine RSS through {minutes:g} min of edits ({edits} saves)",
-        f"{rss[0]} MB at the start, peak {max(rss[:half] or rss)} MB in the first half, {max(rss[half:] or rss)} MB "
-        f"in the second (growth {growth:+d} MB)",
-        "flat",
-        growth <= 20,
+        f"engine RSS through {minutes:g} min of edits ({edits} saves, one sync each burst)",
+        f"{v['warm_rss'] // 1024} MB after warm-up ({v['warm_s']:.0f} s; RssAnon {v['warm_anon'] // 1024} MB), "
+        f"{v['end_rss'] // 1024} MB at the end (RssAnon {v['end_anon'] // 1024} MB; x{v['end_ratio']:.2f}), "
+        f"max {v['max_rss'] // 1024} MB; RssAnon floor trend {v['floor_growth_kb'] / 1024:+.1f} MB",
+        f"flat by the soak's rule (end <= {FLAT_END}x warm-up, RssAnon floor grows <= {FLAT_TREND:.0%})",
+        v["flat"],
     )
 
 
 def _rss_mb(pid: int) -> int:
+    return _rss_kb(pid)[0] // 1024
+
+
+def _rss_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, RssAnon) of a process in kB."""
+    values = {"VmRSS": 0, "RssAnon": 0}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    return 0
+        key = line.split(":", 1)[0]
+        if key in values:
+            values[key] = int(line.split()[1])
+    return values["VmRSS"], values["RssAnon"]
 
 
 def bench_local(work: Path) -> None:

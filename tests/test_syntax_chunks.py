@@ -83,7 +83,8 @@ def test_typescript_exported_function_keeps_its_jsdoc_and_javascript_class_stays
     assert first.start_line == line_of(text, "/**") and first.text.startswith("/**\n * `invariant` is used")
     text, chunks = chunks_of("yocto-queue.js")
     queue = chunk_with(chunks, "class Queue")
-    assert (queue.start_line, queue.end_line) == (line_of(text, "export default class Queue"), len(text.rstrip().split("\n")))
+    last = len(text.rstrip().split("\n"))
+    assert (queue.start_line, queue.end_line) == (line_of(text, "export default class Queue"), last)
 
 
 def test_c_functions_with_their_storage_class_line():
@@ -99,12 +100,14 @@ SNIPPETS = [
     (
         "Greeter.java",
         "package demo;\n\n/** Says hello. */\n@Deprecated\npublic class Greeter {\n"
-        "    /** The greeting for a name. */\n    public String greet(String name) {\n        return \"hi \" + name;\n    }\n}\n",
+        "    /** The greeting for a name. */\n    public String greet(String name) {\n"
+        '        return "hi " + name;\n    }\n}\n',
         [("class Greeter", 3, 10)],
     ),
     (
         "Person.cs",
-        "namespace App;\n\n/// <summary>A person.</summary>\npublic class Person\n{\n    public string Name { get; set; }\n}\n",
+        "namespace App;\n\n/// <summary>A person.</summary>\n"
+        "public class Person\n{\n    public string Name { get; set; }\n}\n",
         [("namespace App", 1, 1), ("class Person", 3, 7)],
     ),
     (
@@ -114,7 +117,8 @@ SNIPPETS = [
     ),
     (
         "user.php",
-        "<?php\n\n/** A user. */\nclass User\n{\n    /** Finds one. */\n    public static function find(int $id): ?User\n"
+        "<?php\n\n/** A user. */\nclass User\n{\n    /** Finds one. */\n"
+        "    public static function find(int $id): ?User\n"
         "    {\n        return null;\n    }\n}\n",
         [("class User", 3, 11)],
     ),
@@ -132,7 +136,7 @@ SNIPPETS = [
     ),
     (
         "Main.scala",
-        "package demo\n\n/** Entry. */\nobject Main {\n  /** Runs. */\n  def run(): Unit = println(\"x\")\n}\n",
+        'package demo\n\n/** Entry. */\nobject Main {\n  /** Runs. */\n  def run(): Unit = println("x")\n}\n',
         [("object Main", 3, 7)],
     ),
     (
@@ -142,12 +146,12 @@ SNIPPETS = [
     ),
     (
         "run.sh",
-        "#!/bin/bash\nset -e\n\n# Prints usage.\nusage() {\n  echo \"usage: run\"\n}\n\nusage\n",
+        '#!/bin/bash\nset -e\n\n# Prints usage.\nusage() {\n  echo "usage: run"\n}\n\nusage\n',
         [("function usage", 4, 7)],
     ),
     (
         "greeter.ex",
-        "defmodule Greeter do\n  @doc \"Says hello.\"\n  def hello(name) do\n    \"hi \" <> name\n  end\nend\n",
+        'defmodule Greeter do\n  @doc "Says hello."\n  def hello(name) do\n    "hi " <> name\n  end\nend\n',
         [("defmodule Greeter", 1, 6)],
     ),
     (
@@ -158,12 +162,13 @@ SNIPPETS = [
     ),
     (
         "math.zig",
-        "const std = @import(\"std\");\n\n/// Adds two numbers.\npub fn add(a: i32, b: i32) i32 {\n    return a + b;\n}\n",
+        'const std = @import("std");\n\n/// Adds two numbers.\n'
+        "pub fn add(a: i32, b: i32) i32 {\n    return a + b;\n}\n",
         [("fn add", 3, 6)],
     ),
     (
         "my.el",
-        ";;; my.el --- demo\n\n;; Adds two numbers.\n(defun my-add (a b)\n  \"Add A and B.\"\n  (+ a b))\n",
+        ';;; my.el --- demo\n\n;; Adds two numbers.\n(defun my-add (a b)\n  "Add A and B."\n  (+ a b))\n',
         [("defun my-add", 3, 6)],
     ),
     (
@@ -173,7 +178,8 @@ SNIPPETS = [
     ),
     (
         "shape.cpp",
-        "#include <cmath>\n\nnamespace geo {\n/// A circle.\nclass Circle {\n public:\n  double r;\n};\n}  // namespace geo\n",
+        "#include <cmath>\n\nnamespace geo {\n/// A circle.\n"
+        "class Circle {\n public:\n  double r;\n};\n}  // namespace geo\n",
         [("namespace geo", 3, 9)],
     ),
     (
@@ -183,12 +189,12 @@ SNIPPETS = [
     ),
     (
         "config.toml",
-        "# The title.\ntitle = \"demo\"\n\n[owner]\nname = \"Tom\"\n",
+        '# The title.\ntitle = "demo"\n\n[owner]\nname = "Tom"\n',
         [("key title", 1, 2), ("table owner", 4, 5)],
     ),
     (
         "package.json",
-        "{\n  \"name\": \"demo\",\n  \"scripts\": {\n    \"test\": \"jest\"\n  }\n}\n",
+        '{\n  "name": "demo",\n  "scripts": {\n    "test": "jest"\n  }\n}\n',
         [("key name", 2, 2), ("key scripts", 3, 5)],
     ),
     (
@@ -210,7 +216,8 @@ def test_each_language_keeps_its_definitions_whole(name: str, source: str, expec
 
 def test_a_definition_larger_than_a_chunk_is_split_inside_under_its_name():
     body = "\n".join(f"    total += step({i}) * {i}" for i in range(120))
-    source = f"package big\n\n// Sum adds up the steps.\nfunc Sum() int {{\n    total := 0\n{body}\n    return total\n}}\n"
+    head = "package big\n\n// Sum adds up the steps.\nfunc Sum() int {\n    total := 0\n"
+    source = f"{head}{body}\n    return total\n}}\n"
     _, chunks = chunks_of("big.go", source, chunk_tokens=200, overlap_tokens=20)
     inside = [c for c in chunks if c.heading == "func Sum"]
     assert len(inside) >= 3 and inside[0].start_line == 3

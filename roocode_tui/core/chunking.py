@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
 
-
 #: The version of the chunking rules. A collection cut by other rules is cut again by its next
 #: full run (a chunk whose text did not change keeps its id and vector).
 #: 2: code in every language by its syntax tree (was: Python only).

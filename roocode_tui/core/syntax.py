@@ -56,10 +56,7 @@ GRAMMARS = {
 
 #: breadcrumb words that name a definition (the chunk's header spells its name out in words)
 LABELS = frozenset(
-    word
-    for table in rules.LANGS.values()
-    for label in table["definitions"].values()
-    for word in label.split()[:1]
+    word for table in rules.LANGS.values() for label in table["definitions"].values() for word in label.split()[:1]
 ) | {"def", "class", "fn", "func", "function", "method", "struct", "interface", "type", "var"}
 
 _local = threading.local()

@@ -402,3 +402,32 @@ async def test_a_search_while_a_file_is_rewritten_shows_one_version_of_it(store,
         await run
     after = await search(store, http_embedder, NAME, "kiwi orchard", limit=20, mode="dense", merge=False)
     assert all("old paragraph" not in h.text for h in after.hits)
+
+
+async def test_a_collection_cut_by_older_chunking_rules_is_cut_again_by_its_next_full_run(
+    store, http_embedder, embed_server, corpus, small_chunks, monkeypatch
+):
+    from roocode_tui.core import syntax
+    from roocode_tui.core.chunking import CHUNKER
+
+    with monkeypatch.context() as m:  # the rules before syntax trees: code cut by separators
+        m.setattr(syntax, "GRAMMARS", {})
+        await index(store, http_embedder, corpus, small_chunks)
+    meta = await store.get_meta(NAME)
+    meta.chunker = ""
+    await store.save_meta(meta)
+    before = {p["path"]: p["heading"] for p in (await all_points(store)).values()}
+    assert before["src/net/retry.go"] == ""
+
+    embed_server.reset_counts()
+    run = await index(store, http_embedder, corpus, small_chunks)
+    # The Go and TypeScript files are cut again (by their syntax trees); the markdown and
+    # Python files are cut the same way as before and are neither rewritten nor embedded.
+    assert run.files_indexed == 2 and run.files_unchanged == 5
+    assert all(i.startswith(("src/net/retry.go", "src/net/http_client.ts")) for i in embed_server.inputs)
+    headings = {p["heading"] for p in (await all_points(store)).values() if p["path"] == "src/net/retry.go"}
+    assert any(h.startswith("func ") for h in headings)
+    assert (await store.get_meta(NAME)).chunker == CHUNKER
+    embed_server.reset_counts()
+    again = await index(store, http_embedder, corpus, small_chunks)
+    assert again.files_unchanged == 7 and embed_server.requests == 0

@@ -16,6 +16,11 @@ from functools import lru_cache
 
 from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
 
+#: The version of the chunking rules. A collection cut by other rules is cut again by its next
+#: full run (a chunk whose text did not change keeps its id and vector).
+#: 2: code in every language by its syntax tree (was: Python only).
+CHUNKER = "2"
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -43,13 +48,21 @@ def humanize(symbol: str) -> str:
     return " ".join(w.lower() for w in _WORDS.findall(name))
 
 
-def context_header(path: str, heading: str) -> str:
+def context_header(path: str, heading: str, code: bool = False) -> str:
+    """``path > heading`` above the chunk; a code definition's name also in words."""
     if not heading:
         return f"{path}\n\n"
     last = heading.rsplit(" > ", 1)[-1]
-    if last.startswith(("def ", "class ")):
+    if code and last.split(" ", 1)[0] in _definition_labels():
         return f"{path} > {heading} ({humanize(last)})\n\n"
     return f"{path} > {heading}\n\n"
+
+
+@lru_cache(maxsize=1)
+def _definition_labels() -> frozenset[str]:
+    from roocode_tui.core.syntax import LABELS
+
+    return LABELS
 
 
 def chunk_hash(embed_input: str) -> str:
@@ -260,20 +273,20 @@ class Chunker:
                     spans.append((start + section.index(stripped), stripped, crumb))
                     continue
                 spans.extend((at, piece, crumb) for at, piece in self._markdown_blocks(section, start))
-        elif language == "python" and (py := self._python(text)) is not None:
+        elif (py := self._structured(text, language)) is not None:
             spans = py  # overlap already placed, only inside definitions
         else:
             lc = LANGCHAIN_LANGUAGES.get(language)
             split = _splitter(lc, self.chunk_tokens, self.overlap_tokens)
             spans = [(at, piece, "") for at, piece in _locate(text, split(text))]
-        if not (language == "python" and py is not None):
+        if py is None:
             spans = _with_overlap(text, spans, self.overlap_tokens)
         newlines = [m.start() for m in re.finditer("\n", text)]
         chunks: list[Chunk] = []
         for at, piece, heading in spans:
             start_line = bisect.bisect_right(newlines, at - 1) + 1
             end_line = start_line + piece.count("\n")
-            embed_input = context_header(path, heading) + piece
+            embed_input = context_header(path, heading, py is not None) + piece
             chunks.append(
                 Chunk(
                     index=len(chunks),
@@ -288,14 +301,45 @@ class Chunker:
             )
         return chunks
 
-    # -- Python -------------------------------------------------------------------------------
-    def _python(self, text: str) -> list[tuple[int, str, str]] | None:
-        """Spans aligned with definitions: a definition is cut only when it is larger than
-        the chunk size (a class into its methods first); small neighbours are merged."""
-        lines = text.split("\n")
-        units = _python_units(text, lines)
+    # -- code by its definitions ----------------------------------------------------------------
+    def _structured(self, text: str, language: str) -> list[tuple[int, str, str]] | None:
+        """Spans aligned with definitions (Python by ``ast``, other languages by their syntax
+        tree), or None when the file has no grammar or does not parse."""
+        from roocode_tui.core import syntax
+
+        if language == "python" and language not in syntax.GRAMMARS:
+            import ast
+
+            lines = text.split("\n")
+            units = _python_units(text, lines)
+
+            def inner(node: object, first: int, last: int, symbol: str) -> list | None:
+                if isinstance(node, ast.ClassDef) and node.body:
+                    found = _units_of(node.body, lines, first, last, symbol)
+                    return found if len(found) > 1 else None
+                return None
+        else:
+            if not syntax.supported(language):
+                return None
+            units = syntax.units(language, text)
+
+            def inner(node: object, first: int, last: int, symbol: str) -> list | None:
+                return syntax.inner_units(node, first, last, symbol)
+
         if units is None:
             return None
+        return self._by_units(text, language, units, inner)
+
+    def _by_units(
+        self,
+        text: str,
+        language: str,
+        units: list[tuple[int, int, str, object]],
+        inner: Callable[[object, int, int, str], list | None],
+    ) -> list[tuple[int, str, str]]:
+        """A definition is cut only when it is larger than the chunk size (a class into its
+        members first); small neighbours are merged."""
+        lines = text.split("\n")
         starts = [0]
         for line in lines:
             starts.append(starts[-1] + len(line) + 1)
@@ -321,21 +365,19 @@ class Chunker:
             return estimate_tokens(text[starts[first - 1] : starts[min(last, len(lines))]])
 
         def emit(units: list[tuple[int, int, str, object]]) -> None:
-            import ast
-
             for first, last, symbol, node in units:
                 if first > last or piece(first, last) is None:
                     continue  # nothing but blank lines
                 size = tokens(first, last)
                 if size > self.chunk_tokens:
                     flush()
-                    if isinstance(node, ast.ClassDef) and node.body:
-                        inner = _units_of(node.body, lines, first, last, symbol)
-                        if len(inner) > 1:
-                            emit(inner)
+                    if node is not None:
+                        members = inner(node, first, last, symbol)
+                        if members is not None:
+                            emit(members)
                             flush()
                             continue
-                    self._split_block(text, starts, first, last, symbol, out)
+                    self._split_block(text, language, starts, first, last, symbol, out)
                     continue
                 if group:
                     merged = tokens(group[0][0], last)
@@ -349,12 +391,19 @@ class Chunker:
         return out
 
     def _split_block(
-        self, text: str, starts: list[int], first: int, last: int, symbol: str, out: list[tuple[int, str, str]]
+        self,
+        text: str,
+        language: str,
+        starts: list[int],
+        first: int,
+        last: int,
+        symbol: str,
+        out: list[tuple[int, str, str]],
     ) -> None:
         """A definition larger than a chunk: split inside it, with overlap, same symbol."""
         begin = starts[first - 1]
         block = text[begin : min(starts[last], len(text))]
-        split = _splitter("python", self.chunk_tokens, self.overlap_tokens)
+        split = _splitter(LANGCHAIN_LANGUAGES.get(language), self.chunk_tokens, self.overlap_tokens)
         located = _locate(block, split(block), begin)
         out.extend(_with_overlap(text, [(at, p, symbol) for at, p in located], self.overlap_tokens))
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.chunking import Chunk, Chunker
+from roocode_tui.core.chunking import CHUNKER, Chunk, Chunker
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.embedders.base import Embedder
@@ -430,6 +430,7 @@ class Indexer:
         self._stop = threading.Event()
         self._committer: _Committer | None = None
         self._hybrid = False
+        self._rechunk = False  # the collection was cut by other chunking rules: cut every file again
         self._max_bytes = self.settings.max_file_bytes
         if schema is not None:  # another tool's file selection
             self._max_bytes = schema.max_file_bytes
@@ -463,6 +464,7 @@ class Indexer:
             p.phase = "indexing"
             self._emit(force=True)
             self._hybrid = meta.hybrid
+            self._rechunk = self.schema is None and meta.chunker != CHUNKER
             if self.publish_as is not None:
                 p.serving_points = await self.store.count(self.publish_as)
                 await self.store.release(self.publish_as)  # searches in other processes may open it
@@ -548,6 +550,7 @@ class Indexer:
                 include=list(self.include),
                 exclude=list(self.exclude),
                 hybrid=True,
+                chunker=CHUNKER,
             )
             await self.store.create_collection(meta)
             return meta
@@ -688,6 +691,8 @@ class Indexer:
             p.points_deleted += len(st.ids)
             self._emit()
         meta.last_indexed_at = now_iso()
+        if self._rechunk and self.changes is None and p.files_failed == 0:
+            meta.chunker = CHUNKER  # every file was cut by today's rules
         meta.paths = sorted(set(meta.paths) | {str(r) for r in self.roots})
         meta.last_run = {
             "status": "done" if p.files_failed == 0 else "done with failures",
@@ -816,7 +821,8 @@ class Indexer:
             return self.schema.examine(self, sf, root, states, max_bytes, protected)
         key = (root, sf.path)
         st = states.get(key)
-        if st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size:
+        same = st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size
+        if same and not self._rechunk:
             protected.add(key)
             return ("unchanged", sf)
         try:
@@ -830,7 +836,8 @@ class Indexer:
         if not source.text.strip():
             return ("skip", Skip(sf.root, sf.path, "empty file"))
         protected.add(key)
-        if st is not None and st.complete and source.file_hash in st.file_hashes:
+        unchanged = st is not None and st.complete and source.file_hash in st.file_hashes
+        if unchanged and not self._rechunk:
             return ("touch", (sf, st))
         try:
             chunks = self.chunker.split(source.text, sf.language, sf.path)
@@ -838,7 +845,10 @@ class Indexer:
             return ("fail", (_display(sf.root, sf.path), f"chunking failed: {exc}"))
         if not chunks:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
-        job = _FileJob(sf, root, source.file_hash, chunks, chunk_ids(root, sf.path, chunks), st)
+        ids = chunk_ids(root, sf.path, chunks)
+        if unchanged and st is not None and set(ids) == st.ids:  # today's rules cut it the same way
+            return ("unchanged", sf) if same else ("touch", (sf, st))
+        job = _FileJob(sf, root, source.file_hash, chunks, ids, st)
         if self._hybrid:
             job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
         return ("file", job)

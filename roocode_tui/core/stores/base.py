@@ -49,6 +49,9 @@ class CollectionMeta:
     copying: dict[str, Any] | None = None
     #: `roocode-tui watch NAME [--off]`: the engine keeps it in sync (None: as the config says)
     watch: bool | None = None
+    #: the chunking rules its files were cut by (chunking.CHUNKER; "" before rules were versioned):
+    #: when they change, the next full run cuts every file again (unchanged chunks keep their vectors)
+    chunker: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

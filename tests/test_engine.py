@@ -287,7 +287,9 @@ def test_after_a_run_the_engine_builds_the_search_index_by_itself(tmp_path: Path
             table = b.cli("collections", "list").stdout.splitlines()
             assert "search" in table[0] and " indexed " in table[1], table
             assert "search index: built in the background 0 s after a run" in b.cli("status").stdout
-            found = b.cli("search", "Step 7 of part 3", "-c", "big", "--json")
+            # A word only section 3.7 has (30 times): the HNSW search is approximate, and "Step 7 of
+            # part 3" was nearly a tie with section 7.3 for the test server's bag-of-words vectors.
+            found = b.cli("search", "word3x7", "-c", "big", "--json")
             assert found.returncode == 0, found.stderr
             assert json.loads(found.stdout)["results"][0]["path"] == "part03.md"
             shards = [p for p in (b.home / ".local/share/roocode-tui/collections/big").iterdir() if p.is_dir()]

@@ -251,14 +251,7 @@ def write(rows: list, elapsed: float) -> None:
             f"| {lang} | {label} | {m['n']} | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |"
         )
     lines.append(END)
-    section = "\n".join(lines)
-    results = HERE.parent / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    results.write_text(text)
+    base.write_section("\n".join(lines), BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -218,10 +218,14 @@ def write(rows: list, elapsed: float, n: int) -> None:
             f"| {label} | {slice_name} (n={m['n']}) | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |"
         )
     lines.append(END)
-    section = "\n".join(lines)
+    write_section("\n".join(lines), BEGIN, END)
+
+
+def write_section(section: str, begin: str, end: str) -> None:
+    """Put a section (``begin`` ... ``end``) into bench/RESULTS.md, replacing its earlier run."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    if begin in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     RESULTS.write_text(text)

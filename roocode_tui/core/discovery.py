@@ -208,16 +208,7 @@ class Walker:
         return found
 
     def __iter__(self) -> Iterator[SourceFile | Skip]:
-        root = self.root
-        try:
-            st = root.stat()
-        except OSError as exc:
-            yield Skip(root, "", f"cannot open path: {exc.strerror or exc}")
-            return
-        if stat.S_ISREG(st.st_mode):  # a single file given as a path
-            yield from self._file(root.parent, root.name, st, _Rules(()))
-            return
-        yield from self._walk([("", self._above())], {(st.st_dev, st.st_ino)})
+        return self._scoped(None)
 
     def changed(self, rels: Iterable[str]) -> Iterator[SourceFile | Skip]:
         """What a full walk yields under each of these paths (relative to the root: files or
@@ -228,20 +219,27 @@ class Walker:
         file stands for its directory. Raises :class:`FullWalkNeeded` where only a whole walk
         is exact: a symlinked directory met while following symlinks (the loop check keeps
         the first way in, which only the whole walk knows)."""
+        return self._scoped(self.change_scope(rels))
+
+    def _scoped(self, scope: list[str] | None) -> Iterator[SourceFile | Skip]:
+        """The walk of the whole root (``scope`` None or ``[""]``), or of these paths in it."""
         root = self.root
         try:
             st = root.stat()
         except OSError as exc:
             yield Skip(root, "", f"cannot open path: {exc.strerror or exc}")
             return
-        scope = self.change_scope(rels)
-        if scope == [""] or stat.S_ISREG(st.st_mode):
-            yield from self  # the whole root
+        if stat.S_ISREG(st.st_mode):  # a single file given as a path
+            yield from self._file(root.parent, root.name, st, _Rules(()))
+            return
+        key = (st.st_dev, st.st_ino)
+        if scope is None or scope == [""]:
+            yield from self._walk([("", self._above())], {key})
             return
         for rel in scope:
             if self.stop.is_set():
                 return
-            yield from self._changed_one(rel, (st.st_dev, st.st_ino))
+            yield from self._changed_one(rel, key)
 
     def change_scope(self, rels: Iterable[str]) -> list[str]:
         """The paths :meth:`changed` walks for these changed paths: an ignore file stands for

@@ -120,17 +120,6 @@ LANGS: dict[str, dict] = {
         "swallowing": [],
         "doc": "JSDoc `comment` is a preceding sibling of the export_statement/declaration",
     },
-    "tsx": {
-        "definitions": _TS_DEFS,
-        "dynamic": {},
-        "wrappers": _TS_WRAPPERS,
-        "wrapped_only": _JS_WRAPPED_ONLY,
-        "containers": _TS_CONTAINERS,
-        "comments": ["comment"],
-        "attached_before": ["decorator"],
-        "swallowing": [],
-        "doc": "same as typescript",
-    },
     "javascript": {
         "definitions": dict(_JS_COMMON_DEFS),
         "dynamic": {},
@@ -623,6 +612,8 @@ LANGS: dict[str, dict] = {
         "doc": "units = stream > document(s) > block_node > block_mapping > block_mapping_pair",
     },
 }
+
+LANGS["tsx"] = {**LANGS["typescript"], "doc": "same as typescript"}
 
 ELIXIR_DEF_KEYWORDS = {
     "def",

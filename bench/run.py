@@ -709,7 +709,6 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
             "HOME": str(work / "watch-home"),
             "XDG_RUNTIME_DIR": str(runtime),
             "ROOCODE_TUI_ENGINE__IDLE_EXIT_S": "0",
-            "ROOCODE_TUI_ENGINE__HNSW_AFTER_S": "-1",  # the index build would take a core meanwhile
             "ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS": str(debounce_ms),
             "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
             "ROOCODE_TUI_EMBEDDER__BASE_URL": srv.url,
@@ -726,6 +725,14 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
     def watcher() -> dict[str, Any]:
         status = json.loads(cli("status", "--json").stdout)
         return next(w for w in status["watchers"] if w["collection"] == "w")
+
+    def indexes_settled() -> dict[str, Any]:
+        """The engine's search-index builder has nothing under way or due (status)."""
+        while True:
+            ix = json.loads(cli("status", "--json").stdout)["search_index"]
+            if ix["building"] is None and not ix["waiting"]:
+                return ix
+            time.sleep(0.5)
 
     def synced(syncs: int) -> dict[str, Any]:
         while True:
@@ -748,6 +755,7 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
             raise RuntimeError(out.stderr)
         cli("watch", "w")
         w = synced(1)
+        indexes_settled()  # the search index the engine builds after the first run (hnsw_after_s)
 
         idle_s = 30.0
 
@@ -800,6 +808,7 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
             time.sleep(2.0)
             samples.append((time.monotonic() - soak_start, *_rss_kb(engine.pid)))
         synced(0)
+        builds = json.loads(cli("status", "--json").stdout)["search_index"]["builds"]
     finally:
         engine.terminate()
         engine.wait(timeout=30)
@@ -834,7 +843,8 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
 
     v = judge(samples, min(60.0, minutes * 60 / 4))
     row(
-        f"engine RSS through {minutes:g} min of edits ({edits} saves, one sync each burst)",
+        f"engine RSS through {minutes:g} min of edits ({edits} saves, one sync each burst; "
+        f"{builds} search-index builds in all, each compacting the replaced points)",
         f"{v['warm_rss'] // 1024} MB after warm-up ({v['warm_s']:.0f} s; RssAnon {v['warm_anon'] // 1024} MB), "
         f"{v['end_rss'] // 1024} MB at the end (RssAnon {v['end_anon'] // 1024} MB; x{v['end_ratio']:.2f}), "
         f"max {v['max_rss'] // 1024} MB; RssAnon floor trend {v['floor_growth_kb'] / 1024:+.1f} MB",

@@ -89,13 +89,47 @@ async def test_a_built_copy_serves_the_same_points_with_an_index(tmp_path: Path)
 
 
 @pytest.mark.asyncio
-async def test_a_write_during_the_build_drops_the_copy_and_nothing_is_lost(tmp_path: Path):
+async def test_writes_during_the_build_are_replayed_on_the_copy_before_it_serves(tmp_path: Path):
+    """A watched collection is written every few seconds: its build must not be thrown away
+    by each write, and no write may be lost by the switch."""
+    store = await filled(tmp_path)
+    job = await store.begin_index_build("demo")
+    assert job is not None
+    extra = points(N, 3, seed=99)
+    await store.upsert("demo", extra[:2])  # a sync wrote while the copy was being built
+    build(job.target)
+    await store.upsert("demo", extra[2:])
+    await store.delete_ids("demo", [extra[1].id, points(5, 1)[0].id])
+    await store.set_payload("demo", [extra[0].id], {"heading": "replayed"})
+    assert store.churn("demo") == N + 3 + 2 + 1
+
+    assert await store.finish_index_build(job) is True
+    assert await store.count("demo") == N + 3 - 2
+    (hit,) = await store.search("demo", extra[0].vector, 1)
+    assert hit.id == extra[0].id and hit.heading == "replayed"
+    assert (await store.search("demo", extra[2].vector, 1))[0].id == extra[2].id
+    gone = {extra[1].id, points(5, 1)[0].id}
+    assert not gone & {h.id for h in await store.search("demo", extra[1].vector, 20)}
+    assert store.churn("demo") == 0  # the built copy holds no deleted points
+    assert (await store.search_index("demo"))["state"] == "indexed"
+    await store.close()
+    assert len(shard_dirs(tmp_path)) == 1
+    again = EdgeStore(tmp_path / "data")  # the replayed writes are on disk
+    assert await again.count("demo") == N + 1
+    await again.close()
+
+
+@pytest.mark.asyncio
+async def test_a_build_whose_journal_cannot_keep_up_is_dropped_and_nothing_is_lost(tmp_path: Path, monkeypatch):
+    from roocode_tui.core.stores import edge
+
+    monkeypatch.setattr(edge, "JOURNAL_POINTS", 2)
     store = await filled(tmp_path)
     job = await store.begin_index_build("demo")
     assert job is not None
     build(job.target)
     extra = points(N, 3, seed=99)
-    await store.upsert("demo", extra)  # a run wrote after the copy was made
+    await store.upsert("demo", extra)  # more than the journal keeps: a whole run, say
 
     assert await store.finish_index_build(job) is False
     assert not job.target.exists()
@@ -105,6 +139,39 @@ async def test_a_write_during_the_build_drops_the_copy_and_nothing_is_lost(tmp_p
     assert (await store.search_index("demo"))["state"] == "full scan"
     await store.close()
     assert len(shard_dirs(tmp_path)) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_write_waits_while_the_shard_is_copied(tmp_path: Path, monkeypatch):
+    """A copy taken while a write lands could be torn: writes wait for the copy, then go to
+    the journal."""
+    import asyncio
+    import threading
+
+    from roocode_tui.core.stores import edge
+
+    store = await filled(tmp_path)
+    extra = points(N, 1, seed=7)
+    writer = threading.Thread(target=lambda: asyncio.run(store.upsert("demo", extra)))
+    copied = {}
+    real_copytree = edge.shutil.copytree
+
+    def copytree(src, dst, *args, **kw):
+        if not copied:
+            writer.start()
+            writer.join(timeout=0.5)
+            copied["writer_done_during_copy"] = not writer.is_alive()
+        return real_copytree(src, dst, *args, **kw)
+
+    monkeypatch.setattr(edge.shutil, "copytree", copytree)
+    job = await store.begin_index_build("demo")
+    writer.join(timeout=30)
+    assert job is not None and copied == {"writer_done_during_copy": False}
+    assert not writer.is_alive() and len(job.journal.ops) == 1
+    assert build(job.target)["optimized"] is True
+    assert await store.finish_index_build(job) is True
+    assert await store.count("demo") == N + 1
+    await store.close()
 
 
 @pytest.mark.asyncio
@@ -134,3 +201,68 @@ def test_the_state_in_a_word_or_two():
     assert search_index_label({"state": "full scan", "points": 9000, "unindexed": 9000}) == "full scan"
     assert search_index_label({"state": "building", "seconds": 12.7, "points": 9000}) == "building 12s"
     assert search_index_label({"state": "building", "seconds": 12.7, "percent": 40}) == "building 40%"
+
+
+def _engine(store: EdgeStore) -> object:
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(
+        engine=SimpleNamespace(hnsw_after_s=30.0), store=SimpleNamespace(backend="embedded"), read_only=False
+    )
+    return SimpleNamespace(settings=settings, open_store=lambda: store, writing=lambda name: False)
+
+
+@pytest.mark.asyncio
+async def test_a_collection_written_without_pause_is_looked_at_every_few_minutes(tmp_path: Path, monkeypatch):
+    """Each run's end pushes the idle wait back; the first write since the last look bounds it."""
+    import asyncio
+
+    from roocode_tui.engine import indexing
+
+    clock = [1000.0]
+    monkeypatch.setattr(indexing.time, "monotonic", lambda: clock[0])
+    ix = indexing.SearchIndexer(_engine(EdgeStore(tmp_path / "data")))
+    ix._task = asyncio.get_running_loop().create_future()  # no builder loop: only the schedule
+    ix.written("w")
+    assert ix._due["w"] == 1030.0  # idle for hnsw_after_s
+    for now in (1020.0, 1100.0, 1250.0, 1290.0):  # a sync every little while
+        clock[0] = now
+        ix.written("w")
+        assert ix._due["w"] == min(now + 30.0, 1000.0 + indexing.BUSY_S)
+    assert ix._due["w"] == 1300.0
+    ix._task.cancel()
+
+
+@pytest.mark.asyncio
+async def test_the_engine_compacts_a_collection_after_much_churn_and_not_before(tmp_path: Path):
+    """Replaced and deleted points stay in Qdrant's segments (disk and memory) until a build
+    compacts them: past CHURN_MIN / CHURN_SHARE the engine builds an indexed collection again."""
+    from roocode_tui.engine import indexing
+
+    store = await filled(tmp_path)
+    ix = indexing.SearchIndexer(_engine(store))
+    await ix._build("demo")  # a full scan: built
+    assert ix._builds == 1 and store.churn("demo") == 0
+    assert (await store.search_index("demo"))["state"] == "indexed"
+
+    def size() -> int:
+        root = tmp_path / "data" / "collections" / "demo"
+        return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+    for start in range(0, 1400, 700):  # 1,400 points rewritten: new versions, old ones deleted
+        await store.delete_ids("demo", [p.id for p in points(start, 700)])
+        await store.upsert("demo", points(N + start, 700, seed=start + 1))
+    assert (await store.search_index("demo"))["state"] == "indexed"  # 1,400 unindexed: scanned cheaply
+    assert store.churn("demo") == 2800 >= max(indexing.CHURN_MIN, indexing.CHURN_SHARE * N)
+    before = size()
+    await ix._build("demo")
+    assert ix._builds == 2 and store.churn("demo") == 0
+    await store.tidy()  # the replaced shard goes once its grace time is over
+    assert await store.count("demo") == N
+
+    await store.delete_ids("demo", [p.id for p in points(N, 10)])  # a little churn: nothing to do
+    await store.upsert("demo", points(N, 10, seed=5))
+    await ix._build("demo")
+    assert ix._builds == 2 and "demo" in ix._checked
+    await store.close()
+    assert size() < before  # the deleted points are gone from disk

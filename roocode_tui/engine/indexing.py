@@ -1,13 +1,18 @@
 """Search indexes built without asking: once a collection of the embedded store has been idle
 for ``engine.hnsw_after_s`` after a run, the engine builds its HNSW index in the background.
+A collection that is written all the time (a watched one, saved every few seconds) is looked
+at every ``BUSY_S`` instead, and built when it needs it: points not indexed yet, or many points
+replaced or deleted since its last build (Qdrant keeps those in its segments, on disk and in
+memory, until the build compacts them; without it a watched collection's engine grows).
 
 An index run leaves a collection's new points unindexed, so until its index is built a search
 scans every vector (~14 ms at 50k x 1024-d, growing linearly). Qdrant Edge's ``optimize()``
 holds the interpreter for the whole build, so the build runs on a copy of the shard in a child
 process (``core/stores/edge_build.py``: one CPU, lowest priority) while the engine keeps
 answering from the original; the copy is switched in when it is done, and dropped if anything
-wrote to the collection meanwhile. A run that starts on the collection stops the build; the
-run's end schedules the next one. One build at a time.
+wrote to the collection meanwhile. Writes made during the build are replayed on the copy
+before it serves (``EdgeStore`` keeps them); a whole run that starts on the collection stops
+the build, and its end schedules the next one. One build at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, Store
 
 LOG = logging.getLogger("roocode_tui.engine")
 TIDY_AFTER_S = 2.5  # the replaced shard is let go after the store's grace time (edge.RETIRE_S)
+BUSY_S = 300.0  # a collection written without pause is looked at this often
+CHURN_MIN = 1000  # a build compacts once this many points were written or deleted since the last
+CHURN_SHARE = 0.10  # ... and this share of the collection's points
 
 
 class SearchIndexer:
@@ -31,7 +39,8 @@ class SearchIndexer:
         self.engine = engine
         self._due: dict[str, float] = {}  # collection -> when to look at it (monotonic)
         self._checked: set[str] = set()  # looked at since their last write: nothing to do
-        self._nothing: dict[str, tuple[int, int]] = {}  # a build found nothing to do at this (points, unindexed)
+        self._nothing: dict[str, tuple[int, int, int]] = {}  # a build found nothing to do at (points, unindexed, churn)
+        self._busy_since: dict[str, float] = {}  # collection -> its first write since it was last looked at
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.building: dict[str, Any] | None = None  # {"collection", "points", "since"}
@@ -51,9 +60,12 @@ class SearchIndexer:
 
     # -- what faces and runs tell it ---------------------------------------------------------
     def written(self, name: str) -> None:
-        """A run on ``name`` ended: look at it once it has been idle for a while."""
+        """A run on ``name`` ended: look at it once it has been idle for a while, or BUSY_S
+        after its first write since it was last looked at, whichever comes first."""
         self._checked.discard(name)
-        self._schedule(name, self.after_s)
+        now = time.monotonic()
+        since = self._busy_since.setdefault(name, now)
+        self._schedule(name, min(self.after_s, max(0.0, since + max(BUSY_S, self.after_s) - now)))
 
     def used(self, name: str) -> None:
         """A face searched or described ``name``: look at it once, if not looked at already
@@ -99,6 +111,7 @@ class SearchIndexer:
             "building": building,
             "waiting": sorted(self._due),
             "last": self.last,
+            "builds": self._builds,
         }
 
     async def stop(self, name: str | None = None) -> None:
@@ -144,12 +157,18 @@ class SearchIndexer:
         store = self.engine.open_store()
         if store is None:
             return  # released: looked at again when next used
+        self._busy_since.pop(name, None)
         look = await store.search_index(name)
-        if look is None or look["state"] == "indexed":
+        if look is None:
             self._checked.add(name)
             return
-        key = (int(look["points"]), int(look["unindexed"]))
-        if self._nothing.get(name) == key:
+        churn = store.churn(name) if hasattr(store, "churn") else 0
+        points, unindexed = int(look["points"]), int(look["unindexed"])
+        key = (points, unindexed, churn)
+        need = max(CHURN_MIN, CHURN_SHARE * points)
+        nothing = self._nothing.get(name)  # the last build found nothing to do, or failed:
+        again = nothing is None or nothing[:2] != key[:2] or churn - nothing[2] >= need  # not before this
+        if not again or (look["state"] == "indexed" and churn < need):
             self._checked.add(name)
             return
         try:
@@ -210,10 +229,18 @@ class SearchIndexer:
             self.building = None
 
     def _tidy(self, store: Any) -> None:
-        """Let go of the replaced shard once calls that were using it are done."""
+        """Let go of the replaced shard once calls that were using it are done, and give the
+        memory it held back to the system."""
         if store is self.engine.open_store():
-            task = asyncio.ensure_future(store.tidy())
+            task = asyncio.ensure_future(_let_go(store))
             self._tidying = task  # keep a reference until it is done
+
+
+async def _let_go(store: Any) -> None:
+    from roocode_tui.core.memory import release_freed_memory
+
+    await store.tidy()
+    await asyncio.to_thread(release_freed_memory)
 
 
 def _now() -> str:

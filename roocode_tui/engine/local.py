@@ -336,7 +336,8 @@ class LocalEngine(Engine):
                     f"collection {name!r} is being indexed already (run {other.id}, started by "
                     f"{other.started_by}): follow it with roocode-tui status --follow"
                 )
-        await self.indexer.stop(name)  # the run writes: a copy being indexed would be stale
+        if changes is None:  # a whole run may write more than an index build's journal keeps
+            await self.indexer.stop(name)  # (a watcher's few changes are replayed on the copy)
         indexer = await prepare_indexer(
             self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd, changes=changes
         )

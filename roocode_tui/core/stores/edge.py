@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import fcntl
 import json
+import logging
 import os
 import shutil
 import threading
@@ -53,6 +54,7 @@ from roocode_tui.core.stores.base import (
     same_build,
 )
 
+LOG = logging.getLogger("roocode_tui.store")
 SHARD_DIR = "shard"
 SCROLL_PAGE = 2048
 STAGING = "~rebuild"  # "<name>~rebuild" names the shard a rebuild of <name> writes
@@ -60,6 +62,11 @@ STAGING = "~rebuild"  # "<name>~rebuild" names the shard a rebuild of <name> wri
 #: HNSW index when optimised; below it a search scans the segment (cheap at that size).
 INDEXING_THRESHOLD_KB = 10_000
 RETIRE_S = 2.0  # a replaced shard stays open this long for calls still using it
+#: Writes made while a search-index build works on a copy are kept (a journal) and replayed on
+#: the built copy before it serves. Past this many points written meanwhile the journal is
+#: dropped, and with it the copy (a run that big is better followed by a build of its own).
+JOURNAL_POINTS = 4096
+JOURNAL_IDS = 65_536  # ids deleted or given a payload meanwhile
 SWEEP_AGE_S = 60.0  # an unnamed shard dir younger than this may be one another process is creating
 
 
@@ -78,8 +85,34 @@ class IndexBuild:
     source: str  # the shard directory copied
     target: Path  # the copy the build works on
     shard: Any  # the open shard that was copied: the switch needs it to be still the one in use
-    writes: int  # the collection's write count when it was copied: the switch needs it unchanged
     points: int
+    journal: Journal = dataclasses.field(default_factory=lambda: Journal())
+
+
+@dataclasses.dataclass
+class Journal:
+    """The writes a collection took while its copy was being built, in the order they were
+    made: replayed on the copy before it serves, so a watched collection written every few
+    seconds still gets its index built and its deleted points compacted."""
+
+    ops: list[Any] = dataclasses.field(default_factory=list)  # Edge UpdateOperations
+    points: int = 0
+    ids: int = 0
+    spoiled: str = ""  # why the copy can no longer be brought up to date ("" while it can)
+
+    def add(self, op: Any, points: int = 0, ids: int = 0) -> None:
+        if self.spoiled:
+            return
+        self.points += points
+        self.ids += ids
+        if self.points > JOURNAL_POINTS or self.ids > JOURNAL_IDS:
+            self.spoil(f"more than {JOURNAL_POINTS} points written meanwhile")
+        else:
+            self.ops.append(op)
+
+    def spoil(self, why: str) -> None:
+        self.spoiled = self.spoiled or why
+        self.ops.clear()  # let go of the vectors now
 
 
 def _vector_bytes(shard_dir: Path) -> int:
@@ -130,6 +163,9 @@ class EdgeStore(Store):
         self._retired: list[tuple[float, Any, Path]] = []  # replaced shards: (when, shard, its dir)
         self._writes: dict[str, int] = {}  # name -> writes started (a copy is usable while it holds)
         self._writing: dict[str, int] = {}  # name -> writes in progress
+        self._journals: dict[str, Journal] = {}  # name -> the writes its index build must replay
+        self._gates: dict[str, threading.Event] = {}  # name -> set when its shard's copy is made
+        self._churn: dict[str, int] = {}  # name -> points written or deleted since its shard opened
         self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
@@ -206,23 +242,43 @@ class EdgeStore(Store):
 
     @contextlib.contextmanager
     def _writer(self, name: str) -> Any:
-        """The shard to write, counted: a search-index build switches only when no write ran
-        since it copied the shard and none is in progress."""
-        with self._lock:
-            shard = self._shard(name)
-            self._writes[name] = self._writes.get(name, 0) + 1
-            self._writing[name] = self._writing.get(name, 0) + 1
+        """The shard to write, counted: a copy made for a search-index build is usable only if
+        no write ran while it was copied, and switches in only when none is in progress."""
+        while True:
+            with self._lock:
+                gate = self._gates.get(name)
+                if gate is None:
+                    shard = self._shard(name)
+                    self._writes[name] = self._writes.get(name, 0) + 1
+                    self._writing[name] = self._writing.get(name, 0) + 1
+                    break
+            gate.wait()  # its shard is being copied for an index build: a moment
         try:
             yield shard
+        except BaseException:
+            with self._lock:
+                journal = self._journals.get(name)
+                if journal is not None:  # perhaps applied in part: the copy cannot follow
+                    journal.spoil("a write failed meanwhile")
+            raise
         finally:
             with self._lock:
                 self._writing[name] -= 1
+
+    def _written(self, name: str, op: Any, points: int = 0, ids: int = 0) -> None:
+        """``op`` was applied to the serving shard: the index build under way replays it."""
+        with self._lock:
+            self._churn[name] = self._churn.get(name, 0) + points + ids
+            journal = self._journals.get(name)
+            if journal is not None:
+                journal.add(op, points, ids)
 
     def _serve(self, name: str, shard: Any, shard_dir: str) -> None:
         """Hand out ``shard`` (in ``shard_dir``) for ``name`` from now on; meta.json names it
         already (written just before, under the lock)."""
         self._shards[name], self._shard_dirs[name] = shard, shard_dir
         self._stamps[name] = self._stamp(name) or (0, 0)
+        self._churn[name] = 0
 
     def _retire(self, name: str) -> None:
         """Stop handing out a replaced shard; close it a little later (calls may still use it)."""
@@ -440,7 +496,11 @@ class EdgeStore(Store):
         """The engine builds HNSW only when asked: until then a search scans every vector."""
 
         def run() -> bool:
-            with self._writer(name) as shard:  # it rewrites the segments: a copy made before is stale
+            with self._writer(name) as shard:
+                with self._lock:
+                    journal = self._journals.get(name)
+                    if journal is not None:  # it rewrites the segments: the copy's build is moot
+                        journal.spoil("the collection was optimized meanwhile")
                 return bool(shard.optimize())
 
         return await self._call(run)
@@ -469,10 +529,19 @@ class EdgeStore(Store):
 
         return await self._call(look)
 
+    def churn(self, name: str) -> int:
+        """Points written or deleted in ``name`` since its shard was opened or built: the
+        replaced and deleted ones stay in its segments (on disk and in memory) until a build
+        compacts them."""
+        with self._lock:
+            return self._churn.get(name, 0)
+
     async def begin_index_build(self, name: str) -> IndexBuild | None:
         """Copy the serving shard for a search-index build in another process (Qdrant Edge's
         optimize holds the interpreter for its whole run, so it cannot run beside searches in
-        this one). None when the collection is being written or rebuilt: try again when idle."""
+        this one). Writes wait while the shard is copied (a second or two at 100k points);
+        from then on they are kept in the build's journal and replayed on the copy when it is
+        done. None when the collection is being rebuilt or a write is under way: try later."""
         from qdrant_edge import CountRequest
 
         def begin() -> IndexBuild | None:
@@ -480,30 +549,39 @@ class EdgeStore(Store):
                 raw = self._read_meta(name)
                 if raw is None:
                     raise CollectionNotFoundError(f"collection {name!r} does not exist in {self.root}")
-                if raw.get("building") or self._writing.get(name):
+                if raw.get("building") or self._writing.get(name) or name in self._journals:
                     return None
                 shard = self._shard(name)
                 shard.flush()
                 source, writes = self._shard_dirs[name], self._writes.get(name, 0)
                 points = int(shard.count(CountRequest(exact=True)))
+                gate = self._gates[name] = threading.Event()  # writes wait for the copy
             target = self._dir(name) / f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
             try:
                 # Plain copies (fresh mtimes): another process's sweep sees a new directory.
                 shutil.copytree(self._dir(name) / source, target, copy_function=shutil.copyfile)
             except OSError as exc:
                 shutil.rmtree(target, ignore_errors=True)
+                with self._lock:
+                    del self._gates[name]
+                    gate.set()
                 raise StoreError(f"collection {name!r}: cannot copy its shard for an index build: {exc}") from None
             with self._lock:
+                del self._gates[name]
+                gate.set()
                 if self._writes.get(name, 0) != writes or self._shards.get(name) is not shard:
-                    shutil.rmtree(target, ignore_errors=True)  # written meanwhile: the copy is stale
+                    shutil.rmtree(target, ignore_errors=True)  # switched or written meanwhile
                     return None
-            return IndexBuild(name, source, target, shard, writes, points)
+                build = IndexBuild(name, source, target, shard, points)
+                self._journals[name] = build.journal
+            return build
 
         return await self._call(begin)
 
     async def finish_index_build(self, build: IndexBuild) -> bool:
-        """Serve the built copy in place of the shard it was copied from, if nothing wrote to
-        that shard since (else the copy is dropped and False returned)."""
+        """Serve the built copy in place of the shard it was copied from, once the writes made
+        meanwhile are replayed on it; False (the copy dropped) when that shard was replaced or
+        the journal could not keep up."""
         from qdrant_edge import EdgeShard, Query, QueryRequest
 
         def finish() -> bool:
@@ -514,32 +592,70 @@ class EdgeStore(Store):
                 for _ in range(3):  # fault its graph in before searches meet it
                     new.query(QueryRequest(limit=10, query=Query.Nearest([1.0] * dimension, using=DENSE)))
             except Exception as exc:
+                self._drop_journal(build)
                 shutil.rmtree(build.target, ignore_errors=True)
                 raise StoreError(f"collection {name!r}: the built index does not open: {exc}") from None
-            with self._lock:
-                raw = self._read_meta(name)
-                ok = (
-                    raw is not None
-                    and not raw.get("building")
-                    and str(raw.get("shard", SHARD_DIR)) == build.source
-                    and self._shards.get(name) is build.shard
-                    and self._writes.get(name, 0) == build.writes
-                    and not self._writing.get(name)
-                )
-                if ok:
-                    assert raw is not None
-                    self._write_meta(name, {**raw, "shard": build.target.name})  # the switch
-                    self._retire(name)  # closed and removed once the calls using it are done
-                    self._serve(name, new, build.target.name)
-            if not ok:
-                new.close()
-                _remove_if_free(build.target)
+            ok = False
+            try:
+                while True:
+                    with self._lock:
+                        journal = build.journal
+                        if journal.spoiled:
+                            LOG.info("collection %s: index build dropped: %s", name, journal.spoiled)
+                            break
+                        if journal.ops:  # replayed outside the lock: writes go on meanwhile
+                            ops, journal.ops = journal.ops, []
+                        elif not self._writing.get(name):
+                            ok = self._switch(build, new)
+                            break
+                        else:
+                            ops = []
+                    for op in ops:
+                        new.update(op)
+                    if not ops:
+                        time.sleep(0.005)  # a write is under way: it lands in the journal
+            except Exception as exc:
+                raise StoreError(f"collection {name!r}: the writes made during its index build: {exc}") from None
+            finally:
+                self._drop_journal(build)
+                if not ok:
+                    new.close()
+                    _remove_if_free(build.target)
             return ok
 
         return await self._call(finish)
 
+    def _switch(self, build: IndexBuild, new: Any) -> bool:
+        """Under the lock, every journalled write replayed: serve ``new`` if still valid."""
+        name = build.name
+        raw = self._read_meta(name)
+        ok = (
+            raw is not None
+            and not raw.get("building")
+            and str(raw.get("shard", SHARD_DIR)) == build.source
+            and self._shards.get(name) is build.shard
+            and not build.journal.spoiled
+        )
+        if ok:
+            assert raw is not None
+            new.flush()
+            self._write_meta(name, {**raw, "shard": build.target.name})  # the switch
+            self._retire(name)  # closed and removed once the calls using it are done
+            self._serve(name, new, build.target.name)
+        return ok
+
+    def _drop_journal(self, build: IndexBuild) -> None:
+        with self._lock:
+            if self._journals.get(build.name) is build.journal:
+                del self._journals[build.name]
+            build.journal.spoil("the build is over")
+
     async def abort_index_build(self, build: IndexBuild) -> None:
-        await self._call(_remove_if_free, build.target)
+        def abort() -> None:
+            self._drop_journal(build)
+            _remove_if_free(build.target)
+
+        await self._call(abort)
 
     async def tidy(self) -> None:
         """Close and remove replaced shards whose grace time (RETIRE_S) is over."""
@@ -610,8 +726,10 @@ class EdgeStore(Store):
 
         def upsert() -> None:
             batch = [Point(id=p.id, vector=vectors(p), payload=p.payload) for p in points]
+            op = UpdateOperation.upsert_points(batch)
             with self._writer(name) as shard:
-                shard.update(UpdateOperation.upsert_points(batch))
+                shard.update(op)
+                self._written(name, op, points=len(batch))
 
         await self._call(upsert)
 
@@ -621,8 +739,10 @@ class EdgeStore(Store):
         from qdrant_edge import UpdateOperation
 
         def delete() -> None:
+            op = UpdateOperation.delete_points(list(ids))
             with self._writer(name) as shard:
-                shard.update(UpdateOperation.delete_points(list(ids)))
+                shard.update(op)
+                self._written(name, op, ids=len(ids))
 
         await self._call(delete)
 
@@ -632,8 +752,10 @@ class EdgeStore(Store):
         from qdrant_edge import UpdateOperation
 
         def update() -> None:
+            op = UpdateOperation.set_payload(list(ids), payload)
             with self._writer(name) as shard:
-                shard.update(UpdateOperation.set_payload(list(ids), payload))
+                shard.update(op)
+                self._written(name, op, ids=len(ids))
 
         await self._call(update)
 

@@ -156,7 +156,8 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
         if args.json:
             while True:
                 status = await client.status()
-                key = json.dumps(status["runs"], sort_keys=True)
+                seen = {k: status.get(k) for k in ("runs", "watchers", "search_index")}
+                key = json.dumps(seen, sort_keys=True)
                 if key != last:
                     last = key
                     print(json.dumps(status), flush=True)
@@ -164,7 +165,7 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
         with Live(console=Console(stderr=False), auto_refresh=False) as live:
             while True:
                 status = await client.status()
-                live.update(runs_table(status), refresh=True)
+                live.update(live_view(status), refresh=True)
                 await asyncio.sleep(0.5)
     except EngineGoneError as exc:
         _err(str(exc))
@@ -195,10 +196,17 @@ def print_status(status: dict[str, Any]) -> None:
     console.print(head)
     names = [c["name"] for c in status.get("collections", [])]
     console.print(Text(f"collections: {inert(', '.join(names)) if names else 'none'}"))
-    console.print(index_line(status.get("search_index") or {}))
-    for w in status.get("watchers") or []:
-        console.print(Text("watching " + watcher_line(w)))
-    console.print(runs_table(status))
+    console.print(live_view(status))
+
+
+def live_view(status: dict[str, Any]) -> Any:
+    """What changes while the engine works: its search-index builds, watchers and runs."""
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [index_line(status.get("search_index") or {})]
+    lines += [Text("watching " + watcher_line(w)) for w in status.get("watchers") or []]
+    return Group(*lines, runs_table(status))
 
 
 def index_line(index: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 from conftest import all_points
@@ -113,6 +114,13 @@ def test_saves_renames_and_deletes_sync_from_the_changed_paths_alone(box: Box, t
     assert box.cli("index", str(tree), "-c", "w").returncode == 0
     assert box.cli("watch", "w").returncode == 0
     wait_synced(box, "w", 1)
+    follow = box.popen("status", "--follow", "--json")  # a line whenever runs or watchers change
+    first = json.loads(follow.stdout.readline())
+    assert [(w["collection"], w["state"]) for w in first["watchers"]] == [("w", "idle")]
+    assert "search_index" in first
+    follow.send_signal(signal.SIGINT)
+    follow.communicate(timeout=30)
+    assert follow.returncode == 0
 
     write(tree / "d0" / "n00.md", page("a new text"))  # a save
     write(tree / "d1" / "born.md", page("born"))  # a create

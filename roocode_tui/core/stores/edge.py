@@ -501,7 +501,11 @@ class EdgeStore(Store):
                     journal = self._journals.get(name)
                     if journal is not None:  # it rewrites the segments: the copy's build is moot
                         journal.spoil("the collection was optimized meanwhile")
-                return bool(shard.optimize())
+                done = bool(shard.optimize())
+            if done:
+                with self._lock:
+                    self._churn[name] = 0  # compacted
+            return done
 
         return await self._call(run)
 

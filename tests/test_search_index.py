@@ -266,3 +266,53 @@ async def test_the_engine_compacts_a_collection_after_much_churn_and_not_before(
     assert ix._builds == 2 and "demo" in ix._checked
     await store.close()
     assert size() < before  # the deleted points are gone from disk
+
+
+def _log_rss_kb() -> int:
+    """Resident kB of this process's mappings of store write-ahead logs."""
+    total, in_log = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            first = line.split(maxsplit=5)
+            if "-" in first[0] and len(first) >= 5 and not first[0].endswith(":"):
+                in_log = len(first) == 6 and "/wal/" in first[5]
+            elif in_log and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise on /proc/self/maps: Linux")
+async def test_the_write_ahead_log_pages_are_let_go_and_nothing_is_lost(tmp_path: Path):
+    store = await filled(tmp_path)
+    extra = points(N, 200, seed=3)
+    await store.upsert("demo", extra)
+    before = _log_rss_kb()
+    assert before > 1024  # every write touched the log's pages: they stay resident
+    assert store.release_log_pages() > 0
+    assert _log_rss_kb() < before / 4
+    await store.delete_ids("demo", [extra[0].id])  # writing goes on (the pages come back as used)
+    assert await store.count("demo") == N + 199
+    await store.close()
+
+    # A process that let its log pages go and then died before any flush: the log replays whole.
+    script = f"""
+import asyncio, os, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_search_index import points
+from roocode_tui.core.stores.edge import EdgeStore
+async def main():
+    store = EdgeStore({str(tmp_path / "data")!r})
+    await store.upsert("demo", points({N + 200}, 50, seed=4))
+    assert store.release_log_pages() > 0
+    await store.delete_ids("demo", [points({N + 200}, 1, seed=4)[0].id])
+    assert store.release_log_pages() > 0
+    os._exit(0)  # no flush, no close
+asyncio.run(main())
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    again = EdgeStore(tmp_path / "data")
+    assert await again.count("demo") == N + 199 + 49
+    (hit,) = await again.search("demo", points(N + 200, 2, seed=4)[1].vector, 1)
+    assert hit.id == points(N + 200, 2, seed=4)[1].id
+    await again.close()

@@ -241,6 +241,9 @@ async def _let_go(store: Any) -> None:
 
     await store.tidy()
     await asyncio.to_thread(release_freed_memory)
+    release = getattr(store, "release_log_pages", None)
+    if release is not None:  # the built copy's log, read when it opened
+        await asyncio.to_thread(release)
 
 
 def _now() -> str:

@@ -464,6 +464,9 @@ class LocalEngine(Engine):
             from roocode_tui.core.memory import release_freed_memory
 
             release_freed_memory()  # give the run's memory back to the system (core/memory.py)
+            release = getattr(self._store, "release_log_pages", None)
+            if release is not None:  # and the store's write-ahead log pages it wrote
+                release()
 
     def _forget_old_runs(self) -> None:
         finished = [r for r in self._runs.values() if r.task is not None and r.task.done()]

@@ -533,6 +533,14 @@ class EdgeStore(Store):
 
         return await self._call(look)
 
+    def release_log_pages(self) -> int:
+        """Let the pages of the open shards' write-ahead logs go (core/memory.py): written once,
+        read only when a shard is opened, they would otherwise stay resident, up to 32 MB a
+        log file. The bytes of log mappings advised."""
+        from roocode_tui.core.memory import release_mapped_pages
+
+        return release_mapped_pages(str(self.root) + os.sep, f"{os.sep}wal{os.sep}")
+
     def churn(self, name: str) -> int:
         """Points written or deleted in ``name`` since its shard was opened or built: the
         replaced and deleted ones stay in its segments (on disk and in memory) until a build

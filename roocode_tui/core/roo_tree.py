@@ -75,7 +75,17 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 # Patterns changed so that the query compiles against the pack's grammar: query name ->
 # [(Roo Code's text, the text used here)]. Each replacement is the smallest change that keeps
 # what the pattern captures; the reason is given with it.
-ADAPTED: dict[str, list[tuple[str, str]]] = {}
+ADAPTED: dict[str, list[tuple[str, str]]] = {
+    # tree-sitter-php 0.22.2 (Roo Code's) puts an anonymous class's body directly in the
+    # `object_creation_expression`; later versions wrap class, arguments and body in an
+    # `anonymous_class` node. The captured node is the same `object_creation_expression`.
+    "PHP": [
+        (
+            "(object_creation_expression\n  (declaration_list)) @definition.anonymous_class",
+            "(object_creation_expression\n  (anonymous_class (declaration_list))) @definition.anonymous_class",
+        )
+    ],
+}
 
 # Node shapes that changed between the grammar Roo Code ships and the one used here, restored
 # as Roo Code sees them: grammar -> node types that are leaves there (no children: an oversize
@@ -174,9 +184,10 @@ def capture_nodes(query: Any, root: Any) -> list[Any]:
     return [row[4] for row in found]
 
 
-def split(text: str, file_path: str, ext: str, seen: set[str]) -> list[Block]:
+def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, str] | None = None) -> list[Block]:
     """parser.ts parseContent() for a tree-sitter file. Raises :class:`Unsupported` when this
-    extension cannot be parsed here as Roo Code parses it."""
+    extension cannot be parsed here as Roo Code parses it. ``types``, if given, receives each
+    block's type as Roo Code names it (segmentHash -> node type, ``fallback_chunk``...)."""
     from roocode_tui.core.roo import Block, _chunk_lines, js_len, segment_hash
 
     if ext not in LANGUAGES:
@@ -188,7 +199,7 @@ def split(text: str, file_path: str, ext: str, seen: set[str]) -> list[Block]:
     queue = deque(capture_nodes(query, tree.root_node))
     if not queue:
         if js_len(text) >= MIN:
-            return _chunk_lines(text.split("\n"), file_path, seen, 1)
+            return _typed(_chunk_lines(text.split("\n"), file_path, seen, 1), "fallback_chunk", types)
         return []
     ascii_source = text.isascii()
     leaves = LEAVES.get(grammar, frozenset())
@@ -218,11 +229,21 @@ def split(text: str, file_path: str, ext: str, seen: set[str]) -> list[Block]:
             if children:
                 queue.extend(children)
             else:  # _chunkLeafNodeByLines
-                results += _chunk_lines(content.split("\n"), file_path, seen, node.start_point.row + 1)
+                chunks = _chunk_lines(content.split("\n"), file_path, seen, node.start_point.row + 1)
+                results += _typed(chunks, node.type, types)
             continue
         first, last = node.start_point.row + 1, last_row + 1
         digest = segment_hash(file_path, first, last, content)
         if digest not in seen:
             seen.add(digest)
             results.append(Block(first, last, content, digest))
+            if types is not None:
+                types[digest] = node.type
     return results
+
+
+def _typed(blocks: list[Block], kind: str, types: dict[str, str] | None) -> list[Block]:
+    if types is not None:
+        for block in blocks:  # (an over-long line's pieces are "<kind>_segment" to Roo Code)
+            types[block.segment_hash] = kind
+    return blocks

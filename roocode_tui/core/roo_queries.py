@@ -1704,3 +1704,57 @@ ZIG = r"""
   (identifier) @name
 ) @variable.definition
 """
+
+
+# systemrdl.ts (systemrdlQuery)
+SYSTEMRDL = r"""
+; Component declarations
+(component_named_def
+  type: (component_type)
+  id: (id) @name.definition.component) @definition.component
+
+; Field declarations
+(component_anon_def
+  type: (component_type (component_primary_type))
+  body: (component_body
+    (component_body_elem
+      (property_assignment)))) @definition.field
+
+; Property declarations
+(property_definition
+  (id) @name.definition.property) @definition.property
+
+; Parameter declarations
+(component_inst
+  id: (id) @name.definition.parameter) @definition.parameter
+
+; Enum declarations
+(enum_def
+  (id) @name.definition.enum) @definition.enum
+"""
+
+
+# tlaplus.ts (tlaPlusQuery)
+TLA_PLUS = r"""
+; Module declarations
+(module
+  name: (identifier) @name.definition.module) @definition.module
+
+; Operator definitions with optional parameters
+(operator_definition
+  name: (identifier) @name.definition.operator
+  parameter: (identifier)?) @definition.operator
+
+; Function definitions with bounds
+(function_definition
+  name: (identifier) @name.definition.function
+  (quantifier_bound)?) @definition.function
+
+; Variable declarations
+(variable_declaration
+  (identifier) @name.definition.variable) @definition.variable
+
+; Constant declarations
+(constant_declaration
+  (identifier) @name.definition.constant) @definition.constant
+"""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from roocode_tui.core import roo_queries as Q
 
@@ -65,11 +65,12 @@ LANGUAGES: dict[str, tuple[str, str]] = {
     "vue": ("vue", "VUE"),
     "lua": ("lua", "LUA"),
     "zig": ("zig", "ZIG"),
+    "tla": ("tlaplus", "TLA_PLUS"),
     "el": ("elisp", "ELISP"),
     "ex": ("elixir", "ELIXIR"),
     "exs": ("elixir", "ELIXIR"),
-    # .rdl (systemrdl) and .tla (tlaplus): Roo Code parses them, but tree-sitter-language-pack
-    # has no grammar for either; those files get the line-based fallback here.
+    # .rdl (systemrdl): Roo Code parses it, but no grammar for it is packaged for Python; those
+    # files get the line-based fallback here.
 }
 
 # Patterns changed so that the query compiles against the pack's grammar: query name ->
@@ -85,17 +86,69 @@ ADAPTED: dict[str, list[tuple[str, str]]] = {
             "(object_creation_expression\n  (anonymous_class (declaration_list))) @definition.anonymous_class",
         )
     ],
+    # tree-sitter-ocaml 0.20.4 gives `module_binding`'s module_name the field `name`; later
+    # versions have no field there.
+    "OCAML": [
+        (
+            "(module_binding\n    name: (module_name) @name.definition)",
+            "(module_binding\n    (module_name) @name.definition)",
+        )
+    ],
+    # Roo Code's tree-sitter-vue (commit 7e48557) calls the root `component`; the pack's calls
+    # it `document` (the same node: the whole file).
+    "VUE": [("(component) @component.definition", "(document) @component.definition")],
 }
 
-# Node shapes that changed between the grammar Roo Code ships and the one used here, restored
-# as Roo Code sees them: grammar -> node types that are leaves there (no children: an oversize
-# one is cut by lines, not split into its children), and node types whose text there stops
-# before the newline that ends them here.
-#   rust: tree-sitter-rust 0.20.4's comments are single tokens, `line_comment` is `//` and the
-#   rest of the line, without its newline; since 0.21 comments have children (`//`, a doc
-#   marker, `doc_comment`) and a doc comment (`///`, `//!`) takes in its line's newline.
-LEAVES: dict[str, frozenset[str]] = {"rust": frozenset({"line_comment", "block_comment"})}
-NEWLINE_OUTSIDE: dict[str, frozenset[str]] = {"rust": frozenset({"line_comment"})}
+
+class _Point(NamedTuple):
+    row: int
+    column: int
+
+
+class _Span:
+    """A node as Roo Code's grammar has it, where the grammar here shapes it differently."""
+
+    __slots__ = ("children", "end_byte", "end_point", "start_byte", "start_point", "type")
+
+    def __init__(self, node: Any, end_byte: int, end_point: Any, children: list[Any]):
+        self.type, self.start_byte, self.start_point = node.type, node.start_byte, node.start_point
+        self.end_byte, self.end_point, self.children = end_byte, end_point, children
+
+
+def _rust_comment(node: Any) -> _Span:
+    """tree-sitter-rust 0.20.4 (Roo Code's): a comment is one token, no children, and a line
+    comment is `//` and the rest of its line without the newline. Since 0.21 comments have
+    children (`//`, a doc marker, `doc_comment`) and a doc comment (`///`, `//!`) takes in the
+    newline that ends it."""
+    end, end_point = node.end_byte, node.end_point
+    if node.type == "line_comment" and end_point.column == 0 and end_point.row > node.start_point.row:
+        end, end_point = end - 1, _Point(node.start_point.row, node.start_point.column + end - 1 - node.start_byte)
+    return _Span(node, end, end_point, [])
+
+
+def _csharp_file_namespace(node: Any) -> _Span:
+    """tree-sitter-c-sharp 0.20.0 (Roo Code's): `namespace N;` holds the using directives and
+    type declarations after it, to the end of the last one (comments between them too; trailing
+    ones stay outside, as tree-sitter leaves trailing extras to the parent). Since 0.21 it is
+    the one line and what follows is its siblings."""
+    children = list(node.children)
+    last = node
+    sibling = node.next_sibling
+    while sibling is not None:
+        children.append(sibling)
+        if not sibling.is_extra:
+            last = sibling
+        sibling = sibling.next_sibling
+    while children and children[-1] is not last and children[-1].is_extra:
+        children.pop()
+    return _Span(node, last.end_byte, last.end_point, children)
+
+
+# grammar -> node type -> the node as Roo Code's grammar shapes it
+RESHAPE: dict[str, dict[str, Any]] = {
+    "rust": {"line_comment": _rust_comment, "block_comment": _rust_comment},
+    "csharp": {"file_scoped_namespace_declaration": _csharp_file_namespace},
+}
 
 MIN = 50  # MIN_BLOCK_CHARS
 MAX = 1150  # MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
@@ -109,7 +162,14 @@ class Unsupported(Exception):
 # pack's newer version parses differently from the one Roo Code ships (tree-sitter-wasms 0.1.12:
 # python 0.21.0, go 0.20.0) in ways that change blocks; these are the oldest versions on PyPI,
 # the same or the next after Roo Code's. grammar -> module (its ``language()`` is a pointer).
-PINNED = {"python": "tree_sitter_python", "go": "tree_sitter_go"}
+PINNED = {
+    "python": "tree_sitter_python",
+    "go": "tree_sitter_go",
+    # The pack's zig is another project's grammar (different node names); tree-sitter-zig 1.0.0
+    # is the one Roo Code ships. The pack has no tlaplus; 1.2.5 is the release after Roo Code's.
+    "zig": "tree_sitter_zig",
+    "tlaplus": "tree_sitter_tlaplus",
+}
 
 
 def _language(grammar: str) -> Any:
@@ -202,37 +262,32 @@ def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, 
             return _typed(_chunk_lines(text.split("\n"), file_path, seen, 1), "fallback_chunk", types)
         return []
     ascii_source = text.isascii()
-    leaves = LEAVES.get(grammar, frozenset())
-    newline_outside = NEWLINE_OUTSIDE.get(grammar, frozenset())
+    reshape = RESHAPE.get(grammar, {})
     results: list[Block] = []
     while queue:
         node = queue.popleft()
+        if node.type in reshape:
+            node = reshape[node.type](node)
         start, end = node.start_byte, node.end_byte
-        last_row = node.end_point.row
-        if newline_outside and node.type in newline_outside and source[end - 1 : end] == b"\n":
-            end -= 1
-            last_row -= 1
+        if end - start < MIN:  # a UTF-16 unit takes one UTF-8 byte or more
+            continue
         if ascii_source:
-            if end - start < MIN:
-                continue
             content = source[start:end].decode("ascii")
             length = end - start
         else:
-            if end - start < MIN:  # a UTF-16 unit takes one UTF-8 byte or more
-                continue
             content = source[start:end].decode("utf-8", "surrogatepass")
             length = js_len(content)
             if length < MIN:
                 continue
         if length > MAX:
-            children = node.children if node.type not in leaves else None
+            children = node.children
             if children:
                 queue.extend(children)
             else:  # _chunkLeafNodeByLines
                 chunks = _chunk_lines(content.split("\n"), file_path, seen, node.start_point.row + 1)
                 results += _typed(chunks, node.type, types)
             continue
-        first, last = node.start_point.row + 1, last_row + 1
+        first, last = node.start_point.row + 1, node.end_point.row + 1
         digest = segment_hash(file_path, first, last, content)
         if digest not in seen:
             seen.add(digest)

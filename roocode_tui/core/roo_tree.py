@@ -179,10 +179,14 @@ def _language(grammar: str) -> Any:
         import importlib
         import warnings
 
-        module = importlib.import_module(PINNED[grammar])
-        with warnings.catch_warnings():  # 0.21 wheels hand over an int, which py-tree-sitter deprecates
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return Language(module.language())
+        try:
+            module = importlib.import_module(PINNED[grammar])
+        except ImportError:  # tree-sitter-python 0.21.0 has wheels for x86 machines only
+            module = None
+        if module is not None:
+            with warnings.catch_warnings():  # 0.21 wheels hand over an int, which py-tree-sitter deprecates
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return Language(module.language())
     from tree_sitter_language_pack import get_language
 
     return get_language(grammar)  # type: ignore[arg-type]

@@ -115,6 +115,31 @@ def test_a_csharp_file_scoped_namespace_holds_what_follows_it():
     assert [b.start_line for b in comments] == [7, 12, 14, 15, 16, 17, 36, 38, 39, 40]
 
 
+def test_javascript_loops_as_roo_codes_grammar_shapes_them():
+    """tree-sitter-javascript 0.20.3 (under Roo Code's JavaScript and TypeScript grammars):
+    `do ... while (c)` ends before its `;`, a for loop's initializer and condition are
+    expression statements that take in their `;` (its grammar.js, for_statement)."""
+    from tree_sitter import Parser
+
+    language, _query = roo_tree._compiled("typescript", "TYPESCRIPT")
+    source = b"for (i = 0, k = 1; i < n; i++) {}\nfor (let j = 0; j < n;) {}\ndo { x() } while (y);\n"
+    loops = Parser(language).parse(source).root_node.children
+    shaped = [roo_tree.RESHAPE["typescript"][node.type](node) for node in loops]
+
+    def parts(node):
+        return [(c.type, source[c.start_byte : c.end_byte].decode()) for c in node.children]
+
+    assert parts(shaped[0])[2:5] == [
+        ("expression_statement", "i = 0, k = 1;"),
+        ("expression_statement", "i < n;"),
+        ("update_expression", "i++"),
+    ]
+    assert parts(shaped[1])[2:4] == [("lexical_declaration", "let j = 0;"), ("expression_statement", "j < n;")]
+    assert source[shaped[2].start_byte : shaped[2].end_byte] == b"do { x() } while (y)"
+    rel = "tests/fixtures/roo/cases/loops.ts"
+    assert any(b.content.startswith("do {") and b.content.endswith("weight00)") for b in blocks_of(rel))
+
+
 def test_extension_rules():
     text = "def f():\n    return 'a line long enough to make one block of its own'\n"
     assert roo.split(text, "/w/a.ejs") == [] and roo.split(text, "/w/a.htm") == []  # no parser loads

@@ -144,10 +144,62 @@ def _csharp_file_namespace(node: Any) -> _Span:
     return _Span(node, last.end_byte, last.end_point, children)
 
 
+def _js_do(node: Any) -> Any:
+    """tree-sitter-javascript 0.20.3 (under typescript 0.20.5 too): `do ... while (c)` ends at
+    its condition; the `;` after it is a statement of its own. Later versions take it in."""
+    children = node.children
+    if len(children) < 2 or children[-1].type != ";":
+        return node
+    return _Span(node, children[-2].end_byte, children[-2].end_point, children[:-1])
+
+
+_JS_FOR_CLAUSES = frozenset({"lexical_declaration", "variable_declaration", "empty_statement", "(", ")", ";"})
+
+
+def _js_for(node: Any) -> Any:
+    """tree-sitter-javascript 0.20.3: a `for (;;)` loop's initializer and condition, when they
+    are expressions, are `expression_statement` nodes that take in their `;`. Later versions
+    have the expression and the `;` side by side."""
+    children = list(node.children)
+    out: list[Any] = []
+    i, clauses = 0, 0
+    while i < len(children):
+        child = children[i]
+        if (
+            clauses < 2
+            and out
+            and out[0].type == "for"
+            and child.type not in _JS_FOR_CLAUSES
+            and i + 1 < len(children)
+            and children[i + 1].type == ";"
+        ):
+            semicolon = children[i + 1]
+            statement = _Span(child, semicolon.end_byte, semicolon.end_point, [child, semicolon])
+            statement.type = "expression_statement"
+            out.append(statement)
+            i += 2
+            clauses += 1
+            continue
+        if child.type in ("lexical_declaration", "variable_declaration", "empty_statement"):
+            clauses += 1
+        out.append(child)
+        i += 1
+        if child.type == ")":
+            clauses = 2
+    if len(out) == len(children):
+        return node
+    return _Span(node, node.end_byte, node.end_point, out)
+
+
+_JS = {"do_statement": _js_do, "for_statement": _js_for}
+
 # grammar -> node type -> the node as Roo Code's grammar shapes it
 RESHAPE: dict[str, dict[str, Any]] = {
     "rust": {"line_comment": _rust_comment, "block_comment": _rust_comment},
     "csharp": {"file_scoped_namespace_declaration": _csharp_file_namespace},
+    "javascript": _JS,
+    "typescript": _JS,
+    "tsx": _JS,
 }
 
 MIN = 50  # MIN_BLOCK_CHARS

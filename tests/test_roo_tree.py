@@ -115,6 +115,13 @@ def test_a_csharp_file_scoped_namespace_holds_what_follows_it():
     assert [b.start_line for b in comments] == [7, 12, 14, 15, 16, 17, 36, 38, 39, 40]
 
 
+def test_rust_strings_as_roo_codes_grammar_shapes_them():
+    # tree-sitter-rust 0.20.4: a raw string is one token (a leaf: cut by lines); a string's text
+    # between escapes is a hidden node (an oversize string leaves only its quotes and escapes)
+    ours = sorted((b.start_line, b.end_line) for b in blocks_of("tests/fixtures/roo/cases/strings.rs"))
+    assert ours == [(1, 16), (17, 24)]
+
+
 def test_javascript_loops_as_roo_codes_grammar_shapes_them():
     """tree-sitter-javascript 0.20.3 (under Roo Code's JavaScript and TypeScript grammars):
     `do ... while (c)` ends before its `;`, a for loop's initializer and condition are

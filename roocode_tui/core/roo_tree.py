@@ -126,6 +126,18 @@ def _rust_comment(node: Any) -> _Span:
     return _Span(node, end, end_point, [])
 
 
+def _rust_raw_string(node: Any) -> _Span:
+    """tree-sitter-rust 0.20.4: a raw string (`r#"..."#`) is one token from its external scanner;
+    since 0.21 it has children (its delimiters and a `string_content`)."""
+    return _Span(node, node.end_byte, node.end_point, [])
+
+
+def _rust_string(node: Any) -> _Span:
+    """tree-sitter-rust 0.20.4: a string's text between escapes is a hidden node, so its children
+    are its quotes and escape sequences; since 0.21 that text is a `string_content` child."""
+    return _Span(node, node.end_byte, node.end_point, [c for c in node.children if c.type != "string_content"])
+
+
 def _csharp_file_namespace(node: Any) -> _Span:
     """tree-sitter-c-sharp 0.20.0 (Roo Code's): `namespace N;` holds the using directives and
     type declarations after it, to the end of the last one (comments between them too; trailing
@@ -195,7 +207,12 @@ _JS = {"do_statement": _js_do, "for_statement": _js_for}
 
 # grammar -> node type -> the node as Roo Code's grammar shapes it
 RESHAPE: dict[str, dict[str, Any]] = {
-    "rust": {"line_comment": _rust_comment, "block_comment": _rust_comment},
+    "rust": {
+        "line_comment": _rust_comment,
+        "block_comment": _rust_comment,
+        "raw_string_literal": _rust_raw_string,
+        "string_literal": _rust_string,
+    },
     "csharp": {"file_scoped_namespace_declaration": _csharp_file_namespace},
     "javascript": _JS,
     "typescript": _JS,

@@ -3,10 +3,13 @@
 Source: src/services/code-index/processors/parser.ts (parseContent()) and
 src/services/tree-sitter/languageParser.ts (loadRequiredLanguageParsers()) in RooCodeInc/Roo-Code
 at commit cb836567180a3ff1da6d082f3178b90c3bd22a70. The queries are Roo Code's own
-(:mod:`roocode_tui.core.roo_queries`); the grammars are tree-sitter-language-pack's, which are
-newer than the ones Roo Code ships (tree-sitter-wasms 0.1.12). Where a query pattern names a node
-type the newer grammar no longer has, :data:`ADAPTED` holds the pattern as changed here, with the
-reason; everything else is as Roo Code has it.
+(:mod:`roocode_tui.core.roo_queries`). The grammars Roo Code ships (tree-sitter-wasms 0.1.12)
+are older than most that can be had here: :data:`PINNED` takes a few from wheels of Roo Code's
+version (or the next), the rest come from tree-sitter-language-pack. Where a newer grammar
+changed what Roo Code's query or chunker sees, the change is undone here, each case with its
+reason: :data:`ADAPTED` (a pattern naming a renamed node) and :data:`RESHAPE` (a node whose
+extent or children differ). Everything else is as Roo Code has it; ``bench/roo_check.py``
+measures what is left.
 
 The algorithm (parser.ts lines 152-229):
 

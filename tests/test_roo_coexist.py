@@ -24,12 +24,13 @@ UTIL_PY = '''def parse_price(text):
 '''
 
 
-def roo_scanner_point(workspace: Path, rel: str, start: int, end: int, text: str):
-    """A point as Roo Code's scanner writes it (processors/scanner.ts, formulas written out here)."""
+def roo_scanner_point(workspace: Path, rel: str, start: int, end: int, text: str, chunk: str | None = None):
+    """A point as Roo Code's scanner writes it (processors/scanner.ts, formulas written out here);
+    the block is whole lines unless its text is given (a tree-sitter node's)."""
     from qdrant_client import models as m
 
-    lines = text.split("\n")
-    chunk = "\n".join(lines[start - 1 : end])
+    if chunk is None:
+        chunk = "\n".join(text.split("\n")[start - 1 : end])
     segment = hashlib.sha256(f"{workspace}/{rel}-{start}-{end}-{len(chunk)}-{chunk[:100]}".encode()).hexdigest()
     return m.PointStruct(
         id=str(uuid.uuid5(ROO_NAMESPACE, segment)),
@@ -43,6 +44,11 @@ def roo_scanner_point(workspace: Path, rel: str, start: int, end: int, text: str
             "pathSegments": {str(i): s for i, s in enumerate(rel.split("/"))},
         },
     )
+
+
+def function_of(app_ts: str) -> str:
+    """The block Roo Code's chunker makes of app.ts: its function node, without ``export``."""
+    return app_ts[app_ts.index("function total") : app_ts.rindex("}") + 1]
 
 
 def roo_watcher_point(workspace: Path, rel: str, start: int, end: int, text: str):
@@ -97,10 +103,12 @@ async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_
     (workspace / "docs" / "guide.md").write_text(GUIDE)
     data = tmp_path / "qdrant"
 
-    # Roo Code indexed first: a tree-sitter block of app.ts (the function), the two markdown
-    # sections of guide.md (the blocks roocode-tui makes too), and util.py as its watcher wrote it.
+    # Roo Code indexed first: the tree-sitter block of an older app.ts (the function, changed
+    # since within its first 100 characters, which its id covers), the two markdown sections of
+    # guide.md (the blocks roocode-tui makes too), and util.py as its watcher wrote it.
+    old_app = APP_TS.replace("let sum = 0", "let sum = 0.0")
     theirs = [
-        roo_scanner_point(workspace, "src/app.ts", 5, 11, APP_TS),
+        roo_scanner_point(workspace, "src/app.ts", 5, 11, old_app, function_of(old_app)),
         roo_scanner_point(workspace, "docs/guide.md", 1, 4, GUIDE),
         roo_scanner_point(workspace, "docs/guide.md", 5, 8, GUIDE),
         roo_watcher_point(workspace, "src/util.py", 1, 4, UTIL_PY),
@@ -124,10 +132,9 @@ async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_
     assert (again.files_unchanged, again.points_written, again.points_deleted) == (3, 0, 0)
     assert stored(data, workspace) == after_first
 
-    # app.ts changes, util.py goes, guide.md gets a new second section.
-    (workspace / "src" / "app.ts").write_text(
-        APP_TS + "\n// The cart's total, formatted in euros.\n" + "//" * 30 + "\n"
-    )
+    # app.ts changes (its function moves down a line), util.py goes, guide.md gets a new
+    # second section.
+    (workspace / "src" / "app.ts").write_text("// Checkout.\n" + APP_TS)
     (workspace / "src" / "util.py").unlink()
     (workspace / "docs" / "guide.md").write_text(GUIDE.replace("## Install", "## Installing"))
     third = await run_roo_index(data, qwen_server, workspace)
@@ -159,8 +166,9 @@ async def test_a_point_roo_code_rewrites_becomes_roo_codes(tmp_path: Path, qwen_
     data = tmp_path / "qdrant"
     await run_roo_index(data, qwen_server, workspace)
     ((pid, payload),) = stored(data, workspace).items()
-    assert payload["indexedBy"] == "roocode-tui" and (payload["startLine"], payload["endLine"]) == (1, 12)
-    roo_writes(data, workspace, [roo_scanner_point(workspace, "src/app.ts", 1, 12, APP_TS)])  # same id
+    assert payload["indexedBy"] == "roocode-tui" and (payload["startLine"], payload["endLine"]) == (5, 11)
+    point = roo_scanner_point(workspace, "src/app.ts", 5, 11, APP_TS, function_of(APP_TS))
+    roo_writes(data, workspace, [point])  # same id
     assert "indexedBy" not in stored(data, workspace)[pid]
     (workspace / "src" / "app.ts").write_text(APP_TS.replace("0.95", "0.90"))
     await run_roo_index(data, qwen_server, workspace)

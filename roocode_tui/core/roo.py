@@ -5,9 +5,9 @@ each formula names the file it comes from. Roo Code is TypeScript: string length
 count UTF-16 code units and hashes see the string as UTF-8, so the helpers below do the same
 (a file with emoji gets the ids Roo Code would give it).
 
-Chunks: markdown and the line-based fallback are ported exactly; files Roo Code parses with
-tree-sitter get the line-based fallback here (same size rules: blocks of 50..1,150
-characters), so their chunk boundaries, and hence their ids, can differ from Roo Code's.
+Chunks: markdown, the line-based fallback and the tree-sitter chunker (its queries, its node
+rules, with the grammar versions closest to Roo Code's: :mod:`roocode_tui.core.roo_tree`) are
+ported rule by rule, so a block has the lines, text and id Roo Code gives it.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ EXTENSIONS = frozenset(
 # shared/supported-extensions.ts fallbackExtensions: always chunked by lines
 FALLBACK_EXTENSIONS = frozenset({".vb", ".scala", ".swift"})
 # In the scanner's list but no parser loads for them (tree-sitter/languageParser.ts has no case
-# for .htm and .elm, and tree-sitter-wasms 0.1.12 ships no embedded-template grammar for .ejs
-# and .erb): parseFile returns no block at all, not even line chunks.
+# for .htm and .elm; it loads .ejs and .erb under the key "embedded_template", which
+# parser.ts then looks up as "ejs"/"erb" and does not find): parseFile returns no block at all,
+# not even line chunks.
 NO_PARSER_EXTENSIONS = frozenset({".htm", ".elm", ".ejs", ".erb"})
 # glob/constants.ts DIRS_TO_IGNORE, as the scanner applies it (glob/ignore-utils.ts
 # isPathInIgnoredDirectory, and the ripgrep globs of glob/list-files.ts): any path part equal
@@ -311,14 +312,22 @@ class Block:
 
 
 def split(text: str, abs_path: str) -> list[Block]:
-    """The blocks Roo Code's parser makes of a file (processors/parser.ts parseContent()),
-    with the line-based fallback standing in for tree-sitter."""
+    """The blocks Roo Code's parser makes of a file (processors/parser.ts parseContent()). The
+    line-based fallback stands in for tree-sitter only where no grammar is available here
+    (.rdl, .tla) or Roo Code's query does not compile against the grammar here."""
     ext = os.path.splitext(abs_path)[1].lower()
     seen: set[str] = set()
     if ext in NO_PARSER_EXTENSIONS:
         return []
     if ext in (".md", ".markdown"):
         return _markdown(text, abs_path, seen)
+    if ext not in FALLBACK_EXTENSIONS:
+        from roocode_tui.core import roo_tree
+
+        try:
+            return roo_tree.split(text, abs_path, ext[1:], seen)
+        except roo_tree.Unsupported:
+            pass  # no grammar here for it: the line-based fallback stands in
     return _chunk_lines(text.split("\n"), abs_path, seen, 1)
 
 

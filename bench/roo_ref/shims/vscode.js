@@ -1,0 +1,2 @@
+// Minimal shim: the chunker never touches vscode at runtime (imports are type-only).
+module.exports = {}

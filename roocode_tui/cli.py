@@ -31,6 +31,7 @@ examples:
   roocode-tui status --follow                   the engine and its index runs, live
   roocode-tui index ~/src/project --detach      start a run in the engine and return
   roocode-tui watch project                     keep the collection in sync as its files change
+  roocode-tui mcp --print-config roo            the MCP config that lets Roo Code search with it
 
 engine: commands talk to one background engine per user (started on demand, it keeps the
 store open and owns the index runs); roocode-tui serve runs it in the foreground.
@@ -246,6 +247,26 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
         add_parsers(csub, common)
 
+    if want("mcp"):
+        p = sub.add_parser(
+            "mcp",
+            parents=[common],
+            help="serve the search tools to an agent over MCP (stdio)",
+            description="An MCP server over stdin/stdout, for an agent (Roo Code, Claude Code, Cursor) to "
+            "start: tools search, list_collections, read, index_status and refresh, answered by the engine "
+            "(started when none runs). Searches default to the collection of the directory it is started "
+            "in (or --workspace). --print-config AGENT prints the JSON that agent reads to start it. "
+            "engine.mcp = true serves the same tools over streamable HTTP at /mcp on the engine.",
+        )
+        p.add_argument(
+            "--print-config",
+            choices=["roo", "claude", "cursor"],
+            metavar="AGENT",
+            help="print the MCP config for roo (.roo/mcp.json or Roo Code's mcp_settings.json), claude "
+            "(.mcp.json) or cursor (.cursor/mcp.json) and exit",
+        )
+        p.add_argument("--workspace", metavar="DIR", help="the workspace searches default to (default: .)")
+
     if want("roo"):
         p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
         rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -308,6 +329,7 @@ def run(argv: list[str] | None = None) -> int:
             "serve": cli_engine.serve,
             "status": cli_engine.status,
             "watch": cli_engine.watch,
+            "mcp": cli_engine.mcp,
         }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:

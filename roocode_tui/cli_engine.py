@@ -127,6 +127,30 @@ async def watch(settings: Any, args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
+async def mcp(settings: Any, args: argparse.Namespace) -> int:
+    """``mcp``: the MCP server over stdio, or (``--print-config AGENT``) the config that starts it."""
+    from roocode_tui import mcp_server
+
+    if args.print_config:
+        command, base = mcp_command()
+        extra = ["--config", str(settings.config_path)] if settings.config_path else []
+        extra += ["--read-only"] if settings.read_only else []
+        config = mcp_server.client_config(args.print_config, command=command, args=[*base, "mcp", *extra])
+        print(json.dumps(config, indent=2))
+        return 0
+    return await mcp_server.serve_stdio(settings, workspace=args.workspace)
+
+
+def mcp_command() -> tuple[str, list[str]]:
+    """How an agent starts this install: its ``roocode-tui`` script, or this Python with -m."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "roocode-tui"
+    if script.is_file() and os.access(script, os.X_OK):
+        return str(script), []
+    return sys.executable, ["-m", "roocode_tui.cli"]
+
+
 def watcher_line(w: dict[str, Any]) -> str:
     from roocode_tui.core.text import inert
 

@@ -125,7 +125,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "'path:PREFIX' and 'lang:NAME' inside the query work too.",
         )
         p.add_argument("query", metavar="QUERY", nargs="?", help="the question or identifier (or use --batch)")
-        p.add_argument("--collection", "-c", metavar="NAME")
+        p.add_argument("--collection", "-c", metavar="NAME", help="the collection, or several as one ranking: a,b")
         p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
         p.add_argument(
             "--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')"
@@ -531,6 +531,8 @@ def _print_hits(result: Any) -> None:
         head = Text()
         head.append(f"{rank:>2}. ", style="bold")
         head.append(f"{hit.score:.3f} ", style="green")
+        if hit.collection:  # a search of several collections
+            head.append(inert(f"{hit.collection}: "), style="cyan")
         head.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold cyan")
         if hit.heading:
             head.append("  " + inert(hit.heading), style="magenta")

@@ -102,6 +102,13 @@ async def test_stdio_tools_search_read_status(box: Box, corpus: Path) -> None:
         assert {h["collection"] for h in both["hits"]} == {"corpus", "handbook"}
         scores = [h["score"] for h in both["hits"]]
         assert scores == sorted(scores, reverse=True)
+        cli = box.cli("search", "restore a backup", "-c", "corpus,handbook", "-n", "10", "--json")
+        assert cli.returncode == 0, cli.stderr
+        assert [(h["collection"], h["path"]) for h in json.loads(cli.stdout)["results"]] == [
+            (h["collection"], h["path"]) for h in both["hits"]
+        ]
+        printed = box.cli("search", "restore a backup", "-c", "handbook,corpus")
+        assert "handbook: backups.md:" in printed.stdout and "results from handbook,corpus" in printed.stdout
 
         # A missing collection: one line the model can act on.
         missing = await call(s, "search", query="x", collection="nope")
@@ -238,6 +245,30 @@ async def test_engine_serves_mcp_over_http(box: Box, corpus: Path) -> None:
         assert outside.is_error and text_of(outside).startswith("refused: ")
         missing = await call(s, "index_status", collection="nope")
         assert missing.is_error and text_of(missing).endswith("available: handbook")
+
+    # The engine's own socket serves it too (peer credentials checked, no token).
+    transport = httpx2.AsyncHTTPTransport(uds=str(box.socket))
+    async with (
+        httpx2.AsyncClient(transport=transport, timeout=120) as client,
+        streamable_http_client("http://engine/mcp", http_client=client) as (read, write),
+        ClientSession(read, write) as s,
+    ):
+        await s.initialize()
+        listed = (await call(s, "list_collections")).structured_content
+        assert [c["name"] for c in listed["collections"]] == ["handbook"]
+
+
+async def test_engine_mcp_is_off_unless_configured(box: Box, corpus: Path) -> None:
+    import httpx2
+
+    box.env["ROOCODE_TUI_ENGINE__LISTEN"] = "127.0.0.1:0"
+    box.serve()
+    status = box.status()
+    assert status is not None
+    token = Path(status["token_file"]).read_text().strip()
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = await client.post(f"http://{status['listen']}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert answer.status_code == 404
 
 
 def test_print_config(box: Box, tmp_path: Path) -> None:

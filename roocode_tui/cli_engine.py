@@ -405,7 +405,7 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
     results = []
     for r in data.get("results", []):
         timing = r.get("timing_ms") or {}
-        hits = [SimpleNamespace(**{"heading": "", **h}) for h in r.get("results", [])]
+        hits = [SimpleNamespace(**{"heading": "", "collection": "", **h}) for h in r.get("results", [])]
         results.append(
             SimpleNamespace(
                 raw=r,

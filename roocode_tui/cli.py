@@ -30,6 +30,7 @@ examples:
   roocode-tui doctor                            check embedder, store and GPU
   roocode-tui status --follow                   the engine and its index runs, live
   roocode-tui index ~/src/project --detach      start a run in the engine and return
+  roocode-tui index --package httpx             an installed library's code and docs, into lib-httpx
   roocode-tui watch project                     keep the collection in sync as its files change
   roocode-tui mcp --print-config roo            the MCP config that lets Roo Code search with it
 
@@ -102,6 +103,25 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "using the old one until then)",
         )
         p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
+        p.add_argument(
+            "--package",
+            metavar="NAME",
+            help="index an installed library's files into lib-NAME (Python: the distribution's packages and "
+            "its long description; npm: node_modules/NAME); again after an upgrade: only what changed",
+        )
+        p.add_argument(
+            "--ecosystem", choices=["pypi", "npm"], default="pypi", help="where --package comes from (default pypi)"
+        )
+        p.add_argument(
+            "--python",
+            metavar="PATH",
+            help="the interpreter whose environment has --package (default: $VIRTUAL_ENV's, else python3)",
+        )
+        p.add_argument(
+            "--node-modules",
+            metavar="DIR",
+            help="the node_modules that has --package (default: the nearest from . upwards)",
+        )
         p.add_argument(
             "--detach",
             action="store_true",
@@ -372,6 +392,8 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.engine.local import LocalEngine
 
     _refuse_if_read_only(settings, "index")
+    if getattr(args, "package", None):
+        _package_paths(settings, args)
     engine = await cli_engine.open_engine(settings)
     try:
         if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
@@ -381,6 +403,31 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
         return await cli_engine.index_in_engine(engine, args)
     finally:
         await engine.aclose()
+
+
+def _package_paths(settings: Any, args: argparse.Namespace) -> None:
+    """``index --package NAME``: the installed package's paths, into lib-NAME (core/packages.py)."""
+    from roocode_tui.core import packages
+    from roocode_tui.core.errors import UsageError
+
+    if args.paths:
+        raise UsageError("--package indexes the package's own files: give PATHs or --package, not both")
+    if args.schema != "native":
+        raise UsageError("--package builds a roocode-tui collection (no --schema roo)")
+    pkg = packages.resolve(
+        args.package,
+        args.ecosystem,
+        python=args.python,
+        node_modules=args.node_modules,
+        cwd=os.getcwd(),
+        data_dir=settings.store.data_dir,
+    )
+    args.paths = [str(p) for p in pkg.paths]
+    args.collection = args.collection or pkg.collection
+    print(
+        f"{pkg.ecosystem} package {pkg.name} {pkg.version} (from {pkg.where}) into {args.collection}",
+        file=sys.stderr,
+    )
 
 
 async def _index_with_bar(indexer: Any) -> None:

@@ -497,10 +497,10 @@ def _home() -> str:
 
 
 # -- config snippets --------------------------------------------------------------------------
-def client_config(agent: str, *, command: str, args: list[str]) -> dict[str, Any]:
+def client_config(agent: str, *, command: str, args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """The JSON an agent reads to start this server over stdio (Roo Code: .roo/mcp.json or its
     mcp_settings.json; Claude Code: .mcp.json; Cursor: .cursor/mcp.json)."""
-    entry: dict[str, Any] = {"command": command, "args": args}
+    entry: dict[str, Any] = {"command": command, "args": args, **({"env": env} if env else {})}
     if agent == "claude":
         entry = {"type": "stdio", **entry}
     elif agent == "cursor":  # Cursor starts servers outside the project: name it (its ${workspaceFolder})

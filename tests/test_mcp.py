@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -288,3 +289,54 @@ def test_print_config(box: Box, tmp_path: Path) -> None:
     out = box.cli("mcp", "--print-config", "roo", "--config", str(config), "--read-only")
     entry = json.loads(out.stdout)["mcpServers"]["roocode-tui"]
     assert entry["args"][-4:] == ["mcp", "--config", str(config), "--read-only"]
+    # This box's runtime dir is not the one a trimmed environment falls back to: it is passed on.
+    assert entry["env"] == {"XDG_RUNTIME_DIR": str(box.runtime)}
+    assert "ROOCODE_TUI_EMBEDDER__BASE_URL" in out.stderr  # settings an agent would not pass on
+
+
+async def test_printed_roo_config_as_an_agent_starts_it(box: Box, corpus: Path, tmp_path: Path) -> None:
+    """Roo Code's client (the TypeScript SDK) starts a server with the config's command, args and
+    env over a trimmed environment (HOME, PATH, ...), in the workspace folder: it finds the
+    engine the user's commands use and searches the workspace's collection."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[embedder]\nprovider = 'openai'\nbase_url = '{box.env['ROOCODE_TUI_EMBEDDER__BASE_URL']}'\n"
+        f"model = '{box.env['ROOCODE_TUI_EMBEDDER__MODEL']}'\nbatch_size = 4\nmax_concurrency = 1\n"
+        "[index]\nchunk_tokens = 60\nchunk_overlap_tokens = 6\n"
+    )
+    for key in [k for k in box.env if k.startswith("ROOCODE_TUI_EMBEDDER__") or k.startswith("ROOCODE_TUI_INDEX__")]:
+        del box.env[key]
+    index(box, corpus, "--config", str(config))
+    printed = box.cli("mcp", "--print-config", "roo", "--config", str(config))
+    entry = json.loads(printed.stdout)["mcpServers"]["roocode-tui"]
+    trimmed = {k: box.env[k] for k in ("HOME", "PATH", "LOGNAME", "SHELL", "TERM", "USER") if k in box.env}
+    params = StdioServerParameters(
+        command=entry["command"], args=entry["args"], env={**trimmed, **entry.get("env", {})}, cwd=corpus
+    )
+    with open(box.home / "mcp-stderr.log", "a") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as s:
+            await s.initialize()
+            found = await call(s, "search", query="how do retries back off")
+            assert not found.is_error, text_of(found)
+            assert found.structured_content["collections"] == ["corpus"] and found.structured_content["hits"]
+    status = json.loads(box.cli("status", "--json", "--config", str(config)).stdout)
+    # One engine: the one that indexed it (a second one could not have opened its embedded store).
+    assert [r["collection"] for r in status["runs"]] == ["corpus"]
+
+
+def test_a_trimmed_environment_finds_the_same_runtime_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without XDG_RUNTIME_DIR (an agent's trimmed environment), systemd's /run/user/UID, which
+    is what the user's terminals have in it; /tmp/roocode-tui-UID only where there is none."""
+    from roocode_tui.core.config import Settings
+    from roocode_tui.engine import paths
+
+    settings = Settings()
+    monkeypatch.setattr(paths, "systemd_runtime_dir", lambda: str(tmp_path))
+    assert paths.runtime_dir(settings) == Path(os.environ["XDG_RUNTIME_DIR"]) / "roocode-tui"
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert paths.runtime_dir(settings) == tmp_path / "roocode-tui"
+    monkeypatch.setattr(paths, "systemd_runtime_dir", lambda: None)
+    assert paths.runtime_dir(settings) == Path(f"/tmp/roocode-tui-{os.getuid()}")

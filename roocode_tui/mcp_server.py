@@ -21,7 +21,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from roocode_tui import __version__
-from roocode_tui.core.errors import CollectionNotFoundError, EngineGoneError, RoocodeError
+from roocode_tui.core.errors import EngineGoneError, RoocodeError
 
 SERVER_NAME = "roocode-tui"
 MAX_LIMIT = 20  # hits one search returns at most
@@ -164,8 +164,6 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str, 
     async def ask(fn: Callable[[Any], Awaitable[Any]]) -> Any:
         try:
             return await link.call(fn)
-        except CollectionNotFoundError as exc:
-            raise ToolError(await _with_available(link, str(exc))) from None
         except RoocodeError as exc:
             raise ToolError(str(exc)) from None
 
@@ -339,16 +337,6 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str, 
         return answer(_run_line(out.run) + suffix, out)
 
     return server
-
-
-async def _with_available(link: EngineLink, message: str) -> str:
-    if "available:" in message:
-        return message
-    try:
-        names = [c["name"] for c in await link.call(lambda e: e.collections())]
-    except RoocodeError:
-        return message
-    return f"{message.split(':')[0]}; available: {', '.join(names) or 'none yet (index something first)'}"
 
 
 def _summary(info: dict[str, Any]) -> CollectionSummary:

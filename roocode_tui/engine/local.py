@@ -204,6 +204,7 @@ class LocalEngine(Engine):
 
         store, _ = await self.backends()
         if await store.get_meta(name) is None and await describe(store, name) is None:
+            await self._known(store, [name])
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         info = await store.info(name)
         return await self._described(store, info, [info])

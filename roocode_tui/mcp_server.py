@@ -15,6 +15,7 @@ import contextlib
 import functools
 import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -147,12 +148,12 @@ class EngineLink:
                 await engine.aclose()
 
 
-def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str, read_only: bool | None = None) -> Any:
+def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) -> Any:
     """The MCP server over the engine behind ``link``. ``cwd``: the workspace searches default to."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    read_only = settings.read_only if read_only is None else read_only
+    read_only = settings.read_only
     server: Any = MCPServer(
         SERVER_NAME,
         version=__version__,
@@ -466,7 +467,7 @@ def engine_app(engine: Any, settings: Any, hosts: list[str]) -> tuple[Any, Any]:
         return engine
 
     link = EngineLink(opener)
-    server = build_server(settings, link, cwd=str(_home()), started_by="mcp over http")
+    server = build_server(settings, link, cwd=str(Path.home()), started_by="mcp over http")
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=hosts,
@@ -476,12 +477,6 @@ def engine_app(engine: Any, settings: Any, hosts: list[str]) -> tuple[Any, Any]:
         streamable_http_path="/mcp", json_response=True, stateless_http=True, transport_security=security
     )
     return app, server.session_manager
-
-
-def _home() -> str:
-    from pathlib import Path
-
-    return str(Path.home())
 
 
 # -- config snippets --------------------------------------------------------------------------

@@ -340,3 +340,19 @@ def test_a_trimmed_environment_finds_the_same_runtime_dir(monkeypatch: pytest.Mo
     assert paths.runtime_dir(settings) == tmp_path / "roocode-tui"
     monkeypatch.setattr(paths, "systemd_runtime_dir", lambda: None)
     assert paths.runtime_dir(settings) == Path(f"/tmp/roocode-tui-{os.getuid()}")
+
+
+def test_search_answers_are_capped_for_a_context() -> None:
+    """A hit's text is cut at HIT_CHARS and all hits together at SEARCH_CHARS; the rest are counted."""
+    hit = {"path": "a.md", "root": "/r", "start_line": 1, "end_line": 9, "score": 0.5, "language": "markdown"}
+    result = {
+        "query": "q",
+        "collection": "docs",
+        "mode": "dense",
+        "results": [{**hit, "text": "x" * 5_000}] + [{**hit, "text": "y" * 1_000} for _ in range(19)],
+    }
+    out = mcp_server._search_output(result)
+    assert out.hits[0].truncated and len(out.hits[0].text) == mcp_server.HIT_CHARS
+    assert sum(len(h.text) for h in out.hits) <= mcp_server.SEARCH_CHARS
+    assert out.omitted == 20 - len(out.hits) > 0 and not out.hits[1].truncated
+    assert f"[{out.omitted} more hits left out" in mcp_server._search_text(out)

@@ -30,7 +30,9 @@ examples:
   roocode-tui doctor                            check embedder, store and GPU
   roocode-tui status --follow                   the engine and its index runs, live
   roocode-tui index ~/src/project --detach      start a run in the engine and return
+  roocode-tui index --package httpx             an installed library's code and docs, into lib-httpx
   roocode-tui watch project                     keep the collection in sync as its files change
+  roocode-tui mcp --print-config roo            the MCP config that lets Roo Code search with it
 
 engine: commands talk to one background engine per user (started on demand, it keeps the
 store open and owns the index runs); roocode-tui serve runs it in the foreground.
@@ -102,6 +104,25 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p.add_argument("--json", action="store_true", help="print one JSON object with the counts at the end")
         p.add_argument(
+            "--package",
+            metavar="NAME",
+            help="index an installed library's files into lib-NAME (Python: the distribution's packages and "
+            "its long description; npm: node_modules/NAME); again after an upgrade: only what changed",
+        )
+        p.add_argument(
+            "--ecosystem", choices=["pypi", "npm"], default="pypi", help="where --package comes from (default pypi)"
+        )
+        p.add_argument(
+            "--python",
+            metavar="PATH",
+            help="the interpreter whose environment has --package (default: $VIRTUAL_ENV's, else python3)",
+        )
+        p.add_argument(
+            "--node-modules",
+            metavar="DIR",
+            help="the node_modules that has --package (default: the nearest from . upwards)",
+        )
+        p.add_argument(
             "--detach",
             action="store_true",
             help="start the run in the engine and return at once (follow it: roocode-tui status --follow)",
@@ -124,7 +145,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "'path:PREFIX' and 'lang:NAME' inside the query work too.",
         )
         p.add_argument("query", metavar="QUERY", nargs="?", help="the question or identifier (or use --batch)")
-        p.add_argument("--collection", "-c", metavar="NAME")
+        p.add_argument("--collection", "-c", metavar="NAME", help="the collection, or several as one ranking: a,b")
         p.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="results to return (default 10)")
         p.add_argument(
             "--path", metavar="PREFIX", help="only paths starting with PREFIX (or matching a glob: 'src/**/*.py')"
@@ -246,6 +267,26 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
         add_parsers(csub, common)
 
+    if want("mcp"):
+        p = sub.add_parser(
+            "mcp",
+            parents=[common],
+            help="serve the search tools to an agent over MCP (stdio)",
+            description="An MCP server over stdin/stdout, for an agent (Roo Code, Claude Code, Cursor) to "
+            "start: tools search, list_collections, read, index_status and refresh, answered by the engine "
+            "(started when none runs). Searches default to the collection of the directory it is started "
+            "in (or --workspace). --print-config AGENT prints the JSON that agent reads to start it. "
+            "engine.mcp = true serves the same tools over streamable HTTP at /mcp on the engine.",
+        )
+        p.add_argument(
+            "--print-config",
+            choices=["roo", "claude", "cursor"],
+            metavar="AGENT",
+            help="print the MCP config for roo (.roo/mcp.json or Roo Code's mcp_settings.json), claude "
+            "(.mcp.json) or cursor (.cursor/mcp.json) and exit",
+        )
+        p.add_argument("--workspace", metavar="DIR", help="the workspace searches default to (default: .)")
+
     if want("roo"):
         p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
         rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -308,6 +349,7 @@ def run(argv: list[str] | None = None) -> int:
             "serve": cli_engine.serve,
             "status": cli_engine.status,
             "watch": cli_engine.watch,
+            "mcp": cli_engine.mcp,
         }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
@@ -350,6 +392,8 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.engine.local import LocalEngine
 
     _refuse_if_read_only(settings, "index")
+    if getattr(args, "package", None):
+        _package_paths(settings, args)
     engine = await cli_engine.open_engine(settings)
     try:
         if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
@@ -359,6 +403,31 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
         return await cli_engine.index_in_engine(engine, args)
     finally:
         await engine.aclose()
+
+
+def _package_paths(settings: Any, args: argparse.Namespace) -> None:
+    """``index --package NAME``: the installed package's paths, into lib-NAME (core/packages.py)."""
+    from roocode_tui.core import packages
+    from roocode_tui.core.errors import UsageError
+
+    if args.paths:
+        raise UsageError("--package indexes the package's own files: give PATHs or --package, not both")
+    if args.schema != "native":
+        raise UsageError("--package builds a roocode-tui collection (no --schema roo)")
+    pkg = packages.resolve(
+        args.package,
+        args.ecosystem,
+        python=args.python,
+        node_modules=args.node_modules,
+        cwd=os.getcwd(),
+        data_dir=settings.store.data_dir,
+    )
+    args.paths = [str(p) for p in pkg.paths]
+    args.collection = args.collection or pkg.collection
+    print(
+        f"{pkg.ecosystem} package {pkg.name} {pkg.version} (from {pkg.where}) into {args.collection}",
+        file=sys.stderr,
+    )
 
 
 async def _index_with_bar(indexer: Any) -> None:
@@ -509,6 +578,8 @@ def _print_hits(result: Any) -> None:
         head = Text()
         head.append(f"{rank:>2}. ", style="bold")
         head.append(f"{hit.score:.3f} ", style="green")
+        if hit.collection:  # a search of several collections
+            head.append(inert(f"{hit.collection}: "), style="cyan")
         head.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold cyan")
         if hit.heading:
             head.append("  " + inert(hit.heading), style="magenta")

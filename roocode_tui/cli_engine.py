@@ -127,6 +127,48 @@ async def watch(settings: Any, args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
+async def mcp(settings: Any, args: argparse.Namespace) -> int:
+    """``mcp``: the MCP server over stdio, or (``--print-config AGENT``) the config that starts it."""
+    from roocode_tui import mcp_server
+
+    if args.print_config:
+        command, base = mcp_command()
+        extra = ["--config", str(settings.config_path)] if settings.config_path else []
+        extra += ["--read-only"] if settings.read_only else []
+        config = mcp_server.client_config(
+            args.print_config, command=command, args=[*base, "mcp", *extra], env=agent_env()
+        )
+        print(json.dumps(config, indent=2))
+        dropped = sorted(k for k in os.environ if k.startswith("ROOCODE_TUI_") and k != "ROOCODE_TUI_CONFIG")
+        if dropped:
+            print(
+                f"roocode-tui: note: an agent starts the server without your environment ({', '.join(dropped)}): "
+                "put those settings in the config file",
+                file=sys.stderr,
+            )
+        return 0
+    return await mcp_server.serve_stdio(settings, workspace=args.workspace)
+
+
+def agent_env() -> dict[str, str]:
+    """What an agent must pass for the server to find this user's engine: XDG_RUNTIME_DIR when
+    it is not the one a trimmed environment falls back to (engine/paths.py)."""
+    from roocode_tui.engine.paths import systemd_runtime_dir
+
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return {"XDG_RUNTIME_DIR": runtime} if runtime and runtime != systemd_runtime_dir() else {}
+
+
+def mcp_command() -> tuple[str, list[str]]:
+    """How an agent starts this install: its ``roocode-tui`` script, or this Python with -m."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "roocode-tui"
+    if script.is_file() and os.access(script, os.X_OK):
+        return str(script), []
+    return sys.executable, ["-m", "roocode_tui.cli"]
+
+
 def watcher_line(w: dict[str, Any]) -> str:
     from roocode_tui.core.text import inert
 
@@ -381,7 +423,7 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
     results = []
     for r in data.get("results", []):
         timing = r.get("timing_ms") or {}
-        hits = [SimpleNamespace(**{"heading": "", **h}) for h in r.get("results", [])]
+        hits = [SimpleNamespace(**{"heading": "", "collection": "", **h}) for h in r.get("results", [])]
         results.append(
             SimpleNamespace(
                 raw=r,

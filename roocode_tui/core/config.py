@@ -190,6 +190,9 @@ class EngineSettings(_Section):
     listen: str | None = None
     # Default: engine.token in the state dir, created 0600 with a random token when missing.
     token_file: Path | None = None
+    # Serve the MCP tools (as `roocode-tui mcp` does over stdio) over streamable HTTP at /mcp,
+    # on the engine's socket and its TCP listener (listen; the token is needed there too).
+    mcp: bool = False
     # A watched collection syncs once its files have been quiet this long after a change
     # (a burst of changes, a branch switch, becomes one run). Roo Code waits 500 ms.
     watch_debounce_ms: int = Field(default=500, ge=50, le=60_000)

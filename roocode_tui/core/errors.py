@@ -21,6 +21,10 @@ class UsageError(RoocodeError):
     exit_code = 2
 
 
+class ReadRefusedError(UsageError):
+    """A file asked for is not one an index run reads (core/reading.py)."""
+
+
 class StoreError(RoocodeError):
     """The vector store failed or refused an operation."""
 

@@ -279,3 +279,38 @@ def _cosine(a: np.ndarray, b: np.ndarray | None) -> float:
         return 0.0
     denom = float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0
     return float(a @ b) / denom
+
+
+def collection_names(collection: str | list[str] | None) -> list[str]:
+    """``"a,b"`` or ``["a", "b"]``: the collections a search asks for, in order, once each."""
+    if collection is None:
+        return []
+    parts = collection.split(",") if isinstance(collection, str) else [str(c) for c in collection]
+    return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def merge_collections(per_collection: list[list[SearchResult]], limit: int) -> list[SearchResult]:
+    """The results of one batch of queries in several collections as one ranking per query.
+
+    Every score is the cosine of the query and the chunk (in dense and hybrid mode), so hits of
+    collections embedded by one model compare as they are; each hit keeps its collection."""
+    merged: list[SearchResult] = []
+    for results in zip(*per_collection, strict=True):
+        hits = [dataclasses.replace(h, collection=r.collection) for r in results for h in r.hits]
+        hits.sort(key=lambda h: (-h.score, h.collection, h.path, h.start_line))
+        first = results[0]
+        modes = dict.fromkeys(r.mode for r in results)
+        notes = [r.note for r in results if r.note]
+        merged.append(
+            SearchResult(
+                first.query,
+                ",".join(r.collection for r in results),
+                hits[:limit],
+                sum(r.embed_ms for r in results),
+                sum(r.store_ms for r in results),
+                "+".join(modes),
+                "; ".join(dict.fromkeys(notes)),
+                first.filters,
+            )
+        )
+    return merged

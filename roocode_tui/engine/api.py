@@ -182,6 +182,11 @@ class Engine(abc.ABC):
         """One ``SearchResult.to_json()`` per query."""
 
     @abc.abstractmethod
+    async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:
+        """Lines of a file an index run of some collection reads (core/reading.py): anything
+        else is refused with one line (ReadRefusedError)."""
+
+    @abc.abstractmethod
     async def start_run(
         self,
         paths: list[str],

@@ -113,6 +113,10 @@ class EngineClient(Engine):
         }
         return (await self._call("POST", "/search", payload))["results"]
 
+    async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:
+        payload = {"path": path, "start_line": start_line, "end_line": end_line, "cwd": cwd}
+        return await self._call("POST", "/read", payload)
+
     async def start_run(
         self,
         paths: list[str],

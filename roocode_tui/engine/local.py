@@ -172,13 +172,39 @@ class LocalEngine(Engine):
                 self.indexer.used(info.name)
         watcher = self.watchers.by_name.get(info.name)
         info = dataclasses.replace(info, search_index=index, watcher=watcher.to_json() if watcher else None)
-        return info.to_json(workspace_of(self.settings, info, infos))
+        out = info.to_json(workspace_of(self.settings, info, infos))
+        out["freshness"] = self._freshness(out)
+        return out
+
+    def _freshness(self, info: dict[str, Any]) -> str:
+        """How far a collection's points may lag behind its files, in a few words."""
+        name = info["name"]
+        if info["kind"] == "roo-code":
+            return "Roo Code's index: Roo Code keeps it fresh while the workspace is open"
+        if info["kind"] != "roocode-tui":
+            return "unknown (not a roocode-tui collection)"
+        run = next((r for r in self.active_runs() if r.progress.collection == name and r.kind != "copy"), None)
+        if run is not None:
+            return f"being indexed now (run {run.id})"
+        watcher = info.get("watcher")
+        if watcher is not None:
+            if watcher["state"] in ("idle", "polling"):
+                return "watched: in sync with its files"
+            pending = f" ({watcher['pending']} files changed)" if watcher["pending"] else ""
+            return f"watched: {watcher['state']}{pending}"
+        when = info.get("last_indexed_at")
+        if not when:
+            return "never indexed"
+        if info.get("last_run", {}).get("status") == "done with failures":
+            return f"indexed at {when}, some files failed (see index_status), not watched"
+        return f"indexed at {when}, not watched: changes since then are not in it"
 
     async def collection(self, name: str) -> dict[str, Any]:
         from roocode_tui.core.roo_qdrant import describe
 
         store, _ = await self.backends()
         if await store.get_meta(name) is None and await describe(store, name) is None:
+            await self._known(store, [name])
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
         info = await store.info(name)
         return await self._described(store, info, [info])
@@ -266,19 +292,34 @@ class LocalEngine(Engine):
         mode: str | None,
         cwd: str,
     ) -> list[dict[str, Any]]:
+        from roocode_tui.core.search import collection_names, merge_collections
         from roocode_tui.core.service import resolve_search_collection
 
         if not queries:
             raise UsageError("no query")
         store, embedder = await self.backends()
-        name = await resolve_search_collection(self.settings, store, collection, cwd)
+        names = collection_names(collection)
+        if names:  # several: one ranking of them all (core/search.py)
+            await self._known(store, names)
+        else:
+            names = [await resolve_search_collection(self.settings, store, None, cwd)]
         # One embedding queue for every face: while a search is answered, no run sends a new
         # batch (a person typing in the TUI holds them back longer: hold_ingest,
         # tui.search_holds_ingest_s). Searches that never stop slow runs down, never starve them.
         with embedder.searching() if self.settings.tui.search_holds_ingest_s > 0 else contextlib.nullcontext():
-            results = await self._search(store, embedder, name, queries, limit, path, lang, mode, cwd)
-        self.indexer.used(name)
+            each = [await self._search(store, embedder, n, queries, limit, path, lang, mode, cwd) for n in names]
+        for name in names:
+            self.indexer.used(name)
+        results = each[0] if len(each) == 1 else merge_collections(each, limit)
         return [r.to_json() for r in results]
+
+    async def _known(self, store: Any, names: list[str]) -> None:
+        """Every named collection exists, or one line naming the missing and the available ones."""
+        existing = await store.list_collections()
+        missing = [n for n in names if n not in existing]
+        if missing:
+            listed = ", ".join(existing) or "none yet (index something first)"
+            raise CollectionNotFoundError(f"collection {missing[0]!r} does not exist; available: {listed}")
 
     async def _search(
         self,
@@ -310,6 +351,14 @@ class LocalEngine(Engine):
             reranker=self._reranker,
             workspaces=candidates(self.settings, cwd=cwd),
         )
+
+    async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:
+        from roocode_tui.core.reading import read_lines, roots_of
+
+        store, _ = await self.backends()
+        metas = [m for n in await store.list_collections() if (m := await store.get_meta(n)) is not None]
+        index = self.settings.index
+        return await asyncio.to_thread(read_lines, roots_of(metas), path, start_line, end_line, cwd=cwd, index=index)
 
     # -- runs --------------------------------------------------------------------------------
     async def start_run(

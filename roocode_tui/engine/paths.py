@@ -26,10 +26,21 @@ def runtime_dir(settings: Any) -> Path:
     configured = settings.engine.socket
     if configured is not None:
         return Path(configured).expanduser().parent
-    base = os.environ.get("XDG_RUNTIME_DIR")
+    base = os.environ.get("XDG_RUNTIME_DIR") or systemd_runtime_dir()
     if base and os.path.isdir(base):
         return Path(base) / APP
     return Path("/tmp") / f"{APP}-{os.getuid()}"
+
+
+def systemd_runtime_dir() -> str | None:
+    """The runtime dir systemd gives a logged-in user (what XDG_RUNTIME_DIR names), when there is
+    one: a face started with a trimmed environment (an agent's MCP server gets HOME, PATH and
+    little else) still finds the engine the user's terminals use."""
+    guess = f"/run/user/{os.getuid()}"
+    try:
+        return guess if os.stat(guess).st_uid == os.getuid() else None
+    except OSError:
+        return None
 
 
 def socket_path(settings: Any) -> Path:

@@ -21,6 +21,8 @@ Routes::
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
     POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
                                       ?out=json-line: the first result as `search --json` prints it
+                                      (collection "a,b": one ranking of several collections)
+    POST   /read                      {"path", "start_line", "end_line", "cwd"}: lines of an indexed file
     POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
     DELETE /runs/ID                   cancel it
@@ -74,9 +76,10 @@ def _status_of(exc: RoocodeError) -> int:
     return 500
 
 
-def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
+def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_routes: Any = ()) -> Any:
     """The Starlette app over ``engine``; ``identity`` is quick.identity() of the engine's own
-    inputs (a thin-path face sends its own and is turned back to the full path when they differ)."""
+    inputs (a thin-path face sends its own and is turned back to the full path when they differ).
+    ``extra_routes``: the MCP endpoint's, when engine.mcp is on."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -176,6 +179,18 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
             return Response(text, media_type="application/json")
         return JSONResponse({"results": results})
 
+    async def read(request: Request) -> Response:
+        data = await body(request)
+        end = data.get("end_line")
+        return JSONResponse(
+            await engine.read(
+                str(data.get("path") or ""),
+                int(data.get("start_line") or 1),
+                int(end) if end is not None else None,
+                cwd=str(data.get("cwd") or Path.home()),
+            )
+        )
+
     async def runs(request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse({"runs": [r.to_json() for r in await engine.runs()]})
@@ -263,6 +278,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         Route("/monitor", handler(monitor)),
         Route("/hold", handler(hold), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
+        Route("/read", handler(read), methods=["POST"]),
         Route("/runs", handler(runs), methods=["GET", "POST"]),
         Route("/runs/{run_id}", handler(run), methods=["DELETE"]),
         Route("/copies", handler(copies), methods=["POST"]),
@@ -270,8 +286,21 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "") -> Any:
         Route("/watch", handler(watch)),
         Route("/release", handler(release), methods=["POST"]),
         Route("/shutdown", handler(shutdown), methods=["POST"]),
+        *extra_routes,
     ]
     return Starlette(routes=routes)
+
+
+class Activity:
+    """Every request keeps the engine from its idle exit (the MCP endpoint's too)."""
+
+    def __init__(self, app: Any, engine: LocalEngine):
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.engine.last_activity = time.monotonic()
+        await self.app(scope, receive, send)
 
 
 class TokenGate:
@@ -432,68 +461,96 @@ def _bind(path: Path) -> socket.socket:
 async def serve(settings: Any, *, announce: Any = None) -> int:
     """Run the engine until it is stopped (SIGTERM/SIGINT, ``serve --stop``) or idle for
     ``engine.idle_exit_s``. Returns the exit code."""
-    import uvicorn
-
     sock_path = paths.socket_path(settings)
     paths.private_dir(sock_path.parent)
     lock = EngineLock(paths.lock_path(settings))
     lock.acquire()
     engine = LocalEngine(settings)
-    server: uvicorn.Server | None = None
     stop = asyncio.Event()
     try:
-        sockets = [_bind(sock_path)]
-        app: Any = build_app(
-            engine, stop.set, quick.identity(str(settings.config_path) if settings.config_path else None)
-        )
-        if settings.engine.listen:
-            tcp = _listen(settings.engine.listen)
-            sockets.append(tcp)
-            app = TokenGate(app, paths.engine_token(settings))
-            host, port = tcp.getsockname()[:2]
-            engine.listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            LOG.info(
-                "engine %d also listening on %s (token: %s)", engine.pid, engine.listening, paths.token_path(settings)
-            )
-            if not _is_loopback(host):
-                LOG.warning(
-                    "engine.listen %s is not a loopback address: whoever reaches it with the token may use the engine",
-                    engine.listening,
-                )
-        config = uvicorn.Config(
-            app,
-            http=_peer_checked_protocol(),
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
-        server = _quiet_server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
-        LOG.info("engine %d listening on %s", engine.pid, sock_path)
-        if announce is not None:
-            announce(engine, sock_path)
-        serving = asyncio.create_task(server.serve(sockets=sockets))
-        watching = asyncio.create_task(engine.start_watching())  # catch-up runs, then the watches
-        idle = settings.engine.idle_exit_s
-        while not stop.is_set() and not serving.done():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            if idle and not engine.busy() and time.monotonic() - engine.last_activity > idle:
-                LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
-                break
-        engine.stopping = True  # watch streams end: faces learn at once
-        watching.cancel()
-        await engine.aclose()  # cancelled runs finish the file they are writing
-        server.should_exit = True
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(serving, timeout=10)
-        return 0
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [_bind(sock_path)]
+            if settings.engine.listen:
+                tcp = _listen(settings.engine.listen)
+                sockets.append(tcp)
+                host, port = tcp.getsockname()[:2]
+                engine.listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            mcp_routes: Any = ()
+            if settings.engine.mcp:  # the MCP tools over streamable HTTP at /mcp (mcp_server.py)
+                from roocode_tui.mcp_server import engine_app
+
+                mcp_app, manager = engine_app(engine, settings, _mcp_hosts(engine.listening))
+                await stack.enter_async_context(manager.run())
+                mcp_routes = mcp_app.routes
+            identity = quick.identity(str(settings.config_path) if settings.config_path else None)
+            app = Activity(build_app(engine, stop.set, identity, mcp_routes), engine)
+            return await _serve(settings, engine, app, sockets, stop, announce, sock_path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             sock_path.unlink()
         lock.release()
         LOG.info("engine %d stopped", engine.pid)
+
+
+def _mcp_hosts(listening: str | None) -> list[str]:
+    """The Host headers the MCP endpoint answers: the socket's (any name, no port) and loopback
+    names with any port, and the TCP listener's own address (a request there shows the token)."""
+    hosts = ["engine", "localhost", "localhost:*", "127.0.0.1:*", "[::1]:*"]
+    if listening:
+        hosts.append(listening)
+    return hosts
+
+
+async def _serve(
+    settings: Any,
+    engine: LocalEngine,
+    app: Any,
+    sockets: list[Any],
+    stop: asyncio.Event,
+    announce: Any,
+    sock_path: Path,
+) -> int:
+    """Serve ``app`` on ``sockets`` until a stop or the idle exit."""
+    import uvicorn
+
+    if engine.listening:
+        app = TokenGate(app, paths.engine_token(settings))
+        host = engine.listening.rsplit(":", 1)[0].strip("[]")
+        LOG.info("engine %d also listening on %s (token: %s)", engine.pid, engine.listening, paths.token_path(settings))
+        if not _is_loopback(host):
+            LOG.warning(
+                "engine.listen %s is not a loopback address: whoever reaches it with the token may use the engine",
+                engine.listening,
+            )
+    config = uvicorn.Config(
+        app,
+        http=_peer_checked_protocol(),
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = _quiet_server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    LOG.info("engine %d listening on %s", engine.pid, sock_path)
+    if announce is not None:
+        announce(engine, sock_path)
+    serving = asyncio.create_task(server.serve(sockets=sockets))
+    watching = asyncio.create_task(engine.start_watching())  # catch-up runs, then the watches
+    idle = settings.engine.idle_exit_s
+    while not stop.is_set() and not serving.done():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        if idle and not engine.busy() and time.monotonic() - engine.last_activity > idle:
+            LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
+            break
+    engine.stopping = True  # watch streams end: faces learn at once
+    watching.cancel()
+    await engine.aclose()  # cancelled runs finish the file they are writing
+    server.should_exit = True
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(serving, timeout=10)
+    return 0

@@ -115,6 +115,8 @@ class Hit:
     vector: np.ndarray | None = None
     #: which version of its file the chunk is from: (indexed_at, mtime_ns, file_hash); not shown
     version: tuple[str, int, str] | None = None
+    #: the collection it came from, in a search of several collections ("" in a search of one)
+    collection: str = ""
 
     @classmethod
     def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
@@ -138,7 +140,8 @@ class Hit:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Hit:
-        return cls.from_payload(data.get("id", ""), float(data.get("score", 0.0)), data)
+        hit = cls.from_payload(data.get("id", ""), float(data.get("score", 0.0)), data)
+        return dataclasses.replace(hit, collection=str(data["collection"])) if data.get("collection") else hit
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +154,7 @@ class Hit:
             "language": self.language,
             "heading": self.heading,
             "text": self.text,
+            **({"collection": self.collection} if self.collection else {}),
         }
 
 

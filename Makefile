@@ -46,8 +46,8 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/eval/langs.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check roocode_tui tests
-	$(BIN)/ruff format --check roocode_tui tests
+	$(BIN)/ruff check roocode_tui tests bench
+	$(BIN)/ruff format --check roocode_tui tests bench
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format roocode_tui tests

@@ -207,7 +207,8 @@ def main() -> None:
     a = ap.parse_args()
     httpd = serve(a.port, a.tokens_per_s, a.step_ms, a.budget, a.model, a.dim)
     print(
-        f"gpu-timed server on http://127.0.0.1:{httpd.server_address[1]}/v1 ({a.tokens_per_s:.0f} tokens/s, step {a.step_ms} ms)",
+        f"gpu-timed server on http://127.0.0.1:{httpd.server_address[1]}/v1 "
+        f"({a.tokens_per_s:.0f} tokens/s, step {a.step_ms} ms)",
         flush=True,
     )
     httpd.serve_forever()

@@ -299,7 +299,8 @@ def bench_rss(work: Path, scale: float, tuned: bool) -> None:
     growth = large["rss_mb"] / small["rss_mb"]
     row(
         "peak RSS, 10k vs 100k chunks",
-        f"{growth:.2f}x ({small['rss_mb']:.0f} MB at {small['chunks']:,} chunks, {large['rss_mb']:.0f} MB at {large['chunks']:,})",
+        f"{growth:.2f}x ({small['rss_mb']:.0f} MB at {small['chunks']:,} chunks, "
+        f"{large['rss_mb']:.0f} MB at {large['chunks']:,})",
         "<= 1.3x, < 600 MB at 100k",
         growth <= 1.3 and large["rss_mb"] < 600,
     )
@@ -397,7 +398,8 @@ def bench_tui(work: Path) -> None:
     )
     row(
         "search during the ingest vs idle",
-        f"{r['busy_search_ms'] / r['idle_search_ms']:.2f}x ({r['busy_search_ms']:.0f} ms vs {r['idle_search_ms']:.0f} ms)",
+        f"{r['busy_search_ms'] / r['idle_search_ms']:.2f}x "
+        f"({r['busy_search_ms']:.0f} ms vs {r['idle_search_ms']:.0f} ms)",
         "<= 2x",
         r["busy_search_ms"] <= 2 * r["idle_search_ms"],
     )
@@ -576,7 +578,7 @@ def bench_engine(work: Path, scale: float) -> None:
                 await asyncio.sleep(0.4)  # typing, then the 0.25 s debounce
                 busy.append(await one(queries[len(busy) % len(queries)]))
                 await asyncio.sleep(1.0)  # reading the answer
-            out, err = ingest.communicate(timeout=600)
+            _, err = ingest.communicate(timeout=600)
             if ingest.returncode != 0:
                 raise RuntimeError(err)
             await client.aclose()

@@ -65,16 +65,49 @@ def test_go_methods_are_whole_with_their_doc_comments():
 
 
 def test_rust_attributes_and_doc_comments_stay_with_the_item_and_big_modules_split_at_members():
-    text, chunks = chunks_of("scopeguard.rs")
+    text, chunks = chunks_of("scopeguard.rs", merge_below=0)
     drop = chunk_with(chunks, "impl Drop for ScopeGuard<T, F, S>")
     assert drop.start_line == line_of(text, "impl<T, F, S> Drop for ScopeGuard<T, F, S>")
     assert "fn drop(&mut self)" in drop.text and drop.end_line == line_of(text, "impl<T, F, S> fmt::Debug") - 2
+    assert drop.embed_input.startswith("scopeguard.rs > impl Drop for ScopeGuard<T, F, S> (scope guard)\n\n")
     guard = chunk_with(chunks, "struct ScopeGuard")
     assert guard.text.startswith("/// `ScopeGuard` is a scope guard")
     tests = [c for c in chunks if c.heading.startswith("mod tests > fn ")]
     assert {c.heading for c in tests} >= {"mod tests > fn test_defer_success_1", "mod tests > fn test_into_inner"}
     test = chunk_with(chunks, "mod tests > fn test_into_inner")
     assert text.split("\n")[test.start_line - 1].strip() == "#[test]"  # the attribute above it
+
+
+def test_small_rust_items_merge_whole_and_the_header_names_each_one():
+    text, chunks = chunks_of("scopeguard.rs")
+    start = line_of(text, "impl<T, F, S> Drop for ScopeGuard<T, F, S>")
+    drop = next(c for c in chunks if c.start_line <= start <= c.end_line)
+    assert drop.start_line == start  # whole, from its first line
+    debug = line_of(text, "impl<T, F, S> fmt::Debug for ScopeGuard<T, F, S>")
+    assert "fn drop(&mut self)" in drop.text and drop.end_line > debug  # with its small neighbour
+    assert drop.heading == ""  # no scope in common: the payload's heading stays a breadcrumb
+    assert drop.embed_input.startswith(
+        "scopeguard.rs > impl Drop for ScopeGuard<T, F, S>, impl fmt::Debug for ScopeGuard<T, F, S> (scope guard)\n\n"
+    )
+    tests = [c for c in chunks if c.heading == "mod tests"]  # a module's small members: merged, named
+    assert any(
+        c.embed_input.startswith("scopeguard.rs > mod tests > fn test_defer, fn test_defer_success_1 (") for c in tests
+    )
+    assert_exact(text, chunks)
+
+
+def test_overloads_are_one_chunk_under_their_name():
+    text, chunks = chunks_of("rxjs-filter.ts")
+    first = line_of(text, "export function filter<T, S extends T, A>(")
+    last = line_of(text, "export function filter<T>(predicate: (value: T, index: number) => boolean): Mono")
+    sigs = next(c for c in chunks if c.start_line <= first <= c.end_line)
+    assert sigs.end_line == last and sigs.text.count("export function filter") == 5
+    assert sigs.start_line == 1  # the imports above are a small neighbour
+    assert sigs.heading == "function filter"  # named by its definitions, not by the imports
+    assert sigs.embed_input.startswith("rxjs-filter.ts > function filter (filter)\n\nimport {")
+    impl = [c for c in chunks if c.start_line > last]
+    assert impl and all(c.heading == "function filter" for c in impl)  # larger than a chunk: split inside
+    assert_exact(text, chunks)
 
 
 def test_typescript_exported_function_keeps_its_jsdoc_and_javascript_class_stays_whole():

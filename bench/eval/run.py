@@ -192,7 +192,8 @@ def main() -> None:
             m = score([cases[i] for i in idx], [ranked[i] for i in idx])
             rows.append((label, slice_name, m))
             print(
-                f"{label:32} {slice_name:17} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  R@10 {m['recall@10']:.3f}  (n={m['n']})",
+                f"{label:32} {slice_name:17} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  "
+                f"R@10 {m['recall@10']:.3f}  (n={m['n']})",
                 flush=True,
             )
     elapsed = time.perf_counter() - started

@@ -201,8 +201,8 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
         collection: Annotated[
             str | None,
             Field(
-                description="a collection name, or several separated by commas (one ranking); default: this "
-                "workspace's collection; see list_collections"
+                description="a collection name, or several separated by commas (one ranking), or a group's "
+                "name from the config; default: this workspace's collection; see list_collections"
             ),
         ] = None,
         path: Annotated[

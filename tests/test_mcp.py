@@ -77,6 +77,7 @@ def check_tools(tools: list[Any]) -> None:
 
 
 async def test_stdio_tools_search_read_status(box: Box, corpus: Path) -> None:
+    box.env["ROOCODE_TUI_SEARCH__GROUPS"] = '{"everything": ["corpus", "handbook"]}'  # [search] groups
     index(box, corpus)  # "corpus", the workspace's own collection
     index(box, corpus / "docs", "-c", "handbook")
     async with stdio_session(box, cwd=corpus) as s:
@@ -106,6 +107,11 @@ async def test_stdio_tools_search_read_status(box: Box, corpus: Path) -> None:
         cli = box.cli("search", "restore a backup", "-c", "corpus,handbook", "-n", "10", "--json")
         assert cli.returncode == 0, cli.stderr
         assert [(h["collection"], h["path"]) for h in json.loads(cli.stdout)["results"]] == [
+            (h["collection"], h["path"]) for h in both["hits"]
+        ]
+        named = box.cli("search", "restore a backup", "-c", "everything", "-n", "10", "--json")  # a group
+        assert named.returncode == 0, named.stderr
+        assert [(h["collection"], h["path"]) for h in json.loads(named.stdout)["results"]] == [
             (h["collection"], h["path"]) for h in both["hits"]
         ]
         printed = box.cli("search", "restore a backup", "-c", "handbook,corpus")

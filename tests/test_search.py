@@ -147,3 +147,14 @@ async def test_reranker_reorders_the_top_results(store, http_embedder, embed_ser
     with pytest.raises(EmbedderError, match=r"reranker http://127\.0\.0\.1:9/v1"):
         await search(store, http_embedder, NAME, query, reranker=broken)
     await broken.aclose()
+
+
+def test_a_group_name_stands_for_its_collections_in_order_once_each():
+    from roocode_tui.core.search import collection_names
+
+    groups = {"work": ["app", "lib-httpx"], "libs": ["lib-httpx", "lib-rich"]}
+    assert collection_names("work") == ["work"]  # no groups configured: a collection's name
+    assert collection_names("work", groups) == ["app", "lib-httpx"]
+    assert collection_names("work, libs,notes", groups) == ["app", "lib-httpx", "lib-rich", "notes"]
+    assert collection_names(["libs", "app"], groups) == ["lib-httpx", "lib-rich", "app"]
+    assert collection_names(None, groups) == []

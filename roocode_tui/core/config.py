@@ -152,6 +152,10 @@ class SearchSettings(_Section):
     dense_weight: float = Field(default=1.0, gt=0)
     keyword_weight: float = Field(default=1.5, gt=0)
     merge_adjacent: bool = True
+    # Names for sets of collections searched as one ranking: {"work" = ["app", "lib-httpx"]};
+    # `search --collection work` (or the MCP search tool) searches them all. A group's name
+    # wins over a collection of the same name.
+    groups: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class RerankerSettings(_Section):

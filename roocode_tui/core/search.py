@@ -281,12 +281,17 @@ def _cosine(a: np.ndarray, b: np.ndarray | None) -> float:
     return float(a @ b) / denom
 
 
-def collection_names(collection: str | list[str] | None) -> list[str]:
-    """``"a,b"`` or ``["a", "b"]``: the collections a search asks for, in order, once each."""
+def collection_names(collection: str | list[str] | None, groups: dict[str, list[str]] | None = None) -> list[str]:
+    """``"a,b"`` or ``["a", "b"]``: the collections a search asks for, in order, once each; a
+    name of ``groups`` ([search] groups) stands for its collections."""
     if collection is None:
         return []
     parts = collection.split(",") if isinstance(collection, str) else [str(c) for c in collection]
-    return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+    names: list[str] = []
+    for part in (p.strip() for p in parts):
+        if part:
+            names += [n.strip() for n in (groups or {}).get(part, [part]) if n.strip()]
+    return list(dict.fromkeys(names))
 
 
 def merge_collections(per_collection: list[list[SearchResult]], limit: int) -> list[SearchResult]:

@@ -298,7 +298,10 @@ class LocalEngine(Engine):
         if not queries:
             raise UsageError("no query")
         store, embedder = await self.backends()
-        names = collection_names(collection)
+        groups = self.settings.search.groups
+        names = collection_names(collection, groups)
+        if not names and self.settings.default_collection in groups:
+            names = collection_names(self.settings.default_collection, groups)
         if names:  # several: one ranking of them all (core/search.py)
             await self._known(store, names)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -317,6 +318,37 @@ async def test_rebuild_and_create(settings: Settings, corpus: Path):
         assert "docs-only" in names
         info = next(i for i in app.query_one("#collections-pane").infos if i.name == "docs-only")
         assert info.meta.include == ["*.md"] and info.points == 0
+
+
+async def test_a_collection_from_an_installed_library(settings: Settings, monkeypatch):
+    """F4's create form takes a library name, as `index --package` does: its files, in lib-NAME."""
+    import httpx
+
+    from roocode_tui.tui.modals import CreateCollectionModal
+
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # the environment the library is installed in
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, CreateCollectionModal)
+        app.screen.query_one("#new-paths", Input).value = "/somewhere"
+        app.screen.query_one("#new-package", Input).value = "httpx"
+        await pilot.click("#create")
+        await pilot.pause()
+        assert "paths or a library, not both" in str(app.screen.query_one("#new-error").render())
+        app.screen.query_one("#new-paths", Input).value = ""
+        app.screen.query_one("#new-package", Input).focus()
+        await pilot.press("enter")  # submits the form
+        await pilot.pause()
+        assert not isinstance(app.screen, CreateCollectionModal), app.screen.query_one("#new-error").render()
+        await settle(app, pilot)
+        await settle(app, pilot)
+        infos = {i.name: i for i in app.query_one("#collections-pane").infos}
+        assert "lib-httpx" in infos, [n.message for n in app._notifications]
+        assert str(Path(httpx.__file__).parent) in infos["lib-httpx"].meta.paths
 
 
 async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Settings, embed_server):

@@ -88,7 +88,8 @@ class TypeNameModal(ModalScreen[bool]):
 
 
 class CreateCollectionModal(ModalScreen[dict[str, Any] | None]):
-    """Name, paths, include and exclude globs; the new collection is indexed from F2."""
+    """Name, paths (or an installed package), include and exclude globs; the new collection is
+    indexed from F2."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -97,6 +98,7 @@ class CreateCollectionModal(ModalScreen[dict[str, Any] | None]):
             yield Label("New collection", classes="section-title")
             yield Input(placeholder="name (letters, digits, - _ .)", id="new-name")
             yield Input(placeholder="paths, comma-separated (e.g. ~/src/project, ~/docs)", id="new-paths")
+            yield Input(placeholder="or an installed library: NAME (PyPI) or npm:NAME", id="new-package")
             yield Input(placeholder="include globs, comma-separated (empty: all text files)", id="new-include")
             yield Input(placeholder="exclude globs, comma-separated", id="new-exclude")
             yield Static("", id="new-error")
@@ -108,17 +110,31 @@ class CreateCollectionModal(ModalScreen[dict[str, Any] | None]):
         def split(widget_id: str) -> list[str]:
             return [x.strip() for x in self.query_one(widget_id, Input).value.split(",") if x.strip()]
 
+        def refuse(why: str) -> None:
+            self.query_one("#new-error", Static).update(Text(why, style="red"))
+
         name = self.query_one("#new-name", Input).value.strip()
-        try:
-            check_collection_name(name)
-        except ValueError as exc:
-            self.query_one("#new-error", Static).update(Text(str(exc), style="red"))
-            return None
         paths = split("#new-paths")
-        if not paths:
-            self.query_one("#new-error", Static).update(Text("give at least one path", style="red"))
+        package = self.query_one("#new-package", Input).value.strip()
+        ecosystem = "pypi"
+        if package.startswith("npm:"):
+            ecosystem, package = "npm", package[4:].strip()
+        if package and paths:
+            refuse("paths or a library, not both")
             return None
-        return {"name": name, "paths": paths, "include": split("#new-include"), "exclude": split("#new-exclude")}
+        if not package and not paths:
+            refuse("give at least one path, or a library")
+            return None
+        if name or not package:  # a library's collection is lib-NAME unless named
+            try:
+                check_collection_name(name)
+            except ValueError as exc:
+                refuse(str(exc))
+                return None
+        out: dict[str, Any] = {"name": name, "paths": paths}
+        if package:
+            out["package"], out["ecosystem"] = package, ecosystem
+        return {**out, "include": split("#new-include"), "exclude": split("#new-exclude")}
 
     @on(Button.Pressed, "#create")
     @on(Input.Submitted)

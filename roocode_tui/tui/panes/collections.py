@@ -169,10 +169,24 @@ class CollectionsPane(Vertical):
         if not values:
             return
         app: Any = self.app
-        await (await app.get_engine()).create_collection(
-            values["name"], values["paths"], values["include"], values["exclude"]
-        )
-        app.notify(inert(f"created {values['name']}: index it from F2 (s)"), markup=False)
+        name, paths, source = values["name"], values["paths"], ""
+        if values.get("package"):  # an installed library's files (core/packages.py), as index --package
+            import asyncio
+            import os
+
+            from roocode_tui.core import packages
+
+            pkg = await asyncio.to_thread(
+                packages.resolve,
+                values["package"],
+                values["ecosystem"],
+                cwd=os.getcwd(),
+                data_dir=app.settings.store.data_dir,
+            )
+            name, paths = name or pkg.collection, [str(p) for p in pkg.paths]
+            source = f" from {pkg.ecosystem} package {pkg.name} {pkg.version}"
+        await (await app.get_engine()).create_collection(name, paths, values["include"], values["exclude"])
+        app.notify(inert(f"created {name}{source}: index it from F2 (s)"), markup=False)
         self.post_message(CollectionsChanged())
 
     @work(group="collections-write", exit_on_error=False)

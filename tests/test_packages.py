@@ -107,3 +107,35 @@ def test_index_a_package_then_its_upgrade(tmp_path: Path, embed_server: EmbedSer
     refused = cli("index", "--package", "tinylib", str(site))
     assert refused.returncode == 2 and "--package" in refused.stderr
     assert os.path.isdir(site)
+
+
+def test_index_a_real_installed_package(tmp_path: Path, embed_server: EmbedServer) -> None:
+    """httpx as pip installed it in this environment: its modules and its PyPI description."""
+    import subprocess
+    from importlib import metadata
+
+    import httpx
+
+    env = {
+        **in_process_env(),
+        "HOME": str(tmp_path / "home"),
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=300)
+
+    ran = cli("index", "--package", "httpx", "--python", sys.executable, "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert f"httpx {metadata.version('httpx')}" in ran.stderr
+    modules = sorted(p.name for p in Path(httpx.__file__).parent.rglob("*.py"))
+    report = json.loads(ran.stdout)
+    assert report["files_indexed"] == len(modules) + 1 and report["files_failed"] == 0  # + the description
+    info = json.loads(cli("collections", "info", "lib-httpx", "--json").stdout)
+    assert str(Path(httpx.__file__).parent) in info["paths"]
+    found = json.loads(cli("search", "AsyncClient", "-c", "lib-httpx", "--path", "_client.py", "--json").stdout)
+    assert found["results"] and all(h["path"].endswith("_client.py") for h in found["results"])
+    again = json.loads(cli("index", "--package", "httpx", "--python", sys.executable, "--json").stdout)
+    assert again["files_indexed"] == 0 and again["files_unchanged"] == len(modules) + 1

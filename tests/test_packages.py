@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,22 +73,29 @@ def test_resolve_an_npm_package(tmp_path: Path) -> None:
         packages.resolve("left-pad", "npm", cwd=str(project), data_dir=tmp_path)
 
 
-def test_index_a_package_then_its_upgrade(tmp_path: Path, embed_server: EmbedServer) -> None:
-    import subprocess
-
-    site = tmp_path / "site"
-    install(site, "1.0", "def frob():\n    '''Frobnicate one widget.'''\n    return 1\n")
-    env = {
+def command(
+    tmp_path: Path, embed_server: EmbedServer, timeout: int, **env: str
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The CLI in this process's own home, embedding on the test server."""
+    full = {
         **in_process_env(),
         "HOME": str(tmp_path / "home"),
-        "PYTHONPATH": str(site),
         "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
         "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
         "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        **env,
     }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([*CLI, *args], env=full, capture_output=True, text=True, timeout=timeout)
+
+    return cli
+
+
+def test_index_a_package_then_its_upgrade(tmp_path: Path, embed_server: EmbedServer) -> None:
+    site = tmp_path / "site"
+    install(site, "1.0", "def frob():\n    '''Frobnicate one widget.'''\n    return 1\n")
+    cli = command(tmp_path, embed_server, 120, PYTHONPATH=str(site))
 
     first = cli("index", "--package", "tinylib", "--python", sys.executable, "--json")
     assert first.returncode == 0, first.stderr
@@ -111,21 +120,11 @@ def test_index_a_package_then_its_upgrade(tmp_path: Path, embed_server: EmbedSer
 
 def test_index_a_real_installed_package(tmp_path: Path, embed_server: EmbedServer) -> None:
     """httpx as pip installed it in this environment: its modules and its PyPI description."""
-    import subprocess
     from importlib import metadata
 
     import httpx
 
-    env = {
-        **in_process_env(),
-        "HOME": str(tmp_path / "home"),
-        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
-        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
-        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
-    }
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=300)
+    cli = command(tmp_path, embed_server, 300)
 
     ran = cli("index", "--package", "httpx", "--python", sys.executable, "--json")
     assert ran.returncode == 0, ran.stderr

@@ -268,17 +268,49 @@ async def test_the_engine_compacts_a_collection_after_much_churn_and_not_before(
     assert size() < before  # the deleted points are gone from disk
 
 
-def _log_rss_kb() -> int:
-    """Resident kB of this process's mappings of store write-ahead logs."""
-    total, in_log = 0, False
+def _mapped_rss_kb(part: str = "/wal/") -> int:
+    """Resident kB of this process's mappings of files whose path contains ``part`` (by
+    default: store write-ahead logs)."""
+    total, inside = 0, False
     with open("/proc/self/smaps") as fh:
         for line in fh:
             first = line.split(maxsplit=5)
             if "-" in first[0] and len(first) >= 5 and not first[0].endswith(":"):
-                in_log = len(first) == 6 and "/wal/" in first[5]
-            elif in_log and line.startswith("Rss:"):
+                inside = len(first) == 6 and part in first[5]
+            elif inside and line.startswith("Rss:"):
                 total += int(line.split()[1])
     return total
+
+
+def _log_rss_kb() -> int:
+    return _mapped_rss_kb("/wal/")
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise on /proc/self/maps: Linux")
+async def test_written_pages_are_let_go_while_points_are_written(tmp_path: Path, monkeypatch):
+    """An index run writes vectors, payloads and keyword vectors through mapped files; every
+    page written would stay resident (growing with the collection). Every RELEASE_POINTS
+    points they are let go, and every point is still there, found by vector and by keyword."""
+    import roocode_tui.core.stores.edge as edge
+
+    kept = await filled(tmp_path / "kept")  # 2,800 points, fewer than RELEASE_POINTS
+    kept_kb = _mapped_rss_kb(str(tmp_path / "kept"))
+    await kept.close()
+
+    monkeypatch.setattr(edge, "RELEASE_POINTS", 600)
+    store = await filled(tmp_path / "let-go")
+    let_go_kb = _mapped_rss_kb(str(tmp_path / "let-go"))
+    # 2,800 x 4 KB of float32 vectors alone are 11 MB; kept resident without the release
+    assert kept_kb > 8 * 1024
+    assert let_go_kb < kept_kb / 3
+    assert await store.count("demo") == N
+    for i in (0, 1234, N - 1):
+        start = i - i % 700  # filled() wrote points(start, 700, seed=start)
+        (hit,) = await store.search("demo", points(start, 700, seed=start)[i - start].vector, 1)
+        assert hit.id == f"00000000-0000-0000-0000-{i:012d}"
+        assert (hit.text, hit.path) == (f"chunk {i}", f"f{i}.md")
+    await store.close()
 
 
 @pytest.mark.asyncio
@@ -289,7 +321,7 @@ async def test_the_write_ahead_log_pages_are_let_go_and_nothing_is_lost(tmp_path
     await store.upsert("demo", extra)
     before = _log_rss_kb()
     assert before > 1024  # every write touched the log's pages: they stay resident
-    assert store.release_log_pages() > 0
+    assert store.release_pages() > 0
     assert _log_rss_kb() < before / 4
     await store.delete_ids("demo", [extra[0].id])  # writing goes on (the pages come back as used)
     assert await store.count("demo") == N + 199
@@ -304,9 +336,9 @@ from roocode_tui.core.stores.edge import EdgeStore
 async def main():
     store = EdgeStore({str(tmp_path / "data")!r})
     await store.upsert("demo", points({N + 200}, 50, seed=4))
-    assert store.release_log_pages() > 0
+    assert store.release_pages() > 0
     await store.delete_ids("demo", [points({N + 200}, 1, seed=4)[0].id])
-    assert store.release_log_pages() > 0
+    assert store.release_pages() > 0
     os._exit(0)  # no flush, no close
 asyncio.run(main())
 """

@@ -241,8 +241,8 @@ async def _let_go(store: Any) -> None:
 
     await store.tidy()
     await asyncio.to_thread(release_freed_memory)
-    release = getattr(store, "release_log_pages", None)
-    if release is not None:  # the built copy's log, read when it opened
+    release = getattr(store, "release_pages", None)
+    if release is not None:  # the built copy's mapped files, read when it opened
         await asyncio.to_thread(release)
 
 

@@ -516,8 +516,8 @@ class LocalEngine(Engine):
             from roocode_tui.core.memory import release_freed_memory
 
             release_freed_memory()  # give the run's memory back to the system (core/memory.py)
-            release = getattr(self._store, "release_log_pages", None)
-            if release is not None:  # and the store's write-ahead log pages it wrote
+            release = getattr(self._store, "release_pages", None)
+            if release is not None:  # and the pages of the store's mapped files it wrote
                 release()
 
     def _forget_old_runs(self) -> None:

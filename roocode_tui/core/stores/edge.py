@@ -67,6 +67,9 @@ RETIRE_S = 2.0  # a replaced shard stays open this long for calls still using it
 #: dropped, and with it the copy (a run that big is better followed by a build of its own).
 JOURNAL_POINTS = 4096
 JOURNAL_IDS = 65_536  # ids deleted or given a payload meanwhile
+#: Written pages of the store's mapped files let go after this many points are written (see
+#: ``release_pages``): about 8 MB of 1024-d float16 vectors, payloads and keyword vectors.
+RELEASE_POINTS = 4096
 SWEEP_AGE_S = 60.0  # an unnamed shard dir younger than this may be one another process is creating
 
 
@@ -166,6 +169,7 @@ class EdgeStore(Store):
         self._journals: dict[str, Journal] = {}  # name -> the writes its index build must replay
         self._gates: dict[str, threading.Event] = {}  # name -> set when its shard's copy is made
         self._churn: dict[str, int] = {}  # name -> points written or deleted since its shard opened
+        self._unreleased = 0  # points written since the mapped pages were last let go
         self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
@@ -539,13 +543,20 @@ class EdgeStore(Store):
 
         return await self._call(look)
 
-    def release_log_pages(self) -> int:
-        """Let the pages of the open shards' write-ahead logs go (core/memory.py): written once,
-        read only when a shard is opened, they would otherwise stay resident, up to 32 MB a
-        log file. The bytes of log mappings advised."""
+    def release_pages(self) -> int:
+        """Let this process's resident pages of the store's mapped files go (core/memory.py);
+        the bytes of mappings advised. The data stays in the files and in the page cache.
+
+        Qdrant Edge writes vectors, payloads, keyword vectors and its write-ahead log through
+        shared memory maps, and every page written stays in the process's RSS: an index run of
+        129k chunks of 1024-d held ~470 MB of them at its end, growing with the collection, and
+        a log file is read only when a shard opens. Called every ``RELEASE_POINTS`` points
+        written, after each run and after an index build switches in. A page touched again (a
+        search scanning the vectors) is mapped again from the page cache, without reading the
+        disk unless the kernel dropped it meanwhile."""
         from roocode_tui.core.memory import release_mapped_pages
 
-        return release_mapped_pages(str(self.root) + os.sep, f"{os.sep}wal{os.sep}")
+        return release_mapped_pages(str(self.root) + os.sep, os.sep)
 
     def churn(self, name: str) -> int:
         """Points written or deleted in ``name`` since its shard was opened or built: the
@@ -748,6 +759,10 @@ class EdgeStore(Store):
             with self._writer(name) as shard:
                 shard.update(op)
                 self._written(name, op, points=len(batch))
+            self._unreleased += len(batch)
+            if self._unreleased >= RELEASE_POINTS:
+                self._unreleased = 0
+                self.release_pages()
 
         await self._call(upsert)
 

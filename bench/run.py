@@ -412,7 +412,7 @@ def bench_engine(work: Path, scale: float) -> None:
     print("engine and faces (embedded, 1024-d)", flush=True)
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
-    n = int(50_000 * scale)
+    n = int(100_000 * scale)
     data = work / "engine-data"
     runtime = Path(tempfile.mkdtemp(prefix="rt-"))
     srv = Server(100_000, 10.0)
@@ -440,32 +440,35 @@ def bench_engine(work: Path, scale: float) -> None:
     ]
 
     async def build() -> None:
+        # As an index run writes it: hybrid (keyword vectors of real code), every keyword field.
+        from roocode_tui.core.sparse import document_vector, symbol_of
+
+        code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
         store = EdgeStore(data)
         await store.create_collection(
-            CollectionMeta(name="eng", model=MODEL, dimension=1024, query_prefix="", document_prefix="")
+            CollectionMeta(name="eng", model=MODEL, dimension=1024, query_prefix="", document_prefix="", hybrid=True)
         )
         rng = np.random.default_rng(11)
         for start in range(0, n, 2048):
             vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            await store.upsert(
-                "eng",
-                [
-                    PointRecord(
-                        f"00000000-0000-4000-8000-{start + i:012d}",
-                        v,
-                        {
-                            "root": "/r",
-                            "path": f"pkg{(start + i) % 50}/m{(start + i) % 997}.py",
-                            "text": "x" * 800,
-                            "start_line": 1,
-                            "end_line": 20,
-                            "language": "python",
-                        },
-                    )
-                    for i, v in enumerate(vecs)
-                ],
-            )
+            batch = []
+            for i, v in enumerate(vecs):
+                at = (start + i) * 797 % (len(code) - 800)
+                text, heading = code[at : at + 800], f"class C{(start + i) % 211} > def f{start + i}"
+                payload = {
+                    "root": "/r",
+                    "path": f"pkg{(start + i) % 50}/m{(start + i) % 997}.py",
+                    "text": text,
+                    "heading": heading,
+                    "symbol": symbol_of(heading),
+                    "start_line": 1,
+                    "end_line": 20,
+                    "language": "python",
+                }
+                id_ = f"00000000-0000-4000-8000-{start + i:012d}"
+                batch.append(PointRecord(id_, v, payload, sparse=document_vector(text, heading)))
+            await store.upsert("eng", batch)
         await store.close()
 
     asyncio.run(build())
@@ -554,7 +557,13 @@ def bench_engine(work: Path, scale: float) -> None:
                 return (time.perf_counter() - t) * 1000
 
             idle = [await one(q) for q in queries]
-            rss_idle = _rss_mb(engine.pid)
+            store_ms = []  # the store's own time, as the engine measures it, over 200 searches
+            for i in range(200):
+                res = await client.search(
+                    [f"{queries[i % len(queries)]} {i}"], "eng", limit=10, path=None, lang=None, mode="hybrid", cwd="/"
+                )
+                store_ms.append(float(res[0]["timing_ms"]["store"]))
+            rss_idle = _rss_parts(engine.pid)
             corpus = work / "engine-corpus"
             make_corpus(corpus, int(3_000_000 * scale))
             ingest = subprocess.Popen(
@@ -586,7 +595,8 @@ def bench_engine(work: Path, scale: float) -> None:
                 "idle": idle,
                 "busy": busy,
                 "script": script,
-                "rss_mb": rss_idle,
+                "rss": rss_idle,
+                "store_ms": store_ms,
                 "rss_after_mb": _rss_mb(engine.pid),
             }
 
@@ -627,13 +637,14 @@ def bench_engine(work: Path, scale: float) -> None:
     srv.close()
     p50 = lambda xs: float(np.percentile(xs, 50))  # noqa: E731
     p99 = lambda xs: float(np.percentile(xs, 99))  # noqa: E731
+    hybrid = r["store_ms"]
     row(
-        f"`search` store time, {n:,} x 1024-d, engine running, index built in the background",
-        f"p50 {p50(opt_stores):.1f} ms once warm (right after the switch: {first['store']:.0f} ms; as "
-        f"indexed, a full scan: {p50(stores):.1f} ms; each command opening the store: "
-        f"{p50(cold_stores):.0f} ms)",
-        "p50 <= 10 ms",
-        p50(opt_stores) <= 10,
+        f"search store time, {n:,} x 1024-d hybrid, index built by the engine in the background (no manual step)",
+        f"p50 {p50(hybrid):.1f} ms, p99 {p99(hybrid):.1f} ms over {len(hybrid)} hybrid searches (dense only: p50 "
+        f"{p50(opt_stores):.1f} ms; right after the switch: {first['store']:.0f} ms; as indexed, a full scan: "
+        f"{p50(stores):.1f} ms; each command opening the store: {p50(cold_stores):.0f} ms)",
+        "p50 <= 5 ms, p99 <= 15 ms",
+        p50(hybrid) <= 5 and p99(hybrid) <= 15,
     )
     if during:
         row(
@@ -674,11 +685,13 @@ def bench_engine(work: Path, scale: float) -> None:
             "reported",
             None,
         )
+    rss = r["rss"]
     row(
-        f"engine RSS holding the {n:,}-point collection, idle",
-        f"{r['rss_mb']} MB (after the other face's index run: {r['rss_after_mb']} MB)",
-        "reported",
-        None,
+        f"engine RSS holding the {n:,}-point collection, idle (index built, after {len(hybrid) + 20} searches)",
+        f"{rss['VmRSS']} MB (RssAnon {rss['RssAnon']} MB, RssFile {rss['RssFile']} MB; after the other face's "
+        f"index run: {r['rss_after_mb']} MB)",
+        "<= 300 MB",
+        rss["VmRSS"] <= 300,
     )
     shutil.rmtree(runtime, ignore_errors=True)
 
@@ -857,6 +870,16 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
 
 def _rss_mb(pid: int) -> int:
     return _rss_kb(pid)[0] // 1024
+
+
+def _rss_parts(pid: int) -> dict[str, int]:
+    """VmRSS, RssAnon and RssFile of a process in MB."""
+    values = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(":", 1)[0]
+        if key in values:
+            values[key] = int(line.split()[1]) // 1024
+    return values
 
 
 def _rss_kb(pid: int) -> tuple[int, int]:

@@ -39,6 +39,7 @@ from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 MODEL = "bench/gpu-timed"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 ROWS: list[dict[str, Any]] = []
+SERVER_IN_PROCESS = False  # --server thread
 
 
 def row(target: str, measured: str, goal: str, ok: bool | None, baseline: str = "", note: str = "") -> None:
@@ -80,11 +81,31 @@ def make_corpus(dest: Path, target_tokens: int, max_file_bytes: int = 200_000, p
 
 # -- servers -----------------------------------------------------------------------------------
 class Server:
+    """bench/gpu_server.py in a process of its own, as vLLM is (``SERVER_IN_PROCESS``: a thread
+    of this process instead, which competes with the measured client for the interpreter:
+    ``--server thread``, for a before/after)."""
+
     def __init__(self, tps: float, step_ms: float, budget: int = 16_384, dim: int = 1024):
         self.tps, self.step_ms, self.budget = tps, step_ms, budget
-        self.httpd = serve(0, tps, step_ms, budget, MODEL, dim)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.httpd: Any = None
+        self.proc: subprocess.Popen[str] | None = None
+        if SERVER_IN_PROCESS:
+            self.httpd = serve(0, tps, step_ms, budget, MODEL, dim)
+            threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+            self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+            return
+        args = ["--port", "0", "--tokens-per-s", str(tps), "--step-ms", str(step_ms), "--budget", str(budget)]
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "gpu_server.py"), *args, "--model", MODEL, "--dim", str(dim)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "gpu-timed server on http://127.0.0.1:PORT/v1 (...)"
+        if " on http" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"bench/gpu_server.py did not start: {line!r}")
+        self.url = line.split(" on ", 1)[1].split()[0]
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(self.url[:-3] + "/stats").json()
@@ -97,8 +118,12 @@ class Server:
         return tokens / self.tps + steps * self.step_ms / 1000
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
 
 
 def embedder(url: str, **kw: Any) -> OpenAIEmbedder:
@@ -1012,7 +1037,16 @@ def main() -> None:
         default="tuned",
         help="tuned: malloc set up as roocode-tui sets it (core/memory.py); glibc: its defaults, for a before/after",
     )
+    ap.add_argument(
+        "--server",
+        choices=("process", "thread"),
+        default="process",
+        help="the simulated embedding server in a process of its own (as vLLM is) or a thread of the "
+        "benchmark's process (the earlier set-up: it competes with the client for the interpreter)",
+    )
     a = ap.parse_args()
+    global SERVER_IN_PROCESS
+    SERVER_IN_PROCESS = a.server == "thread"
     tuned = a.allocator == "tuned"
     if tuned:
         from roocode_tui.core.memory import tune_allocator

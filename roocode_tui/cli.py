@@ -325,6 +325,8 @@ def run(argv: list[str] | None = None) -> int:
     from roocode_tui.core.errors import RoocodeError
 
     try:
+        if args.command is None:
+            return _tui(args, debug)
         from roocode_tui.core.config import load_settings
 
         settings = load_settings(getattr(args, "config", None))
@@ -336,8 +338,6 @@ def run(argv: list[str] | None = None) -> int:
         for warning in warnings_for(settings):
             print(f"roocode-tui: warning: {warning}", file=sys.stderr)
             LOG.warning(warning)
-        if args.command is None:
-            return _tui(settings, args)
         if getattr(args, "no_engine", False):
             settings.engine.enabled = False
         handler = {
@@ -378,11 +378,37 @@ def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, 
     return asyncio.run(handler(settings, args))
 
 
-def _tui(settings: Any, args: argparse.Namespace) -> int:
+def _tui(args: argparse.Namespace, debug: bool) -> int:
+    """The TUI paints first and validates its settings right after its first frame (pydantic costs
+    ~0.1 s of start-up: core/config_file.py). The file is read now: a missing file or bad TOML
+    stops here; a bad value ends the app after its first frame with the same one-line error."""
+    from roocode_tui.core.config_file import read_config
     from roocode_tui.tui.app import create_app
+
+    source = read_config(getattr(args, "config", None))
+    warnings: list[str] = []
+
+    def settings() -> Any:
+        from roocode_tui.core.config import settings_from
+        from roocode_tui.core.security import LOG, setup_logging, warnings_for
+
+        loaded = settings_from(source)
+        if getattr(args, "read_only", False):
+            loaded.read_only = True
+        if getattr(args, "no_engine", False):
+            loaded.engine.enabled = False
+        setup_logging(loaded, debug)
+        warnings.extend(warnings_for(loaded))  # the app shows them; printed too once it has closed
+        for warning in warnings:
+            LOG.warning(warning)
+        return loaded
 
     app = create_app(settings, collection=args.collection)
     app.run()
+    for warning in warnings:
+        print(f"roocode-tui: warning: {warning}", file=sys.stderr)
+    if app.settings_error is not None:
+        raise app.settings_error
     return app.return_code or 0
 
 

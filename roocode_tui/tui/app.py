@@ -123,8 +123,11 @@ class RoocodeApp(App[int]):
     async def _start(self) -> None:
         """After the first frame: the settings validated (an invalid one closes the app, its
         one-line error printed by the CLI), the hidden panes mounted, the background work started."""
+        import gc
+
         from roocode_tui.core.errors import RoocodeError
 
+        gc.enable()  # the CLI turns it off for the start-up (cli._tui)
         try:
             try:
                 settings = self.settings

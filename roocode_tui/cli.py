@@ -387,13 +387,14 @@ def _tui(args: argparse.Namespace, debug: bool) -> int:
     stops here; a bad value ends the app after its first frame with the same one-line error."""
     import gc
 
+    from roocode_tui.core.config_file import read_config
+
+    source = read_config(getattr(args, "config", None))
     # Start-up allocates much and frees little: collecting cost ~0.06 s before the first frame
     # (bench/NOTES.md). The app turns the collector back on after its first frame.
     gc.disable()
-    from roocode_tui.core.config_file import read_config
     from roocode_tui.tui.app import create_app
 
-    source = read_config(getattr(args, "config", None))
     warnings: list[str] = []
 
     def settings() -> Any:

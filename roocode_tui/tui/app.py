@@ -141,7 +141,7 @@ class RoocodeApp(App[int]):
                 self.notify(inert(warning), title="warning", severity="warning", markup=False, timeout=10)
             if settings.read_only:
                 self.sub_title = "read-only"
-            if self._exit:  # quit (or the settings failed) before it started: nothing to mount into
+            if self._exit:  # quit before it started (a key typed ahead): nothing left to mount into
                 return
             await self._mount_hidden_panes()
             self.connect()

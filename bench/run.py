@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -421,7 +422,14 @@ def bench_tui(work: Path) -> None:
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    row("TUI first paint", f"{r['first_paint_s']:.2f} s", "<= 0.5 s", r["first_paint_s"] <= 0.5)
+    paints = r["first_paint_all_s"]
+    row(
+        "TUI first paint",
+        f"{r['first_paint_s']:.2f} s (median of {len(paints)} starts, {paints[0]:.2f}-{paints[-1]:.2f} s)",
+        "<= 0.35 s",
+        r["first_paint_s"] <= 0.35,
+        baseline=_previous("TUI first paint"),
+    )
     row(
         "event-loop lag during a full-speed ingest",
         f"p99 {r['lag_p99_ms']:.1f} ms (max {r['lag_max_ms']:.0f} ms)",
@@ -435,6 +443,14 @@ def bench_tui(work: Path) -> None:
         "<= 2x",
         r["busy_search_ms"] <= 2 * r["idle_search_ms"],
     )
+
+
+def _previous(target: str) -> str:
+    """The figure bench/RESULTS.md holds for a target (the last full run's), to print beside the new one."""
+    results = HERE / "RESULTS.md"
+    text = results.read_text() if results.exists() else ""
+    m = re.search(rf"^\| {re.escape(target)} \| ([^|]+) \|", text, re.M)
+    return f"previous run: {m.group(1).strip()}" if m else ""
 
 
 def bench_engine(work: Path, scale: float) -> None:
@@ -998,8 +1014,6 @@ def previous_figures(results: str) -> dict[str, str]:
 
 
 def write_results(elapsed: float) -> None:
-    import re
-
     lines = [
         "# Benchmark results",
         "",

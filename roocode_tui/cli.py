@@ -44,7 +44,7 @@ every key can be overridden by ROOCODE_TUI_<SECTION>__<KEY>, e.g. ROOCODE_TUI_EM
 
 def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; ``only``: build just that command's (a search answered by the engine should not
-    pay for the rest: engine/quick.py)."""
+    pay for the rest: engine/quick.py); ``""``: none (the TUI started with no arguments)."""
 
     def want(name: str) -> bool:
         return only is None or only == name
@@ -313,18 +313,21 @@ def run(argv: list[str] | None = None) -> int:
     tune_allocator()  # first, before any thread has a heap of its own (core/memory.py)
     args_in = sys.argv[1:] if argv is None else argv
     first = next((a for a in args_in if not a.startswith("-")), None)
-    parser = _build_parser(only="search" if first == "search" and "--config" not in args_in else None)
+    only = "search" if first == "search" and "--config" not in args_in else None
+    parser = _build_parser(only="" if not args_in else only)  # no arguments: the TUI, no command's parser
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
-    from roocode_tui import cli_engine
-
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
+        from roocode_tui import cli_engine
+
         answered = cli_engine.quick_search(args)
         if answered is not None:
             return answered
     from roocode_tui.core.errors import RoocodeError
 
     try:
+        if args.command is None:
+            return _tui(args, debug)
         from roocode_tui.core.config import load_settings
 
         settings = load_settings(getattr(args, "config", None))
@@ -336,10 +339,10 @@ def run(argv: list[str] | None = None) -> int:
         for warning in warnings_for(settings):
             print(f"roocode-tui: warning: {warning}", file=sys.stderr)
             LOG.warning(warning)
-        if args.command is None:
-            return _tui(settings, args)
         if getattr(args, "no_engine", False):
             settings.engine.enabled = False
+        from roocode_tui import cli_engine
+
         handler = {
             "index": _index,
             "search": _search,
@@ -378,11 +381,46 @@ def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, 
     return asyncio.run(handler(settings, args))
 
 
-def _tui(settings: Any, args: argparse.Namespace) -> int:
+def _tui(args: argparse.Namespace, debug: bool) -> int:
+    """The TUI paints first and validates its settings right after its first frame (pydantic costs
+    ~0.1 s of start-up: core/config_file.py). The file is read now: a missing file or bad TOML
+    stops here; a bad value ends the app after its first frame with the same one-line error."""
+    import gc
+
+    from roocode_tui.core.config_file import read_config
+
+    source = read_config(getattr(args, "config", None))
+    # Start-up allocates much and frees little: collecting cost ~0.06 s before the first frame
+    # (bench/NOTES.md). The app turns the collector back on after its first frame.
+    gc.disable()
     from roocode_tui.tui.app import create_app
 
+    warnings: list[str] = []
+
+    def settings() -> Any:
+        from roocode_tui.core.config import settings_from
+        from roocode_tui.core.security import LOG, setup_logging, warnings_for
+
+        loaded = settings_from(source)
+        if getattr(args, "read_only", False):
+            loaded.read_only = True
+        if getattr(args, "no_engine", False):
+            loaded.engine.enabled = False
+        setup_logging(loaded, debug)
+        warnings.extend(warnings_for(loaded))  # the app shows them; printed too once it has closed
+        for warning in warnings:
+            LOG.warning(warning)
+        return loaded
+
     app = create_app(settings, collection=args.collection)
-    app.run()
+    try:
+        app.run()
+    finally:
+        gc.enable()
+    for warning in warnings:
+        print(f"roocode-tui: warning: {warning}", file=sys.stderr)
+    if app.settings_error is not None:
+        raise app.settings_error
     return app.return_code or 0
 
 

@@ -3,17 +3,17 @@
 The file is the user config dir's ``roocode-tui/config.toml`` unless ``--config PATH`` or
 ``ROOCODE_TUI_CONFIG`` names another. Every problem becomes a :class:`ConfigError` whose
 message is one line that names the file or variable, the key, and what was expected.
+Finding and reading the file is core/config_file.py's, which imports no pydantic (the TUI reads
+its config before its first frame and validates it here right after).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,29 +30,15 @@ from pydantic_settings import (
     SettingsError,
 )
 
+# The file's own names live in config_file (no pydantic); they are imported from here too.
+from roocode_tui.core.config_file import APP_NAME as APP_NAME
+from roocode_tui.core.config_file import CONFIG_ENV as CONFIG_ENV
+from roocode_tui.core.config_file import ENV_PREFIX as ENV_PREFIX
+from roocode_tui.core.config_file import ConfigFile, read_config
+from roocode_tui.core.config_file import check_collection_name as check_collection_name
+from roocode_tui.core.config_file import default_config_path as default_config_path
+from roocode_tui.core.config_file import default_data_dir as default_data_dir
 from roocode_tui.core.errors import ConfigError
-
-APP_NAME = "roocode-tui"
-ENV_PREFIX = "ROOCODE_TUI_"
-CONFIG_ENV = "ROOCODE_TUI_CONFIG"
-COLLECTION_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-
-
-def default_config_path() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def check_collection_name(name: str) -> str:
-    if not COLLECTION_NAME_RE.match(name):
-        raise ValueError(
-            "a collection name is 1-63 letters, digits, '_', '-' or '.', starting with a "
-            f"letter or digit (got {name!r})"
-        )
-    return name
 
 
 class _Section(BaseModel):
@@ -293,21 +279,6 @@ class _InitLast(PydanticBaseSettingsSource):
         return self._inner()
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
-
-
 def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
     msg = str(error.get("msg", "invalid value"))
@@ -327,25 +298,22 @@ def _describe(error: dict[str, Any]) -> str:
 
 def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
     """Load settings from the TOML file (explicit, ``ROOCODE_TUI_CONFIG``, or default)."""
-    explicit = config or os.environ.get(CONFIG_ENV)
-    path = Path(explicit).expanduser() if explicit else default_config_path()
-    data: dict[str, Any] = {}
-    if explicit or path.exists():
-        data = _read_toml(path)
-        path = path.resolve()
-        _resolve_relative_paths(data, path.parent)
-    where = f"config file {path}" if (explicit or path.exists()) else "settings"
+    return settings_from(read_config(config))
+
+
+def settings_from(source: ConfigFile) -> Settings:
+    """Validate a config file's values, overridden by the environment."""
     try:
-        settings = Settings(**data)
+        settings = Settings(**source.data)
     except ValidationError as exc:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
         tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        source = _env_source_of(first) or where
-        raise ConfigError(f"{source}: {_describe(first)}{tail}") from None
+        where = _env_source_of(first) or source.where
+        raise ConfigError(f"{where}: {_describe(first)}{tail}") from None
     except SettingsError as exc:
         raise ConfigError(f"environment: {exc}") from None
-    settings.config_path = path if (explicit or path.exists()) else None
+    settings.config_path = source.path if source.found else None
     return settings
 
 
@@ -361,25 +329,6 @@ def _env_source_of(error: dict[str, Any]) -> str | None:
     if top in os.environ:
         return f"environment variable {top}"
     return None
-
-
-def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
-    """Collection paths and the store path in a config file are relative to the file."""
-
-    def fix(p: Any) -> Any:
-        if isinstance(p, str) and p:
-            expanded = Path(p).expanduser()
-            return os.path.normpath(expanded if expanded.is_absolute() else base / expanded)
-        return p
-
-    store = data.get("store")
-    if isinstance(store, dict):
-        for key in ("path", "ca_cert"):
-            if key in store:
-                store[key] = fix(store[key])
-    for coll in data.get("collections") or []:
-        if isinstance(coll, dict) and isinstance(coll.get("paths"), list):
-            coll["paths"] = [fix(p) for p in coll["paths"]]
 
 
 def mask_secret(value: str | None) -> str:

@@ -8,11 +8,15 @@ import logging.handlers
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import platformdirs
 
-from roocode_tui.core.config import APP_NAME, Settings
+from roocode_tui.core.config_file import APP_NAME
+
+if TYPE_CHECKING:  # annotations only
+    from roocode_tui.core.config import Settings
 
 LOG = logging.getLogger("roocode_tui")
 

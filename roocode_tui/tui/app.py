@@ -5,6 +5,11 @@ The app is a face of the engine (roocode_tui/engine): the background engine's cl
 engine in this process when the engine is off (``engine.enabled = false``, ``--no-engine``).
 Everything slow (the engine, NVML, HTTP polls) happens in workers with explicit groups;
 results reach widgets only through messages.
+
+The first frame comes first: it shows F1 (search box, tabs, status bar, footer); the settings
+are validated (pydantic), the hidden panes mounted (their modules imported) and the background
+work started right after it (bench/tui_probe.py measures it; tests/test_startup.py keeps the
+heavy modules out of it).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -23,7 +29,6 @@ from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from roocode_tui.core.config import Settings
 from roocode_tui.core.text import inert
 from roocode_tui.tui.messages import (
     BackendStatus,
@@ -32,12 +37,18 @@ from roocode_tui.tui.messages import (
     IngestFinished,
     IngestUpdate,
 )
-from roocode_tui.tui.panes.collections import CollectionsPane
-from roocode_tui.tui.panes.index import IndexPane
-from roocode_tui.tui.panes.monitor import MonitorPane
 from roocode_tui.tui.panes.search import SearchPane, open_in_editor
 from roocode_tui.tui.widgets.footer import Footer
 from roocode_tui.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # pydantic and the hidden panes load after the first frame
+    from textual.pilot import Pilot
+
+    from roocode_tui.core.config import Settings
+    from roocode_tui.core.errors import RoocodeError
+    from roocode_tui.tui.panes.collections import CollectionsPane
+    from roocode_tui.tui.panes.index import IndexPane
+    from roocode_tui.tui.panes.monitor import MonitorPane
 
 CSS_FILE = Path(__file__).resolve().parent.parent / "styles" / "app.tcss"
 if not CSS_FILE.exists():  # a source checkout: styles/ sits beside the package
@@ -63,13 +74,17 @@ class RoocodeApp(App[int]):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | Callable[[], Settings],
         collection: str | None = None,
         *,
         gpu_reader: Callable[[], tuple[list[Any], str]] | None = None,
     ):
+        """``settings``: the settings, or what makes them (validates them), called after the first frame."""
         super().__init__()
-        self.settings = settings
+        self._settings: Settings | None = None if callable(settings) else settings
+        self._make_settings = settings if callable(settings) else None
+        self.settings_error: RoocodeError | None = None  # the settings were invalid: the app closed
+        self.started = asyncio.Event()  # set once the panes are mounted and the background work began
         self.active: str | None = collection
         self._explicit = collection is not None
         self.engine: Any = None  # engine.api.Engine: the background engine's client, or one in this process
@@ -78,37 +93,101 @@ class RoocodeApp(App[int]):
         self.ingest_progress: Any = None  # the run F2 shows (engine.api.RunSnapshot)
         self._held_at = 0.0
 
+    @property
+    def settings(self) -> Settings:
+        """Validated on first use: right after the first frame (``_start``), unless given ready."""
+        if self._settings is None:
+            assert self._make_settings is not None
+            self._settings = self._make_settings()
+        return self._settings
+
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # F1 only: F2-F4 are mounted right after the first frame (_start)
         with TabbedContent(initial="search", id="panes"):
             with TabPane("Search F1", id="search"):
                 yield SearchPane(id="search-pane")
-            with TabPane("Index F2", id="index"):
-                yield IndexPane(id="index-pane")
-            with TabPane("Monitor F3", id="monitor"):
-                yield MonitorPane(id="monitor-pane")
-            with TabPane("Collections F4", id="collections"):
-                yield CollectionsPane(id="collections-pane")
+            yield TabPane("Index F2", id="index")
+            yield TabPane("Monitor F3", id="monitor")
+            yield TabPane("Collections F4", id="collections")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        from roocode_tui.core.security import warnings_for
-
-        for warning in warnings_for(self.settings):
-            self.notify(inert(warning), title="warning", severity="warning", markup=False, timeout=10)
-        if self.settings.read_only:
-            self.sub_title = "read-only"
         self.status.collection = self.active
         self.status.refresh_bar()
         self.query_one(SearchPane).focus_query()
-        # Connecting imports the store and embedder code: start after the first frame is shown.
-        self.call_after_refresh(self._start_background)
+        # Everything else once the first frame is shown, in the app's own queue: keys wait for it.
+        self.call_after_refresh(self.call_later, self._start)
 
-    def _start_background(self) -> None:
-        self.connect()
-        self.poll_gpu()
-        self.query_one(IndexPane).watch_runs()
+    async def _start(self) -> None:
+        """After the first frame: the settings validated (an invalid one closes the app, its
+        one-line error printed by the CLI), the hidden panes mounted, the background work started."""
+        import gc
+
+        from roocode_tui.core.errors import RoocodeError
+
+        gc.enable()  # the CLI turns it off for the start-up (cli._tui)
+        try:
+            try:
+                settings = self.settings
+            except RoocodeError as exc:
+                self.settings_error = exc
+                self.exit(return_code=exc.exit_code)
+                return
+            from roocode_tui.core.security import warnings_for
+
+            for warning in warnings_for(settings):
+                self.notify(inert(warning), title="warning", severity="warning", markup=False, timeout=10)
+            if settings.read_only:
+                self.sub_title = "read-only"
+            if self._exit:  # quit before it started (a key typed ahead): nothing left to mount into
+                return
+            await self._mount_hidden_panes()
+            self.connect()
+            self.poll_gpu()
+            self.index_pane.watch_runs()
+        finally:
+            self.started.set()
+        pane = self.query_one("#panes", TabbedContent).active
+        if pane != "search":  # a key pressed before the panes were there
+            self._focus_pane(pane)
+
+    async def _mount_hidden_panes(self) -> None:
+        from roocode_tui.tui.panes.collections import CollectionsPane
+        from roocode_tui.tui.panes.index import IndexPane
+        from roocode_tui.tui.panes.monitor import MonitorPane
+
+        panes = {"index": IndexPane, "monitor": MonitorPane, "collections": CollectionsPane}
+        await asyncio.gather(
+            *(self.query_one(f"#{tab}", TabPane).mount(cls(id=f"{tab}-pane")) for tab, cls in panes.items())
+        )
+
+    @asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot[int]]:
+        """Textual's, once the app has started (every pane mounted, the background work begun):
+        a test sees the app as a person does a moment after it opens."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await self.started.wait()
+            yield pilot
+
+    @property
+    def index_pane(self) -> IndexPane:
+        from roocode_tui.tui.panes.index import IndexPane
+
+        return self.query_one(IndexPane)
+
+    @property
+    def monitor_pane(self) -> MonitorPane:
+        from roocode_tui.tui.panes.monitor import MonitorPane
+
+        return self.query_one(MonitorPane)
+
+    @property
+    def collections_pane(self) -> CollectionsPane:
+        from roocode_tui.tui.panes.collections import CollectionsPane
+
+        return self.query_one(CollectionsPane)
 
     def _panes_gone(self) -> bool:
         """The app is shutting down (its panes are gone): a late message from a worker or the
@@ -258,15 +337,16 @@ class RoocodeApp(App[int]):
     def _show_collections(self, infos: list[Any]) -> None:
         if self._panes_gone():
             return
-        self.query_one(CollectionsPane).show(infos, self.active, self.ingest_progress)
+        self.collections_pane.show(infos, self.active, self.ingest_progress)
         names = [i.name for i in infos]
         configured = [c.name for c in self.settings.collections if c.name not in names]
-        self.query_one(IndexPane).set_collections(names + configured, self.active)
+        self.index_pane.set_collections(names + configured, self.active)
 
     # -- actions -----------------------------------------------------------------------------
     def action_show_pane(self, pane: str) -> None:
         self.query_one("#panes", TabbedContent).active = pane
-        self._focus_pane(pane)
+        if self.started.is_set():  # else _start focuses it once it is mounted
+            self._focus_pane(pane)
 
     def _focus_pane(self, pane: str) -> None:
         if pane == "search":
@@ -276,14 +356,16 @@ class RoocodeApp(App[int]):
         elif pane == "index":
             self.query_one("#index-collection").focus()
         if pane == "monitor":
-            self.query_one(MonitorPane).focus()  # keep focus out of hidden panes
-            self.query_one(MonitorPane).start()
+            self.monitor_pane.focus()  # keep focus out of hidden panes
+            self.monitor_pane.start()
 
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or ""
+        if not self.started.is_set():
+            return
         if pane == "monitor":
-            self.query_one(MonitorPane).start()
+            self.monitor_pane.start()
         elif pane == "collections":
             self.load_collections()  # points and rebuild states move while other panes are shown
 
@@ -317,7 +399,7 @@ class RoocodeApp(App[int]):
         return self.query_one(SearchPane).selected_hit()
 
     def action_set_active(self) -> None:
-        name = self.query_one(CollectionsPane).selected()
+        name = self.collections_pane.selected()
         if name is None:
             return
         self.active = name
@@ -345,14 +427,14 @@ class RoocodeApp(App[int]):
 
         if self._writes_refused():
             return
-        self.push_screen(CreateCollectionModal(), self.query_one(CollectionsPane).create)
+        self.push_screen(CreateCollectionModal(), self.collections_pane.create)
 
     def _target_collection(self) -> str | None:
         pane = self.query_one("#panes", TabbedContent).active
         if pane == "collections":
-            return self.query_one(CollectionsPane).selected()
+            return self.collections_pane.selected()
         if pane == "index":
-            return self.query_one(IndexPane).selected() or self.active
+            return self.index_pane.selected() or self.active
         return self.active
 
     def action_delete_collection(self) -> None:
@@ -364,9 +446,9 @@ class RoocodeApp(App[int]):
         if self._ingest_running() and self.ingest_progress.collection == name:
             self.notify("an index run is writing to it: cancel it first (F2, c)", severity="warning")
             return
-        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        info = next((i for i in self.collections_pane.infos if i.name == name), None)
         points = info.points if info else 0
-        pane = self.query_one(CollectionsPane)
+        pane = self.collections_pane
         self.push_screen(TypeNameModal(name, points), lambda ok: pane.delete(name) if ok else None)
 
     def action_toggle_watch(self) -> None:
@@ -377,11 +459,11 @@ class RoocodeApp(App[int]):
         if self.engine_in_process:
             self.notify("watching needs the background engine (this TUI runs with --no-engine)", severity="warning")
             return
-        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        info = next((i for i in self.collections_pane.infos if i.name == name), None)
         if info is None:
             self.notify(inert(f"{name} has no points yet: index it first (F2, s)"), markup=False, severity="warning")
             return
-        self.query_one(CollectionsPane).set_watch(name, info.watcher is None)
+        self.collections_pane.set_watch(name, info.watcher is None)
 
     # -- snapshots ---------------------------------------------------------------------------
     def action_snapshot_collection(self) -> None:
@@ -393,18 +475,18 @@ class RoocodeApp(App[int]):
         if self._ingest_running() and self.ingest_progress.collection == name:
             self.notify("an index run is writing to it: let it finish (or cancel it: F2, c)", severity="warning")
             return
-        self.query_one(CollectionsPane).snapshot(name)
+        self.collections_pane.snapshot(name)
 
     def action_restore_snapshot(self) -> None:
         name = self._target_collection()
         if name is not None and not self._writes_refused():
-            self.query_one(CollectionsPane).pick_snapshot(name)
+            self.collections_pane.pick_snapshot(name)
 
     def action_collection_details(self) -> None:
         from roocode_tui.tui.modals import DetailsModal
 
-        name = self.query_one(CollectionsPane).selected()
-        info = next((i for i in self.query_one(CollectionsPane).infos if i.name == name), None)
+        name = self.collections_pane.selected()
+        info = next((i for i in self.collections_pane.infos if i.name == name), None)
         if info is not None:
             self.push_screen(DetailsModal(f"collection {name}", info.to_json()))
 
@@ -424,7 +506,7 @@ class RoocodeApp(App[int]):
         if name is None:
             self.notify("pick a collection first (F2 or F4)", severity="warning")
             return
-        self.query_one(IndexPane).start_run(name, rebuild)
+        self.index_pane.start_run(name, rebuild)
         self.action_show_pane("index")
 
     def action_rebuild(self) -> None:
@@ -452,7 +534,7 @@ class RoocodeApp(App[int]):
                 "the next run finishes the rest.",
                 "Cancel run",
             ),
-            lambda ok: self.query_one(IndexPane).cancel_run(p.id) if ok else None,
+            lambda ok: self.index_pane.cancel_run(p.id) if ok else None,
         )
 
     @on(IngestUpdate)
@@ -462,7 +544,7 @@ class RoocodeApp(App[int]):
             return
         p = message.progress
         if self.query_one("#panes", TabbedContent).active == "collections":
-            pane = self.query_one(CollectionsPane)
+            pane = self.collections_pane
             pane.show(pane.infos, self.active, p)  # the run's state and share, from the last listing
         if p.active:
             share = f"{p.files_done / p.files_total:.0%}" if p.files_total else f"{p.files_done} files"
@@ -505,7 +587,7 @@ class RoocodeApp(App[int]):
             self.status.store = (f"store {self.settings.store.backend}", True)
         self.status.refresh_bar()
         self.post_message(CollectionsChanged())
-        self.query_one(IndexPane).watch_runs()  # the run list shows the outcome now, not at the next poll
+        self.index_pane.watch_runs()  # the run list shows the outcome now, not at the next poll
 
     async def action_quit(self) -> None:
         """Runs belong to the engine and go on when the app closes; an engine in this process

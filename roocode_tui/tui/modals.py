@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from roocode_tui.core.config import check_collection_name
+from roocode_tui.core.config_file import check_collection_name
 from roocode_tui.core.text import inert
 
 

@@ -165,9 +165,9 @@ class MonitorPane(VerticalScroll, can_focus=True):
         for chart_id, chart in self.charts.items():
             note = ""
             if chart_id in SERVER_CHARTS and local:
-                note = "the local model has no server to watch"
+                note = "no server (local model)"
             elif chart_id in ("chart-gpu-util", "chart-vram"):
-                note = "no GPU visible to the engine"
+                note = "no GPU seen"
             chart.show(history, top=vram_total if chart_id == "chart-vram" else None, note=note)
 
     # -- renderers (called on the UI thread with readings taken elsewhere) -------------------

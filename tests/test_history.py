@@ -4,9 +4,11 @@ now, a run's rates compacted to a fixed number of points; and the engine's API r
 from __future__ import annotations
 
 import asyncio
+import json
 from types import SimpleNamespace
 
 import pytest
+from test_engine import box  # noqa: F401 - a fixture
 
 from roocode_tui.core.errors import UsageError
 from roocode_tui.core.history import BUCKETS, MetricHistory, Ring, RunRates, SeriesSpec
@@ -145,3 +147,36 @@ async def test_the_sampler_turns_run_counters_into_rates():
     assert shown["gpu_util"]["points"] == []
     assert sampler.rates["r1"].to_json()["points"][0] == [1.0, 4.0, 400.0]
     await asyncio.sleep(0)
+
+
+def test_a_served_engine_keeps_the_history_for_faces_that_come_later(box, corpus, embed_server):  # noqa: F811
+    """A real engine process samples from its start; after an index run a face asks over the
+    socket and sees the run's chunks/s, the requests' latency, vLLM's queue and the run's rates."""
+    import httpx
+
+    embed_server.faults.delay_s = 0.2  # ten requests one at a time: a run of a few seconds
+    box.serve()
+    done = box.cli("index", str(corpus), "-c", "demo", "--json")
+    assert done.returncode == 0, done.stderr
+    run_id = box.run_of("demo")["id"]
+    with httpx.Client(transport=httpx.HTTPTransport(uds=str(box.socket)), base_url="http://engine") as http:
+
+        def history(**params: str) -> dict:
+            resp = http.get("/history", params=params)
+            assert resp.status_code == 200, resp.text
+            return resp.json()
+
+        def points(name: str) -> list:
+            return history(window="5m")["series"][name]["points"]
+
+        box.wait_for(lambda: any(p[1] > 0 for p in points("chunks_per_s")), "chunks/s in the history")
+        box.wait_for(lambda: points("latency_p95") and points("vllm_running"), "latency and vLLM's queue")
+        shown = history(window="5m", run=run_id)
+        embedded = sum(p[1] for p in shown["series"]["chunks_per_s"]["points"])  # 1 s buckets: chunks
+        assert embedded == json.loads(done.stdout)["chunks_embedded"]
+        assert shown["best_tokens_per_s"] > 0 and shown["series"]["latency_p50"]["unit"] == "ms"
+        assert shown["run"]["id"] == run_id and shown["run"]["points"], "the run's rates while it ran"
+        only = history(window="6h", series="gpu_util")
+        assert list(only["series"]) == ["gpu_util"] and only["step_s"] == 72.0
+        bad = http.get("/history", params={"window": "2d"})
+        assert bad.status_code == 400 and "window must be one of 5m, 1h, 6h" in bad.json()["error"]["message"]

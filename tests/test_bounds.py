@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from types import SimpleNamespace
 
 import platformdirs
 from textual.widgets import RichLog
 
 from roocode_tui.core.config import APP_NAME, Settings
 from roocode_tui.core.embedders.base import EmbedderStats
+from roocode_tui.core.history import MetricHistory, RunRates
 from roocode_tui.core.metrics import VllmMonitor
 from roocode_tui.core.progress import MAX_ERRORS, MAX_LOG, IngestProgress
 from roocode_tui.core.security import LOG, setup_logging
 from roocode_tui.tui.app import create_app
 from roocode_tui.tui.panes.index import IndexPane
-from roocode_tui.tui.panes.monitor import HISTORY, MonitorPane
 
 MANY = 50_000
 
@@ -71,32 +70,25 @@ def test_rotating_log_stays_within_its_files(tmp_path: Path):
         LOG.handlers.clear()
 
 
-async def test_tui_sparklines_and_index_log_are_bounded(tmp_path: Path):
+def test_the_engines_metric_history_and_run_rates_are_bounded():
+    """F3's and F2's charts read the engine's history (core/history.py): a fixed size, however
+    long the engine runs or a run lasts."""
+    history = MetricHistory(clock=lambda: 0.0)
+    size = history.nbytes()
+    for t in range(0, 3 * 6 * 3600, 3):  # three times the longest window
+        for name in history.series:
+            history.add(name, float(t % 97), float(t))
+    assert history.nbytes() == size < 400_000
+    rates = RunRates()
+    for s in range(MANY):
+        rates.add(float(s), 1.0, 100.0)
+    assert len(rates.points) < rates.limit
+
+
+async def test_index_log_is_bounded(tmp_path: Path):
     app = create_app(Settings(), gpu_reader=lambda: ([], "none"))
     async with app.run_test(size=(100, 30)) as pilot:
-        monitor = app.query_one(MonitorPane)
-        gpu = SimpleNamespace(
-            index=0,
-            name="gpu",
-            utilization=50.0,
-            temperature=60.0,
-            power_w=200.0,
-            memory_share=0.5,
-            memory_used=8 * 2**30,
-            memory_total=16 * 2**30,
-            processes=(),
-        )
-        reading = SimpleNamespace(
-            healthy=True, error="", running=1.0, waiting=0.0, kv_cache=0.2, prompt_tokens_per_s=1000.0
-        )
-        stats = {"in_flight": 1, "requests": 1, "failures": 0, "p50_ms": 10.0, "p95_ms": 10.0, "files_queued": 0}
         p = IngestProgress(collection="c", phase="indexing")
-        for _ in range(HISTORY * 3):
-            monitor.show_gpus([gpu], "")
-            monitor.show_vllm(reading, "http://127.0.0.1:1")
-            monitor.show_pipeline(stats, p)  # the engine's monitor() reading
-        for history in (monitor.vram_history, monitor.tokens_history, monitor.chunks_history):
-            assert len(history) == HISTORY
         pane = app.query_one(IndexPane)
         log = app.query_one("#index-log", RichLog)
 

@@ -462,8 +462,20 @@ def test_snapshot_search(snap_compare, settings: Settings):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def with_fixed_history(app, settings: Settings):
+    """The engine in this process with an empty history of its own that nothing samples: F2's
+    and F3's charts show the same in every run (test_charts.py draws them with data)."""
+    from roocode_tui.core.history import MetricHistory
+    from roocode_tui.engine.local import LocalEngine
+
+    app.engine = LocalEngine(settings, history=MetricHistory(clock=lambda: 100_000.0))
+    settings.tui.monitor_interval_s = 60  # one round of F3's readings: the second shows a rate
+    return app
+
+
 def test_snapshot_index(snap_compare, settings: Settings):
     app = create_app(settings, collection="demo", gpu_reader=lambda: ([], "no GPU in tests"))
+    with_fixed_history(app, settings)
 
     async def run_before(pilot) -> None:
         await settle(app, pilot)
@@ -481,6 +493,7 @@ def test_snapshot_index(snap_compare, settings: Settings):
 
 def test_snapshot_monitor(snap_compare, settings: Settings):
     app = create_app(settings, collection="demo", gpu_reader=fake_gpus)
+    with_fixed_history(app, settings)
 
     async def run_before(pilot) -> None:
         await settle(app, pilot)

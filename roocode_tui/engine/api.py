@@ -164,6 +164,13 @@ class Engine(abc.ABC):
         active collection)."""
 
     @abc.abstractmethod
+    async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:
+        """The engine's metric history over one window ("5m", "1h", "6h"):
+        ``MetricHistory.window()`` (core/history.py; ``names``: only those series), and with
+        ``run_id`` that run's throughput since its start (``run``: ``{"id", "collection",
+        "step_s", "points": [[s, chunks/s, tokens/s], ...]}``)."""
+
+    @abc.abstractmethod
     async def hold_ingest(self, seconds: float) -> None:
         """A person is typing a search: every run sends no new batch for a moment."""
 

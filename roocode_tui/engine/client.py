@@ -88,6 +88,12 @@ class EngineClient(Engine):
     async def monitor(self, active: str | None) -> dict[str, Any]:
         return await self._call("GET", "/monitor" + (f"?{urlencode({'active': active})}" if active else ""))
 
+    async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:
+        params = {"window": window, **({"run": run_id} if run_id else {})}
+        if names is not None:
+            params["series"] = ",".join(names)
+        return await self._call("GET", "/history?" + urlencode(params))
+
     async def hold_ingest(self, seconds: float) -> None:
         await self._call("POST", "/hold", {"seconds": seconds})
 

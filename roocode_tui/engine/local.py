@@ -51,7 +51,13 @@ class Run:
 
 
 class LocalEngine(Engine):
-    def __init__(self, settings: Any):
+    def __init__(self, settings: Any, *, history: Any = None):
+        """``history``: a MetricHistory fed by its maker (tests); by default the engine samples
+        its own once a second (engine/sampler.py) from its start, or from the first history()
+        call when it runs inside a face."""
+        from roocode_tui.core.history import MetricHistory
+        from roocode_tui.engine.sampler import Sampler
+
         self.settings = settings
         self.pid = os.getpid()
         self.started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -70,6 +76,9 @@ class LocalEngine(Engine):
         self.watching = False  # watchers run (the served engine; not one inside a face)
         self._watch_start: asyncio.Task[None] | None = None
         self._released = False  # the store was let go of for an in-process command
+        self.metrics = history if history is not None else MetricHistory()
+        self.sampler = Sampler(self, self.metrics)
+        self._sampling = history is None  # may start the sampler
 
     # -- backends ----------------------------------------------------------------------------
     async def backends(self) -> tuple[Any, Any]:
@@ -94,12 +103,23 @@ class LocalEngine(Engine):
         except RoocodeError as exc:  # the store is down: the first request that opens it starts them
             LOG.warning("watchers not started: %s", exc)
 
+    def start_sampling(self) -> None:
+        if self._sampling:
+            self.sampler.start()
+
     def run_of(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
     def open_store(self) -> Any:
         """The store if it is open (None after a release)."""
         return self._store
+
+    def all_runs(self) -> list[Run]:
+        return list(self._runs.values())
+
+    def open_embedder(self) -> Any:
+        """The embedder if it is open (None before the first request and after a release)."""
+        return self._embedder
 
     def active_runs(self) -> list[Run]:
         return [r for r in self._runs.values() if r.task is not None and not r.task.done()]
@@ -270,6 +290,22 @@ class LocalEngine(Engine):
             "files_queued": sum(r.progress.files_queued for r in self.active_runs()),
         }
         return {"pipeline": pipeline, "store": await _store_lines(self.settings, store, active)}
+
+    async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:
+        self.start_sampling()
+        try:
+            out = self.metrics.window(window, names=names)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if run_id is not None:
+            run = self._run(run_id)
+            rates = self.sampler.rates.get(run_id)
+            out["run"] = {
+                "id": run_id,
+                "collection": run.progress.collection,
+                **(rates.to_json() if rates is not None else {"step_s": 1.0, "points": []}),
+            }
+        return out
 
     async def hold_ingest(self, seconds: float) -> None:
         if self._embedder is not None:
@@ -588,6 +624,7 @@ class LocalEngine(Engine):
     async def aclose(self) -> None:
         """Cancel the runs (each finishes the file it is writing) and close the backends."""
         self.watching = False
+        await self.sampler.stop()
         await self.watchers.stop()
         for run in self.active_runs():
             await self.cancel(run.id)

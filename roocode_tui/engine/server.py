@@ -18,6 +18,8 @@ Routes::
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
     GET    /resolve?name=&cwd=        the collection a search would use
     GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
+    GET    /history?window=5m|1h|6h[&run=ID][&series=a,b]   the metric history (F3's charts), a run's
+                                      rates (F2's)
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
     POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
                                       ?out=json-line: the first result as `search --json` prints it
@@ -142,6 +144,11 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
 
     async def monitor(request: Request) -> Response:
         return JSONResponse(await engine.monitor(request.query_params.get("active")))
+
+    async def history(request: Request) -> Response:
+        q = request.query_params
+        names = [n for n in q["series"].split(",") if n] if "series" in q else None
+        return JSONResponse(await engine.history(q.get("window") or "5m", q.get("run") or None, names))
 
     async def hold(request: Request) -> Response:
         data = await body(request)
@@ -276,6 +283,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
         Route("/resolve", handler(resolve)),
         Route("/restore", handler(restore), methods=["POST"]),
         Route("/monitor", handler(monitor)),
+        Route("/history", handler(history)),
         Route("/hold", handler(hold), methods=["POST"]),
         Route("/search", handler(search), methods=["POST"]),
         Route("/read", handler(read), methods=["POST"]),
@@ -540,6 +548,7 @@ async def _serve(
         announce(engine, sock_path)
     serving = asyncio.create_task(server.serve(sockets=sockets))
     watching = asyncio.create_task(engine.start_watching())  # catch-up runs, then the watches
+    engine.start_sampling()  # the metric history starts with the engine, whoever looks later
     idle = settings.engine.idle_exit_s
     while not stop.is_set() and not serving.done():
         with contextlib.suppress(TimeoutError):

@@ -53,6 +53,7 @@ class IndexPane(Vertical):
         self._known: set[str] = set()  # the runs of the engine this pane has seen
         self._known_of: Any = None  # ... of this engine (a new engine numbers its runs anew)
         self._opened_at = datetime.now(UTC).replace(microsecond=0).isoformat()  # as the engine writes it
+        self.chart: Any = None  # RunChart, once F2 was shown (plotext loads then)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="index-bar"):
@@ -69,8 +70,11 @@ class IndexPane(Vertical):
         yield Static("", id="index-rates")
         yield Static("", id="index-counters")
         yield Static("", id="index-runs")
-        yield Label("errors and skips", classes="section-title")
-        yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
+        with Horizontal(id="index-lower"):
+            with Vertical(id="index-log-box"):
+                yield Label("errors and skips", classes="section-title")
+                yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
+            yield Vertical(id="run-chart-box")  # the run's throughput chart, mounted when F2 is first shown
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {"index-start": "start_ingest", "index-cancel": "cancel_ingest", "index-rebuild": "rebuild"}.get(
@@ -157,7 +161,25 @@ class IndexPane(Vertical):
             target = active[-1] if active else (new[-1] if new else None)
             if target is not None and not following and target.id != self.followed:
                 self.follow_run(target.id)
+            if self.chart is not None and self.followed and self.is_on_screen:
+                await self.load_rates(app.engine, self.followed)
         self.set_timer(RUNS_POLL_S, self.watch_runs)
+
+    async def load_rates(self, engine: Any, run_id: str) -> None:
+        """The followed run's throughput since its start and the embedder's best recent rate,
+        from the engine (engine/sampler.py keeps them)."""
+        from roocode_tui.core.errors import RoocodeError
+
+        try:
+            history = await engine.history("1h", run_id, names=[])
+        except RoocodeError:
+            return  # the run was forgotten, or the engine went: the next poll sees it
+        if run_id == self.followed:
+            self.show_rates(history)
+
+    def show_rates(self, history: dict[str, Any]) -> None:
+        if self.chart is not None:
+            self.chart.show(history.get("run"), history.get("best_tokens_per_s"))
 
     @work(group="ingest-cancel", exit_on_error=False)
     async def cancel_run(self, run_id: str) -> None:
@@ -195,6 +217,12 @@ class IndexPane(Vertical):
         self.query_one("#index-log", RichLog).clear()
 
     def on_show(self) -> None:
+        if self.chart is None:
+            from roocode_tui.tui.widgets.charts import RunChart  # plotext: only once F2 is shown
+
+            self.chart = RunChart(id="run-chart")
+            self.query_one("#run-chart-box", Vertical).mount(self.chart)
+            self.chart.show(None, None)
         if self._last is not None:
             self.call_after_refresh(self.show, self._last)
 

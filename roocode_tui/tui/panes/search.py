@@ -150,7 +150,9 @@ class SearchPane(Vertical):
         self.hits = result.hits
         results = self.query_one("#results", ResultList)
         results.clear_options()
-        results.add_options([Option(hit_label(i, h)) for i, h in enumerate(result.hits, 1)])
+        scores = [h.score for h in result.hits]
+        low, high = (min(scores), max(scores)) if scores else (0.0, 0.0)
+        results.add_options([Option(hit_label(i, h, low, high)) for i, h in enumerate(result.hits, 1)])
         if result.hits:
             results.highlighted = 0
             if focus:

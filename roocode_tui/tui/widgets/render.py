@@ -14,12 +14,25 @@ if TYPE_CHECKING:  # rich.syntax brings pygments: loaded with the first preview,
 LEXER_ALIASES = {"text": "text", "": "text", "make": "make", "docker": "docker"}
 
 
-def hit_label(rank: int, hit: Any) -> Text:
-    """One line of the result list: rank, score bar, path:start-end, heading or first line."""
-    filled = max(0, min(6, round(hit.score * 6)))
+BAR = 6  # cells of a result's score bar
+
+
+def score_bar(score: float, low: float, high: float) -> str:
+    """A bar for where ``score`` sits between the result set's lowest and highest score: one
+    cell for the lowest, all for the highest. Scores of one model sit in a narrow band (the
+    bundled model's between about 0.86 and 0.89), so a bar of the raw 0..1 score would look
+    the same for every result; the spread is what tells them apart."""
+    share = (score - low) / (high - low) if high > low else 1.0
+    filled = 1 + round(max(0.0, min(1.0, share)) * (BAR - 1))
+    return "█" * filled + "░" * (BAR - filled)
+
+
+def hit_label(rank: int, hit: Any, low: float, high: float) -> Text:
+    """One line of the result list: rank, score bar (scaled between the result set's lowest
+    and highest score, ``low`` and ``high``), the raw score, path:start-end, heading or first line."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(f"{rank:>2} ", style="bold")
-    label.append("█" * filled + "░" * (6 - filled), style="green")
+    label.append(score_bar(hit.score, low, high), style="green")
     label.append(f" {hit.score:.3f} ", style="green")
     label.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold")
     first = hit.heading or next((ln.strip() for ln in hit.text.splitlines() if ln.strip()), "")

@@ -348,3 +348,50 @@ asyncio.run(main())
     (hit,) = await again.search("demo", points(N + 200, 2, seed=4)[1].vector, 1)
     assert hit.id == points(N + 200, 2, seed=4)[1].id
     await again.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise on /proc/self/maps: Linux")
+async def test_an_idle_engine_lets_the_pages_its_searches_mapped_go(tmp_path: Path, embed_server, monkeypatch):
+    """Searches map in what they touch; once the engine has been idle for PAGES_IDLE_S it lets
+    those pages go, once, and the next search answers the same."""
+    import roocode_tui.engine.local as local
+    from roocode_tui.core.config import EmbedderSettings, EngineSettings, Settings, StoreSettings
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(40):
+        (tree / f"doc{i}.md").write_text(f"# Topic {i}\n\n" + f"Paragraph {i} about subject {i % 7}.\n" * 30)
+    settings = Settings(
+        embedder=EmbedderSettings(provider="openai", base_url=embed_server.base_url, model=embed_server.model),
+        store=StoreSettings(path=tmp_path / "data"),
+        engine=EngineSettings(enabled=False),
+    )
+    engine = local.LocalEngine(settings)
+    store_dir = str(tmp_path / "data")
+    try:
+        run = await engine.start_run(
+            [str(tree)], "docs", rebuild=False, schema="native", cwd=str(tmp_path), started_by="t"
+        )
+        await engine.run_of(run.id).task
+        assert await engine.release_when_idle() is False  # the run let its pages go itself
+
+        async def ask() -> list[str]:
+            (result,) = await engine.search(
+                ["subject 3 topic 10"], "docs", limit=5, path=None, lang=None, mode="hybrid", cwd=str(tmp_path)
+            )
+            return [h["path"] for h in result["results"]]
+
+        first = await ask()
+        assert first
+        mapped = _mapped_rss_kb(store_dir)
+        assert mapped > 0
+        assert await engine.release_when_idle() is False  # not idle long enough
+        monkeypatch.setattr(local, "PAGES_IDLE_S", 0.0)
+        assert await engine.release_when_idle() is True
+        assert _mapped_rss_kb(store_dir) < mapped
+        assert await engine.release_when_idle() is False  # once, until a search maps pages again
+        assert await ask() == first
+        assert await engine.release_when_idle() is True
+    finally:
+        await engine.aclose()

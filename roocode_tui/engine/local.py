@@ -24,6 +24,9 @@ from roocode_tui.engine.watch import Watchers
 LOG = logging.getLogger("roocode_tui.engine")
 KEEP_FINISHED = 20  # finished runs kept for status and F2
 FOLLOW_INTERVAL_S = 0.25  # at most four snapshots a second to a follower
+#: The store's mapped pages are let go once no search or run has used it for this long (see
+#: ``release_when_idle``).
+PAGES_IDLE_S = 30.0
 
 
 @dataclass(eq=False)
@@ -70,6 +73,8 @@ class LocalEngine(Engine):
         self.followers = 0  # faces following a run or watching the engine right now
         self.stopping = False
         self.last_activity = time.monotonic()
+        self.store_used = time.monotonic()  # the last search or run
+        self._pages_kept = False  # pages mapped in since the store's last release
         self.indexer = SearchIndexer(self)
         self.listening: str | None = None  # the TCP listener (engine.listen), once bound
         self.watchers = Watchers(self)
@@ -126,6 +131,27 @@ class LocalEngine(Engine):
 
     def writing(self, name: str) -> bool:
         return any(r.progress.collection == name for r in self.active_runs())
+
+    async def release_when_idle(self) -> bool:
+        """Let the store's mapped pages go once no search or run has used it for
+        ``PAGES_IDLE_S`` (core/stores/edge.py ``release_pages``). Searches map in the pages they
+        touch (vectors, keyword postings, payloads), and a long-lived engine would hold them all
+        (an engine idle with a 100k-point collection: 261 MB of them). They stay in the page
+        cache, so the next search maps them again without reading the disk, unless the kernel
+        needed the memory meanwhile. True when it let them go."""
+        if (
+            not self._pages_kept
+            or self.active_runs()
+            or self.indexer.building is not None
+            or time.monotonic() - self.store_used < PAGES_IDLE_S
+        ):
+            return False
+        self._pages_kept = False
+        release = getattr(self._store, "release_pages", None)
+        if release is None:
+            return False
+        await asyncio.to_thread(release)
+        return True
 
     def busy(self) -> bool:
         return (
@@ -334,6 +360,7 @@ class LocalEngine(Engine):
         if not queries:
             raise UsageError("no query")
         store, embedder = await self.backends()
+        self.store_used, self._pages_kept = time.monotonic(), True
         groups = self.settings.search.groups
         names = collection_names(collection, groups)
         if not names and self.settings.default_collection in groups:

@@ -556,6 +556,7 @@ async def _serve(
         if idle and not engine.busy() and time.monotonic() - engine.last_activity > idle:
             LOG.info("engine %d idle for %.0f s: exiting", engine.pid, idle)
             break
+        await engine.release_when_idle()
     engine.stopping = True  # watch streams end: faces learn at once
     watching.cancel()
     await engine.aclose()  # cancelled runs finish the file they are writing

@@ -48,8 +48,11 @@ class Engine:
         self.tokens = 0
         self.steps = 0
         self.busy_s = 0.0
+        self.gaps: list[tuple[float, float]] = []  # (when, how long) the queue was empty between steps
+        self.overshoot_s = 0.0  # steps that lasted longer than they should (this process's own delays)
         self.requests = 0
         self.running = 0
+        self.first_at = self.last_at = 0.0  # wall clock (time.time()) of the first step's start, the last's end
         threading.Thread(target=self._loop, daemon=True, name="engine").start()
 
     def submit(self, tokens: int, priority: int = 0) -> None:
@@ -67,8 +70,11 @@ class Engine:
     def _loop(self) -> None:
         while True:
             with self.cond:
+                idle_from = time.time()
                 while not self.queue:
                     self.cond.wait()
+                if self.last_at:
+                    self.gaps.append((round(idle_from - self.first_at, 3), round(time.time() - idle_from, 4)))
                 batch = [self.queue.popleft()]
                 total = batch[0].tokens
                 while self.queue and total + self.queue[0].tokens <= self.budget:
@@ -77,16 +83,21 @@ class Engine:
                     total += job.tokens
                 self.running = len(batch)
             duration = self.step_s + total / self.tokens_per_s
+            if not self.first_at:
+                self.first_at = time.time()
             started = time.perf_counter()
             # sleep precisely: the GPU step is the unit of time being measured
             while (left := duration - (time.perf_counter() - started)) > 0:
                 time.sleep(min(left, 0.002) if left < 0.003 else left - 0.002)
+            over = time.perf_counter() - started - duration
             with self.cond:
+                self.overshoot_s += over
                 self.tokens += total
                 self.steps += 1
                 self.busy_s += duration
                 self.requests += len(batch)
                 self.running = 0
+                self.last_at = time.time()
             for job in batch:
                 job.done.set()
 
@@ -99,12 +110,17 @@ class Engine:
                 "requests": self.requests,
                 "waiting": len(self.queue),
                 "limit_s": self.tokens / self.tokens_per_s + self.steps * self.step_s,
+                "first_at": self.first_at,
+                "overshoot_s": self.overshoot_s,
+                "gaps": [g for g in self.gaps if g[1] > 0.002],
+                "last_at": self.last_at,
             }
 
     def reset(self) -> None:
         with self.cond:
             self.tokens = self.steps = self.requests = 0
-            self.busy_s = 0.0
+            self.busy_s = self.first_at = self.last_at = self.overshoot_s = 0.0
+            self.gaps = []
 
 
 def _vectors(texts: list[str], dim: int) -> np.ndarray:

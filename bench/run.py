@@ -173,7 +173,7 @@ def bench_throughput(work: Path, scale: float) -> None:
         srv = Server(tps, step)
         try:
             started = time.perf_counter()
-            p = asyncio.run(index(corpus, work / f"data-{tps}", srv.url, batch_size=32, max_concurrency=4))
+            p = asyncio.run(index(corpus, work / f"data-{tps}", srv.url))  # the embedder's defaults
             elapsed = time.perf_counter() - started
             served = srv.stats()
             limit = srv.limit_s(served["tokens"])

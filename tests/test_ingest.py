@@ -431,3 +431,49 @@ async def test_a_collection_cut_by_older_chunking_rules_is_cut_again_by_its_next
     embed_server.reset_counts()
     again = await index(store, http_embedder, corpus, small_chunks)
     assert again.files_unchanged == 7 and embed_server.requests == 0
+
+
+async def test_a_new_collection_is_created_while_its_first_batch_is_embedded(
+    store, http_embedder, embed_server, corpus, small_chunks, tmp_path
+):
+    """The collection is created once the first batch is back (its creation holds the
+    interpreter on a slow disk, which would keep the first batches from going out), and
+    before anything is written to it; a tree with nothing to index still leaves it."""
+    order: list[str] = []
+    seen: list[int] = []  # requests the server had answered or taken when the creation began
+    create, upsert = store.create_collection, store.upsert
+
+    async def creating(meta):
+        order.append("create")
+        seen.append(embed_server.requests)
+        await create(meta)
+
+    async def writing(name, points):
+        order.append("upsert")
+        await upsert(name, points)
+
+    store.create_collection, store.upsert = creating, writing
+    first = await index(store, http_embedder, corpus, small_chunks)
+    assert first.phase == "done" and await store.count(NAME) == first.points_written
+    assert order[0] == "create" and seen[0] >= 2  # after the dimension probe and a batch
+    assert order[1:] == ["upsert"] * (len(order) - 1) and len(order) > 2
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = await Indexer(store, http_embedder, "nothing", [empty], index=small_chunks).run()
+    assert run.phase == "done" and run.files_indexed == 0
+    assert "nothing" in await store.list_collections()
+
+
+async def test_a_new_collection_that_cannot_be_created_fails_the_run_with_the_stores_error(
+    store, http_embedder, corpus, small_chunks
+):
+    from roocode_tui.core.errors import StoreError
+
+    async def refuse(meta):
+        raise StoreError(f"collection {meta.name!r}: cannot create: disk full")
+
+    store.create_collection = refuse
+    with pytest.raises(StoreError, match="disk full"):
+        await index(store, http_embedder, corpus, small_chunks)
+    assert NAME not in await store.list_collections()

@@ -246,6 +246,7 @@ class _Committer:
                         },
                     )
                 )
+        await ix._created()
         try:
             for start in range(0, len(points), COMMIT_POINTS):
                 await (schema or ix.store).upsert(ix.collection, points[start : start + COMMIT_POINTS])
@@ -315,6 +316,7 @@ class _Embedding:
         except EmbedderError as exc:
             vectors = None
             failed = dict.fromkeys(range(len(batch)), str(exc))
+        ix._start_creating()  # the next batches are on the server meanwhile
         p.embed_requests += 1
         ok = len(batch) - len(failed)
         p.chunks_embedded += ok
@@ -429,6 +431,9 @@ class Indexer:
         self._last_emit = 0.0
         self._stop = threading.Event()
         self._committer: _Committer | None = None
+        #: a new collection, created once the first batch is embedded (``_start_creating``)
+        self._to_create: CollectionMeta | None = None
+        self._creating: asyncio.Task[None] | None = None
         self._hybrid = False
         self._rechunk = False  # the collection was cut by other chunking rules: cut every file again
         self._max_bytes = self.settings.max_file_bytes
@@ -499,6 +504,11 @@ class Indexer:
             raise
         finally:
             ticker.cancel()
+            self._start_creating()  # a run that stopped early still leaves its collection
+            if self._creating is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(self._creating)
+                self._creating = None
             p.finished = time.monotonic()
             LOG.info("index run %s: %s", p.phase, {k: v for k, v in p.report().items() if k != "errors"})
             for problem in p.errors[:50]:
@@ -506,6 +516,19 @@ class Indexer:
             p.current_file = ""
             self._emit(force=True)
         return p
+
+    def _start_creating(self) -> None:
+        if self._to_create is not None:
+            self._creating = asyncio.create_task(self.store.create_collection(self._to_create))
+            self._to_create = None
+
+    async def _created(self) -> None:
+        """Wait for the collection's creation (starting it if need be); raise what it raised."""
+        self._start_creating()
+        task = self._creating
+        if task is not None:
+            await asyncio.shield(task)
+            self._creating = None
 
     async def _switch(self) -> None:
         """A rebuild that embedded every file replaces the old index; one with failures waits."""
@@ -552,7 +575,15 @@ class Indexer:
                 hybrid=True,
                 chunker=CHUNKER,
             )
-            await self.store.create_collection(meta)
+            if self.publish_as is None:
+                # Created once the first batch is embedded, while the next ones are on the
+                # server: creating an embedded collection takes ~0.3-0.6 s (its keyword
+                # indexes), most of it holding the interpreter, which would keep the first files
+                # from being chunked and sent, and the server idle. Written to once it exists; a
+                # new collection has no points to compare files with.
+                self._to_create = meta
+            else:
+                await self.store.create_collection(meta)
             return meta
         check_compatible(meta, self.embedder, dimension)
         if meta.document_prefix != self.embedder.document_prefix:
@@ -604,7 +635,7 @@ class Indexer:
         if scopes and all(sc.only is not None for sc in scopes):
             under = sorted({o for sc in scopes for o in sc.only or []})
         states: dict[tuple[str, str], FileState] = {}
-        if scopes:
+        if scopes and self._to_create is None and self._creating is None:  # a new collection: no points
             states = await (self.schema or self.store).file_states(self.collection, sorted(by_root), under)
         states = {k: st for k, st in states.items() if any(sc.covers(k[1]) for sc in by_root.get(k[0], []))}
         found = _Found()
@@ -679,6 +710,7 @@ class Indexer:
             raise
         for t in threads:
             t.join(timeout=1)
+        await self._created()  # a run that wrote nothing still leaves its collection
 
         # Files that are gone (or now excluded) lose their points.
         p.phase = "cleaning"

@@ -83,6 +83,51 @@ async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpu
     assert plain.mode == "dense"  # no identifiers: keywords stay out
 
 
+async def test_a_sentence_quoting_code_finds_that_code_before_look_alikes_of_its_prose(
+    store, http_embedder, corpus, small_chunks
+):
+    """A description that quotes a name ("... up to `ceiling` times") is mostly prose; its words
+    (creates, function, invokes, called) fill the code of many definitions. The keyword lane of a
+    hybrid search looks for the name it quotes first, so the definition that has it leads that
+    lane instead of look-alikes."""
+    from roocode_tui.core.sparse import hybrid_query_vector, query_vector
+
+    lib = corpus / "src" / "lib"
+    lib.mkdir()
+    (lib / "cap.js").write_text(
+        "function capAt(work, ceiling) {\n  let runs = 0;\n"
+        "  return (...args) => (runs < ceiling ? ((runs += 1), work(...args)) : undefined);\n}\n"
+    )
+    for name in ("once", "counter", "logger"):
+        (lib / f"{name}.js").write_text(
+            f"// creates a function that invokes the function it wraps and counts the times it was called\n"
+            f"function {name}CreatesFunction(invokes) {{\n  let called = 0, times = 0;\n"
+            f"  return function createsInvokes() {{ called += 1; times += 1; return invokes(called); }};\n}}\n"
+        )
+    await build(store, http_embedder, corpus, small_chunks)
+    query = "Creates a function that invokes `work` each time it is called, up to `ceiling` times."
+
+    async def keyword_lane(sparse):
+        hits = await store.search(NAME, None, 4, sparse=sparse)
+        return [h.path for h in hits]
+
+    assert (await keyword_lane(hybrid_query_vector(query)))[0] == "src/lib/cap.js"
+    assert (await keyword_lane(query_vector(query)))[0] != "src/lib/cap.js"  # every word alike
+    # that lane is the one a hybrid search fuses; keyword mode, a lane alone, weighs every word
+    sent = []
+    real = store.search
+
+    async def spy(*args, **kwargs):
+        sent.append(kwargs.get("sparse"))
+        return await real(*args, **kwargs)
+
+    store.search = spy
+    result = await search(store, http_embedder, NAME, query, limit=3, mode="hybrid")
+    assert result.mode == "hybrid" and result.hits
+    await search(store, http_embedder, NAME, query, limit=3, mode="keyword")
+    assert sent == [hybrid_query_vector(query), query_vector(query)]
+
+
 async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(
     store, http_embedder, corpus, small_chunks
 ):

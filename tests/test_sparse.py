@@ -24,3 +24,31 @@ def test_identifier_queries_are_recognised():
         assert looks_like_code(q), q
     for q in ("how do I restore a backup", "retry with exponential backoff"):
         assert not looks_like_code(q), q
+
+
+def test_the_code_a_query_names_is_told_from_its_prose():
+    from roocode_tui.core.sparse import named_code
+
+    query = "The opposite of `_.before`; creates a function that invokes `func` once called `n` times"
+    assert named_code(query) == ["_.before", "func"]  # `n`: no token of two letters or more
+    assert named_code("Like itermonthdates(), but yields day numbers") == ["itermonthdates(),"]
+    assert named_code("where is zorblaxQuuxify used") == ["zorblaxQuuxify"]
+    assert named_code("how do I restore a backup") == []
+    assert named_code("what does get do") == []  # a bare word: the search decides (defines_any)
+
+
+def test_a_hybrid_query_weighs_the_code_it_names_above_its_prose():
+    from roocode_tui.core.sparse import PROSE_WEIGHT, hybrid_query_vector
+
+    ids, values = hybrid_query_vector("Creates a function that invokes `maxTimes` when called")
+    weights = dict(zip(ids, values, strict=True))
+    for code in ("max", "times", "maxtimes"):
+        assert weights[term_id(code)] == 1.0, code
+    for prose in ("creates", "function", "invokes", "called"):
+        assert weights[term_id(prose)] == PROSE_WEIGHT < 1.0, prose
+    assert set(ids) == set(query_vector("Creates a function that invokes `maxTimes` when called")[0])
+    # a word both in the prose and in the named code counts as code
+    ids, values = hybrid_query_vector("the cache holds `cache_size` entries")
+    assert dict(zip(ids, values, strict=True))[term_id("cache")] == 1.0
+    # a query naming no code is looked for whole, every word alike
+    assert hybrid_query_vector("restore a snapshot") == query_vector("restore a snapshot")

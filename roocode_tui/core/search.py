@@ -20,7 +20,7 @@ import pathspec
 
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
-from roocode_tui.core.sparse import candidate_symbols, looks_like_code, query_vector
+from roocode_tui.core.sparse import candidate_symbols, hybrid_query_vector, looks_like_code, query_vector
 from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
 from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-exported for the faces
 
@@ -250,7 +250,8 @@ async def search_many(
             vector if dense else None,
             fetch,
             flt,
-            sparse=query_vector(query) if keyword else None,
+            # hybrid: the keyword lane weighs the code a query names above its prose
+            sparse=(hybrid_query_vector(query) if dense else query_vector(query)) if keyword else None,
             weights=weights,
             with_vectors=keyword and vector is not None,
         )

@@ -23,9 +23,6 @@ EXTRA = 8  # the first window beyond the cut
 MAX_WINDOW = 8192  # a collection of identical chunks stops widening here
 
 
-RANK_FIELDS = ("root", "path", "start_line", "end_line")  # the payload rank_key reads
-
-
 def rank_key(hit: Hit) -> tuple[float, str, str, int, int, str]:
     """Score first; a tie goes by where the chunk is (root, path, lines: what a person reads),
     then by point id, which is unique."""

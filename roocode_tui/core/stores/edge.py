@@ -873,23 +873,19 @@ class EdgeStore(Store):
         weights: tuple[float, float] = (1.0, 1.0),
         with_vectors: bool = False,
     ) -> list[Hit]:
-        from qdrant_edge import PayloadSelector, Query, QueryRequest, SparseVector
+        from qdrant_edge import Query, QueryRequest, SparseVector
 
-        from roocode_tui.core.ranking import RANK_FIELDS, fuse, lane_depth, stable_top
+        from roocode_tui.core.ranking import fuse, lane_depth, stable_top
 
         def query() -> list[Hit]:
             shard = self._shard(name)
             edge_filter = _edge_filter(flt)
             with_vector = [DENSE] if with_vectors else None
-            # The lanes read only what ranking needs (rank_key: root, path, lines); the chunks'
-            # text and the rest are read for the hits kept (a hybrid query's two lanes look 48
-            # deep each, and their text was most of the time spent outside the index).
-            lean = PayloadSelector.Include(list(RANK_FIELDS))
 
             def lane(q: Any) -> Callable[[int], list[Hit]]:
                 def fetch(n: int) -> list[Hit]:
                     request = QueryRequest(
-                        limit=n, query=q, filter=edge_filter, with_payload=lean, with_vector=with_vector
+                        limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=with_vector
                     )
                     return [
                         Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
@@ -898,16 +894,6 @@ class EdgeStore(Store):
 
                 return fetch
 
-            def whole(hits: list[Hit]) -> list[Hit]:
-                if not hits:
-                    return hits
-                records = shard.retrieve([h.id for h in hits], with_payload=True, with_vector=False)
-                payloads = {str(r.id): r.payload or {} for r in records}
-                return [
-                    dataclasses.replace(Hit.from_payload(h.id, h.score, payloads.get(h.id, {})), vector=h.vector)
-                    for h in hits
-                ]
-
             dense_q = Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE) if vector is not None else None
             sparse_q = (
                 Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
@@ -915,8 +901,8 @@ class EdgeStore(Store):
             if dense_q is not None and sparse_q is not None:
                 depth = lane_depth(limit)
                 lanes = [stable_top(lane(dense_q), depth), stable_top(lane(sparse_q), depth)]
-                return whole(fuse(lanes, weights, limit))
-            return whole(stable_top(lane(dense_q if dense_q is not None else sparse_q), limit))
+                return fuse(lanes, weights, limit)
+            return stable_top(lane(dense_q if dense_q is not None else sparse_q), limit)
 
         return await self._call(query)
 

@@ -395,3 +395,53 @@ async def test_an_idle_engine_lets_the_pages_its_searches_mapped_go(tmp_path: Pa
         assert await engine.release_when_idle() is True
     finally:
         await engine.aclose()
+
+
+def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
+    """The mapped files are listed before they are let go: no store call may unmap one in
+    between (its address could be reused by private memory, which the release would zero)."""
+    import threading
+
+    from roocode_tui.core.stores.edge import _MapGate
+
+    gate = _MapGate()
+    events: list[str] = []
+    inside, leave, released = threading.Event(), threading.Event(), threading.Event()
+
+    def call() -> None:
+        with gate.shared(), gate.shared():  # re-entrant within a thread
+            events.append("call in")
+            inside.set()
+            assert leave.wait(10)
+            events.append("call out")
+
+    def release() -> None:
+        with gate.alone():
+            events.append("release")
+        released.set()
+
+    first = threading.Thread(target=call)
+    first.start()
+    assert inside.wait(10)
+    rel = threading.Thread(target=release)
+    rel.start()
+    import time
+
+    deadline = time.monotonic() + 10
+    while gate._waiting == 0:  # the release is waiting for the call under way
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    later_in = threading.Event()
+
+    def later() -> None:
+        with gate.shared():
+            events.append("later call")
+        later_in.set()
+
+    nxt = threading.Thread(target=later)
+    nxt.start()
+    assert not released.is_set() and not later_in.is_set()  # both wait for the call under way
+    leave.set()
+    for t in (first, rel, nxt):
+        t.join(10)
+    assert events == ["call in", "call out", "release", "later call"]

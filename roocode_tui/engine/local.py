@@ -581,7 +581,7 @@ class LocalEngine(Engine):
             release_freed_memory()  # give the run's memory back to the system (core/memory.py)
             release = getattr(self._store, "release_pages", None)
             if release is not None:  # and the pages of the store's mapped files it wrote
-                release()
+                await asyncio.to_thread(release)
 
     def _forget_old_runs(self) -> None:
         finished = [r for r in self._runs.values() if r.task is not None and r.task.done()]

@@ -30,7 +30,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,58 @@ def _remove_if_free(path: Path) -> bool:
             os.close(fd)
 
 
+class _MapGate:
+    """Store calls share it; letting mapped pages go (``release_pages``) takes it alone.
+
+    ``madvise(MADV_DONTNEED)`` is safe on the store's shared file mappings, but the list of
+    them is read from /proc/self/maps first: a call running meanwhile could unmap one (a log
+    file rotated, a shard closed) and the address be reused by private memory, which
+    DONTNEED would zero. So no store call runs while the pages are let go (a few ms), and a
+    release waits for the calls under way. Re-entrant for a thread already inside."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._alone = False
+        self._waiting = 0  # releases waiting: new calls wait behind them
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            with self._cond:
+                while self._alone or self._waiting:
+                    self._cond.wait()
+                self._shared += 1
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                with self._cond:
+                    self._shared -= 1
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            try:
+                while self._alone or self._shared:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
 class EdgeStore(Store):
     backend = "embedded"
 
@@ -170,6 +222,7 @@ class EdgeStore(Store):
         self._gates: dict[str, threading.Event] = {}  # name -> set when its shard's copy is made
         self._churn: dict[str, int] = {}  # name -> points written or deleted since its shard opened
         self._unreleased = 0  # points written since the mapped pages were last let go
+        self._maps = _MapGate()
         self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------------------------
@@ -343,7 +396,11 @@ class EdgeStore(Store):
             raise StoreError(f"collection {name!r}: cannot open {path}: {text}") from None
 
     async def _call(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.to_thread(fn, *args)
+        return await asyncio.to_thread(self._shared_call, fn, *args)
+
+    def _shared_call(self, fn: Any, *args: Any) -> Any:
+        with self._maps.shared():
+            return fn(*args)
 
     # -- collections -------------------------------------------------------------------------
     async def list_collections(self) -> list[str]:
@@ -556,7 +613,8 @@ class EdgeStore(Store):
         disk unless the kernel dropped it meanwhile."""
         from roocode_tui.core.memory import release_mapped_pages
 
-        return release_mapped_pages(str(self.root) + os.sep, os.sep)
+        with self._maps.alone():  # no store call unmaps a file meanwhile (see _MapGate)
+            return release_mapped_pages(str(self.root) + os.sep, os.sep)
 
     def churn(self, name: str) -> int:
         """Points written or deleted in ``name`` since its shard was opened or built: the
@@ -759,12 +817,12 @@ class EdgeStore(Store):
             with self._writer(name) as shard:
                 shard.update(op)
                 self._written(name, op, points=len(batch))
-            self._unreleased += len(batch)
-            if self._unreleased >= RELEASE_POINTS:
-                self._unreleased = 0
-                self.release_pages()
 
         await self._call(upsert)
+        self._unreleased += len(points)
+        if self._unreleased >= RELEASE_POINTS:
+            self._unreleased = 0
+            await asyncio.to_thread(self.release_pages)
 
     async def delete_ids(self, name: str, ids: list[str]) -> None:
         if not ids:

@@ -75,6 +75,7 @@ class LocalEngine(Engine):
         self.last_activity = time.monotonic()
         self.store_used = time.monotonic()  # the last search or run
         self._pages_kept = False  # pages mapped in since the store's last release
+        self._releasing: set[asyncio.Future[Any]] = set()  # page releases under way (kept referenced)
         self.indexer = SearchIndexer(self)
         self.listening: str | None = None  # the TCP listener (engine.listen), once bound
         self.watchers = Watchers(self)
@@ -581,7 +582,11 @@ class LocalEngine(Engine):
             release_freed_memory()  # give the run's memory back to the system (core/memory.py)
             release = getattr(self._store, "release_pages", None)
             if release is not None:  # and the pages of the store's mapped files it wrote
-                await asyncio.to_thread(release)
+                # In a thread: it waits for store calls under way (EdgeStore._MapGate). Not
+                # awaited: the run ends now (a watcher's deferred sync looks at it at once).
+                task = asyncio.ensure_future(asyncio.to_thread(release))
+                self._releasing.add(task)
+                task.add_done_callback(self._releasing.discard)
 
     def _forget_old_runs(self) -> None:
         finished = [r for r in self._runs.values() if r.task is not None and r.task.done()]

@@ -928,23 +928,24 @@ def _rss_mb(pid: int) -> int:
     return _rss_kb(pid)[0] // 1024
 
 
-def _rss_parts(pid: int) -> dict[str, int]:
-    """VmRSS, RssAnon and RssFile of a process in MB."""
+def _status_kb(pid: int) -> dict[str, int]:
+    """VmRSS, RssAnon and RssFile of a process in kB, from /proc/PID/status."""
     values = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key = line.split(":", 1)[0]
         if key in values:
-            values[key] = int(line.split()[1]) // 1024
+            values[key] = int(line.split()[1])
     return values
+
+
+def _rss_parts(pid: int) -> dict[str, int]:
+    """VmRSS, RssAnon and RssFile of a process in MB."""
+    return {k: v // 1024 for k, v in _status_kb(pid).items()}
 
 
 def _rss_kb(pid: int) -> tuple[int, int]:
     """(VmRSS, RssAnon) of a process in kB."""
-    values = {"VmRSS": 0, "RssAnon": 0}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key = line.split(":", 1)[0]
-        if key in values:
-            values[key] = int(line.split()[1])
+    values = _status_kb(pid)
     return values["VmRSS"], values["RssAnon"]
 
 

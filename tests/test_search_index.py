@@ -268,9 +268,9 @@ async def test_the_engine_compacts_a_collection_after_much_churn_and_not_before(
     assert size() < before  # the deleted points are gone from disk
 
 
-def _mapped_rss_kb(part: str = "/wal/") -> int:
-    """Resident kB of this process's mappings of files whose path contains ``part`` (by
-    default: store write-ahead logs)."""
+def _mapped_rss_kb(part: str) -> int:
+    """Resident kB of this process's mappings of files whose path contains ``part`` (``/wal/``:
+    store write-ahead logs)."""
     total, inside = 0, False
     with open("/proc/self/smaps") as fh:
         for line in fh:
@@ -280,10 +280,6 @@ def _mapped_rss_kb(part: str = "/wal/") -> int:
             elif inside and line.startswith("Rss:"):
                 total += int(line.split()[1])
     return total
-
-
-def _log_rss_kb() -> int:
-    return _mapped_rss_kb("/wal/")
 
 
 @pytest.mark.asyncio
@@ -319,10 +315,10 @@ async def test_the_write_ahead_log_pages_are_let_go_and_nothing_is_lost(tmp_path
     store = await filled(tmp_path)
     extra = points(N, 200, seed=3)
     await store.upsert("demo", extra)
-    before = _log_rss_kb()
+    before = _mapped_rss_kb("/wal/")
     assert before > 1024  # every write touched the log's pages: they stay resident
     assert store.release_pages() > 0
-    assert _log_rss_kb() < before / 4
+    assert _mapped_rss_kb("/wal/") < before / 4
     await store.delete_ids("demo", [extra[0].id])  # writing goes on (the pages come back as used)
     assert await store.count("demo") == N + 199
     await store.close()

@@ -43,6 +43,7 @@ faults: $(VENV)/.installed-test
 
 eval: $(VENV)/.installed-test
 	$(BIN)/python bench/eval/run.py
+	$(BIN)/python bench/eval/packed.py
 	$(BIN)/python bench/eval/langs.py
 
 lint: $(VENV)/.installed-test

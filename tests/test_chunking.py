@@ -148,10 +148,13 @@ def test_python_chunks_follow_definitions():
         assert not first.startswith((" ", "\t")) or c.heading.count(">") >= 1
 
 
-def test_small_neighbours_merge_and_big_functions_split_with_overlap_inside():
-    small = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+def test_python_definitions_stand_alone_small_go_ones_merge_and_big_functions_split_with_overlap_inside():
+    small = "import os\n\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
     chunks = Chunker(300, 30).split(small, "python", "s.py")
-    assert len(chunks) == 1 and chunks[0].start_line == 1 and chunks[0].end_line == 6
+    assert [(c.start_line, c.end_line, c.heading) for c in chunks] == [(1, 1, ""), (4, 5, "def a"), (8, 9, "def b")]
+    go = "package s\n\nfunc A() int {\n\treturn 1\n}\n\nfunc B() int {\n\treturn 2\n}\n"
+    merged = Chunker(300, 30).split(go, "go", "s.go")
+    assert len(merged) == 1 and merged[0].start_line == 1 and merged[0].end_line == 9
     body = "\n".join(f"    value_{i} = compute(value_{i - 1}, {i})" for i in range(1, 80))
     big = f"def huge():\n{body}\n    return value_79\n"
     parts = Chunker(80, 10).split(big, "python", "h.py")

@@ -166,6 +166,30 @@ async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(
     assert prose.mode == "dense"  # nothing is named "verify"
     long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3)
     assert long.mode == "dense"  # a longer question: "get" is prose there
+    web = await search(store, http_embedder, NAME, "python get cached value", limit=3)
+    assert web.mode == "dense"  # words asked for together, though "get" is a name
+    spelt = await search(store, http_embedder, NAME, "python sha256 file", limit=3)
+    assert spelt.mode == "hybrid" and spelt.hits[0].heading == "def sha256_file"  # the name in words
+
+
+async def test_the_definition_a_lookup_names_leads(store, http_embedder, tmp_path, small_chunks):
+    """Its short namesakes (glob0 for glob) match the keyword lane's word as well and, being
+    short, score higher there; the definition itself comes first all the same."""
+    tree = tmp_path / "lib"
+    tree.mkdir()
+    body = "\n".join(f"    part_{i} = split_pattern(pathname, {i})" for i in range(12))
+    (tree / "globbing.py").write_text(
+        f"def glob(pathname, recursive=False):\n{body}\n    return list(iglob(pathname, recursive))\n\n\n"
+        "def glob0(dirname, pattern):\n    return glob_zero(dirname, pattern)\n\n\n"
+        "def glob1(dirname, pattern):\n    return glob_one(dirname, pattern)\n"
+    )
+    (tree / "callers.py").write_text("def collect():\n    return glob('*.py') + glob('*.md') + glob('*.txt')\n")
+    await build(store, http_embedder, tree, small_chunks)
+    result = await search(store, http_embedder, NAME, "what does glob do", limit=5)
+    assert result.mode == "hybrid"
+    assert result.hits[0].heading == "def glob" and result.hits[0].path == "globbing.py"
+    keyword = await search(store, http_embedder, NAME, "what does glob do", limit=5, mode="keyword")
+    assert keyword.hits[0].heading != "def glob"  # what the definition is put ahead of
 
 
 async def test_reranker_reorders_the_top_results(store, http_embedder, embed_server, corpus, small_chunks):

@@ -20,12 +20,15 @@ from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
 #: full run (a chunk whose text did not change keeps its id and vector).
 #: 2: code in every language by its syntax tree (was: Python only).
 #: 3: overloads merged, per-language merge thresholds, a merged chunk's header names its definitions.
-CHUNKER = "3"
+#: 4: Python merges nothing: every definition, and every run of statements between them, is a chunk.
+CHUNKER = "4"
 
 #: Definitions smaller than this share of a chunk join their neighbours, per language (default a
-#: sixth, measured on Python and Go). Rust's and TypeScript's units are small (a struct, an impl
-#: of two lines, an overload signature): they read better with their neighbours (bench/eval).
-MERGE_BELOW = {"rust": 1 / 2, "typescript": 1 / 2, "tsx": 1 / 2}
+#: sixth, measured on Go). Rust's and TypeScript's units are small (a struct, an impl of two
+#: lines, an overload signature): they read better with their neighbours. Python's read better
+#: alone: a one-line function merged with its neighbour, or a function with the imports above it,
+#: is found less often than the function by itself (bench/eval: run.py and packed.py).
+MERGE_BELOW = {"rust": 1 / 2, "typescript": 1 / 2, "tsx": 1 / 2, "python": 0}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import pathspec
 
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
-from roocode_tui.core.sparse import candidate_symbols, hybrid_query_vector, looks_like_code, query_vector
+from roocode_tui.core.sparse import hybrid_query_vector, looks_like_code, lookup_names, query_vector, symbol_of
 from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
 from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-exported for the faces
 
@@ -218,13 +218,17 @@ async def search_many(
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
     plans = [_lanes(meta, q, mode) for q in queries]
+    looked_up: dict[int, set[str]] = {}  # query -> the definition it looks up by name
     if mode == "hybrid" and meta.hybrid:
-        # In a short lookup ("what does quote do"), a bare word that names a definition in this
-        # collection is an identifier too; in a longer question such words are mostly prose.
-        for i, (dense, keyword, note) in enumerate(plans):
-            short = len(queries[i].split()) <= SHORT_QUERY_WORDS
-            if not keyword and short and await store.defines_any(collection, candidate_symbols(queries[i])):
+        # A short lookup of a name ("what does quote do", "find longest match") that a
+        # definition in this collection has is an identifier query too: the keyword lane
+        # joins, and that definition leads. Words asked for together ("python read file
+        # lines") are a question, even where one of them is a name (sparse.lookup_names).
+        for i, (dense, _, note) in enumerate(plans):
+            names = lookup_names(queries[i]) if len(queries[i].split()) <= SHORT_QUERY_WORDS else []
+            if names and await store.defines_any(collection, names):
                 plans[i] = (dense, True, note)
+                looked_up[i] = set(names)
     need_vectors = [i for i, (dense, _, _) in enumerate(plans) if dense] or list(range(len(queries)))
     t0 = time.perf_counter()
     vectors: dict[int, np.ndarray] = {}
@@ -264,6 +268,8 @@ async def search_many(
         elif not dense:
             top = max((h.score for h in hits), default=1.0) or 1.0
             hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
+        if i in looked_up:  # the definition looked up first, then the rest in their order
+            hits = sorted(hits, key=lambda h: symbol_of(h.heading) not in looked_up[i])
         if reranker is not None:
             hits = await reranker.rerank(query, hits)
         if merge:

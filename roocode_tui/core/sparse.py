@@ -113,11 +113,27 @@ def symbol_of(heading: str) -> str:
     return last.split(" ", 1)[1].lower().replace("_", "")
 
 
-def candidate_symbols(query: str) -> list[str]:
-    """Query words that could name a definition (normalised like ``symbol_of``)."""
-    out = []
+#: Words a name lookup carries besides the name: "python glob function", "the quote method".
+_LOOKUP_FILLER = frozenset(
+    "function method class def fn func code python golang rust javascript typescript java ruby php "
+    "kotlin swift scala lua bash shell elixir".split()
+)
+LOOKUP_WORDS = 3  # at most this many content words spell a name ("find longest match")
+
+
+def lookup_names(query: str) -> list[str]:
+    """The definition a short query looks up by name, normalised like ``symbol_of``: its
+    content words joined ("what does quote do" -> ``quote``, "find longest match" ->
+    ``findlongestmatch``, "python glob" -> ``glob``), or none when it has more content words
+    than a name has. A web-style question ("python read file lines") names no definition
+    even where ``read`` is one: its words are asked for together, and a keyword lane led by
+    one of them ranks that name's look-alikes above the answer (bench/eval/packed.py)."""
+    words = []
     for ident in _IDENT.findall(query):
         norm = ident.lower().replace("_", "")
-        if len(norm) >= 3 and norm not in _STOP and not norm.isdigit():
-            out.append(norm)
-    return sorted(set(out))
+        if norm not in _STOP and norm not in _LOOKUP_FILLER and not norm.isdigit():
+            words.append(norm)
+    joined = "".join(words)
+    if not words or len(words) > LOOKUP_WORDS or len(joined) < 3:
+        return []
+    return [joined]

@@ -135,6 +135,17 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "for the workspace PATH (its name, point ids, payloads and marker; Qdrant server only), "
             "which Roo Code then uses and keeps up to date",
         )
+        p.add_argument(
+            "--write-roo-cache",
+            nargs="?",
+            const="",
+            default=None,
+            metavar="PATH",
+            help="with --schema roo: after a complete run, write Roo Code's own cache of what it indexed "
+            "(roo-index-cache-<sha256 of the workspace>.json) into VS Code's storage for Roo Code, or into "
+            "PATH (that directory, or that .json file), so Roo Code finds the workspace indexed and embeds "
+            "nothing again; refused while VS Code runs (Roo Code would write its own copy over it)",
+        )
 
     if want("search"):
         p = sub.add_parser(
@@ -517,6 +528,7 @@ def _refuse_if_read_only(settings: Any, what: str) -> None:
 def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
     p = indexer.progress
     report = p.report()
+    wants_cache = getattr(args, "write_roo_cache", None) is not None
     if args.json:
         print(json.dumps(report, ensure_ascii=True))
     else:
@@ -534,8 +546,10 @@ def _finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bo
             print(f"  failed: {inert(e.path)}: {inert(e.reason)}", file=sys.stderr)
         if p.files_failed > 20:
             print(f"  ... and {p.files_failed - 20} more (see --json)", file=sys.stderr)
-        if p.message and (interrupted or p.rebuild):
+        if p.message and (interrupted or p.rebuild or wants_cache):
             print(inert(p.message), file=sys.stderr)
+    if wants_cache and not interrupted and not report.get("roo_cache"):
+        return 1  # the index is there, Roo Code's cache is not (the message says why)
     return 1 if p.files_failed else 0
 
 

@@ -353,6 +353,19 @@ def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Pa
     assert which["exists"] is True and which["indexing_complete"] is True and which["points"] == 1
     plain = cli("roo", "which", str(workspace), home=home, env=env)
     assert plain.stdout.splitlines()[0] == expected and "indexing complete" in plain.stdout
+    # Roo Code's own cache, handed over: absolute path -> sha256 of the text
+    storage = tmp_path / "roo-storage"
+    storage.mkdir()
+    cached = cli(
+        "index", str(workspace), "--schema", "roo", f"--write-roo-cache={storage}", "--json", home=home, env=env
+    )
+    assert cached.returncode == 0, cached.stderr
+    cache_file = storage / ("roo-index-cache-" + hashlib.sha256(str(workspace).encode()).hexdigest() + ".json")
+    assert json.loads(cached.stdout)["roo_cache"] == str(cache_file)
+    cart = workspace / "src" / "cart.py"
+    assert json.loads(cache_file.read_text()) == {str(cart): hashlib.sha256(cart.read_bytes()).hexdigest()}
+    native = cli("index", str(workspace), "--write-roo-cache", home=home, env=env)
+    assert native.returncode == 2 and "add --schema roo" in native.stderr
 
     mixed = cli("index", str(workspace), "--schema", "roo", "-c", "other", home=home, env=env)
     assert mixed.returncode == 2 and "leave out --collection" in mixed.stderr

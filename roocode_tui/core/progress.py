@@ -54,6 +54,7 @@ class IngestProgress:
     errors_omitted: int = 0  # failed files past MAX_ERRORS (counted, not listed)
     log: deque[FileProblem] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     message: str = ""  # a run-level error or status line
+    roo_cache: str = ""  # the Roo Code cache file this run wrote (index --write-roo-cache)
     waiting: str = ""  # why the run is paused (embedding server down), or ""
 
     # -- derived -----------------------------------------------------------------------------
@@ -135,6 +136,7 @@ class IngestProgress:
             **({"errors_omitted": self.errors_omitted} if self.errors_omitted else {}),
             "message": self.message,
             "waiting": self.waiting,
+            **({"roo_cache": self.roo_cache} if self.roo_cache else {}),
             **({"rebuild": {"serving_points": self.serving_points, "switched": self.switched}} if self.rebuild else {}),
             "seconds": round(self.elapsed, 3),
         }

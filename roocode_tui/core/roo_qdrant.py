@@ -225,7 +225,7 @@ class RooSchema:
     Roo Code's point ids hash the chunk's content, so a file whose ids are all present is
     unchanged: nothing beyond Roo Code's own payload keys is needed to plan a run."""
 
-    def __init__(self, store: Any, workspace: str):
+    def __init__(self, store: Any, workspace: str, cache_file: Path | None = None):
         self.store = _qdrant(store)
         self.workspace = roo.workspace_path(workspace)
         self.collection = roo.collection_name(self.workspace)
@@ -237,6 +237,10 @@ class RooSchema:
         self.walk_rules = roo.RooRules(self.workspace)
         self.max_file_bytes = roo.MAX_FILE_SIZE_BYTES
         self.follow_symlinks = True
+        #: Roo Code's cache file to write after a complete run (``--write-roo-cache``), and the
+        #: hash of every file the run read whole, as Roo Code's scanner hashes it
+        self.cache_file = cache_file
+        self.hashes: dict[str, str] = {}
 
     # -- the collection --------------------------------------------------------------------
     async def ensure_collection(self, indexer: Any) -> CollectionMeta:
@@ -295,12 +299,36 @@ class RooSchema:
         )
 
     async def finish(self, indexer: Any) -> None:
-        """The run got to the end: the marker says complete (Roo Code marks it after a scan)."""
+        """The run got to the end: the marker says complete (Roo Code marks it after a scan),
+        and Roo Code's cache is written when asked for and every file went in."""
 
         async def run(c: Any) -> None:
             await self._mark(c, complete=True)
 
         await self.store.call(run)
+        if self.cache_file is not None:
+            self._write_cache(indexer.progress)
+
+    def _write_cache(self, p: Any) -> None:
+        from roocode_tui.core import roo_cache as cache
+
+        if p.files_failed:
+            p.message = (
+                f"Roo Code's cache not written: {p.files_failed} file(s) failed; run again once they are "
+                "readable, or let Roo Code index them"
+            )
+            return
+        try:
+            cache.refuse_if_held(self.cache_file)
+            cache.write(self.cache_file, self.hashes)
+        except (UsageError, OSError) as exc:
+            p.message = f"Roo Code's cache not written: {exc}"
+            return
+        p.roo_cache = str(self.cache_file)
+        p.message = (
+            f"wrote Roo Code's cache {self.cache_file} ({len(self.hashes)} files): Roo Code will find "
+            "this workspace indexed and embed nothing again"
+        )
 
     # -- planning ----------------------------------------------------------------------------
     async def file_states(
@@ -356,6 +384,10 @@ class RooSchema:
             protected.add(key)  # keep what we had: nothing is lost to a passing error
             return ("fail", (sf.path, f"unreadable: {exc.strerror or exc}"))
         abs_path = os.path.join(self.workspace, *sf.path.split("/"))
+        if self.cache_file is not None:  # Roo Code's scanner hashes every file it reads
+            from roocode_tui.core import roo_cache
+
+            self.hashes[roo_cache.js_string(abs_path)] = roo_cache.file_hash(data)
         blocks = [b for b in roo.split(roo.decode(data), abs_path) if roo.js_trim(b.content)]
         if not blocks:
             return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
@@ -418,8 +450,10 @@ async def prepare_indexer(
     rebuild: bool = False,
     on_progress: Any = None,
     cwd: str | None = None,
+    roo_cache: str | None = None,
 ) -> Any:
-    """An Indexer that builds Roo Code's collection for the workspace PATH (default: ``cwd``)."""
+    """An Indexer that builds Roo Code's collection for the workspace PATH (default: ``cwd``);
+    with ``roo_cache`` ("" or a directory or file), one that writes Roo Code's cache too."""
     from roocode_tui.core.ingest import Indexer
 
     if len(paths) > 1:
@@ -427,7 +461,13 @@ async def prepare_indexer(
     workspace = workspace_for(paths, cwd)
     if not os.path.isdir(workspace):
         raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
-    schema = RooSchema(store, workspace)
+    cache_file = None
+    if roo_cache is not None:
+        from roocode_tui.core import roo_cache as cache
+
+        cache_file = cache.cache_path(workspace, roo_cache or None)
+        cache.refuse_if_held(cache_file)  # before the run, not after it
+    schema = RooSchema(store, workspace, cache_file)
     if collection and collection != schema.collection:
         raise UsageError(
             f"--schema roo names the collection after the workspace ({schema.collection} for "

@@ -131,6 +131,7 @@ async def prepare_indexer(
     schema: str = "native",
     cwd: str | None = None,
     changes: dict[str, list[str]] | None = None,
+    roo_cache: str | None = None,
 ) -> Any:
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
     ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours.
@@ -141,8 +142,18 @@ async def prepare_indexer(
         from roocode_tui.core import roo_qdrant
 
         return await roo_qdrant.prepare_indexer(
-            settings, store, embedder, paths, collection, rebuild=rebuild, on_progress=on_progress, cwd=cwd
+            settings,
+            store,
+            embedder,
+            paths,
+            collection,
+            rebuild=rebuild,
+            on_progress=on_progress,
+            cwd=cwd,
+            roo_cache=roo_cache,
         )
+    if roo_cache is not None:
+        raise UsageError("--write-roo-cache writes Roo Code's cache after a --schema roo run: add --schema roo")
 
     target = await resolve_index_target(settings, store, paths, collection, cwd)
     from roocode_tui.core import roo, roo_qdrant

@@ -132,6 +132,7 @@ class EngineClient(Engine):
         schema: str,
         cwd: str,
         started_by: str,
+        roo_cache: str | None = None,
     ) -> RunSnapshot:
         payload = {
             "paths": paths,
@@ -140,6 +141,7 @@ class EngineClient(Engine):
             "schema": schema,
             "cwd": cwd,
             "started_by": started_by,
+            "roo_cache": roo_cache,
         }
         return RunSnapshot.from_json(await self._call("POST", "/runs", payload))
 

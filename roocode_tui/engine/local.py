@@ -438,9 +438,12 @@ class LocalEngine(Engine):
         cwd: str,
         started_by: str,
         changes: dict[str, list[str]] | None = None,
+        roo_cache: str | None = None,
     ) -> RunSnapshot:
         """Start an index run. ``changes`` ({root: [relative paths]}, a watcher's): only those
-        paths changed, so the run reads only them (an incremental run of the collection)."""
+        paths changed, so the run reads only them (an incremental run of the collection).
+        ``roo_cache`` (with ``schema="roo"``): write Roo Code's cache file after a complete run,
+        into that directory or file ("": VS Code's storage for Roo Code, found)."""
         from roocode_tui.core.service import prepare_indexer
 
         self._writes("index")
@@ -455,7 +458,16 @@ class LocalEngine(Engine):
         if changes is None:  # a whole run may write more than an index build's journal keeps
             await self.indexer.stop(name)  # (a watcher's few changes are replayed on the copy)
         indexer = await prepare_indexer(
-            self.settings, store, embedder, paths, collection, rebuild=rebuild, schema=schema, cwd=cwd, changes=changes
+            self.settings,
+            store,
+            embedder,
+            paths,
+            collection,
+            rebuild=rebuild,
+            schema=schema,
+            cwd=cwd,
+            changes=changes,
+            roo_cache=roo_cache,
         )
         run = self._launch("rebuild" if getattr(indexer, "publish_as", None) else "index", started_by, indexer)
         LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)

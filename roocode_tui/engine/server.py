@@ -25,7 +25,7 @@ Routes::
                                       ?out=json-line: the first result as `search --json` prints it
                                       (collection "a,b": one ranking of several collections)
     POST   /read                      {"path", "start_line", "end_line", "cwd"}: lines of an indexed file
-    POST   /runs                      start an index run    {"paths", "collection", "rebuild", "schema", "cwd"}
+    POST   /runs                      an index run {"paths", "collection", "rebuild", "schema", "cwd", "roo_cache"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
     DELETE /runs/ID                   cancel it
     POST   /copies                    start a copy run      {"name", "to", "url", "path", "new_name"}
@@ -209,6 +209,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             schema=str(data.get("schema") or "native"),
             cwd=str(data.get("cwd") or Path.home()),
             started_by=str(data.get("started_by") or "a face"),
+            roo_cache=None if data.get("roo_cache") is None else str(data["roo_cache"]),
         )
         return JSONResponse(run.to_json(), status_code=201)
 

@@ -1,0 +1,134 @@
+"""Roo Code's own record of what it indexed, written for it: ``index --schema roo --write-roo-cache``.
+
+Roo Code decides what to embed from a cache file in VS Code's storage for the extension,
+``roo-index-cache-<sha256(workspace)>.json`` (``code-index/cache-manager.ts``): absolute file
+paths to the sha256 of their text. A file whose hash is there is not parsed or embedded again
+(``processors/scanner.ts``), so writing it after a complete run hands Roo Code the index with
+nothing left to do. Only files read whole in that run, whose blocks are all in the collection,
+are listed; a file missing from the cache is simply indexed by Roo Code.
+
+Roo Code keeps the cache in memory while VS Code has the workspace open and writes it back
+from there, so the file is written only while no VS Code extension host runs for this user
+and nothing holds the file or its lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from roocode_tui.core import roo
+from roocode_tui.core.errors import UsageError
+
+EXTENSION_ID = "rooveterinaryinc.roo-cline"
+
+
+def cache_name(workspace: str) -> str:
+    """``roo-index-cache-${sha256(workspacePath)}.json``."""
+    return f"roo-index-cache-{hashlib.sha256(roo._utf8(roo.workspace_path(workspace))).hexdigest()}.json"
+
+
+def js_string(text: str) -> str:
+    """A path as JavaScript holds it: a byte that is not UTF-8 (a lone surrogate here) is U+FFFD."""
+    return roo._utf8(text).decode("utf-8")
+
+
+def file_hash(data: bytes) -> str:
+    """scanner.ts: sha256 of the file read as ``Buffer.toString("utf-8")``."""
+    return hashlib.sha256(roo._utf8(roo.decode(data))).hexdigest()
+
+
+def storage_dirs(home: Path | None = None) -> list[Path]:
+    """Where VS Code keeps the extension's global storage, Remote-SSH servers first."""
+    home = home or Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    user_dirs = [
+        home / ".vscode-server" / "data" / "User",
+        home / ".vscode-server-insiders" / "data" / "User",
+        config / "Code" / "User",
+        config / "Code - Insiders" / "User",
+        config / "VSCodium" / "User",
+        home / "Library" / "Application Support" / "Code" / "User",
+    ]
+    return [d / "globalStorage" / EXTENSION_ID for d in user_dirs]
+
+
+def cache_path(workspace: str, dest: str | None) -> Path:
+    """The cache file for ``workspace``: in ``dest`` (a directory, or the file itself when it
+    ends in ``.json``), else in the first of :func:`storage_dirs` that exists."""
+    if dest:
+        given = Path(dest).expanduser()
+        if given.suffix == ".json":
+            return given.absolute()
+        if not given.is_dir():
+            raise UsageError(f"--write-roo-cache: {given} is not a directory (give Roo Code's storage directory)")
+        return given.absolute() / cache_name(workspace)
+    for d in storage_dirs():
+        if d.is_dir():
+            return d / cache_name(workspace)
+    looked = ", ".join(str(d) for d in storage_dirs()[:3])
+    raise UsageError(
+        f"--write-roo-cache: no storage of Roo Code's found (looked in {looked}, ...): name it: --write-roo-cache=DIR"
+    )
+
+
+def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
+    """What keeps the cache from being written now: its lock, a process with it open, a VS
+    Code extension host of this user (Roo Code there writes its in-memory copy back)."""
+    found = []
+    lock = path.with_name(path.name + ".lock")  # safeWriteJson's proper-lockfile
+    if lock.exists():
+        found.append(f"its lock {lock} (Roo Code is writing it)")
+    if not proc.is_dir():
+        return found
+    me = os.getuid()
+    target = str(path)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or entry.name == str(os.getpid()):
+            continue
+        try:
+            if entry.stat().st_uid != me:
+                continue
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "--type=extensionHost" in cmdline:
+            found.append(f"VS Code's extension host (pid {entry.name})")
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) == target:
+                    found.append(f"pid {entry.name} has it open")
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def refuse_if_held(path: Path) -> None:
+    held = holders(path)
+    if held:
+        raise UsageError(
+            f"--write-roo-cache: {path} is in use: {'; '.join(held)}. Close VS Code (on a Remote-SSH "
+            "box: its remote window) and run again; Roo Code would write its own copy over it"
+        )
+
+
+def write(path: Path, hashes: dict[str, str]) -> None:
+    """Replace the cache file at once (a reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".roo-index-cache-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(dict(sorted(hashes.items())), f, ensure_ascii=False, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

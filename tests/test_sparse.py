@@ -52,3 +52,16 @@ def test_a_hybrid_query_weighs_the_code_it_names_above_its_prose():
     assert dict(zip(ids, values, strict=True))[term_id("cache")] == 1.0
     # a query naming no code is looked for whole, every word alike
     assert hybrid_query_vector("restore a snapshot") == query_vector("restore a snapshot")
+
+
+def test_a_short_lookup_names_the_definition_its_words_spell():
+    from roocode_tui.core.sparse import lookup_names
+
+    assert lookup_names("what does quote do") == ["quote"]
+    assert lookup_names("how to use quote") == ["quote"]
+    assert lookup_names("find longest match") == ["findlongestmatch"]  # find_longest_match in words
+    assert lookup_names("python glob function") == ["glob"]
+    assert lookup_names("get_user_name") == ["getusername"]
+    assert lookup_names("python read file lines") == ["readfilelines"]  # matches only a name spelt so
+    assert lookup_names("python list all the files in a directory tree") == []  # a question
+    assert lookup_names("what does it do") == []

@@ -113,10 +113,12 @@ def symbol_of(heading: str) -> str:
     return last.split(" ", 1)[1].lower().replace("_", "")
 
 
-#: Words a name lookup carries besides the name: "python glob function", "the quote method".
+#: Words a name lookup carries besides the name: "python glob function", "how to use quote",
+#: "the quote method's source".
 _LOOKUP_FILLER = frozenset(
     "function method class def fn func code python golang rust javascript typescript java ruby php "
-    "kotlin swift scala lua bash shell elixir".split()
+    "kotlin swift scala lua bash shell elixir use used using usage example examples work works mean "
+    "means defined definition implementation implemented source".split()
 )
 LOOKUP_WORDS = 3  # at most this many content words spell a name ("find longest match")
 

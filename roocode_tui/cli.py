@@ -142,9 +142,10 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             default=None,
             metavar="PATH",
             help="with --schema roo: after a complete run, write Roo Code's own cache of what it indexed "
-            "(roo-index-cache-<sha256 of the workspace>.json) into VS Code's storage for Roo Code, or into "
-            "PATH (that directory, or that .json file), so Roo Code finds the workspace indexed and embeds "
-            "nothing again; refused while VS Code runs (Roo Code would write its own copy over it)",
+            "(roo-index-cache-<sha256 of the workspace>.json) into VS Code's storage for Roo Code, or, "
+            "given as --write-roo-cache=PATH, into PATH (that directory, or that .json file), so Roo Code "
+            "finds the workspace indexed and embeds nothing again; refused while VS Code runs (Roo Code "
+            "would write its own copy over it)",
         )
 
     if want("search"):
@@ -327,6 +328,12 @@ def run(argv: list[str] | None = None) -> int:
     only = "search" if first == "search" and "--config" not in args_in else None
     parser = _build_parser(only="" if not args_in else only)  # no arguments: the TUI, no command's parser
     args = parser.parse_args(argv)
+    cache = getattr(args, "write_roo_cache", None)
+    if cache and f"--write-roo-cache={cache}" not in args_in:
+        # "--write-roo-cache ~/src/shop": the word after it is the workspace, not the cache's
+        # place (that is given as --write-roo-cache=PATH)
+        args.paths = [*args.paths, cache]
+        args.write_roo_cache = ""
     debug = getattr(args, "debug", False)
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
         from roocode_tui import cli_engine

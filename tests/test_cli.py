@@ -364,6 +364,8 @@ def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Pa
     assert json.loads(cached.stdout)["roo_cache"] == str(cache_file)
     cart = workspace / "src" / "cart.py"
     assert json.loads(cache_file.read_text()) == {str(cart): hashlib.sha256(cart.read_bytes()).hexdigest()}
+    spaced = cli("index", "--schema", "roo", "--write-roo-cache", str(workspace), "--json", home=home, env=env)
+    assert spaced.returncode == 2 and "no storage of Roo Code's found" in spaced.stderr  # PATH after = only
     native = cli("index", str(workspace), "--write-roo-cache", home=home, env=env)
     assert native.returncode == 2 and "add --schema roo" in native.stderr
 

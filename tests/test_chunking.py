@@ -155,6 +155,7 @@ def test_python_definitions_stand_alone_small_go_ones_merge_and_big_functions_sp
     go = "package s\n\nfunc A() int {\n\treturn 1\n}\n\nfunc B() int {\n\treturn 2\n}\n"
     merged = Chunker(300, 30).split(go, "go", "s.go")
     assert len(merged) == 1 and merged[0].start_line == 1 and merged[0].end_line == 9
+    assert merged[0].symbols == ("a", "b")  # a merged chunk holds two definitions, each found by name
     body = "\n".join(f"    value_{i} = compute(value_{i - 1}, {i})" for i in range(1, 80))
     big = f"def huge():\n{body}\n    return value_79\n"
     parts = Chunker(80, 10).split(big, "python", "h.py")

@@ -422,8 +422,9 @@ async def test_a_collection_cut_by_older_chunking_rules_is_cut_again_by_its_next
     embed_server.reset_counts()
     run = await index(store, http_embedder, corpus, small_chunks)
     # The Go and TypeScript files are cut again (by their syntax trees); the markdown and
-    # Python files are cut the same way as before and are neither rewritten nor embedded.
-    assert run.files_indexed == 2 and run.files_unchanged == 5
+    # Python files are cut the same way as before: not embedded, only written again for the
+    # payload rules 5 added (every definition's symbol), their vectors read back.
+    assert run.files_indexed == 7 and run.files_unchanged == 0 and run.chunks_reused > 0
     assert all(i.startswith(("src/net/retry.go", "src/net/http_client.ts")) for i in embed_server.inputs)
     headings = {p["heading"] for p in (await all_points(store)).values() if p["path"] == "src/net/retry.go"}
     assert any(h.startswith("func ") for h in headings)
@@ -477,3 +478,35 @@ async def test_a_new_collection_that_cannot_be_created_fails_the_run_with_the_st
     with pytest.raises(StoreError, match="disk full"):
         await index(store, http_embedder, corpus, small_chunks)
     assert NAME not in await store.list_collections()
+
+
+async def test_rules_5_name_every_languages_definitions_without_embedding_anything_again(
+    store, http_embedder, embed_server, corpus, small_chunks, monkeypatch
+):
+    """A collection cut by rules 4 had a ``symbol`` for Python chunks only; its next full run
+    writes every point again with today's payload, reading the vectors back."""
+    from roocode_tui.core import ingest
+
+    with monkeypatch.context() as m:  # rules 4's payload: no symbol outside Python
+        python_only = ("def ", "class ")
+        m.setattr(
+            ingest,
+            "payload_symbol",
+            lambda c: ingest.symbol_of(c.heading) if c.heading.rsplit(" > ")[-1].startswith(python_only) else "",
+        )
+        await index(store, http_embedder, corpus, small_chunks)
+    meta = await store.get_meta(NAME)
+    meta.chunker = "4"
+    await store.save_meta(meta)
+    go = [p for p in (await all_points(store)).values() if p["path"] == "src/net/retry.go"]
+    assert go and all(not p["symbol"] for p in go)
+    assert not await store.defines_any(NAME, ["retry", "backoff"])
+
+    embed_server.reset_counts()
+    run = await index(store, http_embedder, corpus, small_chunks)
+    assert embed_server.requests == 0 and run.chunks_embedded == 0 and run.chunks_reused > 0
+    go = [p for p in (await all_points(store)).values() if p["path"] == "src/net/retry.go"]
+    named = {p["heading"]: p["symbol"] for p in go if p["heading"].startswith("func ")}
+    assert named and all(sym for sym in named.values())
+    assert named == {"func Backoff": "backoff", "func Retry": "retry"}
+    assert await store.defines_any(NAME, ["retry", "backoff"])

@@ -192,6 +192,20 @@ async def test_the_definition_a_lookup_names_leads(store, http_embedder, tmp_pat
     assert keyword.hits[0].heading != "def glob"  # what the definition is put ahead of
 
 
+async def test_a_lookup_finds_a_definition_in_any_language(store, http_embedder, tmp_path, small_chunks):
+    tree = tmp_path / "lib"
+    tree.mkdir()
+    body = "\n".join(f"\ttotal += weigh(items[{i}])" for i in range(12))
+    (tree / "stock.go").write_text(
+        f"package stock\n\n// Restock fills the shelf.\nfunc (s *Shelf) Restock(items []Item) int {{\n"
+        f"\ttotal := 0\n{body}\n\treturn total\n}}\n\n"
+        "func Restock0() int {\n\treturn restock(0)\n}\n"
+    )
+    await build(store, http_embedder, tree, small_chunks)
+    result = await search(store, http_embedder, NAME, "what does restock do", limit=5)
+    assert result.mode == "hybrid" and result.hits[0].heading == "func Shelf.Restock"
+
+
 async def test_reranker_reorders_the_top_results(store, http_embedder, embed_server, corpus, small_chunks):
     from roocode_tui.core.config import RerankerSettings
     from roocode_tui.core.errors import EmbedderError

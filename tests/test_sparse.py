@@ -65,3 +65,16 @@ def test_a_short_lookup_names_the_definition_its_words_spell():
     assert lookup_names("python read file lines") == ["readfilelines"]  # matches only a name spelt so
     assert lookup_names("python list all the files in a directory tree") == []  # a question
     assert lookup_names("what does it do") == []
+
+
+def test_every_languages_definition_has_its_name():
+    from roocode_tui.core.sparse import symbol_of
+
+    assert symbol_of("class A > def get_x") == "getx"
+    assert symbol_of("func Frame.Format") == "format"  # Go: a method by its own name
+    assert symbol_of("func (b *Buffer) Write") == "write"
+    assert symbol_of("impl ScopeGuard<T, F, S> > fn into_inner") == "intoinner"
+    assert symbol_of("impl Drop for ScopeGuard<T, F, S>") == "scopeguard"
+    assert symbol_of("class Queue > method enqueue") == "enqueue"
+    assert symbol_of("#define GET_DELTA") == "getdelta"
+    assert symbol_of("Install > Linux") == "" and symbol_of("") == ""  # markdown headings name nothing

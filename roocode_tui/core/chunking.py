@@ -15,13 +15,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
+from roocode_tui.core.sparse import symbol_of
 
 #: The version of the chunking rules. A collection cut by other rules is cut again by its next
 #: full run (a chunk whose text did not change keeps its id and vector).
 #: 2: code in every language by its syntax tree (was: Python only).
 #: 3: overloads merged, per-language merge thresholds, a merged chunk's header names its definitions.
 #: 4: Python merges nothing: every definition, and every run of statements between them, is a chunk.
-CHUNKER = "4"
+#: 5: every chunk's payload ``symbol`` names its definition in every language (was: Python only).
+CHUNKER = "5"
+SYMBOLS_SINCE = 5  # collections cut by rules this new or newer know every definition's name
+
+
+def rules_version(chunker: str) -> int:
+    """A collection's ``chunker`` as a number (0: before the rules were versioned)."""
+    return int(chunker) if chunker.isdigit() else 0
+
 
 #: Definitions smaller than this share of a chunk join their neighbours, per language (default a
 #: sixth, measured on Go). Rust's and TypeScript's units are small (a struct, an impl of two
@@ -41,6 +50,9 @@ class Chunk:
     embed_input: str  # what the embedder sees: a short context header plus the text
     chunk_hash: str  # hash of embed_input: same hash, same vector
     tokens: int  # estimate for embed_input
+    #: the names (normalised, ``sparse.symbol_of``) of the definitions a chunk of merged
+    #: neighbours holds; a chunk of one definition is named by its heading
+    symbols: tuple[str, ...] = ()
 
 
 def estimate_tokens(text: str) -> int:
@@ -320,6 +332,7 @@ class Chunker:
                     embed_input=embed_input,
                     chunk_hash=chunk_hash(embed_input),
                     tokens=estimate_tokens(embed_input),
+                    symbols=tuple(dict.fromkeys(s for s in map(symbol_of, names.get(at, ())) if s)),
                 )
             )
         return chunks

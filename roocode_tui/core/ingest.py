@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.chunking import CHUNKER, Chunk, Chunker
+from roocode_tui.core.chunking import CHUNKER, SYMBOLS_SINCE, Chunk, Chunker, rules_version
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.embedders.base import Embedder
@@ -234,7 +234,7 @@ class _Committer:
                             "start_line": c.start_line,
                             "end_line": c.end_line,
                             "heading": c.heading,
-                            "symbol": symbol_of(c.heading),
+                            "symbol": payload_symbol(c),
                             "text": c.text,
                             "file_hash": job.file_hash,
                             "chunk_hash": c.chunk_hash,
@@ -436,6 +436,7 @@ class Indexer:
         self._creating: asyncio.Task[None] | None = None
         self._hybrid = False
         self._rechunk = False  # the collection was cut by other chunking rules: cut every file again
+        self._repayload = False  # ... whose payloads lack what today's have: write every point again
         self._max_bytes = self.settings.max_file_bytes
         if schema is not None:  # another tool's file selection
             self._max_bytes = schema.max_file_bytes
@@ -470,6 +471,9 @@ class Indexer:
             self._emit(force=True)
             self._hybrid = meta.hybrid
             self._rechunk = self.schema is None and meta.chunker != CHUNKER
+            # Before rules 5 only Python chunks had a ``symbol``: an unchanged chunk is written
+            # again with it (its vector read back, nothing embedded), once.
+            self._repayload = self._rechunk and rules_version(meta.chunker) < SYMBOLS_SINCE
             if self.publish_as is not None:
                 p.serving_points = await self.store.count(self.publish_as)
                 await self.store.release(self.publish_as)  # searches in other processes may open it
@@ -878,12 +882,20 @@ class Indexer:
         if not chunks:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
         ids = chunk_ids(root, sf.path, chunks)
-        if unchanged and st is not None and set(ids) == st.ids:  # today's rules cut it the same way
+        if unchanged and st is not None and set(ids) == st.ids and not self._repayload:  # cut the same way
             return ("unchanged", sf) if same else ("touch", (sf, st))
         job = _FileJob(sf, root, source.file_hash, chunks, ids, st)
         if self._hybrid:
             job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
         return ("file", job)
+
+
+def payload_symbol(chunk: Chunk) -> str | list[str]:
+    """The payload's ``symbol``: the definition a chunk is, or each one a merged chunk holds
+    (a keyword field matches any of a list)."""
+    if len(chunk.symbols) > 1:
+        return list(chunk.symbols)
+    return chunk.symbols[0] if chunk.symbols else symbol_of(chunk.heading)
 
 
 def _display(root: Path | str, path: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from functools import lru_cache
 
 K1 = 1.2
 B = 0.75
@@ -106,11 +107,23 @@ def looks_like_code(query: str) -> bool:
 
 
 def symbol_of(heading: str) -> str:
-    """The name a chunk defines, normalised (``class A > def get_x`` -> ``getx``), or ""."""
+    """The name a chunk defines, normalised, in every language: ``class A > def get_x`` ->
+    ``getx``, ``func Frame.Format`` -> ``format``, ``impl Drop for ScopeGuard<T>`` ->
+    ``scopeguard``; "" for a chunk that is no definition."""
     last = heading.rsplit(" > ", 1)[-1] if heading else ""
-    if not last.startswith(("def ", "class ")):
+    label, _, rest = last.partition(" ")
+    if not rest or label not in _labels():
         return ""
-    return last.split(" ", 1)[1].lower().replace("_", "")
+    name = re.sub(r"\([^)]*\)", " ", rest.split("<", 1)[0]).strip().rsplit(" ", 1)[-1]
+    name = re.split(r"\.|::", name)[-1]
+    return name.lower().replace("_", "")
+
+
+@lru_cache(maxsize=1)
+def _labels() -> frozenset[str]:
+    from roocode_tui.core.syntax import LABELS
+
+    return LABELS
 
 
 #: Words a name lookup carries besides the name: "python glob function", "how to use quote",

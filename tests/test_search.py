@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import parse_inline_filters, search
 from roocode_tui.core.text import inert
@@ -241,3 +242,16 @@ def test_a_group_name_stands_for_its_collections_in_order_once_each():
     assert collection_names("work, libs,notes", groups) == ["app", "lib-httpx", "lib-rich", "notes"]
     assert collection_names(["libs", "app"], groups) == ["lib-httpx", "lib-rich", "app"]
     assert collection_names(None, groups) == []
+
+
+async def test_each_definition_of_a_merged_chunk_is_found_by_name(store, http_embedder, tmp_path, small_chunks):
+    tree = tmp_path / "lib"
+    tree.mkdir()
+    (tree / "tiny.go").write_text(
+        "package tiny\n\nfunc Alpha() int {\n\treturn 1\n}\n\nfunc Beta() int {\n\treturn 2\n}\n"
+    )
+    await build(store, http_embedder, tree, IndexSettings(chunk_tokens=300, chunk_overlap_tokens=30))
+    assert await store.count(NAME) == 1  # the two small functions share a chunk
+    assert await store.defines_any(NAME, ["beta"]) and await store.defines_any(NAME, ["alpha"])
+    result = await search(store, http_embedder, NAME, "what does beta do", limit=3)
+    assert result.mode == "hybrid" and result.hits[0].path == "tiny.go"

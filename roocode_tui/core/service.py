@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roocode_tui.core import chunking
 from roocode_tui.core.config import CollectionSettings, Settings
 from roocode_tui.core.embedders import Embedder, make_embedder
 from roocode_tui.core.errors import UsageError
@@ -115,6 +116,7 @@ async def create_collection(
         paths=[str(r) for r in roots],
         include=list(include),
         exclude=list(exclude),
+        chunker=chunking.CHUNKER,  # empty: whatever it gets is cut by today's rules
     )
     await store.create_collection(meta)
 
@@ -180,6 +182,7 @@ async def prepare_indexer(
                 exclude=list(target.exclude),
                 hybrid=True,
                 watch=serving.watch,  # the rebuilt collection is watched as the old one was
+                chunker=chunking.CHUNKER,  # cut by today's rules from its first point
             )
         )
         publish_as = target.name

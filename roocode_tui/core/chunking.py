@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
-from roocode_tui.core.sparse import symbol_of
+from roocode_tui.core.sparse import definition_labels, symbol_of
 
 #: The version of the chunking rules. A collection cut by other rules is cut again by its next
 #: full run (a chunk whose text did not change keeps its id and vector).
@@ -80,16 +80,9 @@ def context_header(path: str, heading: str, code: bool = False, names: tuple[str
     if not heading:
         return f"{path}\n\n"
     last = heading.rsplit(" > ", 1)[-1]
-    if code and last.split(" ", 1)[0] in _definition_labels():
+    if code and last.split(" ", 1)[0] in definition_labels():
         return f"{path} > {heading} ({humanize(last)})\n\n"
     return f"{path} > {heading}\n\n"
-
-
-@lru_cache(maxsize=1)
-def _definition_labels() -> frozenset[str]:
-    from roocode_tui.core.syntax import LABELS
-
-    return LABELS
 
 
 def chunk_hash(embed_input: str) -> str:

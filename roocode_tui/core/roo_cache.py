@@ -14,7 +14,6 @@ and nothing holds the file or its lock.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -28,7 +27,7 @@ EXTENSION_ID = "rooveterinaryinc.roo-cline"
 
 def cache_name(workspace: str) -> str:
     """``roo-index-cache-${sha256(workspacePath)}.json``."""
-    return f"roo-index-cache-{hashlib.sha256(roo._utf8(roo.workspace_path(workspace))).hexdigest()}.json"
+    return f"roo-index-cache-{roo._sha256(roo.workspace_path(workspace))}.json"
 
 
 def js_string(text: str) -> str:
@@ -38,7 +37,7 @@ def js_string(text: str) -> str:
 
 def file_hash(data: bytes) -> str:
     """scanner.ts: sha256 of the file read as ``Buffer.toString("utf-8")``."""
-    return hashlib.sha256(roo._utf8(roo.decode(data))).hexdigest()
+    return roo._sha256(roo.decode(data))
 
 
 def storage_dirs(home: Path | None = None) -> list[Path]:

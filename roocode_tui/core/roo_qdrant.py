@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from roocode_tui.core import roo
+from roocode_tui.core import roo_cache as cache
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
 from roocode_tui.core.stores.base import CollectionMeta, FileState, Hit, PointRecord
 
@@ -310,8 +311,6 @@ class RooSchema:
             self._write_cache(indexer.progress)
 
     def _write_cache(self, p: Any) -> None:
-        from roocode_tui.core import roo_cache as cache
-
         if p.files_failed:
             p.message = (
                 f"Roo Code's cache not written: {p.files_failed} file(s) failed; run again once they are "
@@ -385,9 +384,7 @@ class RooSchema:
             return ("fail", (sf.path, f"unreadable: {exc.strerror or exc}"))
         abs_path = os.path.join(self.workspace, *sf.path.split("/"))
         if self.cache_file is not None:  # Roo Code's scanner hashes every file it reads
-            from roocode_tui.core import roo_cache
-
-            self.hashes[roo_cache.js_string(abs_path)] = roo_cache.file_hash(data)
+            self.hashes[cache.js_string(abs_path)] = cache.file_hash(data)
         blocks = [b for b in roo.split(roo.decode(data), abs_path) if roo.js_trim(b.content)]
         if not blocks:
             return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
@@ -463,8 +460,6 @@ async def prepare_indexer(
         raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
     cache_file = None
     if roo_cache is not None:
-        from roocode_tui.core import roo_cache as cache
-
         cache_file = cache.cache_path(workspace, roo_cache or None)
         cache.refuse_if_held(cache_file)  # before the run, not after it
     schema = RooSchema(store, workspace, cache_file)

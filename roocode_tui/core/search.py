@@ -151,7 +151,13 @@ def _join(a: Hit, b: Hit) -> Hit:
     text = "\n".join(lines[i] for i in range(start, end + 1) if i in lines)
     heading = a.heading if a.heading == b.heading else (a.heading or b.heading)
     return dataclasses.replace(
-        a, start_line=start, end_line=end, text=text, heading=heading, score=max(a.score, b.score)
+        a,
+        start_line=start,
+        end_line=end,
+        text=text,
+        heading=heading,
+        score=max(a.score, b.score),
+        symbols=tuple(dict.fromkeys(a.symbols + b.symbols)),
     )
 
 
@@ -269,7 +275,8 @@ async def search_many(
             top = max((h.score for h in hits), default=1.0) or 1.0
             hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
         if i in looked_up:  # the definition looked up first, then the rest in their order
-            hits = sorted(hits, key=lambda h: symbol_of(h.heading) not in looked_up[i])
+            names = looked_up[i]
+            hits = sorted(hits, key=lambda h: names.isdisjoint(h.symbols or (symbol_of(h.heading),)))
         if reranker is not None:
             hits = await reranker.rerank(query, hits)
         if merge:

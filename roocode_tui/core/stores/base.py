@@ -117,6 +117,8 @@ class Hit:
     version: tuple[str, int, str] | None = None
     #: the collection it came from, in a search of several collections ("" in a search of one)
     collection: str = ""
+    #: the (normalised) names of the definitions the chunk holds: its payload's ``symbol``
+    symbols: tuple[str, ...] = ()
 
     @classmethod
     def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
@@ -136,6 +138,7 @@ class Hit:
             heading=str(payload.get("heading", "")),
             vector=dense_of(vector),
             version=version,
+            symbols=_symbols(payload.get("symbol")),
         )
 
     @classmethod
@@ -395,3 +398,12 @@ def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, pa
     if cc is not None:
         st.chunk_count = int(cc) if st.chunk_count is None else min(st.chunk_count, int(cc))
     st.ids.add(str(point_id))
+
+
+def _symbols(value: Any) -> tuple[str, ...]:
+    """A payload's ``symbol``: one name, a list of them (a merged chunk), or none."""
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str) and v)
+    return ()

@@ -257,9 +257,7 @@ async def test_each_definition_of_a_merged_chunk_is_found_by_name(store, http_em
     assert result.mode == "hybrid" and result.hits[0].path == "tiny.go"
 
 
-async def test_a_merged_chunk_holding_the_definition_a_lookup_names_leads(
-    store, http_embedder, tmp_path, small_chunks
-):
+async def test_a_merged_chunk_holding_the_definition_a_lookup_names_leads(store, http_embedder, tmp_path, small_chunks):
     """A chunk of several small definitions is lifted by the names its payload lists, not
     only by the first one its heading shows."""
     tree = tmp_path / "lib"
@@ -267,9 +265,7 @@ async def test_a_merged_chunk_holding_the_definition_a_lookup_names_leads(
     (tree / "tiny.go").write_text(
         "package tiny\n\nfunc Alpha() int {\n\treturn 1\n}\n\nfunc Beta() int {\n\treturn 2\n}\n"
     )
-    (tree / "callers.go").write_text(
-        "package tiny\n\nvar total = Beta() + Beta() * Beta() - Beta()\n"
-    )
+    (tree / "callers.go").write_text("package tiny\n\nvar total = Beta() + Beta() * Beta() - Beta()\n")
     await build(store, http_embedder, tree, IndexSettings(chunk_tokens=300, chunk_overlap_tokens=30))
     keyword = await search(store, http_embedder, NAME, "what does beta do", limit=3, mode="keyword")
     assert keyword.hits[0].path == "callers.go"  # what the definition is put ahead of

@@ -266,3 +266,18 @@ def test_what_does_not_parse_or_has_no_grammar_falls_back_to_separators():
     text, chunks = chunks_of("notes.xyz", prose, chunk_tokens=60, overlap_tokens=0)
     assert chunks and all(c.heading == "" for c in chunks)
     assert_exact(text, chunks)
+
+
+def test_ruby_methods_keep_their_rdoc_comments_and_small_classes_merge():
+    text, chunks = chunks_of("blank.rb", chunk_tokens=120, overlap_tokens=12)
+    present = chunk_with(chunks, "class Object > def present?")
+    assert present.start_line == line_of(text, "# An object is present if it's not blank.")
+    lines = text.split("\n")
+    assert lines[present.end_line - 1] == "  end" and present.text.endswith("!blank?\n  end")
+    true_class = chunk_with(chunks, "class TrueClass")  # fits: whole, from its line to its end
+    assert (true_class.start_line, lines[true_class.end_line - 1]) == (line_of(text, "class TrueClass"), "end")
+    pieces = [c for c in chunks if c.heading == "class String > def blank?"]  # larger than a chunk
+    assert len(pieces) > 1 and pieces[0].text.startswith("# A string is blank if it's empty")
+    _, default = chunks_of("blank.rb")
+    pair = next(c for c in default if c.symbols)  # two small classes share a chunk, named both
+    assert pair.symbols == ("nilclass", "falseclass") and pair.text.startswith("class NilClass")

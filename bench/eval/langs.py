@@ -53,7 +53,7 @@ from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 CACHE = HERE / ".cache"
 BEGIN, END = "<!-- eval-langs:begin -->", "<!-- eval-langs:end -->"
 FUNCTION_LABELS = {"func", "fn", "function", "method", "def", "constructor"}
-MAX_FILES = {"javascript": 150, "typescript": 120, "java": 15}  # files per corpus (default 40)
+MAX_FILES = {"javascript": 150, "typescript": 120, "java": 15, "ruby": 160, "php": 80}  # files per corpus (default 40)
 MAX_CASES = 200  # queries per language, taken evenly
 
 
@@ -155,6 +155,19 @@ CORPORA: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
     # dictionary builder. (The single-file amalgamation, 50,000 lines in one file, is no codebase
     # a person searches, and took most of the eval's time.)
     "c": (_sdist("pyzstd==0.15.9"), "x/*/zstd/lib/{common,decompress,dictBuilder}/*.c", ()),
+    # Rack, Thor and Active Support's core extensions (RDoc comments), as Debian ships the gems.
+    "ruby": (
+        _apt(["ruby-rack", "ruby-thor", "ruby-activesupport"]),
+        "x/usr/share/rubygems-integration/all/gems/"
+        "{rack-*/lib/rack,thor-*/lib/thor,activesupport-*/lib/active_support/core_ext/*}/*.rb",
+        (),
+    ),
+    # Guzzle's PSR-7 messages and Symfony's String and HttpFoundation (PHPDoc comments).
+    "php": (
+        _apt(["php-guzzlehttp-psr7", "php-symfony-string", "php-symfony-http-foundation"]),
+        "x/usr/share/php/{GuzzleHttp/Psr7,Symfony/Component/String,Symfony/Component/HttpFoundation}/*.php",
+        (),
+    ),
 }
 
 
@@ -291,7 +304,9 @@ def write(rows: list, elapsed: float, embedded: int) -> None:
         "library's strings, bytes, strconv, sort, bufio, path; Rust: either and itertools, the first 40 "
         "files of either, itertools, smallvec, semver; JavaScript: lodash 4.17.21's modules; TypeScript: "
         "rxjs 7.8.1 operators and observables; Java: the JDK's java.util; C: zstd 1.5's decoder, common "
-        "code and dictionary builder as bundled by pyzstd 0.15.9), against a copy with those doc "
+        "code and dictionary builder as bundled by pyzstd 0.15.9; Ruby: Rack, Thor and Active Support's "
+        "core extensions; PHP: Guzzle's PSR-7 and Symfony's String and HttpFoundation), against a copy "
+        "with those doc "
         "comments blanked. Embedded default model for every pipeline. "
         f"Took {elapsed:.0f} s ({embedded:,} texts embedded; the vectors of the others were read back "
         "from earlier runs, `bench/eval/.cache/vectors.pkl`).",

@@ -123,10 +123,34 @@ async def test_a_sentence_quoting_code_finds_that_code_before_look_alikes_of_its
         return await real(*args, **kwargs)
 
     store.search = spy
-    result = await search(store, http_embedder, NAME, query, limit=3, mode="hybrid")
+    named = query + " See `capAt`."  # the lane joins a question naming code defined here
+    result = await search(store, http_embedder, NAME, named, limit=3, mode="hybrid")
     assert result.mode == "hybrid" and result.hits
-    await search(store, http_embedder, NAME, query, limit=3, mode="keyword")
-    assert sent == [hybrid_query_vector(query), query_vector(query)]
+    await search(store, http_embedder, NAME, named, limit=3, mode="keyword")
+    assert sent == [hybrid_query_vector(named), query_vector(named)]
+
+
+async def test_a_sentence_naming_only_code_defined_nowhere_here_stays_dense(store, http_embedder, corpus, small_chunks):
+    """`work` and `ceiling` are parameters, `KeyError` a builtin: no chunk defines them, and a
+    keyword lane for them leads with whatever mentions them. A collection cut before every
+    language's chunks named their definitions (rules 5) keeps the lane until its next run."""
+    (corpus / "src" / "cap.js").write_text(
+        "function capAt(work, ceiling) {\n  let runs = 0;\n"
+        "  return (...args) => (runs < ceiling ? ((runs += 1), work(...args)) : undefined);\n}\n"
+    )
+    await build(store, http_embedder, corpus, small_chunks)
+    for query in (
+        "Creates a function that invokes `work` each time it is called, up to `ceiling` times.",
+        "Return the cached value for a key or raise a KeyError when it has expired.",
+    ):
+        assert (await search(store, http_embedder, NAME, query, limit=3)).mode == "dense"
+    defined = "Like `capAt`, but the function it returns never stops invoking `work`."
+    assert (await search(store, http_embedder, NAME, defined, limit=3)).mode == "hybrid"
+    meta = await store.get_meta(NAME)
+    meta.chunker = "4"
+    await store.save_meta(meta)
+    older = await search(store, http_embedder, NAME, "Invokes `work` up to `ceiling` times.", limit=3)
+    assert older.mode == "hybrid"
 
 
 async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(

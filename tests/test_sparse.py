@@ -78,3 +78,12 @@ def test_every_languages_definition_has_its_name():
     assert symbol_of("class Queue > method enqueue") == "enqueue"
     assert symbol_of("#define GET_DELTA") == "getdelta"
     assert symbol_of("Install > Linux") == "" and symbol_of("") == ""  # markdown headings name nothing
+
+
+def test_the_names_in_the_code_a_question_names():
+    from roocode_tui.core.sparse import named_names
+
+    assert named_names("Get the profiler function as set by threading.setprofile().") == ["threading", "setprofile"]
+    quoted = "Invokes `func` up to `n` times; see get_token and `Foo::bar_baz`."
+    assert named_names(quoted) == ["func", "foo", "barbaz", "gettoken"]  # quoted first; `n` too short
+    assert named_names("Return the cached value for a key") == []  # prose names no code

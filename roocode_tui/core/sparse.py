@@ -84,6 +84,18 @@ def named_code(query: str) -> list[str]:
     return [s for s in spans if tokens(s)]
 
 
+def named_names(query: str) -> list[str]:
+    """The names in the code a query names, normalised like ``symbol_of``: ``get_token`` ->
+    ``gettoken``, ``threading.setprofile()`` -> ``threading``, ``setprofile``."""
+    out: dict[str, None] = {}
+    for span in named_code(query):
+        for ident in _IDENT.findall(span):
+            norm = ident.lower().replace("_", "")
+            if len(norm) > 1 and not norm.isdigit():
+                out[norm] = None
+    return list(out)
+
+
 def hybrid_query_vector(text: str) -> tuple[list[int], list[float]]:
     """The keyword lane's query in a hybrid search: the code the query names weighs 1, its
     prose ``PROSE_WEIGHT``; a query that names no code (a short lookup of a bare name) is

@@ -76,6 +76,46 @@ LANGUAGES: dict[str, tuple[str, str]] = {
     # files get the line-based fallback here.
 }
 
+LUA_QUERY = r"""
+; Function definitions
+(function_declaration
+  name: (identifier) @name.definition.function) @definition.function
+
+(function_declaration
+  name: (dot_index_expression
+    table: (identifier)
+    field: (identifier) @name.definition.method)) @definition.method
+
+; Table constructors (class-like structures)
+(variable_declaration
+  (assignment_statement
+    (variable_list
+      name: (identifier) @name.definition.table)
+    (expression_list
+      value: (table_constructor)))) @definition.table
+
+; Variable declarations
+(chunk
+  (assignment_statement
+    (variable_list
+      name: (identifier) @name.definition.variable)) @definition.variable)
+
+(block
+  (assignment_statement
+    (variable_list
+      name: (identifier) @name.definition.variable)) @definition.variable)
+
+; Local variable declarations
+(variable_declaration
+  (assignment_statement
+    (variable_list
+      name: (identifier) @name.definition.variable))) @definition.variable
+
+(variable_declaration
+  (variable_list
+    name: (identifier) @name.definition.variable)) @definition.variable
+"""
+
 # Patterns changed so that the query compiles against the pack's grammar: query name ->
 # [(Roo Code's text, the text used here)]. Each replacement is the smallest change that keeps
 # what the pattern captures; the reason is given with it.
@@ -100,6 +140,13 @@ ADAPTED: dict[str, list[tuple[str, str]]] = {
     # Roo Code's tree-sitter-vue (commit 7e48557) calls the root `component`; the pack's calls
     # it `document` (the same node: the whole file).
     "VUE": [("(component) @component.definition", "(document) @component.definition")],
+    # Roo Code's tree-sitter-lua 2.1.3 (Azganoth's) and the pack's (tree-sitter-grammars') are
+    # two projects with other node names. The same nodes, pattern by pattern: a function
+    # statement, local or not, is `function_declaration`; `a.b` is `dot_index_expression`; a
+    # local declaration holds an `assignment_statement` (so a plain assignment is matched
+    # where statements are: in a chunk or a block); a table is `table_constructor`. Their
+    # children are shaped as Roo Code's grammar has them below (_LUA).
+    "LUA": [(Q.LUA, LUA_QUERY)],
 }
 
 
@@ -208,6 +255,74 @@ def _js_for(node: Any) -> Any:
 
 _JS = {"do_statement": _js_do, "for_statement": _js_for}
 
+
+def _group(kind: str, nodes: list[Any]) -> _Span:
+    """A node that Roo Code's grammar has around ``nodes`` and the grammar here does not."""
+    span = _Span(nodes[0], nodes[-1].end_byte, nodes[-1].end_point, list(nodes))
+    span.type = kind
+    return span
+
+
+def _leaf(node: Any) -> _Span:
+    return _Span(node, node.end_byte, node.end_point, [])
+
+
+# The pack's Lua node types under the names tree-sitter-lua 2.1.3 (Roo Code's) gives them.
+_LUA_NAMES = {
+    "variable_declaration": "local_variable_declaration",
+    "assignment_statement": "variable_assignment",
+    "table_constructor": "table",
+    "function_call": "call",
+    "arguments": "argument_list",
+    "elseif_statement": "elseif_clause",
+    "else_statement": "else_clause",
+    "dot_index_expression": "variable",
+    "method_index_expression": "variable",
+    "bracket_index_expression": "variable",
+}
+
+
+def _lua(node: Any) -> _Span:
+    """A Lua node as tree-sitter-lua 2.1.3 (Roo Code's) shapes it: a function's parameters are
+    the parentheses and, between them, a `parameter_list`; a call's arguments in parentheses
+    hold one `expression_list`; a table's fields are a `field_list` between its braces; a
+    local declaration is `local`, the names, `=` and the values (no assignment node); a `for`
+    has its clause's parts as its own. Same spans, other names: ``_LUA_NAMES``."""
+    kind = node.type
+    children: list[Any] = []
+    for child in node.children:
+        inner = child.children[1:-1]
+        if child.type == "parameters" and inner:
+            children += [child.children[0], _group("parameter_list", inner), child.children[-1]]
+        elif child.type in ("for_generic_clause", "for_numeric_clause") or (
+            child.type == "assignment_statement" and kind == "variable_declaration"
+        ):
+            children += child.children
+        else:
+            children.append(child)
+    if kind == "arguments" and node.children and node.children[0].type == "(" and len(node.children) > 2:
+        children = [node.children[0], _group("expression_list", node.children[1:-1]), node.children[-1]]
+    elif kind == "table_constructor" and len(node.children) > 2:
+        children = [node.children[0], _group("field_list", node.children[1:-1]), node.children[-1]]
+    span = _Span(node, node.end_byte, node.end_point, children)
+    if kind == "function_declaration":
+        local = node.children and node.children[0].type == "local"
+        span.type = "local_function_definition_statement" if local else "function_definition_statement"
+    elif kind == "for_statement":
+        clause = node.child_by_field_name("clause")
+        numeric = clause is not None and clause.type == "for_numeric_clause"
+        span.type = "for_numeric_statement" if numeric else "for_generic_statement"
+    else:
+        span.type = _LUA_NAMES.get(kind, kind)
+    return span
+
+
+_LUA = {
+    **dict.fromkeys(("function_declaration", "function_definition", "for_statement", *_LUA_NAMES), _lua),
+    "comment": _leaf,  # one token in tree-sitter-lua 2.1.3 (and a string): cut by lines when long
+    "string": _leaf,
+}
+
 # grammar -> node type -> the node as Roo Code's grammar shapes it
 RESHAPE: dict[str, dict[str, Any]] = {
     "rust": {
@@ -217,6 +332,7 @@ RESHAPE: dict[str, dict[str, Any]] = {
         "string_literal": _rust_string,
     },
     "csharp": {"file_scoped_namespace_declaration": _csharp_file_namespace},
+    "lua": _LUA,
     "javascript": _JS,
     "typescript": _JS,
     "tsx": _JS,

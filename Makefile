@@ -46,6 +46,7 @@ eval: $(VENV)/.installed-test
 	$(BIN)/python bench/eval/packed.py
 	$(BIN)/python bench/eval/langs.py
 	$(BIN)/python bench/eval/docs.py
+	$(BIN)/python bench/eval/cli.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check roocode_tui tests bench

@@ -296,3 +296,20 @@ async def test_a_merged_chunk_holding_the_definition_a_lookup_names_leads(store,
     result = await search(store, http_embedder, NAME, "what does beta do", limit=3)
     assert result.mode == "hybrid" and result.hits[0].path == "tiny.go"
     assert result.hits[0].heading != "func Beta"  # found by its payload's names, not its heading
+
+
+async def test_ruby_names_ending_in_a_mark_are_found_by_their_words(store, http_embedder, tmp_path, small_chunks):
+    """Ruby's `blank?`, `save!` and `name=` are definitions too; a question names them without
+    the mark ("what does blank do") or with it, where a word ends ("`blank?` is false")."""
+    tree = tmp_path / "lib"
+    tree.mkdir()
+    body = "\n".join(f"    check_{i}(respond_to?(:empty?) ? empty? : !self)" for i in range(12))
+    (tree / "blank.rb").write_text(
+        f"class Object\n  def blank?\n{body}\n  end\n\n  def present?\n    !blank?\n  end\nend\n"
+    )
+    (tree / "callers.rb").write_text("def collect(items)\n  items.reject(&:blank?).map(&:blank?)\nend\n")
+    await build(store, http_embedder, tree, small_chunks)
+    lookup = await search(store, http_embedder, NAME, "what does blank do", limit=3)
+    assert lookup.mode == "hybrid" and lookup.hits[0].heading == "class Object > def blank?"
+    sentence = "An object is present when `blank?` is false for it, as the helper says."
+    assert (await search(store, http_embedder, NAME, sentence, limit=3)).mode == "hybrid"

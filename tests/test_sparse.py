@@ -87,3 +87,11 @@ def test_the_names_in_the_code_a_question_names():
     quoted = "Invokes `func` up to `n` times; see get_token and `Foo::bar_baz`."
     assert named_names(quoted) == ["func", "foo", "barbaz", "gettoken"]  # quoted first; `n` too short
     assert named_names("Return the cached value for a key") == []  # prose names no code
+
+
+def test_a_name_is_looked_for_with_the_marks_a_definition_may_end_in():
+    from roocode_tui.core.sparse import spellings, symbol_of
+
+    assert symbol_of("class Object > def blank?") in spellings(["blank"])
+    assert symbol_of("class Hash > def param_depth_limit=") in spellings(["paramdepthlimit"])
+    assert spellings([]) == []

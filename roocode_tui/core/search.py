@@ -27,6 +27,7 @@ from roocode_tui.core.sparse import (
     lookup_names,
     named_names,
     query_vector,
+    spellings,
     symbol_of,
 )
 from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
@@ -242,10 +243,14 @@ async def search_many(
         # lines") are a question, even where one of them is a name (sparse.lookup_names).
         for i, (dense, _, note) in enumerate(plans):
             names = lookup_names(queries[i]) if len(queries[i].split()) <= SHORT_QUERY_WORDS else []
-            if names and await store.defines_any(collection, names):
+            if names and await store.defines_any(collection, spellings(names)):
                 plans[i] = (dense, True, note)
-                looked_up[i] = set(names)
-            elif plans[i][1] and knows_names and not await store.defines_any(collection, named_names(queries[i])):
+                looked_up[i] = set(spellings(names))
+            elif (
+                plans[i][1]
+                and knows_names
+                and not await store.defines_any(collection, spellings(named_names(queries[i])))
+            ):
                 # A question that names code in passing (`KeyError`, a parameter `func`) gets
                 # the keyword lane only where that code is defined here: otherwise the lane
                 # leads with whatever merely mentions it (bench/eval: JavaScript +0.043, Python

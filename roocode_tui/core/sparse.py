@@ -96,6 +96,12 @@ def named_names(query: str) -> list[str]:
     return list(out)
 
 
+def spellings(names: list[str]) -> list[str]:
+    """Names as a definition may spell them: Ruby's and Elixir's `blank?`, `save!`, a setter
+    `name=` (``symbol_of`` keeps the mark; a query's words have none)."""
+    return [f"{name}{mark}" for name in names for mark in ("", "?", "!", "=")]
+
+
 def hybrid_query_vector(text: str) -> tuple[list[int], list[float]]:
     """The keyword lane's query in a hybrid search: the code the query names weighs 1, its
     prose ``PROSE_WEIGHT``; a query that names no code (a short lookup of a bare name) is

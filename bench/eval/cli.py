@@ -65,7 +65,8 @@ def main() -> None:
             ]
         }
         emb = ReusingEmbedder()
-        runs["in-process (packed.py's hybrid)"] = asyncio.run(packed.ours(corpus, work / "ours", emb, cases))["hybrid"]
+        in_process = asyncio.run(base.ours(corpus, work / "ours", emb, cases, ["hybrid"]))
+        runs["in-process (packed.py's hybrid)"] = in_process["hybrid"]
         emb.save()
     rows = base.score_slices(runs, cases, SLICES)
     elapsed = time.perf_counter() - started

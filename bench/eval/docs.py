@@ -27,12 +27,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
 import run as base  # noqa: E402
-from langs import CACHE, MAX_CASES, ReusingEmbedder, _apt, first_sentence  # noqa: E402
-
-from roocode_tui.core.config import IndexSettings  # noqa: E402
-from roocode_tui.core.ingest import Indexer  # noqa: E402
-from roocode_tui.core.search import search_many  # noqa: E402
-from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+from langs import CACHE, ReusingEmbedder, _apt, distinct_sample, first_sentence  # noqa: E402
 
 BEGIN, END = "<!-- eval-docs:begin -->", "<!-- eval-docs:end -->"
 PACKAGE = "nodejs-doc"
@@ -109,23 +104,7 @@ def build(dest: Path) -> list[base.Case]:
             # Case.identifier marks a query that names code (a backticked span)
             cases.append(base.Case(query, name, start + 1, end + 1, "`" in query))
         (dest / name).write_text("\n".join(lines))
-    counts: dict[str, int] = {}
-    for c in cases:
-        counts[c.query] = counts.get(c.query, 0) + 1
-    cases = [c for c in cases if counts[c.query] == 1]  # one answer per query
-    step = max(1, -(-len(cases) // MAX_CASES))
-    return cases[::step]
-
-
-async def ours(corpus: Path, data: Path, emb: ReusingEmbedder, cases: list[base.Case]) -> dict[str, list]:
-    store = EdgeStore(data)
-    await Indexer(store, emb, "ours", [corpus], index=IndexSettings()).run()
-    out = {}
-    for mode in ("dense", "hybrid"):
-        results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode=mode)
-        out[mode] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
-    await store.close()
-    return out
+    return distinct_sample(cases)
 
 
 def main() -> None:
@@ -139,7 +118,7 @@ def main() -> None:
         size = sum(p.stat().st_size for p in corpus.iterdir())
         print(f"{len(cases)} queries over {len(PAGES)} pages ({size // 1024} KiB)", flush=True)
         runs = {"seed (512 chars, no context)": asyncio.run(base.seed_pipeline(corpus, work / "seed", emb, cases))}
-        runs.update(asyncio.run(ours(corpus, work / "ours", emb, cases)))
+        runs.update(asyncio.run(base.ours(corpus, work / "ours", emb, cases, ["dense", "hybrid"])))
         emb.save()
     slices = {"all": lambda c: True, "names code": lambda c: c.identifier, "plain prose": lambda c: not c.identifier}
     rows = base.score_slices(runs, cases, slices)

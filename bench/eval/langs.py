@@ -242,10 +242,16 @@ def build(lang: str, dest: Path) -> list[base.Case]:
             visit(parent)
         (dest / name).write_text("\n".join(lines))
         cases += [base.Case(q, name, s, e, False) for s, e, q in targets]
+    return distinct_sample(cases)
+
+
+def distinct_sample(cases: list[base.Case]) -> list[base.Case]:
+    """The cases whose query is asked once (a query with two answers names neither), taken
+    evenly down to ``MAX_CASES``."""
     counts: dict[str, int] = {}
     for c in cases:
         counts[c.query] = counts.get(c.query, 0) + 1
-    cases = [c for c in cases if counts[c.query] == 1]  # a query that names two functions names neither
+    cases = [c for c in cases if counts[c.query] == 1]
     step = max(1, -(-len(cases) // MAX_CASES))
     return cases[::step]
 

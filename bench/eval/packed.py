@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
-import os
 import random
 import re
 import sys
@@ -33,8 +32,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
-from roocode_tui.core.config import IndexSettings  # noqa: E402
-from roocode_tui.core.ingest import Indexer, point_id  # noqa: E402
+from roocode_tui.core.ingest import point_id  # noqa: E402
 from roocode_tui.core.search import search_many  # noqa: E402
 from roocode_tui.core.stores.base import CollectionMeta, PointRecord  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
@@ -51,6 +49,7 @@ MODULES = [
 ]  # fmt: skip
 MAX_CASES = 400
 BEGIN, END = "<!-- eval-packed:begin -->", "<!-- eval-packed:end -->"
+MODES = ["dense", "hybrid"]
 MAX_CHARS = 3000
 
 
@@ -152,20 +151,6 @@ async def ceiling(corpus: Path, data: Path, emb: ReusingEmbedder, cases: list[ba
     return [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
 
 
-async def ours(corpus: Path, data: Path, emb: ReusingEmbedder, cases: list[base.Case]) -> dict[str, list]:
-    store = EdgeStore(data)
-    indexer = Indexer(store, emb, "ours", [corpus], index=IndexSettings())
-    if "EVAL_MERGE" in os.environ:  # experiments only
-        indexer.chunker.merge_below = int(os.environ["EVAL_MERGE"])
-    await indexer.run()
-    out = {}
-    for mode in ("dense", "hybrid"):
-        results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode=mode)
-        out[mode] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
-    await store.close()
-    return out
-
-
 def main() -> None:
     started = time.perf_counter()
     emb = ReusingEmbedder()
@@ -177,7 +162,7 @@ def main() -> None:
         files = len(list(corpus.iterdir()))
         print(f"{len(cases)} queries over {files} files", flush=True)
         runs = {"seed (512 chars, no context)": asyncio.run(base.seed_pipeline(corpus, work / "seed", emb, cases))}
-        for mode, ranked in asyncio.run(ours(corpus, work / "ours", emb, cases)).items():
+        for mode, ranked in asyncio.run(base.ours(corpus, work / "ours", emb, cases, MODES)).items():
             runs[mode] = ranked
         runs["ceiling (one chunk per function, dense)"] = asyncio.run(ceiling(corpus, work / "ceil", emb, cases))
         emb.save()

@@ -32,10 +32,16 @@ def tokens(text: str) -> list[str]:
         parts = [p.lower() for p in _PARTS.findall(ident)]
         parts = [p for p in parts if len(p) > 1 and p not in _STOP]
         out.extend(parts)
-        whole = ident.lower().replace("_", "")  # get_user_name and getUserName are one name
+        whole = normalise(ident)  # get_user_name and getUserName are one name
         if len(parts) > 1 or (whole not in parts and len(whole) > 1 and whole not in _STOP):
             out.append(whole)
     return out
+
+
+def normalise(name: str) -> str:
+    """A name as keyword terms and definition symbols compare it: ``get_user_name``,
+    ``getUserName`` -> ``getusername``."""
+    return name.lower().replace("_", "")
 
 
 def term_id(token: str) -> int:
@@ -90,7 +96,7 @@ def named_names(query: str) -> list[str]:
     out: dict[str, None] = {}
     for span in named_code(query):
         for ident in _IDENT.findall(span):
-            norm = ident.lower().replace("_", "")
+            norm = normalise(ident)
             if len(norm) > 1 and not norm.isdigit():
                 out[norm] = None
     return list(out)
@@ -134,7 +140,7 @@ def symbol_of(heading: str) -> str:
         return ""
     name = re.sub(r"\([^)]*\)", " ", rest.split("<", 1)[0]).strip().rsplit(" ", 1)[-1]
     name = re.split(r"\.|::", name)[-1]
-    return name.lower().replace("_", "")
+    return normalise(name)
 
 
 @lru_cache(maxsize=1)
@@ -165,7 +171,7 @@ def lookup_names(query: str) -> list[str]:
     one of them ranks that name's look-alikes above the answer (bench/eval/packed.py)."""
     words = []
     for ident in _IDENT.findall(query):
-        norm = ident.lower().replace("_", "")
+        norm = normalise(ident)
         if norm not in _STOP and norm not in _LOOKUP_FILLER and not norm.isdigit():
             words.append(norm)
     joined = "".join(words)

@@ -165,6 +165,18 @@ class _Span:
         self.end_byte, self.end_point, self.children = end_byte, end_point, children
 
 
+def _group(kind: str, nodes: list[Any]) -> _Span:
+    """A node that Roo Code's grammar has around ``nodes`` and the grammar here does not."""
+    span = _Span(nodes[0], nodes[-1].end_byte, nodes[-1].end_point, list(nodes))
+    span.type = kind
+    return span
+
+
+def _leaf(node: Any) -> _Span:
+    """A node that is one token in Roo Code's grammar: no children (cut by lines when long)."""
+    return _Span(node, node.end_byte, node.end_point, [])
+
+
 def _rust_comment(node: Any) -> _Span:
     """tree-sitter-rust 0.20.4 (Roo Code's): a comment is one token, no children, and a line
     comment is `//` and the rest of its line without the newline. Since 0.21 comments have
@@ -174,12 +186,6 @@ def _rust_comment(node: Any) -> _Span:
     if node.type == "line_comment" and end_point.column == 0 and end_point.row > node.start_point.row:
         end, end_point = end - 1, _Point(node.start_point.row, node.start_point.column + end - 1 - node.start_byte)
     return _Span(node, end, end_point, [])
-
-
-def _rust_raw_string(node: Any) -> _Span:
-    """tree-sitter-rust 0.20.4: a raw string (`r#"..."#`) is one token from its external scanner;
-    since 0.21 it has children (its delimiters and a `string_content`)."""
-    return _Span(node, node.end_byte, node.end_point, [])
 
 
 def _rust_string(node: Any) -> _Span:
@@ -236,9 +242,7 @@ def _js_for(node: Any) -> Any:
             and children[i + 1].type == ";"
         ):
             semicolon = children[i + 1]
-            statement = _Span(child, semicolon.end_byte, semicolon.end_point, [child, semicolon])
-            statement.type = "expression_statement"
-            out.append(statement)
+            out.append(_group("expression_statement", [child, semicolon]))
             i += 2
             clauses += 1
             continue
@@ -254,17 +258,6 @@ def _js_for(node: Any) -> Any:
 
 
 _JS = {"do_statement": _js_do, "for_statement": _js_for}
-
-
-def _group(kind: str, nodes: list[Any]) -> _Span:
-    """A node that Roo Code's grammar has around ``nodes`` and the grammar here does not."""
-    span = _Span(nodes[0], nodes[-1].end_byte, nodes[-1].end_point, list(nodes))
-    span.type = kind
-    return span
-
-
-def _leaf(node: Any) -> _Span:
-    return _Span(node, node.end_byte, node.end_point, [])
 
 
 # The pack's Lua node types under the names tree-sitter-lua 2.1.3 (Roo Code's) gives them.
@@ -328,7 +321,9 @@ RESHAPE: dict[str, dict[str, Any]] = {
     "rust": {
         "line_comment": _rust_comment,
         "block_comment": _rust_comment,
-        "raw_string_literal": _rust_raw_string,
+        # tree-sitter-rust 0.20.4: a raw string (`r#"..."#`) is one token from its external
+        # scanner; since 0.21 it has children (its delimiters and a `string_content`)
+        "raw_string_literal": _leaf,
         "string_literal": _rust_string,
     },
     "csharp": {"file_scoped_namespace_declaration": _csharp_file_namespace},

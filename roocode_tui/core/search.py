@@ -242,10 +242,10 @@ async def search_many(
         # joins, and that definition leads. Words asked for together ("python read file
         # lines") are a question, even where one of them is a name (sparse.lookup_names).
         for i, (dense, _, note) in enumerate(plans):
-            names = lookup_names(queries[i]) if len(queries[i].split()) <= SHORT_QUERY_WORDS else []
-            if names and await store.defines_any(collection, spellings(names)):
+            names = spellings(lookup_names(queries[i])) if len(queries[i].split()) <= SHORT_QUERY_WORDS else []
+            if names and await store.defines_any(collection, names):
                 plans[i] = (dense, True, note)
-                looked_up[i] = set(spellings(names))
+                looked_up[i] = set(names)
             elif (
                 plans[i][1]
                 and knows_names

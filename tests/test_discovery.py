@@ -194,3 +194,13 @@ def test_a_walk_of_changed_paths_under_a_symlinked_directory_asks_for_the_whole_
     walker = Walker(root, follow_symlinks=False)
     assert _files(walker.changed(["linked/b.md", "linked"])) == set()
     assert "linked/b.md" not in _files(walker)
+
+
+def test_drawings_are_not_text_to_search(tmp_path: Path):
+    """A logo's SVG is markup, not prose or code: a repository's 880 KB logo was 1,674 chunks
+    of path coordinates that crowded its search results (and cost as much to embed as the code)."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L10 10"/></svg>\n'
+    tree(tmp_path, {"ext/logo.svg": svg, "ext/logo.ai": "%PDF-1.5\n", "ext/logo.eps": "%!PS\n", "a.py": "x = 1\n"})
+    found, skipped = walk(tmp_path)
+    assert found == {"a.py"}
+    assert {skipped[p] for p in ("ext/logo.svg", "ext/logo.ai", "ext/logo.eps")} == {"drawing"}

@@ -42,6 +42,8 @@ JUNK_FILES = frozenset(
     }
 )  # fmt: skip
 JUNK_SUFFIXES = (".min.js", ".min.css", ".map", ".lock", ".pyc", ".log")
+# Drawings that are text files but markup of shapes (a logo's SVG is thousands of chunks of coordinates).
+DRAWING_SUFFIXES = frozenset("svg svgz ai eps emf wmf".split())
 
 # Known binary formats: skipped by name, without reading them.
 BINARY_SUFFIXES = frozenset(
@@ -167,6 +169,8 @@ class ProjectRules:
         suffix = lower.rsplit(".", 1)[-1] if "." in lower else ""
         if suffix in BINARY_SUFFIXES:
             return "binary file"
+        if suffix in DRAWING_SUFFIXES:
+            return "drawing"
         return None
 
 

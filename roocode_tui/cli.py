@@ -22,6 +22,8 @@ examples:
   roocode-tui index ~/src/project --collection project
   roocode-tui search "how are retries done" --collection project --limit 5
   roocode-tui search "parse config" --path src/ --lang python --json
+  roocode-tui search "where are retries configured" --files --explain
+  roocode-tui eval project                      how well search answers questions about its code
   roocode-tui collections list
   roocode-tui collections copy project --to qdrant --url http://192.168.1.100:6333
   roocode-tui collections snapshot project      a snapshot file (restore it: collections restore NEW FILE)
@@ -176,6 +178,45 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="read one query per line (- for stdin); write one JSON line per query: "
             '{"query": ..., "results": [...]}',
         )
+        p.add_argument(
+            "--files",
+            action="store_true",
+            help="answer with files: the N best files, each with its best chunks (where something lives)",
+        )
+        p.add_argument(
+            "--explain",
+            action="store_true",
+            help="show why each hit ranks where it does: its lane ranks and scores, and each boost or penalty",
+        )
+        p.add_argument(
+            "--no-ranking",
+            dest="ranking",
+            action="store_false",
+            default=None,
+            help="hybrid search without the ranking stack (fused lanes only; default: [search] ranking)",
+        )
+
+    if want("eval"):
+        p = sub.add_parser(
+            "eval",
+            parents=[common],
+            help="measure search on your own code: questions mined from its git history",
+            description="Measure how well search answers questions about a collection's own code, so "
+            "a model, a mode or the ranking stack is chosen on evidence. Questions: the subjects of small "
+            "commits in the history of each indexed folder that is a git work tree (no merges, bots, "
+            "releases or chores; 1-3 answering files that are still indexed, tests and changelogs aside; "
+            "at most 300 changed lines), answered by the files they touched; and bare names of "
+            "definitions that one file defines. Scores: NDCG@10, MRR@10 and Recall@10 at file level "
+            "(a file counts at the rank of its first chunk), per setup (dense, keyword, hybrid, hybrid + "
+            "ranking stack) and per kind of question, plus a tuning and a held-out half.",
+        )
+        p.add_argument("collection", metavar="COLLECTION", nargs="?", help="the collection (default: as search)")
+        p.add_argument("--history", type=int, default=200, metavar="N", help="commit questions at most (default 200)")
+        p.add_argument(
+            "--symbols", type=int, default=50, metavar="N", help="definition-name questions at most (default 50)"
+        )
+        p.add_argument("--json", action="store_true", help="print the scores (and the questions) as JSON")
+        p.add_argument("--questions", metavar="FILE", help="also write the questions asked, one JSON object per line")
 
     if want("serve"):
         p = sub.add_parser(
@@ -371,6 +412,7 @@ def run(argv: list[str] | None = None) -> int:
             "status": cli_engine.status,
             "watch": cli_engine.watch,
             "mcp": cli_engine.mcp,
+            "eval": _eval,
         }[args.command]
         return _run_async(handler, settings, args)
     except RoocodeError as exc:
@@ -569,7 +611,16 @@ async def _search(settings: Any, args: argparse.Namespace) -> int:
     engine = await cli_engine.open_engine(settings)
     try:
         found = await engine.search(
-            queries, args.collection, limit=args.limit, path=path, lang=lang, mode=args.mode, cwd=os.getcwd()
+            queries,
+            args.collection,
+            limit=args.limit,
+            path=path,
+            lang=lang,
+            mode=args.mode,
+            cwd=os.getcwd(),
+            ranking=args.ranking,
+            explain=args.explain,
+            group_by="file" if args.files else None,
         )
     finally:
         await engine.aclose()
@@ -587,8 +638,45 @@ def _print_results(results: list[Any], args: argparse.Namespace) -> int:
         return 0
     if result.note:
         print(f"note: {result.note}", file=sys.stderr)
-    _print_hits(result)
+    if getattr(result, "files", None) is not None:
+        _print_files(result, bool(getattr(args, "explain", False)))
+    else:
+        _print_hits(result, bool(getattr(args, "explain", False)))
     return 0
+
+
+def _print_files(result: Any, explain: bool) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.text import explain_line, inert
+
+    console = Console(highlight=False)
+    if not result.files:
+        console.print(Text(f"no results in {result.collection}", style="yellow"))
+        return
+    for rank, found in enumerate(result.files, 1):
+        head = Text()
+        head.append(f"{rank:>2}. ", style="bold")
+        head.append(f"{found.score:.3f} ", style="green")
+        if found.collection:
+            head.append(inert(f"{found.collection}: "), style="cyan")
+        head.append(inert(found.path), style="bold cyan")
+        console.print(head)
+        for hit in found.hits:
+            line = Text(f"      {hit.start_line}-{hit.end_line}", style="dim")
+            if hit.heading:
+                line.append("  " + inert(hit.heading), style="magenta")
+            console.print(line, overflow="ellipsis", no_wrap=True)
+            if explain and hit.explain:
+                console.print(Text("        " + inert(explain_line(hit.explain)), style="dim"))
+    console.print(
+        Text(
+            f"{len(result.files)} files from {result.collection}, {result.mode} "
+            f"(embed {result.embed_ms:.0f} ms, store {result.store_ms:.0f} ms)",
+            style="dim",
+        )
+    )
 
 
 def _search_request(args: argparse.Namespace) -> tuple[list[str], str | None, str | None]:
@@ -623,11 +711,11 @@ def _read_batch(source: str) -> list[str]:
     return queries
 
 
-def _print_hits(result: Any) -> None:
+def _print_hits(result: Any, explain: bool = False) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from roocode_tui.core.text import inert
+    from roocode_tui.core.text import explain_line, inert
 
     console = Console(highlight=False)
     if not result.hits:
@@ -643,6 +731,8 @@ def _print_hits(result: Any) -> None:
         if hit.heading:
             head.append("  " + inert(hit.heading), style="magenta")
         console.print(head)
+        if explain and getattr(hit, "explain", None):
+            console.print(Text("    why: " + inert(explain_line(hit.explain)), style="yellow"))
         lines = hit.text.splitlines()
         for offset, line in enumerate(lines[:6]):
             body = Text(f"    {hit.start_line + offset:>5} │ ", style="dim")
@@ -657,6 +747,108 @@ def _print_hits(result: Any) -> None:
             style="dim",
         )
     )
+
+
+# -- eval ------------------------------------------------------------------------------------
+async def _eval(settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from roocode_tui import cli_engine
+    from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.evaluation import SETUPS, Setup, evaluate
+    from roocode_tui.core.questions import collection_questions, indexed_paths
+
+    if args.history < 0 or args.symbols < 0:
+        raise UsageError("--history and --symbols must be 0 or more")
+    engine = await cli_engine.open_engine(settings)
+    try:
+        name = await engine.resolve_collection(args.collection, os.getcwd())
+        info = await engine.collection(name)
+        roots = [Path(p) for p in info.get("paths") or []]
+        if not roots:
+            raise UsageError(f"collection {name!r} records no indexed folders: eval asks about the files it indexed")
+        say = _stderr_progress(args.json)
+        say(f"mining questions from {', '.join(str(r) for r in roots)} ...")
+        indexed = await asyncio.to_thread(
+            indexed_paths, roots, info.get("include") or [], info.get("exclude") or [], settings.index.max_file_bytes
+        )
+        asked = await asyncio.to_thread(
+            collection_questions,
+            roots,
+            indexed,
+            history=args.history,
+            symbols=args.symbols,
+            chunk_tokens=settings.index.chunk_tokens,
+        )
+        if not asked:
+            raise UsageError(
+                f"no questions for {name!r}: its folders have no usable git history and no definitions "
+                "(eval mines commit subjects and definition names)"
+            )
+        kinds: dict[str, int] = {}
+        for q in asked:
+            kinds[q.kind] = kinds.get(q.kind, 0) + 1
+        say(f"{len(asked)} questions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+        if args.questions:
+            with open(args.questions, "w", encoding="utf-8") as out:
+                for q in asked:
+                    out.write(json.dumps({**q.to_json(), "half": q.half}, ensure_ascii=True) + "\n")
+
+        async def search(queries: list[str], setup: Setup) -> list[list[str]]:
+            found = await engine.search(
+                queries, name, limit=10, path=None, lang=None, mode=setup.mode, cwd=os.getcwd(), ranking=setup.ranking
+            )
+            return [[h["path"] for h in r.get("results", [])] for r in found]
+
+        def progress(label: str, done: int, total: int) -> None:
+            say(f"{label}: {done}/{total}", transient=done < total)
+
+        rows = await evaluate(asked, search, SETUPS, progress)
+    finally:
+        await engine.aclose()
+    if args.json:
+        print(json.dumps({"collection": name, "questions": len(asked), "kinds": kinds, "setups": rows}))
+        return 0
+    _print_eval(name, len(asked), rows)
+    return 0
+
+
+def _stderr_progress(quiet: bool) -> Callable[..., None]:
+    """One-line progress on stderr (redrawn in place on a terminal)."""
+    tty = sys.stderr.isatty()
+
+    def say(text: str, transient: bool = False) -> None:
+        if quiet and not tty:
+            return
+        if tty:
+            print("\r\033[K" + text, end="" if transient else "\n", file=sys.stderr, flush=True)
+        elif not transient:
+            print(text, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _print_eval(name: str, asked: int, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    kinds = sorted({k for r in rows for k in (r.get("by_kind") or {})})
+    table = Table(title=f"{name}: {asked} questions, file-level scores at 10", title_justify="left")
+    for col in ("setup", "NDCG", "MRR", "R@10", *(f"NDCG {k}" for k in kinds), "NDCG tune", "NDCG held-out"):
+        table.add_column(col, justify="left" if col == "setup" else "right")
+    for r in rows:
+        by_kind = r.get("by_kind") or {}
+        halves = r["by_half"]
+        table.add_row(
+            r["setup"],
+            f"{r['ndcg@10']:.3f}",
+            f"{r['mrr@10']:.3f}",
+            f"{r['recall@10']:.3f}",
+            *(f"{by_kind[k]['ndcg@10']:.3f}" if k in by_kind else "-" for k in kinds),
+            f"{halves['tune']['ndcg@10']:.3f}",
+            f"{halves['held-out']['ndcg@10']:.3f}",
+        )
+    Console(highlight=False).print(table)
 
 
 # -- doctor ----------------------------------------------------------------------------------

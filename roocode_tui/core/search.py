@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pathspec
 
+from roocode_tui.core import ranker
 from roocode_tui.core.chunking import SYMBOLS_SINCE, rules_version
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
@@ -35,7 +36,59 @@ from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-export
 
 _GLOB = re.compile(r"[*?\[]")
 MODES = ("dense", "hybrid", "keyword")
+GROUP_BY = ("file",)
+CHUNKS_PER_FILE = 3  # the best chunks a file result carries
 SHORT_QUERY_WORDS = 5
+
+
+@dataclass
+class FileResult:
+    """A file as an answer: where something lives, with its best chunks, best first."""
+
+    root: str
+    path: str
+    language: str
+    score: float  # its best chunk's
+    hits: list[Hit]
+    collection: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "path": self.path,
+            "language": self.language,
+            "score": round(self.score, 6),
+            "chunks": [h.to_json() for h in self.hits],
+            **({"collection": self.collection} if self.collection else {}),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileResult:
+        hits = [Hit.from_json(h) for h in data.get("chunks", [])]
+        return cls(
+            str(data.get("root", "")),
+            str(data.get("path", "")),
+            str(data.get("language", "")),
+            float(data.get("score", 0.0)),
+            hits,
+            str(data.get("collection", "")),
+        )
+
+
+def group_files(hits: list[Hit], limit: int, per_file: int = CHUNKS_PER_FILE) -> list[FileResult]:
+    """Ranked hits as ranked files: a file ranks where its best chunk does and keeps its
+    ``per_file`` best chunks; ``limit`` files at most."""
+    files: dict[tuple[str, str, str], FileResult] = {}
+    for hit in hits:
+        key = (hit.collection, hit.root, hit.path)
+        found = files.get(key)
+        if found is None:
+            if len(files) >= limit:
+                continue
+            files[key] = FileResult(hit.root, hit.path, hit.language, hit.score, [hit], hit.collection)
+        elif len(found.hits) < per_file:
+            found.hits.append(hit)
+    return list(files.values())
 
 
 @dataclass
@@ -48,12 +101,15 @@ class SearchResult:
     mode: str = "dense"
     note: str = ""
     filters: dict[str, Any] = field(default_factory=dict)
+    #: the same search as ranked files (a search grouped by file), else None
+    files: list[FileResult] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SearchResult:
         """A result as :meth:`to_json` wrote it (the engine's answer to a face)."""
         timing = data.get("timing_ms") or {}
         hits = [Hit.from_json(h) for h in data.get("results", [])]
+        files = [FileResult.from_json(f) for f in data["files"]] if isinstance(data.get("files"), list) else None
         return cls(
             data["query"],
             data["collection"],
@@ -62,6 +118,7 @@ class SearchResult:
             float(timing.get("store", 0.0)),
             data.get("mode", "dense"),
             data.get("note", ""),
+            files=files,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +129,8 @@ class SearchResult:
             "results": [h.to_json() for h in self.hits],
             "timing_ms": {"embed": round(self.embed_ms, 1), "store": round(self.store_ms, 1)},
         }
+        if self.files is not None:
+            out["files"] = [f.to_json() for f in self.files]
         if self.note:
             out["note"] = self.note
         return out
@@ -184,6 +243,8 @@ async def search(
     merge: bool = True,
     reranker: Any = None,
     workspaces: list[str] | None = None,
+    ranking: bool = True,
+    explain: bool = False,
 ) -> SearchResult:
     results = await search_many(
         store,
@@ -198,6 +259,8 @@ async def search(
         merge=merge,
         reranker=reranker,
         workspaces=workspaces,
+        ranking=ranking,
+        explain=explain,
     )
     return results[0]
 
@@ -216,9 +279,14 @@ async def search_many(
     merge: bool = True,
     reranker: Any = None,
     workspaces: list[str] | None = None,
+    ranking: bool = True,
+    explain: bool = False,
 ) -> list[SearchResult]:
     """Several queries: embedded in batches, searched one by one (the store is local and fast).
 
+    ``ranking``: a hybrid search of a hybrid collection goes through the ranking stack
+    (core/ranker.py): every lane's candidates, ranked with what the repository knows;
+    ``explain``: each hit then says why it ranks where it does (``Hit.explain``).
     A Roo Code collection is searched as Roo Code searches it; ``workspaces`` are paths that
     may be its workspace (results then carry it as their root)."""
     from roocode_tui.core import roo, roo_qdrant
@@ -232,6 +300,8 @@ async def search_many(
             )  # fmt: skip
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
+    if ranking and mode == "hybrid" and meta.hybrid:
+        return await _stacked(store, embedder, meta, queries, flt, limit, merge, reranker, explain, path, lang)
     plans = [_lanes(meta, q, mode) for q in queries]
     looked_up: dict[int, set[str]] = {}  # query -> the definition it looks up by name
     # a collection cut by rules older than 5 names only its Python definitions (until its next full run)
@@ -305,6 +375,83 @@ async def search_many(
         used = "hybrid" if dense and keyword else ("keyword" if keyword else "dense")
         results.append(
             SearchResult(query, collection, hits[:limit], embed_ms, store_ms, used, note, {"path": path, "lang": lang})
+        )
+    return results
+
+
+async def _stacked(
+    store: Store,
+    embedder: Embedder,
+    meta: CollectionMeta,
+    queries: list[str],
+    flt: SearchFilter | None,
+    limit: int,
+    merge: bool,
+    reranker: Any,
+    explain: bool,
+    path: str | None,
+    lang: str | None,
+) -> list[SearchResult]:
+    """Hybrid search through the ranking stack: both lanes, and the definitions of a name
+    asked for, each ``ranker.depth(limit)`` deep, ranked by core/ranker.py."""
+    collection = meta.name
+    t0 = time.perf_counter()
+    vectors: list[np.ndarray] = []
+    step = max(1, embedder.batch_size)
+    for start in range(0, len(queries), step):
+        vectors.extend(await embedder.embed_queries(queries[start : start + step]))
+    embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+    knows_names = rules_version(meta.chunker) >= SYMBOLS_SINCE
+    depth = ranker.depth(limit)
+    results: list[SearchResult] = []
+    for query, vector in zip(queries, vectors, strict=True):
+        if vector.shape[0] != meta.dimension:
+            raise ModelMismatchError(
+                f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
+                f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
+            )
+        t1 = time.perf_counter()
+        dense = one_version_per_file(await store.search(collection, vector, depth, flt))
+        keyword = one_version_per_file(
+            await store.search(collection, None, depth, flt, sparse=query_vector(query), with_vectors=True)
+        )
+        asked: set[str] = set()  # names the query asks for by name
+        named: set[str] = set()  # names a question mentions in passing
+        if knows_names:
+            if ranker.query_kind(query) == "symbol":
+                asked = ranker.query_names(query)
+            elif len(query.split()) <= SHORT_QUERY_WORDS:
+                asked = set(lookup_names(query))
+            named = set(named_names(query)) - asked
+        definitions: list[Hit] = []
+        if asked:
+            only = dataclasses.replace(flt or SearchFilter(), symbols=tuple(spellings(sorted(asked))))
+            definitions = one_version_per_file(await store.search(collection, vector, ranker.DEFINITIONS, only))
+        if named and not await store.defines_any(collection, spellings(sorted(named))):
+            named = set()
+        store_ms = (time.perf_counter() - t1) * 1000
+        cosine = {h.id: h.score for h in (*dense, *definitions)}
+        for h in keyword:
+            cosine.setdefault(h.id, _cosine(vector, h.vector))
+        hits = ranker.rank(
+            query,
+            dense,
+            keyword,
+            limit * 2 if merge else limit,
+            definitions=definitions,
+            asked=frozenset(asked),
+            named=frozenset(named),
+            explain=explain,
+        )
+        hits = [dataclasses.replace(h, score=cosine.get(h.id, h.score), vector=None) for h in hits]
+        if reranker is not None:
+            hits = await reranker.rerank(query, hits)
+        if merge:
+            hits = merge_adjacent(hits)
+        results.append(
+            SearchResult(
+                query, collection, hits[:limit], embed_ms, store_ms, "hybrid", "", {"path": path, "lang": lang}
+            )
         )
     return results
 

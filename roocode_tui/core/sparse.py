@@ -134,13 +134,18 @@ def symbol_of(heading: str) -> str:
     """The name a chunk defines, normalised, in every language: ``class A > def get_x`` ->
     ``getx``, ``func Frame.Format`` -> ``format``, ``impl Drop for ScopeGuard<T>`` ->
     ``scopeguard``; "" for a chunk that is no definition."""
+    return normalise(definition_name(heading))
+
+
+def definition_name(heading: str) -> str:
+    """The name a chunk defines, as it is spelt: ``class A > def get_x`` -> ``get_x``; ""
+    for a chunk that is no definition."""
     last = heading.rsplit(" > ", 1)[-1] if heading else ""
     label, _, rest = last.partition(" ")
     if not rest or label not in definition_labels():
         return ""
     name = re.sub(r"\([^)]*\)", " ", rest.split("<", 1)[0]).strip().rsplit(" ", 1)[-1]
-    name = re.split(r"\.|::", name)[-1]
-    return normalise(name)
+    return re.split(r"\.|::", name)[-1]
 
 
 @lru_cache(maxsize=1)

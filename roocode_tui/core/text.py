@@ -62,3 +62,21 @@ def search_index_label(index: dict[str, Any] | None) -> str:
             return f"building {index['percent']}%"
         return f"building {int(index.get('seconds') or 0)}s"
     return str(index.get("state") or "—")
+
+
+def explain_line(explain: dict[str, Any]) -> str:
+    """Why a hit ranks where it does (``Hit.explain``, core/ranker.py) in one line:
+    ``question · dense #3 0.812 · keyword #1 7.41 · +file 0.0021 · -test 0.0113 = 0.0161``."""
+    parts = [str(explain.get("kind", ""))]
+    for lane in ("dense", "keyword"):
+        seen = explain.get(lane)
+        if isinstance(seen, dict):
+            parts.append(f"{lane} #{seen.get('rank')} {float(seen.get('score', 0.0)):.3f}")
+    if explain.get("definitions_lane"):
+        parts.append("definitions lane")
+    for name, delta in (explain.get("boosts") or {}).items():
+        parts.append(f"{'+' if delta >= 0 else '-'}{name} {abs(float(delta)):.4f}")
+    line = " · ".join(p for p in parts if p)
+    if "rank_score" in explain:
+        line += f" = {float(explain['rank_score']):.4f}"
+    return line

@@ -185,8 +185,13 @@ class Engine(abc.ABC):
         lang: str | None,
         mode: str | None,
         cwd: str,
+        ranking: bool | None = None,
+        explain: bool = False,
+        group_by: str | None = None,
     ) -> list[dict[str, Any]]:
-        """One ``SearchResult.to_json()`` per query."""
+        """One ``SearchResult.to_json()`` per query. ``ranking``: through the ranking stack
+        (None: as ``[search] ranking`` says); ``explain``: each hit says why it ranks there;
+        ``group_by="file"``: ranked files, each with its best chunks (``files``)."""
 
     @abc.abstractmethod
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:

@@ -107,6 +107,9 @@ class EngineClient(Engine):
         lang: str | None,
         mode: str | None,
         cwd: str,
+        ranking: bool | None = None,
+        explain: bool = False,
+        group_by: str | None = None,
     ) -> list[dict[str, Any]]:
         payload = {
             "queries": queries,
@@ -116,6 +119,9 @@ class EngineClient(Engine):
             "lang": lang,
             "mode": mode,
             "cwd": cwd,
+            "ranking": ranking,
+            "explain": explain,
+            "group_by": group_by,
         }
         return (await self._call("POST", "/search", payload))["results"]
 

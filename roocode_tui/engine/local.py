@@ -22,6 +22,7 @@ from roocode_tui.engine.indexing import SearchIndexer
 from roocode_tui.engine.watch import Watchers
 
 LOG = logging.getLogger("roocode_tui.engine")
+FILE_CHUNKS = 4  # a search grouped by file ranks this many chunks per file asked for
 KEEP_FINISHED = 20  # finished runs kept for status and F2
 FOLLOW_INTERVAL_S = 0.25  # at most four snapshots a second to a follower
 #: The store's mapped pages are let go once no search or run has used it for this long (see
@@ -354,12 +355,17 @@ class LocalEngine(Engine):
         lang: str | None,
         mode: str | None,
         cwd: str,
+        ranking: bool | None = None,
+        explain: bool = False,
+        group_by: str | None = None,
     ) -> list[dict[str, Any]]:
-        from roocode_tui.core.search import collection_names, merge_collections
+        from roocode_tui.core.search import GROUP_BY, collection_names, group_files, merge_collections
         from roocode_tui.core.service import resolve_search_collection
 
         if not queries:
             raise UsageError("no query")
+        if group_by not in (None, *GROUP_BY):
+            raise UsageError(f"group_by must be one of {', '.join(GROUP_BY)} (got {group_by!r})")
         store, embedder = await self.backends()
         self.store_used, self._pages_kept = time.monotonic(), True
         groups = self.settings.search.groups
@@ -374,10 +380,19 @@ class LocalEngine(Engine):
         # batch (a person typing in the TUI holds them back longer: hold_ingest,
         # tui.search_holds_ingest_s). Searches that never stop slow runs down, never starve them.
         with embedder.searching() if self.settings.tui.search_holds_ingest_s > 0 else contextlib.nullcontext():
-            each = [await self._search(store, embedder, n, queries, limit, path, lang, mode, cwd) for n in names]
+            ranked = self.settings.search.ranking if ranking is None else ranking
+            chunks = min(1000, limit * FILE_CHUNKS) if group_by == "file" else limit
+            each = [
+                await self._search(store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain)
+                for n in names
+            ]
         for name in names:
             self.indexer.used(name)
-        results = each[0] if len(each) == 1 else merge_collections(each, limit)
+        results = each[0] if len(each) == 1 else merge_collections(each, chunks)
+        if group_by == "file":
+            for r in results:
+                r.files = group_files(r.hits, limit)
+                r.hits = r.hits[:limit]
         return [r.to_json() for r in results]
 
     async def _known(self, store: Any, names: list[str]) -> None:
@@ -399,6 +414,8 @@ class LocalEngine(Engine):
         lang: str | None,
         mode: str | None,
         cwd: str,
+        ranking: bool = True,
+        explain: bool = False,
     ) -> list[Any]:
         from roocode_tui.core.roo_qdrant import candidates
         from roocode_tui.core.search import search_many
@@ -417,6 +434,8 @@ class LocalEngine(Engine):
             merge=opts.merge_adjacent,
             reranker=self._reranker,
             workspaces=candidates(self.settings, cwd=cwd),
+            ranking=ranking,
+            explain=explain,
         )
 
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:

@@ -21,7 +21,8 @@ Routes::
     GET    /history?window=5m|1h|6h[&run=ID][&series=a,b]   the metric history (F3's charts), a run's
                                       rates (F2's)
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
-    POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd"}
+    POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd",
+                                       "ranking", "explain", "group_by": "file"}
                                       ?out=json-line: the first result as `search --json` prints it
                                       (collection "a,b": one ranking of several collections)
     POST   /read                      {"path", "start_line", "end_line", "cwd"}: lines of an indexed file
@@ -180,6 +181,9 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             lang=data.get("lang"),
             mode=data.get("mode"),
             cwd=str(data.get("cwd") or Path.home()),
+            ranking=None if data.get("ranking") is None else bool(data.get("ranking")),
+            explain=bool(data.get("explain")),
+            group_by=data.get("group_by"),
         )
         if request.query_params.get("out") == "json-line":  # what `search --json` prints, as it is
             text = json.dumps(results[0] if results else None, ensure_ascii=True) + "\n"

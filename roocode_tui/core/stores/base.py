@@ -99,6 +99,8 @@ class SearchFilter:
     paths: tuple[str, ...] | None = None  # exact relative paths (a glob resolved against the store)
     languages: tuple[str, ...] | None = None
     root: str | None = None
+    #: only chunks defining one of these (normalised) names: the payload's ``symbol``
+    symbols: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,8 @@ class Hit:
     collection: str = ""
     #: the (normalised) names of the definitions the chunk holds: its payload's ``symbol``
     symbols: tuple[str, ...] = ()
+    #: why it ranks where it does (core/ranker.py), when a search was asked to explain
+    explain: dict[str, Any] | None = None
 
     @classmethod
     def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
@@ -144,7 +148,11 @@ class Hit:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Hit:
         hit = cls.from_payload(data.get("id", ""), float(data.get("score", 0.0)), data)
-        return dataclasses.replace(hit, collection=str(data["collection"])) if data.get("collection") else hit
+        if data.get("collection"):
+            hit = dataclasses.replace(hit, collection=str(data["collection"]))
+        if isinstance(data.get("explain"), dict):
+            hit = dataclasses.replace(hit, explain=data["explain"])
+        return hit
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +166,7 @@ class Hit:
             "heading": self.heading,
             "text": self.text,
             **({"collection": self.collection} if self.collection else {}),
+            **({"explain": self.explain} if self.explain is not None else {}),
         }
 
 

@@ -1012,4 +1012,6 @@ def _edge_filter(flt: SearchFilter | None) -> Any:
         must.append(FieldCondition(key="path", match=MatchAny(list(flt.paths) or ["\x00"])))
     if flt.languages:
         must.append(FieldCondition(key="language", match=MatchAny(list(flt.languages))))
+    if flt.symbols is not None:
+        must.append(FieldCondition(key="symbol", match=MatchAny(list(flt.symbols) or ["\x00"])))
     return Filter(must=must) if must else None

@@ -542,4 +542,6 @@ def _qdrant_filter(flt: SearchFilter | None) -> Any:
         must.append(m.FieldCondition(key="path", match=m.MatchAny(any=list(flt.paths) or ["\x00"])))
     if flt.languages:
         must.append(m.FieldCondition(key="language", match=m.MatchAny(any=list(flt.languages))))
+    if flt.symbols is not None:
+        must.append(m.FieldCondition(key="symbol", match=m.MatchAny(any=list(flt.symbols) or ["\x00"])))
     return m.Filter(must=must) if must else None

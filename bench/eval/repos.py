@@ -1,0 +1,198 @@
+"""Whole-repository questions: ``make eval`` (``EVAL_REPOS="DIR ..."``) or ``python bench/eval/repos.py DIR...``.
+
+Each DIR is a git repository (a work tree or a bare clone) with its history. It is cloned
+into ``bench/eval/.cache/repos/NAME``, indexed whole as a user would index it (code, docs,
+tests), and asked the questions ``roocode-tui eval`` mines from its history
+(core/questions.py: small commits' subjects answered by the files they touched, and bare
+definition names answered by the file that defines them). Scored as the published
+whole-repository benchmarks score (core/evaluation.py: chunk lists, an answering file at the
+rank of its first chunk). Without DIRs, this repository itself is asked.
+
+Each question falls in a tuning or a held-out half (a hash of its text): a ranking rule is
+kept only where the held-out half agrees. ``--pipelines a,b`` limits the pipelines run;
+``--write`` puts the table into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+
+import run as base  # noqa: E402
+from langs import ReusingEmbedder  # noqa: E402
+
+from roocode_tui.core import evaluation, questions  # noqa: E402
+from roocode_tui.core.config import IndexSettings  # noqa: E402
+from roocode_tui.core.ingest import Indexer  # noqa: E402
+from roocode_tui.core.search import search_many  # noqa: E402
+from roocode_tui.core.sparse import definition_name  # noqa: E402
+from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+
+CACHE = HERE / ".cache" / "repos"
+BEGIN, END = "<!-- eval-repos:begin -->", "<!-- eval-repos:end -->"
+MAX_HISTORY, MAX_SYMBOLS = 120, 40  # questions per repository
+#: label -> search_many options
+PIPELINES: dict[str, dict] = {
+    "dense": {"mode": "dense", "ranking": False},
+    "keyword (BM25)": {"mode": "keyword", "ranking": False},
+    "hybrid, no stack": {"mode": "hybrid", "ranking": False},
+    "hybrid + stack (default)": {"mode": "hybrid", "ranking": True},
+}
+
+
+def clone(source: Path) -> tuple[str, Path]:
+    name = source.resolve().name
+    if name in ("repo", ".git"):
+        name = source.resolve().parent.name
+    name = name.split("+")[-1].removesuffix(".git")
+    dest = CACHE / name / "tree"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "--quiet", "--shared", str(source), str(dest)], check=True)
+    return name, dest
+
+
+async def index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
+    store = EdgeStore(CACHE / name / "store")
+    started = time.perf_counter()
+    progress = await Indexer(store, emb, name, [tree], index=IndexSettings()).run()
+    emb.save()
+    print(
+        f"{name}: {progress.files_done} files, {await store.count(name)} chunks "
+        f"({time.perf_counter() - started:.0f} s, {emb.embedded} embedded so far)",
+        flush=True,
+    )
+    return store
+
+
+async def asked(name: str, tree: Path, store: EdgeStore) -> list[questions.Question]:
+    paths = await store.distinct_paths(name)
+    mined = questions.mine_history(tree, paths, limit=MAX_HISTORY)
+    definitions = []
+    offset = None
+    while True:
+        batch, offset = await store.scroll(name, offset, 1024)
+        for record in batch:
+            spelt = definition_name(str(record.payload.get("heading", "")))
+            if spelt:
+                definitions.append((spelt, str(record.payload.get("path", ""))))
+        if offset is None:
+            break
+    return mined + questions.symbol_questions(definitions, limit=MAX_SYMBOLS)
+
+
+async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str]) -> list[dict]:
+    name, tree = clone(source)
+    store = await index(name, tree, emb)
+    qs = await asked(name, tree, store)
+    print(f"{name}: {len(qs)} questions " + json.dumps(_count_kinds(qs)), flush=True)
+    rows = []
+    for label in pipelines:
+        results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
+        scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
+        row = {"repo": name, "pipeline": label}
+        for half in ("tune", "held-out"):
+            row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
+        row["all"] = evaluation.summarise(scored).to_json()
+        rows.append(row)
+        print(f"  {label:28} " + _line(row), flush=True)
+    await store.close()
+    emb.save()
+    return rows
+
+
+def _count_kinds(qs: list[questions.Question]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for q in qs:
+        out[q.kind] = out.get(q.kind, 0) + 1
+    return out
+
+
+def _line(row: dict) -> str:
+    return "  ".join(f"{half} NDCG@10 {row[half]['ndcg@10']:.3f}" for half in ("tune", "held-out", "all"))
+
+
+def mean_rows(rows: list[dict], pipelines: list[str]) -> list[dict]:
+    out = []
+    for label in pipelines:
+        mine = [r for r in rows if r["pipeline"] == label]
+        row = {"repo": "mean", "pipeline": label}
+        for half in ("tune", "held-out", "all"):
+            row[half] = {
+                key: round(sum(r[half][key] for r in mine) / len(mine), 4) for key in ("ndcg@10", "mrr@10", "recall@10")
+            }
+        out.append(row)
+    return out
+
+
+def write(rows: list[dict], elapsed: float) -> None:
+    lines = [
+        BEGIN,
+        "## Whole-repository questions (`make eval EVAL_REPOS=...`, bench/eval/repos.py)",
+        "",
+        "Questions mined from each repository's history by `roocode-tui eval`'s miner (commit subjects "
+        "answered by the files the commit touched; bare definition names answered by their file), "
+        "over the whole repository indexed as a user would (code, docs and tests). File-level "
+        "NDCG@10 as the published benchmarks score it (a file counts at its first chunk). Each "
+        f"question is in the tuning or the held-out half by a hash of its text. Took {elapsed:.0f} s.",
+        "",
+        "| repository | pipeline | NDCG@10 tune | NDCG@10 held-out | NDCG@10 all | MRR@10 all | R@10 all |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['repo']} | {r['pipeline']} | {r['tune']['ndcg@10']:.3f} | {r['held-out']['ndcg@10']:.3f} | "
+            f"{r['all']['ndcg@10']:.3f} | {r['all']['mrr@10']:.3f} | {r['all']['recall@10']:.3f} |"
+        )
+    lines.append(END)
+    base.write_section("\n".join(lines), BEGIN, END)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("repos", nargs="*", type=Path, help="git repositories (default: this one)")
+    parser.add_argument("--pipelines", help="comma-separated labels of PIPELINES (default: all)")
+    parser.add_argument("--index-only", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
+    parser.add_argument("--no-save", action="store_true", help="leave the vector cache as it is (another run writes it)")
+    args = parser.parse_args()
+    pipelines = args.pipelines.split(",") if args.pipelines else list(PIPELINES)
+    repos = args.repos or [HERE.parents[1]]
+    started = time.perf_counter()
+    emb = ReusingEmbedder()
+    if args.no_save:
+        emb.save = lambda: None  # type: ignore[method-assign]
+    rows: list[dict] = []
+    for source in repos:
+        if args.index_only:
+            name, tree = clone(source)
+            asyncio.run(_index_only(name, tree, emb))
+            continue
+        rows += asyncio.run(run_repo(source, emb, pipelines))
+    if rows:
+        means = mean_rows(rows, pipelines)
+        for row in means:
+            print(f"mean {row['pipeline']:28} " + _line(row))
+        if args.write:
+            write(rows + means, time.perf_counter() - started)
+        print(json.dumps({"seconds": round(time.perf_counter() - started), "rows": rows + means}))
+
+
+async def _index_only(name: str, tree: Path, emb: ReusingEmbedder) -> None:
+    store = await index(name, tree, emb)
+    await store.close()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()

@@ -1,0 +1,289 @@
+"""The ranking stack: candidates from every lane, ranked by what a repository knows.
+
+A store ranks chunks one by one. A person asking a repository a question wants the code that
+answers it, and a repository says more than one chunk does: which file defines a name, which
+file's name is the question's topic, which file has several chunks on the topic, which files
+are tests, vendored or generated. The stack takes each lane's candidates (dense, keyword, and
+for a name the definitions of that name), wider than the results asked for, and scores them:
+
+1. **Fusion**: ``alpha * rrf(dense rank) + (1 - alpha) * rrf(keyword rank)``; alpha leans
+   to the keyword lane for a name, to the dense lane for a question (``query_kind``).
+2. **File coherence**: a file with several good candidates lifts its best chunk.
+3. **Definition**: a chunk that defines the name a query asks for (or names in passing)
+   is lifted above the chunks that use it.
+4. **Path**: a question's words that name a file or its folder lift that file's chunks.
+5. **Penalties**: tests, examples, vendored, generated and minified files, package
+   initialisers and declaration files go down unless the query asks for them; so does
+   documentation for a question about code.
+6. **One file, one place**: each further chunk of a file already ranked counts half as much
+   again, so ten results answer more than one file.
+
+Every step's effect is kept per hit (``Hit.explain``) for ``search --explain`` and the TUI.
+The constants are measured on whole-repository questions mined from real histories, a
+tuning half and a held-out half (bench/eval/repos.py, bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from roocode_tui.core.sparse import normalise, symbol_of
+from roocode_tui.core.stores.base import Hit
+
+RRF_K = 60
+ALPHA = {"symbol": 0.3, "question": 0.5}
+COHERENCE = 0.2  # x the best score, x a file's share of the best file's summed score
+DEFINITION = 3.0  # x the best score, for a chunk defining the name a symbol query asks for
+DEFINITION_STEM = 1.5  # more when the file is named after it
+NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
+PATH = 1.0  # x the best score x the share of a question's words that name the file or folder
+PATH_MIN = 0.1
+DECAY = 0.5  # each further chunk of an already-ranked file
+PENALTIES = {  # multiplied; several apply together
+    "test": 0.3,
+    "example": 0.3,
+    "vendored": 0.3,
+    "generated": 0.3,
+    "initialiser": 0.5,
+    "declarations": 0.7,
+    "changelog": 0.3,
+    "docs": 1.0,
+}
+
+_SYMBOL_QUERY = re.compile(
+    r"^(?:[A-Za-z_][\w$]*(?:(?:::|\\|->|\.)[A-Za-z_][\w$]*)+"  # qualified: a.b, A::B, a->b
+    r"|_[\w$]+"  # _private
+    r"|[A-Za-z][A-Za-z0-9]*[A-Z_][\w]*"  # camelCase, snake_case, PascalCase with a later capital
+    r"|[A-Z][A-Za-z0-9]*)\(?\)?[?!=]?$"  # Pascal
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_STOP = frozenset(
+    "a an and are as at be by can do does for from get has have how i if in is it its me my "
+    "of on or should that the their then there these this to use used using was we what when where "
+    "which who why will with you your code file files function functions method class implement "
+    "implemented implementation handle handles handled work works".split()
+)
+_TEST = re.compile(
+    r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures|e2e|benchmarks?)/"
+    r"|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*_spec\.rb|conftest\.py)$"
+    r"|\.(test|spec)\.[a-z]+$|[a-z0-9]Tests?\.[a-z]+$|(^|/)Test[A-Z][^/]*$"
+)
+_EXAMPLE = re.compile(r"(^|/)(_?examples?|samples?|demos?|docs?_src|compat|_compat|legacy)/", re.I)
+_VENDORED = re.compile(r"(^|/)(vendor|third[_-]party|node_modules|external|deps|bower_components)/", re.I)
+_GENERATED = re.compile(
+    r"\.min\.(js|css)$|[._-]generated\.|_pb2(_grpc)?\.py$|\.pb\.(go|cc|h)$|(^|/)(gen|generated|dist)/|\.g\.dart$",
+    re.I,
+)
+_INITIALISER = re.compile(r"(^|/)(__init__\.py|package-info\.java|mod\.rs|index\.(js|ts))$")
+_DECLARATIONS = re.compile(r"\.d\.ts$")
+_DOCS = re.compile(r"\.(md|markdown|mdx|rst|txt|adoc)$", re.I)
+_CHANGELOG = re.compile(
+    r"(^|/)(change_?log|changes|history|news|release[-_]?notes|releases)(\.[a-z]+)?$|(^|/)changelogs?/", re.I
+)
+_ASKS = {
+    "test": re.compile(r"\b(tests?|testing|spec|specs|unit ?tests?|fixtures?)\b", re.I),
+    "example": re.compile(r"\b(examples?|samples?|demos?|legacy|compat\w*)\b", re.I),
+    "vendored": re.compile(r"\b(vendor\w*|third[- ]party|dependenc\w+)\b", re.I),
+    "generated": re.compile(r"\b(generated|minified|protobuf|bundle)\b", re.I),
+    "docs": re.compile(r"\b(docs?|documentation|readme|guide|tutorial|changelog|markdown|explain\w*)\b", re.I),
+    "changelog": re.compile(r"\b(change ?log|changes|history|news|release notes?|released?|version \d)", re.I),
+}
+
+
+def query_kind(query: str) -> str:
+    """``symbol``: the query is a name (``Blueprint``, ``add_url_rule``, ``http.Get``);
+    ``question``: anything else."""
+    return "symbol" if _SYMBOL_QUERY.match(query.strip().strip("`")) else "question"
+
+
+def split_words(text: str) -> list[str]:
+    """``HTTPResponse_parser`` -> ``http``, ``response``, ``parser``."""
+    return [p.lower() for ident in _WORD.findall(text.replace("_", " ")) for p in _PARTS.findall(ident)]
+
+
+def keywords(query: str) -> list[str]:
+    """A question's content words, as they are compared with file and folder names."""
+    return list(dict.fromkeys(w for w in split_words(query) if len(w) > 2 and w not in _STOP))
+
+
+def penalties(path: str, query: str, code_question: bool) -> dict[str, float]:
+    """The penalties a file's chunks take for this query (none that it asks for)."""
+    found: dict[str, float] = {}
+    checks = (
+        ("test", _TEST),
+        ("example", _EXAMPLE),
+        ("vendored", _VENDORED),
+        ("generated", _GENERATED),
+        ("initialiser", _INITIALISER),
+        ("declarations", _DECLARATIONS),
+    )
+    for name, pattern in checks:
+        if pattern.search(path) and not (name in _ASKS and _ASKS[name].search(query)):
+            found[name] = PENALTIES[name]
+    if _CHANGELOG.search(path) and not _ASKS["changelog"].search(query):
+        found["changelog"] = PENALTIES["changelog"]
+    elif code_question and _DOCS.search(path) and not _ASKS["docs"].search(query) and PENALTIES["docs"] != 1.0:
+        found["docs"] = PENALTIES["docs"]
+    return found
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    dense: tuple[int, float] | None = None  # (rank, cosine)
+    keyword: tuple[int, float] | None = None  # (rank, keyword score)
+    definition: bool = False  # came from the definitions of the name asked for
+    score: float = 0.0
+    boosts: dict[str, float] | None = None
+
+
+def _stem_matches(word: str, parts: set[str]) -> bool:
+    if word in parts:
+        return True
+    for part in parts:
+        short, long = (word, part) if len(word) <= len(part) else (part, word)
+        if len(short) >= 3 and long.startswith(short):
+            return True
+    return False
+
+
+def depth(limit: int) -> int:
+    """How many candidates each lane gives the stack."""
+    return max(limit * 5, 50)
+
+
+DEFINITIONS = 10  # candidates from the definitions of the name a query asks for
+
+
+def rank(
+    query: str,
+    dense: Sequence[Hit],
+    keyword: Sequence[Hit],
+    limit: int,
+    *,
+    definitions: Sequence[Hit] = (),
+    asked: frozenset[str] = frozenset(),
+    named: frozenset[str] = frozenset(),
+    explain: bool = False,
+) -> list[Hit]:
+    """The top ``limit`` of the lanes' candidates (each lane best first), scored by the stack.
+
+    ``definitions``: chunks that define a name the query asks for (they join as candidates
+    even where neither lane found them); ``asked``: the normalised names the query asks for
+    (a name, or a short lookup: "what does quote do"); ``named``: the names a question
+    mentions in passing that this collection defines."""
+    kind = query_kind(query)
+    alpha = ALPHA[kind]
+    pool: dict[str, _Candidate] = {}
+    for lane, hits in (("dense", dense), ("keyword", keyword)):
+        for position, hit in enumerate(hits):
+            cand = pool.setdefault(hit.id, _Candidate(hit))
+            setattr(cand, lane, (position + 1, hit.score))
+    for hit in definitions:
+        pool.setdefault(hit.id, _Candidate(hit)).definition = True
+    if not pool:
+        return []
+    for cand in pool.values():
+        fused = 0.0
+        if cand.dense is not None:
+            fused += alpha / (RRF_K + cand.dense[0])
+        if cand.keyword is not None:
+            fused += (1 - alpha) / (RRF_K + cand.keyword[0])
+        cand.score = fused
+        cand.boosts = {}
+    top = max(c.score for c in pool.values()) or 1.0 / RRF_K
+    # 2. file coherence: a file's best chunk gains with the file's summed scores
+    by_file: dict[tuple[str, str], list[_Candidate]] = {}
+    for cand in pool.values():
+        by_file.setdefault((cand.hit.root, cand.hit.path), []).append(cand)
+    sums = {key: sum(c.score for c in group) for key, group in by_file.items()}
+    best_sum = max(sums.values()) or 1.0
+    for key, group in by_file.items():
+        if len(group) > 1:
+            best = max(group, key=lambda c: c.score)
+            _boost(best, "file", COHERENCE * top * sums[key] / best_sum)
+    # 3. definitions of the name asked for (or named in passing)
+    for wanted, share in ((asked, 1.0), (named, NAMED_DEFINITION)):
+        if not wanted:
+            continue
+        for cand in pool.values():
+            defined = set(cand.hit.symbols) or {symbol_of(cand.hit.heading)}
+            hit_names = wanted & defined
+            if hit_names:
+                amount = DEFINITION * share * top
+                stem = normalise(PurePosixPath(cand.hit.path).stem)
+                if any(stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
+                    amount *= DEFINITION_STEM
+                _boost(cand, "definition", amount)
+    # 4. a question's words naming the file or its folder
+    if kind == "question":
+        words = keywords(query)
+        if words:
+            for (_, path), group in by_file.items():
+                p = PurePosixPath(path)
+                parts = set(split_words(p.stem)) | set(split_words(p.parent.name))
+                matched = sum(1 for w in words if _stem_matches(w, parts))
+                ratio = matched / len(words)
+                if ratio >= PATH_MIN:
+                    for cand in group:
+                        _boost(cand, "path", PATH * top * ratio)
+    # 5. penalties (docs only where code is among the candidates: a docs collection's order stays)
+    code_question = kind == "question" and any(not _DOCS.search(c.hit.path) for c in pool.values())
+    for cand in pool.values():
+        for name, factor in penalties(cand.hit.path, query, code_question).items():
+            before = cand.score
+            cand.score *= factor
+            cand.boosts[name] = cand.score - before
+    # 6. one file, one place: greedy, each further chunk of a ranked file decays
+    ordered = sorted(pool.values(), key=lambda c: (-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id))
+    chosen: list[_Candidate] = []
+    seen: dict[tuple[str, str], int] = {}
+    remaining = ordered
+    while remaining and len(chosen) < limit:
+        best_i, best_v = 0, None
+        for i, cand in enumerate(remaining):
+            v = cand.score * DECAY ** seen.get((cand.hit.root, cand.hit.path), 0)
+            if best_v is None or v > best_v:
+                best_i, best_v = i, v
+        cand = remaining.pop(best_i)
+        key = (cand.hit.root, cand.hit.path)
+        if seen.get(key):
+            cand.boosts["same file"] = (best_v or 0.0) - cand.score
+            cand.score = best_v or 0.0
+        seen[key] = seen.get(key, 0) + 1
+        chosen.append(cand)
+    return [_out(c, kind, alpha, explain) for c in chosen]
+
+
+def _boost(cand: _Candidate, name: str, amount: float) -> None:
+    cand.score += amount
+    assert cand.boosts is not None
+    cand.boosts[name] = cand.boosts.get(name, 0.0) + amount
+
+
+def query_names(query: str) -> set[str]:
+    """The names a symbol query asks for: the last part of a qualified name, and the whole."""
+    text = query.strip().strip("`").rstrip("()")
+    parts = [p for p in re.split(r"::|\\|->|\.", text) if p]
+    names = {normalise(parts[-1])} if parts else set()
+    names.add(normalise(re.sub(r"::|\\|->|\.", "", text)))
+    return {n for n in names if n}
+
+
+def _out(cand: _Candidate, kind: str, alpha: float, explain: bool) -> Hit:
+    if not explain:
+        return dataclasses.replace(cand.hit, score=cand.hit.score)
+    lanes: dict[str, object] = {"kind": kind, "alpha": alpha}
+    if cand.dense is not None:
+        lanes["dense"] = {"rank": cand.dense[0], "score": round(cand.dense[1], 6)}
+    if cand.keyword is not None:
+        lanes["keyword"] = {"rank": cand.keyword[0], "score": round(cand.keyword[1], 6)}
+    if cand.definition:
+        lanes["definitions_lane"] = True
+    boosts = {k: round(v, 6) for k, v in (cand.boosts or {}).items()}
+    return dataclasses.replace(cand.hit, explain={**lanes, "boosts": boosts, "rank_score": round(cand.score, 6)})

@@ -108,7 +108,16 @@ def split_words(text: str) -> list[str]:
 
 def keywords(query: str) -> list[str]:
     """A question's content words, as they are compared with file and folder names."""
-    return list(dict.fromkeys(w for w in split_words(query) if len(w) > 2 and w not in _STOP))
+    return list(dict.fromkeys(stem(w) for w in split_words(query) if len(w) > 2 and w not in _STOP))
+
+
+def stem(word: str) -> str:
+    """A light stem, so "retries" meets ``retry.py`` and "parsing" meets ``parser``:
+    plural and verb endings off."""
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ers", ""), ("er", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
 
 
 def penalties(path: str, query: str, code_question: bool) -> dict[str, float]:
@@ -216,8 +225,8 @@ def rank(
             hit_names = wanted & defined
             if hit_names:
                 amount = DEFINITION * share * top
-                stem = normalise(PurePosixPath(cand.hit.path).stem)
-                if any(stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
+                file_stem = normalise(PurePosixPath(cand.hit.path).stem)
+                if any(file_stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
                     amount *= DEFINITION_STEM
                 _boost(cand, "definition", amount)
     # 4. a question's words naming the file or its folder
@@ -226,7 +235,7 @@ def rank(
         if words:
             for (_, path), group in by_file.items():
                 p = PurePosixPath(path)
-                parts = set(split_words(p.stem)) | set(split_words(p.parent.name))
+                parts = {stem(w) for w in (*split_words(p.stem), *split_words(p.parent.name))}
                 matched = sum(1 for w in words if _stem_matches(w, parts))
                 ratio = matched / len(words)
                 if ratio >= PATH_MIN:

@@ -392,13 +392,21 @@ def quick_search(args: argparse.Namespace) -> int | None:
         "lang": lang,
         "mode": args.mode,
         "cwd": os.getcwd(),
+        "ranking": args.ranking,
+        "explain": bool(args.explain),
+        "group_by": "file" if args.files else None,
     }
     return show_raw_answer(
-        quick.search(getattr(args, "config", None), payload), json_out=bool(args.json), batch=bool(args.batch)
+        quick.search(getattr(args, "config", None), payload),
+        json_out=bool(args.json),
+        batch=bool(args.batch),
+        explain=bool(args.explain),
     )
 
 
-def show_raw_answer(answer: tuple[int, bytes] | None, *, json_out: bool, batch: bool) -> int | None:
+def show_raw_answer(
+    answer: tuple[int, bytes] | None, *, json_out: bool, batch: bool, explain: bool = False
+) -> int | None:
     """The thin path's answer (HTTP status, JSON body) printed as the search command prints it;
     None (take the full path) when there was none or it is not JSON."""
     if answer is None:
@@ -407,10 +415,10 @@ def show_raw_answer(answer: tuple[int, bytes] | None, *, json_out: bool, batch: 
         data = json.loads(answer[1])
     except ValueError:
         return None
-    return show_answer(answer[0], data, json_out=json_out, batch=batch)
+    return show_answer(answer[0], data, json_out=json_out, batch=batch, explain=explain)
 
 
-def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool) -> int:
+def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool, explain: bool = False) -> int:
     """Print the engine's answer to a search as the search command does; the exit code."""
     from types import SimpleNamespace
 
@@ -425,9 +433,19 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
     for r in data.get("results", []):
         timing = r.get("timing_ms") or {}
         hits = [SimpleNamespace(**{"heading": "", "collection": "", **h}) for h in r.get("results", [])]
+        files = None
+        if isinstance(r.get("files"), list):
+            files = [
+                SimpleNamespace(
+                    **{"collection": "", **{k: v for k, v in f.items() if k != "chunks"}},
+                    hits=[SimpleNamespace(**{"heading": "", "collection": "", **c}) for c in f.get("chunks", [])],
+                )
+                for f in r["files"]
+            ]
         results.append(
             SimpleNamespace(
                 raw=r,
+                files=files,
                 query=r["query"],
                 collection=r["collection"],
                 mode=r.get("mode", "dense"),
@@ -438,7 +456,7 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
                 to_json=lambda r=r: r,
             )
         )
-    return _print_results(results, SimpleNamespace(json=json_out, batch=batch))
+    return _print_results(results, SimpleNamespace(json=json_out, batch=batch, explain=explain))
 
 
 async def collections_in_engine(engine: Any, settings: Any, args: argparse.Namespace) -> int:

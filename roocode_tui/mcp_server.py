@@ -52,6 +52,22 @@ class SearchHit(BaseModel):
     truncated: bool = Field(description="the text was cut to fit: read the lines for all of it")
 
 
+class ChunkRef(BaseModel):
+    start_line: int = Field(description="first line (1-based)")
+    end_line: int = Field(description="last line (inclusive)")
+    heading: str = Field(description="the markdown heading or code definition it is under, if any")
+
+
+class FileHit(BaseModel):
+    collection: str = Field(description="the collection the file is in")
+    path: str = Field(description="the file, relative to root")
+    root: str = Field(description="the indexed directory the path is relative to")
+    language: str = Field(description="the file's language")
+    score: float = Field(description="its best chunk's cosine similarity to the query")
+    chunks: list[ChunkRef] = Field(description="its best chunks for the query, best first")
+    preview: str = Field(description="the start of its best chunk (read the lines for more)")
+
+
 class SearchOutput(BaseModel):
     query: str
     collections: list[str] = Field(description="the collections searched")
@@ -59,6 +75,9 @@ class SearchOutput(BaseModel):
     hits: list[SearchHit] = Field(description="best first")
     note: str = Field(default="", description="a remark on the search (e.g. a filter that matched nothing)")
     omitted: int = Field(default=0, description="hits left out to keep the answer short")
+    files: list[FileHit] | None = Field(
+        default=None, description="with group_by='file': the best files, best first, each with its best chunks"
+    )
 
 
 class CollectionSummary(BaseModel):
@@ -192,7 +211,9 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
             "do not know where something is. Each hit has the file path (relative to its root), the line "
             "range, a score (cosine similarity, higher is closer), the heading or definition it is under, and "
             "the chunk text (long texts are cut: call `read` for the full lines). Without `collection` it "
-            "searches the collection of the current workspace."
+            "searches the collection of the current workspace. With group_by='file' it answers with files "
+            "instead: the best files for the question, each with the line ranges of its best chunks and a "
+            "short preview (use it to learn where something lives)."
         ),
     )
     @one_line_errors
@@ -217,13 +238,21 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
                 "default: the configured mode"
             ),
         ] = None,
+        group_by: Annotated[
+            str | None,
+            Field(description="'file': rank files (where something lives), each with its best chunks; default: chunks"),
+        ] = None,
     ) -> Annotated[CallToolResult, SearchOutput]:
         if mode is not None and mode not in ("dense", "hybrid", "keyword"):
             raise ToolError(f"mode must be dense, hybrid or keyword (got {mode!r})")
+        if group_by is not None and group_by != "file":
+            raise ToolError(f"group_by must be 'file' or left out (got {group_by!r})")
         if not query.strip():
             raise ToolError("query is empty: say what you are looking for")
         results = await ask(
-            lambda e: e.search([query], collection, limit=limit, path=path, lang=lang, mode=mode, cwd=cwd)
+            lambda e: e.search(
+                [query], collection, limit=limit, path=path, lang=lang, mode=mode, cwd=cwd, group_by=group_by
+            )
         )
         out = _search_output(results[0])
         return answer(_search_text(out), out)
@@ -354,7 +383,42 @@ def _summary(info: dict[str, Any]) -> CollectionSummary:
     )
 
 
+PREVIEW_CHARS = 300  # of a file's best chunk, in an answer grouped by file
+
+
+def _file_output(result: dict[str, Any]) -> SearchOutput:
+    files = [
+        FileHit(
+            collection=f.get("collection") or result.get("collection") or "",
+            path=f.get("path") or "",
+            root=f.get("root") or "",
+            language=f.get("language") or "",
+            score=float(f.get("score") or 0.0),
+            chunks=[
+                ChunkRef(
+                    start_line=int(c.get("start_line") or 0),
+                    end_line=int(c.get("end_line") or 0),
+                    heading=c.get("heading") or "",
+                )
+                for c in f.get("chunks", [])
+            ],
+            preview=((f.get("chunks") or [{}])[0].get("text") or "")[:PREVIEW_CHARS],
+        )
+        for f in result.get("files") or []
+    ]
+    return SearchOutput(
+        query=result.get("query") or "",
+        collections=[c for c in str(result.get("collection") or "").split(",") if c],
+        mode=result.get("mode") or "",
+        hits=[],
+        note=result.get("note") or "",
+        files=files,
+    )
+
+
 def _search_output(result: dict[str, Any]) -> SearchOutput:
+    if result.get("files") is not None:
+        return _file_output(result)
     hits: list[SearchHit] = []
     budget = SEARCH_CHARS
     omitted = 0
@@ -393,6 +457,17 @@ def _search_output(result: dict[str, Any]) -> SearchOutput:
 
 def _search_text(out: SearchOutput) -> str:
     where = ", ".join(out.collections)
+    if out.files is not None:
+        if not out.files:
+            return f"no files in {where} for {out.query!r}" + (f" ({out.note})" if out.note else "")
+        lines = [f"{len(out.files)} files in {where} for {out.query!r} ({out.mode})"]
+        for i, f in enumerate(out.files, 1):
+            origin = f"{f.collection}: " if len(out.collections) > 1 else ""
+            ranges = ", ".join(
+                f"{c.start_line}-{c.end_line}" + (f" {c.heading}" if c.heading else "") for c in f.chunks
+            )
+            lines.append(f"[{i}] {origin}{f.path} (score {f.score:.3f}): {ranges}")
+        return "\n".join(lines)
     if not out.hits:
         return f"no hits in {where} for {out.query!r}" + (f" ({out.note})" if out.note else "")
     lines = [f"{len(out.hits)} hits in {where} for {out.query!r} ({out.mode})"]

@@ -66,7 +66,7 @@ def check_tools(tools: list[Any]) -> None:
         assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
     search = by_name["search"].input_schema
     assert search["required"] == ["query"]
-    assert set(search["properties"]) == {"query", "collection", "path", "lang", "limit", "mode"}
+    assert set(search["properties"]) == {"query", "collection", "path", "lang", "limit", "mode", "group_by"}
     assert search["properties"]["limit"]["maximum"] == mcp_server.MAX_LIMIT
     assert all(search["properties"][k].get("description") for k in search["properties"])
     assert by_name["read"].input_schema["required"] == ["path"]
@@ -98,6 +98,19 @@ async def test_stdio_tools_search_read_status(box: Box, corpus: Path) -> None:
         assert docs["hits"] and all(h["path"].startswith("docs/") for h in docs["hits"]) and len(docs["hits"]) <= 3
         py = (await call(s, "search", query="cache entries", lang="python")).structured_content
         assert py["hits"] and {h["language"] for h in py["hits"]} == {"python"}
+
+        # Files as answers: where something lives, each file once with its best chunks.
+        grouped = await call(s, "search", query="how do retries back off", group_by="file", limit=3)
+        assert not grouped.is_error, text_of(grouped)
+        files = grouped.structured_content["files"]
+        assert 1 <= len(files) <= 3 and len({f["path"] for f in files}) == len(files)
+        assert all(f["chunks"] and f["preview"] for f in files) and grouped.structured_content["hits"] == []
+        assert f"[1] {files[0]['path']} (score " in text_of(grouped)
+        cli_files = box.cli("search", "how do retries back off", "-c", "corpus", "--files", "-n", "3", "--json")
+        assert cli_files.returncode == 0, cli_files.stderr + cli_files.stdout
+        assert [f["path"] for f in json.loads(cli_files.stdout)["files"]] == [f["path"] for f in files]
+        bad_group = await call(s, "search", query="x", group_by="folder")
+        assert bad_group.is_error and "group_by must be 'file'" in text_of(bad_group)
         both = await call(s, "search", query="restore a backup", collection="corpus,handbook", limit=10)
         both = both.structured_content
         assert both["collections"] == ["corpus", "handbook"]

@@ -83,7 +83,7 @@ def test_the_miner_keeps_behaviour_and_docs_commits_and_drops_the_rest(repo: Pat
     }
     # dropped: the initial commit, typo, version bump, chore, the bot, tests only, five files,
     # CI settings; the payment retry names src/pay.py, which no longer exists; its twin subject once
-    assert [q.text for q in mined][0] == "Move the payment code into its own module file"  # newest first
+    assert mined[0].text == "Move the payment code into its own module file"  # newest first
 
 
 def test_the_miner_keeps_only_indexed_answers_and_a_limit_taken_evenly(repo: Path):

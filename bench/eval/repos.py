@@ -164,7 +164,9 @@ def main() -> None:
     parser.add_argument("--pipelines", help="comma-separated labels of PIPELINES (default: all)")
     parser.add_argument("--index-only", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
-    parser.add_argument("--no-save", action="store_true", help="leave the vector cache as it is (another run writes it)")
+    parser.add_argument(
+        "--no-save", action="store_true", help="leave the vector cache as it is (another run writes it)"
+    )
     args = parser.parse_args()
     pipelines = args.pipelines.split(",") if args.pipelines else list(PIPELINES)
     repos = args.repos or [HERE.parents[1]]

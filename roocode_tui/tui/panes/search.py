@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.text import explain_line, inert
 from roocode_tui.tui.widgets.render import code_view, hit_label
 
 DEBOUNCE_S = 0.3
@@ -134,7 +135,7 @@ class SearchPane(Vertical):
             return
         started = time.perf_counter()
         (found,) = await engine.search(
-            [query], collection, limit=SEARCH_LIMIT, path=path, lang=lang, mode=None, cwd=os.getcwd()
+            [query], collection, limit=SEARCH_LIMIT, path=path, lang=lang, mode=None, cwd=os.getcwd(), explain=True
         )
         result = SearchResult.from_json(found)
         self.last_search_ms = (time.perf_counter() - started) * 1000
@@ -167,7 +168,10 @@ class SearchPane(Vertical):
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         hit = self.selected_hit()
         if hit is not None:
-            self.query_one("#preview", Static).update(code_view(hit.text, hit.language, hit.start_line))
+            view: Any = code_view(hit.text, hit.language, hit.start_line)
+            if hit.explain:  # why it ranks here: lane ranks and scores, each boost (core/ranker.py)
+                view = Group(Text("why: " + inert(explain_line(hit.explain)), style="dim"), view)
+            self.query_one("#preview", Static).update(view)
             self.query_one("#preview-pane", VerticalScroll).scroll_home(animate=False)
 
     @on(OptionList.OptionSelected, "#results")

@@ -1,0 +1,139 @@
+"""Each signal of the ranking stack measured alone and together: ``python bench/eval/ablate.py DIR...``.
+
+The repositories are those of bench/eval/repos.py (indexed there first; this reads its
+cache). For every variant (the whole stack, the stack without one signal, fusion with one
+signal only) it reports NDCG@10 on the tuning and the held-out half of each repository's
+questions and their mean, so a signal is kept only where the held-out half agrees.
+``--write`` puts the table into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+
+import repos  # noqa: E402
+import run as base  # noqa: E402
+from langs import ReusingEmbedder  # noqa: E402
+
+from roocode_tui.core import evaluation, ranker  # noqa: E402
+from roocode_tui.core.search import search_many  # noqa: E402
+from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
+
+BEGIN, END = "<!-- eval-ablate:begin -->", "<!-- eval-ablate:end -->"
+OFF = {
+    "coherence": {"COHERENCE": 0.0},
+    "definition": {"DEFINITION": 0.0},
+    "path": {"PATH": 0.0},
+    "penalties": {"PENALTIES": dict.fromkeys(ranker.PENALTIES, 1.0)},
+    "one file, one place": {"DECAY": 1.0},
+}
+FUSION_ONLY = {k: v for off in OFF.values() for k, v in off.items()}
+
+
+def variants() -> dict[str, dict]:
+    out: dict[str, dict] = {"stack (default)": {}, "fusion only": FUSION_ONLY}
+    for name, off in OFF.items():
+        out[f"stack - {name}"] = off
+    for name, off in OFF.items():
+        out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
+    for alpha in (0.4, 0.6, 0.7, 0.8):
+        out[f"stack, question alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "question": alpha}}
+    for alpha in (0.2, 0.5):
+        out[f"stack, symbol alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "symbol": alpha}}
+    return out
+
+
+@contextlib.contextmanager
+def patched(values: dict) -> Iterator[None]:
+    saved = {k: getattr(ranker, k) for k in values}
+    for k, v in values.items():
+        setattr(ranker, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(ranker, k, v)
+
+
+async def run_repo(source: Path, emb: ReusingEmbedder, chosen: dict[str, dict]) -> list[dict]:
+    name, tree = repos.clone(source)
+    store = EdgeStore(repos.CACHE / name / "store")
+    qs = await repos.asked(name, tree, store)
+    rows = []
+    for label, values in chosen.items():
+        with patched(values):
+            results = await search_many(store, emb, name, [q.text for q in qs], limit=10, mode="hybrid")
+        scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
+        row = {"repo": name, "pipeline": label}
+        for half in ("tune", "held-out"):
+            row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
+        row["all"] = evaluation.summarise(scored).to_json()
+        rows.append(row)
+    await store.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("repos", nargs="+", type=Path)
+    parser.add_argument("--only", help="comma-separated variant labels")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    chosen = variants()
+    if args.only:
+        chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
+    started = time.perf_counter()
+    emb = ReusingEmbedder()
+    emb.save = lambda: None  # type: ignore[method-assign]
+    rows: list[dict] = []
+    for source in args.repos:
+        rows += asyncio.run(run_repo(source, emb, chosen))
+    means = repos.mean_rows(rows, list(chosen))
+    width = max(len(k) for k in chosen)
+    names = list(dict.fromkeys(r["repo"] for r in rows))
+    print(f"{'variant':{width}}  tune   held   all   " + " ".join(f"{n[:8]:>8}" for n in names))
+    for m in means:
+        per = [next(r for r in rows if r["repo"] == n and r["pipeline"] == m["pipeline"]) for n in names]
+        print(
+            f"{m['pipeline']:{width}}  {m['tune']['ndcg@10']:.3f}  {m['held-out']['ndcg@10']:.3f}  "
+            f"{m['all']['ndcg@10']:.3f} " + " ".join(f"{r['all']['ndcg@10']:8.3f}" for r in per)
+        )
+    if args.write:
+        write(means, rows, names, time.perf_counter() - started)
+    print(json.dumps({"seconds": round(time.perf_counter() - started)}))
+
+
+def write(means: list[dict], rows: list[dict], names: list[str], elapsed: float) -> None:
+    lines = [
+        BEGIN,
+        "## The ranking stack's signals, alone and together (bench/eval/ablate.py)",
+        "",
+        "Hybrid search over the whole-repository questions above; mean file-level NDCG@10 over the "
+        f"repositories, per half, and per repository (all questions). Took {elapsed:.0f} s.",
+        "",
+        "| variant | tune | held-out | all | " + " | ".join(names) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
+    ]
+    for m in means:
+        per = [next(r for r in rows if r["repo"] == n and r["pipeline"] == m["pipeline"]) for n in names]
+        lines.append(
+            f"| {m['pipeline']} | {m['tune']['ndcg@10']:.3f} | {m['held-out']['ndcg@10']:.3f} | "
+            f"{m['all']['ndcg@10']:.3f} | " + " | ".join(f"{r['all']['ndcg@10']:.3f}" for r in per) + " |"
+        )
+    lines.append(END)
+    base.write_section("\n".join(lines), BEGIN, END)
+
+
+if __name__ == "__main__":
+    main()

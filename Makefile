@@ -41,12 +41,16 @@ soak: $(VENV)/.installed-test
 faults: $(VENV)/.installed-test
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
+# EVAL_REPOS="DIR ...": git repositories (work trees or bare clones, with history) asked the
+# questions `roocode-tui eval` mines; without it, this repository is asked.
 eval: $(VENV)/.installed-test
 	$(BIN)/python bench/eval/run.py
 	$(BIN)/python bench/eval/packed.py
 	$(BIN)/python bench/eval/langs.py
 	$(BIN)/python bench/eval/docs.py
 	$(BIN)/python bench/eval/cli.py
+	$(BIN)/python bench/eval/repos.py --write $(EVAL_REPOS)
+	$(if $(EVAL_REPOS),$(BIN)/python bench/eval/ablate.py --write $(EVAL_REPOS))
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check roocode_tui tests bench

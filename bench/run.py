@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from gpu_server import count_tokens, serve  # noqa: E402
 
+from roocode_tui.core.chunking import CHUNKER  # noqa: E402
 from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
 from roocode_tui.core.embedders.openai import OpenAIEmbedder  # noqa: E402
 from roocode_tui.core.ingest import Indexer  # noqa: E402
@@ -413,6 +414,110 @@ def bench_search(work: Path, scale: float) -> None:
                 note=f"optimize took {optimize_s:.0f} s" if state == "after optimize" else "",
             )
     print(f"    built in {build:.1f}s, optimized in {optimize_s:.1f}s", flush=True)
+
+
+def bench_ranking(work: Path, scale: float) -> None:
+    """A search's cost through the ranking stack against the fused lanes alone and dense alone,
+    in-process, on 100,000 hybrid points of real code with the HNSW index built; the same
+    queries, interleaved, so the ratios hold on a noisy machine."""
+    print("search with the ranking stack (embedded, 1024-d, hybrid)", flush=True)
+    from roocode_tui.core.embedders.base import Embedder
+    from roocode_tui.core.search import search_many
+    from roocode_tui.core.sparse import document_vector, symbol_of
+    from roocode_tui.core.stores.base import CollectionMeta, PointRecord
+
+    n = int(100_000 * scale)
+
+    class RandomQueries(Embedder):
+        """Query vectors without a model: the store's work is what is measured."""
+
+        model_id, batch_size = MODEL, 64
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.rng = np.random.default_rng(3)
+
+        async def dimension(self) -> int:
+            return 1024
+
+        async def embed_documents(self, texts: list[str]) -> np.ndarray:
+            return await self.embed_queries(texts)
+
+        async def embed_queries(self, texts: list[str]) -> np.ndarray:
+            v = self.rng.standard_normal((len(texts), 1024), dtype=np.float32)
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    queries = [
+        *(
+            f"how does {w} handle errors in the {v} module"
+            for w in ("parse", "open", "read")
+            for v in ("email", "json")
+        ),
+        *(f"where are {w} options read" for w in ("header", "socket", "archive", "locale")),
+        *(f"f{i * 997}" for i in range(6)),  # names a definition has: the symbol lane and the definitions
+        *("C17", "C42", "split_header", "TarFile", "HTTPConnection"),
+    ]
+
+    async def go() -> dict[str, list[float]]:
+        code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
+        store = EdgeStore(work / "ranking-data")
+        meta = CollectionMeta(name="r", model=MODEL, dimension=1024, query_prefix="", document_prefix="", hybrid=True)
+        await store.create_collection(meta)
+        rng = np.random.default_rng(13)
+        for start in range(0, n, 2048):
+            vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            batch = []
+            for i, v in enumerate(vecs):
+                at = (start + i) * 797 % (len(code) - 800)
+                text, heading = code[at : at + 800], f"class C{(start + i) % 211} > def f{start + i}"
+                payload = {
+                    "root": "/r",
+                    "path": f"pkg{(start + i) % 50}/{'tests/test_' if i % 9 == 0 else ''}m{(start + i) % 997}.py",
+                    "text": text,
+                    "heading": heading,
+                    "symbol": symbol_of(heading),
+                    "start_line": 1,
+                    "end_line": 20,
+                    "language": "python",
+                }
+                batch.append(
+                    PointRecord(f"00000000-0000-4000-8000-{start + i:012d}", v, payload, document_vector(text, heading))
+                )
+            await store.upsert("r", batch)
+        meta = await store.get_meta("r")
+        meta.chunker = CHUNKER
+        await store.save_meta(meta)
+        await store.optimize("r")
+        emb = RandomQueries()
+        setups = {
+            "dense": ("dense", False),
+            "hybrid, fused lanes": ("hybrid", False),
+            "hybrid + ranking": ("hybrid", True),
+        }
+        lat: dict[str, list[float]] = {k: [] for k in setups}
+        for rounds in range(6):
+            for q in queries:
+                for label, (mode, ranking) in setups.items():
+                    t = time.perf_counter()
+                    await search_many(store, emb, "r", [q], limit=10, mode=mode, ranking=ranking)
+                    if rounds:  # the first round warms up
+                        lat[label].append((time.perf_counter() - t) * 1000)
+        await store.close()
+        return lat
+
+    lat = asyncio.run(go())
+    p50 = {k: float(np.percentile(v, 50)) for k, v in lat.items()}
+    p99 = {k: float(np.percentile(v, 99)) for k, v in lat.items()}
+    base = p50["hybrid, fused lanes"]
+    row(
+        f"search through the ranking stack, {n:,} x 1024-d hybrid, top 10, in-process",
+        f"p50 {p50['hybrid + ranking']:.1f} ms, p99 {p99['hybrid + ranking']:.1f} ms = "
+        f"{p50['hybrid + ranking'] / base:.2f}x the fused lanes without it (p50 {base:.1f} ms, p99 "
+        f"{p99['hybrid, fused lanes']:.1f} ms); dense alone p50 {p50['dense']:.1f} ms",
+        "<= 2x the search without it",
+        p50["hybrid + ranking"] <= 2 * base,
+    )
 
 
 def bench_tui(work: Path) -> None:
@@ -1052,7 +1157,9 @@ def write_results(elapsed: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description="roocode-tui benchmarks")
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every corpus (0.1 for a quick look)")
-    ap.add_argument("--only", nargs="*", help="throughput unchanged edit rss search tui local engine watch chunking")
+    ap.add_argument(
+        "--only", nargs="*", help="throughput unchanged edit rss search ranking tui local engine watch chunking"
+    )
     ap.add_argument("--watch-minutes", type=float, default=60.0, help="how long the watch scenario edits files")
     ap.add_argument(
         "--allocator",
@@ -1085,6 +1192,7 @@ def main() -> None:
             "edit": lambda: bench_edit(work),
             "rss": lambda: bench_rss(work, a.scale, tuned),
             "search": lambda: bench_search(work, a.scale),
+            "ranking": lambda: bench_ranking(work, a.scale),
             "tui": lambda: bench_tui(work),
             "local": lambda: bench_local(work),
             "engine": lambda: bench_engine(work, a.scale),

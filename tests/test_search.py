@@ -75,12 +75,12 @@ async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpu
     assert (await store.get_meta(NAME)).hybrid
     query = "where is zorblaxQuuxify"
     assert looks_like_code(query) and "zorblaxquuxify" in tokens(query)
-    hybrid = await search(store, http_embedder, NAME, query, limit=3, mode="hybrid")
-    keyword = await search(store, http_embedder, NAME, query, limit=3, mode="keyword")
+    hybrid = await search(store, http_embedder, NAME, query, limit=3, mode="hybrid", ranking=False)
+    keyword = await search(store, http_embedder, NAME, query, limit=3, mode="keyword", ranking=False)
     assert hybrid.mode == "hybrid" and keyword.mode == "keyword"
     assert hybrid.hits[0].path == "src/ids.py" and keyword.hits[0].path == "src/ids.py"
     assert 0 <= hybrid.hits[0].score <= 1  # cosine, the scale dense mode shows
-    plain = await search(store, http_embedder, NAME, "how do I restore a snapshot", limit=3, mode="hybrid")
+    plain = await search(store, http_embedder, NAME, "how do I restore a snapshot", limit=3, mode="hybrid", ranking=False)
     assert plain.mode == "dense"  # no identifiers: keywords stay out
 
 
@@ -124,9 +124,9 @@ async def test_a_sentence_quoting_code_finds_that_code_before_look_alikes_of_its
 
     store.search = spy
     named = query + " See `capAt`."  # the lane joins a question naming code defined here
-    result = await search(store, http_embedder, NAME, named, limit=3, mode="hybrid")
+    result = await search(store, http_embedder, NAME, named, limit=3, mode="hybrid", ranking=False)
     assert result.mode == "hybrid" and result.hits
-    await search(store, http_embedder, NAME, named, limit=3, mode="keyword")
+    await search(store, http_embedder, NAME, named, limit=3, mode="keyword", ranking=False)
     assert sent == [hybrid_query_vector(named), query_vector(named)]
 
 
@@ -143,13 +143,13 @@ async def test_a_sentence_naming_only_code_defined_nowhere_here_stays_dense(stor
         "Creates a function that invokes `work` each time it is called, up to `ceiling` times.",
         "Return the cached value for a key or raise a KeyError when it has expired.",
     ):
-        assert (await search(store, http_embedder, NAME, query, limit=3)).mode == "dense"
+        assert (await search(store, http_embedder, NAME, query, limit=3, ranking=False)).mode == "dense"
     defined = "Like `capAt`, but the function it returns never stops invoking `work`."
-    assert (await search(store, http_embedder, NAME, defined, limit=3)).mode == "hybrid"
+    assert (await search(store, http_embedder, NAME, defined, limit=3, ranking=False)).mode == "hybrid"
     meta = await store.get_meta(NAME)
     meta.chunker = "4"
     await store.save_meta(meta)
-    older = await search(store, http_embedder, NAME, "Invokes `work` up to `ceiling` times.", limit=3)
+    older = await search(store, http_embedder, NAME, "Invokes `work` up to `ceiling` times.", limit=3, ranking=False)
     assert older.mode == "hybrid"
 
 
@@ -184,16 +184,16 @@ async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(
     await build(store, http_embedder, corpus, small_chunks)
     assert await store.defines_any(NAME, ["sha256file"])  # def sha256_file in checksum.py
     assert not await store.defines_any(NAME, ["nosuchthing"])
-    bare = await search(store, http_embedder, NAME, "what does get do", limit=3)
+    bare = await search(store, http_embedder, NAME, "what does get do", limit=3, ranking=False)
     assert bare.mode == "hybrid"  # "get" is a plain word, but TTLCache defines it
     assert bare.hits[0].path == "src/storage/cache.py"
-    prose = await search(store, http_embedder, NAME, "what does verify do", limit=3)
+    prose = await search(store, http_embedder, NAME, "what does verify do", limit=3, ranking=False)
     assert prose.mode == "dense"  # nothing is named "verify"
-    long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3)
+    long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3, ranking=False)
     assert long.mode == "dense"  # a longer question: "get" is prose there
-    web = await search(store, http_embedder, NAME, "python get cached value", limit=3)
+    web = await search(store, http_embedder, NAME, "python get cached value", limit=3, ranking=False)
     assert web.mode == "dense"  # words asked for together, though "get" is a name
-    spelt = await search(store, http_embedder, NAME, "python sha256 file", limit=3)
+    spelt = await search(store, http_embedder, NAME, "python sha256 file", limit=3, ranking=False)
     assert spelt.mode == "hybrid" and spelt.hits[0].heading == "def sha256_file"  # the name in words
 
 

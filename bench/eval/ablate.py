@@ -54,6 +54,19 @@ def variants() -> dict[str, dict]:
     return out
 
 
+def parse_try(spec: str) -> dict:
+    values: dict = {}
+    for part in spec.split(","):
+        name, _, raw = part.partition("=")
+        value = json.loads(raw)
+        if "." in name:
+            table, key = name.split(".", 1)
+            values.setdefault(table, dict(getattr(ranker, table)))[key] = value
+        else:
+            values[name] = value
+    return values
+
+
 @contextlib.contextmanager
 def patched(values: dict) -> Iterator[None]:
     saved = {k: getattr(ranker, k) for k in values}
@@ -88,11 +101,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("repos", nargs="+", type=Path)
     parser.add_argument("--only", help="comma-separated variant labels")
+    parser.add_argument(
+        "--try",
+        dest="tries",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        help="a variant of the stack's constants, e.g. PATH=0.5 or PENALTIES.docs=0.7,DECAY=0.3",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     chosen = variants()
     if args.only:
         chosen = {k: v for k, v in chosen.items() if k in args.only.split(",")}
+    for spec in args.tries:
+        chosen[spec] = parse_try(spec)
     started = time.perf_counter()
     emb = ReusingEmbedder()
     emb.save = lambda: None  # type: ignore[method-assign]

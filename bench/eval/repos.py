@@ -119,7 +119,10 @@ def _count_kinds(qs: list[questions.Question]) -> dict[str, int]:
 
 
 def _line(row: dict) -> str:
-    return "  ".join(f"{half} NDCG@10 {row[half]['ndcg@10']:.3f}" for half in ("tune", "held-out", "all"))
+    kinds = row["all"].get("by_kind", {})
+    return "  ".join(f"{half} {row[half]['ndcg@10']:.3f}" for half in ("tune", "held-out", "all")) + "  " + "  ".join(
+        f"{kind} {s['ndcg@10']:.3f}" for kind, s in kinds.items()
+    )
 
 
 def mean_rows(rows: list[dict], pipelines: list[str]) -> list[dict]:

@@ -154,6 +154,9 @@ async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], 
     for mode in modes:
         results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode=mode)
         out[mode] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
+        if mode == "hybrid":  # the fused lanes without the ranking stack, as hybrid was before it
+            results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, ranking=False)
+            out["hybrid, no ranking stack"] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
     if os.environ.get("EVAL_RERANK_URL"):  # a reranker server, e.g. vLLM with Qwen3-Reranker
         from roocode_tui.core.config import RerankerSettings
         from roocode_tui.core.rerank import Reranker

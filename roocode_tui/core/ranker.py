@@ -29,6 +29,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from roocode_tui.core.sparse import normalise, symbol_of
@@ -40,7 +41,7 @@ COHERENCE = 0.2  # x the best score, x a file's share of the best file's summed 
 DEFINITION = 3.0  # x the best score, for a chunk defining the name a symbol query asks for
 DEFINITION_STEM = 1.5  # more when the file is named after it
 NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
-PATH = 1.0  # x the best score x the share of a question's words that name the file or folder
+PATH = 0.5  # x the best score x the share of a question's words that name the file or folder
 PATH_MIN = 0.1
 DECAY = 0.5  # each further chunk of an already-ranked file
 PENALTIES = {  # multiplied; several apply together
@@ -52,7 +53,9 @@ PENALTIES = {  # multiplied; several apply together
     "declarations": 0.7,
     "changelog": 0.3,
     "docs": 1.0,
+    "fragment": 1.0,  # a few lines of code that define nothing: imports, a package header
 }
+FRAGMENT_LINES = 8
 
 _SYMBOL_QUERY = re.compile(
     r"^(?:[A-Za-z_][\w$]*(?:(?:::|\\|->|\.)[A-Za-z_][\w$]*)+"  # qualified: a.b, A::B, a->b
@@ -120,25 +123,47 @@ def stem(word: str) -> str:
     return word
 
 
-def penalties(path: str, query: str, code_question: bool) -> dict[str, float]:
-    """The penalties a file's chunks take for this query (none that it asks for)."""
-    found: dict[str, float] = {}
-    checks = (
-        ("test", _TEST),
-        ("example", _EXAMPLE),
-        ("vendored", _VENDORED),
-        ("generated", _GENERATED),
-        ("initialiser", _INITIALISER),
-        ("declarations", _DECLARATIONS),
-    )
-    for name, pattern in checks:
-        if pattern.search(path) and not (name in _ASKS and _ASKS[name].search(query)):
-            found[name] = PENALTIES[name]
-    if _CHANGELOG.search(path) and not _ASKS["changelog"].search(query):
-        found["changelog"] = PENALTIES["changelog"]
-    elif code_question and _DOCS.search(path) and not _ASKS["docs"].search(query) and PENALTIES["docs"] != 1.0:
-        found["docs"] = PENALTIES["docs"]
-    return found
+_KINDS_OF_FILE = (
+    ("test", _TEST),
+    ("example", _EXAMPLE),
+    ("vendored", _VENDORED),
+    ("generated", _GENERATED),
+    ("initialiser", _INITIALISER),
+    ("declarations", _DECLARATIONS),
+    ("changelog", _CHANGELOG),
+    ("docs", _DOCS),
+)
+
+
+@lru_cache(maxsize=65536)
+def kinds_of_file(path: str) -> tuple[str, ...]:
+    """What a file is, for the penalties: ``test``, ``vendored``, ``docs``... (a changelog is
+    not also docs)."""
+    found = tuple(name for name, pattern in _KINDS_OF_FILE if pattern.search(path))
+    return tuple(k for k in found if k != "docs") if "changelog" in found else found
+
+
+def asked_for(query: str) -> frozenset[str]:
+    """The kinds of file a query asks for (they take no penalty): "tests of ...", "the docs on ..."."""
+    return frozenset(name for name, pattern in _ASKS.items() if pattern.search(query))
+
+
+def penalties(path: str, asked: frozenset[str], code_question: bool) -> dict[str, float]:
+    """The penalties a file's chunks take for a query that asks for the kinds ``asked``
+    (``asked_for``); docs only for a question about code."""
+    return {
+        kind: PENALTIES[kind]
+        for kind in kinds_of_file(path)
+        if kind not in asked and PENALTIES[kind] != 1.0 and (kind != "docs" or code_question)
+    }
+
+
+@lru_cache(maxsize=65536)
+def path_words(path: str) -> frozenset[str]:
+    """A file's stem and its folder's name as stemmed words: ``src/http_retry/Backoff.ts`` ->
+    http, retry, backoff."""
+    p = PurePosixPath(path)
+    return frozenset(stem(w) for w in (*split_words(p.stem), *split_words(p.parent.name)))
 
 
 @dataclass
@@ -151,7 +176,7 @@ class _Candidate:
     boosts: dict[str, float] | None = None
 
 
-def _stem_matches(word: str, parts: set[str]) -> bool:
+def _stem_matches(word: str, parts: frozenset[str]) -> bool:
     if word in parts:
         return True
     for part in parts:
@@ -234,17 +259,20 @@ def rank(
         words = keywords(query)
         if words:
             for (_, path), group in by_file.items():
-                p = PurePosixPath(path)
-                parts = {stem(w) for w in (*split_words(p.stem), *split_words(p.parent.name))}
+                parts = path_words(path)
                 matched = sum(1 for w in words if _stem_matches(w, parts))
                 ratio = matched / len(words)
                 if ratio >= PATH_MIN:
                     for cand in group:
                         _boost(cand, "path", PATH * top * ratio)
     # 5. penalties (docs only where code is among the candidates: a docs collection's order stays)
-    code_question = kind == "question" and any(not _DOCS.search(c.hit.path) for c in pool.values())
+    code_question = kind == "question" and any("docs" not in kinds_of_file(c.hit.path) for c in pool.values())
+    asked_kinds = asked_for(query)
     for cand in pool.values():
-        for name, factor in penalties(cand.hit.path, query, code_question).items():
+        found = penalties(cand.hit.path, asked_kinds, code_question)
+        if PENALTIES["fragment"] != 1.0 and _fragment(cand.hit):
+            found["fragment"] = PENALTIES["fragment"]
+        for name, factor in found.items():
             before = cand.score
             cand.score *= factor
             cand.boosts[name] = cand.score - before
@@ -267,6 +295,16 @@ def rank(
         seen[key] = seen.get(key, 0) + 1
         chosen.append(cand)
     return [_out(c, kind, alpha, explain) for c in chosen]
+
+
+def _fragment(hit: Hit) -> bool:
+    """A few lines of code that define nothing (imports, a package clause, a module's docstring)."""
+    return (
+        hit.end_line - hit.start_line < FRAGMENT_LINES
+        and not hit.symbols
+        and not symbol_of(hit.heading)
+        and "docs" not in kinds_of_file(hit.path)
+    )
 
 
 def _boost(cand: _Candidate, name: str, amount: float) -> None:

@@ -9,6 +9,7 @@ Overlapping or adjacent hits from one file are merged into one result.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import time
@@ -411,10 +412,11 @@ async def _stacked(
                 f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
             )
         t1 = time.perf_counter()
-        dense = one_version_per_file(await store.search(collection, vector, depth, flt))
-        keyword = one_version_per_file(
-            await store.search(collection, None, depth, flt, sparse=query_vector(query), with_vectors=True)
+        dense_hits, keyword_hits = await asyncio.gather(
+            store.search(collection, vector, depth, flt),
+            store.search(collection, None, depth, flt, sparse=query_vector(query)),
         )
+        dense, keyword = one_version_per_file(dense_hits), one_version_per_file(keyword_hits)
         asked: set[str] = set()  # names the query asks for by name
         named: set[str] = set()  # names a question mentions in passing
         if knows_names:
@@ -429,10 +431,7 @@ async def _stacked(
             definitions = one_version_per_file(await store.search(collection, vector, ranker.DEFINITIONS, only))
         if named and not await store.defines_any(collection, spellings(sorted(named))):
             named = set()
-        store_ms = (time.perf_counter() - t1) * 1000
         cosine = {h.id: h.score for h in (*dense, *definitions)}
-        for h in keyword:
-            cosine.setdefault(h.id, _cosine(vector, h.vector))
         hits = ranker.rank(
             query,
             dense,
@@ -443,7 +442,14 @@ async def _stacked(
             named=frozenset(named),
             explain=explain,
         )
-        hits = [dataclasses.replace(h, score=cosine.get(h.id, h.score), vector=None) for h in hits]
+        # The score shown is the cosine, as in dense mode: a hit only the keyword lane found has its
+        # vector read back for it.
+        missing = [h.id for h in hits if h.id not in cosine]
+        if missing:
+            for pid, stored in (await store.get_vectors(collection, missing)).items():
+                cosine[pid] = _cosine(vector, stored)
+        store_ms = (time.perf_counter() - t1) * 1000
+        hits = [dataclasses.replace(h, score=cosine.get(h.id, 0.0), vector=None) for h in hits]
         if reranker is not None:
             hits = await reranker.rerank(query, hits)
         if merge:

@@ -162,9 +162,10 @@ def test_one_file_one_place_spreads_the_top_over_files():
     def hit(i: int, path: str, score: float) -> Hit:
         return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
 
-    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "a.py", 0.88), hit(4, "b.py", 0.5)]
-    ranked = ranker.rank("something about a and b", dense, [], 3, explain=True)
-    assert [h.path for h in ranked][:2] == ["a.py", "b.py"]
+    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "a.py", 0.88), hit(4, "b.py", 0.8), hit(5, "c.py", 0.5)]
+    ranked = ranker.rank("something about a and b", dense, [], 4, explain=True)
+    # b.py's chunk is close to a.py's second one: it goes first; c.py's is far below a.py's third
+    assert [h.path for h in ranked] == ["a.py", "b.py", "a.py", "a.py"]
     assert ranked[2].explain["boosts"]["same file"] < 0
 
 

@@ -80,7 +80,9 @@ async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpu
     assert hybrid.mode == "hybrid" and keyword.mode == "keyword"
     assert hybrid.hits[0].path == "src/ids.py" and keyword.hits[0].path == "src/ids.py"
     assert 0 <= hybrid.hits[0].score <= 1  # cosine, the scale dense mode shows
-    plain = await search(store, http_embedder, NAME, "how do I restore a snapshot", limit=3, mode="hybrid", ranking=False)
+    plain = await search(
+        store, http_embedder, NAME, "how do I restore a snapshot", limit=3, mode="hybrid", ranking=False
+    )
     assert plain.mode == "dense"  # no identifiers: keywords stay out
 
 
@@ -189,7 +191,9 @@ async def test_a_short_lookup_naming_a_defined_function_uses_the_keyword_lane(
     assert bare.hits[0].path == "src/storage/cache.py"
     prose = await search(store, http_embedder, NAME, "what does verify do", limit=3, ranking=False)
     assert prose.mode == "dense"  # nothing is named "verify"
-    long = await search(store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3, ranking=False)
+    long = await search(
+        store, http_embedder, NAME, "how do I get a value back from the cache later", limit=3, ranking=False
+    )
     assert long.mode == "dense"  # a longer question: "get" is prose there
     web = await search(store, http_embedder, NAME, "python get cached value", limit=3, ranking=False)
     assert web.mode == "dense"  # words asked for together, though "get" is a name

@@ -97,9 +97,58 @@ async def run_repo(source: Path, emb: ReusingEmbedder, chosen: dict[str, dict]) 
     return rows
 
 
+CHUNK_EVALS = ("run", "packed", "docs")  # the chunk-level evaluations of make eval
+
+
+async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dict]) -> list[dict]:
+    """A chunk-level evaluation of ``make eval`` (its corpus and queries, MRR@10 of the hit
+    that covers the target) under each variant, split into the same two halves."""
+    import hashlib
+    import importlib
+    import shutil
+
+    from roocode_tui.core.config import IndexSettings
+    from roocode_tui.core.ingest import Indexer
+
+    module = importlib.import_module(which)
+    home = HERE / ".cache" / "chunk-evals" / which
+    corpus, data = home / "corpus", home / "store"
+    if not data.exists():
+        shutil.rmtree(home, ignore_errors=True)
+        corpus.mkdir(parents=True)
+    cases = (module.build_corpus if which == "run" else module.build)(corpus)
+    store = EdgeStore(data)
+    await Indexer(store, emb, "ours", [corpus], index=IndexSettings()).run()
+    emb.save()
+
+    def half(text: str) -> str:
+        return "tune" if hashlib.sha1(text.encode()).digest()[0] % 2 == 0 else "held-out"
+
+    rows = []
+    for label, values in chosen.items():
+        with patched(values):
+            results = await search_many(store, emb, "ours", [c.query for c in cases], limit=10, mode="hybrid")
+        ranked = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
+        row = {"repo": f"{which} (chunks)", "pipeline": label}
+        for name in ("tune", "held-out"):
+            idx = [i for i, c in enumerate(cases) if half(c.query) == name]
+            m = base.score([cases[i] for i in idx], [ranked[i] for i in idx])
+            row[name] = {"ndcg@10": m["mrr@10"], "mrr@10": m["mrr@10"], "recall@10": m["recall@10"]}
+        m = base.score(cases, ranked)
+        row["all"] = {"ndcg@10": m["mrr@10"], "mrr@10": m["mrr@10"], "recall@10": m["recall@10"]}
+        rows.append(row)
+    await store.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("repos", nargs="+", type=Path)
+    parser.add_argument("repos", nargs="*", type=Path)
+    parser.add_argument(
+        "--chunks",
+        default="",
+        help=f"also these chunk-level evaluations ({','.join(CHUNK_EVALS)}), scored by MRR@10 of the target chunk",
+    )
     parser.add_argument("--only", help="comma-separated variant labels")
     parser.add_argument(
         "--try",
@@ -122,6 +171,8 @@ def main() -> None:
     rows: list[dict] = []
     for source in args.repos:
         rows += asyncio.run(run_repo(source, emb, chosen))
+    for which in [w for w in args.chunks.split(",") if w]:
+        rows += asyncio.run(run_chunk_eval(which, emb, chosen))
     means = repos.mean_rows(rows, list(chosen))
     width = max(len(k) for k in chosen)
     names = list(dict.fromkeys(r["repo"] for r in rows))

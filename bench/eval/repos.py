@@ -42,7 +42,9 @@ CACHE = HERE / ".cache" / "repos"
 BEGIN, END = "<!-- eval-repos:begin -->", "<!-- eval-repos:end -->"
 MAX_HISTORY, MAX_SYMBOLS = 120, 40  # questions per repository
 #: label -> search_many options
+SEED = "seed (512 chars, dense)"
 PIPELINES: dict[str, dict] = {
+    SEED: {"mode": "dense", "ranking": False, "merge": False},
     "dense": {"mode": "dense", "ranking": False},
     "keyword (BM25)": {"mode": "keyword", "ranking": False},
     "hybrid, no stack": {"mode": "hybrid", "ranking": False},
@@ -75,6 +77,50 @@ async def index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
     return store
 
 
+async def seed_index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
+    """The seed's pipeline over the same files: 512-character pieces, 50 overlap, no context
+    header, dense only (as bench/eval/run.py's seed, over a whole tree)."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from roocode_tui.core.discovery import SourceFile, Walker, read_source
+    from roocode_tui.core.ingest import point_id
+    from roocode_tui.core.stores.base import CollectionMeta, PointRecord
+
+    store = EdgeStore(CACHE / name / "seed-store")
+    if await store.get_meta("seed") is not None:
+        return store
+    await store.create_collection(CollectionMeta("seed", emb.model_id, 384, emb.query_prefix, emb.document_prefix))
+    splitter = RecursiveCharacterTextSplitter(chunk_size=512, chunk_overlap=50, add_start_index=True)
+    for item in Walker(tree):
+        if not isinstance(item, SourceFile):
+            continue
+        try:
+            text = read_source(item, IndexSettings().max_file_bytes).text
+        except Exception:
+            continue
+        docs = splitter.create_documents([text])
+        if not docs:
+            continue
+        pieces = [d.page_content for d in docs]
+        vectors = [v for i in range(0, len(pieces), 32) for v in await emb.embed_documents(pieces[i : i + 32])]
+        points = []
+        for d, vec in zip(docs, vectors, strict=True):
+            start = text.count("\n", 0, d.metadata["start_index"]) + 1
+            payload = {
+                "root": str(tree),
+                "path": item.path,
+                "start_line": start,
+                "end_line": start + d.page_content.count("\n"),
+                "language": item.language,
+                "text": d.page_content,
+            }
+            pid = point_id(str(tree), item.path, str(d.metadata["start_index"]))
+            points.append(PointRecord(pid, vec, payload))
+        await store.upsert("seed", points)
+    emb.save()
+    return store
+
+
 async def asked(name: str, tree: Path, store: EdgeStore) -> list[questions.Question]:
     paths = await store.distinct_paths(name)
     mined = questions.mine_history(tree, paths, limit=MAX_HISTORY)
@@ -98,7 +144,12 @@ async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str]) -> 
     print(f"{name}: {len(qs)} questions " + json.dumps(_count_kinds(qs)), flush=True)
     rows = []
     for label in pipelines:
-        results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
+        if label == SEED:
+            seed = await seed_index(name, tree, emb)
+            results = await search_many(seed, emb, "seed", [q.text for q in qs], limit=10, **PIPELINES[label])
+            await seed.close()
+        else:
+            results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
         scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
         row = {"repo": name, "pipeline": label}
         for half in ("tune", "held-out"):
@@ -120,8 +171,10 @@ def _count_kinds(qs: list[questions.Question]) -> dict[str, int]:
 
 def _line(row: dict) -> str:
     kinds = row["all"].get("by_kind", {})
-    return "  ".join(f"{half} {row[half]['ndcg@10']:.3f}" for half in ("tune", "held-out", "all")) + "  " + "  ".join(
-        f"{kind} {s['ndcg@10']:.3f}" for kind, s in kinds.items()
+    return (
+        "  ".join(f"{half} {row[half]['ndcg@10']:.3f}" for half in ("tune", "held-out", "all"))
+        + "  "
+        + "  ".join(f"{kind} {s['ndcg@10']:.3f}" for kind, s in kinds.items())
     )
 
 

@@ -35,15 +35,20 @@ from pathlib import PurePosixPath
 from roocode_tui.core.sparse import normalise, symbol_of
 from roocode_tui.core.stores.base import Hit
 
+#: "minmax": each lane's scores scaled to 0..1 over the candidates, then weighted by alpha;
+#: "rrf": weighted reciprocal ranks (flat: a rank-1 and a rank-20 chunk differ by a quarter,
+#: so the file signals below swamped the lanes' evidence: chunk-level evals lost 0.08-0.19)
+FUSION = "minmax"
 RRF_K = 60
-ALPHA = {"symbol": 0.3, "question": 0.5}
-COHERENCE = 0.2  # x the best score, x a file's share of the best file's summed score
+ALPHA = {"symbol": 0.3, "question": 0.8}  # the dense lane's weight
+COHERENCE = 0.1  # x the best score, x a file's share of the best file's summed score
 DEFINITION = 3.0  # x the best score, for a chunk defining the name a symbol query asks for
 DEFINITION_STEM = 1.5  # more when the file is named after it
 NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
 PATH = 0.5  # x the best score x the share of a question's words that name the file or folder
 PATH_MIN = 0.1
-DECAY = 0.5  # each further chunk of an already-ranked file
+DECAY = 0.7  # each further chunk of an already-ranked file
+FILE_FREE = 1  # chunks of a file ranked before the decay starts
 PENALTIES = {  # multiplied; several apply together
     "test": 0.3,
     "example": 0.3,
@@ -222,12 +227,23 @@ def rank(
         pool.setdefault(hit.id, _Candidate(hit)).definition = True
     if not pool:
         return []
+    if FUSION == "minmax":
+        dense_scores = [c.dense[1] for c in pool.values() if c.dense is not None]
+        low, high = (min(dense_scores), max(dense_scores)) if dense_scores else (0.0, 1.0)
+        spread = (high - low) or 1.0
+        best_keyword = max((c.keyword[1] for c in pool.values() if c.keyword is not None), default=1.0) or 1.0
     for cand in pool.values():
         fused = 0.0
-        if cand.dense is not None:
-            fused += alpha / (RRF_K + cand.dense[0])
-        if cand.keyword is not None:
-            fused += (1 - alpha) / (RRF_K + cand.keyword[0])
+        if FUSION == "minmax":
+            if cand.dense is not None:
+                fused += alpha * (cand.dense[1] - low) / spread
+            if cand.keyword is not None:
+                fused += (1 - alpha) * cand.keyword[1] / best_keyword
+        else:
+            if cand.dense is not None:
+                fused += alpha / (RRF_K + cand.dense[0])
+            if cand.keyword is not None:
+                fused += (1 - alpha) / (RRF_K + cand.keyword[0])
         cand.score = fused
         cand.boosts = {}
     top = max(c.score for c in pool.values()) or 1.0 / RRF_K
@@ -245,8 +261,9 @@ def rank(
     for wanted, share in ((asked, 1.0), (named, NAMED_DEFINITION)):
         if not wanted:
             continue
+        wanted = frozenset(n.rstrip("?!=") for n in wanted)  # Ruby's blank?, save!, name=
         for cand in pool.values():
-            defined = set(cand.hit.symbols) or {symbol_of(cand.hit.heading)}
+            defined = {s.rstrip("?!=") for s in (cand.hit.symbols or (symbol_of(cand.hit.heading),))}
             hit_names = wanted & defined
             if hit_names:
                 amount = DEFINITION * share * top
@@ -284,7 +301,7 @@ def rank(
     while remaining and len(chosen) < limit:
         best_i, best_v = 0, None
         for i, cand in enumerate(remaining):
-            v = cand.score * DECAY ** seen.get((cand.hit.root, cand.hit.path), 0)
+            v = cand.score * DECAY ** max(0, seen.get((cand.hit.root, cand.hit.path), 0) - FILE_FREE + 1)
             if best_v is None or v > best_v:
                 best_i, best_v = i, v
         cand = remaining.pop(best_i)

@@ -168,3 +168,11 @@ def test_definitions_are_read_with_the_chunker(tmp_path: Path):
     (tmp_path / "README.md").write_text("# def not_code\n")
     found = questions.definitions_in(tmp_path, ["retry.py", "README.md", "missing.py"])
     assert ("RetryPolicy", "retry.py") in found and all(path == "retry.py" for _, path in found)
+
+
+def test_a_collection_of_a_folder_and_a_file_is_asked_about_both(repo: Path):
+    roots = [repo / "src", repo / "README.md"]
+    indexed = questions.indexed_paths(roots, [], [])
+    assert indexed[str(repo / "README.md")] == ["README.md"] and "cart.py" in indexed[str(repo / "src")]
+    asked = questions.collection_questions(roots, indexed)
+    assert {q.files for q in asked if q.kind == "behaviour"} == {("cart.py",), ("payment.py",)}

@@ -246,9 +246,10 @@ def collection_questions(
     out: list[Question] = []
     for root in roots:
         paths = indexed.get(str(root), [])
-        if git_root(root) is not None:
-            out += mine_history(root, paths, limit=history)
-        out += symbol_questions(definitions_in(root, paths, chunk_tokens), limit=symbols)
+        folder = root.parent if root.is_file() else root  # a file indexed alone is stored under its folder
+        if git_root(folder) is not None:
+            out += mine_history(folder, paths, limit=history)
+        out += symbol_questions(definitions_in(folder, paths, chunk_tokens), limit=symbols)
     return out
 
 
@@ -260,6 +261,9 @@ def indexed_paths(
 
     out: dict[str, list[str]] = {}
     for root in roots:
+        if root.is_file():  # stored under its folder, by its name
+            out[str(root)] = [root.name]
+            continue
         walker = Walker(root, include=include, exclude=exclude, max_file_bytes=max_file_bytes)
         out[str(root)] = sorted(item.path for item in walker if isinstance(item, SourceFile))
     return out

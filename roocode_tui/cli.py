@@ -833,9 +833,14 @@ def _print_eval(name: str, asked: int, rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     kinds = sorted({k for r in rows for k in (r.get("by_kind") or {})})
-    table = Table(title=f"{name}: {asked} questions, file-level scores at 10", title_justify="left")
-    for col in ("setup", "NDCG", "MRR", "R@10", *(f"NDCG {k}" for k in kinds), "NDCG tune", "NDCG held-out"):
-        table.add_column(col, justify="left" if col == "setup" else "right")
+    table = Table(
+        title=f"{name}: {asked} questions; file-level NDCG@10, MRR@10, Recall@10; NDCG@10 per kind and half",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
+    for col in ("setup", "NDCG", "MRR", "R@10", *kinds, "tune", "held-out"):
+        table.add_column(col, justify="left" if col == "setup" else "right", no_wrap=True)
     for r in rows:
         by_kind = r.get("by_kind") or {}
         halves = r["by_half"]

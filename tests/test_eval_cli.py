@@ -63,7 +63,7 @@ def test_eval_scores_each_setup_on_the_repositorys_own_history(home: Path, env, 
 
     table = cli("eval", "mailer", home=home, env=env)
     assert table.returncode == 0, table.stderr
-    assert "hybrid + ranking" in table.stdout and "NDCG held-out" in table.stdout
+    assert "hybrid + ranking" in table.stdout and "held-out" in table.stdout
     assert "questions (2 behaviour" in table.stderr
 
 

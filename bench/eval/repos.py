@@ -39,6 +39,17 @@ from roocode_tui.core.sparse import definition_name  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
 CACHE = HERE / ".cache" / "repos"
+#: the languages of the repositories this was run on (bench/RESULTS.md); others show none
+LANGUAGES = {
+    "requests": "Python",
+    "cobra": "Go",
+    "log": "Rust",
+    "ky": "TypeScript",
+    "express": "JavaScript",
+    "hiredis": "C",
+    "httparty": "Ruby",
+    "mkdocs": "docs + Python",
+}
 BEGIN, END = "<!-- eval-repos:begin -->", "<!-- eval-repos:end -->"
 MAX_HISTORY, MAX_SYMBOLS = 120, 40  # questions per repository
 #: label -> search_many options
@@ -47,7 +58,7 @@ PIPELINES: dict[str, dict] = {
     SEED: {"mode": "dense", "ranking": False, "merge": False},
     "dense": {"mode": "dense", "ranking": False},
     "keyword (BM25)": {"mode": "keyword", "ranking": False},
-    "hybrid, no stack": {"mode": "hybrid", "ranking": False},
+    "hybrid (no stack)": {"mode": "hybrid", "ranking": False},
     "hybrid + stack (default)": {"mode": "hybrid", "ranking": True},
 }
 
@@ -137,8 +148,10 @@ async def asked(name: str, tree: Path, store: EdgeStore) -> list[questions.Quest
     return mined + questions.symbol_questions(definitions, limit=MAX_SYMBOLS)
 
 
-async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str]) -> list[dict]:
+async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str], seed_for: set[str] | None) -> list[dict]:
     name, tree = clone(source)
+    if seed_for is not None and name not in seed_for:
+        pipelines = [p for p in pipelines if p != SEED]
     store = await index(name, tree, emb)
     qs = await asked(name, tree, store)
     print(f"{name}: {len(qs)} questions " + json.dumps(_count_kinds(qs)), flush=True)
@@ -182,11 +195,19 @@ def mean_rows(rows: list[dict], pipelines: list[str]) -> list[dict]:
     out = []
     for label in pipelines:
         mine = [r for r in rows if r["pipeline"] == label]
-        row = {"repo": "mean", "pipeline": label}
+        if not mine:
+            continue
+        count = len({r["repo"] for r in rows})
+        row = {"repo": "mean" if len(mine) == count else f"mean of {len(mine)}", "pipeline": label}
         for half in ("tune", "held-out", "all"):
             row[half] = {
                 key: round(sum(r[half][key] for r in mine) / len(mine), 4) for key in ("ndcg@10", "mrr@10", "recall@10")
             }
+        kinds: dict[str, list[float]] = {}
+        for r in mine:
+            for kind, s in r["all"].get("by_kind", {}).items():
+                kinds.setdefault(kind, []).append(s["ndcg@10"])
+        row["all"]["by_kind"] = {k: {"ndcg@10": round(sum(v) / len(v), 4)} for k, v in kinds.items()}
         out.append(row)
     return out
 
@@ -202,13 +223,17 @@ def write(rows: list[dict], elapsed: float) -> None:
         "NDCG@10 as the published benchmarks score it (a file counts at its first chunk). Each "
         f"question is in the tuning or the held-out half by a hash of its text. Took {elapsed:.0f} s.",
         "",
-        "| repository | pipeline | NDCG@10 tune | NDCG@10 held-out | NDCG@10 all | MRR@10 all | R@10 all |",
-        "|---|---|---|---|---|---|---|",
+        "| repository | pipeline | NDCG@10 tune | held-out | all | behaviour | docs (markdown) | symbol "
+        "| MRR@10 | R@10 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        kinds = r["all"].get("by_kind", {})
+        per = [f"{kinds[k]['ndcg@10']:.3f}" if k in kinds else "" for k in ("behaviour", "docs", "symbol")]
+        label = f"{r['repo']} ({LANGUAGES[r['repo']]})" if r["repo"] in LANGUAGES else r["repo"]
         lines.append(
-            f"| {r['repo']} | {r['pipeline']} | {r['tune']['ndcg@10']:.3f} | {r['held-out']['ndcg@10']:.3f} | "
-            f"{r['all']['ndcg@10']:.3f} | {r['all']['mrr@10']:.3f} | {r['all']['recall@10']:.3f} |"
+            f"| {label} | {r['pipeline']} | {r['tune']['ndcg@10']:.3f} | {r['held-out']['ndcg@10']:.3f} | "
+            f"{r['all']['ndcg@10']:.3f} | {' | '.join(per)} | {r['all']['mrr@10']:.3f} | {r['all']['recall@10']:.3f} |"
         )
     lines.append(END)
     base.write_section("\n".join(lines), BEGIN, END)
@@ -219,6 +244,9 @@ def main() -> None:
     parser.add_argument("repos", nargs="*", type=Path, help="git repositories (default: this one)")
     parser.add_argument("--pipelines", help="comma-separated labels of PIPELINES (default: all)")
     parser.add_argument("--index-only", action="store_true")
+    parser.add_argument(
+        "--seed-for", help="comma-separated repository names: the seed's pipeline only for these (it embeds again)"
+    )
     parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
     parser.add_argument(
         "--no-save", action="store_true", help="leave the vector cache as it is (another run writes it)"
@@ -236,7 +264,8 @@ def main() -> None:
             name, tree = clone(source)
             asyncio.run(_index_only(name, tree, emb))
             continue
-        rows += asyncio.run(run_repo(source, emb, pipelines))
+        seed_for = set(args.seed_for.split(",")) if args.seed_for else None
+        rows += asyncio.run(run_repo(source, emb, pipelines, seed_for))
     if rows:
         means = mean_rows(rows, pipelines)
         for row in means:

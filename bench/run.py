@@ -416,6 +416,41 @@ def bench_search(work: Path, scale: float) -> None:
     print(f"    built in {build:.1f}s, optimized in {optimize_s:.1f}s", flush=True)
 
 
+async def fill_hybrid(store: EdgeStore, name: str, n: int, seed: int, tests_every: int = 0) -> None:
+    """A hybrid collection of ``n`` random 1024-d vectors over real code, as an index run writes
+    it: keyword vectors, every keyword field, definitions named; every ``tests_every``-th chunk
+    in a test file."""
+    from roocode_tui.core.sparse import document_vector, symbol_of
+    from roocode_tui.core.stores.base import CollectionMeta, PointRecord
+
+    code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
+    meta = CollectionMeta(name=name, model=MODEL, dimension=1024, query_prefix="", document_prefix="", hybrid=True)
+    meta.chunker = CHUNKER
+    await store.create_collection(meta)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, 2048):
+        vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        batch = []
+        for i, v in enumerate(vecs):
+            k = start + i
+            at = k * 797 % (len(code) - 800)
+            text, heading = code[at : at + 800], f"class C{k % 211} > def f{k}"
+            test = "tests/test_" if tests_every and k % tests_every == 0 else ""
+            payload = {
+                "root": "/r",
+                "path": f"pkg{k % 50}/{test}m{k % 997}.py",
+                "text": text,
+                "heading": heading,
+                "symbol": symbol_of(heading),
+                "start_line": 1,
+                "end_line": 20,
+                "language": "python",
+            }
+            batch.append(PointRecord(f"00000000-0000-4000-8000-{k:012d}", v, payload, document_vector(text, heading)))
+        await store.upsert(name, batch)
+
+
 def bench_ranking(work: Path, scale: float) -> None:
     """A search's cost through the ranking stack against the fused lanes alone and dense alone,
     in-process, on 100,000 hybrid points of real code with the HNSW index built; the same
@@ -423,8 +458,6 @@ def bench_ranking(work: Path, scale: float) -> None:
     print("search with the ranking stack (embedded, 1024-d, hybrid)", flush=True)
     from roocode_tui.core.embedders.base import Embedder
     from roocode_tui.core.search import search_many
-    from roocode_tui.core.sparse import document_vector, symbol_of
-    from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
     n = int(100_000 * scale)
 
@@ -459,35 +492,8 @@ def bench_ranking(work: Path, scale: float) -> None:
     ]
 
     async def go() -> dict[str, list[float]]:
-        code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
         store = EdgeStore(work / "ranking-data")
-        meta = CollectionMeta(name="r", model=MODEL, dimension=1024, query_prefix="", document_prefix="", hybrid=True)
-        await store.create_collection(meta)
-        rng = np.random.default_rng(13)
-        for start in range(0, n, 2048):
-            vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            batch = []
-            for i, v in enumerate(vecs):
-                at = (start + i) * 797 % (len(code) - 800)
-                text, heading = code[at : at + 800], f"class C{(start + i) % 211} > def f{start + i}"
-                payload = {
-                    "root": "/r",
-                    "path": f"pkg{(start + i) % 50}/{'tests/test_' if i % 9 == 0 else ''}m{(start + i) % 997}.py",
-                    "text": text,
-                    "heading": heading,
-                    "symbol": symbol_of(heading),
-                    "start_line": 1,
-                    "end_line": 20,
-                    "language": "python",
-                }
-                batch.append(
-                    PointRecord(f"00000000-0000-4000-8000-{start + i:012d}", v, payload, document_vector(text, heading))
-                )
-            await store.upsert("r", batch)
-        meta = await store.get_meta("r")
-        meta.chunker = CHUNKER
-        await store.save_meta(meta)
+        await fill_hybrid(store, "r", n, 13, tests_every=9)
         await store.optimize("r")
         emb = RandomQueries()
         setups = {
@@ -563,7 +569,6 @@ def bench_engine(work: Path, scale: float) -> None:
     face adds over the same call in-process, the engine's idle memory, and a search from one face
     while another face's index run keeps the embedding server busy."""
     print("engine and faces (embedded, 1024-d)", flush=True)
-    from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
     n = int(100_000 * scale)
     data = work / "engine-data"
@@ -593,35 +598,8 @@ def bench_engine(work: Path, scale: float) -> None:
     ]
 
     async def build() -> None:
-        # As an index run writes it: hybrid (keyword vectors of real code), every keyword field.
-        from roocode_tui.core.sparse import document_vector, symbol_of
-
-        code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
         store = EdgeStore(data)
-        await store.create_collection(
-            CollectionMeta(name="eng", model=MODEL, dimension=1024, query_prefix="", document_prefix="", hybrid=True)
-        )
-        rng = np.random.default_rng(11)
-        for start in range(0, n, 2048):
-            vecs = rng.standard_normal((min(2048, n - start), 1024), dtype=np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            batch = []
-            for i, v in enumerate(vecs):
-                at = (start + i) * 797 % (len(code) - 800)
-                text, heading = code[at : at + 800], f"class C{(start + i) % 211} > def f{start + i}"
-                payload = {
-                    "root": "/r",
-                    "path": f"pkg{(start + i) % 50}/m{(start + i) % 997}.py",
-                    "text": text,
-                    "heading": heading,
-                    "symbol": symbol_of(heading),
-                    "start_line": 1,
-                    "end_line": 20,
-                    "language": "python",
-                }
-                id_ = f"00000000-0000-4000-8000-{start + i:012d}"
-                batch.append(PointRecord(id_, v, payload, sparse=document_vector(text, heading)))
-            await store.upsert("eng", batch)
+        await fill_hybrid(store, "eng", n, 11)
         await store.close()
 
     asyncio.run(build())

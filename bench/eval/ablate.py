@@ -26,7 +26,7 @@ import repos  # noqa: E402
 import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
-from roocode_tui.core import evaluation, ranker  # noqa: E402
+from roocode_tui.core import ranker  # noqa: E402
 from roocode_tui.core.search import search_many  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
@@ -87,12 +87,7 @@ async def run_repo(source: Path, emb: ReusingEmbedder, chosen: dict[str, dict]) 
     for label, values in chosen.items():
         with patched(values):
             results = await search_many(store, emb, name, [q.text for q in qs], limit=10, mode="hybrid")
-        scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
-        row = {"repo": name, "pipeline": label}
-        for half in ("tune", "held-out"):
-            row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
-        row["all"] = evaluation.summarise(scored).to_json()
-        rows.append(row)
+        rows.append(repos.score_row(name, label, qs, results))
     await store.close()
     return rows
 

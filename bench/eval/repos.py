@@ -163,16 +163,22 @@ async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str], see
             await seed.close()
         else:
             results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
-        scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
-        row = {"repo": name, "pipeline": label}
-        for half in ("tune", "held-out"):
-            row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
-        row["all"] = evaluation.summarise(scored).to_json()
+        row = score_row(name, label, qs, results)
         rows.append(row)
         print(f"  {label:28} " + _line(row), flush=True)
     await store.close()
     emb.save()
     return rows
+
+
+def score_row(name: str, label: str, qs: list[questions.Question], results: list) -> dict:
+    """One pipeline's scores on one repository's questions: per half and in all."""
+    scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
+    row: dict = {"repo": name, "pipeline": label}
+    for half in ("tune", "held-out"):
+        row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
+    row["all"] = evaluation.summarise(scored).to_json()
+    return row
 
 
 def _count_kinds(qs: list[questions.Question]) -> dict[str, int]:

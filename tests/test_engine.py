@@ -209,7 +209,7 @@ def test_a_command_starts_the_engine_which_keeps_the_store_and_the_runs(box: Box
         " 'asyncio', 'rich')\n"
         "print('loaded:', [n for n in names if n in sys.modules], file=sys.stderr); sys.exit(code)"
     )
-    for form in (["--json"], ["--limit=10", "--json"], ["-n", "10", "--json", "--mode", "dense"]):
+    for form in (["--json"], ["--limit=10", "--json"], ["-n", "10", "--json", "--mode", "hybrid"]):
         tiny = box.python(entry, "search", "restore a snapshot", "-c", "demo", *form)
         assert tiny.returncode == 0 and "loaded: []" in tiny.stderr, tiny.stderr
         assert json.loads(tiny.stdout)["results"] == results

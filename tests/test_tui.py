@@ -81,7 +81,11 @@ def slow_batches(settings: Settings, delay: float, server) -> None:
 
 
 def preview_code(app) -> str:
-    return app.query_one("#preview", Static).content.code
+    """The code the preview shows (under its `why:` line, when the hit says why it ranks there)."""
+    from rich.syntax import Syntax
+
+    shown = app.query_one("#preview", Static).content
+    return next(r for r in getattr(shown, "renderables", [shown]) if isinstance(r, Syntax)).code
 
 
 async def settle(app, pilot) -> None:
@@ -113,6 +117,8 @@ async def test_query_shows_ranked_results_and_the_preview_follows(settings: Sett
         assert results.option_count > 0 and app.focused is results
         assert "docs/backups.md:" in str(results.get_option_at_index(0).prompt)
         assert "snapshot" in preview_code(app)
+        why = app.query_one("#preview", Static).content.renderables[0]  # why it ranks first
+        assert str(why).startswith("why: question · dense #") and " = " in str(why)
         first = preview_code(app)
         await pilot.press("j")
         await pilot.pause()

@@ -26,6 +26,7 @@ tuning half and a held-out half (bench/eval/repos.py, bench/RESULTS.md).
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -293,23 +294,28 @@ def rank(
             before = cand.score
             cand.score *= factor
             cand.boosts[name] = cand.score - before
-    # 6. one file, one place: greedy, each further chunk of a ranked file decays
-    ordered = sorted(pool.values(), key=lambda c: (-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id))
-    chosen: list[_Candidate] = []
+    # 6. one file, one place: greedy, each further chunk of a ranked file decays (a heap of
+    # candidates whose decayed score is recomputed when their file gained a chunk since)
     seen: dict[tuple[str, str], int] = {}
-    remaining = ordered
-    while remaining and len(chosen) < limit:
-        best_i, best_v = 0, None
-        for i, cand in enumerate(remaining):
-            v = cand.score * DECAY ** max(0, seen.get((cand.hit.root, cand.hit.path), 0) - FILE_FREE + 1)
-            if best_v is None or v > best_v:
-                best_i, best_v = i, v
-        cand = remaining.pop(best_i)
+    heap = [
+        (-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())
+    ]
+    heapq.heapify(heap)
+    cands = list(pool.values())
+    chosen: list[_Candidate] = []
+    while heap and len(chosen) < limit:
+        entry = heapq.heappop(heap)
+        cand = cands[entry[6]]
         key = (cand.hit.root, cand.hit.path)
-        if seen.get(key):
-            cand.boosts["same file"] = (best_v or 0.0) - cand.score
-            cand.score = best_v or 0.0
-        seen[key] = seen.get(key, 0) + 1
+        count = seen.get(key, 0)
+        if entry[5] != count:  # its file gained a chunk since: decay it further and look again
+            decayed = cand.score * DECAY ** max(0, count - FILE_FREE + 1)
+            heapq.heappush(heap, (-decayed, *entry[1:5], count, entry[6]))
+            continue
+        if count >= FILE_FREE:
+            cand.boosts["same file"] = -entry[0] - cand.score
+            cand.score = -entry[0]
+        seen[key] = count + 1
         chosen.append(cand)
     return [_out(c, kind, alpha, explain) for c in chosen]
 
@@ -341,7 +347,7 @@ def query_names(query: str) -> set[str]:
 
 def _out(cand: _Candidate, kind: str, alpha: float, explain: bool) -> Hit:
     if not explain:
-        return dataclasses.replace(cand.hit, score=cand.hit.score)
+        return cand.hit
     lanes: dict[str, object] = {"kind": kind, "alpha": alpha}
     if cand.dense is not None:
         lanes["dense"] = {"rank": cand.dense[0], "score": round(cand.dense[1], 6)}

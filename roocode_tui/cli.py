@@ -169,8 +169,8 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument(
             "--mode",
             choices=["dense", "hybrid", "keyword"],
-            help="dense vectors, keywords, or both (default: [search] mode, hybrid: keywords join "
-            "only for queries that name identifiers)",
+            help="dense vectors, keywords, or both (default: [search] mode, hybrid: both lanes, ranked by "
+            "the ranking stack)",
         )
         p.add_argument(
             "--batch",
@@ -215,7 +215,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument(
             "--symbols", type=int, default=50, metavar="N", help="definition-name questions at most (default 50)"
         )
-        p.add_argument("--json", action="store_true", help="print the scores (and the questions) as JSON")
+        p.add_argument("--json", action="store_true", help="print the scores as JSON")
         p.add_argument("--questions", metavar="FILE", help="also write the questions asked, one JSON object per line")
 
     if want("serve"):

@@ -132,8 +132,9 @@ class IndexSettings(_Section):
 
 
 class SearchSettings(_Section):
-    # dense: vectors only; keyword: BM25-style only; hybrid: vectors, plus keywords fused by
-    # weighted RRF when the query names identifiers (natural-language queries stay dense).
+    # dense: vectors only; keyword: BM25-style only; hybrid: both lanes, ranked by the ranking
+    # stack (ranking = true), or without it, keywords fused by weighted RRF only when the query
+    # names identifiers (natural-language queries stay dense).
     mode: Literal["dense", "hybrid", "keyword"] = "hybrid"
     dense_weight: float = Field(default=1.0, gt=0)
     keyword_weight: float = Field(default=1.5, gt=0)

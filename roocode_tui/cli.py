@@ -656,13 +656,7 @@ def _print_files(result: Any, explain: bool) -> None:
         console.print(Text(f"no results in {result.collection}", style="yellow"))
         return
     for rank, found in enumerate(result.files, 1):
-        head = Text()
-        head.append(f"{rank:>2}. ", style="bold")
-        head.append(f"{found.score:.3f} ", style="green")
-        if found.collection:
-            head.append(inert(f"{found.collection}: "), style="cyan")
-        head.append(inert(found.path), style="bold cyan")
-        console.print(head)
+        console.print(_result_head(rank, found.score, found.collection, found.path))
         for hit in found.hits:
             line = Text(f"      {hit.start_line}-{hit.end_line}", style="dim")
             if hit.heading:
@@ -711,6 +705,22 @@ def _read_batch(source: str) -> list[str]:
     return queries
 
 
+def _result_head(rank: int, score: float, collection: str, where: str) -> Any:
+    """``" 1. 0.812 [collection: ]path..."``: a result's first line (a collection is named in a
+    search of several)."""
+    from rich.text import Text
+
+    from roocode_tui.core.text import inert
+
+    head = Text()
+    head.append(f"{rank:>2}. ", style="bold")
+    head.append(f"{score:.3f} ", style="green")
+    if collection:
+        head.append(inert(f"{collection}: "), style="cyan")
+    head.append(inert(where), style="bold cyan")
+    return head
+
+
 def _print_hits(result: Any, explain: bool = False) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -722,12 +732,7 @@ def _print_hits(result: Any, explain: bool = False) -> None:
         console.print(Text(f"no results in {result.collection}", style="yellow"))
         return
     for rank, hit in enumerate(result.hits, 1):
-        head = Text()
-        head.append(f"{rank:>2}. ", style="bold")
-        head.append(f"{hit.score:.3f} ", style="green")
-        if hit.collection:  # a search of several collections
-            head.append(inert(f"{hit.collection}: "), style="cyan")
-        head.append(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold cyan")
+        head = _result_head(rank, hit.score, hit.collection, f"{hit.path}:{hit.start_line}-{hit.end_line}")
         if hit.heading:
             head.append("  " + inert(hit.heading), style="magenta")
         console.print(head)

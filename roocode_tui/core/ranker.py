@@ -297,9 +297,7 @@ def rank(
     # 6. one file, one place: greedy, each further chunk of a ranked file decays (a heap of
     # candidates whose decayed score is recomputed when their file gained a chunk since)
     seen: dict[tuple[str, str], int] = {}
-    heap = [
-        (-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())
-    ]
+    heap = [(-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())]
     heapq.heapify(heap)
     cands = list(pool.values())
     chosen: list[_Candidate] = []

@@ -6,17 +6,17 @@ file's name is the question's topic, which file has several chunks on the topic,
 are tests, vendored or generated. The stack takes each lane's candidates (dense, keyword, and
 for a name the definitions of that name), wider than the results asked for, and scores them:
 
-1. **Fusion**: ``alpha * rrf(dense rank) + (1 - alpha) * rrf(keyword rank)``; alpha leans
-   to the keyword lane for a name, to the dense lane for a question (``query_kind``).
+1. **Fusion**: ``alpha * dense + (1 - alpha) * keyword``, each lane's scores scaled to 0..1
+   over the candidates; alpha leans to the keyword lane for a name, to the dense lane for a
+   question (``query_kind``).
 2. **File coherence**: a file with several good candidates lifts its best chunk.
 3. **Definition**: a chunk that defines the name a query asks for (or names in passing)
    is lifted above the chunks that use it.
 4. **Path**: a question's words that name a file or its folder lift that file's chunks.
-5. **Penalties**: tests, examples, vendored, generated and minified files, package
-   initialisers and declaration files go down unless the query asks for them; so does
-   documentation for a question about code.
-6. **One file, one place**: each further chunk of a file already ranked counts half as much
-   again, so ten results answer more than one file.
+5. **Penalties**: tests, examples, vendored, generated and minified files, changelogs,
+   package initialisers and declaration files go down unless the query asks for them.
+6. **One file, one place**: each further chunk of a file already ranked counts ``DECAY``
+   times as much again, so a close second file goes before a third chunk of the first.
 
 Every step's effect is kept per hit (``Hit.explain``) for ``search --explain`` and the TUI.
 The constants are measured on whole-repository questions mined from real histories, a

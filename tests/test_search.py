@@ -317,3 +317,20 @@ async def test_ruby_names_ending_in_a_mark_are_found_by_their_words(store, http_
     assert lookup.mode == "hybrid" and lookup.hits[0].heading == "class Object > def blank?"
     sentence = "An object is present when `blank?` is false for it, as the helper says."
     assert (await search(store, http_embedder, NAME, sentence, limit=3)).mode == "hybrid"
+
+
+async def test_a_query_vector_of_another_size_is_refused_in_every_mode(
+    store, http_embedder, corpus, small_chunks, monkeypatch
+):
+    from roocode_tui.core.errors import ModelMismatchError
+
+    await build(store, http_embedder, corpus, small_chunks)
+    real = http_embedder.embed_queries
+
+    async def shorter(texts):
+        return (await real(texts))[:, :32]
+
+    monkeypatch.setattr(http_embedder, "embed_queries", shorter)
+    for ranking in (True, False):
+        with pytest.raises(ModelMismatchError, match=r"collection 'demo' holds 64-d vectors but .* returned 32-d"):
+            await search(store, http_embedder, NAME, "restore a snapshot", limit=3, ranking=ranking)

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,23 +329,13 @@ async def search_many(
                 # +0.011; over docs the lane was worth nothing either way).
                 plans[i] = (dense, False, note)
     need_vectors = [i for i, (dense, _, _) in enumerate(plans) if dense] or list(range(len(queries)))
-    t0 = time.perf_counter()
-    vectors: dict[int, np.ndarray] = {}
-    step = max(1, embedder.batch_size)
-    for start in range(0, len(need_vectors), step):
-        idx = need_vectors[start : start + step]
-        embedded = await embedder.embed_queries([queries[i] for i in idx])
-        vectors.update(zip(idx, embedded, strict=True))
-    embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+    vectors, embed_ms = await _query_vectors(embedder, queries, need_vectors)
     results: list[SearchResult] = []
     for i, query in enumerate(queries):
         dense, keyword, note = plans[i]
         vector = vectors.get(i)
-        if vector is not None and vector.shape[0] != meta.dimension:
-            raise ModelMismatchError(
-                f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
-                f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
-            )
+        if vector is not None:
+            _check_dimension(collection, meta, embedder, vector)
         t1 = time.perf_counter()
         fetch = limit * 2 if merge else limit
         hits = await store.search(
@@ -396,21 +387,13 @@ async def _stacked(
     """Hybrid search through the ranking stack: both lanes, and the definitions of a name
     asked for, each ``ranker.depth(limit)`` deep, ranked by core/ranker.py."""
     collection = meta.name
-    t0 = time.perf_counter()
-    vectors: list[np.ndarray] = []
-    step = max(1, embedder.batch_size)
-    for start in range(0, len(queries), step):
-        vectors.extend(await embedder.embed_queries(queries[start : start + step]))
-    embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+    vectors, embed_ms = await _query_vectors(embedder, queries, range(len(queries)))
     knows_names = rules_version(meta.chunker) >= SYMBOLS_SINCE
     depth = ranker.depth(limit)
     results: list[SearchResult] = []
-    for query, vector in zip(queries, vectors, strict=True):
-        if vector.shape[0] != meta.dimension:
-            raise ModelMismatchError(
-                f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
-                f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
-            )
+    for i, query in enumerate(queries):
+        vector = vectors[i]
+        _check_dimension(collection, meta, embedder, vector)
         t1 = time.perf_counter()
         dense_hits, keyword_hits = await asyncio.gather(
             store.search(collection, vector, depth, flt),
@@ -460,6 +443,29 @@ async def _stacked(
             )
         )
     return results
+
+
+async def _query_vectors(
+    embedder: Embedder, queries: list[str], which: Sequence[int]
+) -> tuple[dict[int, np.ndarray], float]:
+    """The vectors of the queries at positions ``which``, embedded in batches, and the time
+    that took per query (ms)."""
+    t0 = time.perf_counter()
+    vectors: dict[int, np.ndarray] = {}
+    step = max(1, embedder.batch_size)
+    for start in range(0, len(which), step):
+        idx = which[start : start + step]
+        embedded = await embedder.embed_queries([queries[i] for i in idx])
+        vectors.update(zip(idx, embedded, strict=True))
+    return vectors, (time.perf_counter() - t0) * 1000 / max(1, len(queries))
+
+
+def _check_dimension(collection: str, meta: CollectionMeta, embedder: Embedder, vector: np.ndarray) -> None:
+    if vector.shape[0] != meta.dimension:
+        raise ModelMismatchError(
+            f"collection {collection!r} holds {meta.dimension}-d vectors but {embedder.model_id} "
+            f"returned {vector.shape[0]}-d: set embedder.dimensions = {meta.dimension}, or rebuild"
+        )
 
 
 def _cosine(a: np.ndarray, b: np.ndarray | None) -> float:

@@ -29,11 +29,11 @@ import dataclasses
 import heapq
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from roocode_tui.core.sparse import normalise, symbol_of
+from roocode_tui.core.sparse import normalise, symbol_of, word_parts
 from roocode_tui.core.stores.base import Hit
 
 #: "minmax": each lane's scores scaled to 0..1 over the candidates, then weighted by alpha;
@@ -70,7 +70,6 @@ _SYMBOL_QUERY = re.compile(
     r"|[A-Z][A-Za-z0-9]*)\(?\)?[?!=]?$"  # Pascal
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
     "a an and are as at be by can do does for from get has have how i if in is it its me my "
     "of on or should that the their then there these this to use used using was we what when where "
@@ -112,7 +111,7 @@ def query_kind(query: str) -> str:
 
 def split_words(text: str) -> list[str]:
     """``HTTPResponse_parser`` -> ``http``, ``response``, ``parser``."""
-    return [p.lower() for ident in _WORD.findall(text.replace("_", " ")) for p in _PARTS.findall(ident)]
+    return [p for ident in _WORD.findall(text.replace("_", " ")) for p in word_parts(ident)]
 
 
 def keywords(query: str) -> list[str]:
@@ -179,7 +178,7 @@ class _Candidate:
     keyword: tuple[int, float] | None = None  # (rank, keyword score)
     definition: bool = False  # came from the definitions of the name asked for
     score: float = 0.0
-    boosts: dict[str, float] | None = None
+    boosts: dict[str, float] = field(default_factory=dict)
 
 
 def _stem_matches(word: str, parts: frozenset[str]) -> bool:
@@ -246,7 +245,6 @@ def rank(
             if cand.keyword is not None:
                 fused += (1 - alpha) / (RRF_K + cand.keyword[0])
         cand.score = fused
-        cand.boosts = {}
     top = max(c.score for c in pool.values()) or 1.0 / RRF_K
     # 2. file coherence: a file's best chunk gains with the file's summed scores
     by_file: dict[tuple[str, str], list[_Candidate]] = {}
@@ -330,7 +328,6 @@ def _fragment(hit: Hit) -> bool:
 
 def _boost(cand: _Candidate, name: str, amount: float) -> None:
     cand.score += amount
-    assert cand.boosts is not None
     cand.boosts[name] = cand.boosts.get(name, 0.0) + amount
 
 
@@ -353,5 +350,5 @@ def _out(cand: _Candidate, kind: str, alpha: float, explain: bool) -> Hit:
         lanes["keyword"] = {"rank": cand.keyword[0], "score": round(cand.keyword[1], 6)}
     if cand.definition:
         lanes["definitions_lane"] = True
-    boosts = {k: round(v, 6) for k, v in (cand.boosts or {}).items()}
+    boosts = {k: round(v, 6) for k, v in cand.boosts.items()}
     return dataclasses.replace(cand.hit, explain={**lanes, "boosts": boosts, "rank_score": round(cand.score, 6)})

@@ -26,10 +26,15 @@ _STOP = frozenset(
 _CODE_LIKE = re.compile(r"[a-z][A-Z]|_[A-Za-z]|[A-Za-z]\.[A-Za-z]|\(\)|`|::|->|[a-z]\d")
 
 
+def word_parts(ident: str) -> list[str]:
+    """An identifier's words, lower case: ``getHTTPResponse2`` -> get, http, response, 2."""
+    return [p.lower() for p in _PARTS.findall(ident)]
+
+
 def tokens(text: str) -> list[str]:
     out: list[str] = []
     for ident in _IDENT.findall(text):
-        parts = [p.lower() for p in _PARTS.findall(ident)]
+        parts = word_parts(ident)
         parts = [p for p in parts if len(p) > 1 and p not in _STOP]
         out.extend(parts)
         whole = normalise(ident)  # get_user_name and getUserName are one name

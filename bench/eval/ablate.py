@@ -27,6 +27,7 @@ import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
 from roocode_tui.core import ranker  # noqa: E402
+from roocode_tui.core.questions import Question  # noqa: E402
 from roocode_tui.core.search import search_many  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
@@ -98,7 +99,6 @@ CHUNK_EVALS = ("run", "packed", "docs")  # the chunk-level evaluations of make e
 async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dict]) -> list[dict]:
     """A chunk-level evaluation of ``make eval`` (its corpus and queries, MRR@10 of the hit
     that covers the target) under each variant, split into the same two halves."""
-    import hashlib
     import importlib
     import shutil
 
@@ -116,8 +116,8 @@ async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dic
     await Indexer(store, emb, "ours", [corpus], index=IndexSettings()).run()
     emb.save()
 
-    def half(text: str) -> str:
-        return "tune" if hashlib.sha1(text.encode()).digest()[0] % 2 == 0 else "held-out"
+    def half(text: str) -> str:  # the halves of roocode-tui eval's questions, by the same hash
+        return Question(text, "", ()).half
 
     rows = []
     for label, values in chosen.items():

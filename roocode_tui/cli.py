@@ -208,7 +208,7 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "at most 300 changed lines), answered by the files they touched; and bare names of "
             "definitions that one file defines. Scores: NDCG@10, MRR@10 and Recall@10 at file level "
             "(a file counts at the rank of its first chunk), per setup (dense, keyword, hybrid, hybrid + "
-            "ranking stack) and per kind of question, plus a tuning and a held-out half.",
+            "ranking stack, and both hybrids through the reranker when [reranker] enabled) and per kind of question, plus a tuning and a held-out half.",
         )
         p.add_argument("collection", metavar="COLLECTION", nargs="?", help="the collection (default: as search)")
         p.add_argument("--history", type=int, default=200, metavar="N", help="commit questions at most (default 200)")
@@ -760,7 +760,7 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
 
     from roocode_tui import cli_engine
     from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.evaluation import SETUPS, Setup, evaluate
+    from roocode_tui.core.evaluation import Setup, evaluate, setups
     from roocode_tui.core.questions import collection_questions, indexed_paths
 
     if args.history < 0 or args.symbols < 0:
@@ -801,14 +801,22 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
 
         async def search(queries: list[str], setup: Setup) -> list[list[str]]:
             found = await engine.search(
-                queries, name, limit=10, path=None, lang=None, mode=setup.mode, cwd=os.getcwd(), ranking=setup.ranking
+                queries,
+                name,
+                limit=10,
+                path=None,
+                lang=None,
+                mode=setup.mode,
+                cwd=os.getcwd(),
+                ranking=setup.ranking,
+                rerank=setup.rerank,
             )
             return [[h["path"] for h in r.get("results", [])] for r in found]
 
         def progress(label: str, done: int, total: int) -> None:
             say(f"{label}: {done}/{total}", transient=done < total)
 
-        rows = await evaluate(asked, search, SETUPS, progress)
+        rows = await evaluate(asked, search, setups(settings.reranker.enabled), progress)
     finally:
         await engine.aclose()
     if args.json:

@@ -43,7 +43,9 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_eval_scores_each_setup_on_the_repositorys_own_history(home: Path, env, repo: Path, tmp_path: Path):
+def test_eval_scores_each_setup_on_the_repositorys_own_history(
+    home: Path, env, repo: Path, tmp_path: Path, embed_server
+):
     assert cli("index", str(repo), "--collection", "mailer", home=home, env=env).returncode == 0
     listed = tmp_path / "questions.jsonl"
     done = cli("eval", "mailer", "--json", "--questions", str(listed), home=home, env=env)
@@ -51,6 +53,7 @@ def test_eval_scores_each_setup_on_the_repositorys_own_history(home: Path, env, 
     report = json.loads(done.stdout)
     assert report["collection"] == "mailer" and report["kinds"]["behaviour"] == 2 and report["kinds"]["symbol"] >= 3
     assert [s["setup"] for s in report["setups"]] == ["dense", "keyword", "hybrid", "hybrid + ranking"]
+    assert embed_server.reranks == 0
     for setup in report["setups"]:
         assert 0.0 <= setup["ndcg@10"] <= 1.0 and set(setup["by_half"]) == {"tune", "held-out"}
         assert set(setup["by_kind"]) == {"behaviour", "symbol"}
@@ -61,10 +64,15 @@ def test_eval_scores_each_setup_on_the_repositorys_own_history(home: Path, env, 
     assert asked[0]["files"] == ["mailer/cache.py"] and asked[1]["files"] == ["mailer/retry.py"]  # newest first
     assert {q["kind"] for q in asked[2:]} == {"symbol"} and all(q["half"] in ("tune", "held-out") for q in asked)
 
-    table = cli("eval", "mailer", home=home, env=env)
+    # with a reranker configured, both hybrids are scored through it as well (stack on and off)
+    reranked = {**env, "ROOCODE_TUI_RERANKER__ENABLED": "true", "ROOCODE_TUI_RERANKER__BASE_URL": embed_server.base_url}
+    table = cli("eval", "mailer", home=home, env=reranked)
     assert table.returncode == 0, table.stderr
-    assert "hybrid + ranking" in table.stdout and "held-out" in table.stdout
+    rows = [line.split()[0:6] for line in table.stdout.splitlines()]
+    assert "hybrid + ranking + reranker" in table.stdout and "hybrid + reranker" in table.stdout
+    assert "held-out" in table.stdout and ["hybrid", "+", "ranking", "+", "reranker"] in [r[:5] for r in rows]
     assert "questions (2 behaviour" in table.stderr
+    assert embed_server.reranks == 2 * len(asked)  # once per question in each of the two reranked setups
 
 
 def test_eval_says_what_is_missing(home: Path, env, tmp_path: Path):

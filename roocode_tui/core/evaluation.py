@@ -90,6 +90,7 @@ class Setup:
     label: str
     mode: str
     ranking: bool
+    rerank: bool = False
 
 
 SETUPS = (
@@ -98,6 +99,17 @@ SETUPS = (
     Setup("hybrid", "hybrid", False),
     Setup("hybrid + ranking", "hybrid", True),
 )
+#: with a reranker configured, the same setups again through it
+RERANKED = (
+    Setup("hybrid + reranker", "hybrid", False, True),
+    Setup("hybrid + ranking + reranker", "hybrid", True, True),
+)
+
+
+def setups(reranker: bool) -> tuple[Setup, ...]:
+    """The setups an evaluation compares: the stack on and off, and the reranker on and off
+    when one is configured."""
+    return SETUPS + RERANKED if reranker else SETUPS
 BATCH = 32  # questions per search request (progress moves per batch)
 
 #: (queries, setup) -> for each query, the paths of its hits, best first
@@ -128,6 +140,7 @@ async def evaluate(
                 "setup": setup.label,
                 "mode": setup.mode,
                 "ranking": setup.ranking,
+                "rerank": setup.rerank,
                 **summarise(scored).to_json(),
                 "by_half": {
                     half: summarise([(q, s) for q, s in scored if q.half == half], by_kind=False).to_json()

@@ -188,9 +188,11 @@ class Engine(abc.ABC):
         ranking: bool | None = None,
         explain: bool = False,
         group_by: str | None = None,
+        rerank: bool | None = None,
     ) -> list[dict[str, Any]]:
         """One ``SearchResult.to_json()`` per query. ``ranking``: through the ranking stack
-        (None: as ``[search] ranking`` says); ``explain``: each hit says why it ranks there;
+        (None: as ``[search] ranking`` says); ``rerank``: through the reranker (None: when
+        ``[reranker] enabled``; True without one configured is refused); ``explain``: each hit says why it ranks there;
         ``group_by="file"``: ranked files, each with its best chunks (``files``)."""
 
     @abc.abstractmethod

@@ -110,6 +110,7 @@ class EngineClient(Engine):
         ranking: bool | None = None,
         explain: bool = False,
         group_by: str | None = None,
+        rerank: bool | None = None,
     ) -> list[dict[str, Any]]:
         payload = {
             "queries": queries,
@@ -122,6 +123,7 @@ class EngineClient(Engine):
             "ranking": ranking,
             "explain": explain,
             "group_by": group_by,
+            "rerank": rerank,
         }
         return (await self._call("POST", "/search", payload))["results"]
 

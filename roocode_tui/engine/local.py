@@ -358,6 +358,7 @@ class LocalEngine(Engine):
         ranking: bool | None = None,
         explain: bool = False,
         group_by: str | None = None,
+        rerank: bool | None = None,
     ) -> list[dict[str, Any]]:
         from roocode_tui.core.search import GROUP_BY, collection_names, group_files, merge_collections
         from roocode_tui.core.service import resolve_search_collection
@@ -367,6 +368,9 @@ class LocalEngine(Engine):
         if group_by not in (None, *GROUP_BY):
             raise UsageError(f"group_by must be one of {', '.join(GROUP_BY)} (got {group_by!r})")
         store, embedder = await self.backends()
+        if rerank and self._reranker is None:
+            raise UsageError("no reranker is configured ([reranker] enabled = false)")
+        reranker = None if rerank is False else self._reranker
         self.store_used, self._pages_kept = time.monotonic(), True
         groups = self.settings.search.groups
         names = collection_names(collection, groups)
@@ -383,7 +387,7 @@ class LocalEngine(Engine):
             ranked = self.settings.search.ranking if ranking is None else ranking
             chunks = min(1000, limit * FILE_CHUNKS) if group_by == "file" else limit
             each = [
-                await self._search(store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain)
+                await self._search(store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain, reranker)
                 for n in names
             ]
         for name in names:
@@ -416,6 +420,7 @@ class LocalEngine(Engine):
         cwd: str,
         ranking: bool = True,
         explain: bool = False,
+        reranker: Any = None,
     ) -> list[Any]:
         from roocode_tui.core.roo_qdrant import candidates
         from roocode_tui.core.search import search_many
@@ -432,7 +437,7 @@ class LocalEngine(Engine):
             mode=mode or opts.mode,
             weights=(opts.dense_weight, opts.keyword_weight),
             merge=opts.merge_adjacent,
-            reranker=self._reranker,
+            reranker=reranker,
             workspaces=candidates(self.settings, cwd=cwd),
             ranking=ranking,
             explain=explain,

@@ -22,7 +22,7 @@ Routes::
                                       rates (F2's)
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
     POST   /search                    {"queries": [...], "collection", "limit", "path", "lang", "mode", "cwd",
-                                       "ranking", "explain", "group_by": "file"}
+                                       "ranking", "rerank", "explain", "group_by": "file"}
                                       ?out=json-line: the first result as `search --json` prints it
                                       (collection "a,b": one ranking of several collections)
     POST   /read                      {"path", "start_line", "end_line", "cwd"}: lines of an indexed file
@@ -184,6 +184,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             ranking=None if data.get("ranking") is None else bool(data.get("ranking")),
             explain=bool(data.get("explain")),
             group_by=data.get("group_by"),
+            rerank=None if data.get("rerank") is None else bool(data.get("rerank")),
         )
         if request.query_params.get("out") == "json-line":  # what `search --json` prints, as it is
             text = json.dumps(results[0] if results else None, ensure_ascii=True) + "\n"

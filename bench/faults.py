@@ -124,7 +124,6 @@ FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("connections cut in the middle of the answer", {"cut_next": 3}),
     ("item cap: 413 above 3 inputs", {"max_items": 3}),
     ("item cap: 400 'too many inputs' above 3", {"max_items": 3, "max_items_status": 400}),
-    ("answers with one embedding too few", {"wrong_count_next": 3}),
     ("inputs over the context length (45 tokens)", {"max_model_len": 45}),
 ]
 
@@ -140,13 +139,24 @@ async def server_fault(backend: str, tree: Path, data: Path, faults: dict[str, A
     return "ended with the fault-free points"
 
 
-async def wrong_dimensions(backend: str, tree: Path, work: Path, seed: int) -> tuple[str, Points, Points]:
-    """Index cleanly, change files, then the server answers 32-d vectors: a clear error, store untouched.
+WRONG_ANSWERS: list[tuple[str, dict[str, Any]]] = [
+    ("answers of the wrong dimension (32 instead of 64), after a file changed", {"wrong_dim": 32}),
+    ("answers with one embedding too few, after a file changed", {"wrong_count": True}),
+    ("a 200 answer that is an HTML page, after a file changed", {"not_json": True}),
+]
+
+
+async def wrong_answers(
+    backend: str, tree: Path, work: Path, seed: int, faults: dict[str, Any]
+) -> tuple[str, Points, Points]:
+    """Index cleanly, change files, then the server answers wrongly every time: a clear error,
+    store untouched.
 
     Twice: the same embedder goes on (the answers' check stops the run), and a new one starts
-    (its dimension probe meets the collection's record)."""
-    data = work / f"wrongdim-{backend}-{seed}"
-    tree2 = work / f"wrongdim-tree-{backend}-{seed}"
+    (its dimension probe meets the collection's record, or the same wrong answer)."""
+    tag = "-".join(faults)
+    data = work / f"wrong-{tag}-{backend}-{seed}"
+    tree2 = work / f"wrong-tree-{tag}-{backend}-{seed}"
     shutil.copytree(tree, tree2)
     messages = []
     with EmbedServer() as srv:
@@ -157,7 +167,8 @@ async def wrong_dimensions(backend: str, tree: Path, work: Path, seed: int) -> t
             before = await all_points(store, "faults")
             (tree2 / "docs" / "faq.md").write_text("# FAQ\n\nAll new answers.\n")
             (tree2 / "pages" / "page_0.md").unlink()
-            srv.faults.wrong_dim = 32
+            for key, value in faults.items():
+                setattr(srv.faults, key, value)
             for fresh in (False, True):
                 if fresh:
                     await emb.aclose()
@@ -167,12 +178,12 @@ async def wrong_dimensions(backend: str, tree: Path, work: Path, seed: int) -> t
                 except (EmbedderFatalError, ModelMismatchError) as exc:
                     messages.append(_short(str(exc)))
                 else:
-                    messages.append("FAILED: the run accepted 32-d vectors")
+                    messages.append("FAILED: the run accepted the answers")
         finally:
             await emb.aclose()
             await store.close()
     after = await points_of(backend, data)
-    return "stopped with: " + " / ".join(messages), after, before
+    return "stopped with: " + " / ".join(dict.fromkeys(messages)), after, before
 
 
 def _short(message: str) -> str:
@@ -383,15 +394,16 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
         rows.append(row)
         print(f"  {label}: {row.runs} runs, lost {row.lost}, duplicates {row.duplicates}: {row.outcome()}", flush=True)
 
-    row = Row("answers of the wrong dimension (32 instead of 64), after a file changed")
-    for seed in range(runs):
-        for backend in BACKENDS:
-            outcome, after, before = await wrong_dimensions(backend, tree, work, seed)
-            lost, dups = compare(after, before)
-            shown = outcome + " (store untouched)" if (lost, dups) == (0, 0) else outcome
-            row.add(shown, lost, dups, failed="FAILED" in outcome)
-    rows.append(row)
-    print(f"  {row.fault}: {row.runs} runs: {row.outcome()}", flush=True)
+    for label, faults in WRONG_ANSWERS:
+        row = Row(label)
+        for seed in range(runs):
+            for backend in BACKENDS:
+                outcome, after, before = await wrong_answers(backend, tree, work, seed, faults)
+                lost, dups = compare(after, before)
+                shown = outcome + " (store untouched)" if (lost, dups) == (0, 0) else outcome
+                row.add(shown, lost, dups, failed="FAILED" in outcome)
+        rows.append(row)
+        print(f"  {row.fault}: {row.runs} runs: {row.outcome()}", flush=True)
 
     row = Row(f"the server stopped for {stop_s:.0f} s mid-run, then started again")
     results = await gather_per_store(lambda b: server_stopped(b, tree, work, stop_s))

@@ -54,6 +54,7 @@ class Faults:
     wrong_count: bool = False  # one embedding too few
     wrong_count_next: int = 0  # one embedding too few, for this many answers
     wrong_dim: int | None = None  # answer vectors of this size
+    not_json: bool = False  # answer 200 with an HTML page, as a proxy in front of a dead server can
     drop_next: int = 0  # close the connection without answering, this many times
     cut_next: int = 0  # send the headers and half of a 200 answer, then close the connection, this many times
     fail_from: int | None = None  # from this request on (1-based), answer fail_from_status
@@ -353,5 +354,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if f.not_json:
+            page = b"<html><body><h1>502 Bad Gateway</h1>\x1b[31m</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
             return
         self._json(200, answer)

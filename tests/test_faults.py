@@ -68,7 +68,6 @@ def same_points(got: dict[str, dict], want: dict[str, dict]) -> None:
         pytest.param({"cut_next": 3}, id="connections-cut-mid-answer"),
         pytest.param({"max_items": 3}, id="item-cap-413"),
         pytest.param({"max_items": 3, "max_items_status": 400}, id="too-many-inputs-400"),
-        pytest.param({"wrong_count_next": 2}, id="wrong-count"),
     ],
 )
 async def test_faults_end_with_the_fault_free_points(store, corpus: Path, reference, fault: dict):
@@ -110,6 +109,52 @@ async def test_wrong_dimensions_stop_the_run_and_touch_nothing(store, corpus: Pa
             await run_index(store, emb, corpus)
         await emb.aclose()
     assert set(await all_points(store)) == set(before)
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        pytest.param({"wrong_count": True}, r"sent \d+ inputs?, got \d+ embeddings? back", id="one-embedding-too-few"),
+        pytest.param({"not_json": True}, r"HTTP 200 but the answer is not JSON: '<html>", id="a-200-that-is-not-json"),
+    ],
+)
+async def test_a_wrong_answer_stops_the_run_at_once_and_touches_nothing(store, corpus: Path, fault: dict, said: str):
+    """A server that answers wrongly every time is broken, not busy: the run ends on the first
+    such answer with one line naming the server, and the store keeps what it had."""
+    with EmbedServer() as srv:
+        emb = embedder_for(srv)
+        await run_index(store, emb, corpus)
+        before = await all_points(store)
+        (corpus / "docs" / "faq.md").write_text("# FAQ\n\nAll new.\n")
+        for key, value in fault.items():
+            setattr(srv.faults, key, value)
+        posts = srv.posts
+        with pytest.raises(EmbedderFatalError, match=r"embedding server http://127.0.0.1:\d+/v1: " + said) as info:
+            await asyncio.wait_for(run_index(store, emb, corpus), timeout=30)
+        await emb.aclose()
+        assert srv.posts - posts <= 3  # the batches already in flight, nothing retried (max_concurrency 3)
+    assert "\x1b" not in str(info.value) and "\n" not in str(info.value)
+    assert await all_points(store) == before
+
+
+async def test_a_server_that_never_comes_back_ends_the_run_after_its_patience(store, corpus: Path):
+    srv = EmbedServer().start()
+    emb = embedder_for(srv, max_concurrency=1, batch_size=4, patience_s=1.5)
+    await emb.dimension()
+    srv.stop()  # and it stays away
+    indexer = Indexer(store, emb, "demo", [corpus], index=SMALL)
+    started = time.monotonic()
+    try:
+        with pytest.raises(
+            EmbedderFatalError,
+            match=r"embedding server http://127.0.0.1:\d+/v1: connection failed \(\w+\) "
+            r"\(gave up after \d+ tries in \ds; embedder.patience_s\)",
+        ):
+            await asyncio.wait_for(indexer.run(), timeout=30)
+    finally:
+        await emb.aclose()
+    assert time.monotonic() - started < 10  # the patience, its last pause, and the run's own stop
+    assert indexer.progress.waiting == ""
 
 
 async def test_server_down_pauses_the_run_and_it_resumes(store, corpus: Path, reference):

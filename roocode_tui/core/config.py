@@ -61,6 +61,7 @@ class EmbedderSettings(_Section):
     batch_size: int | None = Field(default=None, ge=1, le=4096)
     max_concurrency: int = Field(default=8, ge=1, le=256)
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    patience_s: float = Field(default=900.0, gt=0, le=86400)
     max_batch_tokens: int = Field(default=16384, ge=256)
 
     @field_validator("base_url")
@@ -93,6 +94,9 @@ class StoreSettings(_Section):
     url: str | None = None
     api_key: SecretStr | None = None
     timeout_s: float = Field(default=30.0, gt=0)
+    # How long one call waits out a failing server (down, restarting, 429, 502/503/504) before
+    # it fails with one line; 0: no retries.
+    patience_s: float = Field(default=60.0, ge=0, le=86400)
     https: bool | None = None
     verify_tls: bool = True
     ca_cert: Path | None = None

@@ -5,9 +5,13 @@ Request ``{"input": [...], "model": ..., "dimensions"?: n, "encoding_format": "b
 and their count and dimension checked. The client adapts to the server:
 
 - 429, 5xx, timeouts and dropped connections are retried with exponential backoff and jitter,
-  honouring ``Retry-After``. For indexing the wait has no end: a server that stays down
-  pauses the run (``waiting`` says why) and it resumes when the server is back. Queries give
-  up after a few tries.
+  honouring ``Retry-After``. For indexing, a server that stays down pauses the run
+  (``waiting`` says why) and it resumes when the server is back, for up to
+  ``embedder.patience_s`` and ``PATIENT_ATTEMPTS`` tries; then the run stops with one line
+  that names the server and its last answer. Queries give up after a few tries.
+- An answer that is wrong (a 200 that is not JSON or has no ``data`` list, fewer or more
+  embeddings than inputs, a bad index, the wrong dimension) is the server's error, not a
+  passing one: the run stops at once with that line, and nothing of the batch is stored.
 - 413, or a 400/422 that says the batch has too many items, halves the batch size for the
   rest of the run and retries the halves.
 - A context-length 400 splits the batch to isolate the long input, then retries it cut to
@@ -35,6 +39,7 @@ from roocode_tui.core.errors import EmbedderError, EmbedderFatalError
 
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 QUERY_ATTEMPTS = 3
+PATIENT_ATTEMPTS = 200  # with patience_s: a server that answers 429 with Retry-After 0 forever
 MAX_BACKOFF_S = 30.0
 REST_S = 5.0  # first rest of a failing endpoint; doubles while it keeps failing
 _CONTEXT = re.compile(r"maximum context length is (\d+)", re.I)
@@ -244,6 +249,7 @@ class OpenAIEmbedder(Embedder):
     async def _request_with_retries(self, texts: list[str], *, patient: bool, kind: str) -> np.ndarray:
         delay = 0.25
         attempt = 0
+        give_up_at = time.monotonic() + self.settings.patience_s
         while True:
             attempt += 1
             endpoint, wait = self._pick(kind)
@@ -263,6 +269,15 @@ class OpenAIEmbedder(Embedder):
                         self._mask(f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries)")
                     ) from None
                 pause = exc.retry_after if exc.retry_after is not None else delay
+                if patient and (attempt >= PATIENT_ATTEMPTS or time.monotonic() + pause > give_up_at):
+                    self.waiting = ""
+                    waited = self.settings.patience_s - (give_up_at - time.monotonic())
+                    raise EmbedderFatalError(
+                        self._mask(
+                            f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries in {waited:.0f}s; "
+                            "embedder.patience_s)"
+                        )
+                    ) from None
                 if patient and attempt >= 3:
                     self.waiting = self._mask(f"{self._where(endpoint)}: {exc}; retrying in {pause:.0f}s")
                 await asyncio.sleep(min(MAX_BACKOFF_S, pause) * (0.75 + random.random() / 2))
@@ -294,7 +309,9 @@ class OpenAIEmbedder(Embedder):
             try:
                 data = resp.json()
             except ValueError:
-                raise _Transient("answer is not JSON") from None
+                raise EmbedderFatalError(
+                    self._mask(f"{self._where(endpoint)}: HTTP 200 but the answer is not JSON: {resp.text[:80]!r}")
+                ) from None
             return self._parse(endpoint, data, len(texts))
         message = _error_message(resp)
         if code in TRANSIENT_STATUS:
@@ -327,15 +344,17 @@ class OpenAIEmbedder(Embedder):
         where = self._where(endpoint)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise _Transient("answer has no 'data' list")
+            raise EmbedderFatalError(f"{where}: HTTP 200 but the answer has no 'data' list")
         if len(items) != expected:
-            # A server that loses inputs is not to be trusted with this batch: ask again.
-            raise _Transient(f"sent {expected} inputs, got {len(items)} embeddings back")
+            raise EmbedderFatalError(
+                f"{where}: sent {expected} input{'s' * (expected != 1)}, got {len(items)} embedding"
+                f"{'s' * (len(items) != 1)} back; nothing of the batch was written"
+            )
         rows: list[np.ndarray | None] = [None] * expected
         for pos, item in enumerate(items):
             index = item.get("index", pos) if isinstance(item, dict) else None
             if not isinstance(index, int) or not 0 <= index < expected or rows[index] is not None:
-                raise _Transient(f"bad or repeated index {index!r} in the answer")
+                raise EmbedderFatalError(f"{where}: bad or repeated index {index!r} in the answer")
             emb = item.get("embedding")
             rows[index] = (
                 np.frombuffer(base64.b64decode(emb), dtype=np.float32)

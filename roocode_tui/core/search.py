@@ -9,7 +9,6 @@ Overlapping or adjacent hits from one file are merged into one result.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 import time
@@ -33,7 +32,7 @@ from roocode_tui.core.sparse import (
     spellings,
     symbol_of,
 )
-from roocode_tui.core.stores.base import CollectionMeta, Hit, SearchFilter, Store
+from roocode_tui.core.stores.base import CollectionMeta, Hit, Lane, SearchFilter, Store
 from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-exported for the faces
 
 _GLOB = re.compile(r"[*?\[]")
@@ -395,11 +394,6 @@ async def _stacked(
         vector = vectors[i]
         _check_dimension(collection, meta, embedder, vector)
         t1 = time.perf_counter()
-        dense_hits, keyword_hits = await asyncio.gather(
-            store.search(collection, vector, depth, flt),
-            store.search(collection, None, depth, flt, sparse=query_vector(query)),
-        )
-        dense, keyword = one_version_per_file(dense_hits), one_version_per_file(keyword_hits)
         asked: set[str] = set()  # names the query asks for by name
         named: set[str] = set()  # names a question mentions in passing
         if knows_names:
@@ -408,10 +402,13 @@ async def _stacked(
             elif len(query.split()) <= SHORT_QUERY_WORDS:
                 asked = set(lookup_names(query))
             named = set(named_names(query)) - asked
-        definitions: list[Hit] = []
-        if asked:
+        lanes = [Lane(vector, None, depth, flt), Lane(None, query_vector(query), depth, flt)]
+        if asked:  # the definitions of the names asked for, however far down the lanes they are
             only = dataclasses.replace(flt or SearchFilter(), symbols=tuple(spellings(sorted(asked))))
-            definitions = one_version_per_file(await store.search(collection, vector, ranker.DEFINITIONS, only))
+            lanes.append(Lane(vector, None, ranker.DEFINITIONS, only))
+        found = [one_version_per_file(hits) for hits in await store.search_lanes(collection, lanes)]
+        dense, keyword = found[0], found[1]
+        definitions: list[Hit] = found[2] if asked else []
         if named and not await store.defines_any(collection, spellings(sorted(named))):
             named = set()
         cosine = {h.id: h.score for h in (*dense, *definitions)}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +103,17 @@ class SearchFilter:
     root: str | None = None
     #: only chunks defining one of these (normalised) names: the payload's ``symbol``
     symbols: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One single-lane search of :meth:`Store.search_lanes`: the dense ``vector`` or the
+    keyword ``sparse`` vector, its top ``limit``, under ``flt``."""
+
+    vector: np.ndarray | None
+    sparse: tuple[list[int], list[float]] | None
+    limit: int
+    flt: SearchFilter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +321,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]: ...
+
+    async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
+        """Several single-lane searches of one collection, each answered as ``search`` answers
+        it; a store that can asks for them in one call."""
+        found = await asyncio.gather(
+            *(self.search(name, lane.vector, lane.limit, lane.flt, sparse=lane.sparse) for lane in lanes)  # type: ignore[call-arg]
+        )
+        return list(found)
 
     async def server_version(self) -> str | None:
         """The server's version, where there is a server."""

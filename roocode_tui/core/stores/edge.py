@@ -30,7 +30,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from roocode_tui.core.stores.base import (
     CollectionMeta,
     FileState,
     Hit,
+    Lane,
     PointRecord,
     SearchFilter,
     Store,
@@ -931,36 +932,37 @@ class EdgeStore(Store):
         weights: tuple[float, float] = (1.0, 1.0),
         with_vectors: bool = False,
     ) -> list[Hit]:
-        from qdrant_edge import Query, QueryRequest, SparseVector
-
         from roocode_tui.core.ranking import fuse, lane_depth, stable_top
 
         def query() -> list[Hit]:
             shard = self._shard(name)
             edge_filter = _edge_filter(flt)
-            with_vector = [DENSE] if with_vectors else None
-
-            def lane(q: Any) -> Callable[[int], list[Hit]]:
-                def fetch(n: int) -> list[Hit]:
-                    request = QueryRequest(
-                        limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=with_vector
-                    )
-                    return [
-                        Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
-                        for p in shard.query(request)
-                    ]
-
-                return fetch
-
-            dense_q = Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE) if vector is not None else None
-            sparse_q = (
-                Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
-            )
+            dense_q = _dense_query(vector)
+            sparse_q = _sparse_query(sparse)
             if dense_q is not None and sparse_q is not None:
                 depth = lane_depth(limit)
-                lanes = [stable_top(lane(dense_q), depth), stable_top(lane(sparse_q), depth)]
+                lanes = [
+                    stable_top(_fetcher(shard, dense_q, edge_filter, with_vectors), depth),
+                    stable_top(_fetcher(shard, sparse_q, edge_filter, with_vectors), depth),
+                ]
                 return fuse(lanes, weights, limit)
-            return stable_top(lane(dense_q if dense_q is not None else sparse_q), limit)
+            q = dense_q if dense_q is not None else sparse_q
+            return stable_top(_fetcher(shard, q, edge_filter, with_vectors), limit)
+
+        return await self._call(query)
+
+    async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
+        """The lanes one after another in one call into the store: Qdrant Edge holds the
+        interpreter while it searches, so lanes on threads of their own only wait for each other."""
+        from roocode_tui.core.ranking import stable_top
+
+        def query() -> list[list[Hit]]:
+            shard = self._shard(name)
+            out: list[list[Hit]] = []
+            for lane in lanes:
+                q = _dense_query(lane.vector) if lane.vector is not None else _sparse_query(lane.sparse)
+                out.append(stable_top(_fetcher(shard, q, _edge_filter(lane.flt), False), lane.limit))
+            return out
 
         return await self._call(query)
 
@@ -996,6 +998,34 @@ class EdgeStore(Store):
                 return write(self._dir(name) / str(raw.get("shard", SHARD_DIR)), raw, points)
 
         return await self._call(run)
+
+
+def _dense_query(vector: np.ndarray | None) -> Any:
+    from qdrant_edge import Query
+
+    return Query.Nearest(vector.astype(np.float32).tolist(), using=DENSE) if vector is not None else None
+
+
+def _sparse_query(sparse: tuple[list[int], list[float]] | None) -> Any:
+    from qdrant_edge import Query, SparseVector
+
+    return Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
+
+
+def _fetcher(shard: Any, q: Any, edge_filter: Any, with_vectors: bool) -> Callable[[int], list[Hit]]:
+    """A shard's top n for one query, as hits (what :func:`stable_top` asks for)."""
+    from qdrant_edge import QueryRequest
+
+    with_vector = [DENSE] if with_vectors else None
+
+    def fetch(n: int) -> list[Hit]:
+        request = QueryRequest(limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=with_vector)
+        return [
+            Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
+            for p in shard.query(request)
+        ]
+
+    return fetch
 
 
 def _edge_filter(flt: SearchFilter | None) -> Any:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -102,20 +105,78 @@ def test_symlink_loop_is_skipped_once(tmp_path: Path):
     assert skipped["dangling.md"] == "broken symlink"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file whatever its mode")
-def test_unreadable_file_is_reported(tmp_path: Path):
-    tree(tmp_path, {"a.md": "# a\n"})
-    (tmp_path / "a.md").chmod(0)
-    sf = next(i for i in Walker(tmp_path) if isinstance(i, SourceFile))
-    with pytest.raises(SkipFile, match="unreadable"):
-        read_source(sf, 1 << 20)
+NOBODY = 65534
+
+
+def read_as_nobody(sources: list[SourceFile]) -> list[str]:
+    """What ``read_source`` makes of each file, read by an unprivileged user: root reads every
+    file whatever its mode, so as root the reads run in a forked child that drops to nobody
+    first (the interpreter lives where nobody may not run it, so not a new process)."""
+
+    def outcome(sf: SourceFile) -> str:
+        try:
+            return "read: " + read_source(sf, 1 << 20).text
+        except SkipFile as exc:
+            return f"skipped: {exc}"
+
+    if os.geteuid() != 0:
+        return [outcome(sf) for sf in sources]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 1
+        try:
+            os.close(read_end)
+            try:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            except OSError:
+                status = 3  # not allowed to drop privileges here
+            else:
+                os.write(write_end, json.dumps([outcome(sf) for sf in sources]).encode())
+                status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = pipe.read()
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if status == 3:
+        pytest.skip("running as root, and not allowed to switch to an unprivileged user")
+    assert status == 0, f"the reading child exited with {status}"
+    return json.loads(answer)
+
+
+def test_unreadable_file_is_reported():
+    # Not under tmp_path: pytest's temporary root is private to the user running the tests,
+    # and the unprivileged reader must get as far as the file's own mode.
+    root = Path(tempfile.mkdtemp(prefix="unreadable-"))
+    try:
+        root.chmod(0o755)
+        tree(root, {"a.md": "# a\n", "b.md": "# b\n"})
+        for rel in ("a.md", "b.md"):
+            (root / rel).chmod(0o644)
+        (root / "a.md").chmod(0)
+        sources = sorted((i for i in Walker(root) if isinstance(i, SourceFile)), key=lambda sf: sf.path)
+        assert [sf.path for sf in sources] == ["a.md", "b.md"]
+        unreadable, readable = read_as_nobody(sources)
+        assert unreadable == "skipped: unreadable: Permission denied"
+        assert readable == "read: # b\n"  # the same reader gets to a file it may read
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_decode_rules():
     assert decode_text(b"a\r\nb\rc\n") == "a\nb\nc\n"
-    assert decode_text("\ufeffhé\r\n".encode("utf-16")) == "\ufeffhé\n".lstrip("\ufeff") or True
+    assert decode_text("\ufeffhé\r\n".encode("utf-16")) == "hé\n"  # the mark twice: neither is text
     assert decode_text("hé\r\nx".encode("utf-16")) == "hé\nx"
+    for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8"):
+        assert decode_text("\ufeffhé\r\nx".encode(codec)) == "hé\nx", codec
+    assert decode_text("hé".encode("utf-32")) == "hé"  # not taken for UTF-16 (its mark starts the same)
     assert decode_text(b"\xef\xbb\xbfbom") == "bom"
+    with pytest.raises(SkipFile, match="invalid UTF-16 text"):
+        decode_text(b"\xff\xfe\x00\xd8")  # a lone surrogate
     assert decode_text("caf\xe9 latin-1".encode("latin-1")) == "caf\ufffd latin-1"
     with pytest.raises(SkipFile, match="binary"):
         decode_text(b"ELF\x00\x00\x01")

@@ -421,15 +421,31 @@ def file_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+#: Byte-order marks and the encodings they announce; UTF-32 LE's starts like UTF-16 LE's,
+#: so it is looked for first.
+BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
 def decode_text(data: bytes) -> str:
-    """Decode file bytes to text with newlines normalised; raise SkipFile for binary data."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="replace")
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Decode file bytes to text with newlines normalised; raise SkipFile for binary data.
+
+    A byte-order mark is never part of the text: the one that names the encoding is skipped,
+    and so is any written again right after it (text that started with U+FEFF, encoded with a
+    mark of its own), so that a chunk never starts with an invisible character."""
+    bom = next(((mark, codec) for mark, codec in BOMS if data.startswith(mark)), None)
+    if bom is not None:
+        mark, codec = bom
         try:
-            text = data.decode("utf-16")
+            text = data[len(mark) :].decode(codec, errors="replace" if codec == "utf-8" else "strict")
         except UnicodeDecodeError:
-            raise SkipFile("invalid UTF-16 text") from None
+            raise SkipFile(f"invalid {codec.upper().removesuffix('-LE').removesuffix('-BE')} text") from None
+        text = text.lstrip("\ufeff")
     else:
         if b"\x00" in data[:8192]:
             raise SkipFile("binary file (NUL bytes)")

@@ -379,20 +379,49 @@ def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Pa
     assert embedded.returncode == 2 and "Qdrant server" in embedded.stderr
 
 
-def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpus: Path, embed_server):
-    env = {
-        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
-        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
-        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
-    }
-    assert cli("index", str(corpus), "--collection", "demo", home=home, env=env).returncode == 0
-    query = ("search", "retry with backoff", "--collection", "demo", "--json")
-    before = json.loads(cli(*query, home=home, env=env).stdout)["results"]
-    out = cli("collections", "optimize", "demo", "--json", home=home, env=env)
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    assert report["collection"] == "demo" and isinstance(report["optimized"], bool)
-    after = json.loads(cli(*query, home=home, env=env).stdout)["results"]
-    assert [(r["path"], r["start_line"]) for r in after] == [(r["path"], r["start_line"]) for r in before]
-    refused = cli("--read-only", "collections", "optimize", "demo", home=home, env=env)
-    assert refused.returncode == 2 and "read-only" in refused.stderr
+def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpus: Path):
+    """An index run leaves a collection big enough to index scanned in full; optimize builds
+    its search index, and a search answers as the full scan did."""
+    from embed_server import EmbedServer
+
+    # Past the store's indexing threshold (10 MB of vectors) with few points: 8192-d float32
+    # vectors are 32 KiB each, so 400 notes are 12.5 MiB.
+    notes = corpus / "notes"
+    notes.mkdir()
+    for i in range(400):
+        (notes / f"note_{i:03}.md").write_text(f"# Note {i}\n\nA short note about topic number {i}.\n")
+    with EmbedServer(dim=8192) as embed_server:
+        env = {
+            "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+            "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+            "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+            "ROOCODE_TUI_STORE__VECTOR_DATATYPE": "float32",
+        }
+
+        def search_index() -> dict:
+            out = cli("collections", "info", "demo", "--json", home=home, env=env)
+            assert out.returncode == 0, out.stderr
+            return json.loads(out.stdout)["search_index"]
+
+        indexed = cli("index", str(corpus), "--collection", "demo", home=home, env=env)
+        assert indexed.returncode == 0, indexed.stderr
+        scanned = search_index()
+        points = scanned["points"]
+        assert points > 400 and scanned == {"state": "full scan", "points": points, "unindexed": points}
+        query = ("search", "retry with backoff", "--collection", "demo", "--json")
+        before = json.loads(cli(*query, home=home, env=env).stdout)["results"]
+        out = cli("collections", "optimize", "demo", "--json", home=home, env=env)
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout)
+        assert report["collection"] == "demo" and report["optimized"] is True
+        assert search_index() == {"state": "indexed", "points": points, "unindexed": 0}
+        after = json.loads(cli(*query, home=home, env=env).stdout)["results"]
+        # The clear matches come back in the same order; below them (scores near 0 among 400
+        # unrelated notes) an HNSW search is approximate, as it is meant to be.
+        best = [(r["path"], r["start_line"]) for r in before[:3]]
+        assert {path for path, _ in best} == {"src/net/retry.go"} and before[3]["score"] < before[2]["score"] / 1.5
+        assert [(r["path"], r["start_line"]) for r in after[:3]] == best
+        again = json.loads(cli("collections", "optimize", "demo", "--json", home=home, env=env).stdout)
+        assert again["optimized"] is False  # built already: nothing to do
+        refused = cli("--read-only", "collections", "optimize", "demo", home=home, env=env)
+        assert refused.returncode == 2 and "read-only" in refused.stderr

@@ -208,7 +208,8 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "at most 300 changed lines), answered by the files they touched; and bare names of "
             "definitions that one file defines. Scores: NDCG@10, MRR@10 and Recall@10 at file level "
             "(a file counts at the rank of its first chunk), per setup (dense, keyword, hybrid, hybrid + "
-            "ranking stack, and both hybrids through the reranker when [reranker] enabled) and per kind of question, plus a tuning and a held-out half.",
+            "ranking stack, and both hybrids through the reranker when [reranker] enabled) and per kind "
+            "of question, plus a tuning and a held-out half.",
         )
         p.add_argument("collection", metavar="COLLECTION", nargs="?", help="the collection (default: as search)")
         p.add_argument("--history", type=int, default=200, metavar="N", help="commit questions at most (default 200)")
@@ -223,14 +224,19 @@ def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "serve",
             parents=[common],
             help="run the engine in the foreground (commands start one in the background when none runs)",
-            description="Run the engine: one process per user that keeps the store open, owns the index "
+            description="Run the engine: one process per user and store that keeps the store open, owns the index "
             "runs and serves every face (the CLI's commands) over a private Unix socket "
-            "($XDG_RUNTIME_DIR/roocode-tui/engine.sock, mode 0600, peers checked). It exits after "
+            "($XDG_RUNTIME_DIR/roocode-tui/engine-<store>.sock, mode 0600, peers checked); one engine per store "
+            "(data dir or Qdrant URL). It exits after "
             "engine.idle_exit_s with no run and no request (0: never). Under systemd: "
             "deploy/roocode-tui.service. Inspect it with: curl --unix-socket SOCKET http://engine/status. "
             "engine.listen = HOST:PORT adds a TCP listener whose requests need the token in engine.token_file.",
         )
-        p.add_argument("--stop", action="store_true", help="stop the running engine (its runs are cancelled cleanly)")
+        p.add_argument(
+            "--stop",
+            action="store_true",
+            help="stop this store's engine (its runs are cancelled cleanly) and wait until it has exited",
+        )
         p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")
 
     if want("status"):

@@ -53,18 +53,18 @@ def face_name() -> str:
 
 
 async def serve(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.engine.client import running
+    from roocode_tui.engine.client import running, stop
+    from roocode_tui.engine.paths import served_store
 
     if args.stop:
-        client = await running(settings)
+        client = await running(settings, check=False)
         if client is None:
-            print("no engine is running", file=sys.stderr)
+            print(f"no engine is running for {served_store(settings)}", file=sys.stderr)
             return 0
-        try:
-            await client.shutdown()
-        finally:
-            await client.aclose()
-        print(f"stopping the engine (pid {client.pid})", file=sys.stderr)
+        serves = client.serves or served_store(settings)
+        print(f"stopping the engine (pid {client.pid}) of {serves} ...", file=sys.stderr)
+        await stop(settings, client)
+        print(f"the engine (pid {client.pid}) has exited", file=sys.stderr)
         return 0
     if args.idle_exit is not None:
         settings.engine.idle_exit_s = max(0.0, args.idle_exit)
@@ -79,23 +79,31 @@ async def serve(settings: Any, args: argparse.Namespace) -> int:
 
 
 async def status(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.engine.client import running
+    from roocode_tui.engine.client import others, running
+    from roocode_tui.engine.paths import served_store
 
     client = await running(settings)
+    elsewhere = [] if args.follow else await others(settings)
     if client is None:
         if args.json:
-            print(json.dumps({"engine": None}))
+            print(json.dumps({"engine": None, "serves": served_store(settings), "other_engines": elsewhere}))
         else:
-            print("no engine is running (the next command starts one; roocode-tui serve runs one in the foreground)")
+            print(
+                f"no engine is running for {served_store(settings)} (the next command starts one; "
+                "roocode-tui serve runs one in the foreground)"
+            )
+            print_others(elsewhere)
         return 3
     try:
         if not args.follow:
             status = await client.status()
             status["collections"] = await client.collections()
+            status["other_engines"] = elsewhere
             if args.json:
                 print(json.dumps(status))
             else:
                 print_status(status)
+                print_others(elsewhere)
             return 0
         return await follow_status(client, args)
     finally:
@@ -214,6 +222,24 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
         return 1
     except asyncio.CancelledError:
         return 0
+
+
+def print_others(engines: list[dict[str, Any]]) -> None:
+    """The user's engines of other stores, one line each."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.core.text import display_path, inert
+
+    if not engines:
+        return
+    console = Console(highlight=False)
+    console.print(Text(f"other engines of this user ({len(engines)}):"))
+    for e in engines:
+        config = display_path(e["config"]) if e.get("config") else "no config file"
+        console.print(
+            Text(f"  pid {e['pid']}: {inert(display_path(e['store']))} (roocode-tui {e['version']}, {inert(config)})")
+        )
 
 
 def print_status(status: dict[str, Any]) -> None:

@@ -15,9 +15,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import in_process_env
 from embed_server import EmbedServer
+
+from roocode_tui.engine.quick import engine_tag, store_key
 
 CLI = [sys.executable, "-m", "roocode_tui.cli"]
 
@@ -51,7 +54,8 @@ class Box:
 
     @property
     def socket(self) -> Path:
-        return self.runtime / "roocode-tui" / "engine.sock"
+        """The socket of this box's engine: named by the store it serves (the default data dir)."""
+        return engine_socket(self.runtime, self.env.get("XDG_DATA_HOME") or str(self.home / ".local" / "share"))
 
     def cli(self, *args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*CLI, *args], env={**self.env, **env}, capture_output=True, text=True, timeout=timeout)
@@ -85,8 +89,9 @@ class Box:
         return proc
 
     def status(self) -> dict | None:
-        out = self.cli("status", "--json")
-        return json.loads(out.stdout) if out.returncode == 0 else None
+        """The engine's status read over its socket from this process (what `status --json`
+        shows, less the collections), or None when no engine answers."""
+        return engine_status(self.socket)
 
     def engine_pid(self) -> int | None:
         status = self.status()
@@ -106,9 +111,8 @@ class Box:
 
     def stop_all(self) -> None:
         """Every engine of this box: the ones served here, and one a command started."""
-        lock = self.runtime / "roocode-tui" / "engine.lock"
         pids = {p.pid for p in self.served if p.poll() is None}
-        if lock.exists():
+        for lock in (self.runtime / "roocode-tui").glob("engine-*.lock"):
             text = lock.read_text().strip()
             if text.isdigit() and _alive(int(text)):
                 pids.add(int(text))
@@ -122,6 +126,23 @@ class Box:
                 _signal(pid, signal.SIGKILL)
         for proc in self.served:
             proc.wait(timeout=10)
+
+
+def engine_status(sock: Path) -> dict | None:
+    if not sock.exists():
+        return None
+    try:
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://engine", timeout=30) as http:
+            resp = http.get("/status")
+    except httpx.TransportError:
+        return None  # a socket left by an engine that died, or one going away
+    return resp.json() if resp.status_code == 200 else None
+
+
+def engine_socket(runtime: Path, data_home: str) -> Path:
+    """Where the engine of the embedded store under ``data_home`` listens."""
+    key = store_key("embedded", None, os.path.join(data_home, "roocode-tui"))
+    return runtime / "roocode-tui" / f"engine-{engine_tag(key)}.sock"
 
 
 def _alive(pid: int) -> bool:
@@ -430,9 +451,48 @@ def test_one_engine_per_store_a_stale_socket_is_replaced_and_other_settings_are_
     assert f"the running engine (pid {first.pid}) was started with no config file (search.mode differs)" in other.stderr
     assert "--no-engine" in other.stderr
 
-    assert box.cli("serve", "--stop").returncode == 0
-    first.wait(timeout=20)
-    assert not box.socket.exists()
+    stopped = box.cli("serve", "--stop")
+    assert stopped.returncode == 0
+    assert f"stopping the engine (pid {first.pid}) of embedded {box.home}" in stopped.stderr
+    assert f"the engine (pid {first.pid}) has exited" in stopped.stderr
+    # It returned once the engine had exited: what comes right after finds none.
+    assert first.poll() is not None and not box.socket.exists()
+    after = box.cli("status")
+    assert after.returncode == 3 and after.stdout.startswith("no engine is running for embedded ")
+
+
+def test_faces_of_two_stores_get_two_engines_and_see_only_their_own_collections(box: Box, tmp_path: Path, corpus: Path):
+    """Two data dirs under one uid and no XDG_RUNTIME_DIR (the runtime dir is then shared by
+    every process of the user): each store gets its own engine, found by its faces alone."""
+    del box.env["XDG_RUNTIME_DIR"]
+    stores = {}
+    for name in ("x1", "x2"):
+        env = {"XDG_DATA_HOME": str(tmp_path / name)}
+        done = box.cli("index", str(corpus), "-c", f"only-{name}", "--json", **env)
+        assert done.returncode == 0, done.stderr
+        stores[name] = env
+    pids = set()
+    try:
+        for name, env in stores.items():
+            listed = json.loads(box.cli("collections", "list", "--json", **env).stdout)["collections"]
+            assert [c["name"] for c in listed] == [f"only-{name}"]
+            status = json.loads(box.cli("status", "--json", **env).stdout)
+            pids.add(status["pid"])
+            assert status["serves"] == f"embedded {os.path.realpath(tmp_path / name / 'roocode-tui')}"
+            other = "x2" if name == "x1" else "x1"
+            theirs = [e for e in status["other_engines"] if str(tmp_path / other) in e["store"]]
+            assert len(theirs) == 1 and theirs[0]["pid"] != status["pid"]
+        assert len(pids) == 2
+        # A search of the other store's collection is not answered from this one (thin path included).
+        missing = box.cli("search", "backups", "-c", "only-x2", **stores["x1"])
+        assert missing.returncode == 2 and "available: only-x1" in missing.stderr
+        for env in stores.values():
+            stopped = box.cli("serve", "--stop", **env)
+            assert stopped.returncode == 0 and "has exited" in stopped.stderr, stopped.stderr
+            assert box.cli("status", **env).returncode == 3
+    finally:
+        for pid in pids:
+            _signal(pid, signal.SIGTERM)
 
 
 def _tcp_listeners(pid: int) -> list[str]:

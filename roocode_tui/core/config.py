@@ -174,8 +174,9 @@ class EngineSettings(_Section):
     enabled: bool = True
     # The engine exits after this long with no run, no face following one and no request (0: never).
     idle_exit_s: float = Field(default=900.0, ge=0)
-    # The engine's Unix socket (default: $XDG_RUNTIME_DIR/roocode-tui/engine.sock, or
-    # /tmp/roocode-tui-<uid>/engine.sock); its directory is made private (0700).
+    # The engine's Unix socket (default: $XDG_RUNTIME_DIR/roocode-tui/engine-<store>.sock, or
+    # /tmp/roocode-tui-<uid>/engine-<store>.sock: one engine per store); its directory is made
+    # private (0700).
     socket: Path | None = None
     # After a run, once a collection of the embedded store has had no write for this long, the
     # engine builds its search index (HNSW) in the background: a child process on one CPU at

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from roocode_tui.engine import paths
 from roocode_tui.engine.api import Engine, RunSnapshot
 
 START_TIMEOUT_S = 30.0  # an engine's first start imports the store and the HTTP stack
+STOP_TIMEOUT_S = 60.0  # runs are cancelled cleanly and the store flushed before it exits
 CONNECT_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
@@ -35,6 +37,7 @@ class EngineClient(Engine):
         self.settings = settings
         self.socket = socket
         self.pid: int | None = None
+        self.serves = ""  # the store it serves (paths.served_store), once its status is read
         self.started_here = False  # this face started the engine
         self._http = httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(uds=socket),
@@ -52,7 +55,8 @@ class EngineClient(Engine):
 
     def _gone(self) -> str:
         who = f"pid {self.pid}" if self.pid else self.socket
-        return f"the engine ({who}) stopped answering: see {paths.log_path()}; the next command starts a new one"
+        log = paths.log_path(self.settings)
+        return f"the engine ({who}) stopped answering: see {log}; the next command starts a new one"
 
     # -- the interface -----------------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
@@ -235,10 +239,15 @@ def _decode(resp: httpx.Response) -> Any:
 
 
 # -- finding or starting the engine ----------------------------------------------------------
-async def running(settings: Any) -> EngineClient | None:
+async def running(settings: Any, *, check: bool = True) -> EngineClient | None:
     """A client of the engine for these settings when one answers; None when none runs.
-    Raises EngineError for an engine that must not be used (another version or settings)."""
-    sock = paths.socket_path(settings)
+    Raises EngineError for an engine that must not be used (another version or settings),
+    unless ``check`` is false (to stop it)."""
+    return await answering(settings, paths.socket_path(settings), check=check)
+
+
+async def answering(settings: Any, sock: Path, *, check: bool = True) -> EngineClient | None:
+    """A client of the engine at ``sock`` when one answers there; None when none does."""
     if not sock.exists():
         return None
     client = EngineClient(settings, str(sock))
@@ -251,7 +260,8 @@ async def running(settings: Any) -> EngineClient | None:
         await client.aclose()
         raise
     client.pid = status.get("pid")
-    problem = _mismatch(settings, status)
+    client.serves = str(status.get("serves") or "")
+    problem = _mismatch(settings, status) if check else ""
     if problem:
         await client.aclose()
         raise EngineError(problem)
@@ -273,6 +283,91 @@ def _mismatch(settings: Any, status: dict[str, Any]) -> str:
     return ""
 
 
+async def others(settings: Any) -> list[dict[str, Any]]:
+    """The status of every other engine of this user that answers (other stores' engines)."""
+    mine = paths.socket_path(settings)
+    found: list[dict[str, Any]] = []
+    for sock in paths.sockets(settings):
+        if sock == mine:
+            continue
+        try:
+            client = await answering(settings, sock, check=False)
+        except RoocodeError:
+            continue
+        if client is None:
+            continue
+        try:
+            status = await client.status()
+        except RoocodeError:
+            continue
+        finally:
+            await client.aclose()
+        store = status.get("store") or {}
+        found.append(
+            {
+                "pid": status.get("pid"),
+                "version": status.get("version"),
+                "socket": str(sock),
+                "store": f"{store.get('backend', '?')} {store.get('where', '?')}",
+                "config": status.get("config"),
+            }
+        )
+    return found
+
+
+async def stop(settings: Any, client: EngineClient, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """Ask the engine to stop and return once it has exited (its lock is free and its process
+    gone): a command right after this one finds no engine."""
+    pid = client.pid
+    lock = paths.lock_path(settings) if Path(client.socket) == paths.socket_path(settings) else None
+    lock = lock or Path(client.socket).with_suffix(".lock")
+    try:
+        await client.shutdown()
+    except EngineGoneError:
+        pass  # it went away meanwhile
+    finally:
+        await client.aclose()
+    deadline = time.monotonic() + timeout_s
+    while _lock_held(lock) or (pid is not None and _alive(pid)):
+        if time.monotonic() > deadline:
+            raise EngineError(
+                f"the engine (pid {pid}) did not exit within {timeout_s:.0f} s of being asked: {_log_tail(settings)}"
+            )
+        await asyncio.sleep(0.02)
+
+
+def _lock_held(path: Path) -> bool:
+    """Whether an engine holds the lock at ``path`` (it does until its last step)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for its parent does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True  # no /proc: kill(0) said it is there
+
+
 async def connect(settings: Any, *, start: bool = True) -> EngineClient:
     """The engine for these settings, started in the background when none runs."""
     client = await running(settings)
@@ -292,16 +387,16 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
             client = await running(settings)
             if client is not None:
                 return client
-            raise EngineError(f"the engine did not start: {_log_tail()}")
+            raise EngineError(f"the engine did not start: {_log_tail(settings)}")
         await asyncio.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
-    raise EngineError(f"the engine did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail()}")
+    raise EngineError(f"the engine did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(settings)}")
 
 
 def spawn(settings: Any) -> subprocess.Popen[bytes]:
     """``roocode-tui serve`` detached: its own session, no terminal, output to the engine log."""
-    log = paths.log_path()
+    log = paths.log_path(settings)
     log.parent.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
     if settings.config_path is not None:
@@ -320,13 +415,14 @@ def spawn(settings: Any) -> subprocess.Popen[bytes]:
         )
 
 
-def _log_tail() -> str:
+def _log_tail(settings: Any) -> str:
+    log = paths.log_path(settings)
     try:
-        lines = paths.log_path().read_text(errors="replace").strip().splitlines()
+        lines = log.read_text(errors="replace").strip().splitlines()
     except OSError:
-        return f"no log at {paths.log_path()}"
+        return f"no log at {log}"
     last = next((line for line in reversed(lines) if line.strip()), "")
-    return f"{last} (log: {paths.log_path()})" if last else f"see {paths.log_path()}"
+    return f"{last} (log: {log})" if last else f"see {log}"
 
 
 async def release_store(settings: Any) -> None:

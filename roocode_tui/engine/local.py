@@ -169,7 +169,7 @@ class LocalEngine(Engine):
 
     # -- status and collections --------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
-        from roocode_tui.engine.paths import compared, fingerprint, token_path
+        from roocode_tui.engine.paths import compared, fingerprint, served_store, token_path
 
         store = self.settings.store
         return {
@@ -183,6 +183,7 @@ class LocalEngine(Engine):
             "listen": self.listening,
             "token_file": str(token_path(self.settings)) if self.listening else None,
             "store": {"backend": store.backend, "where": store.url or str(store.data_dir)},
+            "serves": served_store(self.settings),
             "embedder": {
                 "provider": self.settings.embedder.provider,
                 "model": self.settings.embedder.model,
@@ -387,7 +388,9 @@ class LocalEngine(Engine):
             ranked = self.settings.search.ranking if ranking is None else ranking
             chunks = min(1000, limit * FILE_CHUNKS) if group_by == "file" else limit
             each = [
-                await self._search(store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain, reranker)
+                await self._search(
+                    store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain, reranker
+                )
                 for n in names
             ]
         for name in names:

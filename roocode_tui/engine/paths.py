@@ -17,6 +17,7 @@ import platformdirs
 
 from roocode_tui import __version__
 from roocode_tui.core.errors import UsageError
+from roocode_tui.engine.quick import engine_tag, store_key
 
 APP = "roocode-tui"
 MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, NUL included
@@ -43,20 +44,45 @@ def systemd_runtime_dir() -> str | None:
         return None
 
 
+def served_store(settings: Any) -> str:
+    """What the engine of these settings serves (see quick.store_key): faces of one store
+    share an engine, and an engine never answers a face of another store."""
+    store = settings.store
+    return store_key(store.backend, store.url, str(store.data_dir))
+
+
+def tag(settings: Any) -> str:
+    """The short name of these settings' engine: its socket, lock and log carry it."""
+    return engine_tag(served_store(settings))
+
+
 def socket_path(settings: Any) -> Path:
     configured = settings.engine.socket
-    path = Path(configured).expanduser() if configured is not None else runtime_dir(settings) / "engine.sock"
+    path = (
+        Path(configured).expanduser()
+        if configured is not None
+        else runtime_dir(settings) / f"engine-{tag(settings)}.sock"
+    )
     if len(os.fsencode(str(path))) > MAX_SOCKET_PATH:
         raise UsageError(f"engine.socket: {path} is longer than a Unix socket path may be ({MAX_SOCKET_PATH} bytes)")
     return path
+
+
+def sockets(settings: Any) -> list[Path]:
+    """Every engine socket of this user that these settings can see: those in the runtime dir,
+    and the configured one."""
+    found = sorted(runtime_dir(settings).glob("engine-*.sock")) if settings.engine.socket is None else []
+    mine = socket_path(settings)
+    return found if mine in found or not mine.exists() else [mine, *found]
 
 
 def lock_path(settings: Any) -> Path:
     return socket_path(settings).with_suffix(".lock")
 
 
-def log_path() -> Path:
-    return Path(platformdirs.user_state_dir(APP)) / "engine.log"
+def log_path(settings: Any) -> Path:
+    """The engine's log (one per store): ``~/.local/state/roocode-tui/engine-<tag>.log``."""
+    return Path(platformdirs.user_state_dir(APP)) / f"engine-{tag(settings)}.log"
 
 
 def token_path(settings: Any) -> Path:
@@ -118,8 +144,10 @@ def fingerprint(settings: Any) -> str:
 
 
 def compared(settings: Any) -> dict[str, Any]:
-    """The settings a face and its engine must share, as JSON (secrets masked by pydantic)."""
-    return settings.model_dump(mode="json", exclude={"read_only", "engine"})
+    """The settings a face and its engine must share, as JSON (secrets masked by pydantic),
+    and the store they resolve to (the default data dir is no setting but differs by HOME and
+    XDG_DATA_HOME)."""
+    return {**settings.model_dump(mode="json", exclude={"read_only", "engine"}), "served_store": served_store(settings)}
 
 
 def first_difference(ours: Any, theirs: Any, where: str = "") -> str | None:

@@ -65,32 +65,62 @@ def identity(explicit_config: str | None, data: bytes | None = None) -> str:
     return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
 
 
+def store_key(backend: str, url: str | None, data_dir: str) -> str:
+    """What an engine serves: a Qdrant server's URL, or the backend and the real path of the
+    data dir. Faces of one store share one engine; faces of another store get another."""
+    if backend == "qdrant" and url:
+        return f"qdrant {url.rstrip('/')}"
+    return f"{backend} {os.path.realpath(os.path.expanduser(data_dir))}"
+
+
+def engine_tag(key: str) -> str:
+    """The short name of the engine of a store (its socket, lock and log are named by it)."""
+    return f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"
+
+
 def socket_path(explicit_config: str | None, data: bytes | None = None) -> str | None:
     """The engine's socket as the settings would give it; None when the engine is off here or
     the config needs the full path to be understood."""
-    table: dict[str, object] = {}
+    engine: dict[str, object] = {}
+    store: dict[str, object] = {}
+    path = config_file(explicit_config)
     if data is None:
-        data = _config_bytes(config_file(explicit_config))
-    if data and b"engine" in data:  # only then is the TOML worth parsing
+        data = _config_bytes(path)
+    if data and (b"engine" in data or b"store" in data):  # only then is the TOML worth parsing
         import tomllib
 
         try:
-            parsed = tomllib.loads(data.decode("utf-8")).get("engine", {})
+            parsed = tomllib.loads(data.decode("utf-8"))
         except ValueError:
             return None
-        if not isinstance(parsed, dict):
+        engine, store = parsed.get("engine", {}), parsed.get("store", {})
+        if not isinstance(engine, dict) or not isinstance(store, dict):
             return None
-        table = parsed
-    enabled = os.environ.get("ROOCODE_TUI_ENGINE__ENABLED", str(table.get("enabled", True))).strip().lower()
+    enabled = os.environ.get("ROOCODE_TUI_ENGINE__ENABLED", str(engine.get("enabled", True))).strip().lower()
     if enabled in ("0", "false", "no", "off"):
         return None
-    configured = os.environ.get("ROOCODE_TUI_ENGINE__SOCKET") or table.get("socket")
+    configured = os.environ.get("ROOCODE_TUI_ENGINE__SOCKET") or engine.get("socket")
     if configured:
         return os.path.expanduser(str(configured))
     base = os.environ.get("XDG_RUNTIME_DIR")
-    if base and os.path.isdir(base):
-        return os.path.join(base, "roocode-tui", "engine.sock")
-    return os.path.join("/tmp", f"roocode-tui-{os.getuid()}", "engine.sock")
+    where = os.path.join(base, "roocode-tui") if base and os.path.isdir(base) else f"/tmp/roocode-tui-{os.getuid()}"
+    return os.path.join(where, f"engine-{engine_tag(_store_key(store, path))}.sock")
+
+
+def _store_key(table: dict[str, object], config: str) -> str:
+    """:func:`store_key` from the config file's [store] and the environment, as the settings
+    would resolve them (a relative path is relative to the config file)."""
+    backend = str(os.environ.get("ROOCODE_TUI_STORE__BACKEND") or table.get("backend") or "embedded")
+    url = os.environ.get("ROOCODE_TUI_STORE__URL") or table.get("url")
+    configured = os.environ.get("ROOCODE_TUI_STORE__PATH")
+    if not configured and table.get("path"):
+        configured = os.path.join(os.path.dirname(os.path.realpath(config)), os.path.expanduser(str(table["path"])))
+    if configured:
+        return store_key(backend, str(url) if url else None, configured)
+    if sys.platform != "linux":
+        raise Unexpected("the default data dir needs platformdirs")
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+    return store_key(backend, str(url) if url else None, os.path.join(data_home, "roocode-tui"))
 
 
 def json_string(text: str) -> str:
@@ -162,7 +192,10 @@ def send(explicit_config: str | None, body: bytes, *, out: str | None = None) ->
     """POST /search with a JSON body already made (see :func:`search`). ``out="json-line"``:
     on success the body is exactly what ``search --json`` prints."""
     data = _config_bytes(config_file(explicit_config))
-    path = socket_path(explicit_config, data)
+    try:
+        path = socket_path(explicit_config, data)
+    except Unexpected:
+        return None
     if path is None or not os.path.exists(path):
         return None
     headers = {"Content-Type": "application/json", IDENTITY_HEADER: identity(explicit_config, data)}

@@ -393,6 +393,17 @@ async def test_an_idle_engine_lets_the_pages_its_searches_mapped_go(tmp_path: Pa
         await engine.aclose()
 
 
+def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds; fail naming ``what`` was awaited after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not so after {timeout:g}s: {what}")
+        time.sleep(0.001)
+
+
 def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
     """The mapped files are listed before they are let go: no store call may unmap one in
     between (its address could be reused by private memory, which the release would zero)."""
@@ -400,7 +411,23 @@ def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
 
     from roocode_tui.core.stores.edge import _MapGate
 
+    class CountedCondition(threading.Condition):
+        """Counts the threads waiting on it: the test waits until each thread it started is
+        blocked in the gate, instead of asserting before that thread has run at all."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.waiters = 0
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.waiters += 1  # the condition's lock is held here
+            try:
+                return super().wait(timeout)
+            finally:
+                self.waiters -= 1
+
     gate = _MapGate()
+    cond = gate._cond = CountedCondition()
     events: list[str] = []
     inside, leave, released = threading.Event(), threading.Event(), threading.Event()
 
@@ -421,12 +448,7 @@ def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
     assert inside.wait(10)
     rel = threading.Thread(target=release)
     rel.start()
-    import time
-
-    deadline = time.monotonic() + 10
-    while gate._waiting == 0:  # the release is waiting for the call under way
-        assert time.monotonic() < deadline
-        time.sleep(0.001)
+    wait_for(lambda: gate._waiting == 1 and cond.waiters == 1, "the release waits for the call under way")
     later_in = threading.Event()
 
     def later() -> None:
@@ -436,8 +458,10 @@ def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
 
     nxt = threading.Thread(target=later)
     nxt.start()
-    assert not released.is_set() and not later_in.is_set()  # both wait for the call under way
+    wait_for(lambda: cond.waiters == 2, "a new call waits behind the waiting release")
+    assert not released.is_set() and not later_in.is_set() and events == ["call in"]
     leave.set()
     for t in (first, rel, nxt):
         t.join(10)
+        assert not t.is_alive()
     assert events == ["call in", "call out", "release", "later call"]

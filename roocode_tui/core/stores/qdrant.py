@@ -7,12 +7,28 @@ A collection NAME is an alias to a physical collection ``NAME--<8 hex>``: a rebu
 second physical collection and moves the alias in one atomic alias operation, so searches
 through NAME never see a half-built index. (Collections made before aliases were used are
 plain collections; their first rebuild deletes the old one just before creating the alias.)
+
+Every call to a server goes through one retry wrapper (:class:`_Retrying`): a refused or cut
+connection, a timeout, an unreadable answer, 429 (after its Retry-After) and 502/503/504 are
+tried again with exponential backoff and jitter, at most ``RETRY_ATTEMPTS`` tries within
+``store.patience_s`` seconds; then one StoreError line names the server and its last answer.
+Other answers (400, 401/403, 404, 409, 500) fail at once. A server that has never answered is
+given ``FIRST_CONTACT_S`` at most, so a wrong URL fails fast. Retried writes are idempotent:
+points are upserted and deleted by id, payloads set by id, an alias is overwritten by the same
+alias, deleting what is gone is no error; a create answered 409 after a try whose answer was
+lost counts as done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
+import json
+import logging
+import random
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,6 +59,99 @@ PHYSICAL = re.compile(r"^(?P<base>.+)--(?P<tag>[0-9a-f]{8})$")  # NAME--1a2b3c4d
 MIN_SERVER = (1, 16, 0)  # collection metadata
 SCROLL_PAGE = 2048
 
+TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+RETRY_ATTEMPTS = 20  # tries of one call at most, however long store.patience_s is
+RETRY_FIRST_S = 0.5  # the first pause; it doubles after each failed try...
+RETRY_MAX_S = 10.0  # ...up to this, each one jittered by +-25%
+FIRST_CONTACT_S = 2.0  # patience with a server that has never answered (a wrong URL fails fast)
+
+LOG = logging.getLogger("roocode_tui.store")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Failure:
+    """What went wrong with one call, in one line; ``transient``: worth another try."""
+
+    reason: str
+    transient: bool
+    status: int | None = None  # the HTTP status the server answered (None: no answer)
+    retry_after: float | None = None
+    unreachable: bool = False  # no connection at all
+
+
+def _answer_text(content: bytes) -> str:
+    """The error a server's answer carries: Qdrant's ``status.error``, or its text (HTML stripped)."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("status"), dict) and body["status"].get("error"):
+        return str(body["status"]["error"])
+    text = re.sub(r"<[^>]+>", " ", content.decode("utf-8", "replace"))
+    text = re.sub(r"\s+", " ", text).strip()
+    if m := re.match(r"^(\d{3} [^<]+?)(?: \1)?(?: nginx)?$", text):  # an nginx page: "502 Bad Gateway"
+        text = m.group(1)
+    return text[:300]
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        value = headers.get("retry-after") if headers is not None else None
+        return max(0.0, float(value)) if value else None
+    except (TypeError, ValueError):
+        return None  # an HTTP date: the backoff decides
+
+
+def _failure(exc: Exception, timeout_s: float) -> _Failure:
+    """Classify what a qdrant-client call raised."""
+    import httpx
+    from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    if isinstance(exc, ResourceExhaustedResponse):  # 429 with a Retry-After
+        return _Failure(f"HTTP 429: {exc}", True, 429, float(exc.retry_after_s))
+    if isinstance(exc, UnexpectedResponse):
+        status = exc.status_code
+        detail = _answer_text(exc.content) or exc.reason_phrase
+        return _Failure(
+            f"HTTP {status}" + (f": {detail}" if detail else ""),
+            status in TRANSIENT_STATUS,
+            status,
+            _retry_after(exc.headers),
+        )
+    source = exc.source if isinstance(exc, ResponseHandlingException) else exc
+    if isinstance(source, httpx.TimeoutException):
+        return _Failure(f"no answer within {timeout_s:g}s", True)
+    if isinstance(source, httpx.ConnectError):
+        why = str(source).splitlines()[0] if str(source) else type(source).__name__
+        return _Failure(f"connection failed ({why})", True, unreachable=True)
+    if isinstance(source, httpx.TransportError):
+        return _Failure(f"connection lost without an answer ({type(source).__name__})", True)
+    if isinstance(source, json.JSONDecodeError):
+        return _Failure(f"the answer is not valid JSON ({source.msg} at character {source.pos})", True)
+    text = str(exc)
+    if "Retry-After" in text:  # a 429 whose Retry-After qdrant-client could not read
+        return _Failure("HTTP 429: rate limited", True, 429)
+    return _Failure(text.splitlines()[0] if text else type(exc).__name__, False)
+
+
+class _Retrying:
+    """The qdrant-client client with each method call run through :meth:`QdrantStore._retry`."""
+
+    def __init__(self, store: QdrantStore, client: Any):
+        self._store = store
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._store._retry(name, attr, args, kwargs)
+
+        return call
+
 
 class QdrantStore(Store):
     backend = "qdrant"
@@ -53,6 +162,7 @@ class QdrantStore(Store):
         self._checked = False
         self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
         self._meta_cache: dict[str, CollectionMeta] = {}
+        self._answered = False  # the server has answered once (its outages are waited out)
 
     # -- connection --------------------------------------------------------------------------
     @property
@@ -64,6 +174,7 @@ class QdrantStore(Store):
         return text.replace(self._api_key, "***") if self._api_key else text
 
     async def client(self) -> Any:
+        """The client; with a server, each call is retried as the module's docstring says."""
         if self._client is None:
             from qdrant_client import AsyncQdrantClient
 
@@ -84,7 +195,7 @@ class QdrantStore(Store):
 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
-                    self._client = AsyncQdrantClient(**kwargs)
+                    self._client = _Retrying(self, AsyncQdrantClient(**kwargs))
             else:
                 s.data_dir.mkdir(parents=True, exist_ok=True)
                 try:
@@ -97,9 +208,9 @@ class QdrantStore(Store):
                         ) from None
                     raise StoreError(f"{self.where}: {exc}") from None
         if not self._checked:
-            self._checked = True
             if self.settings.url:
                 await self._check_server()
+            self._checked = True
         return self._client
 
     async def server_version(self) -> str | None:
@@ -114,6 +225,8 @@ class QdrantStore(Store):
     async def _check_server(self) -> None:
         try:
             info = await self._client.info()
+        except StoreError:
+            raise
         except Exception as exc:
             raise self._translate(exc) from None
         version = tuple(int(x) for x in re.findall(r"\d+", str(info.version))[:3])
@@ -123,18 +236,60 @@ class QdrantStore(Store):
                 f"{'.'.join(map(str, MIN_SERVER))} or newer (collection metadata)"
             )
 
-    def _translate(self, exc: Exception) -> StoreError:
-        text = self._mask(str(exc))
-        status = getattr(exc, "status_code", None)
-        if status in (401, 403) or "401" in text[:40] or "403" in text[:40] or "Unauthorized" in text:
-            return StoreError(f"{self.where}: unauthorised (HTTP {status or '401/403'}): check store.api_key")
-        if (
-            isinstance(exc, ConnectionError | OSError)
-            or any(w in text for w in ("Connection refused", "ConnectError", "Name or service not known", "timed out"))
-            or type(exc).__name__ in ("ResponseHandlingException", "ConnectError", "ConnectTimeout")
-        ):
-            return StoreError(f"{self.where} is unreachable: {text.splitlines()[0] if text else type(exc).__name__}")
-        return StoreError(f"{self.where}: {text.splitlines()[0] if text else type(exc).__name__}")
+    def _translate(self, exc: Exception, gave_up: str = "") -> StoreError:
+        """One line naming the server and what it answered (the API key masked)."""
+        f = _failure(exc, self.settings.timeout_s) if self.settings.url else None
+        text = self._mask(f.reason if f else (str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        if f is not None and f.status in (401, 403):
+            return StoreError(f"{self.where}: unauthorised ({text}): check store.api_key{gave_up}")
+        if f is not None and f.status == 404 and "Not found: Collection" in text:
+            return CollectionNotFoundError(f"{self.where}: {text.removeprefix('HTTP 404: ')}")
+        if f is not None and (f.unreachable or (f.transient and f.status is None)):
+            return StoreError(f"{self.where} is unreachable: {text}{gave_up}")
+        return StoreError(f"{self.where}: {text}{gave_up}")
+
+    async def _retry(self, name: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run one client call; transient failures are tried again (see the module's docstring)."""
+        started = time.monotonic()
+        pause = RETRY_FIRST_S
+        retried = False
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                result = await method(*args, **kwargs)
+            except Exception as exc:
+                failure = _failure(exc, self.settings.timeout_s)
+                self._answered = self._answered or failure.status is not None
+                if not failure.transient:
+                    if retried and self._done_before(name, failure):
+                        return True
+                    raise
+                patience = (
+                    self.settings.patience_s if self._answered else min(self.settings.patience_s, FIRST_CONTACT_S)
+                )
+                elapsed = time.monotonic() - started
+                left = patience - elapsed  # the last pause is cut short: one more try at the deadline
+                if attempt == RETRY_ATTEMPTS or left <= 0:
+                    raise self._translate(exc, f" (gave up after {attempt} tries in {elapsed:.1f}s)") from None
+                if failure.retry_after is not None and failure.retry_after > left:
+                    why = f"it asks for {failure.retry_after:g}s more, past store.patience_s"
+                    raise self._translate(exc, f" ({why})") from None
+                backoff = pause * random.uniform(0.75, 1.25)
+                wait = min(left, failure.retry_after if failure.retry_after is not None else backoff)
+                LOG.warning("%s: %s; try %d in %.1fs", self.where, self._mask(failure.reason), attempt + 1, wait)
+                await asyncio.sleep(wait)
+                pause = min(RETRY_MAX_S, pause * 2)
+                retried = True
+            else:
+                self._answered = True
+                return result
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @staticmethod
+    def _done_before(name: str, failure: _Failure) -> bool:
+        """After a try whose answer was lost, is the next try's refusal the first one's work?"""
+        # Physical names are fresh per creation, so only the lost try can have made it. (Alias
+        # changes need no such care: Qdrant overwrites an alias and deletes a missing one quietly.)
+        return name == "create_collection" and failure.status == 409
 
     async def _do(self, fn: Any) -> Any:
         client = await self.client()
@@ -143,9 +298,8 @@ class QdrantStore(Store):
         except StoreError:
             raise
         except Exception as exc:
-            if "Not found: Collection" in str(exc) or (
-                "not found" in str(exc).lower() and "collection" in str(exc).lower()
-            ):
+            text = str(exc).lower()
+            if not self.settings.url and "not found" in text and "collection" in text:  # local mode's ValueError
                 raise CollectionNotFoundError(f"{self.where}: {self._mask(str(exc)).splitlines()[0]}") from None
             raise self._translate(exc) from None
 
@@ -193,16 +347,20 @@ class QdrantStore(Store):
         check_collection_name(match["base"] if match else name)
 
         async def run(c: Any) -> CollectionMeta | None:
-            physical = await self._resolve(c, name)
-            if not await c.collection_exists(physical):
-                return None
-            return await self._meta_of(c, physical)
+            try:  # by NAME in one call: the server resolves the alias as it reads (a rebuild may switch it)
+                return await self._meta_of(c, name)
+            except Exception as exc:
+                if getattr(exc, "status_code", None) == 404 or (
+                    isinstance(exc, ValueError) and "not found" in str(exc).lower()  # local mode
+                ):
+                    return None
+                raise
 
         return await self._do(run)
 
     @staticmethod
     async def _meta_of(c: Any, physical: str) -> CollectionMeta | None:
-        """The build record a physical collection carries (None: not ours, another tool's)."""
+        """The build record a collection carries (None: not ours, another tool's)."""
         info = await c.get_collection(physical)
         raw = (info.config.metadata or {}).get(META_KEY)
         return CollectionMeta.from_json(raw) if isinstance(raw, dict) else None

@@ -477,6 +477,10 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
             score_threshold=req.score_threshold,
         )
 
+    def query_batch(a: Args, qs: Query, body: bytes, ct: str) -> Any:
+        req = _parse(m.QueryRequestBatch, body)
+        return q.query_batch_points(srv._collection(a["name"]), requests=req.searches)
+
     def facet(a: Args, qs: Query, body: bytes, ct: str) -> Any:
         req = _parse(m.FacetRequest, body)
         return q.facet(
@@ -545,6 +549,7 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
         ("POST", c + r"/points/scroll$", scroll),
         ("POST", c + r"/points/count$", count),
         ("POST", c + r"/points/query$", query),
+        ("POST", c + r"/points/query/batch$", query_batch),
         ("POST", c + r"/facet$", facet),
         ("POST", c + r"/snapshots$", create_snapshot),
         ("GET", c + r"/snapshots$", list_snapshots),

@@ -24,7 +24,8 @@ from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.ingest import Indexer
 
-ROUNDS = 20
+ROUNDS = 20  # per store, in PARTS independent tests (a parallel run spreads them over its workers)
+PARTS = 4
 
 
 def cli_env(home: Path, srv: EmbedServer, backend: str, data: Path) -> dict[str, str]:
@@ -77,9 +78,11 @@ async def stored_points(backend: str, data: Path) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("part", range(PARTS))
 @pytest.mark.parametrize("backend", ["embedded", "qdrant"])
-def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, corpus: Path, backend: str):
-    rng = random.Random(20261124)
+def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, corpus: Path, backend: str, part: int):
+    rounds = ROUNDS // PARTS
+    rng = random.Random(20261124 + part)
     tree = corpus
     (tree / "pages").mkdir()
     for i in range(25):
@@ -94,7 +97,7 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, cor
         command = [sys.executable, "-m", "roocode_tui.cli", "index", str(tree), "-c", "crash", "--json"]
         assert subprocess.run(command, env=env, capture_output=True, timeout=120).returncode == 0
         kills = 0
-        for round_no in range(ROUNDS):
+        for round_no in range(rounds):
             mutate(tree, rng, round_no)
             proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.3, 2.0))  # start-up, discovery, embedding, upserts, deletions
@@ -114,4 +117,4 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, cor
             for pid, payload in want.items():
                 assert got[pid]["file_hash"] == payload["file_hash"] and got[pid]["chunk_hash"] == payload["chunk_hash"]
                 assert (got[pid]["start_line"], got[pid]["end_line"]) == (payload["start_line"], payload["end_line"])
-        assert kills >= ROUNDS // 2, "most rounds must really be killed mid-run"
+        assert kills >= rounds // 2, "most rounds must really be killed mid-run"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 import test_rebuild
+import test_search
 import test_store_contract
 from conftest import all_points
 from qdrant_server import QdrantServer
@@ -43,6 +44,7 @@ test_contract_over_http = test_store_contract.test_collection_lifecycle_and_poin
 test_rebuild_switch_over_http = test_rebuild.test_searches_use_the_old_index_until_the_switch
 test_rebuild_cancel_and_resume_over_http = test_rebuild.test_a_cancelled_rebuild_leaves_the_old_index_and_resumes
 test_rebuild_abort_over_http = test_rebuild.test_abort_drops_only_the_new_index
+test_lanes_in_one_batch_request_over_http = test_search.test_lanes_asked_together_answer_as_each_asked_alone
 
 
 @pytest.fixture

@@ -334,3 +334,29 @@ async def test_a_query_vector_of_another_size_is_refused_in_every_mode(
     for ranking in (True, False):
         with pytest.raises(ModelMismatchError, match=r"collection 'demo' holds 64-d vectors but .* returned 32-d"):
             await search(store, http_embedder, NAME, "restore a snapshot", limit=3, ranking=ranking)
+
+
+async def test_lanes_asked_together_answer_as_each_asked_alone(store, http_embedder, tmp_path, small_chunks):
+    """Store.search_lanes (one call into Qdrant Edge, one batch request to a server) gives what
+    each lane's own search gives, ties at the cut included."""
+    from roocode_tui.core.sparse import normalise, query_vector, spellings
+    from roocode_tui.core.stores.base import Lane, SearchFilter
+
+    root = tmp_path / "src"
+    root.mkdir()
+    for i in range(12):  # the same text in many files: every score tied
+        (root / f"copy_{i:02d}.py").write_text("def load_settings(path):\n    return parse(path)\n")
+    (root / "retry.py").write_text("def retry_with_backoff(fn, tries):\n    '''Call fn again after a pause.'''\n")
+    await build(store, http_embedder, root, small_chunks)
+    vector = (await http_embedder.embed_queries(["load the settings"]))[0]
+    lanes = [
+        Lane(vector, None, 5),
+        Lane(None, query_vector("load_settings path"), 5),
+        Lane(vector, None, 3, SearchFilter(symbols=tuple(spellings([normalise("retry_with_backoff")])))),
+        Lane(vector, None, 4, SearchFilter(path_prefix="copy_0")),
+    ]
+    together = await store.search_lanes("demo", lanes)
+    alone = [await store.search("demo", lane.vector, lane.limit, lane.flt, sparse=lane.sparse) for lane in lanes]
+    assert [[h.id for h in hits] for hits in together] == [[h.id for h in hits] for hits in alone]
+    assert [len(hits) for hits in together] == [5, 5, 1, 4]
+    assert together[2][0].path == "retry.py"

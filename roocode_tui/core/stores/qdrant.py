@@ -30,7 +30,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from roocode_tui.core.stores.base import (
     CollectionMeta,
     FileState,
     Hit,
+    Lane,
     PointRecord,
     SearchFilter,
     Store,
@@ -677,6 +678,41 @@ class QdrantStore(Store):
         if dense_q is not None:
             return await stable_top_async(lane(dense_q, DENSE), limit)
         return await stable_top_async(lane(sparse_q, SPARSE), limit)
+
+    async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
+        """The lanes in one request (Qdrant's batch query): one round trip to a server. A lane
+        whose cut falls inside a run of tied scores is asked again alone (see ranking.stable_top)."""
+        from qdrant_client import models as m
+
+        from roocode_tui.core.ranking import EXTRA, ordered, settled
+
+        requests = [
+            m.QueryRequest(
+                query=lane.vector.astype(np.float32).tolist()
+                if lane.vector is not None
+                else m.SparseVector(indices=lane.sparse[0], values=lane.sparse[1])
+                if lane.sparse
+                else None,
+                using=DENSE if lane.vector is not None else SPARSE,
+                limit=lane.limit + EXTRA,
+                filter=_qdrant_filter(lane.flt),
+                with_payload=True,
+            )
+            for lane in lanes
+        ]
+
+        async def run(c: Any) -> list[Any]:
+            return list(await c.query_batch_points(name, requests=requests))
+
+        answers = await self._do(run)
+        out: list[list[Hit]] = []
+        for lane, answer in zip(lanes, answers, strict=True):
+            hits = ordered(Hit.from_payload(p.id, p.score, p.payload or {}, None) for p in answer.points)
+            if settled(hits, lane.limit, lane.limit + EXTRA):
+                out.append(hits[: lane.limit])
+            else:
+                out.append(await self.search(name, lane.vector, lane.limit, lane.flt, sparse=lane.sparse))
+        return out
 
     async def close(self) -> None:
         if self._client is not None:

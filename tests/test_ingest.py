@@ -19,6 +19,16 @@ from roocode_tui.core.search import search
 NAME = "demo"
 
 
+async def until(predicate, what: str, timeout: float = 10.0) -> None:
+    """Wait for ``predicate`` to hold, checking it between turns of the event loop; fail
+    naming ``what`` was awaited after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not so after {timeout:g}s: {what}")
+        await asyncio.sleep(0.005)
+
+
 async def index(store, embedder, root: Path, settings, **kw):
     return await Indexer(store, embedder, NAME, [root], index=settings, **kw).run()
 
@@ -254,16 +264,23 @@ async def test_a_search_holds_new_ingest_batches_back(store, embed_server, corpu
     )
     try:
         task = asyncio.create_task(index(store, embedder, corpus, small_chunks))
-        while embed_server.requests < 3:
-            await asyncio.sleep(0.01)
-        embedder.hold_ingest(0.6)
+        await until(lambda: embed_server.requests >= 3, "the run sends its first batches")
+        embedder.hold_ingest(1.0)
         assert embedder.ingest_held
-        await asyncio.sleep(0.15)  # the batches that were out come back
+        await until(lambda: embedder.stats.in_flight == 0, "the batches that were out come back")
         during = embed_server.requests
         query = await embedder.embed_queries(["where is the retry policy"])  # the search goes alone
-        await asyncio.sleep(0.3)
+        assert embedder.ingest_held, "the hold ended before the search was answered: nothing was checked"
         assert embed_server.requests == during + 1 and query.shape[0] == 1
-        run = await task  # the hold ends by itself and the run finishes whole
+
+        def hold_over() -> bool:
+            if not embedder.ingest_held:
+                return True
+            assert embed_server.requests == during + 1 and embedder.stats.in_flight == 0, "a batch went out"
+            return False
+
+        await until(hold_over, "the hold ends by itself, no batch sent meanwhile")
+        run = await task  # and the run then finishes whole
     finally:
         await embedder.aclose()
     assert run.phase == "done" and run.points_written == run.chunks_embedded == await store.count(NAME)

@@ -142,8 +142,11 @@ def _env(embed_server) -> dict[str, str]:
     }
 
 
+SEARCH = ("search", QUERY, "--collection", NAME, "--mode", "dense", "--limit", "20", "--json")
+
+
 def _search_paths(home: Path, env: dict[str, str]) -> list[str]:
-    out = cli("search", QUERY, "--collection", NAME, "--mode", "dense", "--limit", "20", "--json", home=home, env=env)
+    out = cli(*SEARCH, home=home, env=env)
     assert out.returncode == 0, out.stderr
     return [r["path"] for r in json.loads(out.stdout)["results"]]
 
@@ -176,8 +179,16 @@ def test_rebuild_in_one_process_while_another_searches_and_a_kill_harms_nothing(
         while "building" not in json.loads((collection_dir / "meta.json").read_text()):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        time.sleep(3)  # past the moment the rebuild lets go of the old index
-        during = _search_paths(home, env)  # another process searches while the rebuild runs
+        # Another process searches while the rebuild runs. The rebuild keeps the old index
+        # open a moment after it starts (for its own calls under way): until it lets go, a
+        # search elsewhere is told the collection is busy, and then it answers.
+        while True:
+            out = cli(*SEARCH, home=home, env=env)
+            if out.returncode == 0:
+                break
+            assert "open in another process" in out.stderr, out.stderr
+            assert proc.poll() is None and time.monotonic() < deadline, "the old index was never let go"
+        during = [r["path"] for r in json.loads(out.stdout)["results"]]
         assert proc.poll() is None, "the rebuild should still be running"
         assert during == old_results
     finally:

@@ -7,7 +7,7 @@ import math
 import subprocess
 import sys
 
-from test_tui import corpus, embed_server, fake_gpus, settings, settle, start_fresh_ingest  # noqa: F401 - fixtures
+from test_tui import corpus, fake_gpus, settings, settle, snap_compare, start_fresh_ingest  # noqa: F401 - fixtures
 from textual.widgets import Static
 
 from roocode_tui.core.config import Settings

@@ -21,13 +21,21 @@ from roocode_tui.tui.panes.index import IndexPane
 SIZE = (100, 30)
 
 
-@pytest.fixture
-def embed_server():
-    """A fixed port, so that the URL the monitor shows is the same in every snapshot."""
-    from embed_server import EmbedServer
+#: The embedding server's address as F3 shows it in snapshots: the test server listens on a
+#: free port, another one in every run.
+SHOWN_SERVER_URL = "http://embed.test:8000"
 
-    with EmbedServer(port=47811) as srv:
-        yield srv
+
+@pytest.fixture
+def snap_compare(snap_compare, monkeypatch: pytest.MonkeyPatch):
+    """The snapshot harness (conftest.py), with F3 naming the embedding server SHOWN_SERVER_URL."""
+    from roocode_tui.tui.panes.monitor import MonitorPane
+
+    show_vllm = MonitorPane.show_vllm
+    monkeypatch.setattr(
+        MonitorPane, "show_vllm", lambda pane, reading, url: show_vllm(pane, reading, url and SHOWN_SERVER_URL)
+    )
+    return snap_compare
 
 
 def make_settings(tmp_path: Path, srv, corpus: Path, **embedder) -> Settings:
@@ -93,6 +101,25 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+async def wait_until(pilot, predicate, what: str, timeout: float = 10.0) -> None:
+    """Let the app run until ``predicate()`` holds; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not so after {timeout:g}s: {what}")
+        await pilot.pause()
+
+
+def ingest_running(app) -> bool:
+    return app.ingest_progress is not None and app.ingest_progress.active
+
+
+def first_readings_shown(app) -> bool:
+    """F3's boxes show a reading, not "waiting for the first reading…"."""
+    boxes = ("#gpu-info", "#vllm-info", "#qdrant-info")
+    return not any("waiting for the first reading" in str(app.query_one(b, Static).content) for b in boxes)
+
+
 async def start_fresh_ingest(app, pilot) -> None:
     """F2, pick the configured collection "fresh", press s."""
     await pilot.press("f2")
@@ -134,9 +161,8 @@ async def test_results_appear_while_typing(settings: Settings):
     app = create_app(settings, collection="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press(*"least recently used cache")
-        await pilot.pause(0.5)
-        await settle(app, pilot)
+        await pilot.press(*"least recently used cache")  # no Enter
+        await wait_until(pilot, lambda: app.query_one("#search-pane").hits, "results for the query typed")
         assert "src/storage/cache.py" in str(app.query_one("#results", OptionList).get_option_at_index(0).prompt)
 
 
@@ -227,15 +253,12 @@ async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embe
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await start_fresh_ingest(app, pilot)
-        await pilot.pause(0.3)
-        assert app.ingest_progress is not None and app.ingest_progress.active
+        await wait_until(pilot, lambda: ingest_running(app), "the index run is under way")
         await pilot.press("f1")
         app.query_one("#query", Input).value = "restore snapshot"
         app.query_one("#query", Input).focus()
         await pilot.press("enter")
-        deadline = time.monotonic() + 10
-        while not app.query_one("#search-pane").hits and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.query_one("#search-pane").hits, "the search answers")
         answered_during_ingest = app.ingest_progress.active
         assert app.query_one("#search-pane").hits, "search answered"
         assert answered_during_ingest, "the answer came while the ingest was still running"
@@ -261,7 +284,7 @@ async def test_cancel_asks_then_stops(settings: Settings, embed_server):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await start_fresh_ingest(app, pilot)
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: ingest_running(app), "the index run is under way")
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
@@ -372,24 +395,27 @@ async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Set
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal) and "searches use the current one" in app.screen.question
         await pilot.press("y")
-        await pilot.pause(0.5)
+        await wait_until(  # the run counts the points the old index serves before it indexes
+            pilot,
+            lambda: ingest_running(app) and app.ingest_progress.serving_points is not None,
+            "the rebuild is under way and says what serves meanwhile",
+        )
         p = app.ingest_progress
-        assert p.active and p.rebuild and p.serving_points == points
+        assert p.rebuild and p.serving_points == points
         state = str(app.query_one("#index-state", Static).content)
         assert f"the old index ({points:,} points) answers searches" in state
         await pilot.press("f4")
-        await pilot.pause(0.6)  # the table refreshes while the run goes
         table = app.query_one(CollectionTable)
-        assert plain(table.get_row("demo")[5]).strip() == "rebuilding"
+        await wait_until(  # the table refreshes while the run goes
+            pilot, lambda: plain(table.get_row("demo")[5]).strip() == "rebuilding", "F4 shows demo rebuilding"
+        )
 
         await pilot.press("f1")
         app.query_one("#query", Input).value = "restore snapshot"
         app.query_one("#query", Input).focus()
         await pilot.press("enter")
-        deadline = time.monotonic() + 10
-        while not app.query_one("#search-pane").hits and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        assert app.query_one("#search-pane").hits and app.ingest_progress.active and not p.switched
+        await wait_until(pilot, lambda: app.query_one("#search-pane").hits, "the search answers")
+        assert app.ingest_progress.active and not p.switched
         assert app.query_one("#search-pane").hits[0].path == "docs/backups.md"
 
         await app.workers.wait_for_complete()
@@ -407,7 +433,7 @@ async def test_quit_during_ingest_asks(settings: Settings, embed_server):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await start_fresh_ingest(app, pilot)
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: ingest_running(app), "the index run is under way")
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
@@ -417,7 +443,7 @@ async def test_quit_during_ingest_asks(settings: Settings, embed_server):
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: app.return_code is not None, "the app quits once the run is stopped")
     assert app.return_code == 0
 
 
@@ -426,7 +452,7 @@ async def test_monitor_shows_gpu_vllm_pipeline_and_store(settings: Settings):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f3")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: first_readings_shown(app), "F3 shows its first readings")
         await settle(app, pilot)
         gpu = app.query_one("#gpu-info", Static)
         shown = plain(gpu.content)
@@ -448,9 +474,9 @@ async def test_opens_fast_and_says_what_is_down(tmp_path: Path, corpus: Path):
     app = create_app(s)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        deadline = time.monotonic() + 5
-        while "…" in str(app.query_one("#status", Static).content) and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await wait_until(
+            pilot, lambda: "…" not in str(app.query_one("#status", Static).content), "the status bar says what is down"
+        )
         status = str(app.query_one("#status", Static).content)
         assert "test/hash-embed: unreachable" in status
         assert "store qdrant: Qdrant at http://127.0.0.1:9 is unreachable" in status
@@ -504,7 +530,7 @@ def test_snapshot_monitor(snap_compare, settings: Settings):
     async def run_before(pilot) -> None:
         await settle(app, pilot)
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: first_readings_shown(app), "F3 shows its first readings")
         await settle(app, pilot)
         await pilot.pause()
 
@@ -531,7 +557,7 @@ async def test_roo_code_collection_is_labelled_in_f4_and_searched_in_f1(tmp_path
     from roocode_tui.tui.panes.collections import CollectionTable
     from roocode_tui.tui.panes.search import FileViewer
 
-    with EmbedServer() as embed_server:  # a free port: no snapshot here
+    with EmbedServer() as embed_server:
         workspace = tmp_path / "shop"
         (workspace / "docs").mkdir(parents=True)
         (workspace / "docs" / "refunds.md").write_text(BLOCKS[2][3] + "\n\nAsk support for anything else.\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_tui import SIZE, corpus, embed_server, settings, settle  # noqa: F401 - fixtures
+from test_tui import SIZE, corpus, settings, settle  # noqa: F401 - fixtures
 
 from roocode_tui.core.config import Settings
 from roocode_tui.tui.app import create_app

@@ -21,8 +21,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/roocode-tui $(ARGS)
 
+# In parallel (pytest-xdist): most tests wait on processes and servers, so 4 workers keep 2
+# cores busy; the slow ones start first (tests/conftest.py). TEST_WORKERS=0 runs it serially.
+TEST_WORKERS ?= 4
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 # `make bench` = the speed and memory targets, then the 10-minute TUI soak and the fault table.
 # SOAK=0 / FAULTS=0 leave those out; SOAK_ARGS="--minutes 1" for a quick look.

@@ -149,3 +149,9 @@ def snap_compare(snap_compare, frozen, monkeypatch: pytest.MonkeyPatch):
         return snap_compare(app, terminal_size=terminal_size, **kwargs)
 
     return compare
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: a parallel run hands them out while the quick ones fill the gaps,
+    instead of ending on a long one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -299,6 +299,7 @@ def test_human_output_shows_hostile_text_inert_and_json_escapes_it(home: Path, c
     assert "\x1b[2J" in json.loads(raw.stdout)["results"][0]["text"]
 
 
+@pytest.mark.slow
 def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Path, embed_server):
     import hashlib
 

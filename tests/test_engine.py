@@ -278,6 +278,7 @@ def test_two_commands_index_two_collections_while_a_third_searches(box: Box, tmp
     assert json.loads(again.stdout)["files_unchanged"] == 30  # the engine's store is the truth
 
 
+@pytest.mark.slow
 def test_after_a_run_the_engine_builds_the_search_index_by_itself(tmp_path: Path):
     """An index run leaves its points unindexed (a search scans them all); once the collection
     is idle the engine builds its HNSW index in a child process and serves it, same answers."""

@@ -40,12 +40,14 @@ sys.path.insert(0, str(TESTS))
 
 from conftest import CORPUS, all_points, make_store  # noqa: E402
 from embed_server import EmbedServer  # noqa: E402
+from qdrant_server import QdrantServer  # noqa: E402
 from sections import machine, write_section  # noqa: E402
 from test_crash import cli_env, mutate  # noqa: E402
 from test_faults import SMALL, embedder_for  # noqa: E402
 from test_hostile_files import as_unprivileged, build_tree, chown_tree  # noqa: E402
 
-from roocode_tui.core.errors import EmbedderFatalError, ModelMismatchError  # noqa: E402
+from roocode_tui.core.config import StoreSettings  # noqa: E402
+from roocode_tui.core.errors import EmbedderFatalError, ModelMismatchError, StoreError  # noqa: E402
 from roocode_tui.core.ingest import Indexer  # noqa: E402
 
 BACKENDS = ("embedded", "qdrant")
@@ -414,6 +416,101 @@ async def server_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> 
     print(f"  {row.fault}: {row.outcome()}", flush=True)
 
 
+# -- a Qdrant server's faults ---------------------------------------------------------------------
+WRITES = r"^/collections/faults/points$"  # the run's point upserts
+STORE_FAULTS: list[tuple[str, Callable[[QdrantServer], Any]]] = [
+    ("Qdrant server: 503 on three writes", lambda q: q.faults.answer(503, times=3, method="PUT", path=WRITES)),
+    (
+        "Qdrant server: 429 with Retry-After 1 on two writes",
+        lambda q: q.faults.answer(429, retry_after=1, times=2, method="PUT", path=WRITES),
+    ),
+    (
+        "Qdrant server: 502 and 504 from a proxy",
+        lambda q: [q.faults.answer(c, method="PUT", path=WRITES) for c in (502, 504)],
+    ),
+    (
+        "Qdrant server: connections dropped before the write",
+        lambda q: q.faults.drop(times=3, method="PUT", path=WRITES),
+    ),
+    (
+        "Qdrant server: the write done but its answer lost",
+        lambda q: q.faults.lose_answer(times=3, method="PUT", path=WRITES),
+    ),
+    ("Qdrant server: a 200 with half its JSON", lambda q: q.faults.garble(times=3, method="PUT", path=WRITES)),
+]
+
+
+def qdrant_store(q: QdrantServer, patience_s: float) -> Any:
+    from roocode_tui.core.stores.qdrant import QdrantStore
+
+    return QdrantStore(StoreSettings(backend="qdrant", url=q.url, patience_s=patience_s, timeout_s=5))
+
+
+async def on_qdrant_server(
+    tree: Path, srv: EmbedServer, fault: Callable[[QdrantServer], Any] | None, patience_s: float = 60
+):
+    """A run into a Qdrant server (the suite's, over qdrant-client's local mode) with ``fault``
+    set after the collection exists: (outcome, the run's points, the clean run's points)."""
+    with QdrantServer() as q:
+        store = qdrant_store(q, patience_s)
+        emb = embedder_for(srv, batch_size=4, max_concurrency=2)
+        try:
+            await Indexer(store, emb, "clean", [tree], index=SMALL).run()
+            want = await all_points(store, "clean")
+            if fault is not None:
+                fault(q)
+            started = time.monotonic()
+            try:
+                run = await Indexer(store, emb, "faults", [tree], index=SMALL).run()
+            except StoreError as exc:
+                took = time.monotonic() - started
+                return f"stopped after {took:.0f} s with: {_short(str(exc).replace(q.url, 'URL'))}", {}, {}
+            got = await all_points(store, "faults")
+            if run.phase != "done" or run.files_failed:
+                return f"FAILED: {run.phase} {run.message}", got, want
+            ids = q.point_ids("faults")
+            if len(ids) != len(set(ids)):
+                return "FAILED: a point stored twice", got, want
+            return "ended with the fault-free points", got, want
+        finally:
+            await emb.aclose()
+            await store.close()
+
+
+async def store_rows(work: Path, runs: int, stop_s: float, rows: list[Row]) -> None:
+    tree = make_tree(work / "store-tree")
+    with EmbedServer() as srv:
+        srv.faults.delay_s = 0.01  # a run long enough for faults to land mid-run
+        for label, fault in STORE_FAULTS:
+            row = Row(label)
+            for _ in range(runs):
+                outcome, got, want = await on_qdrant_server(tree, srv, fault)
+                lost, dups = compare(got, want)
+                row.add(outcome, lost, dups)
+            rows.append(row)
+            print(
+                f"  {row.fault}: {row.runs} runs, lost {row.lost}, duplicates {row.duplicates}: {row.outcome()}",
+                flush=True,
+            )
+
+        row = Row(f"Qdrant server: restarted for {stop_s:.0f} s mid-run (store.patience_s {stop_s + 30:.0f})")
+        outcome, got, want = await on_qdrant_server(
+            tree, srv, lambda q: q.faults.down(stop_s, method="PUT", path=WRITES, skip=2), patience_s=stop_s + 30
+        )
+        lost, dups = compare(got, want)
+        row.add(outcome, lost, dups)
+        rows.append(row)
+        print(f"  {row.fault}: {row.outcome()}", flush=True)
+
+        row = Row("Qdrant server: down for good mid-run (store.patience_s 10)")
+        outcome, _, _ = await on_qdrant_server(
+            tree, srv, lambda q: q.faults.down(3600, method="PUT", path=WRITES, skip=2), patience_s=10
+        )
+        row.add(outcome, 0, 0, failed="stopped after" not in outcome)
+        rows.append(row)
+        print(f"  {row.fault}: {row.outcome()}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="the fault table")
     ap.add_argument(
@@ -422,7 +519,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs of each server fault per store")
     ap.add_argument("--kills", type=int, default=10, help="SIGKILL rounds per store")
     ap.add_argument("--stop-s", type=float, default=30.0, help="how long the server stays stopped")
-    ap.add_argument("--only", nargs="*", choices=["server", "kill", "odd"], help="some parts only (prints only)")
+    ap.add_argument(
+        "--only", nargs="*", choices=["server", "store", "kill", "odd"], help="some parts only (prints only)"
+    )
     a = ap.parse_args()
     if a.quick:
         a.runs, a.kills, a.stop_s = 1, 5, 10.0
@@ -431,10 +530,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="roocode-faults-") as tmp:
         work = Path(tmp)
         os.environ["HOME"] = str(work / "home")
-        parts = set(a.only or ["server", "kill", "odd"])
+        parts = set(a.only or ["server", "store", "kill", "odd"])
         if "server" in parts:
             print("server faults", flush=True)
             asyncio.run(server_rows(work, a.runs, a.stop_s, rows))
+        if "store" in parts:
+            print("a Qdrant server's faults", flush=True)
+            asyncio.run(store_rows(work, a.runs, min(a.stop_s, 20.0), rows))
         if "kill" in parts:
             print("SIGKILL at random moments", flush=True)
             kill_rows(work, a.kills, rows)
@@ -497,7 +599,9 @@ def render(rows: list[Row], took: float, a: argparse.Namespace) -> str:
         "local mode), compared with a fault-free run of the same tree: **points lost** = clean-run points "
         "missing or stored with another file hash, chunk hash or line range; **duplicates** = points stored "
         "that the clean run does not have. Odd files: each tree indexed twice per store (lost and duplicates "
-        "against the first run).",
+        "against the first run). The Qdrant server rows: runs into the test suite's Qdrant REST server "
+        "(tests/qdrant_server.py, over qdrant-client's local mode) with faults on the run's point writes, "
+        "compared with a clean collection on the same server.",
         "",
         "| fault or input | runs | points lost | duplicates | outcome |",
         "|---|---|---|---|---|",

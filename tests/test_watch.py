@@ -266,3 +266,72 @@ async def test_the_tui_turns_watching_on_and_off_and_says_when_the_collection_is
         await pilot.press("w")
         await until(lambda: cell() == "—", "F4 to show it unwatched", pilot)
     assert box.status()["watchers"] == []
+
+
+def test_a_sync_that_fails_is_tried_again_after_a_pause_and_a_change_starts_afresh(  # noqa: F811
+    box: Box, tmp_path: Path, embed_server
+):
+    """A sync run that fails (the embedding server answers a 200 that is not JSON) is not
+    started again at once, forever: the watcher pauses (5 s, 30 s, 2 min, 10 min), then waits
+    for the next change; it says why. A change after the server is fixed syncs at once."""
+    tree = tmp_path / "tree"
+    write(tree / "a.md", page("alpha"))
+    box.serve(ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS="300")
+    assert box.cli("index", str(tree), "-c", "w").returncode == 0
+    assert box.cli("watch", "w").returncode == 0
+    wait_synced(box, "w", 1)
+
+    embed_server.faults.not_json = True
+    write(tree / "b.md", page("beta"))
+    seen: dict = {}
+
+    def says(text: str):
+        def check() -> bool:
+            seen.update(watcher(box, "w"))
+            return text in seen.get("reason", "")
+
+        return check
+
+    box.wait_for(says("trying again in 5 s"), "the first failed sync")
+    assert "sync failed (embedding server" in seen["reason"] and "not JSON" in seen["reason"]
+    assert seen["syncs"] == 2 and watcher_runs(box, "w")[-1]["phase"] == "failed"
+    box.wait_for(says("trying again in 30 s"), "the retry after 5 s, failed too", timeout=30)
+    assert seen["syncs"] == 3  # one retry, not a loop
+
+    embed_server.faults.not_json = False
+    write(tree / "c.md", page("gamma"))  # a change: tried at once, from the first pause
+    state = wait_synced(box, "w", 4, timeout=60)
+    assert state["reason"] == "" and watcher_runs(box, "w")[-1]["phase"] == "done"
+    names = {
+        r["path"]
+        for r in json.loads(box.cli("search", "gamma beta", "-c", "w", "--json", "-n", "10").stdout)["results"]
+    }
+    assert {"b.md", "c.md"} <= names
+
+
+async def test_sync_failures_are_retried_on_a_schedule_then_left_for_the_next_change(monkeypatch):
+    """The schedule itself, without waiting minutes: each failure pauses longer, and after the
+    last pause the watcher stops trying until a change."""
+    from types import SimpleNamespace
+
+    from roocode_tui.engine import watch
+
+    monkeypatch.setattr(watch, "SYNC_RETRY_S", (0.01, 0.02))
+    w = watch.Watcher(SimpleNamespace(settings=SimpleNamespace()), "w")
+    woke: list[float] = []
+    w.changed = lambda catch_up=False: woke.append(catch_up)  # type: ignore[method-assign]
+    for attempt, pause in enumerate(("0.01", "0.02"), 1):
+        w._run_id = f"run-{attempt}"
+        w.run_ended(w._run_id, "failed", "HTTP 200 but the answer is not JSON")
+        assert w.failures == attempt and w.reason.startswith("sync failed (HTTP 200 but")
+        while len(woke) < attempt:  # the retry comes after its pause, not before
+            await asyncio.sleep(0.005)
+        assert woke == [True] * attempt, pause
+    last_retry = w._retry
+    w._run_id = "run-3"
+    w.run_ended("run-3", "failed", "HTTP 200 but the answer is not JSON")
+    assert w.reason.startswith("sync failed 3 times in a row") and "`roocode-tui watch w`" in w.reason
+    assert w._retry is last_retry and len(woke) == 2  # no third retry is scheduled
+    w._run_id = "run-4"
+    w.run_ended("run-4", "done")
+    assert w.failures == 0 and w.reason == ""

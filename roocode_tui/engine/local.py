@@ -614,7 +614,7 @@ class LocalEngine(Engine):
             elif run.indexer.target is self._store:  # a copy within the store: a new collection
                 self.indexer.written(run.indexer.new_name)
             # Every run of a collection, a copy reading it too, may have held its watcher's sync back.
-            self.watchers.run_ended(run.progress.collection, run.id, run.progress.phase)
+            self.watchers.run_ended(run.progress.collection, run.id, run.progress.phase, run.progress.message)
             run.touch()
             from roocode_tui.core.memory import release_freed_memory
 

@@ -36,6 +36,10 @@ from roocode_tui.core.discovery import IGNORE_FILES
 LOG = logging.getLogger("roocode_tui.engine")
 MAX_HOLD_S = 10.0  # changes that never stop still sync this often
 ROOT_POLL_S = 2.0  # how often a missing root is looked for
+#: A sync run that fails is tried again after these pauses; after the last, the watcher waits
+#: for the next change to the files (or `watch NAME`) and says why in status and F2.
+SYNC_RETRY_S = (5.0, 30.0, 120.0, 600.0)
+WATCH_RETRIES = 30  # a watch that cannot be made (ROOT_POLL_S apart) before the watcher gives up
 POLL_DELAY_MS = 1000  # the polling fallback's interval
 # How long the watch thread waits for more changes before it hands a batch over (watchfiles'
 # default). The debounce is the engine's own (engine.watch_debounce_ms). 200 ms cost 0.3 s of
@@ -72,6 +76,8 @@ class Watcher:
         self.syncs = 0  # runs this watcher started (the catch-up included)
         self.polling = False
         self.dirty = False  # changed during a run: one more run after it
+        self.failures = 0  # sync runs failed in a row
+        self._retry: asyncio.TimerHandle | None = None
         self.dirs: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -107,7 +113,13 @@ class Watcher:
         self._task = asyncio.create_task(self._watch(), name=f"watch-{self.name}")
         self._syncer = asyncio.create_task(self._sync_loop(), name=f"sync-{self.name}")
 
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
     async def stop(self) -> None:
+        self._cancel_retry()
         for task in (self._task, self._syncer):
             if task is not None and not task.done():
                 task.cancel()
@@ -144,12 +156,23 @@ class Watcher:
         return out
 
     async def _watch(self) -> None:
+        failed = 0
         while True:
             try:
                 await self._watch_once()
+                failed = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # never stop watching for good: say why, try again
+            except Exception as exc:  # say why, and try again a while
+                failed += 1
+                if failed >= WATCH_RETRIES:
+                    self.state = "failed"
+                    self.reason = (
+                        f"watching failed {failed} times in a row ({exc}): stopped; "
+                        f"`roocode-tui watch {self.name}` starts it again"
+                    )
+                    LOG.error("watch %s: %s", self.name, self.reason)
+                    return
                 self.reason = f"watching failed: {exc}"
                 LOG.warning("watch %s: %s; again in %.0f s", self.name, exc, ROOT_POLL_S)
                 await asyncio.sleep(ROOT_POLL_S)
@@ -255,6 +278,8 @@ class Watcher:
             self.pending.add(path)
         if any(not r.is_dir() for r in roots):
             restructure = True
+        self.failures = 0  # a change: syncs are tried again, from the first pause
+        self._cancel_retry()
         self.changed()
         return restructure
 
@@ -326,17 +351,35 @@ class Watcher:
             out[root].append(path[len(root) + 1 :].replace(os.sep, "/"))
         return out
 
-    def run_ended(self, run_id: str, phase: str) -> None:
+    def run_ended(self, run_id: str, phase: str, message: str = "") -> None:
         """The engine tells: a run of this collection ended."""
         if run_id == self._run_id:
             if phase == "done":
                 self.last_sync = _now()
-                if self.reason.startswith("sync failed"):
+                self.failures = 0
+                self._cancel_retry()
+                if self.reason.startswith("sync"):
                     self.reason = ""
             else:  # failed or cancelled: its changes are still to sync
                 self.pending |= self._in_flight
                 self.full = self.full or self._in_flight_full
             self._in_flight = set()
+            if phase == "failed":
+                self.failures += 1
+                why = message or "see the engine log"
+                if self.failures > len(SYNC_RETRY_S):
+                    self.reason = (
+                        f"sync failed {self.failures} times in a row ({why}); the next change to the files, "
+                        f"or `roocode-tui watch {self.name}`, tries again"
+                    )
+                    LOG.error("watch %s: %s", self.name, self.reason)
+                    return
+                pause = SYNC_RETRY_S[self.failures - 1]
+                self.reason = f"sync failed ({why}); trying again in {pause:.0f} s"
+                LOG.warning("watch %s: %s", self.name, self.reason)
+                self._cancel_retry()
+                self._retry = asyncio.get_running_loop().call_later(pause, lambda: self.changed(catch_up=True))
+                return
         if self.dirty or self.pending:
             self.dirty = False
             self.changed(catch_up=True)
@@ -379,10 +422,10 @@ class Watchers:
                 await watcher.stop()
                 LOG.info("stopped watching %s", n)
 
-    def run_ended(self, name: str, run_id: str, phase: str) -> None:
+    def run_ended(self, name: str, run_id: str, phase: str, message: str = "") -> None:
         watcher = self.by_name.get(name)
         if watcher is not None:
-            watcher.run_ended(run_id, phase)
+            watcher.run_ended(run_id, phase, message)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [w.to_json() for w in self.by_name.values()]

@@ -197,8 +197,16 @@ class Outage:
 class QdrantServer:
     """Start with ``with QdrantServer() as srv: ... srv.url``; ``srv.faults`` injects faults."""
 
-    def __init__(self, *, api_key: str | None = None, version: str = "1.16.2", path: str | None = None):
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        version: str = "1.16.2",
+        path: str | None = None,
+        tls: tuple[str, str] | None = None,
+    ):
         self.api_key = api_key
+        self.tls = tls  # (certificate file, key file): HTTPS, as a server with tls settings answers
         self.version = version
         self.port = 0
         self.faults = Faults()
@@ -218,7 +226,7 @@ class QdrantServer:
     @property
     def url(self) -> str:
         assert self.port, "start the server first"
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> QdrantServer:
         server = self
@@ -243,6 +251,12 @@ class QdrantServer:
                     raise
                 time.sleep(0.05)
         self.port = httpd.server_address[1]
+        if self.tls:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         with self._state:
             self._httpd = httpd
         serve = threading.Thread(target=httpd.serve_forever, args=(0.05,), name=f"qdrant-{self.port}", daemon=True)

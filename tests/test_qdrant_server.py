@@ -361,3 +361,67 @@ async def test_a_wrong_url_fails_fast(unused_port):
         await store.list_collections()
     assert time.monotonic() - started < 3  # a server never seen gets 2 s, not store.patience_s
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "qdrant.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    where = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = where / "cert.pem", where / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_tls_with_its_ca_cert_or_verification_off_and_one_line_without(tls_files):
+    cert, _ = tls_files
+    with QdrantServer(tls=tls_files) as q:
+        assert q.url.startswith("https://127.0.0.1:")
+        trusted = connect(q, ca_cert=cert)
+        try:
+            meta = CollectionMeta(name="tls", model="m", dimension=4, query_prefix="", document_prefix="")
+            await trusted.create_collection(meta)
+            assert await trusted.list_collections() == ["tls"]
+        finally:
+            await trusted.close()
+        unverified = connect(q, verify_tls=False)
+        try:
+            assert await unverified.list_collections() == ["tls"]
+        finally:
+            await unverified.close()
+        strict = connect(q)  # the system's CAs do not know this certificate
+        started = time.monotonic()
+        try:
+            with pytest.raises(StoreError) as info:
+                await strict.list_collections()
+        finally:
+            await strict.close()
+        line = str(info.value)
+        assert line.startswith(f"Qdrant at {q.url}") and "\n" not in line
+        assert "certificate" in line.lower() and "store.ca_cert" in line, line
+        assert time.monotonic() - started < 5  # a certificate does not get better by waiting

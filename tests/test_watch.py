@@ -268,8 +268,10 @@ async def test_the_tui_turns_watching_on_and_off_and_says_when_the_collection_is
     assert box.status()["watchers"] == []
 
 
-def test_a_sync_that_fails_is_tried_again_after_a_pause_and_a_change_starts_afresh(  # noqa: F811
-    box: Box, tmp_path: Path, embed_server
+def test_a_sync_that_fails_is_tried_again_after_a_pause_and_a_change_starts_afresh(
+    box: Box,  # noqa: F811
+    tmp_path: Path,
+    embed_server,
 ):
     """A sync run that fails (the embedding server answers a 200 that is not JSON) is not
     started again at once, forever: the watcher pauses (5 s, 30 s, 2 min, 10 min), then waits

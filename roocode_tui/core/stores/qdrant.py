@@ -125,6 +125,14 @@ def _failure(exc: Exception, timeout_s: float) -> _Failure:
         return _Failure(f"no answer within {timeout_s:g}s", True)
     if isinstance(source, httpx.ConnectError):
         why = str(source).splitlines()[0] if str(source) else type(source).__name__
+        if "CERTIFICATE_VERIFY_FAILED" in why or "certificate verify failed" in why:
+            # Not transient: the same certificate fails every time.
+            return _Failure(
+                f"its TLS certificate is not trusted ({why}): set store.ca_cert to its CA's PEM file "
+                "(or store.verify_tls = false)",
+                False,
+                unreachable=True,
+            )
         return _Failure(f"connection failed ({why})", True, unreachable=True)
     if isinstance(source, httpx.TransportError):
         return _Failure(f"connection lost without an answer ({type(source).__name__})", True)

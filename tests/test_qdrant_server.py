@@ -19,7 +19,7 @@ import pytest
 import test_rebuild
 import test_search
 import test_store_contract
-from conftest import all_points
+from conftest import all_points, make_store
 from qdrant_server import QdrantServer
 from test_store_contract import POINTS, vec
 
@@ -425,3 +425,37 @@ async def test_tls_with_its_ca_cert_or_verification_off_and_one_line_without(tls
         assert line.startswith(f"Qdrant at {q.url}") and "\n" not in line
         assert "certificate" in line.lower() and "store.ca_cert" in line, line
         assert time.monotonic() - started < 5  # a certificate does not get better by waiting
+
+
+async def test_a_copy_to_a_server_and_back_through_its_faults(qdrant, http_embedder, tmp_path, corpus, small_chunks):
+    """`collections copy` to a Qdrant server over HTTP, with a 503, a lost answer and a cut
+    connection on its writes: the copy ends with the source's points, once each, and searches
+    there and back answer as the source does."""
+    from test_transfer import answers, assert_same_answers, assert_same_points, every_point
+
+    from roocode_tui.core.transfer import copy_collection
+
+    source = make_store("embedded", tmp_path / "edge")
+    server = connect(qdrant)
+    back = make_store("embedded", tmp_path / "edge2")
+    try:
+        await Indexer(source, http_embedder, "demo", [corpus], index=small_chunks).run()
+        writes = r"^/collections/demo[^/]*/points$"
+        qdrant.faults.answer(503, method="PUT", path=writes, skip=1)
+        qdrant.faults.lose_answer(method="PUT", path=writes, skip=3)
+        qdrant.faults.drop(method="PUT", path=writes, skip=5)
+        there = await copy_collection(source, server, "demo", source_label="embedded", target_label="server", page=4)
+        assert there.status == "done" and there.points_total == await source.count("demo") > 4 * 6
+        assert qdrant.faults.pending == 0  # every fault was met
+        ids = qdrant.point_ids("demo")
+        assert len(ids) == len(set(ids)) == there.points_total
+        returned = await copy_collection(server, back, "demo", source_label="server", target_label="edge2")
+        assert returned.points_copied == there.points_total
+        original = await every_point(source, "demo")
+        assert_same_points(original, await every_point(server, "demo"))
+        assert_same_points(original, await every_point(back, "demo"))
+        expected = await answers(source, http_embedder, "demo")
+        assert_same_answers(await answers(server, http_embedder, "demo"), expected)
+    finally:
+        for s in (source, server, back):
+            await s.close()

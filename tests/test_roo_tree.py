@@ -82,7 +82,7 @@ def test_captures_all_short_give_no_block_and_no_captures_give_the_fallback():
     assert blocks_of("tests/fixtures/roo/cases/all_short.py") == []  # 75 characters, no fallback
     rel = "tests/fixtures/roo/cases/no_captures.py"
     text = (ROOT / rel).read_text()
-    expected = roo._chunk_lines(text.split("\n"), rel, set(), 1)
+    expected = roo.chunk_lines(text.split("\n"), rel, set(), 1)
     assert blocks_of(rel) == expected and len(expected) == 2
     assert set(types_of(rel).values()) == {"fallback_chunk"}
 

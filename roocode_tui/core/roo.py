@@ -17,17 +17,32 @@ import os
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from roocode_tui.core import roo_tree
+from roocode_tui.core.roo_blocks import (  # noqa: F401 - the block layer, re-exported
+    _JS_WS,
+    MAX_BLOCK_CHARS,
+    MAX_CHARS_TOLERANCE_FACTOR,
+    MIN_BLOCK_CHARS,
+    MIN_CHUNK_REMAINDER_CHARS,
+    NAMESPACE,
+    Block,
+    _sha256,
+    _utf8,
+    chunk_lines,
+    decode,
+    js_head,
+    js_len,
+    js_tail,
+    js_trim,
+    point_id,
+    segment_hash,
+)
+
 # constants/index.ts
-NAMESPACE = uuid.UUID("f47ac10b-58cc-4372-a567-0e02b2c3d479")  # QDRANT_CODE_BLOCK_NAMESPACE
-MAX_BLOCK_CHARS = 1000
-MIN_BLOCK_CHARS = 50
-MIN_CHUNK_REMAINDER_CHARS = 200
-MAX_CHARS_TOLERANCE_FACTOR = 1.15
 MAX_FILE_SIZE_BYTES = 1024 * 1024
 # vector-store/qdrant-client.ts: markIndexingComplete / markIndexingIncomplete
 MARKER_ID = str(uuid.uuid5(NAMESPACE, "__indexing_metadata__"))
@@ -70,9 +85,7 @@ OWNER_KEY = "indexedBy"
 OWNER = "roocode-tui"
 
 _NAME = re.compile(r"ws-[0-9a-f]{16}")
-# JavaScript's \s and String.prototype.trim() whitespace; "." excludes these line terminators.
-_JS_WS = " \t\n\v\f\r\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_WS = "[" + re.escape(_JS_WS) + "]"
+_WS = "[" + re.escape(_JS_WS) + "]"  # JavaScript's \\s
 # tree-sitter/markdownParser.ts
 _ATX = re.compile(r"(#{1,6})" + _WS + r"+([^\n\r\u2028\u2029]+)\Z")
 _SETEXT_H1 = re.compile(r"={3,}" + _WS + r"*\Z")
@@ -80,7 +93,6 @@ _SETEXT_H2 = re.compile(r"-{3,}" + _WS + r"*\Z")
 # validSetextTextRegex: /^\s*[^#<>!\[\]`\t]+[^\n]$/ (no u flag: it sees UTF-16 units)
 _SETEXT_TEXT = re.compile(_WS + r"*[^#<>!\[\]`\t]+[^\n]\Z")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -200,17 +212,6 @@ def _git_root(path: str) -> str | None:
 
 
 # -- ids and payloads ------------------------------------------------------------------------
-def segment_hash(file_path: str, start_line: int, end_line: int, content: str) -> str:
-    """processors/parser.ts: sha256(`${filePath}-${start}-${end}-${content.length}-${preview}`),
-    filePath the file's absolute path, preview content.slice(0, 100)."""
-    return _sha256(f"{file_path}-{start_line}-{end_line}-{js_len(content)}-{js_head(content, 100)}")
-
-
-def point_id(seg_hash: str) -> str:
-    """processors/scanner.ts: uuidv5(block.segmentHash, QDRANT_CODE_BLOCK_NAMESPACE)."""
-    return str(uuid.uuid5(NAMESPACE, seg_hash))
-
-
 def path_segments(file_path: str) -> dict[str, str]:
     """vector-store/qdrant-client.ts upsertPoints(): filePath split on the separator."""
     return {str(i): seg for i, seg in enumerate(s for s in file_path.split("/") if s)}
@@ -258,59 +259,7 @@ def directory_segments(prefix: str) -> list[str]:
     return [s for s in PurePosixPath(cleaned).as_posix().split("/") if s and s != "."]
 
 
-# -- JavaScript string semantics -------------------------------------------------------------
-def js_len(text: str) -> int:
-    """``String.length``: UTF-16 code units."""
-    if text.isascii():
-        return len(text)
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def js_head(text: str, units: int) -> str:
-    """``text.slice(0, units)``: may end in half of a surrogate pair, as in JavaScript."""
-    if text.isascii() or len(text) * 2 <= units:
-        return text[:units]
-    return text.encode("utf-16-le", "surrogatepass")[: 2 * units].decode("utf-16-le", "surrogatepass")
-
-
-def js_tail(text: str, units: int) -> str:
-    """``text.substring(units)``."""
-    if text.isascii():
-        return text[units:]
-    return text.encode("utf-16-le", "surrogatepass")[2 * units :].decode("utf-16-le", "surrogatepass")
-
-
-def js_trim(text: str) -> str:
-    return text.strip(_JS_WS)
-
-
-def _utf8(text: str) -> bytes:
-    """Node's ``hash.update(string)``: UTF-8, a lone surrogate becoming U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(_utf8(text)).hexdigest()
-
-
-def decode(data: bytes) -> str:
-    """``Buffer.toString("utf-8")``: invalid bytes become U+FFFD, a BOM is kept."""
-    return data.decode("utf-8", errors="replace")
-
-
 # -- chunks ----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Block:
-    start_line: int  # 1-based, inclusive
-    end_line: int
-    content: str  # stored as codeChunk; what is embedded is its trimmed text
-    segment_hash: str
-
-    @property
-    def id(self) -> str:
-        return point_id(self.segment_hash)
-
-
 def split(text: str, abs_path: str) -> list[Block]:
     """The blocks Roo Code's parser makes of a file (processors/parser.ts parseContent()). The
     line-based fallback stands in for tree-sitter only where no grammar is available here
@@ -322,80 +271,11 @@ def split(text: str, abs_path: str) -> list[Block]:
     if ext in (".md", ".markdown"):
         return _markdown(text, abs_path, seen)
     if ext not in FALLBACK_EXTENSIONS:
-        from roocode_tui.core import roo_tree
-
         try:
             return roo_tree.split(text, abs_path, ext[1:], seen)
         except roo_tree.Unsupported:
             pass  # no grammar here for it: the line-based fallback stands in
-    return _chunk_lines(text.split("\n"), abs_path, seen, 1)
-
-
-def _chunk_lines(lines: list[str], file_path: str, seen: set[str], base_start: int) -> list[Block]:
-    """processors/parser.ts _chunkTextByLines(), step for step (its re-balancing included)."""
-    chunks: list[Block] = []
-    effective_max = MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
-    n = len(lines)
-    lengths = [js_len(line) + (1 if i < n - 1 else 0) for i, line in enumerate(lines)]
-    current: list[str] = []
-    current_len = 0
-    start_index = 0
-
-    def finalize(end_index: int) -> None:
-        nonlocal current, current_len, start_index
-        if current_len >= MIN_BLOCK_CHARS and current:
-            content = "\n".join(current)
-            start, end = base_start + start_index, base_start + end_index
-            digest = segment_hash(file_path, start, end, content)
-            if digest not in seen:
-                seen.add(digest)
-                chunks.append(Block(start, end, content, digest))
-        current, current_len = [], 0
-        start_index = end_index + 1
-
-    i = 0
-    while i < n:
-        line, line_len, line_no = lines[i], lengths[i], base_start + i
-        if line_len > effective_max:
-            if current:
-                finalize(i - 1)
-            rest, start_char = line, 0
-            while rest:
-                segment, rest = js_head(rest, MAX_BLOCK_CHARS), js_tail(rest, MAX_BLOCK_CHARS)
-                digest = _sha256(
-                    f"{file_path}-{line_no}-{line_no}-{start_char}-{js_len(segment)}-{js_head(segment, 100)}"
-                )
-                if digest not in seen:
-                    seen.add(digest)
-                    chunks.append(Block(line_no, line_no, segment, digest))
-                start_char += MAX_BLOCK_CHARS
-            start_index = i + 1
-            i += 1
-            continue
-        if current_len > 0 and current_len + line_len > effective_max:
-            split_index = i - 1
-            remainder = sum(lengths[i:])
-            if current_len >= MIN_BLOCK_CHARS and remainder < MIN_CHUNK_REMAINDER_CHARS and len(current) > 1:
-                for k in range(i - 2, start_index - 1, -1):
-                    head_len = js_len("\n".join(lines[start_index : k + 1])) + 1
-                    tail_len = js_len("\n".join(lines[k + 1 :])) + 1
-                    if head_len >= MIN_BLOCK_CHARS and tail_len >= MIN_CHUNK_REMAINDER_CHARS:
-                        split_index = k
-                        break
-            finalize(split_index)
-            if i >= start_index:
-                current.append(line)
-                current_len += line_len
-            else:  # never taken (start_index <= i), kept as in the source
-                i = start_index
-                continue
-        else:
-            current.append(line)
-            current_len += line_len
-        i += 1
-    if current:
-        finalize(n - 1)
-    return chunks
+    return chunk_lines(text.split("\n"), abs_path, seen, 1)
 
 
 def _markdown_headers(text: str) -> list[tuple[int, int]]:
@@ -446,7 +326,7 @@ def _markdown_section(lines: list[str], file_path: str, seen: set[str], start_li
         return []
     limit = MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
     if js_len(content) > limit or any(js_len(line) > limit for line in lines):
-        return _chunk_lines(lines, file_path, seen, start_line)
+        return chunk_lines(lines, file_path, seen, start_line)
     digest = segment_hash(file_path, start_line, start_line + len(lines) - 1, content)
     if digest in seen:
         return []

@@ -30,12 +30,10 @@ from __future__ import annotations
 import functools
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from roocode_tui.core import roo_queries as Q
-
-if TYPE_CHECKING:
-    from roocode_tui.core.roo import Block
+from roocode_tui.core.roo_blocks import Block, chunk_lines, js_len, segment_hash
 
 # languageParser.ts: extension (lower case, no dot) -> (wasm grammar, query). The grammar is
 # named as tree-sitter-language-pack names it. .json is parsed as JavaScript, .h as C, .mli with
@@ -435,8 +433,6 @@ def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, 
     """parser.ts parseContent() for a tree-sitter file. Raises :class:`Unsupported` when this
     extension cannot be parsed here as Roo Code parses it. ``types``, if given, receives each
     block's type as Roo Code names it (segmentHash -> node type, ``fallback_chunk``...)."""
-    from roocode_tui.core.roo import Block, _chunk_lines, js_len, segment_hash
-
     if ext not in LANGUAGES:
         raise Unsupported(f"no parser for .{ext}")
     grammar, query_name = LANGUAGES[ext]
@@ -446,7 +442,7 @@ def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, 
     queue = deque(capture_nodes(query, tree.root_node))
     if not queue:
         if js_len(text) >= MIN:
-            return _typed(_chunk_lines(text.split("\n"), file_path, seen, 1), "fallback_chunk", types)
+            return _typed(chunk_lines(text.split("\n"), file_path, seen, 1), "fallback_chunk", types)
         return []
     ascii_source = text.isascii()
     reshape = RESHAPE.get(grammar, {})
@@ -471,7 +467,7 @@ def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, 
             if children:
                 queue.extend(children)
             else:  # _chunkLeafNodeByLines
-                chunks = _chunk_lines(content.split("\n"), file_path, seen, node.start_point.row + 1)
+                chunks = chunk_lines(content.split("\n"), file_path, seen, node.start_point.row + 1)
                 results += _typed(chunks, node.type, types)
             continue
         first, last = node.start_point.row + 1, node.end_point.row + 1

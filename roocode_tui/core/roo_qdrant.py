@@ -13,7 +13,6 @@ import dataclasses
 import os
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,41 +21,12 @@ import numpy as np
 from roocode_tui.core import roo
 from roocode_tui.core import roo_cache as cache
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
-from roocode_tui.core.stores.base import CollectionMeta, FileState, Hit, PointRecord
+from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord
+
+RooInfo = AgentIndexInfo  # what a Roo Code collection says about itself
 
 SCROLL_PAGE = 2048
 DENSE_ONLY_NOTE = "Roo Code collection: dense search only (it has no keyword vectors)"
-
-
-@dataclass(frozen=True, slots=True)
-class RooInfo:
-    """What a Roo Code collection says about itself."""
-
-    name: str
-    points: int  # code chunks (the marker point not counted)
-    dimension: int
-    distance: str
-    indexing_complete: bool | None  # None: no marker (Roo Code before markers existed)
-    completed_at: str | None = None
-    started_at: str | None = None
-
-    @property
-    def state(self) -> str:
-        if self.indexing_complete is None:
-            return "no marker"
-        return "complete" if self.indexing_complete else "incomplete"
-
-    @property
-    def when(self) -> str | None:
-        return self.completed_at if self.indexing_complete else self.started_at
-
-    def to_json(self, workspace: str | None = None) -> dict[str, Any]:
-        return {
-            "indexing_complete": self.indexing_complete,
-            "completed_at": self.completed_at,
-            "started_at": self.started_at,
-            "workspace": workspace,
-        }
 
 
 def unprefixed(embedder: Any) -> Any:

@@ -243,7 +243,6 @@ async def search(
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
     reranker: Any = None,
-    workspaces: list[str] | None = None,
     ranking: bool = True,
     explain: bool = False,
 ) -> SearchResult:
@@ -259,7 +258,6 @@ async def search(
         weights=weights,
         merge=merge,
         reranker=reranker,
-        workspaces=workspaces,
         ranking=ranking,
         explain=explain,
     )
@@ -279,7 +277,6 @@ async def search_many(
     weights: tuple[float, float] = (1.0, 1.5),
     merge: bool = True,
     reranker: Any = None,
-    workspaces: list[str] | None = None,
     ranking: bool = True,
     explain: bool = False,
 ) -> list[SearchResult]:
@@ -288,17 +285,7 @@ async def search_many(
     ``ranking``: a hybrid search of a hybrid collection goes through the ranking stack
     (core/ranker.py): every lane's candidates, ranked with what the repository knows;
     ``explain``: each hit then says why it ranks where it does (``Hit.explain``).
-    A Roo Code collection is searched as Roo Code searches it; ``workspaces`` are paths that
-    may be its workspace (results then carry it as their root)."""
-    from roocode_tui.core import roo, roo_qdrant
-
-    if roo.is_roo_name(collection) and await store.get_meta(collection) is None:
-        info = await roo_qdrant.describe(store, collection)
-        if info is not None:
-            return await roo_qdrant.search_many(
-                store, embedder, info, queries, limit=limit, path=path, lang=lang, mode=mode, merge=merge,
-                reranker=reranker, workspaces=workspaces,
-            )  # fmt: skip
+    roocode-tui's own collections only: core/catalog.py searches an agent's as well."""
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
     if ranking and mode == "hybrid" and meta.hybrid:

@@ -425,8 +425,8 @@ class LocalEngine(Engine):
         explain: bool = False,
         reranker: Any = None,
     ) -> list[Any]:
+        from roocode_tui.core.catalog import search_many
         from roocode_tui.core.roo_qdrant import candidates
-        from roocode_tui.core.search import search_many
 
         opts = self.settings.search
         return await search_many(

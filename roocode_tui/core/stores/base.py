@@ -184,13 +184,46 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentIndexInfo:
+    """What a coding agent's codebase index (Roo Code's) says about itself: its points, vectors
+    and completion marker. Made by the agent's module (roo_qdrant.describe), kept here so the
+    store contract can carry it without knowing the format."""
+
+    name: str
+    points: int  # code chunks (the marker point not counted)
+    dimension: int
+    distance: str
+    indexing_complete: bool | None  # None: no marker (Roo Code before markers existed)
+    completed_at: str | None = None
+    started_at: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self.indexing_complete is None:
+            return "no marker"
+        return "complete" if self.indexing_complete else "incomplete"
+
+    @property
+    def when(self) -> str | None:
+        return self.completed_at if self.indexing_complete else self.started_at
+
+    def to_json(self, workspace: str | None = None) -> dict[str, Any]:
+        return {
+            "indexing_complete": self.indexing_complete,
+            "completed_at": self.completed_at,
+            "started_at": self.started_at,
+            "workspace": workspace,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionInfo:
     name: str
     points: int
     meta: CollectionMeta | None
     status: str = "ok"
-    #: a Roo Code collection's description (roo_qdrant.RooInfo), when it is one
-    roo: Any = None
+    #: a Roo Code collection's description, when it is one
+    roo: AgentIndexInfo | None = None
     #: an unfinished rebuild beside the serving index: {"points", "model", "started_at", "last_run"}
     rebuilding: dict[str, Any] | None = None
     #: how a search finds neighbours (Store.search_index; "building" from the engine), if known
@@ -240,10 +273,8 @@ class CollectionInfo:
             meta = CollectionMeta.from_json({**data, "dimension": data.get("dimension") or 0})
         roo = None
         if isinstance(data.get("roo"), dict):
-            from roocode_tui.core.roo_qdrant import RooInfo
-
             r = data["roo"]
-            roo = RooInfo(
+            roo = AgentIndexInfo(
                 name=data["name"],
                 points=int(data.get("points") or 0),
                 dimension=int(r.get("dimension") or data.get("dimension") or 0),

@@ -1,0 +1,49 @@
+"""Searching a collection whatever wrote it: roocode-tui's own collections through
+:mod:`roocode_tui.core.search` (and its ranking stack), a coding agent's codebase index (Roo
+Code's) as that agent searches it (:mod:`roocode_tui.core.roo_qdrant`).
+
+This is the one place that knows both: native search and the store contract import nothing
+agent-specific.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roocode_tui.core import roo, roo_qdrant, search
+from roocode_tui.core.embedders.base import Embedder
+from roocode_tui.core.search import SearchResult
+from roocode_tui.core.stores.base import Store
+
+
+async def search_many(
+    store: Store,
+    embedder: Embedder,
+    collection: str,
+    queries: list[str],
+    *,
+    limit: int = 10,
+    path: str | None = None,
+    lang: str | None = None,
+    mode: str = "hybrid",
+    weights: tuple[float, float] = (1.0, 1.5),
+    merge: bool = True,
+    reranker: Any = None,
+    workspaces: list[str] | None = None,
+    ranking: bool = True,
+    explain: bool = False,
+) -> list[SearchResult]:
+    """:func:`roocode_tui.core.search.search_many` for any collection. A Roo Code collection
+    is searched as Roo Code searches it; ``workspaces`` are paths that may be its workspace
+    (results then carry it as their root)."""
+    if roo.is_roo_name(collection) and await store.get_meta(collection) is None:
+        info = await roo_qdrant.describe(store, collection)
+        if info is not None:
+            return await roo_qdrant.search_many(
+                store, embedder, info, queries, limit=limit, path=path, lang=lang, mode=mode, merge=merge,
+                reranker=reranker, workspaces=workspaces,
+            )  # fmt: skip
+    return await search.search_many(
+        store, embedder, collection, queries, limit=limit, path=path, lang=lang, mode=mode, weights=weights,
+        merge=merge, reranker=reranker, ranking=ranking, explain=explain,
+    )  # fmt: skip

@@ -10,36 +10,8 @@ import os
 import sys
 from typing import Any
 
-from roocode_tui.cli import (
-    _err,
-    _finish_index_output,
-    _index_with_bar,
-    _print_collection_rows,
-    _print_results,
-    _refuse_if_read_only,
-    _search_request,
-)
-
-
-async def open_engine(settings: Any) -> Any:
-    """The engine a command talks to: the background one (found or started), or, with the engine
-    off, one in this process (a running background engine lets go of the store first). Either
-    way the same calls (engine/api.py); the caller closes it."""
-    if settings.engine.enabled:
-        from roocode_tui.engine.client import connect
-
-        return await connect(settings)
-    from roocode_tui.engine.local import LocalEngine
-
-    await release_store_first(settings)
-    return LocalEngine(settings)
-
-
-async def release_store_first(settings: Any) -> None:
-    """A command about to open the store itself: a running engine lets go of it first."""
-    from roocode_tui.engine.client import release_store
-
-    await release_store(settings)
+from roocode_tui import cli_output as output
+from roocode_tui.engine.connect import open_engine, release_store_first  # noqa: F401 - the faces' way in
 
 
 def face_name() -> str:
@@ -75,7 +47,11 @@ async def serve(settings: Any, args: argparse.Namespace) -> int:
         when = f"exits after {idle:.0f} s idle" if idle else "runs until stopped"
         print(f"roocode-tui engine {engine.pid} on {sock} ({when}; Ctrl-C stops it)", file=sys.stderr, flush=True)
 
-    return await serve(settings, announce=announce)
+    mcp = None
+    if settings.engine.mcp:
+        from roocode_tui.mcp_server import engine_app as mcp
+
+    return await serve(settings, announce=announce, mcp=mcp)
 
 
 async def status(settings: Any, args: argparse.Namespace) -> int:
@@ -117,7 +93,7 @@ async def watch(settings: Any, args: argparse.Namespace) -> int:
     if not settings.engine.enabled:
         raise UsageError("watching needs the background engine: run it without --no-engine (engine.enabled = true)")
     if args.names and not args.off:
-        _refuse_if_read_only(settings, "watch")
+        output.refuse_if_read_only(settings, "watch")
     engine = await open_engine(settings)
     try:
         states = [await engine.set_watch(name, not args.off) for name in args.names]
@@ -218,7 +194,7 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
                 live.update(live_view(status), refresh=True)
                 await asyncio.sleep(0.5)
     except EngineGoneError as exc:
-        _err(str(exc))
+        output.err(str(exc))
         return 1
     except asyncio.CancelledError:
         return 0
@@ -363,13 +339,13 @@ async def index_in_engine(engine: Any, args: argparse.Namespace) -> int:
     show_bar = not args.json and sys.stderr.isatty()
     try:
         if show_bar:
-            await _index_with_bar(view)
+            await output.index_with_bar(view)
         else:
             await view.run()
     except asyncio.CancelledError:
         final = await asyncio.shield(engine.cancel(run.id))
         view.indexer.progress = final
-        _finish_index_output(view.indexer, args, interrupted=True)
+        output.finish_index_output(view.indexer, args, interrupted=True)
         raise KeyboardInterrupt from None
     final = view.progress
     if final.phase == "failed" and final.error_type:
@@ -377,9 +353,9 @@ async def index_in_engine(engine: Any, args: argparse.Namespace) -> int:
 
         raise error_from(final.error_type, final.message)
     if final.phase == "cancelled":  # from another face (F2, or a Ctrl-C elsewhere)
-        _finish_index_output(view.indexer, args, interrupted=True)
+        output.finish_index_output(view.indexer, args, interrupted=True)
         return 130
-    return _finish_index_output(view.indexer, args)
+    return output.finish_index_output(view.indexer, args)
 
 
 class RunView:
@@ -407,7 +383,7 @@ def quick_search(args: argparse.Namespace) -> int | None:
     from roocode_tui.engine import quick
 
     try:
-        queries, path, lang = _search_request(args)
+        queries, path, lang = output.search_request(args)
     except RoocodeError:
         return None  # the full path says what is wrong, in its usual words
     payload = {
@@ -453,7 +429,7 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
     if status >= 400:
         err = data.get("error") or {}
         exc = error_from(str(err.get("type")), str(err.get("message")))
-        _err(str(exc))
+        output.err(str(exc))
         return exc.exit_code
     results = []
     for r in data.get("results", []):
@@ -482,7 +458,7 @@ def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: boo
                 to_json=lambda r=r: r,
             )
         )
-    return _print_results(results, SimpleNamespace(json=json_out, batch=batch, explain=explain))
+    return output.print_results(results, SimpleNamespace(json=json_out, batch=batch, explain=explain))
 
 
 async def collections_in_engine(engine: Any, settings: Any, args: argparse.Namespace) -> int:
@@ -496,7 +472,7 @@ async def collections_in_engine(engine: Any, settings: Any, args: argparse.Names
         elif not infos:
             print("no collections yet: roocode-tui index PATH --collection NAME")
         else:
-            _print_collection_rows(infos)
+            output.print_collection_rows(infos)
         return 0
     name = args.name
     info = await engine.collection(name)  # a missing collection is one line, exit 2
@@ -507,7 +483,7 @@ async def collections_in_engine(engine: Any, settings: Any, args: argparse.Names
             for key, value in info.items():
                 print(f"{key:>17}: {value}")
         return 0
-    _refuse_if_read_only(settings, "collections delete")
+    output.refuse_if_read_only(settings, "collections delete")
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")

@@ -517,7 +517,7 @@ def _run_line(run: RunState) -> str:
 # -- the stdio face ---------------------------------------------------------------------------
 async def serve_stdio(settings: Any, *, workspace: str | None = None) -> int:
     """``roocode-tui mcp``: the tools over stdin/stdout until the agent closes them."""
-    from roocode_tui.cli_engine import open_engine
+    from roocode_tui.engine.connect import open_engine
 
     if workspace and "${" in workspace:  # an agent that did not fill in its variable
         workspace = None

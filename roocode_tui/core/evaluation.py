@@ -110,6 +110,8 @@ def setups(reranker: bool) -> tuple[Setup, ...]:
     """The setups an evaluation compares: the stack on and off, and the reranker on and off
     when one is configured."""
     return SETUPS + RERANKED if reranker else SETUPS
+
+
 BATCH = 32  # questions per search request (progress moves per batch)
 
 #: (queries, setup) -> for each query, the paths of its hits, best first

@@ -472,9 +472,11 @@ def _bind(path: Path) -> socket.socket:
     return sock
 
 
-async def serve(settings: Any, *, announce: Any = None) -> int:
+async def serve(settings: Any, *, announce: Any = None, mcp: Any = None) -> int:
     """Run the engine until it is stopped (SIGTERM/SIGINT, ``serve --stop``) or idle for
-    ``engine.idle_exit_s``. Returns the exit code."""
+    ``engine.idle_exit_s``. Returns the exit code. ``mcp(engine, settings, hosts)``: the MCP
+    face's app and its session manager, served at /mcp when ``engine.mcp`` is on (the face
+    hands it in: the engine imports no face)."""
     sock_path = paths.socket_path(settings)
     paths.private_dir(sock_path.parent)
     lock = EngineLock(paths.lock_path(settings))
@@ -490,10 +492,8 @@ async def serve(settings: Any, *, announce: Any = None) -> int:
                 host, port = tcp.getsockname()[:2]
                 engine.listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             mcp_routes: Any = ()
-            if settings.engine.mcp:  # the MCP tools over streamable HTTP at /mcp (mcp_server.py)
-                from roocode_tui.mcp_server import engine_app
-
-                mcp_app, manager = engine_app(engine, settings, _mcp_hosts(engine.listening))
+            if settings.engine.mcp and mcp is not None:  # the MCP tools over streamable HTTP at /mcp
+                mcp_app, manager = mcp(engine, settings, _mcp_hosts(engine.listening))
                 await stack.enter_async_context(manager.run())
                 mcp_routes = mcp_app.routes
             identity = quick.identity(str(settings.config_path) if settings.config_path else None)

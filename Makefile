@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 # cores busy; the slow ones start first (tests/conftest.py). TEST_WORKERS=0 runs it serially.
 TEST_WORKERS ?= 4
 test: $(VENV)/.installed-test
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 # `make bench` = the speed and memory targets, then the 10-minute TUI soak and the fault table.

@@ -10,9 +10,9 @@ import pytest
 from conftest import make_store
 
 from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.ranking import fuse, ordered, settled, stable_top
 from roocode_tui.core.search import search_many
 from roocode_tui.core.stores.base import Hit
+from roocode_tui.core.stores.order import fuse, ordered, settled, stable_top
 
 NAME = "demo"
 # The same section in several files: identical chunks, so identical dense and keyword scores.

@@ -12,7 +12,7 @@ import pytest
 from embed_server import EmbedServer, hash_embed
 from roo_collection import BLOCKS, ROO_NAMESPACE, WORKSPACE, make_roo_collection
 
-from roocode_tui.core import roo
+from roocode_tui.core import catalog, roo
 from roocode_tui.core.catalog import search_many
 from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
@@ -106,7 +106,7 @@ async def test_a_roo_collection_is_recognised_and_searched_as_roo_searches(tmp_p
     store = QdrantStore(StoreSettings(backend="qdrant", path=data))
     embedder = qwen_embedder(qwen_server)
     try:
-        info = await store.info(name)
+        info = await catalog.info(store, name)
         assert info.kind == "roo-code" and info.meta is None
         assert info.points == len(BLOCKS)  # the marker is not a chunk
         assert (info.roo.dimension, info.roo.distance, info.roo.state) == (64, "Cosine", "complete")
@@ -154,8 +154,8 @@ async def test_other_collections_are_not_taken_for_roos(tmp_path: Path):
     client.close()
     store = QdrantStore(StoreSettings(backend="qdrant", path=data))
     try:
-        assert (await store.info("ws-0123456789abcdef")).kind == "other"
-        assert (await store.info("notes")).kind == "other"
+        assert (await catalog.info(store, "ws-0123456789abcdef")).kind == "other"
+        assert (await catalog.info(store, "notes")).kind == "other"
     finally:
         await store.close()
 
@@ -312,11 +312,11 @@ async def test_roo_schema_marks_incomplete_refuses_a_wrong_dimension_and_the_emb
     try:
         indexer = await prepare_indexer(settings, store, embedder, [str(workspace)], None, schema="roo")
         await indexer.schema.ensure_collection(indexer)  # what a run does first
-        info = await store.info(indexer.collection)
+        info = await catalog.info(store, indexer.collection)
         assert info.kind == "roo-code" and info.roo.state == "incomplete" and info.roo.started_at
         with pytest.raises(UsageError, match="is Roo Code's: index it with"):  # F2/F4 rebuild of it
             await prepare_indexer(settings, store, embedder, [str(workspace)], indexer.collection, rebuild=True)
-        assert (await store.info(indexer.collection)).kind == "roo-code"  # untouched
+        assert (await catalog.info(store, indexer.collection)).kind == "roo-code"  # untouched
         with pytest.raises(UsageError, match="leave out --collection"):
             await prepare_indexer(settings, store, embedder, [str(workspace)], "mine", schema="roo")
         with pytest.raises(UsageError, match="one PATH"):

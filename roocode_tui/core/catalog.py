@@ -13,7 +13,7 @@ from typing import Any
 from roocode_tui.core import roo, roo_qdrant, search
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.search import SearchResult
-from roocode_tui.core.stores.base import Store
+from roocode_tui.core.stores.base import CollectionInfo, Store
 
 
 async def search_many(
@@ -47,3 +47,12 @@ async def search_many(
         store, embedder, collection, queries, limit=limit, path=path, lang=lang, mode=mode, weights=weights,
         merge=merge, reranker=reranker, ranking=ranking, explain=explain,
     )  # fmt: skip
+
+
+async def info(store: Store, name: str) -> CollectionInfo:
+    """:meth:`Store.info`, and for a collection roocode-tui did not write, what a coding
+    agent's index says about itself (``info.roo``; ``kind`` "roo-code") when it is one."""
+    found = await store.info(name)
+    if found.meta is None and store.backend == "qdrant":
+        found = roo_qdrant.with_roo(found, await roo_qdrant.describe(store, name))
+    return found

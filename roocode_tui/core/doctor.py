@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from roocode_tui.core import catalog
 from roocode_tui.core.config import Settings
 from roocode_tui.core.errors import RoocodeError
 
@@ -224,7 +225,7 @@ async def _store(settings: Settings, checks: list[Check], dimension: int | None,
         checks.append(Check("store", OK, f"{settings.store.backend} at {where}{detail}: {len(names)} collection(s)"))
         for name in names:
             try:
-                info = await store.info(name)
+                info = await catalog.info(store, name)
             except RoocodeError as exc:
                 checks.append(Check(f"collection {name}", FAIL, str(exc)))
                 continue

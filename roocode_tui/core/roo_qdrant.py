@@ -110,8 +110,8 @@ async def search_many(
     from qdrant_client import models as m
 
     from roocode_tui.core.languages import detect_language
-    from roocode_tui.core.ranking import stable_top_async
     from roocode_tui.core.search import SearchResult, merge_adjacent
+    from roocode_tui.core.stores.order import stable_top_async
 
     if lang:
         raise UsageError(f"collection {info.name!r} is Roo Code's: it records no language; filter by --path DIR")

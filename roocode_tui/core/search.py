@@ -336,7 +336,7 @@ async def search_many(
         )
         store_ms = (time.perf_counter() - t1) * 1000
         hits = one_version_per_file(hits)  # a file mid-update: only its new chunks
-        # The store's order is stable: score, then location and point id (core/ranking.py).
+        # The store's order is stable: score, then location and point id (core/stores/order.py).
         if keyword and vector is not None:
             # Fused ranks keep their order; the score shown is the cosine, as in dense mode.
             hits = [dataclasses.replace(h, score=_cosine(vector, h.vector), vector=None) for h in hits]

@@ -202,7 +202,7 @@ class LocalEngine(Engine):
         infos = []
         for name in await store.list_collections():
             try:
-                infos.append(await store.info(name))
+                infos.append(await _catalog().info(store, name))
             except RoocodeError as exc:  # one broken collection does not hide the others
                 infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
         return [await self._described(store, i, infos) for i in infos]
@@ -255,7 +255,7 @@ class LocalEngine(Engine):
         if await store.get_meta(name) is None and await describe(store, name) is None:
             await self._known(store, [name])
             raise CollectionNotFoundError(f"collection {name!r} does not exist")
-        info = await store.info(name)
+        info = await _catalog().info(store, name)
         return await self._described(store, info, [info])
 
     async def delete_collection(self, name: str) -> bool:
@@ -715,10 +715,17 @@ async def _store_lines(settings: Any, store: Any, active: str | None) -> list[tu
         if version := await store.server_version():
             lines.append((f"Qdrant version {version}", ""))
         if active and active in names:
-            info = await store.info(active)
+            info = await _catalog().info(store, active)
             lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))
         elif active:
             lines.append((f"active: {active} (not created yet)", "yellow"))
     except RoocodeError as exc:
         lines.append((str(exc), "red"))
     return lines
+
+
+def _catalog() -> Any:
+    """core/catalog.py, imported when first used (it brings numpy and the stores' code)."""
+    from roocode_tui.core import catalog
+
+    return catalog

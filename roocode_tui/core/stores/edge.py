@@ -932,7 +932,7 @@ class EdgeStore(Store):
         weights: tuple[float, float] = (1.0, 1.0),
         with_vectors: bool = False,
     ) -> list[Hit]:
-        from roocode_tui.core.ranking import fuse, lane_depth, stable_top
+        from roocode_tui.core.stores.order import fuse, lane_depth, stable_top
 
         def query() -> list[Hit]:
             shard = self._shard(name)
@@ -954,7 +954,7 @@ class EdgeStore(Store):
     async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
         """The lanes one after another in one call into the store: Qdrant Edge holds the
         interpreter while it searches, so lanes on threads of their own only wait for each other."""
-        from roocode_tui.core.ranking import stable_top
+        from roocode_tui.core.stores.order import stable_top
 
         def query() -> list[list[Hit]]:
             shard = self._shard(name)

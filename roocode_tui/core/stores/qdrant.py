@@ -42,7 +42,6 @@ from roocode_tui.core.stores.base import (
     KEYWORD_FIELDS,
     SPARSE,
     STATE_FIELDS,
-    CollectionInfo,
     CollectionMeta,
     FileState,
     Hit,
@@ -315,14 +314,6 @@ class QdrantStore(Store):
     async def call(self, fn: Any) -> Any:
         """Run ``fn(client)`` with this store's error messages (for Roo Code's collections)."""
         return await self._do(fn)
-
-    async def info(self, name: str) -> CollectionInfo:
-        info = await super().info(name)
-        if info.meta is None:
-            from roocode_tui.core.roo_qdrant import describe, with_roo
-
-            info = with_roo(info, await describe(self, name))
-        return info
 
     # -- collections -------------------------------------------------------------------------
     @staticmethod
@@ -648,7 +639,7 @@ class QdrantStore(Store):
     ) -> list[Hit]:
         from qdrant_client import models as m
 
-        from roocode_tui.core.ranking import fuse, lane_depth, stable_top_async
+        from roocode_tui.core.stores.order import fuse, lane_depth, stable_top_async
 
         query_filter = _qdrant_filter(flt)
         dense_q = vector.astype(np.float32).tolist() if vector is not None else None
@@ -692,7 +683,7 @@ class QdrantStore(Store):
         whose cut falls inside a run of tied scores is asked again alone (see ranking.stable_top)."""
         from qdrant_client import models as m
 
-        from roocode_tui.core.ranking import EXTRA, ordered, settled
+        from roocode_tui.core.stores.order import EXTRA, ordered, settled
 
         requests = [
             m.QueryRequest(

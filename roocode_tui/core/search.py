@@ -332,17 +332,18 @@ async def search_many(
             # hybrid: the keyword lane weighs the code a query names above its prose
             sparse=(hybrid_query_vector(query) if dense else query_vector(query)) if keyword else None,
             weights=weights,
-            with_vectors=keyword and vector is not None,
         )
-        store_ms = (time.perf_counter() - t1) * 1000
         hits = one_version_per_file(hits)  # a file mid-update: only its new chunks
         # The store's order is stable: score, then location and point id (core/stores/order.py).
         if keyword and vector is not None:
-            # Fused ranks keep their order; the score shown is the cosine, as in dense mode.
-            hits = [dataclasses.replace(h, score=_cosine(vector, h.vector), vector=None) for h in hits]
+            # Fused ranks keep their order; the score shown is the cosine, as in dense mode (the
+            # vectors of the hits kept, read back).
+            stored = await store.get_vectors(collection, [h.id for h in hits]) if hits else {}
+            hits = [dataclasses.replace(h, score=_cosine(vector, stored.get(h.id)), vector=None) for h in hits]
         elif not dense:
             top = max((h.score for h in hits), default=1.0) or 1.0
             hits = [dataclasses.replace(h, score=h.score / top) for h in hits]  # keyword only: 0..1
+        store_ms = (time.perf_counter() - t1) * 1000
         if i in looked_up:  # the definition looked up first, then the rest in their order
             names = looked_up[i]
             hits = sorted(hits, key=lambda h: names.isdisjoint(h.symbols or (symbol_of(h.heading),)))

@@ -351,15 +351,35 @@ class Store(abc.ABC):
         """A page of points (payload, and vectors when asked) and the next offset (None at the end)."""
 
     @abc.abstractmethod
-    async def search(self, name: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None) -> list[Hit]: ...
+    async def search_lane(self, name: str, lane: Lane) -> list[Hit]:
+        """One lane's top ``lane.limit``, in the stable order of stores/order.py (a store's
+        top-k widened until no tie crosses the cut)."""
 
     async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
-        """Several single-lane searches of one collection, each answered as ``search`` answers
-        it; a store that can asks for them in one call."""
-        found = await asyncio.gather(
-            *(self.search(name, lane.vector, lane.limit, lane.flt, sparse=lane.sparse) for lane in lanes)  # type: ignore[call-arg]
-        )
-        return list(found)
+        """Several lanes of one collection, each answered as :meth:`search_lane` answers it; a
+        store that can asks for them in one call."""
+        return list(await asyncio.gather(*(self.search_lane(name, lane) for lane in lanes)))
+
+    async def search(
+        self,
+        name: str,
+        vector: np.ndarray | None,
+        limit: int,
+        flt: SearchFilter | None = None,
+        *,
+        sparse: tuple[list[int], list[float]] | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[Hit]:
+        """The top ``limit`` of the dense lane, of the keyword lane (``sparse``), or of both
+        fused: each ``lane_depth(limit)`` deep, weighted reciprocal rank fusion (stores/order.py),
+        the same in every store."""
+        from roocode_tui.core.stores.order import fuse, lane_depth
+
+        if vector is not None and sparse is not None:
+            depth = lane_depth(limit)
+            lanes = await self.search_lanes(name, [Lane(vector, None, depth, flt), Lane(None, sparse, depth, flt)])
+            return fuse(lanes, weights, limit)
+        return await self.search_lane(name, Lane(vector, sparse, limit, flt))
 
     async def server_version(self) -> str | None:
         """The server's version, where there is a server."""

@@ -921,35 +921,8 @@ class EdgeStore(Store):
 
         return await self._call(facet)
 
-    async def search(
-        self,
-        name: str,
-        vector: np.ndarray | None,
-        limit: int,
-        flt: SearchFilter | None = None,
-        *,
-        sparse: tuple[list[int], list[float]] | None = None,
-        weights: tuple[float, float] = (1.0, 1.0),
-        with_vectors: bool = False,
-    ) -> list[Hit]:
-        from roocode_tui.core.stores.order import fuse, lane_depth, stable_top
-
-        def query() -> list[Hit]:
-            shard = self._shard(name)
-            edge_filter = _edge_filter(flt)
-            dense_q = _dense_query(vector)
-            sparse_q = _sparse_query(sparse)
-            if dense_q is not None and sparse_q is not None:
-                depth = lane_depth(limit)
-                lanes = [
-                    stable_top(_fetcher(shard, dense_q, edge_filter, with_vectors), depth),
-                    stable_top(_fetcher(shard, sparse_q, edge_filter, with_vectors), depth),
-                ]
-                return fuse(lanes, weights, limit)
-            q = dense_q if dense_q is not None else sparse_q
-            return stable_top(_fetcher(shard, q, edge_filter, with_vectors), limit)
-
-        return await self._call(query)
+    async def search_lane(self, name: str, lane: Lane) -> list[Hit]:
+        return (await self.search_lanes(name, [lane]))[0]
 
     async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
         """The lanes one after another in one call into the store: Qdrant Edge holds the
@@ -961,7 +934,7 @@ class EdgeStore(Store):
             out: list[list[Hit]] = []
             for lane in lanes:
                 q = _dense_query(lane.vector) if lane.vector is not None else _sparse_query(lane.sparse)
-                out.append(stable_top(_fetcher(shard, q, _edge_filter(lane.flt), False), lane.limit))
+                out.append(stable_top(_fetcher(shard, q, _edge_filter(lane.flt)), lane.limit))
             return out
 
         return await self._call(query)
@@ -1012,18 +985,13 @@ def _sparse_query(sparse: tuple[list[int], list[float]] | None) -> Any:
     return Query.Nearest(SparseVector(indices=sparse[0], values=sparse[1]), using=SPARSE) if sparse else None
 
 
-def _fetcher(shard: Any, q: Any, edge_filter: Any, with_vectors: bool) -> Callable[[int], list[Hit]]:
+def _fetcher(shard: Any, q: Any, edge_filter: Any) -> Callable[[int], list[Hit]]:
     """A shard's top n for one query, as hits (what :func:`stable_top` asks for)."""
     from qdrant_edge import QueryRequest
 
-    with_vector = [DENSE] if with_vectors else None
-
     def fetch(n: int) -> list[Hit]:
-        request = QueryRequest(limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=with_vector)
-        return [
-            Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
-            for p in shard.query(request)
-        ]
+        request = QueryRequest(limit=n, query=q, filter=edge_filter, with_payload=True, with_vector=None)
+        return [Hit.from_payload(p.id, p.score, p.payload or {}, None) for p in shard.query(request)]
 
     return fetch
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from roocode_tui.core.stores.base import Hit
+if TYPE_CHECKING:  # the stores' contract uses this module: only its annotations name Hit
+    from roocode_tui.core.stores.base import Hit
 
 RRF_K = 60  # as in Qdrant's Fusion.Rrf(k=60)
 SCORE_DIGITS = 6  # scores equal to this many places are a tie (float16 vs float32 copies agree)

@@ -30,7 +30,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -626,79 +626,33 @@ class QdrantStore(Store):
 
         return await self._do(run)
 
-    async def search(
-        self,
-        name: str,
-        vector: np.ndarray | None,
-        limit: int,
-        flt: SearchFilter | None = None,
-        *,
-        sparse: tuple[list[int], list[float]] | None = None,
-        weights: tuple[float, float] = (1.0, 1.0),
-        with_vectors: bool = False,
-    ) -> list[Hit]:
-        from qdrant_client import models as m
+    async def search_lane(self, name: str, lane: Lane) -> list[Hit]:
+        from roocode_tui.core.stores.order import stable_top_async
 
-        from roocode_tui.core.stores.order import fuse, lane_depth, stable_top_async
+        request = _query_request(lane, lane.limit)
 
-        query_filter = _qdrant_filter(flt)
-        dense_q = vector.astype(np.float32).tolist() if vector is not None else None
-        sparse_q = m.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
-        with_vector: Any = [DENSE] if with_vectors else False
+        async def fetch(n: int) -> list[Hit]:
+            async def run(c: Any) -> list[Hit]:
+                resp = await c.query_points(
+                    name,
+                    query=request.query,
+                    using=request.using,
+                    limit=n,
+                    query_filter=request.filter,
+                    with_payload=True,
+                )
+                return [Hit.from_payload(p.id, p.score, p.payload or {}, None) for p in resp.points]
 
-        def lane(query: Any, using: str) -> Callable[[int], Awaitable[list[Hit]]]:
-            async def fetch(n: int) -> list[Hit]:
-                async def run(c: Any) -> list[Hit]:
-                    resp = await c.query_points(
-                        name,
-                        query=query,
-                        using=using,
-                        limit=n,
-                        query_filter=query_filter,
-                        with_payload=True,
-                        with_vectors=with_vector,
-                    )
-                    return [
-                        Hit.from_payload(p.id, p.score, p.payload or {}, p.vector if with_vectors else None)
-                        for p in resp.points
-                    ]
+            return await self._do(run)
 
-                return await self._do(run)
-
-            return fetch
-
-        if dense_q is not None and sparse_q is not None:
-            depth = lane_depth(limit)
-            lanes = [
-                await stable_top_async(lane(dense_q, DENSE), depth),
-                await stable_top_async(lane(sparse_q, SPARSE), depth),
-            ]
-            return fuse(lanes, weights, limit)
-        if dense_q is not None:
-            return await stable_top_async(lane(dense_q, DENSE), limit)
-        return await stable_top_async(lane(sparse_q, SPARSE), limit)
+        return await stable_top_async(fetch, lane.limit)
 
     async def search_lanes(self, name: str, lanes: Sequence[Lane]) -> list[list[Hit]]:
         """The lanes in one request (Qdrant's batch query): one round trip to a server. A lane
-        whose cut falls inside a run of tied scores is asked again alone (see ranking.stable_top)."""
-        from qdrant_client import models as m
-
+        whose cut falls inside a run of tied scores is asked again alone (see order.stable_top)."""
         from roocode_tui.core.stores.order import EXTRA, ordered, settled
 
-        requests = [
-            m.QueryRequest(
-                query=lane.vector.astype(np.float32).tolist()
-                if lane.vector is not None
-                else m.SparseVector(indices=lane.sparse[0], values=lane.sparse[1])
-                if lane.sparse
-                else None,
-                using=DENSE if lane.vector is not None else SPARSE,
-                limit=lane.limit + EXTRA,
-                filter=_qdrant_filter(lane.flt),
-                with_payload=True,
-            )
-            for lane in lanes
-        ]
+        requests = [_query_request(lane, lane.limit + EXTRA) for lane in lanes]
 
         async def run(c: Any) -> list[Any]:
             return list(await c.query_batch_points(name, requests=requests))
@@ -710,7 +664,7 @@ class QdrantStore(Store):
             if settled(hits, lane.limit, lane.limit + EXTRA):
                 out.append(hits[: lane.limit])
             else:
-                out.append(await self.search(name, lane.vector, lane.limit, lane.flt, sparse=lane.sparse))
+                out.append(await self.search_lane(name, lane))
         return out
 
     async def close(self) -> None:
@@ -719,6 +673,24 @@ class QdrantStore(Store):
                 await self._client.close()
             finally:
                 self._client = None
+
+
+def _query_request(lane: Lane, limit: int) -> Any:
+    """A lane as Qdrant's query request."""
+    from qdrant_client import models as m
+
+    if lane.vector is not None:
+        query: Any = lane.vector.astype(np.float32).tolist()
+    else:
+        assert lane.sparse is not None, "a lane is dense or keyword"
+        query = m.SparseVector(indices=lane.sparse[0], values=lane.sparse[1])
+    return m.QueryRequest(
+        query=query,
+        using=DENSE if lane.vector is not None else SPARSE,
+        limit=limit,
+        filter=_qdrant_filter(lane.flt),
+        with_payload=True,
+    )
 
 
 def _qdrant_filter(flt: SearchFilter | None) -> Any:

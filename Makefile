@@ -21,9 +21,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/roocode-tui $(ARGS)
 
-# In parallel (pytest-xdist): most tests wait on processes and servers, so 4 workers keep 2
+# In parallel (pytest-xdist): most tests wait on processes and servers, so 6 workers keep 2
 # cores busy; the slow ones start first (tests/conftest.py). TEST_WORKERS=0 runs it serially.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 test: $(VENV)/.installed-test
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)

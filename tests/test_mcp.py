@@ -16,7 +16,7 @@ import pytest
 from embed_server import EmbedServer
 from test_engine import CLI, Box
 
-from roocode_tui import mcp_server
+from roocode_tui.mcp import server as mcp_server
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any
 
-from roocode_tui import cli_output as output
+from roocode_tui.cli import output
 from roocode_tui.engine.connect import open_engine, release_store_first  # noqa: F401 - the faces' way in
 
 
@@ -49,7 +49,7 @@ async def serve(settings: Any, args: argparse.Namespace) -> int:
 
     mcp = None
     if settings.engine.mcp:
-        from roocode_tui.mcp_server import engine_app as mcp
+        from roocode_tui.mcp.server import engine_app as mcp
 
     return await serve(settings, announce=announce, mcp=mcp)
 
@@ -113,7 +113,7 @@ async def watch(settings: Any, args: argparse.Namespace) -> int:
 
 async def mcp(settings: Any, args: argparse.Namespace) -> int:
     """``mcp``: the MCP server over stdio, or (``--print-config AGENT``) the config that starts it."""
-    from roocode_tui import mcp_server
+    from roocode_tui.mcp import server as mcp_server
 
     if args.print_config:
         command, base = mcp_command()

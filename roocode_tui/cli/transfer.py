@@ -118,9 +118,9 @@ async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any)
         refuse_if_read_only(settings, "collections restore")
     if args.action == "snapshot" and settings.read_only and settings.store.backend != "embedded":
         refuse_if_read_only(settings, "collections snapshot (it creates the snapshot on the server)")
-    from roocode_tui import cli_engine
+    from roocode_tui.cli import engine_commands
 
-    engine = await cli_engine.open_engine(settings)
+    engine = await engine_commands.open_engine(settings)
     try:
         if args.action == "copy":
             return await _copy(engine, args)
@@ -185,12 +185,12 @@ async def _copy(engine: Any, args: argparse.Namespace) -> int:
     cancels it (it continues when run again), ``--detach`` leaves it going."""
     import asyncio
 
-    from roocode_tui import cli_engine
+    from roocode_tui.cli import engine_commands
     from roocode_tui.core.errors import error_from
 
     path = str(Path(args.path).expanduser().absolute()) if args.path else None  # the engine's cwd is not ours
     run = await engine.start_copy(
-        args.name, args.to, url=args.url, path=path, new_name=args.new_name, started_by=cli_engine.face_name()
+        args.name, args.to, url=args.url, path=path, new_name=args.new_name, started_by=engine_commands.face_name()
     )
     if args.detach:
         if args.json:

@@ -1,5 +1,5 @@
-"""What the command line prints, shared by its in-process commands (cli.py) and those the
-engine answers (cli_engine.py, cli_transfer.py): errors, the index run's bar and summary,
+"""What the command line prints, shared by its in-process commands (commands.py) and those the
+engine answers (engine_commands.py, transfer.py): errors, the index run's bar and summary,
 search results, eval tables and collection rows."""
 
 from __future__ import annotations

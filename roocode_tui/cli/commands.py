@@ -1,0 +1,433 @@
+"""The command line's commands: ``run`` parses and dispatches; the in-process commands (index,
+search, eval, doctor, roo, collections) live here, those the engine answers in engine_commands.py,
+moving collections in transfer.py. With no subcommand it starts the TUI.
+
+Exit codes: 0 success, 1 a file or operation failed, 2 bad usage or config, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.cli import output
+from roocode_tui.cli.parser import build_parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    from roocode_tui.core.memory import tune_allocator
+
+    tune_allocator()  # first, before any thread has a heap of its own (core/memory.py)
+    args_in = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args_in if not a.startswith("-")), None)
+    only = "search" if first == "search" and "--config" not in args_in else None
+    parser = build_parser(only="" if not args_in else only)  # no arguments: the TUI, no command's parser
+    args = parser.parse_args(argv)
+    cache = getattr(args, "write_roo_cache", None)
+    if cache and f"--write-roo-cache={cache}" not in args_in:
+        # "--write-roo-cache ~/src/shop": the word after it is the workspace, not the cache's
+        # place (that is given as --write-roo-cache=PATH)
+        args.paths = [*args.paths, cache]
+        args.write_roo_cache = ""
+    debug = getattr(args, "debug", False)
+    if args.command == "search" and not debug and not getattr(args, "no_engine", False):
+        from roocode_tui.cli import engine_commands
+
+        answered = engine_commands.quick_search(args)
+        if answered is not None:
+            return answered
+    from roocode_tui.core.errors import RoocodeError
+
+    try:
+        if args.command is None:
+            return _tui(args, debug)
+        from roocode_tui.core.config import load_settings
+
+        settings = load_settings(getattr(args, "config", None))
+        if getattr(args, "read_only", False):
+            settings.read_only = True
+        from roocode_tui.core.security import LOG, setup_logging, warnings_for
+
+        setup_logging(settings, debug)
+        for warning in warnings_for(settings):
+            print(f"roocode-tui: warning: {warning}", file=sys.stderr)
+            LOG.warning(warning)
+        if getattr(args, "no_engine", False):
+            settings.engine.enabled = False
+        from roocode_tui.cli import engine_commands
+
+        handler = {
+            "index": _index,
+            "search": _search,
+            "collections": _collections,
+            "doctor": _doctor,
+            "roo": _roo,
+            "serve": engine_commands.serve,
+            "status": engine_commands.status,
+            "watch": engine_commands.watch,
+            "mcp": engine_commands.mcp,
+            "eval": _eval,
+        }[args.command]
+        return _run_async(handler, settings, args)
+    except RoocodeError as exc:
+        output.err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        output.err("interrupted")
+        return 130
+    except Exception as exc:
+        import logging
+
+        logging.getLogger("roocode_tui").exception("unexpected error")
+        if debug:
+            raise
+        output.err(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 1
+
+
+def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(handler(settings, args))
+
+
+def _tui(args: argparse.Namespace, debug: bool) -> int:
+    """The TUI paints first and validates its settings right after its first frame (pydantic costs
+    ~0.1 s of start-up: core/config_file.py). The file is read now: a missing file or bad TOML
+    stops here; a bad value ends the app after its first frame with the same one-line error."""
+    import gc
+
+    from roocode_tui.core.config_file import read_config
+
+    source = read_config(getattr(args, "config", None))
+    # Start-up allocates much and frees little: collecting cost ~0.06 s before the first frame
+    # (bench/NOTES.md). The app turns the collector back on after its first frame.
+    gc.disable()
+    from roocode_tui.tui.app import create_app
+
+    warnings: list[str] = []
+
+    def settings() -> Any:
+        from roocode_tui.core.config import settings_from
+        from roocode_tui.core.security import LOG, setup_logging, warnings_for
+
+        loaded = settings_from(source)
+        if getattr(args, "read_only", False):
+            loaded.read_only = True
+        if getattr(args, "no_engine", False):
+            loaded.engine.enabled = False
+        setup_logging(loaded, debug)
+        warnings.extend(warnings_for(loaded))  # the app shows them; printed too once it has closed
+        for warning in warnings:
+            LOG.warning(warning)
+        return loaded
+
+    app = create_app(settings, collection=args.collection)
+    try:
+        app.run()
+    finally:
+        gc.enable()
+    for warning in warnings:
+        print(f"roocode-tui: warning: {warning}", file=sys.stderr)
+    if app.settings_error is not None:
+        raise app.settings_error
+    return app.return_code or 0
+
+
+# -- index -----------------------------------------------------------------------------------
+async def _index(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.engine.local import LocalEngine
+
+    output.refuse_if_read_only(settings, "index")
+    if getattr(args, "package", None):
+        _package_paths(settings, args)
+    engine = await engine_commands.open_engine(settings)
+    try:
+        if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
+            from roocode_tui.core.errors import UsageError
+
+            raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
+        return await engine_commands.index_in_engine(engine, args)
+    finally:
+        await engine.aclose()
+
+
+def _package_paths(settings: Any, args: argparse.Namespace) -> None:
+    """``index --package NAME``: the installed package's paths, into lib-NAME (core/packages.py)."""
+    from roocode_tui.core import packages
+    from roocode_tui.core.errors import UsageError
+
+    if args.paths:
+        raise UsageError("--package indexes the package's own files: give PATHs or --package, not both")
+    if args.schema != "native":
+        raise UsageError("--package builds a roocode-tui collection (no --schema roo)")
+    pkg = packages.resolve(
+        args.package,
+        args.ecosystem,
+        python=args.python,
+        node_modules=args.node_modules,
+        cwd=os.getcwd(),
+        data_dir=settings.store.data_dir,
+    )
+    args.paths = [str(p) for p in pkg.paths]
+    args.collection = args.collection or pkg.collection
+    print(
+        f"{pkg.ecosystem} package {pkg.name} {pkg.version} (from {pkg.where}) into {args.collection}",
+        file=sys.stderr,
+    )
+
+
+# -- search ----------------------------------------------------------------------------------
+async def _search(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.core.search import SearchResult
+
+    queries, path, lang = output.search_request(args)
+    engine = await engine_commands.open_engine(settings)
+    try:
+        found = await engine.search(
+            queries,
+            args.collection,
+            limit=args.limit,
+            path=path,
+            lang=lang,
+            mode=args.mode,
+            cwd=os.getcwd(),
+            ranking=args.ranking,
+            explain=args.explain,
+            group_by="file" if args.files else None,
+        )
+    finally:
+        await engine.aclose()
+    return output.print_results([SearchResult.from_json(r) for r in found], args)
+
+
+# -- eval ------------------------------------------------------------------------------------
+async def _eval(settings: Any, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.evaluation import Setup, evaluate, setups
+    from roocode_tui.core.questions import collection_questions, indexed_paths
+
+    if args.history < 0 or args.symbols < 0:
+        raise UsageError("--history and --symbols must be 0 or more")
+    engine = await engine_commands.open_engine(settings)
+    try:
+        name = await engine.resolve_collection(args.collection, os.getcwd())
+        info = await engine.collection(name)
+        roots = [Path(p) for p in info.get("paths") or []]
+        if not roots:
+            raise UsageError(f"collection {name!r} records no indexed folders: eval asks about the files it indexed")
+        say = output.stderr_progress(args.json)
+        say(f"mining questions from {', '.join(str(r) for r in roots)} ...")
+        indexed = await asyncio.to_thread(
+            indexed_paths, roots, info.get("include") or [], info.get("exclude") or [], settings.index.max_file_bytes
+        )
+        asked = await asyncio.to_thread(
+            collection_questions,
+            roots,
+            indexed,
+            history=args.history,
+            symbols=args.symbols,
+            chunk_tokens=settings.index.chunk_tokens,
+        )
+        if not asked:
+            raise UsageError(
+                f"no questions for {name!r}: its folders have no usable git history and no definitions "
+                "(eval mines commit subjects and definition names)"
+            )
+        kinds: dict[str, int] = {}
+        for q in asked:
+            kinds[q.kind] = kinds.get(q.kind, 0) + 1
+        say(f"{len(asked)} questions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+        if args.questions:
+            with open(args.questions, "w", encoding="utf-8") as out:
+                for q in asked:
+                    out.write(json.dumps({**q.to_json(), "half": q.half}, ensure_ascii=True) + "\n")
+
+        async def search(queries: list[str], setup: Setup) -> list[list[str]]:
+            found = await engine.search(
+                queries,
+                name,
+                limit=10,
+                path=None,
+                lang=None,
+                mode=setup.mode,
+                cwd=os.getcwd(),
+                ranking=setup.ranking,
+                rerank=setup.rerank,
+            )
+            return [[h["path"] for h in r.get("results", [])] for r in found]
+
+        def progress(label: str, done: int, total: int) -> None:
+            say(f"{label}: {done}/{total}", transient=done < total)
+
+        rows = await evaluate(asked, search, setups(settings.reranker.enabled), progress)
+    finally:
+        await engine.aclose()
+    if args.json:
+        print(json.dumps({"collection": name, "questions": len(asked), "kinds": kinds, "setups": rows}))
+        return 0
+    output.print_eval(name, len(asked), rows)
+    return 0
+
+
+# -- doctor ----------------------------------------------------------------------------------
+async def _doctor(settings: Any, args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.core.doctor import exit_code, run_doctor
+    from roocode_tui.core.text import inert
+
+    await engine_commands.release_store_first(settings)
+    checks = await run_doctor(settings)
+    if args.json:
+        print(json.dumps({"ok": exit_code(checks) == 0, "checks": [c.to_json() for c in checks]}))
+        return exit_code(checks)
+    console = Console(highlight=False)
+    marks = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red"), "info": ("·", "dim")}
+    for c in checks:
+        mark, style = marks[c.status]
+        line = Text(f"{mark} ", style=style)
+        line.append(f"{c.name}: ", style="bold")
+        line.append(inert(c.verdict))
+        console.print(line)
+        if c.fix and c.status != "ok":
+            console.print(Text(f"    fix: {inert(c.fix)}", style="dim"))
+    return exit_code(checks)
+
+
+# -- roo ---------------------------------------------------------------------------------------
+async def _roo(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.core import roo
+    from roocode_tui.core.errors import RoocodeError
+    from roocode_tui.core.roo_qdrant import describe
+    from roocode_tui.core.stores import open_store
+    from roocode_tui.core.text import inert
+
+    workspace = roo.workspace_path(args.path)
+    name = roo.collection_name(workspace)
+    await engine_commands.release_store_first(settings)
+    store = open_store(settings.store)
+    try:
+        info = await describe(store, name)
+        exists = info is not None or name in await store.list_collections()
+    except RoocodeError as exc:
+        info, exists, problem = None, None, str(exc)
+    else:
+        problem = ""
+    finally:
+        await store.close()
+    if args.json:
+        out: dict[str, Any] = {"workspace": workspace, "collection": name, "exists": exists}
+        if info is not None:
+            out.update(points=info.points, dimension=info.dimension, **info.to_json(workspace))
+        if problem:
+            out["error"] = problem
+        print(json.dumps(out))
+        return 0 if not problem else 1
+    print(name)
+    where = settings.store.url or f"{settings.store.backend} store at {settings.store.data_dir}"
+    if problem:
+        print(f"  {inert(workspace)}: cannot tell whether it exists: {inert(problem)}", file=sys.stderr)
+        return 1
+    if info is not None:
+        state = f"indexing {info.state}" + (f" ({info.when})" if info.when else "")
+        print(f"  {inert(workspace)}: in {inert(where)}, {info.points} points, {info.dimension}-d, {state}")
+    elif exists:
+        print(f"  {inert(workspace)}: in {inert(where)}, but not in Roo Code's format")
+    else:
+        build = f"roocode-tui index {workspace} --schema roo"
+        print(f"  {inert(workspace)}: not in {inert(where)} ({inert(build)} builds it)")
+    return 0
+
+
+# -- collections -----------------------------------------------------------------------------
+async def _collections(settings: Any, args: argparse.Namespace) -> int:
+    from roocode_tui.cli import engine_commands, transfer
+    from roocode_tui.core.errors import CollectionNotFoundError
+    from roocode_tui.core.roo_qdrant import describe
+    from roocode_tui.core.stores import open_store
+
+    if args.action == "rebuild" and not (args.abort or args.finish):
+        output.refuse_if_read_only(settings, "collections rebuild")
+        return await _index(
+            settings,
+            argparse.Namespace(
+                paths=[], collection=args.name, rebuild=True, schema="native", json=args.json, detach=False
+            ),
+        )
+    if args.action in ("list", "info", "delete"):
+        engine = await engine_commands.open_engine(settings)
+        try:
+            return await engine_commands.collections_in_engine(engine, settings, args)
+        finally:
+            await engine.aclose()
+    if args.action in transfer.ACTIONS:
+        return await transfer.run(settings, args, output.refuse_if_read_only)
+    await engine_commands.release_store_first(settings)
+    store = open_store(settings.store)
+    try:
+        name = args.name
+        if await store.get_meta(name) is None and await describe(store, name) is None:
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        if args.action == "rebuild":
+            return await _rebuild_step(store, settings, args)
+        # optimize
+        output.refuse_if_read_only(settings, "collections optimize")
+        started = time.monotonic()
+        built = await store.optimize(name)
+        took = time.monotonic() - started
+        if args.json:
+            print(json.dumps({"collection": name, "optimized": built, "seconds": round(took, 3)}))
+        elif built:
+            print(f"built the search index of {name} in {took:.1f}s")
+        else:
+            print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
+        return 0
+    finally:
+        await store.close()
+
+
+async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections rebuild NAME --abort | --finish``."""
+    from roocode_tui.core.errors import UsageError
+
+    output.refuse_if_read_only(settings, "collections rebuild")
+    name = args.name
+    if args.abort:
+        dropped = await store.abort_rebuild(name)
+        print(
+            json.dumps({"collection": name, "aborted": dropped})
+            if args.json
+            else (
+                f"dropped the unfinished rebuild of {name}; the old index still serves"
+                if dropped
+                else f"{name} has no unfinished rebuild"
+            )
+        )
+        return 0
+    staging = await store.staging_of(name)
+    if staging is None:
+        raise UsageError(
+            f"{name!r} has no unfinished rebuild to switch to (start one: roocode-tui collections rebuild {name})"
+        )
+    await store.finish_rebuild(name, staging)
+    print(json.dumps({"collection": name, "switched": True}) if args.json else f"{name} now serves the rebuilt index")
+    return 0

@@ -2,7 +2,7 @@
 
 Runs Roo Code's unmodified ``CodeParser.parseFile`` (src/services/code-index/processors/parser.ts)
 under node, with the web-tree-sitter and tree-sitter-wasms versions Roo Code pins, over every file
-of a workspace that Roo Code's scanner would read, runs :func:`roocode_tui.core.roo.split` over the
+of a workspace that Roo Code's scanner would read, runs :func:`roocode_tui.core.agents.roo.split` over the
 same files, and prints, per extension, how many of Roo Code's blocks are reproduced exactly (same
 start line, end line, segmentHash and text: the same point id and payload) and the differences,
 grouped by extension, side and node type.
@@ -94,7 +94,7 @@ def prepare(roo: Path, build: Path) -> Path:
 def workspace_files(root: Path) -> list[str]:
     """The files Roo Code's scanner reads: its extensions, outside hidden and ignored
     directories, up to 1 MiB (.gitignore and .rooignore are not applied here)."""
-    from roocode_tui.core import roo
+    from roocode_tui.core.agents import roo
 
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -122,7 +122,7 @@ def reference(bundle: Path, files: list[str]) -> dict[str, list[dict]]:
 
 
 def ours(path: str, types: dict[str, str]) -> list:
-    from roocode_tui.core import roo, roo_tree
+    from roocode_tui.core.agents import roo, roo_tree
 
     text = roo.decode(Path(path).read_bytes())
     ext = os.path.splitext(path)[1].lower()

@@ -1038,7 +1038,7 @@ def bench_chunking() -> None:
     print("chunking code (tests/fixtures/code)", flush=True)
     from roocode_tui.core import syntax
     from roocode_tui.core.chunking import Chunker
-    from roocode_tui.core.languages import detect_language
+    from roocode_tui.core.files.languages import detect_language
 
     files = [p for p in sorted((HERE.parent / "tests" / "fixtures" / "code").iterdir()) if p.suffix != ".md"]
     texts = [(p.read_text(), detect_language(p.name), p.name) for p in files] * 40

@@ -154,7 +154,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
 
 
 def fake_gpus(counter: list[int]) -> Any:
-    from roocode_tui.core.gpu import GpuInfo, GpuProcess
+    from roocode_tui.core.monitor.gpu import GpuInfo, GpuProcess
 
     def read() -> tuple[list[Any], str]:
         counter[0] += 1

@@ -11,7 +11,7 @@ from test_tui import corpus, fake_gpus, settings, settle, snap_compare, start_fr
 from textual.widgets import Static
 
 from roocode_tui.core.config import Settings
-from roocode_tui.core.history import MetricHistory, RunRates
+from roocode_tui.core.monitor.history import MetricHistory, RunRates
 from roocode_tui.engine.local import LocalEngine
 from roocode_tui.tui.app import create_app
 from roocode_tui.tui.panes.index import IndexPane

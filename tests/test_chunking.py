@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from roocode_tui.core.chunking import Chunker, markdown_sections
-from roocode_tui.core.discovery import decode_text
+from roocode_tui.core.files.discovery import decode_text
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core.discovery import FullWalkNeeded, SkipFile, SourceFile, Walker, decode_text, read_source
-from roocode_tui.core.languages import detect_language
+from roocode_tui.core.files.discovery import FullWalkNeeded, SkipFile, SourceFile, Walker, decode_text, read_source
+from roocode_tui.core.files.languages import detect_language
 
 
 def tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core import gpu
-from roocode_tui.core.gpu import GpuInfo, parse_nvidia_smi, read_gpus
+from roocode_tui.core.monitor import gpu
+from roocode_tui.core.monitor.gpu import GpuInfo, parse_nvidia_smi, read_gpus
 
 QUERY = "--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw"
 #: nvidia-smi's answer to QUERY with --format=csv,noheader,nounits on a machine with three

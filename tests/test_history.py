@@ -11,7 +11,7 @@ import pytest
 from test_engine import box  # noqa: F401 - a fixture
 
 from roocode_tui.core.errors import UsageError
-from roocode_tui.core.history import BUCKETS, MetricHistory, Ring, RunRates, SeriesSpec
+from roocode_tui.core.monitor.history import BUCKETS, MetricHistory, Ring, RunRates, SeriesSpec
 
 
 def one_series() -> MetricHistory:

@@ -1,4 +1,4 @@
-from roocode_tui.core.metrics import VllmMonitor, parse_prometheus, percentile
+from roocode_tui.core.monitor.metrics import VllmMonitor, parse_prometheus, percentile
 
 SAMPLE = """# HELP vllm:num_requests_running Number of requests.
 # TYPE vllm:num_requests_running gauge

@@ -15,8 +15,8 @@ import pytest
 from conftest import in_process_env
 from embed_server import EmbedServer
 
-from roocode_tui.core import packages
 from roocode_tui.core.errors import UsageError
+from roocode_tui.core.files import packages
 
 CLI = [sys.executable, "-m", "roocode_tui.cli"]
 

@@ -23,7 +23,7 @@ from conftest import all_points, make_store
 from qdrant_server import QdrantServer
 from test_store_contract import POINTS, vec
 
-from roocode_tui.core import snapshots
+from roocode_tui.core.collections import snapshots
 from roocode_tui.core.config import EmbedderSettings, IndexSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import CollectionNotFoundError, StoreError
@@ -433,7 +433,7 @@ async def test_a_copy_to_a_server_and_back_through_its_faults(qdrant, http_embed
     there and back answer as the source does."""
     from test_transfer import answers, assert_same_answers, assert_same_points, every_point
 
-    from roocode_tui.core.transfer import copy_collection
+    from roocode_tui.core.collections.transfer import copy_collection
 
     source = make_store("embedded", tmp_path / "edge")
     server = connect(qdrant)

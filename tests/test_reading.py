@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core import reading
 from roocode_tui.core.errors import ReadRefusedError
-from roocode_tui.core.reading import Root, read_lines
+from roocode_tui.core.files import reading
+from roocode_tui.core.files.reading import Root, read_lines
 
 
 def test_reads_lines_of_an_indexed_file(corpus: Path) -> None:

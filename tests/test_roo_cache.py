@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_roo import run_roo_index, workspace_files
 
-from roocode_tui.core import roo_cache
+from roocode_tui.core.agents import roo_cache
 from roocode_tui.core.errors import UsageError
 
 

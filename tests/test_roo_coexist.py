@@ -15,7 +15,7 @@ from embed_server import hash_embed
 from roo_collection import ROO_NAMESPACE, roo_name
 from test_roo import APP_TS, GUIDE, read_back, run_roo_index
 
-from roocode_tui.core import roo
+from roocode_tui.core.agents import roo
 
 UTIL_PY = '''def parse_price(text):
     """Turn "12.50" into cents; raise ValueError on anything else."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core import roo, roo_tree
+from roocode_tui.core.agents import roo, roo_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED: dict[str, list[dict]] = json.loads((ROOT / "tests/fixtures/roo/expected.json").read_text(encoding="utf-8"))

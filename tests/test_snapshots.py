@@ -16,7 +16,7 @@ import pytest
 from conftest import make_store
 from test_transfer import answers, assert_same_points, every_point
 
-from roocode_tui.core import snapshots
+from roocode_tui.core.collections import snapshots
 from roocode_tui.core.config import StoreSettings
 from roocode_tui.core.errors import StoreError, UsageError
 from roocode_tui.core.ingest import Indexer

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import make_store
 
+from roocode_tui.core.collections.transfer import copy_collection
 from roocode_tui.core.errors import StoreError, UsageError
 from roocode_tui.core.ingest import Indexer
 from roocode_tui.core.search import search
 from roocode_tui.core.stores.base import CollectionMeta
-from roocode_tui.core.transfer import copy_collection
 
 NAME = "demo"
 QUERIES = [

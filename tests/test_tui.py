@@ -13,8 +13,8 @@ from textual.widgets import Input, OptionList, Static
 
 from roocode_tui.core.config import CollectionSettings, EmbedderSettings, IndexSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.gpu import GpuInfo, GpuProcess
 from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.monitor.gpu import GpuInfo, GpuProcess
 from roocode_tui.tui.app import create_app
 from roocode_tui.tui.panes.index import IndexPane
 
@@ -497,7 +497,7 @@ def test_snapshot_search(snap_compare, settings: Settings):
 def with_fixed_history(app, settings: Settings):
     """The engine in this process with an empty history of its own that nothing samples: F2's
     and F3's charts show the same in every run (test_charts.py draws them with data)."""
-    from roocode_tui.core.history import MetricHistory
+    from roocode_tui.core.monitor.history import MetricHistory
     from roocode_tui.engine.local import LocalEngine
 
     app.engine = LocalEngine(settings, history=MetricHistory(clock=lambda: 100_000.0))

@@ -93,7 +93,7 @@ async def seed_index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
     header, dense only (as bench/eval/run.py's seed, over a whole tree)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from roocode_tui.core.discovery import SourceFile, Walker, read_source
+    from roocode_tui.core.files.discovery import SourceFile, Walker, read_source
     from roocode_tui.core.ingest import point_id
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 

@@ -165,8 +165,8 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
 
 def _package_paths(settings: Any, args: argparse.Namespace) -> None:
     """``index --package NAME``: the installed package's paths, into lib-NAME (core/packages.py)."""
-    from roocode_tui.core import packages
     from roocode_tui.core.errors import UsageError
+    from roocode_tui.core.files import packages
 
     if args.paths:
         raise UsageError("--package indexes the package's own files: give PATHs or --package, not both")
@@ -291,7 +291,7 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from roocode_tui.cli import engine_commands
-    from roocode_tui.core.doctor import exit_code, run_doctor
+    from roocode_tui.core.monitor.doctor import exit_code, run_doctor
     from roocode_tui.core.text import inert
 
     await engine_commands.release_store_first(settings)
@@ -315,9 +315,9 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
 # -- roo ---------------------------------------------------------------------------------------
 async def _roo(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
-    from roocode_tui.core import roo
+    from roocode_tui.core.agents import roo
+    from roocode_tui.core.agents.roo_qdrant import describe
     from roocode_tui.core.errors import RoocodeError
-    from roocode_tui.core.roo_qdrant import describe
     from roocode_tui.core.stores import open_store
     from roocode_tui.core.text import inert
 
@@ -361,8 +361,8 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands, transfer
+    from roocode_tui.core.agents.roo_qdrant import describe
     from roocode_tui.core.errors import CollectionNotFoundError
-    from roocode_tui.core.roo_qdrant import describe
     from roocode_tui.core.stores import open_store
 
     if args.action == "rebuild" and not (args.abort or args.finish):

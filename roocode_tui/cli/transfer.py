@@ -134,7 +134,7 @@ async def run(settings: Any, args: argparse.Namespace, refuse_if_read_only: Any)
 
 
 async def _snapshot(engine: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core.snapshots import Snapshot
+    from roocode_tui.core.collections.snapshots import Snapshot
 
     out = str(Path(args.out).expanduser().absolute()) if args.out else None  # the engine's cwd is not ours
     snap = Snapshot.from_json(await engine.snapshot(args.name, out))
@@ -147,7 +147,7 @@ async def _snapshot(engine: Any, args: argparse.Namespace) -> int:
 
 
 async def _list(engine: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.core.snapshots import Snapshot
+    from roocode_tui.core.collections.snapshots import Snapshot
 
     found = [Snapshot.from_json(s) for s in await engine.snapshots(args.name)]
     if args.json:

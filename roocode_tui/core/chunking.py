@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from roocode_tui.core.languages import LANGCHAIN_LANGUAGES
+from roocode_tui.core.files.languages import LANGCHAIN_LANGUAGES
 from roocode_tui.core.sparse import definition_labels, symbol_of
 
 #: The version of the chunking rules. A collection cut by other rules is cut again by its next

@@ -39,7 +39,6 @@ import numpy as np
 
 from roocode_tui.core.chunking import CHUNKER, SYMBOLS_SINCE, Chunk, Chunker, rules_version
 from roocode_tui.core.config import IndexSettings
-from roocode_tui.core.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import (
     EmbedderError,
@@ -48,6 +47,7 @@ from roocode_tui.core.errors import (
     RoocodeError,
     StoreError,
 )
+from roocode_tui.core.files.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
 from roocode_tui.core.progress import IngestProgress
 from roocode_tui.core.sparse import document_vector, symbol_of
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso

@@ -212,8 +212,8 @@ def definitions_in(root: Path, paths: Iterable[str], chunk_tokens: int = 300) ->
     """``(name, path)`` of every definition in these files under ``root``, as the chunker
     names them (the breadcrumbs of its chunks)."""
     from roocode_tui.core.chunking import Chunker
-    from roocode_tui.core.discovery import SkipFile, decode_text
-    from roocode_tui.core.languages import detect_language
+    from roocode_tui.core.files.discovery import SkipFile, decode_text
+    from roocode_tui.core.files.languages import detect_language
     from roocode_tui.core.sparse import definition_name
 
     chunker = Chunker(chunk_tokens)
@@ -257,7 +257,7 @@ def indexed_paths(
     roots: Iterable[Path], include: list[str], exclude: list[str], max_file_bytes: int = 1024 * 1024
 ) -> dict[str, list[str]]:
     """root -> the paths an index run of a collection with these roots and globs reads."""
-    from roocode_tui.core.discovery import SourceFile, Walker
+    from roocode_tui.core.files.discovery import SourceFile, Walker
 
     out: dict[str, list[str]] = {}
     for root in roots:

@@ -141,7 +141,7 @@ async def prepare_indexer(
     from roocode_tui.core.ingest import Indexer
 
     if schema == "roo":
-        from roocode_tui.core import roo_qdrant
+        from roocode_tui.core.agents import roo_qdrant
 
         return await roo_qdrant.prepare_indexer(
             settings,
@@ -158,7 +158,7 @@ async def prepare_indexer(
         raise UsageError("--write-roo-cache writes Roo Code's cache after a --schema roo run: add --schema roo")
 
     target = await resolve_index_target(settings, store, paths, collection, cwd)
-    from roocode_tui.core import roo, roo_qdrant
+    from roocode_tui.core.agents import roo, roo_qdrant
 
     if roo.is_roo_name(target.name) and await roo_qdrant.describe(store, target.name) is not None:
         raise UsageError(

@@ -59,7 +59,7 @@ class LocalEngine(Engine):
         """``history``: a MetricHistory fed by its maker (tests); by default the engine samples
         its own once a second (engine/sampler.py) from its start, or from the first history()
         call when it runs inside a face."""
-        from roocode_tui.core.history import MetricHistory
+        from roocode_tui.core.monitor.history import MetricHistory
         from roocode_tui.engine.sampler import Sampler
 
         self.settings = settings
@@ -211,7 +211,7 @@ class LocalEngine(Engine):
         """A collection's info for a face, with how its searches find neighbours."""
         import dataclasses
 
-        from roocode_tui.core.roo_qdrant import workspace_of
+        from roocode_tui.core.agents.roo_qdrant import workspace_of
 
         index = self.indexer.describe(info.name)
         if index is None and info.meta is not None:
@@ -249,7 +249,7 @@ class LocalEngine(Engine):
         return f"indexed at {when}, not watched: changes since then are not in it"
 
     async def collection(self, name: str) -> dict[str, Any]:
-        from roocode_tui.core.roo_qdrant import describe
+        from roocode_tui.core.agents.roo_qdrant import describe
 
         store, _ = await self.backends()
         if await store.get_meta(name) is None and await describe(store, name) is None:
@@ -282,7 +282,7 @@ class LocalEngine(Engine):
         return await resolve_search_collection(self.settings, store, name, cwd)
 
     async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:
-        from roocode_tui.core import snapshots
+        from roocode_tui.core.collections import snapshots
 
         if self.settings.store.backend != "embedded":
             self._writes("collections snapshot (it creates the snapshot on the server)")
@@ -292,20 +292,20 @@ class LocalEngine(Engine):
         return (await snapshots.take(store, self.settings.store.data_dir, name, target)).to_json()
 
     async def snapshots(self, name: str) -> list[dict[str, Any]]:
-        from roocode_tui.core import snapshots
+        from roocode_tui.core.collections import snapshots
 
         store, _ = await self.backends()
         return [s.to_json() for s in await snapshots.list_snapshots(store, self.settings.store.data_dir, name)]
 
     async def restore(self, name: str, file: str) -> dict[str, Any]:
-        from roocode_tui.core import snapshots
+        from roocode_tui.core.collections import snapshots
 
         self._writes("restore")
         store, _ = await self.backends()
         return await snapshots.restore(store, name, Path(file))
 
     async def monitor(self, active: str | None) -> dict[str, Any]:
-        from roocode_tui.core.metrics import percentile
+        from roocode_tui.core.monitor.metrics import percentile
 
         store, embedder = await self.backends()
         stats = embedder.stats
@@ -425,8 +425,8 @@ class LocalEngine(Engine):
         explain: bool = False,
         reranker: Any = None,
     ) -> list[Any]:
-        from roocode_tui.core.catalog import search_many
-        from roocode_tui.core.roo_qdrant import candidates
+        from roocode_tui.core.agents.roo_qdrant import candidates
+        from roocode_tui.core.collections.catalog import search_many
 
         opts = self.settings.search
         return await search_many(
@@ -447,7 +447,7 @@ class LocalEngine(Engine):
         )
 
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:
-        from roocode_tui.core.reading import read_lines, roots_of
+        from roocode_tui.core.files.reading import read_lines, roots_of
 
         store, _ = await self.backends()
         metas = [m for n in await store.list_collections() if (m := await store.get_meta(n)) is not None]
@@ -519,8 +519,8 @@ class LocalEngine(Engine):
         new_name: str | None,
         started_by: str,
     ) -> RunSnapshot:
+        from roocode_tui.core.collections.transfer import CopyRun, describe_store, same_store, target_settings
         from roocode_tui.core.stores import open_store
-        from roocode_tui.core.transfer import CopyRun, describe_store, same_store, target_settings
 
         self._writes("collections copy")
         if url and to != "qdrant":
@@ -558,7 +558,7 @@ class LocalEngine(Engine):
     async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
         import dataclasses
 
-        from roocode_tui.core import roo
+        from roocode_tui.core.agents import roo
 
         self._writes("watch (a watched collection is written as its files change)")
         if not self.watching:
@@ -583,8 +583,8 @@ class LocalEngine(Engine):
     async def _target_name(self, store: Any, paths: list[str], collection: str | None, schema: str, cwd: str) -> str:
         """The collection a run will write, before anything is prepared (two runs never write one)."""
         if schema == "roo":
-            from roocode_tui.core import roo
-            from roocode_tui.core.roo_qdrant import workspace_for
+            from roocode_tui.core.agents import roo
+            from roocode_tui.core.agents.roo_qdrant import workspace_for
 
             return roo.collection_name(workspace_for(paths, cwd))
         from roocode_tui.core.service import resolve_index_target
@@ -726,6 +726,6 @@ async def _store_lines(settings: Any, store: Any, active: str | None) -> list[tu
 
 def _catalog() -> Any:
     """core/catalog.py, imported when first used (it brings numpy and the stores' code)."""
-    from roocode_tui.core import catalog
+    from roocode_tui.core.collections import catalog
 
     return catalog

@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Any
 
-from roocode_tui.core.history import MetricHistory, RunRates
+from roocode_tui.core.monitor.history import MetricHistory, RunRates
 
 LOG = logging.getLogger("roocode_tui.engine")
 SAMPLE_S = 1.0
@@ -89,7 +89,7 @@ class Sampler:
         new = stats.requests - self._requests
         self._requests = stats.requests
         if new > 0:
-            from roocode_tui.core.metrics import percentile
+            from roocode_tui.core.monitor.metrics import percentile
 
             recent = [x * 1000 for x in stats.latencies_s[-min(new, len(stats.latencies_s)) :]]
             self.history.add("latency_p50", percentile(recent, 0.5), now)
@@ -103,7 +103,7 @@ class Sampler:
         if self.gpu_reader is not None:
             gpus, _why = self.gpu_reader()
         else:
-            from roocode_tui.core.gpu import read_gpus
+            from roocode_tui.core.monitor.gpu import read_gpus
 
             gpus, _why = await asyncio.to_thread(read_gpus)
         if not gpus:
@@ -121,7 +121,7 @@ class Sampler:
             return
         import httpx
 
-        from roocode_tui.core.metrics import VllmMonitor
+        from roocode_tui.core.monitor.metrics import VllmMonitor
 
         if self._vllm is None:
             cfg = settings.embedder

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from roocode_tui.core.discovery import IGNORE_FILES
+from roocode_tui.core.files.discovery import IGNORE_FILES
 
 LOG = logging.getLogger("roocode_tui.engine")
 MAX_HOLD_S = 10.0  # changes that never stop still sync this often
@@ -139,7 +139,7 @@ class Watcher:
         return self.roots, meta
 
     def _directories(self, roots: list[Path], meta: Any) -> list[str]:
-        from roocode_tui.core.discovery import Walker
+        from roocode_tui.core.files.discovery import Walker
 
         s = self.engine.settings.index
         out: list[str] = []

@@ -615,7 +615,7 @@ class RoocodeApp(App[int]):
         """The GPUs (NVML or nvidia-smi; blocks: call it in a thread)."""
         if self._gpu_reader is not None:
             return self._gpu_reader()
-        from roocode_tui.core.gpu import read_gpus
+        from roocode_tui.core.monitor.gpu import read_gpus
 
         return read_gpus()
 

@@ -143,7 +143,7 @@ class CollectionsPane(Vertical):
 
     def _roo_row(self, info: Any, infos: list[Any], active: str | None) -> list[Text]:
         """A Roo Code collection: its completion marker and, when known, its workspace."""
-        from roocode_tui.core.roo_qdrant import workspace_of
+        from roocode_tui.core.agents.roo_qdrant import workspace_of
 
         roo = info.roo
         workspace = workspace_of(self.app.settings, info, infos)  # type: ignore[attr-defined]
@@ -174,7 +174,7 @@ class CollectionsPane(Vertical):
             import asyncio
             import os
 
-            from roocode_tui.core import packages
+            from roocode_tui.core.files import packages
 
             pkg = await asyncio.to_thread(
                 packages.resolve,
@@ -219,7 +219,7 @@ class CollectionsPane(Vertical):
     @work(group="collections-snapshot", exclusive=True, exit_on_error=False)
     async def pick_snapshot(self, name: str) -> None:
         """The collection's snapshot files, to restore one as a new collection."""
-        from roocode_tui.core.snapshots import Snapshot
+        from roocode_tui.core.collections.snapshots import Snapshot
         from roocode_tui.tui.modals import RestoreSnapshotModal
 
         app: Any = self.app

@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from roocode_tui.core.history import WINDOW_LABELS
-from roocode_tui.core.history import WINDOWS as WINDOW_STEPS
+from roocode_tui.core.monitor.history import WINDOW_LABELS
+from roocode_tui.core.monitor.history import WINDOWS as WINDOW_STEPS
 from roocode_tui.core.text import inert
 from roocode_tui.tui.widgets.status_bar import gauge
 
@@ -113,7 +113,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
             settings = app.settings
             engine = await app.get_engine()
             if settings.embedder.provider == "openai":
-                from roocode_tui.core.metrics import VllmMonitor
+                from roocode_tui.core.monitor.metrics import VllmMonitor
 
                 if self._vllm is None:
                     key = settings.embedder.api_key

@@ -1,6 +1,6 @@
 """Searching a collection whatever wrote it: roocode-tui's own collections through
 :mod:`roocode_tui.core.search` (and its ranking stack), a coding agent's codebase index (Roo
-Code's) as that agent searches it (:mod:`roocode_tui.core.roo_qdrant`).
+Code's) as that agent searches it (:mod:`roocode_tui.core.agents.roo_qdrant`).
 
 This is the one place that knows both: native search and the store contract import nothing
 agent-specific.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from roocode_tui.core import roo, roo_qdrant, search
+from roocode_tui.core import search
+from roocode_tui.core.agents import roo, roo_qdrant
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.search import SearchResult
 from roocode_tui.core.stores.base import CollectionInfo, Store

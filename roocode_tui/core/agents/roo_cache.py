@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from roocode_tui.core import roo
+from roocode_tui.core.agents import roo
 from roocode_tui.core.errors import UsageError
 
 EXTENSION_ID = "rooveterinaryinc.roo-cline"

@@ -6,7 +6,7 @@ count UTF-16 code units and hashes see the string as UTF-8, so the helpers below
 (a file with emoji gets the ids Roo Code would give it).
 
 Chunks: markdown, the line-based fallback and the tree-sitter chunker (its queries, its node
-rules, with the grammar versions closest to Roo Code's: :mod:`roocode_tui.core.roo_tree`) are
+rules, with the grammar versions closest to Roo Code's: :mod:`roocode_tui.core.agents.roo_tree`) are
 ported rule by rule, so a block has the lines, text and id Roo Code gives it.
 """
 
@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from roocode_tui.core import roo_tree
-from roocode_tui.core.roo_blocks import (  # noqa: F401 - the block layer, re-exported
+from roocode_tui.core.agents import roo_tree
+from roocode_tui.core.agents.roo_blocks import (  # noqa: F401 - the block layer, re-exported
     _JS_WS,
     MAX_BLOCK_CHARS,
     MAX_CHARS_TOLERANCE_FACTOR,
@@ -162,7 +162,7 @@ class RooRules:
     def specs_above(self, root: Any) -> list[tuple[str, Any]]:
         """(the root's path relative to the directory, its spec) for each directory above the
         root whose ignore files ripgrep applies inside it, outermost first."""
-        from roocode_tui.core.discovery import load_spec
+        from roocode_tui.core.files.discovery import load_spec
 
         root_path = os.path.abspath(os.fspath(root))
         out: list[tuple[str, Any]] = []

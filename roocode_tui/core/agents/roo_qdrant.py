@@ -3,7 +3,7 @@
 Roo Code (src/services/code-index/vector-store/qdrant-client.ts) keeps one collection per
 workspace with an unnamed dense vector, no sparse vector and no collection metadata; each
 point's payload is ``filePath, codeChunk, startLine, endLine, segmentHash, pathSegments`` and
-one marker point records whether indexing finished. Formulas live in :mod:`roocode_tui.core.roo`.
+one marker point records whether indexing finished. Formulas live in :mod:`roocode_tui.core.agents.roo`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core import roo
-from roocode_tui.core import roo_cache as cache
+from roocode_tui.core.agents import roo
+from roocode_tui.core.agents import roo_cache as cache
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
 from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord
 
@@ -109,7 +109,7 @@ async def search_many(
     the marker excluded, directories as pathSegments matches, hnsw_ef 128, no query prefix."""
     from qdrant_client import models as m
 
-    from roocode_tui.core.languages import detect_language
+    from roocode_tui.core.files.languages import detect_language
     from roocode_tui.core.search import SearchResult, merge_adjacent
     from roocode_tui.core.stores.order import stable_top_async
 
@@ -339,7 +339,7 @@ class RooSchema:
         """The walker's verdict on one file (runs in the walker thread). The walker applied Roo
         Code's selection (:class:`roo.RooRules`); what is left to check needs the bytes."""
         from roocode_tui.core.chunking import Chunk, estimate_tokens
-        from roocode_tui.core.discovery import Skip, file_hash
+        from roocode_tui.core.files.discovery import Skip, file_hash
         from roocode_tui.core.ingest import _FileJob
 
         key = (root, sf.path)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from roocode_tui.core.discovery import FullWalkNeeded, SkipFile, SourceFile, Walker, decode_text
 from roocode_tui.core.errors import ReadRefusedError, UsageError
+from roocode_tui.core.files.discovery import FullWalkNeeded, SkipFile, SourceFile, Walker, decode_text
 
 MAX_LINES = 400  # lines one read returns at most
 MAX_CHARS = 40_000  # characters one read returns at most (about 10k tokens)

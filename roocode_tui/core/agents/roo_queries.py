@@ -7,7 +7,7 @@ the Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0); these stri
 Each string is the runtime value of the module's export (the text web-tree-sitter's ``new
 Query(language, text)`` receives, template-literal escapes already applied), copied unchanged.
 Where a pattern does not compile against the grammars this project ships (a node type renamed
-since the grammar Roo Code ships), :mod:`roocode_tui.core.roo_tree` adapts it and says so there;
+since the grammar Roo Code ships), :mod:`roocode_tui.core.agents.roo_tree` adapts it and says so there;
 the strings here stay Roo Code's.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from roocode_tui.core import catalog
+from roocode_tui.core.collections import catalog
 from roocode_tui.core.config import Settings
 from roocode_tui.core.errors import RoocodeError
 
@@ -253,7 +253,7 @@ async def _store(settings: Settings, checks: list[Check], dimension: int | None,
 
 
 def _gpu() -> Check:
-    from roocode_tui.core.gpu import read_gpus
+    from roocode_tui.core.monitor.gpu import read_gpus
 
     gpus, why = read_gpus()
     if not gpus:

@@ -2,8 +2,8 @@
 block's segment hash and point id, and the line-based chunking (processors/parser.ts
 _chunkTextByLines) that both the markdown and the tree-sitter paths fall back to.
 
-:mod:`roocode_tui.core.roo` (the file-level split, names and payloads) and
-:mod:`roocode_tui.core.roo_tree` (the tree-sitter path) build on this module; it imports
+:mod:`roocode_tui.core.agents.roo` (the file-level split, names and payloads) and
+:mod:`roocode_tui.core.agents.roo_tree` (the tree-sitter path) build on this module; it imports
 neither.
 """
 

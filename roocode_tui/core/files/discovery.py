@@ -17,7 +17,7 @@ from typing import Any
 
 import pathspec
 
-from roocode_tui.core.languages import detect_language
+from roocode_tui.core.files.languages import detect_language
 
 IGNORE_FILES = (".gitignore", ".rooignore")
 

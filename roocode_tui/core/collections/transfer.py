@@ -143,7 +143,7 @@ async def _source_meta(source: Store, name: str, where: str) -> CollectionMeta:
         return meta
     if name not in await source.list_collections():
         raise CollectionNotFoundError(f"collection {name!r} does not exist in the {where}")
-    from roocode_tui.core.roo_qdrant import describe
+    from roocode_tui.core.agents.roo_qdrant import describe
 
     if await describe(source, name) is not None:
         raise UsageError(

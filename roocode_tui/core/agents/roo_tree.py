@@ -3,7 +3,7 @@
 Source: src/services/code-index/processors/parser.ts (parseContent()) and
 src/services/tree-sitter/languageParser.ts (loadRequiredLanguageParsers()) in RooCodeInc/Roo-Code
 at commit cb836567180a3ff1da6d082f3178b90c3bd22a70. The queries are Roo Code's own
-(:mod:`roocode_tui.core.roo_queries`). The grammars Roo Code ships (tree-sitter-wasms 0.1.12)
+(:mod:`roocode_tui.core.agents.roo_queries`). The grammars Roo Code ships (tree-sitter-wasms 0.1.12)
 are older than most that can be had here: :data:`PINNED` takes a few from wheels of Roo Code's
 version (or the next), the rest come from tree-sitter-language-pack. Where a newer grammar
 changed what Roo Code's query or chunker sees, the change is undone here, each case with its
@@ -22,7 +22,7 @@ The algorithm (parser.ts lines 152-229):
 * a file whose query captures nothing gets the line-based fallback if it has 50 characters or
   more; a file whose captures are all too short gets no block at all.
 
-Characters are JavaScript's (UTF-16 code units), as everywhere in :mod:`roocode_tui.core.roo`.
+Characters are JavaScript's (UTF-16 code units), as everywhere in :mod:`roocode_tui.core.agents.roo`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import threading
 from collections import deque
 from typing import Any, NamedTuple
 
-from roocode_tui.core import roo_queries as Q
-from roocode_tui.core.roo_blocks import Block, chunk_lines, js_len, segment_hash
+from roocode_tui.core.agents import roo_queries as Q
+from roocode_tui.core.agents.roo_blocks import Block, chunk_lines, js_len, segment_hash
 
 # languageParser.ts: extension (lower case, no dot) -> (wasm grammar, query). The grammar is
 # named as tree-sitter-language-pack names it. .json is parsed as JavaScript, .h as C, .mli with

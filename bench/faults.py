@@ -48,7 +48,7 @@ from test_hostile_files import as_unprivileged, build_tree, chown_tree  # noqa: 
 
 from roocode_tui.core.config import StoreSettings  # noqa: E402
 from roocode_tui.core.errors import EmbedderFatalError, ModelMismatchError, StoreError  # noqa: E402
-from roocode_tui.core.ingest import Indexer  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer  # noqa: E402
 
 BACKENDS = ("embedded", "qdrant")
 Points = dict[str, dict[str, Any]]

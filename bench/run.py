@@ -32,10 +32,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from gpu_server import count_tokens, serve  # noqa: E402
 
-from roocode_tui.core.chunking import CHUNKER  # noqa: E402
+from roocode_tui.core.chunking.splitter import CHUNKER  # noqa: E402
 from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
 from roocode_tui.core.embedders.openai import OpenAIEmbedder  # noqa: E402
-from roocode_tui.core.ingest import Indexer  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
 MODEL = "bench/gpu-timed"
@@ -420,7 +420,7 @@ async def fill_hybrid(store: EdgeStore, name: str, n: int, seed: int, tests_ever
     """A hybrid collection of ``n`` random 1024-d vectors over real code, as an index run writes
     it: keyword vectors, every keyword field, definitions named; every ``tests_every``-th chunk
     in a test file."""
-    from roocode_tui.core.sparse import document_vector, symbol_of
+    from roocode_tui.core.chunking.keywords import document_vector, symbol_of
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
     code = "\n".join(p.read_text(errors="replace") for p in stdlib_files()[:400])
@@ -457,7 +457,7 @@ def bench_ranking(work: Path, scale: float) -> None:
     queries, interleaved, so the ratios hold on a noisy machine."""
     print("search with the ranking stack (embedded, 1024-d, hybrid)", flush=True)
     from roocode_tui.core.embedders.base import Embedder
-    from roocode_tui.core.search import search_many
+    from roocode_tui.core.search.searcher import search_many
 
     n = int(100_000 * scale)
 
@@ -1036,8 +1036,8 @@ def bench_chunking() -> None:
     """Chunking speed of code by syntax tree against the separators it replaced (same files,
     one run): the real files of the chunker's tests, each chunked 40 times."""
     print("chunking code (tests/fixtures/code)", flush=True)
-    from roocode_tui.core import syntax
-    from roocode_tui.core.chunking import Chunker
+    from roocode_tui.core.chunking import syntax
+    from roocode_tui.core.chunking.splitter import Chunker
     from roocode_tui.core.files.languages import detect_language
 
     files = [p for p in sorted((HERE.parent / "tests" / "fixtures" / "code").iterdir()) if p.suffix != ".md"]

@@ -147,7 +147,7 @@ async def responsiveness(work: Path) -> dict[str, float]:
         small = work / "tui-small"
         make_corpus(small, 20_000)
         store, embedder = await (await app.get_engine()).backends()
-        from roocode_tui.core.ingest import Indexer
+        from roocode_tui.core.ingest.indexer import Indexer
 
         await Indexer(store, embedder, "small", [small]).run()
 

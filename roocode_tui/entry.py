@@ -88,7 +88,7 @@ def search(args: list[str]) -> int | None:
         return None
     query, path, lang = str(opts["query"]), opts["path"], opts["lang"]
     if ":" in query:  # path:PREFIX and lang:NAME inside the query
-        from roocode_tui.core.text import parse_inline_filters
+        from roocode_tui.core.display import parse_inline_filters
 
         query, inline_path, inline_lang = parse_inline_filters(query)
         path, lang = path or inline_path, lang or inline_lang

@@ -115,8 +115,8 @@ def small_chunks() -> IndexSettings:
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed timings and timestamps."""
-    import roocode_tui.core.ingest as ingest_module
-    import roocode_tui.core.search as search_module
+    import roocode_tui.core.ingest.indexer as ingest_module
+    import roocode_tui.core.search.searcher as search_module
 
     monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
     monkeypatch.setattr(ingest_module, "now_iso", lambda: "2026-11-24T10:00:00+00:00")

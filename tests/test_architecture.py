@@ -9,7 +9,7 @@ import sys
 
 def test_core_imports_no_textual():
     code = (
-        "import sys, roocode_tui.core.ingest, roocode_tui.core.search, roocode_tui.core.service, "
+        "import sys, roocode_tui.core.ingest.indexer, roocode_tui.core.search.searcher, roocode_tui.core.backends, "
         "roocode_tui.core.stores.edge, roocode_tui.core.embedders.local, roocode_tui.core.embedders.openai; "
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')); "
         "print(','.join(bad)); sys.exit(1 if bad else 0)"

@@ -13,9 +13,9 @@ from textual.widgets import RichLog
 
 from roocode_tui.core.config import APP_NAME, Settings
 from roocode_tui.core.embedders.base import EmbedderStats
+from roocode_tui.core.ingest.progress import MAX_ERRORS, MAX_LOG, IngestProgress
 from roocode_tui.core.monitor.history import MetricHistory, RunRates
 from roocode_tui.core.monitor.metrics import VllmMonitor
-from roocode_tui.core.progress import MAX_ERRORS, MAX_LOG, IngestProgress
 from roocode_tui.core.security import LOG, setup_logging
 from roocode_tui.tui.app import create_app
 from roocode_tui.tui.panes.index import IndexPane

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core.chunking import Chunker, markdown_sections
+from roocode_tui.core.chunking.splitter import Chunker, markdown_sections
 from roocode_tui.core.files.discovery import decode_text
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -82,7 +82,7 @@ def test_crlf_and_repeated_text_keep_line_numbers():
 
 
 def test_identical_chunks_hash_alike_but_get_distinct_ids():
-    from roocode_tui.core.ingest import chunk_ids
+    from roocode_tui.core.ingest.indexer import chunk_ids
 
     text = ("def same():\n    return 1\n\n\n" * 2).strip()
     chunks = Chunker(16, 0).split(text, "python", "d.py")

@@ -10,7 +10,7 @@ from conftest import make_store
 from test_cli import cli
 from test_transfer import every_point
 
-from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.ingest.indexer import Indexer
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from embed_server import EmbedServer
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.ingest.indexer import Indexer
 
 ROUNDS = 20  # per store, in PARTS independent tests (a parallel run spreads them over its workers)
 PARTS = 4

@@ -14,8 +14,8 @@ from embed_server import EmbedServer, count_tokens
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import EmbedderError, EmbedderFatalError
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search
 
 SMALL = IndexSettings(chunk_tokens=60, chunk_overlap_tokens=6)
 

@@ -15,7 +15,7 @@ from conftest import all_points, make_store
 from roocode_tui.core.config import EmbedderSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.files.discovery import SkipFile, SourceFile, read_source
-from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.ingest.indexer import Indexer
 
 NAME = "demo"
 

@@ -13,8 +13,8 @@ from conftest import all_points, make_store
 from roocode_tui.core.config import EmbedderSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import ModelMismatchError
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search
 
 NAME = "demo"
 
@@ -221,7 +221,7 @@ async def test_unreadable_root_deletes_nothing(store, http_embedder, corpus, sma
 
 async def test_a_slow_store_holds_the_embedder_back(http_embedder, tmp_path, small_chunks):
     """Embedded files wait for the store in a bounded queue: memory must not grow with the corpus."""
-    from roocode_tui.core import ingest
+    from roocode_tui.core.ingest import indexer as ingest
     from roocode_tui.core.stores.edge import EdgeStore
 
     class SlowStore(EdgeStore):
@@ -424,8 +424,8 @@ async def test_a_search_while_a_file_is_rewritten_shows_one_version_of_it(store,
 async def test_a_collection_cut_by_older_chunking_rules_is_cut_again_by_its_next_full_run(
     store, http_embedder, embed_server, corpus, small_chunks, monkeypatch
 ):
-    from roocode_tui.core import syntax
-    from roocode_tui.core.chunking import CHUNKER
+    from roocode_tui.core.chunking import syntax
+    from roocode_tui.core.chunking.splitter import CHUNKER
 
     with monkeypatch.context() as m:  # the rules before syntax trees: code cut by separators
         m.setattr(syntax, "GRAMMARS", {})
@@ -502,7 +502,7 @@ async def test_rules_5_name_every_languages_definitions_without_embedding_anythi
 ):
     """A collection cut by rules 4 had a ``symbol`` for Python chunks only; its next full run
     writes every point again with today's payload, reading the vectors back."""
-    from roocode_tui.core import ingest
+    from roocode_tui.core.ingest import indexer as ingest
 
     with monkeypatch.context() as m:  # rules 4's payload: no symbol outside Python
         python_only = ("def ", "class ")

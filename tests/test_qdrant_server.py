@@ -23,13 +23,13 @@ from conftest import all_points, make_store
 from qdrant_server import QdrantServer
 from test_store_contract import POINTS, vec
 
+from roocode_tui.core.backends import prepare_indexer
 from roocode_tui.core.collections import snapshots
 from roocode_tui.core.config import EmbedderSettings, IndexSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import CollectionNotFoundError, StoreError
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search
-from roocode_tui.core.service import prepare_indexer
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search
 from roocode_tui.core.stores.base import CollectionMeta
 from roocode_tui.core.stores.qdrant import QdrantStore
 

@@ -1,5 +1,5 @@
-"""The question miner (core/questions.py) on a repository built here with real git commits,
-and the scorer (core/evaluation.py)."""
+"""The question miner (core/search/questions.py) on a repository built here with real git commits,
+and the scorer (core/search/evaluation.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core import evaluation, questions
-from roocode_tui.core.questions import Question, clean_subject, mine_history, symbol_questions
+from roocode_tui.core.search import evaluation, questions
+from roocode_tui.core.search.questions import Question, clean_subject, mine_history, symbol_questions
 
 
 def git(repo: Path, *args: str, author: str = "Ada Dev <ada@example.org>") -> None:

@@ -1,15 +1,15 @@
-"""The ranking stack (core/ranker.py) on real files in a real store: each signal, and --explain."""
+"""The ranking stack (core/search/ranker.py) on real files in a real store: each signal, and --explain."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from roocode_tui.core import ranker
 from roocode_tui.core.config import IndexSettings
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import group_files, search
+from roocode_tui.core.display import explain_line
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search import ranker
+from roocode_tui.core.search.searcher import group_files, search
 from roocode_tui.core.stores.base import Hit
-from roocode_tui.core.text import explain_line
 
 NAME = "repo"
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import make_store
 
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search_many
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search_many
 from roocode_tui.core.stores.base import Hit
 from roocode_tui.core.stores.order import fuse, ordered, settled, stable_top
 

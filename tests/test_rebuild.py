@@ -15,11 +15,11 @@ import pytest
 from conftest import all_points, in_process_env
 from test_cli import cli
 
+from roocode_tui.core.backends import prepare_indexer
 from roocode_tui.core.config import EmbedderSettings, Settings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search
-from roocode_tui.core.service import prepare_indexer
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search
 
 NAME = "demo"
 NEW_DOC = "# Zebra crossings\n\nThe zebra crossing protocol hands the token to the next striped node.\n"

@@ -13,12 +13,12 @@ from embed_server import EmbedServer, hash_embed
 from roo_collection import BLOCKS, ROO_NAMESPACE, WORKSPACE, make_roo_collection
 
 from roocode_tui.core.agents import roo
+from roocode_tui.core.backends import prepare_indexer
 from roocode_tui.core.collections import catalog
 from roocode_tui.core.collections.catalog import search_many
 from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
 from roocode_tui.core.errors import ModelMismatchError, UsageError
-from roocode_tui.core.service import prepare_indexer
 from roocode_tui.core.stores.edge import EdgeStore
 from roocode_tui.core.stores.qdrant import QdrantStore
 

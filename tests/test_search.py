@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from roocode_tui.core.config import IndexSettings
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import parse_inline_filters, search
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import parse_inline_filters, search
 
 NAME = "demo"
 
@@ -66,7 +66,7 @@ def test_inert_text_shows_escapes_and_bidi_controls_visibly():
 
 
 async def test_hybrid_and_keyword_find_an_identifier(store, http_embedder, corpus, small_chunks):
-    from roocode_tui.core.sparse import looks_like_code, tokens
+    from roocode_tui.core.chunking.keywords import looks_like_code, tokens
 
     (corpus / "src" / "ids.py").write_text(
         "def zorblax_quuxify(x):\n    return x\n\n\ndef unrelated_helper(y):\n    return y * 2\n"
@@ -93,7 +93,7 @@ async def test_a_sentence_quoting_code_finds_that_code_before_look_alikes_of_its
     (creates, function, invokes, called) fill the code of many definitions. The keyword lane of a
     hybrid search looks for the name it quotes first, so the definition that has it leads that
     lane instead of look-alikes."""
-    from roocode_tui.core.sparse import hybrid_query_vector, query_vector
+    from roocode_tui.core.chunking.keywords import hybrid_query_vector, query_vector
 
     lib = corpus / "src" / "lib"
     lib.mkdir()
@@ -168,7 +168,7 @@ async def test_dense_only_collections_still_search_and_say_how_to_get_hybrid(
 
 
 def test_adjacent_hits_from_one_file_merge():
-    from roocode_tui.core.search import merge_adjacent
+    from roocode_tui.core.search.searcher import merge_adjacent
     from roocode_tui.core.stores.base import Hit
 
     a = Hit("1", 0.9, "/r", "a.py", 10, 12, "python", "l10\nl11\nl12", "def f")
@@ -238,7 +238,7 @@ async def test_a_lookup_finds_a_definition_in_any_language(store, http_embedder,
 async def test_reranker_reorders_the_top_results(store, http_embedder, embed_server, corpus, small_chunks):
     from roocode_tui.core.config import RerankerSettings
     from roocode_tui.core.errors import EmbedderError
-    from roocode_tui.core.rerank import Reranker
+    from roocode_tui.core.search.rerank import Reranker
 
     await build(store, http_embedder, corpus, small_chunks)
     query = "stop the server then restore the snapshot"
@@ -262,7 +262,7 @@ async def test_reranker_reorders_the_top_results(store, http_embedder, embed_ser
 
 
 def test_a_group_name_stands_for_its_collections_in_order_once_each():
-    from roocode_tui.core.search import collection_names
+    from roocode_tui.core.search.searcher import collection_names
 
     groups = {"work": ["app", "lib-httpx"], "libs": ["lib-httpx", "lib-rich"]}
     assert collection_names("work") == ["work"]  # no groups configured: a collection's name
@@ -339,7 +339,7 @@ async def test_a_query_vector_of_another_size_is_refused_in_every_mode(
 async def test_lanes_asked_together_answer_as_each_asked_alone(store, http_embedder, tmp_path, small_chunks):
     """Store.search_lanes (one call into Qdrant Edge, one batch request to a server) gives what
     each lane's own search gives, ties at the cut included."""
-    from roocode_tui.core.sparse import normalise, query_vector, spellings
+    from roocode_tui.core.chunking.keywords import normalise, query_vector, spellings
     from roocode_tui.core.stores.base import Lane, SearchFilter
 
     root = tmp_path / "src"

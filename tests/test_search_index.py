@@ -195,7 +195,7 @@ async def test_a_small_collection_counts_as_indexed(tmp_path: Path):
 
 
 def test_the_state_in_a_word_or_two():
-    from roocode_tui.core.text import search_index_label
+    from roocode_tui.core.display import search_index_label
 
     assert search_index_label(None) == "—"
     assert search_index_label({"state": "full scan", "points": 9000, "unindexed": 9000}) == "full scan"

@@ -19,7 +19,7 @@ from test_transfer import answers, assert_same_points, every_point
 from roocode_tui.core.collections import snapshots
 from roocode_tui.core.config import StoreSettings
 from roocode_tui.core.errors import StoreError, UsageError
-from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.ingest.indexer import Indexer
 from roocode_tui.core.stores.qdrant import QdrantStore
 
 NAME = "demo"

@@ -1,4 +1,4 @@
-from roocode_tui.core.sparse import document_vector, looks_like_code, query_vector, term_id, tokens
+from roocode_tui.core.chunking.keywords import document_vector, looks_like_code, query_vector, term_id, tokens
 
 
 def test_code_aware_tokens_meet_across_naming_styles():
@@ -27,7 +27,7 @@ def test_identifier_queries_are_recognised():
 
 
 def test_the_code_a_query_names_is_told_from_its_prose():
-    from roocode_tui.core.sparse import named_code
+    from roocode_tui.core.chunking.keywords import named_code
 
     query = "The opposite of `_.before`; creates a function that invokes `func` once called `n` times"
     assert named_code(query) == ["_.before", "func"]  # `n`: no token of two letters or more
@@ -38,7 +38,7 @@ def test_the_code_a_query_names_is_told_from_its_prose():
 
 
 def test_a_hybrid_query_weighs_the_code_it_names_above_its_prose():
-    from roocode_tui.core.sparse import PROSE_WEIGHT, hybrid_query_vector
+    from roocode_tui.core.chunking.keywords import PROSE_WEIGHT, hybrid_query_vector
 
     ids, values = hybrid_query_vector("Creates a function that invokes `maxTimes` when called")
     weights = dict(zip(ids, values, strict=True))
@@ -55,7 +55,7 @@ def test_a_hybrid_query_weighs_the_code_it_names_above_its_prose():
 
 
 def test_a_short_lookup_names_the_definition_its_words_spell():
-    from roocode_tui.core.sparse import lookup_names
+    from roocode_tui.core.chunking.keywords import lookup_names
 
     assert lookup_names("what does quote do") == ["quote"]
     assert lookup_names("how to use quote") == ["quote"]
@@ -68,7 +68,7 @@ def test_a_short_lookup_names_the_definition_its_words_spell():
 
 
 def test_every_languages_definition_has_its_name():
-    from roocode_tui.core.sparse import symbol_of
+    from roocode_tui.core.chunking.keywords import symbol_of
 
     assert symbol_of("class A > def get_x") == "getx"
     assert symbol_of("func Frame.Format") == "format"  # Go: a method by its own name
@@ -81,7 +81,7 @@ def test_every_languages_definition_has_its_name():
 
 
 def test_the_names_in_the_code_a_question_names():
-    from roocode_tui.core.sparse import named_names
+    from roocode_tui.core.chunking.keywords import named_names
 
     assert named_names("Get the profiler function as set by threading.setprofile().") == ["threading", "setprofile"]
     quoted = "Invokes `func` up to `n` times; see get_token and `Foo::bar_baz`."
@@ -90,7 +90,7 @@ def test_the_names_in_the_code_a_question_names():
 
 
 def test_a_name_is_looked_for_with_the_marks_a_definition_may_end_in():
-    from roocode_tui.core.sparse import spellings, symbol_of
+    from roocode_tui.core.chunking.keywords import spellings, symbol_of
 
     assert symbol_of("class Object > def blank?") in spellings(["blank"])
     assert symbol_of("class Hash > def param_depth_limit=") in spellings(["paramdepthlimit"])

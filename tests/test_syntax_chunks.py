@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from roocode_tui.core.chunking import Chunk, Chunker
+from roocode_tui.core.chunking.splitter import Chunk, Chunker
+from roocode_tui.core.chunking.syntax import GRAMMARS
 from roocode_tui.core.files.languages import detect_language
-from roocode_tui.core.syntax import GRAMMARS
 
 CODE = Path(__file__).parent / "fixtures" / "code"
 

@@ -13,8 +13,8 @@ from conftest import make_store
 
 from roocode_tui.core.collections.transfer import copy_collection
 from roocode_tui.core.errors import StoreError, UsageError
-from roocode_tui.core.ingest import Indexer
-from roocode_tui.core.search import search
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search.searcher import search
 from roocode_tui.core.stores.base import CollectionMeta
 
 NAME = "demo"

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 
 from roocode_tui.core.config import CollectionSettings, EmbedderSettings, IndexSettings, Settings, StoreSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.ingest import Indexer
+from roocode_tui.core.ingest.indexer import Indexer
 from roocode_tui.core.monitor.gpu import GpuInfo, GpuProcess
 from roocode_tui.tui.app import create_app
 from roocode_tui.tui.panes.index import IndexPane

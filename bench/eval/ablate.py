@@ -26,9 +26,9 @@ import repos  # noqa: E402
 import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
-from roocode_tui.core import ranker  # noqa: E402
-from roocode_tui.core.questions import Question  # noqa: E402
-from roocode_tui.core.search import search_many  # noqa: E402
+from roocode_tui.core.search import ranker  # noqa: E402
+from roocode_tui.core.search.questions import Question  # noqa: E402
+from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
 BEGIN, END = "<!-- eval-ablate:begin -->", "<!-- eval-ablate:end -->"
@@ -103,7 +103,7 @@ async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dic
     import shutil
 
     from roocode_tui.core.config import IndexSettings
-    from roocode_tui.core.ingest import Indexer
+    from roocode_tui.core.ingest.indexer import Indexer
 
     module = importlib.import_module(which)
     home = HERE / ".cache" / "chunk-evals" / which

@@ -43,11 +43,11 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 import run as base  # noqa: E402
 
-from roocode_tui.core import syntax, syntax_rules  # noqa: E402
+from roocode_tui.core.chunking import syntax, syntax_rules  # noqa: E402
 from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
 from roocode_tui.core.embedders.local import LocalEmbedder  # noqa: E402
-from roocode_tui.core.ingest import Indexer  # noqa: E402
-from roocode_tui.core.search import search_many  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer  # noqa: E402
+from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
 CACHE = HERE / ".cache"

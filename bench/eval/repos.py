@@ -3,9 +3,9 @@
 Each DIR is a git repository (a work tree or a bare clone) with its history. It is cloned
 into ``bench/eval/.cache/repos/NAME``, indexed whole as a user would index it (code, docs,
 tests), and asked the questions ``roocode-tui eval`` mines from its history
-(core/questions.py: small commits' subjects answered by the files they touched, and bare
+(core/search/questions.py: small commits' subjects answered by the files they touched, and bare
 definition names answered by the file that defines them). Scored as the published
-whole-repository benchmarks score (core/evaluation.py: chunk lists, an answering file at the
+whole-repository benchmarks score (core/search/evaluation.py: chunk lists, an answering file at the
 rank of its first chunk). Without DIRs, this repository itself is asked.
 
 Each question falls in a tuning or a held-out half (a hash of its text): a ranking rule is
@@ -31,11 +31,11 @@ sys.path.insert(0, str(HERE.parents[1]))
 import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
-from roocode_tui.core import evaluation, questions  # noqa: E402
+from roocode_tui.core.chunking.keywords import definition_name  # noqa: E402
 from roocode_tui.core.config import IndexSettings  # noqa: E402
-from roocode_tui.core.ingest import Indexer  # noqa: E402
-from roocode_tui.core.search import search_many  # noqa: E402
-from roocode_tui.core.sparse import definition_name  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer  # noqa: E402
+from roocode_tui.core.search import evaluation, questions  # noqa: E402
+from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
 CACHE = HERE / ".cache" / "repos"
@@ -94,7 +94,7 @@ async def seed_index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from roocode_tui.core.files.discovery import SourceFile, Walker, read_source
-    from roocode_tui.core.ingest import point_id
+    from roocode_tui.core.ingest.indexer import point_id
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
     store = EdgeStore(CACHE / name / "seed-store")

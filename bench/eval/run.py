@@ -29,8 +29,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
 from roocode_tui.core.embedders.local import LocalEmbedder  # noqa: E402
-from roocode_tui.core.ingest import Indexer, point_id  # noqa: E402
-from roocode_tui.core.search import search_many  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer, point_id  # noqa: E402
+from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.base import CollectionMeta, PointRecord  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 
@@ -159,7 +159,7 @@ async def ours(corpus: Path, data: Path, emb: LocalEmbedder, cases: list[Case], 
             out["hybrid, no ranking stack"] = [[(h.path, h.start_line, h.end_line) for h in r.hits] for r in results]
     if os.environ.get("EVAL_RERANK_URL"):  # a reranker server, e.g. vLLM with Qwen3-Reranker
         from roocode_tui.core.config import RerankerSettings
-        from roocode_tui.core.rerank import Reranker
+        from roocode_tui.core.search.rerank import Reranker
 
         reranker = Reranker(
             RerankerSettings(

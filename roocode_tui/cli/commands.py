@@ -191,7 +191,7 @@ def _package_paths(settings: Any, args: argparse.Namespace) -> None:
 # -- search ----------------------------------------------------------------------------------
 async def _search(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
-    from roocode_tui.core.search import SearchResult
+    from roocode_tui.core.search.searcher import SearchResult
 
     queries, path, lang = output.search_request(args)
     engine = await engine_commands.open_engine(settings)
@@ -219,8 +219,8 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
 
     from roocode_tui.cli import engine_commands
     from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.evaluation import Setup, evaluate, setups
-    from roocode_tui.core.questions import collection_questions, indexed_paths
+    from roocode_tui.core.search.evaluation import Setup, evaluate, setups
+    from roocode_tui.core.search.questions import collection_questions, indexed_paths
 
     if args.history < 0 or args.symbols < 0:
         raise UsageError("--history and --symbols must be 0 or more")
@@ -291,8 +291,8 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from roocode_tui.cli import engine_commands
+    from roocode_tui.core.display import inert
     from roocode_tui.core.monitor.doctor import exit_code, run_doctor
-    from roocode_tui.core.text import inert
 
     await engine_commands.release_store_first(settings)
     checks = await run_doctor(settings)
@@ -317,9 +317,9 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
     from roocode_tui.core.agents import roo
     from roocode_tui.core.agents.roo_qdrant import describe
+    from roocode_tui.core.display import inert
     from roocode_tui.core.errors import RoocodeError
     from roocode_tui.core.stores import open_store
-    from roocode_tui.core.text import inert
 
     workspace = roo.workspace_path(args.path)
     name = roo.collection_name(workspace)

@@ -154,7 +154,7 @@ def mcp_command() -> tuple[str, list[str]]:
 
 
 def watcher_line(w: dict[str, Any]) -> str:
-    from roocode_tui.core.text import inert
+    from roocode_tui.core.display import inert
 
     if w.get("state") == "not watched":
         return f"{inert(w['collection'])}: not watched"
@@ -205,7 +205,7 @@ def print_others(engines: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from roocode_tui.core.text import display_path, inert
+    from roocode_tui.core.display import display_path, inert
 
     if not engines:
         return
@@ -222,7 +222,7 @@ def print_status(status: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from roocode_tui.core.text import display_path, inert
+    from roocode_tui.core.display import display_path, inert
 
     console = Console(highlight=False)
     store = status["store"]
@@ -257,7 +257,7 @@ def index_line(index: dict[str, Any]) -> Any:
     """The engine's background search-index builds: the one under way, the ones waiting."""
     from rich.text import Text
 
-    from roocode_tui.core.text import inert, search_index_label
+    from roocode_tui.core.display import inert, search_index_label
 
     if not index.get("enabled"):
         return Text("search index: built on demand (roocode-tui collections optimize)", style="dim")
@@ -276,7 +276,7 @@ def runs_table(status: dict[str, Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    from roocode_tui.core.text import inert
+    from roocode_tui.core.display import inert
     from roocode_tui.engine.api import RunSnapshot
 
     runs = [RunSnapshot.from_json(r) for r in status.get("runs", [])]

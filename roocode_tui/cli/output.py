@@ -68,7 +68,7 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
     if args.json:
         print(json.dumps(report, ensure_ascii=True))
     else:
-        from roocode_tui.core.text import inert
+        from roocode_tui.core.display import inert
 
         status = "interrupted" if interrupted else p.phase
         print(
@@ -111,7 +111,7 @@ def print_files(result: Any, explain: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from roocode_tui.core.text import explain_line, inert
+    from roocode_tui.core.display import explain_line, inert
 
     console = Console(highlight=False)
     if not result.files:
@@ -137,8 +137,8 @@ def print_files(result: Any, explain: bool) -> None:
 
 def search_request(args: argparse.Namespace) -> tuple[list[str], str | None, str | None]:
     """The queries and filters of a ``search`` command line (checked)."""
+    from roocode_tui.core.display import parse_inline_filters
     from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.text import parse_inline_filters
 
     if args.limit < 1 or args.limit > 1000:
         raise UsageError("--limit must be between 1 and 1000")
@@ -172,7 +172,7 @@ def result_head(rank: int, score: float, collection: str, where: str) -> Any:
     search of several)."""
     from rich.text import Text
 
-    from roocode_tui.core.text import inert
+    from roocode_tui.core.display import inert
 
     head = Text()
     head.append(f"{rank:>2}. ", style="bold")
@@ -187,7 +187,7 @@ def print_hits(result: Any, explain: bool = False) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from roocode_tui.core.text import explain_line, inert
+    from roocode_tui.core.display import explain_line, inert
 
     console = Console(highlight=False)
     if not result.hits:
@@ -265,7 +265,7 @@ def print_collection_rows(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from roocode_tui.core.text import inert, search_index_label
+    from roocode_tui.core.display import inert, search_index_label
 
     table = Table(box=None, header_style="bold")
     for col in ("name", "points", "dim", "model", "search", "last indexed", "paths"):

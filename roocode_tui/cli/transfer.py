@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 
 COPY_HELP = """\
 Copy a collection to another store without embedding anything again: every point moves with

@@ -144,7 +144,7 @@ class SearchSettings(_Section):
     keyword_weight: float = Field(default=1.5, gt=0)
     merge_adjacent: bool = True
     # Hybrid search ranks every lane's candidates with what the repository knows: definitions,
-    # file and folder names, file coherence, tests and vendored code down (core/ranker.py).
+    # file and folder names, file coherence, tests and vendored code down (core/search/ranker.py).
     ranking: bool = True
     # Names for sets of collections searched as one ranking: {"work" = ["app", "lib-httpx"]};
     # `search --collection work` (or the MCP search tool) searches them all. A group's name

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from roocode_tui.core.progress import ACTIVE_PHASES, FileProblem
+from roocode_tui.core.ingest.progress import ACTIVE_PHASES, FileProblem
 
 LOG_TAIL = 50  # log lines of a run sent with each snapshot
 

@@ -91,7 +91,7 @@ class LocalEngine(Engine):
     async def backends(self) -> tuple[Any, Any]:
         async with self._open_lock:
             if self._store is None:
-                from roocode_tui.core.service import make_reranker, open_backends
+                from roocode_tui.core.backends import make_reranker, open_backends
 
                 self._store, self._embedder = open_backends(self.settings)
                 self._reranker = make_reranker(self.settings)
@@ -269,14 +269,14 @@ class LocalEngine(Engine):
         return await store.delete_collection(name)
 
     async def create_collection(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
-        from roocode_tui.core.service import create_collection
+        from roocode_tui.core.backends import create_collection
 
         self._writes("create")
         store, embedder = await self.backends()
         await create_collection(store, embedder, name, paths, include, exclude)
 
     async def resolve_collection(self, name: str | None, cwd: str) -> str:
-        from roocode_tui.core.service import resolve_search_collection
+        from roocode_tui.core.backends import resolve_search_collection
 
         store, _ = await self.backends()
         return await resolve_search_collection(self.settings, store, name, cwd)
@@ -361,8 +361,8 @@ class LocalEngine(Engine):
         group_by: str | None = None,
         rerank: bool | None = None,
     ) -> list[dict[str, Any]]:
-        from roocode_tui.core.search import GROUP_BY, collection_names, group_files, merge_collections
-        from roocode_tui.core.service import resolve_search_collection
+        from roocode_tui.core.backends import resolve_search_collection
+        from roocode_tui.core.search.searcher import GROUP_BY, collection_names, group_files, merge_collections
 
         if not queries:
             raise UsageError("no query")
@@ -377,7 +377,7 @@ class LocalEngine(Engine):
         names = collection_names(collection, groups)
         if not names and self.settings.default_collection in groups:
             names = collection_names(self.settings.default_collection, groups)
-        if names:  # several: one ranking of them all (core/search.py)
+        if names:  # several: one ranking of them all (core/search/searcher.py)
             await self._known(store, names)
         else:
             names = [await resolve_search_collection(self.settings, store, None, cwd)]
@@ -471,7 +471,7 @@ class LocalEngine(Engine):
         paths changed, so the run reads only them (an incremental run of the collection).
         ``roo_cache`` (with ``schema="roo"``): write Roo Code's cache file after a complete run,
         into that directory or file ("": VS Code's storage for Roo Code, found)."""
-        from roocode_tui.core.service import prepare_indexer
+        from roocode_tui.core.backends import prepare_indexer
 
         self._writes("index")
         store, embedder = await self.backends()
@@ -587,7 +587,7 @@ class LocalEngine(Engine):
             from roocode_tui.core.agents.roo_qdrant import workspace_for
 
             return roo.collection_name(workspace_for(paths, cwd))
-        from roocode_tui.core.service import resolve_index_target
+        from roocode_tui.core.backends import resolve_index_target
 
         return (await resolve_index_target(self.settings, store, paths, collection, cwd)).name
 
@@ -705,7 +705,7 @@ class LocalEngine(Engine):
 
 async def _store_lines(settings: Any, store: Any, active: str | None) -> list[tuple[str, str]]:
     """The monitor's store lines: reachable and where, the server's version, the active collection."""
-    from roocode_tui.core.text import display_path
+    from roocode_tui.core.display import display_path
 
     lines: list[tuple[str, str]] = []
     where = settings.store.url or display_path(str(settings.store.data_dir))

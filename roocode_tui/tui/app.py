@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 from roocode_tui.tui.messages import (
     BackendStatus,
     CollectionsChanged,

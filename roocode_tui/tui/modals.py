@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from roocode_tui.core.config_file import check_collection_name
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 
 
 class ConfirmModal(ModalScreen[bool]):

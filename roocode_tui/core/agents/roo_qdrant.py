@@ -110,7 +110,7 @@ async def search_many(
     from qdrant_client import models as m
 
     from roocode_tui.core.files.languages import detect_language
-    from roocode_tui.core.search import SearchResult, merge_adjacent
+    from roocode_tui.core.search.searcher import SearchResult, merge_adjacent
     from roocode_tui.core.stores.order import stable_top_async
 
     if lang:
@@ -338,9 +338,9 @@ class RooSchema:
     def examine(self, indexer: Any, sf: Any, root: str, states: dict, max_bytes: int, protected: set) -> Any:
         """The walker's verdict on one file (runs in the walker thread). The walker applied Roo
         Code's selection (:class:`roo.RooRules`); what is left to check needs the bytes."""
-        from roocode_tui.core.chunking import Chunk, estimate_tokens
+        from roocode_tui.core.chunking.splitter import Chunk, estimate_tokens
         from roocode_tui.core.files.discovery import Skip, file_hash
-        from roocode_tui.core.ingest import _FileJob
+        from roocode_tui.core.ingest.indexer import _FileJob
 
         key = (root, sf.path)
         if sf.size > roo.MAX_FILE_SIZE_BYTES:
@@ -421,7 +421,7 @@ async def prepare_indexer(
 ) -> Any:
     """An Indexer that builds Roo Code's collection for the workspace PATH (default: ``cwd``);
     with ``roo_cache`` ("" or a directory or file), one that writes Roo Code's cache too."""
-    from roocode_tui.core.ingest import Indexer
+    from roocode_tui.core.ingest.indexer import Indexer
 
     if len(paths) > 1:
         raise UsageError("--schema roo indexes one workspace: give one PATH (the folder Roo Code opens)")

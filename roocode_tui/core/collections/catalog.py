@@ -1,5 +1,5 @@
 """Searching a collection whatever wrote it: roocode-tui's own collections through
-:mod:`roocode_tui.core.search` (and its ranking stack), a coding agent's codebase index (Roo
+:mod:`roocode_tui.core.search.searcher` (and its ranking stack), a coding agent's codebase index (Roo
 Code's) as that agent searches it (:mod:`roocode_tui.core.agents.roo_qdrant`).
 
 This is the one place that knows both: native search and the store contract import nothing
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from roocode_tui.core import search
 from roocode_tui.core.agents import roo, roo_qdrant
 from roocode_tui.core.embedders.base import Embedder
-from roocode_tui.core.search import SearchResult
+from roocode_tui.core.search import searcher as search
+from roocode_tui.core.search.searcher import SearchResult
 from roocode_tui.core.stores.base import CollectionInfo, Store
 
 
@@ -34,7 +34,7 @@ async def search_many(
     ranking: bool = True,
     explain: bool = False,
 ) -> list[SearchResult]:
-    """:func:`roocode_tui.core.search.search_many` for any collection. A Roo Code collection
+    """:func:`roocode_tui.core.search.searcher.search_many` for any collection. A Roo Code collection
     is searched as Roo Code searches it; ``workspaces`` are paths that may be its workspace
     (results then carry it as their root)."""
     if roo.is_roo_name(collection) and await store.get_meta(collection) is None:

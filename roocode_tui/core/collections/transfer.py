@@ -21,7 +21,7 @@ from typing import Any
 
 from roocode_tui.core.config import StoreSettings
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, StoreError, UsageError
-from roocode_tui.core.progress import IngestProgress
+from roocode_tui.core.ingest.progress import IngestProgress
 from roocode_tui.core.stores.base import CollectionMeta, Store, now_iso
 
 COPY_PAGE = 256

@@ -134,7 +134,7 @@ class Hit:
     collection: str = ""
     #: the (normalised) names of the definitions the chunk holds: its payload's ``symbol``
     symbols: tuple[str, ...] = ()
-    #: why it ranks where it does (core/ranker.py), when a search was asked to explain
+    #: why it ranks where it does (core/search/ranker.py), when a search was asked to explain
     explain: dict[str, Any] | None = None
 
     @classmethod

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from roocode_tui.core.text import display_path, inert, search_index_label
+from roocode_tui.core.display import display_path, inert, search_index_label
 from roocode_tui.tui.messages import CollectionsChanged
 
 COLUMNS = (

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 from roocode_tui.tui.messages import IngestFinished, IngestUpdate
 
 MAX_RUNS_SHOWN = 3

@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
+from roocode_tui.core.display import inert
 from roocode_tui.core.monitor.history import WINDOW_LABELS
 from roocode_tui.core.monitor.history import WINDOWS as WINDOW_STEPS
-from roocode_tui.core.text import inert
 from roocode_tui.tui.widgets.status_bar import gauge
 
 WINDOWS = tuple(WINDOW_STEPS)  # the order t cycles them: 5m, 1h, 6h

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from roocode_tui.core.text import explain_line, inert
+from roocode_tui.core.display import explain_line, inert
 from roocode_tui.tui.widgets.render import code_view, hit_label
 
 DEBOUNCE_S = 0.3
@@ -118,7 +118,7 @@ class SearchPane(Vertical):
 
     @work(group="search", exclusive=True, exit_on_error=False)
     async def run_search(self, token: int, debounce: bool) -> None:
-        from roocode_tui.core.search import SearchResult, parse_inline_filters
+        from roocode_tui.core.search.searcher import SearchResult, parse_inline_filters
 
         if debounce:
             await asyncio.sleep(DEBOUNCE_S)
@@ -169,7 +169,7 @@ class SearchPane(Vertical):
         hit = self.selected_hit()
         if hit is not None:
             view: Any = code_view(hit.text, hit.language, hit.start_line)
-            if hit.explain:  # why it ranks here: lane ranks and scores, each boost (core/ranker.py)
+            if hit.explain:  # why it ranks here: lane ranks and scores, each boost (core/search/ranker.py)
                 view = Group(Text("why: " + inert(explain_line(hit.explain)), style="dim"), view)
             self.query_one("#preview", Static).update(view)
             self.query_one("#preview-pane", VerticalScroll).scroll_home(animate=False)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 
 if TYPE_CHECKING:  # rich.syntax brings pygments: loaded with the first preview, after the first frame
     from rich.syntax import Syntax

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from roocode_tui.core.text import inert
+from roocode_tui.core.display import inert
 
 
 def gauge(share: float, width: int = 8) -> str:

@@ -65,7 +65,7 @@ def search_index_label(index: dict[str, Any] | None) -> str:
 
 
 def explain_line(explain: dict[str, Any]) -> str:
-    """Why a hit ranks where it does (``Hit.explain``, core/ranker.py) in one line:
+    """Why a hit ranks where it does (``Hit.explain``, core/search/ranker.py) in one line:
     ``question · dense #3 0.812 · keyword #1 7.41 · +file 0.0021 · -test 0.0113 = 0.0161``."""
     parts = [str(explain.get("kind", ""))]
     for lane in ("dense", "keyword"):

@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.chunking import CHUNKER, SYMBOLS_SINCE, Chunk, Chunker, rules_version
+from roocode_tui.core.chunking.keywords import document_vector, symbol_of
+from roocode_tui.core.chunking.splitter import CHUNKER, SYMBOLS_SINCE, Chunk, Chunker, rules_version
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import (
@@ -48,8 +49,7 @@ from roocode_tui.core.errors import (
     StoreError,
 )
 from roocode_tui.core.files.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
-from roocode_tui.core.progress import IngestProgress
-from roocode_tui.core.sparse import document_vector, symbol_of
+from roocode_tui.core.ingest.progress import IngestProgress
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
 LOG = logging.getLogger("roocode_tui.ingest")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from roocode_tui.core import chunking
+from roocode_tui.core.chunking import splitter as chunking
 from roocode_tui.core.config import CollectionSettings, Settings
 from roocode_tui.core.embedders import Embedder, make_embedder
 from roocode_tui.core.errors import UsageError
@@ -138,7 +138,7 @@ async def prepare_indexer(
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
     ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours.
     ``changes``: the run reads only these paths ({root: [relative paths]}; not with rebuild)."""
-    from roocode_tui.core.ingest import Indexer
+    from roocode_tui.core.ingest.indexer import Indexer
 
     if schema == "roo":
         from roocode_tui.core.agents import roo_qdrant
@@ -206,6 +206,6 @@ def make_reranker(settings: Settings) -> Any:
     """The configured reranker, or None when ``[reranker] enabled`` is false."""
     if not settings.reranker.enabled:
         return None
-    from roocode_tui.core.rerank import Reranker
+    from roocode_tui.core.search.rerank import Reranker
 
     return Reranker(settings.reranker)

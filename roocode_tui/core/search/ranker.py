@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from roocode_tui.core.sparse import normalise, symbol_of, word_parts
+from roocode_tui.core.chunking.keywords import normalise, symbol_of, word_parts
 from roocode_tui.core.stores.base import Hit
 
 #: "minmax": each lane's scores scaled to 0..1 over the candidates, then weighted by alpha;

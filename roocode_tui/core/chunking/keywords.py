@@ -157,7 +157,7 @@ def definition_name(heading: str) -> str:
 def definition_labels() -> frozenset[str]:
     """The words that open a definition's breadcrumb (``def``, ``func``, ``impl``...), loaded
     when first needed (the syntax tables are not read at start-up)."""
-    from roocode_tui.core.syntax import LABELS
+    from roocode_tui.core.chunking.syntax import LABELS
 
     return LABELS
 

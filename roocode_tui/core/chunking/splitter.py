@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from roocode_tui.core.chunking.keywords import definition_labels, symbol_of
 from roocode_tui.core.files.languages import LANGCHAIN_LANGUAGES
-from roocode_tui.core.sparse import definition_labels, symbol_of
 
 #: The version of the chunking rules. A collection cut by other rules is cut again by its next
 #: full run (a chunk whose text did not change keeps its id and vector).
@@ -337,7 +337,7 @@ class Chunker:
         """Spans aligned with definitions (Python by ``ast``, other languages by their syntax
         tree), or None when the file has no grammar or does not parse. ``names`` gets the
         definitions of each merged span (by offset)."""
-        from roocode_tui.core import syntax
+        from roocode_tui.core.chunking import syntax
 
         if language == "python" and language not in syntax.GRAMMARS:
             import ast

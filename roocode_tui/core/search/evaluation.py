@@ -16,7 +16,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from roocode_tui.core.questions import Question
+from roocode_tui.core.search.questions import Question
 
 K = 10
 

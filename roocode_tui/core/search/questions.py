@@ -211,10 +211,10 @@ def evenly(items: list[Question], limit: int | None) -> list[Question]:
 def definitions_in(root: Path, paths: Iterable[str], chunk_tokens: int = 300) -> list[tuple[str, str]]:
     """``(name, path)`` of every definition in these files under ``root``, as the chunker
     names them (the breadcrumbs of its chunks)."""
-    from roocode_tui.core.chunking import Chunker
+    from roocode_tui.core.chunking.keywords import definition_name
+    from roocode_tui.core.chunking.splitter import Chunker
     from roocode_tui.core.files.discovery import SkipFile, decode_text
     from roocode_tui.core.files.languages import detect_language
-    from roocode_tui.core.sparse import definition_name
 
     chunker = Chunker(chunk_tokens)
     out: list[tuple[str, str]] = []

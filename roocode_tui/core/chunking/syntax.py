@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from roocode_tui.core import syntax_rules as rules
+from roocode_tui.core.chunking import syntax_rules as rules
 
 Unit = tuple[int, int, str, Any]  # (first line, last line, breadcrumb, (grammar, node) or None)
 

@@ -19,11 +19,7 @@ from typing import Any
 import numpy as np
 import pathspec
 
-from roocode_tui.core import ranker
-from roocode_tui.core.chunking import SYMBOLS_SINCE, rules_version
-from roocode_tui.core.embedders.base import Embedder
-from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
-from roocode_tui.core.sparse import (
+from roocode_tui.core.chunking.keywords import (
     hybrid_query_vector,
     looks_like_code,
     lookup_names,
@@ -32,8 +28,12 @@ from roocode_tui.core.sparse import (
     spellings,
     symbol_of,
 )
+from roocode_tui.core.chunking.splitter import SYMBOLS_SINCE, rules_version
+from roocode_tui.core.display import parse_inline_filters  # noqa: F401 - re-exported for the faces
+from roocode_tui.core.embedders.base import Embedder
+from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
+from roocode_tui.core.search import ranker
 from roocode_tui.core.stores.base import CollectionMeta, Hit, Lane, SearchFilter, Store
-from roocode_tui.core.text import parse_inline_filters  # noqa: F401 - re-exported for the faces
 
 _GLOB = re.compile(r"[*?\[]")
 MODES = ("dense", "hybrid", "keyword")
@@ -283,7 +283,7 @@ async def search_many(
     """Several queries: embedded in batches, searched one by one (the store is local and fast).
 
     ``ranking``: a hybrid search of a hybrid collection goes through the ranking stack
-    (core/ranker.py): every lane's candidates, ranked with what the repository knows;
+    (core/search/ranker.py): every lane's candidates, ranked with what the repository knows;
     ``explain``: each hit then says why it ranks where it does (``Hit.explain``).
     roocode-tui's own collections only: core/catalog.py searches an agent's as well."""
     meta = await _checked_meta(store, embedder, collection)
@@ -372,7 +372,7 @@ async def _stacked(
     lang: str | None,
 ) -> list[SearchResult]:
     """Hybrid search through the ranking stack: both lanes, and the definitions of a name
-    asked for, each ``ranker.depth(limit)`` deep, ranked by core/ranker.py."""
+    asked for, each ``ranker.depth(limit)`` deep, ranked by core/search/ranker.py."""
     collection = meta.name
     vectors, embed_ms = await _query_vectors(embedder, queries, range(len(queries)))
     knows_names = rules_version(meta.chunker) >= SYMBOLS_SINCE

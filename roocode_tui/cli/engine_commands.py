@@ -200,6 +200,14 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
         return 0
 
 
+def _shown_store(store: str) -> str:
+    """``embedded /home/me/.local/...`` as ``embedded ~/.local/...`` (a URL stays as it is)."""
+    from roocode_tui.core.display import display_path
+
+    backend, _, where = store.partition(" ")
+    return f"{backend} {display_path(where)}" if where.startswith("/") else store
+
+
 def print_others(engines: list[dict[str, Any]]) -> None:
     """The user's engines of other stores, one line each."""
     from rich.console import Console
@@ -214,7 +222,7 @@ def print_others(engines: list[dict[str, Any]]) -> None:
     for e in engines:
         config = display_path(e["config"]) if e.get("config") else "no config file"
         console.print(
-            Text(f"  pid {e['pid']}: {inert(display_path(e['store']))} (roocode-tui {e['version']}, {inert(config)})")
+            Text(f"  pid {e['pid']}: {inert(_shown_store(e['store']))} (roocode-tui {e['version']}, {inert(config)})")
         )
 
 

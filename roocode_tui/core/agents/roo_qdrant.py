@@ -196,6 +196,8 @@ class RooSchema:
     Roo Code's point ids hash the chunk's content, so a file whose ids are all present is
     unchanged: nothing beyond Roo Code's own payload keys is needed to plan a run."""
 
+    native = False  # Roo Code's own chunking: roocode-tui's rules versions do not apply
+
     def __init__(self, store: Any, workspace: str, cache_file: Path | None = None):
         self.store = _qdrant(store)
         self.workspace = roo.workspace_path(workspace)
@@ -269,7 +271,7 @@ class RooSchema:
             wait=True,
         )
 
-    async def finish(self, indexer: Any) -> None:
+    async def finish(self, indexer: Any, meta: CollectionMeta | None = None) -> None:
         """The run got to the end: the marker says complete (Roo Code marks it after a scan),
         and Roo Code's cache is written when asked for and every file went in."""
 
@@ -378,9 +380,10 @@ class RooSchema:
         return ("file", _FileJob(sf, root, file_hash(data), chunks, [b.id for b in mine], st))
 
     # -- points ------------------------------------------------------------------------------
-    def payload(self, job: Any, chunk: Any) -> dict[str, Any]:
+    def point(self, job: Any, i: int, chunk: Any, pid: str, vector: np.ndarray, stamp: str) -> PointRecord:
+        """The point Roo Code writes for a block: its id, the dense vector, Roo Code's payload."""
         block = roo.Block(chunk.start_line, chunk.end_line, chunk.text, chunk.chunk_hash)
-        return roo.payload(job.sf.path, block)
+        return PointRecord(id=pid, vector=vector, payload=roo.payload(job.sf.path, block))
 
     async def upsert(self, name: str, points: list[PointRecord]) -> None:
         from qdrant_client import models as m

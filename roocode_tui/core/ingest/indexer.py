@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -216,40 +216,13 @@ class _Committer:
         stamp = now_iso()
         points: list[PointRecord] = []
         for job in group:
-            n = len(job.chunks)
             for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
                 assert vec is not None
-                if schema is not None:
-                    points.append(PointRecord(id=pid, vector=vec, payload=schema.payload(job, c)))
-                    continue
-                points.append(
-                    PointRecord(
-                        id=pid,
-                        vector=vec,
-                        sparse=job.sparse[i] if job.sparse else None,
-                        payload={
-                            "root": job.root,
-                            "path": job.sf.path,
-                            "language": job.sf.language,
-                            "start_line": c.start_line,
-                            "end_line": c.end_line,
-                            "heading": c.heading,
-                            "symbol": payload_symbol(c),
-                            "text": c.text,
-                            "file_hash": job.file_hash,
-                            "chunk_hash": c.chunk_hash,
-                            "chunk_index": c.index,
-                            "chunk_count": n,
-                            "mtime_ns": job.sf.mtime_ns,
-                            "size": job.sf.size,
-                            "indexed_at": stamp,
-                        },
-                    )
-                )
+                points.append(schema.point(job, i, c, pid, vec, stamp))
         await ix._created()
         try:
             for start in range(0, len(points), COMMIT_POINTS):
-                await (schema or ix.store).upsert(ix.collection, points[start : start + COMMIT_POINTS])
+                await schema.upsert(ix.collection, points[start : start + COMMIT_POINTS])
             for job in group:
                 if job.old is not None:
                     stale = sorted(job.old.ids - set(job.ids))
@@ -356,7 +329,7 @@ class _Batcher:
         job.vectors = [None] * len(job.chunks)
         reusable = [i for i, pid in enumerate(job.ids) if job.old is not None and pid in job.old.ids]
         if reusable:
-            found = await (ix.schema or ix.store).get_vectors(ix.collection, [job.ids[i] for i in reusable])
+            found = await ix.schema.get_vectors(ix.collection, [job.ids[i] for i in reusable])
             for i in reusable:
                 vec = found.get(job.ids[i])
                 if vec is not None:
@@ -408,12 +381,14 @@ class Indexer:
         index: IndexSettings | None = None,
         on_progress: ProgressCallback | None = None,
         progress_interval_s: float = 0.25,
-        schema: Any = None,
+        schema: IndexSchema | None = None,
         publish_as: str | None = None,
         changes: dict[str, list[str]] | None = None,
     ):
-        #: another tool's collection layout (roo_qdrant.RooSchema): its chunks, ids, payloads
-        self.schema = schema
+        self.settings = index or IndexSettings()
+        #: what the run writes and how it plans: roocode-tui's own layout (NativeSchema), or a
+        #: coding agent's (agents/roo_qdrant.RooSchema): its file selection, ids, payloads
+        self.schema: IndexSchema = schema if schema is not None else NativeSchema(store, self.settings)
         #: a rebuild: ``collection`` is the staged index that replaces this one when complete
         self.publish_as = publish_as
         self.store = store
@@ -422,7 +397,6 @@ class Indexer:
         self.roots = [Path(r).expanduser().resolve() for r in roots]
         self.include = include or []
         self.exclude = exclude or []
-        self.settings = index or IndexSettings()
         self.changes = changes
         self.chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
         self.progress = IngestProgress(collection=publish_as or collection, rebuild=publish_as is not None)
@@ -437,9 +411,7 @@ class Indexer:
         self._hybrid = False
         self._rechunk = False  # the collection was cut by other chunking rules: cut every file again
         self._repayload = False  # ... whose payloads lack what today's have: write every point again
-        self._max_bytes = self.settings.max_file_bytes
-        if schema is not None:  # another tool's file selection
-            self._max_bytes = schema.max_file_bytes
+        self._max_bytes = self.schema.max_file_bytes
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
@@ -470,7 +442,7 @@ class Indexer:
             p.phase = "indexing"
             self._emit(force=True)
             self._hybrid = meta.hybrid
-            self._rechunk = self.schema is None and meta.chunker != CHUNKER
+            self._rechunk = self.schema.native and meta.chunker != CHUNKER
             # Before rules 5 only Python chunks had a ``symbol``: an unchanged chunk is written
             # again with it (its vector read back, nothing embedded), once.
             self._repayload = self._rechunk and rules_version(meta.chunker) < SYMBOLS_SINCE
@@ -563,47 +535,11 @@ class Indexer:
             await self._committer.finish_active()
 
     async def _ensure_collection(self) -> CollectionMeta:
-        if self.schema is not None:
-            return await self.schema.ensure_collection(self)
-        dimension = await self.embedder.dimension()
-        meta = await self.store.get_meta(self.collection)
-        if meta is None:
-            meta = CollectionMeta(
-                name=self.collection,
-                model=self.embedder.model_id,
-                dimension=dimension,
-                query_prefix=self.embedder.query_prefix,
-                document_prefix=self.embedder.document_prefix,
-                include=list(self.include),
-                exclude=list(self.exclude),
-                hybrid=True,
-                chunker=CHUNKER,
-            )
-            if self.publish_as is None:
-                # Created once the first batch is embedded, while the next ones are on the
-                # server: creating an embedded collection takes ~0.3-0.6 s (its keyword
-                # indexes), most of it holding the interpreter, which would keep the first files
-                # from being chunked and sent, and the server idle. Written to once it exists; a
-                # new collection has no points to compare files with.
-                self._to_create = meta
-            else:
-                await self.store.create_collection(meta)
-            return meta
-        check_compatible(meta, self.embedder, dimension)
-        if meta.document_prefix != self.embedder.document_prefix:
-            raise ModelMismatchError(
-                f"collection {meta.name!r} was built with document prefix "
-                f"{meta.document_prefix!r}, the embedder now uses {self.embedder.document_prefix!r}; "
-                f"set embedder.document_prefix back, or rebuild: roocode-tui index "
-                f"--collection {meta.name} --rebuild"
-            )
-        return meta
+        return await self.schema.ensure_collection(self)
 
     # -- the run -----------------------------------------------------------------------------
     def _scopes(self) -> list[_Scope]:
-        follow, rules = self.settings.follow_symlinks, None
-        if self.schema is not None:
-            follow, rules = self.schema.follow_symlinks, self.schema.walk_rules
+        follow, rules = self.schema.follow_symlinks, self.schema.walk_rules
         scopes = []
         for root in self.roots:
             walker = Walker(
@@ -640,7 +576,7 @@ class Indexer:
             under = sorted({o for sc in scopes for o in sc.only or []})
         states: dict[tuple[str, str], FileState] = {}
         if scopes and self._to_create is None and self._creating is None:  # a new collection: no points
-            states = await (self.schema or self.store).file_states(self.collection, sorted(by_root), under)
+            states = await self.schema.file_states(self.collection, sorted(by_root), under)
         states = {k: st for k, st in states.items() if any(sc.covers(k[1]) for sc in by_root.get(k[0], []))}
         found = _Found()
         loop = asyncio.get_running_loop()
@@ -737,10 +673,7 @@ class Indexer:
             "files_failed": p.files_failed,
             "at": meta.last_indexed_at,
         }
-        if self.schema is not None:
-            await self.schema.finish(self)
-        else:
-            await self.store.save_meta(meta)
+        await self.schema.finish(self, meta)
 
     # -- stage 1: the source thread ----------------------------------------------------------
     def _source(self, scopes: list[_Scope], out: queue.Queue[Any], found: _Found) -> None:
@@ -852,13 +785,115 @@ class Indexer:
         states: dict[tuple[str, str], FileState],
         protected: set[tuple[str, str]],
     ) -> Any:
-        max_bytes = self._max_bytes
-        if self.schema is not None:
-            return self.schema.examine(self, sf, root, states, max_bytes, protected)
+        return self.schema.examine(self, sf, root, states, self._max_bytes, protected)
+
+
+class IndexSchema(Protocol):
+    """What an index run writes and how it plans it: roocode-tui's own collections
+    (:class:`NativeSchema`), or a coding agent's index (agents/roo_qdrant.RooSchema), each
+    with its file selection, chunks, point ids and payloads, and its collection record."""
+
+    #: roocode-tui's own chunking rules apply (a collection cut by older rules is cut again)
+    native: bool
+    max_file_bytes: int
+    follow_symlinks: bool
+    #: the walker's file selection instead of the index settings' (None: those)
+    walk_rules: Any
+
+    async def ensure_collection(self, ix: Indexer) -> CollectionMeta: ...
+
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]: ...
+
+    def examine(
+        self,
+        ix: Indexer,
+        sf: SourceFile,
+        root: str,
+        states: dict[tuple[str, str], FileState],
+        max_bytes: int,
+        protected: set[tuple[str, str]],
+    ) -> Any: ...
+
+    def point(self, job: _FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord: ...
+
+    async def upsert(self, name: str, points: list[PointRecord]) -> None: ...
+
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]: ...
+
+    async def finish(self, ix: Indexer, meta: CollectionMeta) -> None: ...
+
+
+class NativeSchema:
+    """roocode-tui's own collections: chunked by syntax, ids by root, path and chunk, keyword
+    vectors beside the dense ones, the build record in the store's collection metadata."""
+
+    native = True
+    walk_rules = None
+
+    def __init__(self, store: Store, settings: IndexSettings):
+        self.store = store
+        self.max_file_bytes = settings.max_file_bytes
+        self.follow_symlinks = settings.follow_symlinks
+
+    async def ensure_collection(self, ix: Indexer) -> CollectionMeta:
+        """The collection's build record: made for a new collection (created once the first
+        batch is embedded), checked against the embedder for an existing one."""
+        dimension = await ix.embedder.dimension()
+        meta = await self.store.get_meta(ix.collection)
+        if meta is None:
+            meta = CollectionMeta(
+                name=ix.collection,
+                model=ix.embedder.model_id,
+                dimension=dimension,
+                query_prefix=ix.embedder.query_prefix,
+                document_prefix=ix.embedder.document_prefix,
+                include=list(ix.include),
+                exclude=list(ix.exclude),
+                hybrid=True,
+                chunker=CHUNKER,
+            )
+            if ix.publish_as is None:
+                # Created once the first batch is embedded, while the next ones are on the
+                # server: creating an embedded collection takes ~0.3-0.6 s (its keyword
+                # indexes), most of it holding the interpreter, which would keep the first files
+                # from being chunked and sent, and the server idle. Written to once it exists; a
+                # new collection has no points to compare files with.
+                ix._to_create = meta
+            else:
+                await self.store.create_collection(meta)
+            return meta
+        check_compatible(meta, ix.embedder, dimension)
+        if meta.document_prefix != ix.embedder.document_prefix:
+            raise ModelMismatchError(
+                f"collection {meta.name!r} was built with document prefix "
+                f"{meta.document_prefix!r}, the embedder now uses {ix.embedder.document_prefix!r}; "
+                f"set embedder.document_prefix back, or rebuild: roocode-tui index "
+                f"--collection {meta.name} --rebuild"
+            )
+        return meta
+
+    async def file_states(
+        self, name: str, roots: list[str], under: list[str] | None = None
+    ) -> dict[tuple[str, str], FileState]:
+        return await self.store.file_states(name, roots, under)
+
+    def examine(
+        self,
+        ix: Indexer,
+        sf: SourceFile,
+        root: str,
+        states: dict[tuple[str, str], FileState],
+        max_bytes: int,
+        protected: set[tuple[str, str]],
+    ) -> Any:
+        """What the run does with a file (in the reader thread): unchanged, touch (its mtime
+        only), skip, fail, or a job of chunks to embed."""
         key = (root, sf.path)
         st = states.get(key)
         same = st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size
-        if same and not self._rechunk:
+        if same and not ix._rechunk:
             protected.add(key)
             return ("unchanged", sf)
         try:
@@ -873,21 +908,55 @@ class Indexer:
             return ("skip", Skip(sf.root, sf.path, "empty file"))
         protected.add(key)
         unchanged = st is not None and st.complete and source.file_hash in st.file_hashes
-        if unchanged and not self._rechunk:
+        if unchanged and not ix._rechunk:
             return ("touch", (sf, st))
         try:
-            chunks = self.chunker.split(source.text, sf.language, sf.path)
+            chunks = ix.chunker.split(source.text, sf.language, sf.path)
         except Exception as exc:
             return ("fail", (_display(sf.root, sf.path), f"chunking failed: {exc}"))
         if not chunks:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
         ids = chunk_ids(root, sf.path, chunks)
-        if unchanged and st is not None and set(ids) == st.ids and not self._repayload:  # cut the same way
+        if unchanged and st is not None and set(ids) == st.ids and not ix._repayload:  # cut the same way
             return ("unchanged", sf) if same else ("touch", (sf, st))
         job = _FileJob(sf, root, source.file_hash, chunks, ids, st)
-        if self._hybrid:
+        if ix._hybrid:
             job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
         return ("file", job)
+
+    def point(self, job: _FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord:
+        """The point a chunk becomes: its vectors and roocode-tui's payload."""
+        return PointRecord(
+            id=pid,
+            vector=vec,
+            sparse=job.sparse[i] if job.sparse else None,
+            payload={
+                "root": job.root,
+                "path": job.sf.path,
+                "language": job.sf.language,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "heading": c.heading,
+                "symbol": payload_symbol(c),
+                "text": c.text,
+                "file_hash": job.file_hash,
+                "chunk_hash": c.chunk_hash,
+                "chunk_index": c.index,
+                "chunk_count": len(job.chunks),
+                "mtime_ns": job.sf.mtime_ns,
+                "size": job.sf.size,
+                "indexed_at": stamp,
+            },
+        )
+
+    async def upsert(self, name: str, points: list[PointRecord]) -> None:
+        await self.store.upsert(name, points)
+
+    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
+        return await self.store.get_vectors(name, ids)
+
+    async def finish(self, ix: Indexer, meta: CollectionMeta) -> None:
+        await self.store.save_meta(meta)
 
 
 def payload_symbol(chunk: Chunk) -> str | list[str]:

@@ -82,7 +82,7 @@ def test_crlf_and_repeated_text_keep_line_numbers():
 
 
 def test_identical_chunks_hash_alike_but_get_distinct_ids():
-    from roocode_tui.core.ingest.indexer import chunk_ids
+    from roocode_tui.core.ingest.jobs import chunk_ids
 
     text = ("def same():\n    return 1\n\n\n" * 2).strip()
     chunks = Chunker(16, 0).split(text, "python", "d.py")

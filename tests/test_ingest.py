@@ -502,14 +502,15 @@ async def test_rules_5_name_every_languages_definitions_without_embedding_anythi
 ):
     """A collection cut by rules 4 had a ``symbol`` for Python chunks only; its next full run
     writes every point again with today's payload, reading the vectors back."""
-    from roocode_tui.core.ingest import indexer as ingest
+    from roocode_tui.core.chunking.keywords import symbol_of
+    from roocode_tui.core.ingest import schema
 
     with monkeypatch.context() as m:  # rules 4's payload: no symbol outside Python
         python_only = ("def ", "class ")
         m.setattr(
-            ingest,
+            schema,
             "payload_symbol",
-            lambda c: ingest.symbol_of(c.heading) if c.heading.rsplit(" > ")[-1].startswith(python_only) else "",
+            lambda c: symbol_of(c.heading) if c.heading.rsplit(" > ")[-1].startswith(python_only) else "",
         )
         await index(store, http_embedder, corpus, small_chunks)
     meta = await store.get_meta(NAME)

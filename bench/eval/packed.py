@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 import run as base  # noqa: E402
 from langs import ReusingEmbedder  # noqa: E402
 
-from roocode_tui.core.ingest.indexer import point_id  # noqa: E402
+from roocode_tui.core.ingest.jobs import point_id  # noqa: E402
 from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.base import CollectionMeta, PointRecord  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402

@@ -94,7 +94,7 @@ async def seed_index(name: str, tree: Path, emb: ReusingEmbedder) -> EdgeStore:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from roocode_tui.core.files.discovery import SourceFile, Walker, read_source
-    from roocode_tui.core.ingest.indexer import point_id
+    from roocode_tui.core.ingest.jobs import point_id
     from roocode_tui.core.stores.base import CollectionMeta, PointRecord
 
     store = EdgeStore(CACHE / name / "seed-store")

@@ -29,7 +29,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings  # noqa: E402
 from roocode_tui.core.embedders.local import LocalEmbedder  # noqa: E402
-from roocode_tui.core.ingest.indexer import Indexer, point_id  # noqa: E402
+from roocode_tui.core.ingest.indexer import Indexer  # noqa: E402
+from roocode_tui.core.ingest.jobs import point_id  # noqa: E402
 from roocode_tui.core.search.searcher import search_many  # noqa: E402
 from roocode_tui.core.stores.base import CollectionMeta, PointRecord  # noqa: E402
 from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402

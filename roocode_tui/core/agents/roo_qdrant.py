@@ -342,7 +342,7 @@ class RooSchema:
         Code's selection (:class:`roo.RooRules`); what is left to check needs the bytes."""
         from roocode_tui.core.chunking.splitter import Chunk, estimate_tokens
         from roocode_tui.core.files.discovery import Skip, file_hash
-        from roocode_tui.core.ingest.indexer import _FileJob
+        from roocode_tui.core.ingest.jobs import FileJob
 
         key = (root, sf.path)
         if sf.size > roo.MAX_FILE_SIZE_BYTES:
@@ -377,7 +377,7 @@ class RooSchema:
             chunks.append(
                 Chunk(i, b.start_line, b.end_line, b.content, "", text, b.segment_hash, estimate_tokens(text))
             )
-        return ("file", _FileJob(sf, root, file_hash(data), chunks, [b.id for b in mine], st))
+        return ("file", FileJob(sf, root, file_hash(data), chunks, [b.id for b in mine], st))
 
     # -- points ------------------------------------------------------------------------------
     def point(self, job: Any, i: int, chunk: Any, pid: str, vector: np.ndarray, stamp: str) -> PointRecord:

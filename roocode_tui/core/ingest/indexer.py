@@ -29,31 +29,29 @@ import logging
 import queue
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.chunking.keywords import document_vector, symbol_of
-from roocode_tui.core.chunking.splitter import CHUNKER, SYMBOLS_SINCE, Chunk, Chunker, rules_version
+from roocode_tui.core.chunking.splitter import CHUNKER, SYMBOLS_SINCE, Chunker, rules_version
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import (
     EmbedderError,
     EmbedderFatalError,
-    ModelMismatchError,
     RoocodeError,
     StoreError,
 )
-from roocode_tui.core.files.discovery import FullWalkNeeded, Skip, SkipFile, SourceFile, Walker, read_source
+from roocode_tui.core.files.discovery import FullWalkNeeded, Skip, SourceFile, Walker
+from roocode_tui.core.ingest.jobs import FileJob, display
 from roocode_tui.core.ingest.progress import IngestProgress
+from roocode_tui.core.ingest.schema import IndexSchema, NativeSchema
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store, now_iso
 
 LOG = logging.getLogger("roocode_tui.ingest")
-POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
 PATH_QUEUE = 16  # source -> reader: batches of up to PATH_BATCH walked files
 PATH_BATCH = 256
 FILE_QUEUE = 64  # reader -> batcher: files read and chunked ahead of the embedder
@@ -64,48 +62,9 @@ FLUSH_IDLE_S = 0.02  # a partial batch goes out when nothing new arrived for thi
 ProgressCallback = Callable[[IngestProgress], None]
 
 
-def point_id(root: str, path: str, chunk_hash: str, occurrence: int = 0) -> str:
-    """Deterministic id: the same chunk of the same file always lands on the same point."""
-    return str(uuid.uuid5(POINT_NAMESPACE, f"{root}\x00{path}\x00{chunk_hash}\x00{occurrence}"))
-
-
-def chunk_ids(root: str, path: str, chunks: Iterable[Chunk]) -> list[str]:
-    seen: dict[str, int] = {}
-    ids = []
-    for c in chunks:
-        n = seen.get(c.chunk_hash, 0)
-        seen[c.chunk_hash] = n + 1
-        ids.append(point_id(root, path, c.chunk_hash, n))
-    return ids
-
-
-def check_compatible(meta: CollectionMeta, embedder: Embedder, dimension: int) -> None:
-    """Refuse to mix vectors of two models in one collection."""
-    if meta.model != embedder.model_id or meta.dimension != dimension:
-        raise ModelMismatchError(
-            f"collection {meta.name!r} was built with {meta.model} ({meta.dimension}-d) but the "
-            f"configured embedder is {embedder.model_id} ({dimension}-d); use the original model, "
-            f"or rebuild it: roocode-tui index --collection {meta.name} --rebuild"
-        )
-
-
-@dataclass(eq=False)
-class _FileJob:
-    sf: SourceFile
-    root: str
-    file_hash: str
-    chunks: list[Chunk]
-    ids: list[str]
-    old: FileState | None
-    sparse: list[tuple[list[int], list[float]]] | None = None  # keyword vectors, hybrid collections
-    vectors: list[np.ndarray | None] = field(default_factory=list)
-    remaining: int = 0
-    failed: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class _Item:
-    job: _FileJob
+    job: FileJob
     pos: int
 
 
@@ -210,7 +169,7 @@ class _Committer:
             self.active = asyncio.ensure_future(self._commit(group))
             await asyncio.shield(self.active)
 
-    async def _commit(self, group: list[_FileJob]) -> None:
+    async def _commit(self, group: list[FileJob]) -> None:
         ix = self.ix
         p, schema = ix.progress, ix.schema
         stamp = now_iso()
@@ -305,7 +264,7 @@ class _Embedding:
             if job.remaining == 0:
                 p.files_queued -= 1
                 if job.failed:
-                    p.fail(_display(job.sf.root, job.sf.path), job.failed)
+                    p.fail(display(job.sf.root, job.sf.path), job.failed)
                 else:
                     await self.committer.put(job)
         ix._emit()
@@ -320,10 +279,10 @@ class _Batcher:
         self.committer = committer
         self.pending: list[_Item] = []
 
-    async def accept(self, job: _FileJob) -> None:
+    async def accept(self, job: FileJob) -> None:
         ix = self.ix
         p = ix.progress
-        p.current_file = _display(job.sf.root, job.sf.path)
+        p.current_file = display(job.sf.root, job.sf.path)
         p.chunks_total += len(job.chunks)
         p.files_queued += 1
         job.vectors = [None] * len(job.chunks)
@@ -612,7 +571,7 @@ class Indexer:
                     if kind == "error":
                         raise obj
                     if kind == "skip":
-                        p.skip(_display(obj.root, obj.path), obj.reason, is_dir=obj.is_dir)
+                        p.skip(display(obj.root, obj.path), obj.reason, is_dir=obj.is_dir)
                     elif kind == "unchanged":
                         p.files_seen += 1
                         p.files_unchanged += 1
@@ -786,186 +745,3 @@ class Indexer:
         protected: set[tuple[str, str]],
     ) -> Any:
         return self.schema.examine(self, sf, root, states, self._max_bytes, protected)
-
-
-class IndexSchema(Protocol):
-    """What an index run writes and how it plans it: roocode-tui's own collections
-    (:class:`NativeSchema`), or a coding agent's index (agents/roo_qdrant.RooSchema), each
-    with its file selection, chunks, point ids and payloads, and its collection record."""
-
-    #: roocode-tui's own chunking rules apply (a collection cut by older rules is cut again)
-    native: bool
-    max_file_bytes: int
-    follow_symlinks: bool
-    #: the walker's file selection instead of the index settings' (None: those)
-    walk_rules: Any
-
-    async def ensure_collection(self, ix: Indexer) -> CollectionMeta: ...
-
-    async def file_states(
-        self, name: str, roots: list[str], under: list[str] | None = None
-    ) -> dict[tuple[str, str], FileState]: ...
-
-    def examine(
-        self,
-        ix: Indexer,
-        sf: SourceFile,
-        root: str,
-        states: dict[tuple[str, str], FileState],
-        max_bytes: int,
-        protected: set[tuple[str, str]],
-    ) -> Any: ...
-
-    def point(self, job: _FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord: ...
-
-    async def upsert(self, name: str, points: list[PointRecord]) -> None: ...
-
-    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]: ...
-
-    async def finish(self, ix: Indexer, meta: CollectionMeta) -> None: ...
-
-
-class NativeSchema:
-    """roocode-tui's own collections: chunked by syntax, ids by root, path and chunk, keyword
-    vectors beside the dense ones, the build record in the store's collection metadata."""
-
-    native = True
-    walk_rules = None
-
-    def __init__(self, store: Store, settings: IndexSettings):
-        self.store = store
-        self.max_file_bytes = settings.max_file_bytes
-        self.follow_symlinks = settings.follow_symlinks
-
-    async def ensure_collection(self, ix: Indexer) -> CollectionMeta:
-        """The collection's build record: made for a new collection (created once the first
-        batch is embedded), checked against the embedder for an existing one."""
-        dimension = await ix.embedder.dimension()
-        meta = await self.store.get_meta(ix.collection)
-        if meta is None:
-            meta = CollectionMeta(
-                name=ix.collection,
-                model=ix.embedder.model_id,
-                dimension=dimension,
-                query_prefix=ix.embedder.query_prefix,
-                document_prefix=ix.embedder.document_prefix,
-                include=list(ix.include),
-                exclude=list(ix.exclude),
-                hybrid=True,
-                chunker=CHUNKER,
-            )
-            if ix.publish_as is None:
-                # Created once the first batch is embedded, while the next ones are on the
-                # server: creating an embedded collection takes ~0.3-0.6 s (its keyword
-                # indexes), most of it holding the interpreter, which would keep the first files
-                # from being chunked and sent, and the server idle. Written to once it exists; a
-                # new collection has no points to compare files with.
-                ix._to_create = meta
-            else:
-                await self.store.create_collection(meta)
-            return meta
-        check_compatible(meta, ix.embedder, dimension)
-        if meta.document_prefix != ix.embedder.document_prefix:
-            raise ModelMismatchError(
-                f"collection {meta.name!r} was built with document prefix "
-                f"{meta.document_prefix!r}, the embedder now uses {ix.embedder.document_prefix!r}; "
-                f"set embedder.document_prefix back, or rebuild: roocode-tui index "
-                f"--collection {meta.name} --rebuild"
-            )
-        return meta
-
-    async def file_states(
-        self, name: str, roots: list[str], under: list[str] | None = None
-    ) -> dict[tuple[str, str], FileState]:
-        return await self.store.file_states(name, roots, under)
-
-    def examine(
-        self,
-        ix: Indexer,
-        sf: SourceFile,
-        root: str,
-        states: dict[tuple[str, str], FileState],
-        max_bytes: int,
-        protected: set[tuple[str, str]],
-    ) -> Any:
-        """What the run does with a file (in the reader thread): unchanged, touch (its mtime
-        only), skip, fail, or a job of chunks to embed."""
-        key = (root, sf.path)
-        st = states.get(key)
-        same = st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size
-        if same and not ix._rechunk:
-            protected.add(key)
-            return ("unchanged", sf)
-        try:
-            source = read_source(sf, max_bytes)
-        except SkipFile as exc:
-            reason = str(exc)
-            if reason.startswith("unreadable"):
-                protected.add(key)  # keep what we had: nothing is lost to a passing error
-                return ("fail", (_display(sf.root, sf.path), reason))
-            return ("skip", Skip(sf.root, sf.path, reason))
-        if not source.text.strip():
-            return ("skip", Skip(sf.root, sf.path, "empty file"))
-        protected.add(key)
-        unchanged = st is not None and st.complete and source.file_hash in st.file_hashes
-        if unchanged and not ix._rechunk:
-            return ("touch", (sf, st))
-        try:
-            chunks = ix.chunker.split(source.text, sf.language, sf.path)
-        except Exception as exc:
-            return ("fail", (_display(sf.root, sf.path), f"chunking failed: {exc}"))
-        if not chunks:
-            return ("skip", Skip(sf.root, sf.path, "no text to index"))
-        ids = chunk_ids(root, sf.path, chunks)
-        if unchanged and st is not None and set(ids) == st.ids and not ix._repayload:  # cut the same way
-            return ("unchanged", sf) if same else ("touch", (sf, st))
-        job = _FileJob(sf, root, source.file_hash, chunks, ids, st)
-        if ix._hybrid:
-            job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
-        return ("file", job)
-
-    def point(self, job: _FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord:
-        """The point a chunk becomes: its vectors and roocode-tui's payload."""
-        return PointRecord(
-            id=pid,
-            vector=vec,
-            sparse=job.sparse[i] if job.sparse else None,
-            payload={
-                "root": job.root,
-                "path": job.sf.path,
-                "language": job.sf.language,
-                "start_line": c.start_line,
-                "end_line": c.end_line,
-                "heading": c.heading,
-                "symbol": payload_symbol(c),
-                "text": c.text,
-                "file_hash": job.file_hash,
-                "chunk_hash": c.chunk_hash,
-                "chunk_index": c.index,
-                "chunk_count": len(job.chunks),
-                "mtime_ns": job.sf.mtime_ns,
-                "size": job.sf.size,
-                "indexed_at": stamp,
-            },
-        )
-
-    async def upsert(self, name: str, points: list[PointRecord]) -> None:
-        await self.store.upsert(name, points)
-
-    async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
-        return await self.store.get_vectors(name, ids)
-
-    async def finish(self, ix: Indexer, meta: CollectionMeta) -> None:
-        await self.store.save_meta(meta)
-
-
-def payload_symbol(chunk: Chunk) -> str | list[str]:
-    """The payload's ``symbol``: the definition a chunk is, or each one a merged chunk holds
-    (a keyword field matches any of a list)."""
-    if len(chunk.symbols) > 1:
-        return list(chunk.symbols)
-    return chunk.symbols[0] if chunk.symbols else symbol_of(chunk.heading)
-
-
-def _display(root: Path | str, path: str) -> str:
-    return path or str(root)

@@ -105,10 +105,10 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, cor
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(timeout=30)
+            srv.faults.delay_s = 0  # the slow server was there to kill a run mid-way: the re-run just finishes
             rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
             assert rerun.returncode == 0, rerun.stderr
             got = asyncio.run(stored_points(backend, data))
-            srv.faults.delay_s = 0
             want = asyncio.run(clean_points(tree, srv, backend, tmp_path / f"clean{round_no}"))
             srv.faults.delay_s = 0.1
             assert set(got) == set(want), (

@@ -410,18 +410,26 @@ def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpu
         points = scanned["points"]
         assert points > 400 and scanned == {"state": "full scan", "points": points, "unindexed": points}
         query = ("search", "retry with backoff", "--collection", "demo", "--json")
+        exact = (*query, "--mode", "keyword")  # the keyword lane's index is exact: the same answer
         before = json.loads(cli(*query, home=home, env=env).stdout)["results"]
+        before_exact = json.loads(cli(*exact, home=home, env=env).stdout)["results"]
         out = cli("collections", "optimize", "demo", "--json", home=home, env=env)
         assert out.returncode == 0, out.stderr
         report = json.loads(out.stdout)
         assert report["collection"] == "demo" and report["optimized"] is True
         assert search_index() == {"state": "indexed", "points": points, "unindexed": 0}
         after = json.loads(cli(*query, home=home, env=env).stdout)["results"]
-        # The clear matches come back in the same order; below them (scores near 0 among 400
-        # unrelated notes) an HNSW search is approximate, as it is meant to be.
-        best = [(r["path"], r["start_line"]) for r in before[:3]]
-        assert {path for path, _ in best} == {"src/net/retry.go"} and before[3]["score"] < before[2]["score"] / 1.5
-        assert [(r["path"], r["start_line"]) for r in after[:3]] == best
+        # The clear matches come back first. Which of retry.go's chunks leads may change: an HNSW
+        # search is approximate, and the test server's bag-of-words vectors (8192-d, nearly
+        # orthogonal to each other) are the worst case for a graph search (the order of the
+        # top 3 changed in 1 fresh-clone run of 8).
+        assert {r["path"] for r in before[:3]} == {"src/net/retry.go"}
+        assert before[3]["score"] < before[2]["score"] / 1.5
+        assert {r["path"] for r in after[:3]} == {"src/net/retry.go"} and after[0]["score"] > before[3]["score"]
+        after_exact = json.loads(cli(*exact, home=home, env=env).stdout)["results"]
+        assert [(r["path"], r["start_line"]) for r in after_exact] == [
+            (r["path"], r["start_line"]) for r in before_exact
+        ]
         again = json.loads(cli("collections", "optimize", "demo", "--json", home=home, env=env).stdout)
         assert again["optimized"] is False  # built already: nothing to do
         refused = cli("--read-only", "collections", "optimize", "demo", home=home, env=env)

@@ -84,33 +84,35 @@ async def point_ids(store) -> set[str]:
 
 
 async def interrupted_build(store, embedder, root: Path, settings) -> None:
-    """A run cancelled after its first files, the rest resumed, then files edited and put back
+    """A run cancelled after its first batch, the rest resumed, then files edited and put back
     one by one (each round trip deletes their points and writes them again, at the end)."""
 
-    def cancel_after_two_files(progress) -> None:
-        if progress.files_indexed >= 2 and progress.phase == "indexing":
-            task.cancel()
-
-    # One batch at a time, and none after the second file is stored: the cancel lands there
-    # however fast or slow the machine (the first run must not finish before it).
+    # One batch of two chunks at a time, and the run cancelled as soon as the first batch is
+    # back, with every later batch held until then: the cancel lands mid-run however fast or
+    # slow the machine (an earlier version cancelled on a file count, and on a loaded machine
+    # the files were all written before the cancel arrived).
     one_by_one = OpenAIEmbedder(embedder.settings.model_copy(update={"batch_size": 2, "max_concurrency": 1}))
     embed_batch = one_by_one.embed_batch
+    calls = 0
 
-    async def held_after_two_files(texts):
-        if indexer.progress.files_indexed >= 2:
+    async def first_batch_only(texts):
+        nonlocal calls
+        calls += 1
+        if calls > 1:
             await asyncio.Event().wait()  # until the cancel
-        return await embed_batch(texts)
+        result = await embed_batch(texts)
+        asyncio.get_running_loop().call_soon(task.cancel)
+        return result
 
-    one_by_one.embed_batch = held_after_two_files
-    indexer = Indexer(store, one_by_one, NAME, [root], index=settings, on_progress=cancel_after_two_files)
-    indexer._interval = 0  # every progress event, so the cancel lands right after the second file
+    one_by_one.embed_batch = first_batch_only
+    indexer = Indexer(store, one_by_one, NAME, [root], index=settings)
     task = asyncio.create_task(indexer.run())
     try:
         with pytest.raises(asyncio.CancelledError):
             await task
     finally:
         await one_by_one.aclose()
-    assert 2 <= indexer.progress.files_indexed < len(DOCS) + len(DUPLICATES)
+    assert indexer.progress.files_indexed < len(DOCS) + len(DUPLICATES)  # stopped part-way
     await Indexer(store, embedder, NAME, [root], index=settings).run()
     for rel in [*reversed(DUPLICATES), *DOCS]:
         original = (root / rel).read_text()

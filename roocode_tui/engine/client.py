@@ -319,8 +319,7 @@ async def stop(settings: Any, client: EngineClient, timeout_s: float = STOP_TIME
     """Ask the engine to stop and return once it has exited (its lock is free and its process
     gone): a command right after this one finds no engine."""
     pid = client.pid
-    lock = paths.lock_path(settings) if Path(client.socket) == paths.socket_path(settings) else None
-    lock = lock or Path(client.socket).with_suffix(".lock")
+    lock = Path(client.socket).with_suffix(".lock")  # beside its socket, as paths.lock_path puts it
     try:
         await client.shutdown()
     except EngineGoneError:
@@ -328,29 +327,12 @@ async def stop(settings: Any, client: EngineClient, timeout_s: float = STOP_TIME
     finally:
         await client.aclose()
     deadline = time.monotonic() + timeout_s
-    while _lock_held(lock) or (pid is not None and _alive(pid)):
+    while paths.lock_holder(lock) is not None or (pid is not None and _alive(pid)):
         if time.monotonic() > deadline:
             raise EngineError(
                 f"the engine (pid {pid}) did not exit within {timeout_s:.0f} s of being asked: {_log_tail(settings)}"
             )
         await asyncio.sleep(0.02)
-
-
-def _lock_held(path: Path) -> bool:
-    """Whether an engine holds the lock at ``path`` (it does until its last step)."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _alive(pid: int) -> bool:

@@ -80,6 +80,33 @@ def lock_path(settings: Any) -> Path:
     return socket_path(settings).with_suffix(".lock")
 
 
+def read_pid(fd: int) -> int | None:
+    """The pid an engine wrote into its lock file."""
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of the engine holding the lock at ``path`` (-1 when it wrote none), or None
+    when no engine holds it: an engine holds it until its last step."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return read_pid(fd) or -1
+    else:
+        return None
+    finally:
+        os.close(fd)
+
+
 def log_path(settings: Any) -> Path:
     """The engine's log (one per store): ``~/.local/state/roocode-tui/engine-<tag>.log``."""
     return Path(platformdirs.user_state_dir(APP)) / f"engine-{tag(settings)}.log"

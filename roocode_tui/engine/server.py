@@ -420,7 +420,7 @@ class EngineLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_pid(fd)
+            holder = paths.read_pid(fd)
             os.close(fd)
             raise EngineError(f"an engine is running already (pid {holder or '?'}, lock {self.path})") from None
         os.ftruncate(fd, 0)
@@ -431,29 +431,6 @@ class EngineLock:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
-    except (OSError, ValueError):
-        return None
-
-
-def lock_holder(settings: Any) -> int | None:
-    """The pid of the engine holding the lock, or None when no engine holds it."""
-    try:
-        fd = os.open(paths.lock_path(settings), os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return _read_pid(fd) or -1
-    else:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _bind(path: Path) -> socket.socket:

@@ -481,7 +481,7 @@ def test_faces_of_two_stores_get_two_engines_and_see_only_their_own_collections(
             pids.add(status["pid"])
             assert status["serves"] == f"embedded {os.path.realpath(tmp_path / name / 'roocode-tui')}"
             other = "x2" if name == "x1" else "x1"
-            theirs = [e for e in status["other_engines"] if str(tmp_path / other) in e["store"]]
+            theirs = [e for e in status["other_engines"] if str(tmp_path / other) in e["store"]["where"]]
             assert len(theirs) == 1 and theirs[0]["pid"] != status["pid"]
         assert len(pids) == 2
         # A search of the other store's collection is not answered from this one (thin path included).

@@ -200,12 +200,11 @@ async def follow_status(client: Any, args: argparse.Namespace) -> int:
         return 0
 
 
-def _shown_store(store: str) -> str:
-    """``embedded /home/me/.local/...`` as ``embedded ~/.local/...`` (a URL stays as it is)."""
-    from roocode_tui.core.display import display_path
+def store_line(store: dict[str, Any]) -> str:
+    """An engine's store as status shows it: ``embedded (~/.local/share/roocode-tui)``."""
+    from roocode_tui.core.display import display_path, inert
 
-    backend, _, where = store.partition(" ")
-    return f"{backend} {display_path(where)}" if where.startswith("/") else store
+    return f"{inert(store['backend'])} ({display_path(store['where'])})"
 
 
 def print_others(engines: list[dict[str, Any]]) -> None:
@@ -221,9 +220,7 @@ def print_others(engines: list[dict[str, Any]]) -> None:
     console.print(Text(f"other engines of this user ({len(engines)}):"))
     for e in engines:
         config = display_path(e["config"]) if e.get("config") else "no config file"
-        console.print(
-            Text(f"  pid {e['pid']}: {inert(_shown_store(e['store']))} (roocode-tui {e['version']}, {inert(config)})")
-        )
+        console.print(Text(f"  pid {e['pid']}: {store_line(e['store'])}, roocode-tui {e['version']}, {inert(config)}"))
 
 
 def print_status(status: dict[str, Any]) -> None:
@@ -237,7 +234,7 @@ def print_status(status: dict[str, Any]) -> None:
     head = Text(f"engine {status['pid']}", style="bold")
     head.append(f"  roocode-tui {status['version']}, since {status['started_at']}")
     head.append(f"\n  config: {display_path(status['config']) if status['config'] else 'none (defaults)'}")
-    head.append(f"\n  store: {store['backend']} ({inert(display_path(store['where']))})")
+    head.append(f"\n  store: {store_line(store)}")
     embedder = status["embedder"]
     model = embedder.get("model_id") or embedder.get("model") or "(default model)"
     head.append(f"\n  embedder: {inert(embedder['provider'])} {inert(model)}")

@@ -302,13 +302,12 @@ async def others(settings: Any) -> list[dict[str, Any]]:
             continue
         finally:
             await client.aclose()
-        store = status.get("store") or {}
         found.append(
             {
                 "pid": status.get("pid"),
                 "version": status.get("version"),
                 "socket": str(sock),
-                "store": f"{store.get('backend', '?')} {store.get('where', '?')}",
+                "store": status.get("store") or {"backend": "?", "where": "?"},  # as its own status says
                 "config": status.get("config"),
             }
         )

@@ -249,7 +249,7 @@ class OpenAIEmbedder(Embedder):
     async def _request_with_retries(self, texts: list[str], *, patient: bool, kind: str) -> np.ndarray:
         delay = 0.25
         attempt = 0
-        give_up_at = time.monotonic() + self.settings.patience_s
+        started = time.monotonic()
         while True:
             attempt += 1
             endpoint, wait = self._pick(kind)
@@ -269,9 +269,9 @@ class OpenAIEmbedder(Embedder):
                         self._mask(f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries)")
                     ) from None
                 pause = exc.retry_after if exc.retry_after is not None else delay
-                if patient and (attempt >= PATIENT_ATTEMPTS or time.monotonic() + pause > give_up_at):
+                waited = time.monotonic() - started
+                if patient and (attempt >= PATIENT_ATTEMPTS or waited + pause > self.settings.patience_s):
                     self.waiting = ""
-                    waited = self.settings.patience_s - (give_up_at - time.monotonic())
                     raise EmbedderFatalError(
                         self._mask(
                             f"{self._where(endpoint)}: {exc} (gave up after {attempt} tries in {waited:.0f}s; "

@@ -111,16 +111,16 @@ def _store_key(table: dict[str, object], config: str) -> str:
     """:func:`store_key` from the config file's [store] and the environment, as the settings
     would resolve them (a relative path is relative to the config file)."""
     backend = str(os.environ.get("ROOCODE_TUI_STORE__BACKEND") or table.get("backend") or "embedded")
-    url = os.environ.get("ROOCODE_TUI_STORE__URL") or table.get("url")
+    url = str(os.environ.get("ROOCODE_TUI_STORE__URL") or table.get("url") or "") or None
     configured = os.environ.get("ROOCODE_TUI_STORE__PATH")
     if not configured and table.get("path"):
         configured = os.path.join(os.path.dirname(os.path.realpath(config)), os.path.expanduser(str(table["path"])))
-    if configured:
-        return store_key(backend, str(url) if url else None, configured)
-    if sys.platform != "linux":
-        raise Unexpected("the default data dir needs platformdirs")
-    data_home = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
-    return store_key(backend, str(url) if url else None, os.path.join(data_home, "roocode-tui"))
+    if not configured:
+        if sys.platform != "linux":
+            raise Unexpected("the default data dir needs platformdirs")
+        data_home = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+        configured = os.path.join(data_home, "roocode-tui")
+    return store_key(backend, url, configured)
 
 
 def json_string(text: str) -> str:

@@ -334,6 +334,8 @@ async def test_sync_failures_are_retried_on_a_schedule_then_left_for_the_next_ch
     w.run_ended("run-3", "failed", "HTTP 200 but the answer is not JSON")
     assert w.reason.startswith("sync failed 3 times in a row") and "`roocode-tui watch w`" in w.reason
     assert w._retry is last_retry and len(woke) == 2  # no third retry is scheduled
+    w.resume()  # `roocode-tui watch w`: the syncs are tried again at once, from the first pause
+    assert woke == [True, True, True] and w.failures == 0
     w._run_id = "run-4"
     w.run_ended("run-4", "done")
     assert w.failures == 0 and w.reason == ""

@@ -113,6 +113,15 @@ class Watcher:
         self._task = asyncio.create_task(self._watch(), name=f"watch-{self.name}")
         self._syncer = asyncio.create_task(self._sync_loop(), name=f"sync-{self.name}")
 
+    def resume(self) -> None:
+        """`watch NAME` on a collection already watched: a watch that gave up is made again,
+        and syncs that gave up are tried again at once."""
+        if self._task is not None and self._task.done():
+            self._task = asyncio.create_task(self._watch(), name=f"watch-{self.name}")
+        if self.failures > len(SYNC_RETRY_S):
+            self.failures = 0
+            self.changed(catch_up=True)
+
     def _cancel_retry(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
@@ -408,7 +417,9 @@ class Watchers:
                 self.start(name)
 
     def start(self, name: str) -> None:
-        if name not in self.by_name:
+        if name in self.by_name:
+            self.by_name[name].resume()
+        else:
             watcher = Watcher(self.engine, name)
             self.by_name[name] = watcher
             watcher.start()

@@ -115,7 +115,7 @@ def small_chunks() -> IndexSettings:
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed timings and timestamps."""
-    import roocode_tui.core.ingest.indexer as ingest_module
+    import roocode_tui.core.ingest.writing as ingest_module
     import roocode_tui.core.search.searcher as search_module
 
     monkeypatch.setattr(search_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))

@@ -221,7 +221,7 @@ async def test_unreadable_root_deletes_nothing(store, http_embedder, corpus, sma
 
 async def test_a_slow_store_holds_the_embedder_back(http_embedder, tmp_path, small_chunks):
     """Embedded files wait for the store in a bounded queue: memory must not grow with the corpus."""
-    from roocode_tui.core.ingest import indexer as ingest
+    from roocode_tui.core.ingest import writing as ingest
     from roocode_tui.core.stores.edge import EdgeStore
 
     class SlowStore(EdgeStore):

@@ -247,6 +247,27 @@ async def test_keys_switch_panes_from_anywhere(settings: Settings):
         assert app.screen.query("HelpPanel")
 
 
+def notified(app, text: str) -> bool:
+    return any(text in str(n.message) for n in app._notifications)
+
+
+async def test_the_f2_buttons_and_a_click_on_an_f4_row_do_what_their_keys_do(settings: Settings):
+    from roocode_tui.tui.panes.collections import CollectionTable
+
+    app = create_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.click("#index-cancel")
+        await wait_until(pilot, lambda: notified(app, "no index run is going"), "the Cancel button answers")
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.click(CollectionTable, offset=(4, 1))  # the first row, under the header
+        await wait_until(pilot, lambda: notified(app, "searching demo"), "a click on a row makes it the active one")
+        assert app.active == "demo"
+
+
 async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embed_server):
     slow_batches(settings, 0.15, embed_server)
     app = create_app(settings, collection="demo")

@@ -246,5 +246,5 @@ class CollectionsPane(Vertical):
         return self.infos[min(table.cursor_row, len(self.infos) - 1)].name
 
     @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        self.app.run_action("set_active")
+    async def _selected(self, event: DataTable.RowSelected) -> None:
+        await self.app.run_action("set_active")

@@ -76,12 +76,12 @@ class IndexPane(Vertical):
                 yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
             yield Vertical(id="run-chart-box")  # the run's throughput chart, mounted when F2 is first shown
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {"index-start": "start_ingest", "index-cancel": "cancel_ingest", "index-rebuild": "rebuild"}.get(
             event.button.id or ""
         )
         if action:
-            self.app.run_action(action)
+            await self.app.run_action(action)
 
     def set_collections(self, names: list[str], active: str | None) -> None:
         select = self.query_one("#index-collection", Select)

@@ -61,6 +61,53 @@ def _watch_limit() -> int | None:
         return None
 
 
+# -- what is watched: pure functions of the roots ---------------------------------------------
+def directories(index: Any, roots: list[Path], meta: Any) -> list[str]:
+    """Every directory an index walk of ``roots`` goes into (``index``: the index settings;
+    ``meta``: the collection's build record, for its globs)."""
+    from roocode_tui.core.files.discovery import Walker
+
+    out: list[str] = []
+    for root in roots:
+        walker = Walker(
+            root,
+            include=meta.include,
+            exclude=meta.exclude,
+            max_file_bytes=index.max_file_bytes,
+            follow_symlinks=index.follow_symlinks,
+            skip_dirs=index.skip_dirs,
+        )
+        out += [str(d) for d in walker.directories()]
+    return out
+
+
+def identity(roots: list[Path]) -> list[tuple[int, int] | None]:
+    """Each root's (device, inode), None for one that is not there: another directory put in
+    a root's place has another identity."""
+    out: list[tuple[int, int] | None] = []
+    for root in roots:
+        try:
+            st = root.stat()
+            out.append((st.st_dev, st.st_ino))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def by_root(roots: list[Path], paths: set[str]) -> dict[str, list[str]] | None:
+    """{root: [changed paths relative to it]} for a run fed with them; None: walk every root."""
+    if len(paths) > FULL_WALK_PATHS:
+        return None
+    names = sorted((str(r) for r in roots), key=len, reverse=True)
+    out: dict[str, list[str]] = {r: [] for r in names}
+    for path in paths:
+        root = next((r for r in names if path.startswith(r + os.sep)), None)
+        if root is None:
+            return None  # a root itself, or a path outside them all
+        out[root].append(path[len(root) + 1 :].replace(os.sep, "/"))
+    return out
+
+
 class Watcher:
     """One watched collection."""
 
@@ -147,23 +194,6 @@ class Watcher:
         self.roots = [Path(r) for r in meta.paths]
         return self.roots, meta
 
-    def _directories(self, roots: list[Path], meta: Any) -> list[str]:
-        from roocode_tui.core.files.discovery import Walker
-
-        s = self.engine.settings.index
-        out: list[str] = []
-        for root in roots:
-            walker = Walker(
-                root,
-                include=meta.include,
-                exclude=meta.exclude,
-                max_file_bytes=s.max_file_bytes,
-                follow_symlinks=s.follow_symlinks,
-                skip_dirs=s.skip_dirs,
-            )
-            out += [str(d) for d in walker.directories()]
-        return out
-
     async def _watch(self) -> None:
         failed = 0
         while True:
@@ -204,7 +234,7 @@ class Watcher:
             self.full = True
             self.changed(catch_up=True)
             return
-        dirs = await asyncio.to_thread(self._directories, roots, meta)
+        dirs = await asyncio.to_thread(directories, self.engine.settings.index, roots, meta)
         self.dirs = set(dirs)
         # Changes while the list was being made were not seen: the next run walks every root.
         # The first list: that run is the catch-up (after the list, so nothing falls between).
@@ -252,24 +282,13 @@ class Watcher:
         if any(not r.is_dir() for r in roots):
             self.changed()  # a root went: the next watch says so (and its points stay)
 
-    @staticmethod
-    def _identity(roots: list[Path]) -> list[tuple[int, int] | None]:
-        out: list[tuple[int, int] | None] = []
-        for root in roots:
-            try:
-                st = root.stat()
-                out.append((st.st_dev, st.st_ino))
-            except OSError:
-                out.append(None)
-        return out
-
     async def _guard(self, roots: list[Path], stop: asyncio.Event) -> None:
         """A root that goes, or is replaced by another directory, sends no event from inside:
         look at the roots themselves every few seconds and make the watch again when they change."""
-        first = self._identity(roots)
+        first = identity(roots)
         while not stop.is_set():
             await asyncio.sleep(ROOT_POLL_S)
-            if self._identity(roots) != first:
+            if identity(roots) != first:
                 stop.set()
                 return
 
@@ -327,7 +346,7 @@ class Watcher:
         self.first_event = 0.0
         started, self.pending = self.pending, set()
         full, self.full = self.full, False
-        changes = None if full else self._changes(started)
+        changes = None if full else by_root(self.roots, started)
         try:
             snap = await self.engine.start_run(
                 [],
@@ -346,19 +365,6 @@ class Watcher:
             return
         self._run_id, self._in_flight, self._in_flight_full = snap.id, started, changes is None
         self.syncs += 1
-
-    def _changes(self, paths: set[str]) -> dict[str, list[str]] | None:
-        """{root: [changed paths relative to it]} for a run fed with them; None: walk every root."""
-        if len(paths) > FULL_WALK_PATHS:
-            return None
-        roots = sorted((str(r) for r in self.roots), key=len, reverse=True)
-        out: dict[str, list[str]] = {r: [] for r in roots}
-        for path in paths:
-            root = next((r for r in roots if path.startswith(r + os.sep)), None)
-            if root is None:
-                return None  # a root itself, or a path outside them all
-            out[root].append(path[len(root) + 1 :].replace(os.sep, "/"))
-        return out
 
     def run_ended(self, run_id: str, phase: str, message: str = "") -> None:
         """The engine tells: a run of this collection ended."""

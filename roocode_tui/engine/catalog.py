@@ -1,0 +1,201 @@
+"""The engine's collections: listed and described for the faces (with how fresh each is),
+created, deleted, watched, snapshotted and restored, and the store's lines for the monitor."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, UsageError
+
+
+class Catalog:
+    def __init__(self, engine: Any):
+        self.engine = engine
+
+    @property
+    def settings(self) -> Any:
+        return self.engine.settings
+
+    # -- describing --------------------------------------------------------------------------
+    async def list_all(self) -> list[dict[str, Any]]:
+        """Every collection (Engine.collections)."""
+        from roocode_tui.core.stores.base import CollectionInfo
+
+        store, _ = await self.engine.backends()
+        infos = []
+        for name in await store.list_collections():
+            try:
+                infos.append(await _catalog().info(store, name))
+            except RoocodeError as exc:  # one broken collection does not hide the others
+                infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
+        return [await self._described(store, i, infos) for i in infos]
+
+    async def info(self, name: str) -> dict[str, Any]:
+        """One collection (Engine.collection)."""
+        from roocode_tui.core.agents.roo_qdrant import describe
+
+        store, _ = await self.engine.backends()
+        if await store.get_meta(name) is None and await describe(store, name) is None:
+            await self.known(store, [name])
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        info = await _catalog().info(store, name)
+        return await self._described(store, info, [info])
+
+    async def known(self, store: Any, names: list[str]) -> None:
+        """Every named collection exists, or one line naming the missing and the available ones."""
+        existing = await store.list_collections()
+        missing = [n for n in names if n not in existing]
+        if missing:
+            listed = ", ".join(existing) or "none yet (index something first)"
+            raise CollectionNotFoundError(f"collection {missing[0]!r} does not exist; available: {listed}")
+
+    async def _described(self, store: Any, info: Any, infos: list[Any]) -> dict[str, Any]:
+        """A collection's info for a face, with how its searches find neighbours."""
+        import dataclasses
+
+        from roocode_tui.core.agents.roo_qdrant import workspace_of
+
+        indexer = self.engine.indexer
+        index = indexer.describe(info.name)
+        if index is None and info.meta is not None:
+            with contextlib.suppress(RoocodeError):
+                index = await store.search_index(info.name)
+            if index is not None and index["state"] != "indexed":
+                indexer.used(info.name)
+        watcher = self.engine.watchers.by_name.get(info.name)
+        info = dataclasses.replace(info, search_index=index, watcher=watcher.to_json() if watcher else None)
+        out = info.to_json(workspace_of(self.settings, info, infos))
+        out["freshness"] = self._freshness(out)
+        return out
+
+    def _freshness(self, info: dict[str, Any]) -> str:
+        """How far a collection's points may lag behind its files, in a few words."""
+        name = info["name"]
+        if info["kind"] == "roo-code":
+            return "Roo Code's index: Roo Code keeps it fresh while the workspace is open"
+        if info["kind"] != "roocode-tui":
+            return "unknown (not a roocode-tui collection)"
+        runs = self.engine.active_runs()
+        run = next((r for r in runs if r.progress.collection == name and r.kind != "copy"), None)
+        if run is not None:
+            return f"being indexed now (run {run.id})"
+        watcher = info.get("watcher")
+        if watcher is not None:
+            if watcher["state"] in ("idle", "polling"):
+                return "watched: in sync with its files"
+            pending = f" ({watcher['pending']} files changed)" if watcher["pending"] else ""
+            return f"watched: {watcher['state']}{pending}"
+        when = info.get("last_indexed_at")
+        if not when:
+            return "never indexed"
+        if info.get("last_run", {}).get("status") == "done with failures":
+            return f"indexed at {when}, some files failed (see index_status), not watched"
+        return f"indexed at {when}, not watched: changes since then are not in it"
+
+    async def resolve(self, name: str | None, cwd: str) -> str:
+        from roocode_tui.core.backends import resolve_search_collection
+
+        store, _ = await self.engine.backends()
+        return await resolve_search_collection(self.settings, store, name, cwd)
+
+    # -- changing ----------------------------------------------------------------------------
+    async def create(self, name: str, paths: list[str], include: list[str], exclude: list[str]) -> None:
+        from roocode_tui.core.backends import create_collection
+
+        self.engine.refuse_if_read_only("create")
+        store, embedder = await self.engine.backends()
+        await create_collection(store, embedder, name, paths, include, exclude)
+
+    async def delete(self, name: str) -> bool:
+        engine = self.engine
+        engine.refuse_if_read_only("collections delete")
+        engine.refuse_if_written(name, "cancel it")
+        store, _ = await engine.backends()
+        if name not in await store.list_collections():
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        await engine.indexer.stop(name)
+        await engine.watchers.stop(name)
+        return await store.delete_collection(name)
+
+    async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
+        """Watch a collection's paths, or stop (Engine.set_watch)."""
+        import dataclasses
+
+        from roocode_tui.core.agents import roo
+
+        engine = self.engine
+        engine.refuse_if_read_only("watch (a watched collection is written as its files change)")
+        if not engine.watching:
+            raise UsageError("watching needs the background engine: run it without --no-engine (or roocode-tui serve)")
+        store, _ = await engine.backends()
+        meta = await store.get_meta(name)
+        if meta is None:
+            if roo.is_roo_name(name) and name in await store.list_collections():
+                raise UsageError(f"collection {name!r} is Roo Code's: Roo Code keeps it fresh itself")
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        if on and not meta.paths:
+            raise UsageError(
+                f"collection {name!r} has no paths to watch: index it with roocode-tui index PATH -c {name}"
+            )
+        await store.save_meta(dataclasses.replace(meta, watch=on))
+        if on:
+            engine.watchers.start(name)
+            return engine.watchers.by_name[name].to_json()
+        await engine.watchers.stop(name)
+        return {"collection": name, "state": "not watched"}
+
+    # -- snapshots ---------------------------------------------------------------------------
+    async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:
+        from roocode_tui.core.collections import snapshots
+
+        engine = self.engine
+        if self.settings.store.backend != "embedded":
+            engine.refuse_if_read_only("collections snapshot (it creates the snapshot on the server)")
+        engine.refuse_if_written(name, "let it finish (or cancel it)")
+        store, _ = await engine.backends()
+        target = Path(out) if out else None
+        return (await snapshots.take(store, self.settings.store.data_dir, name, target)).to_json()
+
+    async def snapshots(self, name: str) -> list[dict[str, Any]]:
+        from roocode_tui.core.collections import snapshots
+
+        store, _ = await self.engine.backends()
+        return [s.to_json() for s in await snapshots.list_snapshots(store, self.settings.store.data_dir, name)]
+
+    async def restore(self, name: str, file: str) -> dict[str, Any]:
+        from roocode_tui.core.collections import snapshots
+
+        self.engine.refuse_if_read_only("restore")
+        store, _ = await self.engine.backends()
+        return await snapshots.restore(store, name, Path(file))
+
+    # -- the monitor -------------------------------------------------------------------------
+    async def store_lines(self, store: Any, active: str | None) -> list[tuple[str, str]]:
+        """The monitor's store lines: reachable and where, the server's version, the active collection."""
+        from roocode_tui.core.display import display_path
+
+        settings = self.settings
+        lines: list[tuple[str, str]] = []
+        where = settings.store.url or display_path(str(settings.store.data_dir))
+        try:
+            names = await store.list_collections()
+            lines.append((f"{store.backend} at {where}: reachable, {len(names)} collection(s)", "green"))
+            if version := await store.server_version():
+                lines.append((f"Qdrant version {version}", ""))
+            if active and active in names:
+                info = await _catalog().info(store, active)
+                lines.append((f"active: {active} · {info.points:,} points · {info.status}", "bold"))
+            elif active:
+                lines.append((f"active: {active} (not created yet)", "yellow"))
+        except RoocodeError as exc:
+            lines.append((str(exc), "red"))
+        return lines
+
+
+def _catalog() -> Any:
+    """core/collections/catalog.py, imported when first used (it brings numpy and the stores' code)."""
+    from roocode_tui.core.collections import catalog
+
+    return catalog

@@ -121,7 +121,7 @@ async def test_writes_during_the_build_are_replayed_on_the_copy_before_it_serves
 
 @pytest.mark.asyncio
 async def test_a_build_whose_journal_cannot_keep_up_is_dropped_and_nothing_is_lost(tmp_path: Path, monkeypatch):
-    from roocode_tui.core.stores import edge
+    from roocode_tui.core.stores.edge import builds as edge
 
     monkeypatch.setattr(edge, "JOURNAL_POINTS", 2)
     store = await filled(tmp_path)
@@ -148,7 +148,7 @@ async def test_a_write_waits_while_the_shard_is_copied(tmp_path: Path, monkeypat
     import asyncio
     import threading
 
-    from roocode_tui.core.stores import edge
+    from roocode_tui.core.stores.edge import builds as edge
 
     store = await filled(tmp_path)
     extra = points(N, 1, seed=7)
@@ -288,7 +288,7 @@ async def test_written_pages_are_let_go_while_points_are_written(tmp_path: Path,
     """An index run writes vectors, payloads and keyword vectors through mapped files; every
     page written would stay resident (growing with the collection). Every RELEASE_POINTS
     points they are let go, and every point is still there, found by vector and by keyword."""
-    import roocode_tui.core.stores.edge as edge
+    from roocode_tui.core.stores.edge import points as edge
 
     kept = await filled(tmp_path / "kept")  # 2,800 points, fewer than RELEASE_POINTS
     kept_kb = _mapped_rss_kb(str(tmp_path / "kept"))
@@ -409,7 +409,7 @@ def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
     between (its address could be reused by private memory, which the release would zero)."""
     import threading
 
-    from roocode_tui.core.stores.edge import _MapGate
+    from roocode_tui.core.stores.edge.shards import MapGate as _MapGate
 
     class CountedCondition(threading.Condition):
         """Counts the threads waiting on it: the test waits until each thread it started is

@@ -1,0 +1,224 @@
+"""Background search-index builds of the embedded store: a copy of the serving shard is
+indexed in another process (``core/stores/edge_build.py``) while the writes made meanwhile
+are kept in a journal and replayed on the copy before it serves in the original's place."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from roocode_tui.core.errors import CollectionNotFoundError, StoreError
+from roocode_tui.core.stores.base import DENSE
+from roocode_tui.core.stores.edge.layout import SHARD_DIR, Layout, remove_if_free
+from roocode_tui.core.stores.edge.shards import Shards
+
+LOG = logging.getLogger("roocode_tui.store")
+#: Writes made while a search-index build works on a copy are kept (a journal) and replayed on
+#: the built copy before it serves. Past this many points written meanwhile the journal is
+#: dropped, and with it the copy (a run that big is better followed by a build of its own).
+JOURNAL_POINTS = 4096
+JOURNAL_IDS = 65_536  # ids deleted or given a payload meanwhile
+
+
+@dataclasses.dataclass
+class IndexBuild:
+    """A search-index build under way on a copy of a collection's serving shard."""
+
+    name: str
+    source: str  # the shard directory copied
+    target: Path  # the copy the build works on
+    shard: Any  # the open shard that was copied: the switch needs it to be still the one in use
+    points: int
+    journal: Journal = dataclasses.field(default_factory=lambda: Journal())
+
+
+@dataclasses.dataclass
+class Journal:
+    """The writes a collection took while its copy was being built, in the order they were
+    made: replayed on the copy before it serves, so a watched collection written every few
+    seconds still gets its index built and its deleted points compacted."""
+
+    ops: list[Any] = dataclasses.field(default_factory=list)  # Edge UpdateOperations
+    points: int = 0
+    ids: int = 0
+    spoiled: str = ""  # why the copy can no longer be brought up to date ("" while it can)
+
+    def add(self, op: Any, points: int = 0, ids: int = 0) -> None:
+        if self.spoiled:
+            return
+        self.points += points
+        self.ids += ids
+        if self.points > JOURNAL_POINTS or self.ids > JOURNAL_IDS:
+            self.spoil(f"more than {JOURNAL_POINTS} points written meanwhile")
+        else:
+            self.ops.append(op)
+
+    def spoil(self, why: str) -> None:
+        self.spoiled = self.spoiled or why
+        self.ops.clear()  # let go of the vectors now
+
+
+class Builds:
+    """The writes to each collection (counted, and journalled while its copy is built) and
+    the index builds under way. Its methods block: the store runs them in worker threads."""
+
+    def __init__(self, layout: Layout, shards: Shards) -> None:
+        self.layout = layout
+        self.shards = shards
+        self.lock = shards.lock
+        self.writes: dict[str, int] = {}  # name -> writes started (a copy is usable while it holds)
+        self.writing: dict[str, int] = {}  # name -> writes in progress
+        self.journals: dict[str, Journal] = {}  # name -> the writes its index build must replay
+        self.gates: dict[str, threading.Event] = {}  # name -> set when its shard's copy is made
+
+    @contextlib.contextmanager
+    def writer(self, name: str) -> Iterator[Any]:
+        """The shard to write, counted: a copy made for a search-index build is usable only if
+        no write ran while it was copied, and switches in only when none is in progress."""
+        while True:
+            with self.lock:
+                gate = self.gates.get(name)
+                if gate is None:
+                    shard = self.shards.current(name)
+                    self.writes[name] = self.writes.get(name, 0) + 1
+                    self.writing[name] = self.writing.get(name, 0) + 1
+                    break
+            gate.wait()  # its shard is being copied for an index build: a moment
+        try:
+            yield shard
+        except BaseException:
+            # perhaps applied in part: the copy cannot follow
+            self.spoil(name, "a write failed meanwhile")
+            raise
+        finally:
+            with self.lock:
+                self.writing[name] -= 1
+
+    def written(self, name: str, op: Any, points: int = 0, ids: int = 0) -> None:
+        """``op`` was applied to the serving shard: the index build under way replays it."""
+        with self.lock:
+            self.shards.churn[name] = self.shards.churn.get(name, 0) + points + ids
+            journal = self.journals.get(name)
+            if journal is not None:
+                journal.add(op, points, ids)
+
+    def spoil(self, name: str, why: str) -> None:
+        """The index build under way for ``name`` (if any) can no longer be brought up to date."""
+        with self.lock:
+            journal = self.journals.get(name)
+            if journal is not None:
+                journal.spoil(why)
+
+    def begin(self, name: str) -> IndexBuild | None:
+        """Copy ``name``'s serving shard for an index build (``EdgeStore.begin_index_build``)."""
+        from qdrant_edge import CountRequest
+
+        with self.lock:
+            raw = self.layout.read_meta(name)
+            if raw is None:
+                raise CollectionNotFoundError(f"collection {name!r} does not exist in {self.layout.root}")
+            if raw.get("building") or self.writing.get(name) or name in self.journals:
+                return None
+            shard = self.shards.current(name)
+            shard.flush()
+            source, writes = self.shards.dirs[name], self.writes.get(name, 0)
+            points = int(shard.count(CountRequest(exact=True)))
+            gate = self.gates[name] = threading.Event()  # writes wait for the copy
+        target = self.layout.dir(name) / f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
+        try:
+            # Plain copies (fresh mtimes): another process's sweep sees a new directory.
+            shutil.copytree(self.layout.dir(name) / source, target, copy_function=shutil.copyfile)
+        except OSError as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            with self.lock:
+                del self.gates[name]
+                gate.set()
+            raise StoreError(f"collection {name!r}: cannot copy its shard for an index build: {exc}") from None
+        with self.lock:
+            del self.gates[name]
+            gate.set()
+            if self.writes.get(name, 0) != writes or self.shards.open.get(name) is not shard:
+                shutil.rmtree(target, ignore_errors=True)  # switched or written meanwhile
+                return None
+            build = IndexBuild(name, source, target, shard, points)
+            self.journals[name] = build.journal
+        return build
+
+    def finish(self, build: IndexBuild) -> bool:
+        """Serve the built copy once the journal is replayed (``EdgeStore.finish_index_build``)."""
+        from qdrant_edge import EdgeShard, Query, QueryRequest
+
+        name = build.name
+        try:
+            new = EdgeShard.load(str(build.target))
+            dimension = int((self.layout.read_meta(name) or {}).get("dimension") or 0)
+            for _ in range(3):  # fault its graph in before searches meet it
+                new.query(QueryRequest(limit=10, query=Query.Nearest([1.0] * dimension, using=DENSE)))
+        except Exception as exc:
+            self.drop_journal(build)
+            shutil.rmtree(build.target, ignore_errors=True)
+            raise StoreError(f"collection {name!r}: the built index does not open: {exc}") from None
+        ok = False
+        try:
+            while True:
+                with self.lock:
+                    journal = build.journal
+                    if journal.spoiled:
+                        LOG.info("collection %s: index build dropped: %s", name, journal.spoiled)
+                        break
+                    if journal.ops:  # replayed outside the lock: writes go on meanwhile
+                        ops, journal.ops = journal.ops, []
+                    elif not self.writing.get(name):
+                        ok = self._switch(build, new)
+                        break
+                    else:
+                        ops = []
+                for op in ops:
+                    new.update(op)
+                if not ops:
+                    time.sleep(0.005)  # a write is under way: it lands in the journal
+        except Exception as exc:
+            raise StoreError(f"collection {name!r}: the writes made during its index build: {exc}") from None
+        finally:
+            self.drop_journal(build)
+            if not ok:
+                new.close()
+                remove_if_free(build.target)
+        return ok
+
+    def _switch(self, build: IndexBuild, new: Any) -> bool:
+        """Under the lock, every journalled write replayed: serve ``new`` if still valid."""
+        name = build.name
+        raw = self.layout.read_meta(name)
+        ok = (
+            raw is not None
+            and not raw.get("building")
+            and str(raw.get("shard", SHARD_DIR)) == build.source
+            and self.shards.open.get(name) is build.shard
+            and not build.journal.spoiled
+        )
+        if ok:
+            assert raw is not None
+            new.flush()
+            self.layout.write_meta(name, {**raw, "shard": build.target.name})  # the switch
+            self.shards.retire(name)  # closed and removed once the calls using it are done
+            self.shards.serve(name, new, build.target.name)
+        return ok
+
+    def drop_journal(self, build: IndexBuild) -> None:
+        with self.lock:
+            if self.journals.get(build.name) is build.journal:
+                del self.journals[build.name]
+            build.journal.spoil("the build is over")
+
+    def abort(self, build: IndexBuild) -> None:
+        self.drop_journal(build)
+        remove_if_free(build.target)

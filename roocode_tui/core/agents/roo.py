@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from roocode_tui.core.agents import roo_tree
+from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.agents.roo_blocks import (  # noqa: F401 - the block layer, re-exported
     _JS_WS,
     MAX_BLOCK_CHARS,
@@ -84,6 +85,26 @@ IGNORED_DIR_PAIRS = (("target", "dependency"), ("build", "dependencies"))
 OWNER_KEY = "indexedBy"
 OWNER = "roocode-tui"
 
+#: Roo Code's profile (RooCodeInc/Roo-Code at cb836567), the reference its successors differ from
+ROO = AgentProfile(
+    name="roo-code",
+    key="roo",
+    label="Roo Code",
+    source="RooCodeInc/Roo-Code@cb836567180a3ff1da6d082f3178b90c3bd22a70",
+    extensions=EXTENSIONS,
+    line_chunked=FALLBACK_EXTENSIONS,
+    no_parser=NO_PARSER_EXTENSIONS,
+    markdown=frozenset({".md", ".markdown"}),
+    ignored_names=IGNORED_NAMES,
+    ignored_dir_pairs=IGNORED_DIR_PAIRS,
+    root_ignore_files=(".rooignore",),
+    max_file_bytes=MAX_FILE_SIZE_BYTES,
+    dialect=roo_tree.ROO,
+    line_chunker=chunk_lines,
+    extension_id="rooveterinaryinc.roo-cline",
+    cache_prefix="roo-index-cache-",
+)
+
 _NAME = re.compile(r"ws-[0-9a-f]{16}")
 _WS = "[" + re.escape(_JS_WS) + "]"  # JavaScript's \\s
 # tree-sitter/markdownParser.ts
@@ -129,18 +150,19 @@ def find_workspace(name: str, candidates: Iterable[str | os.PathLike[str]]) -> s
 
 
 # -- file selection --------------------------------------------------------------------------
-def ignored_path(rel: str) -> bool:
+def ignored_path(rel: str, profile: AgentProfile = ROO) -> bool:
     """glob/ignore-utils.ts isPathInIgnoredDirectory(), with list-files.ts's ripgrep globs
     (``!**/target/dependency/**``): on the path relative to the workspace, file name included."""
     parts = [p for p in rel.replace("\\", "/").split("/") if p]
-    if any(p in IGNORED_NAMES or (p.startswith(".") and p != ".") for p in parts):
+    if any(p in profile.ignored_names or (p.startswith(".") and p != ".") for p in parts):
         return True
     dirs = parts[:-1]
-    return any(pair in IGNORED_DIR_PAIRS for pair in zip(dirs, dirs[1:], strict=False))
+    return any(pair in profile.ignored_dir_pairs for pair in zip(dirs, dirs[1:], strict=False))
 
 
 class RooRules:
-    """Roo Code's file selection for the walker (processors/scanner.ts scanDirectory()).
+    """Roo Code's file selection for the walker (processors/scanner.ts scanDirectory()), or
+    that of the agent whose profile is given (its extensions, ignored names, ignore files).
 
     Its listing is ripgrep's (glob/list-files.ts: ``rg --files --hidden --follow`` with the
     ignored names as globs): hidden files included, symlinks followed, ``.ignore`` and
@@ -152,12 +174,13 @@ class RooRules:
     build/, target/, coverage/, lock and minified files are indexed, as Roo Code indexes them.
     (A global git excludesFile, which ripgrep also reads, is not.)"""
 
-    def __init__(self, workspace: str | os.PathLike[str] | None = None):
+    def __init__(self, workspace: str | os.PathLike[str] | None = None, profile: AgentProfile = ROO):
+        self.profile = profile
         self.workspace = os.path.abspath(os.fspath(workspace)) if workspace else None
         self.git_root = _git_root(self.workspace) if self.workspace else None
         in_git = self.git_root is not None
         self.ignore_files: tuple[str, ...] = (".ignore", ".rgignore") + ((".gitignore",) if in_git else ())
-        self.root_ignore_files: tuple[str, ...] = (".rooignore",) + (() if in_git else (".gitignore",))
+        self.root_ignore_files: tuple[str, ...] = profile.root_ignore_files + (() if in_git else (".gitignore",))
 
     def specs_above(self, root: Any) -> list[tuple[str, Any]]:
         """(the root's path relative to the directory, its spec) for each directory above the
@@ -184,18 +207,19 @@ class RooRules:
         return out
 
     def dir_reason(self, name: str, rel: str, path: object) -> str | None:
-        if ignored_path(rel + "/x"):
-            return "a directory Roo Code never indexes"
+        if ignored_path(rel + "/x", self.profile):
+            return f"a directory {self.profile.label} never indexes"
         return None
 
     def file_reason(self, name: str, rel: str) -> str | None:
-        if ignored_path(rel):
-            return "hidden, or in a directory Roo Code never indexes"
+        label = self.profile.label
+        if ignored_path(rel, self.profile):
+            return f"hidden, or in a directory {label} never indexes"
         ext = os.path.splitext(name)[1].lower()
-        if ext not in EXTENSIONS:
-            return "not a file type Roo Code indexes"
-        if ext in NO_PARSER_EXTENSIONS:
-            return f"Roo Code has no parser for {ext} files"
+        if ext not in self.profile.extensions:
+            return f"not a file type {label} indexes"
+        if ext in self.profile.no_parser:
+            return f"{label} has no parser for {ext} files"
         return None
 
 
@@ -260,22 +284,23 @@ def directory_segments(prefix: str) -> list[str]:
 
 
 # -- chunks ----------------------------------------------------------------------------------
-def split(text: str, abs_path: str) -> list[Block]:
-    """The blocks Roo Code's parser makes of a file (processors/parser.ts parseContent()). The
-    line-based fallback stands in for tree-sitter only where no grammar is available here
-    (.rdl, .tla) or Roo Code's query does not compile against the grammar here."""
+def split(text: str, abs_path: str, profile: AgentProfile = ROO) -> list[Block]:
+    """The blocks Roo Code's parser (or the profile's agent's) makes of a file
+    (processors/parser.ts parseContent()). The line-based fallback stands in for tree-sitter
+    only where no grammar is available here (.rdl, .tla) or the agent's query does not compile
+    against the grammar here."""
     ext = os.path.splitext(abs_path)[1].lower()
     seen: set[str] = set()
-    if ext in NO_PARSER_EXTENSIONS:
+    if ext in profile.no_parser:
         return []
-    if ext in (".md", ".markdown"):
-        return _markdown(text, abs_path, seen)
-    if ext not in FALLBACK_EXTENSIONS:
+    if ext in profile.markdown:
+        return _markdown(text, abs_path, seen, profile.line_chunker)
+    if ext not in profile.line_chunked:
         try:
-            return roo_tree.split(text, abs_path, ext[1:], seen)
+            return roo_tree.split(text, abs_path, ext[1:], seen, dialect=profile.dialect)
         except roo_tree.Unsupported:
             pass  # no grammar here for it: the line-based fallback stands in
-    return chunk_lines(text.split("\n"), abs_path, seen, 1)
+    return profile.line_chunker(text.split("\n"), abs_path, seen, 1)
 
 
 def _markdown_headers(text: str) -> list[tuple[int, int]]:
@@ -300,33 +325,35 @@ def _setext_text(line: str) -> bool:
     return _SETEXT_TEXT.match(_ASTRAL.sub("\ue000\ue000", line)) is not None
 
 
-def _markdown(text: str, file_path: str, seen: set[str]) -> list[Block]:
+def _markdown(text: str, file_path: str, seen: set[str], line_chunker: Any = chunk_lines) -> list[Block]:
     """processors/parser.ts parseMarkdownContent()."""
     lines = text.split("\n")
     sections = _markdown_headers(text)
     if not sections:
-        return _markdown_section(lines, file_path, seen, 1)
+        return _markdown_section(lines, file_path, seen, 1, line_chunker)
     out: list[Block] = []
     if sections[0][0] > 0:
-        out += _markdown_section(lines[: sections[0][0]], file_path, seen, 1)
+        out += _markdown_section(lines[: sections[0][0]], file_path, seen, 1, line_chunker)
     last = 0
     for first_row, last_row in sections:
         start, end = first_row + 1, last_row + 1
-        out += _markdown_section(lines[start - 1 : end], file_path, seen, start)
+        out += _markdown_section(lines[start - 1 : end], file_path, seen, start, line_chunker)
         last = end
     if last < len(lines):
-        out += _markdown_section(lines[last:], file_path, seen, last + 1)
+        out += _markdown_section(lines[last:], file_path, seen, last + 1, line_chunker)
     return out
 
 
-def _markdown_section(lines: list[str], file_path: str, seen: set[str], start_line: int) -> list[Block]:
+def _markdown_section(
+    lines: list[str], file_path: str, seen: set[str], start_line: int, line_chunker: Any = chunk_lines
+) -> list[Block]:
     """processors/parser.ts processMarkdownSection()."""
     content = "\n".join(lines)
     if js_len(js_trim(content)) < MIN_BLOCK_CHARS:
         return []
     limit = MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
     if js_len(content) > limit or any(js_len(line) > limit for line in lines):
-        return chunk_lines(lines, file_path, seen, start_line)
+        return line_chunker(lines, file_path, seen, start_line)
     digest = segment_hash(file_path, start_line, start_line + len(lines) - 1, content)
     if digest in seen:
         return []

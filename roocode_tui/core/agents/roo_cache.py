@@ -20,14 +20,15 @@ import tempfile
 from pathlib import Path
 
 from roocode_tui.core.agents import roo
+from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.errors import UsageError
 
-EXTENSION_ID = "rooveterinaryinc.roo-cline"
+EXTENSION_ID = roo.ROO.extension_id
 
 
-def cache_name(workspace: str) -> str:
-    """``roo-index-cache-${sha256(workspacePath)}.json``."""
-    return f"roo-index-cache-{roo._sha256(roo.workspace_path(workspace))}.json"
+def cache_name(workspace: str, profile: AgentProfile = roo.ROO) -> str:
+    """``roo-index-cache-${sha256(workspacePath)}.json`` (Zoo Code keeps the name)."""
+    return f"{profile.cache_prefix}{roo._sha256(roo.workspace_path(workspace))}.json"
 
 
 def js_string(text: str) -> str:
@@ -40,7 +41,7 @@ def file_hash(data: bytes) -> str:
     return roo._sha256(roo.decode(data))
 
 
-def storage_dirs(home: Path | None = None) -> list[Path]:
+def storage_dirs(home: Path | None = None, profile: AgentProfile = roo.ROO) -> list[Path]:
     """Where VS Code keeps the extension's global storage, Remote-SSH servers first."""
     home = home or Path.home()
     config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
@@ -52,26 +53,25 @@ def storage_dirs(home: Path | None = None) -> list[Path]:
         config / "VSCodium" / "User",
         home / "Library" / "Application Support" / "Code" / "User",
     ]
-    return [d / "globalStorage" / EXTENSION_ID for d in user_dirs]
+    return [d / "globalStorage" / profile.extension_id for d in user_dirs]
 
 
-def cache_path(workspace: str, dest: str | None) -> Path:
+def cache_path(workspace: str, dest: str | None, profile: AgentProfile = roo.ROO) -> Path:
     """The cache file for ``workspace``: in ``dest`` (a directory, or the file itself when it
     ends in ``.json``), else in the first of :func:`storage_dirs` that exists."""
+    flag, label = f"--write-{profile.key}-cache", profile.label
     if dest:
         given = Path(dest).expanduser()
         if given.suffix == ".json":
             return given.absolute()
         if not given.is_dir():
-            raise UsageError(f"--write-roo-cache: {given} is not a directory (give Roo Code's storage directory)")
-        return given.absolute() / cache_name(workspace)
-    for d in storage_dirs():
+            raise UsageError(f"{flag}: {given} is not a directory (give {label}'s storage directory)")
+        return given.absolute() / cache_name(workspace, profile)
+    for d in storage_dirs(profile=profile):
         if d.is_dir():
-            return d / cache_name(workspace)
-    looked = ", ".join(str(d) for d in storage_dirs()[:3])
-    raise UsageError(
-        f"--write-roo-cache: no storage of Roo Code's found (looked in {looked}, ...): name it: --write-roo-cache=DIR"
-    )
+            return d / cache_name(workspace, profile)
+    looked = ", ".join(str(d) for d in storage_dirs(profile=profile)[:3])
+    raise UsageError(f"{flag}: no storage of {label}'s found (looked in {looked}, ...): name it: {flag}=DIR")
 
 
 def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
@@ -111,12 +111,12 @@ def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
     return found
 
 
-def refuse_if_held(path: Path) -> None:
+def refuse_if_held(path: Path, profile: AgentProfile = roo.ROO) -> None:
     held = holders(path)
     if held:
         raise UsageError(
-            f"--write-roo-cache: {path} is in use: {'; '.join(held)}. Close VS Code (on a Remote-SSH "
-            "box: its remote window) and run again; Roo Code would write its own copy over it"
+            f"--write-{profile.key}-cache: {path} is in use: {'; '.join(held)}. Close VS Code (on a "
+            f"Remote-SSH box: its remote window) and run again; {profile.label} would write its own copy over it"
         )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from roocode_tui.core.agents import roo
 from roocode_tui.core.agents import roo_cache as cache
+from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
 from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord
 
@@ -194,11 +195,19 @@ class RooSchema:
     """How the Indexer builds Roo Code's collection for one workspace instead of ours: chunks,
     ids, payloads, the collection and its marker, and the per-file state of an incremental run.
     Roo Code's point ids hash the chunk's content, so a file whose ids are all present is
-    unchanged: nothing beyond Roo Code's own payload keys is needed to plan a run."""
+    unchanged: nothing beyond Roo Code's own payload keys is needed to plan a run.
 
-    native = False  # Roo Code's own chunking: roocode-tui's rules versions do not apply
+    ``profile`` names the agent whose index is built (Roo Code's by default; Zoo Code's keeps
+    Roo Code's layout with its own file selection and chunks: ``zoo_qdrant.ZooSchema``). An
+    agent whose points or metadata differ overrides :meth:`block_payload`,
+    :meth:`marker_payload` (and :attr:`marker_id`) and :meth:`write_cache`."""
 
-    def __init__(self, store: Any, workspace: str, cache_file: Path | None = None):
+    native = False  # the agent's own chunking: roocode-tui's rules versions do not apply
+
+    def __init__(self, store: Any, workspace: str, cache_file: Path | None = None, profile: AgentProfile = roo.ROO):
+        self.profile = profile
+        #: the agent's package name ("roo-code", "zoo-code")
+        self.owner = profile.name
         self.store = _qdrant(store)
         self.workspace = roo.workspace_path(workspace)
         self.collection = roo.collection_name(self.workspace)
@@ -206,14 +215,25 @@ class RooSchema:
         self.dimension = 0
         #: every point id per file, whoever wrote it (filled by file_states)
         self.present: dict[tuple[str, str], set[str]] = {}
-        #: the walker applies Roo Code's file selection and size limit, and follows symlinks
-        self.walk_rules = roo.RooRules(self.workspace)
-        self.max_file_bytes = roo.MAX_FILE_SIZE_BYTES
+        #: the walker applies the agent's file selection and size limit, and follows symlinks
+        self.walk_rules = roo.RooRules(self.workspace, profile)
+        self.max_file_bytes = profile.max_file_bytes
         self.follow_symlinks = True
-        #: Roo Code's cache file to write after a complete run (``--write-roo-cache``), and the
-        #: hash of every file the run read whole, as Roo Code's scanner hashes it
+        #: the agent's cache file to write after a complete run (``--write-roo-cache``), and the
+        #: hash of every file the run read whole, as its scanner hashes it
         self.cache_file = cache_file
         self.hashes: dict[str, str] = {}
+
+    #: vector-store/qdrant-client.ts: the metadata point's id
+    marker_id = roo.MARKER_ID
+
+    def marker_payload(self, complete: bool, at_ms: int) -> dict[str, object]:
+        """The metadata point's payload (qdrant-client.ts markIndexingComplete/Incomplete)."""
+        return roo.marker_payload(complete, at_ms)
+
+    def block_payload(self, file_path: str, block: roo.Block) -> dict[str, object]:
+        """A block's payload (scanner.ts processBatch, qdrant-client.ts upsertPoints)."""
+        return roo.payload(file_path, block)
 
     # -- the collection --------------------------------------------------------------------
     async def ensure_collection(self, indexer: Any) -> CollectionMeta:
@@ -221,18 +241,19 @@ class RooSchema:
 
         dimension = self.dimension = await indexer.embedder.dimension()
         name = self.collection
+        label, key = self.profile.label, self.profile.key
 
         async def run(c: Any) -> None:
             if await c.collection_exists(name):
                 info = await c.get_collection(name)
                 vectors = info.config.params.vectors
                 if isinstance(vectors, dict) or vectors is None:
-                    raise StoreError(f"collection {name!r} exists but is not in Roo Code's format (named vectors)")
+                    raise StoreError(f"collection {name!r} exists but is not in {label}'s format (named vectors)")
                 if int(vectors.size) != dimension:
                     raise ModelMismatchError(
-                        f"collection {name!r} (Roo Code) holds {vectors.size}-d vectors but "
+                        f"collection {name!r} ({label}) holds {vectors.size}-d vectors but "
                         f"{indexer.embedder.model_id} gives {dimension}-d: configure the model it was built "
-                        f"with, or rebuild it: roocode-tui index {self.workspace} --schema roo --rebuild"
+                        f"with, or rebuild it: roocode-tui index {self.workspace} --schema {key} --rebuild"
                     )
             else:
                 # vector-store/qdrant-client.ts initialize()
@@ -265,15 +286,17 @@ class RooSchema:
             self.collection,
             points=[
                 m.PointStruct(
-                    id=roo.MARKER_ID, vector=[0.0] * self.dimension, payload=roo.marker_payload(complete, roo.now_ms())
+                    id=self.marker_id,
+                    vector=[0.0] * self.dimension,
+                    payload=self.marker_payload(complete, roo.now_ms()),
                 )
             ],
             wait=True,
         )
 
     async def finish(self, indexer: Any, meta: CollectionMeta | None = None) -> None:
-        """The run got to the end: the marker says complete (Roo Code marks it after a scan),
-        and Roo Code's cache is written when asked for and every file went in."""
+        """The run got to the end: the marker says complete (the agent marks it after a scan),
+        and the agent's cache is written when asked for and every file went in."""
 
         async def run(c: Any) -> None:
             await self._mark(c, complete=True)
@@ -282,22 +305,28 @@ class RooSchema:
         if self.cache_file is not None:
             self._write_cache(indexer.progress)
 
+    def write_cache(self, path: Path, hashes: dict[str, str]) -> None:
+        """The agent's cache file (code-index/cache-manager.ts: path -> sha256 of the text)."""
+        cache.refuse_if_held(path, self.profile)
+        cache.write(path, hashes)
+
     def _write_cache(self, p: Any) -> None:
+        label = self.profile.label
         if p.files_failed:
             p.message = (
-                f"Roo Code's cache not written: {p.files_failed} file(s) failed; run again once they are "
-                "readable, or let Roo Code index them"
+                f"{label}'s cache not written: {p.files_failed} file(s) failed; run again once they are "
+                f"readable, or let {label} index them"
             )
             return
         try:
-            cache.refuse_if_held(self.cache_file)
-            cache.write(self.cache_file, self.hashes)
+            assert self.cache_file is not None
+            self.write_cache(self.cache_file, self.hashes)
         except (UsageError, OSError) as exc:
-            p.message = f"Roo Code's cache not written: {exc}"
+            p.message = f"{label}'s cache not written: {exc}"
             return
         p.roo_cache = str(self.cache_file)
         p.message = (
-            f"wrote Roo Code's cache {self.cache_file} ({len(self.hashes)} files): Roo Code will find "
+            f"wrote {label}'s cache {self.cache_file} ({len(self.hashes)} files): {label} will find "
             "this workspace indexed and embed nothing again"
         )
 
@@ -345,8 +374,8 @@ class RooSchema:
         from roocode_tui.core.ingest.jobs import FileJob
 
         key = (root, sf.path)
-        if sf.size > roo.MAX_FILE_SIZE_BYTES:
-            return ("skip", Skip(sf.root, sf.path, "larger than Roo Code's 1 MiB limit"))
+        if sf.size > self.profile.max_file_bytes:
+            return ("skip", Skip(sf.root, sf.path, f"larger than {self.profile.label}'s 1 MiB limit"))
         try:
             data = sf.abspath.read_bytes()
         except FileNotFoundError:
@@ -357,7 +386,7 @@ class RooSchema:
         abs_path = os.path.join(self.workspace, *sf.path.split("/"))
         if self.cache_file is not None:  # Roo Code's scanner hashes every file it reads
             self.hashes[cache.js_string(abs_path)] = cache.file_hash(data)
-        blocks = [b for b in roo.split(roo.decode(data), abs_path) if roo.js_trim(b.content)]
+        blocks = [b for b in roo.split(roo.decode(data), abs_path, self.profile) if roo.js_trim(b.content)]
         if not blocks:
             return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
         protected.add(key)
@@ -383,7 +412,7 @@ class RooSchema:
     def point(self, job: Any, i: int, chunk: Any, pid: str, vector: np.ndarray, stamp: str) -> PointRecord:
         """The point Roo Code writes for a block: its id, the dense vector, Roo Code's payload."""
         block = roo.Block(chunk.start_line, chunk.end_line, chunk.text, chunk.chunk_hash)
-        return PointRecord(id=pid, vector=vector, payload=roo.payload(job.sf.path, block))
+        return PointRecord(id=pid, vector=vector, payload=self.block_payload(job.sf.path, block))
 
     async def upsert(self, name: str, points: list[PointRecord]) -> None:
         from qdrant_client import models as m
@@ -421,24 +450,28 @@ async def prepare_indexer(
     on_progress: Any = None,
     cwd: str | None = None,
     roo_cache: str | None = None,
+    profile: AgentProfile = roo.ROO,
+    schema_class: type[RooSchema] | None = None,
 ) -> Any:
-    """An Indexer that builds Roo Code's collection for the workspace PATH (default: ``cwd``);
-    with ``roo_cache`` ("" or a directory or file), one that writes Roo Code's cache too."""
+    """An Indexer that builds Roo Code's collection (or the profile's agent's) for the
+    workspace PATH (default: ``cwd``); with ``roo_cache`` ("" or a directory or file), one that
+    writes the agent's cache too."""
     from roocode_tui.core.ingest.indexer import Indexer
 
+    key = profile.key
     if len(paths) > 1:
-        raise UsageError("--schema roo indexes one workspace: give one PATH (the folder Roo Code opens)")
+        raise UsageError(f"--schema {key} indexes one workspace: give one PATH (the folder {profile.label} opens)")
     workspace = workspace_for(paths, cwd)
     if not os.path.isdir(workspace):
-        raise UsageError(f"--schema roo needs a workspace directory: {workspace} is not one")
+        raise UsageError(f"--schema {key} needs a workspace directory: {workspace} is not one")
     cache_file = None
     if roo_cache is not None:
-        cache_file = cache.cache_path(workspace, roo_cache or None)
-        cache.refuse_if_held(cache_file)  # before the run, not after it
-    schema = RooSchema(store, workspace, cache_file)
+        cache_file = cache.cache_path(workspace, roo_cache or None, profile)
+        cache.refuse_if_held(cache_file, profile)  # before the run, not after it
+    schema = (schema_class or RooSchema)(store, workspace, cache_file, profile)
     if collection and collection != schema.collection:
         raise UsageError(
-            f"--schema roo names the collection after the workspace ({schema.collection} for "
+            f"--schema {key} names the collection after the workspace ({schema.collection} for "
             f"{workspace}); leave out --collection"
         )
     if rebuild:

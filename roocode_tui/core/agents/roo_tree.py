@@ -11,6 +11,10 @@ reason: :data:`ADAPTED` (a pattern naming a renamed node) and :data:`RESHAPE` (a
 extent or children differ). Everything else is as Roo Code has it; ``bench/roo_check.py``
 measures what is left.
 
+These tables make Roo Code's :class:`Dialect` (:data:`ROO`); an agent that forked Roo Code's
+chunker (Zoo Code: :mod:`roocode_tui.core.agents.zoo`) brings its own, and every function here
+takes the dialect to use (Roo Code's by default).
+
 The algorithm (parser.ts lines 152-229):
 
 * every capture of every pattern of the language's query is a node in a queue (in capture
@@ -27,9 +31,10 @@ Characters are JavaScript's (UTF-16 code units), as everywhere in :mod:`roocode_
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from roocode_tui.core.agents import roo_queries as Q
@@ -336,7 +341,7 @@ MAX = 1150  # MAX_BLOCK_CHARS * MAX_CHARS_TOLERANCE_FACTOR
 
 
 class Unsupported(Exception):
-    """No grammar or no compilable query here for a language Roo Code parses."""
+    """No grammar or no compilable query here for a language the agent parses."""
 
 
 # Grammars taken from their own pinned wheels instead of tree-sitter-language-pack, because the
@@ -353,15 +358,60 @@ PINNED = {
 }
 
 
-def _language(grammar: str) -> Any:
+@dataclass(frozen=True)
+class Dialect:
+    """The tree-sitter half of an agent's chunker: which grammar and which of the agent's
+    queries parse each extension, and how the grammars here are brought back to the agent's.
+
+    ``languages``: extension (lower case, no dot) -> (grammar, query name), as the agent's
+    languageParser.ts maps them. ``queries``: query name -> the query's text as the agent ships
+    it. ``adapted``: query name -> [(the agent's text, the text used here)], the smallest edits
+    that make a query compile against a newer grammar (:data:`ADAPTED`). ``pinned``: grammar ->
+    the Python module to take it from instead of tree-sitter-language-pack (:data:`PINNED`).
+    ``reshape``: grammar -> node type -> a function giving the node as the agent's grammar
+    shapes it (:data:`RESHAPE`). The rules for nodes (sizes, children, line chunks) are the
+    same for every dialect; an agent whose rules differ brings its own splitter."""
+
+    name: str
+    languages: Mapping[str, tuple[str, str]]
+    queries: Mapping[str, str]
+    adapted: Mapping[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    pinned: Mapping[str, str] = field(default_factory=dict)
+    reshape: Mapping[str, Mapping[str, Callable[[Any], Any]]] = field(default_factory=dict)
+
+    def extend(self, name: str, languages: Mapping[str, tuple[str, str]], queries: Mapping[str, str]) -> Dialect:
+        """This dialect with more extensions and queries (an agent that adds languages)."""
+        return Dialect(
+            name,
+            {**self.languages, **languages},
+            {**self.queries, **queries},
+            self.adapted,
+            self.pinned,
+            self.reshape,
+        )
+
+
+#: Roo Code's (commit cb836567): its queries (roo_queries.py), grammars closest to
+#: tree-sitter-wasms 0.1.12
+ROO = Dialect(
+    "roo",
+    LANGUAGES,
+    {query: getattr(Q, query) for _grammar, query in LANGUAGES.values()},
+    ADAPTED,
+    PINNED,
+    RESHAPE,
+)
+
+
+def _language(grammar: str, pinned: Mapping[str, str] = PINNED) -> Any:
     from tree_sitter import Language
 
-    if grammar in PINNED:
+    if grammar in pinned:
         import importlib
         import warnings
 
         try:
-            module = importlib.import_module(PINNED[grammar])
+            module = importlib.import_module(pinned[grammar])
         except ImportError:  # tree-sitter-python 0.21.0 has wheels for x86 machines only
             module = None
         if module is not None:
@@ -373,22 +423,39 @@ def _language(grammar: str) -> Any:
     return get_language(grammar)  # type: ignore[arg-type]
 
 
-@functools.cache
-def _compiled(grammar: str, query_name: str) -> tuple[Any, Any]:
+_COMPILED: dict[tuple[str, str, str], tuple[Any, Any] | Unsupported] = {}
+_compile_lock = threading.Lock()
+
+
+def _compiled(grammar: str, query_name: str, dialect: Dialect = ROO) -> tuple[Any, Any]:
+    """(language, query) for a dialect's grammar and query, compiled once."""
+    key = (dialect.name, grammar, query_name)
+    found = _COMPILED.get(key)
+    if found is None:
+        with _compile_lock:
+            found = _COMPILED.get(key)
+            if found is None:
+                found = _COMPILED[key] = _compile(grammar, query_name, dialect)
+    if isinstance(found, Unsupported):
+        raise found
+    return found
+
+
+def _compile(grammar: str, query_name: str, dialect: Dialect) -> tuple[Any, Any] | Unsupported:
     from tree_sitter import Query
 
     try:
-        language = _language(grammar)
+        language = _language(grammar, dialect.pinned)
     except Exception as exc:  # the pack raises its own lookup errors
-        raise Unsupported(f"no {grammar} grammar: {exc}") from exc
-    text = getattr(Q, query_name)
-    for old, new in ADAPTED.get(query_name, ()):
+        return Unsupported(f"no {grammar} grammar: {exc}")
+    text = dialect.queries[query_name]
+    for old, new in dialect.adapted.get(query_name, ()):
         assert old in text, (query_name, old)
         text = text.replace(old, new)
     try:
         return language, Query(language, text)
     except Exception as exc:  # QueryError and friends
-        raise Unsupported(f"{query_name} does not compile: {exc}") from exc
+        return Unsupported(f"{query_name} does not compile: {exc}")
 
 
 _local = threading.local()
@@ -398,18 +465,18 @@ def _parser(grammar: str, language: Any) -> Any:
     from tree_sitter import Parser
 
     parsers = _local.__dict__.setdefault("parsers", {})
-    parser = parsers.get(grammar)
+    parser = parsers.get((grammar, id(language)))
     if parser is None:
-        parser = parsers[grammar] = Parser(language)
+        parser = parsers[(grammar, id(language))] = Parser(language)
     return parser
 
 
-def supported(ext: str) -> bool:
-    """Whether files with this extension (no dot, lower case) are parsed here as Roo Code does."""
-    if ext not in LANGUAGES:
+def supported(ext: str, dialect: Dialect = ROO) -> bool:
+    """Whether files with this extension (no dot, lower case) are parsed here as the agent does."""
+    if ext not in dialect.languages:
         return False
     try:
-        _compiled(*LANGUAGES[ext])
+        _compiled(*dialect.languages[ext], dialect)
     except Unsupported:
         return False
     return True
@@ -429,14 +496,21 @@ def capture_nodes(query: Any, root: Any) -> list[Any]:
     return [row[4] for row in found]
 
 
-def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, str] | None = None) -> list[Block]:
+def split(
+    text: str,
+    file_path: str,
+    ext: str,
+    seen: set[str],
+    types: dict[str, str] | None = None,
+    dialect: Dialect = ROO,
+) -> list[Block]:
     """parser.ts parseContent() for a tree-sitter file. Raises :class:`Unsupported` when this
-    extension cannot be parsed here as Roo Code parses it. ``types``, if given, receives each
-    block's type as Roo Code names it (segmentHash -> node type, ``fallback_chunk``...)."""
-    if ext not in LANGUAGES:
+    extension cannot be parsed here as the agent parses it. ``types``, if given, receives each
+    block's type as the agent names it (segmentHash -> node type, ``fallback_chunk``...)."""
+    if ext not in dialect.languages:
         raise Unsupported(f"no parser for .{ext}")
-    grammar, query_name = LANGUAGES[ext]
-    language, query = _compiled(grammar, query_name)
+    grammar, query_name = dialect.languages[ext]
+    language, query = _compiled(grammar, query_name, dialect)
     source = text.encode("utf-8", "surrogatepass")
     tree = _parser(grammar, language).parse(source)
     queue = deque(capture_nodes(query, tree.root_node))
@@ -445,7 +519,7 @@ def split(text: str, file_path: str, ext: str, seen: set[str], types: dict[str, 
             return _typed(chunk_lines(text.split("\n"), file_path, seen, 1), "fallback_chunk", types)
         return []
     ascii_source = text.isascii()
-    reshape = RESHAPE.get(grammar, {})
+    reshape = dialect.reshape.get(grammar, {})
     results: list[Block] = []
     while queue:
         node = queue.popleft()

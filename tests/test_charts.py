@@ -57,7 +57,7 @@ def fixed_rates() -> RunRates:
 def app_with_history(settings: Settings):  # noqa: F811
     settings.tui.monitor_interval_s = 60  # one round of F3's readings: the second shows a rate
     app = create_app(settings, collection="demo", gpu_reader=fake_gpus)
-    app.engine = LocalEngine(settings, history=fixed_history())  # a history given: no sampler
+    app.connection.engine = LocalEngine(settings, history=fixed_history())  # a history given: no sampler
     return app
 
 

@@ -1,4 +1,5 @@
-"""F2: start, cancel and rebuild index runs; watch them live."""
+"""F2: start, cancel and rebuild index runs; watch them live. Its keys and the palette start and
+cancel runs; F4's R rebuilds through it too (``ask_rebuild``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 
 from roocode_tui.core.display import inert
 from roocode_tui.tui.messages import IngestFinished, IngestUpdate
+from roocode_tui.tui.panes.pane import Pane
 
 MAX_RUNS_SHOWN = 3
 
@@ -31,18 +33,16 @@ def fmt_eta(seconds: float | None) -> str:
 RUNS_POLL_S = 1.0  # how often F2 looks for runs other faces started
 
 
-class IndexPane(Vertical):
+class IndexPane(Pane, Vertical):
     """F2. Runs belong to the engine: this pane starts them, follows one at a time (the one
     started here, or the newest one another face started: a CLI in another terminal), lists
     them all and cancels any. The run it follows is ``app.ingest_progress``."""
 
     BINDINGS = [
-        Binding("s", "app.start_ingest", "Start", tooltip="Index the selected collection", id="start"),
-        Binding("c", "app.cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
-        Binding(
-            "R", "app.rebuild", "Rebuild", tooltip="Embed every file again, zero downtime (asks first)", id="rebuild"
-        ),
-        Binding("w", "app.toggle_watch", "Watch", tooltip="Keep it in sync as its files change (or stop)", id="watch"),
+        Binding("s", "start_ingest", "Start", tooltip="Index the selected collection", id="start"),
+        Binding("c", "cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
+        Binding("R", "rebuild", "Rebuild", tooltip="Embed every file again, zero downtime (asks first)", id="rebuild"),
+        Binding("w", "toggle_watch", "Watch", tooltip="Keep it in sync as its files change (or stop)", id="watch"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -76,12 +76,71 @@ class IndexPane(Vertical):
                 yield RichLog(id="index-log", max_lines=1000, markup=False, highlight=False, wrap=False)
             yield Vertical(id="run-chart-box")  # the run's throughput chart, mounted when F2 is first shown
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        action = {"index-start": "start_ingest", "index-cancel": "cancel_ingest", "index-rebuild": "rebuild"}.get(
-            event.button.id or ""
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "index-start":
+            self.action_start_ingest()
+        elif event.button.id == "index-cancel":
+            self.action_cancel_ingest()
+        elif event.button.id == "index-rebuild":
+            self.action_rebuild()
+
+    def focus_pane(self) -> None:
+        self.query_one("#index-collection", Select).focus()
+
+    def target_collection(self) -> str | None:
+        return self.selected() or self.app.active
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_start_ingest(self, rebuild: bool = False) -> None:
+        self.start_ingest(self.target_collection(), rebuild)
+
+    def start_ingest(self, name: str | None, rebuild: bool = False) -> None:
+        if self.writes_refused():
+            return
+        if self.app.ingest_running():
+            self.app.notify("an index run is already going (F2)", severity="warning")
+            return
+        if name is None:
+            self.app.notify("pick a collection first (F2 or F4)", severity="warning")
+            return
+        self.start_run(name, rebuild)
+        self.app.action_show_pane("index")
+
+    def action_rebuild(self) -> None:
+        self.ask_rebuild(self.target_collection())
+
+    def ask_rebuild(self, name: str | None) -> None:
+        """F2's R, F4's R, the palette: a new index of every file, once confirmed."""
+        from roocode_tui.tui.modals import ConfirmModal
+
+        if name is None or self.writes_refused():
+            return
+        question = (
+            f"Rebuild {name!r}? Every file is embedded again into a new index; searches use the current "
+            "one until the new one is complete."
         )
-        if action:
-            await self.app.run_action(action)
+        self.app.push_screen(
+            ConfirmModal(question, "Rebuild"), lambda ok: self.start_ingest(name, True) if ok else None
+        )
+
+    def action_cancel_ingest(self) -> None:
+        from roocode_tui.tui.modals import ConfirmModal
+
+        if not self.app.ingest_running():
+            self.app.notify("no index run is going", severity="information")
+            return
+        p = self.app.ingest_progress
+        self.app.push_screen(
+            ConfirmModal(
+                f"Cancel run {p.id} ({p.collection}, started by {p.started_by})? Files written so far stay; "
+                "the next run finishes the rest.",
+                "Cancel run",
+            ),
+            lambda ok: self.cancel_run(p.id) if ok else None,
+        )
+
+    def action_toggle_watch(self) -> None:
+        self.app.collections_pane.toggle_watch(self.target_collection())
 
     def set_collections(self, names: list[str], active: str | None) -> None:
         select = self.query_one("#index-collection", Select)
@@ -97,8 +156,7 @@ class IndexPane(Vertical):
     # -- runs (workers) ----------------------------------------------------------------------
     @work(group="ingest-start", exclusive=True, exit_on_error=False)
     async def start_run(self, name: str, rebuild: bool) -> None:
-        app: Any = self.app
-        engine = await app.get_engine()
+        engine = await self.app.connection.get_engine()
         self.reset()
         snap = await engine.start_run(
             [], name, rebuild=rebuild, schema="native", cwd=os.getcwd(), started_by=f"tui pid {os.getpid()}"
@@ -110,8 +168,8 @@ class IndexPane(Vertical):
         """Show one run live until it ends (the engine sends a few snapshots a second at most)."""
         from roocode_tui.core.errors import RoocodeError
 
-        app: Any = self.app
-        engine = await app.get_engine()
+        app = self.app
+        engine = await app.connection.get_engine()
         if self.followed != run_id:
             self.reset()
         self.followed = run_id
@@ -133,21 +191,21 @@ class IndexPane(Vertical):
         ended between two looks is shown and announced too)."""
         from roocode_tui.core.errors import EngineGoneError, RoocodeError
 
-        app: Any = self.app
-        if app.engine is None:  # not connected yet, or lost: connect() finds or starts one
+        app, connection = self.app, self.app.connection
+        if connection.engine is None:  # not connected yet, or lost: connect() finds or starts one
             self.set_timer(RUNS_POLL_S, self.watch_runs)
             return
         try:
-            runs = await app.engine.runs()
+            runs = await connection.engine.runs()
         except EngineGoneError as exc:  # noticed within a poll: said, and a fresh engine next time
-            app.engine_lost(exc)
+            connection.lost(exc)
             runs = None
         except RoocodeError:
             runs = None
         if runs is not None:
             self.show_runs(runs, self.followed)
-            if self._known_of is not app.engine:  # a new engine numbers its runs anew
-                self._known_of, self._known = app.engine, set()
+            if self._known_of is not connection.engine:  # a new engine numbers its runs anew
+                self._known_of, self._known = connection.engine, set()
                 before = [r for r in runs if r.started_at < self._opened_at and not r.active]
                 self._known.update(r.id for r in before)
                 if before and app.ingest_progress is None:
@@ -162,7 +220,7 @@ class IndexPane(Vertical):
             if target is not None and not following and target.id != self.followed:
                 self.follow_run(target.id)
             if self.chart is not None and self.followed and self.is_on_screen:
-                await self.load_rates(app.engine, self.followed)
+                await self.load_rates(connection.engine, self.followed)
         self.set_timer(RUNS_POLL_S, self.watch_runs)
 
     async def load_rates(self, engine: Any, run_id: str) -> None:
@@ -183,13 +241,35 @@ class IndexPane(Vertical):
 
     @work(group="ingest-cancel", exit_on_error=False)
     async def cancel_run(self, run_id: str) -> None:
-        app: Any = self.app
-        await (await app.get_engine()).cancel(run_id)
+        await (await self.app.connection.get_engine()).cancel(run_id)
 
     @on(IngestUpdate)
-    @on(IngestFinished)
-    def _progress(self, message: IngestUpdate | IngestFinished) -> None:
+    def _progress(self, message: IngestUpdate) -> None:
         self.show(message.progress)  # and the message goes on to the app (status bar, F4)
+
+    @on(IngestFinished)
+    def _finished(self, message: IngestFinished) -> None:
+        """Say how the run ended (the message goes on to the app: status bar, F4, the collections)."""
+        from roocode_tui.core.memory import release_freed_memory
+
+        p = message.progress
+        self.show(p)
+        if self.app.panes_gone():
+            return
+        release_freed_memory()  # a run frees hundreds of MB that malloc would keep (bench/soak.py)
+        if message.error:
+            self.app.notify(inert(message.error), title="index run failed", severity="error", markup=False, timeout=10)
+        elif p.phase == "cancelled":
+            self.app.notify(inert(f"{p.collection}: cancelled after {p.files_indexed} files"), markup=False)
+        else:
+            self.app.notify(
+                inert(
+                    f"{p.collection}: {p.files_indexed} indexed, {p.files_unchanged} unchanged, {p.files_failed} failed"
+                ),
+                markup=False,
+                severity="warning" if p.files_failed else "information",
+            )
+        self.watch_runs()  # the run list shows the outcome now, not at the next poll
 
     # -- rendering ---------------------------------------------------------------------------
     def show_runs(self, runs: list[Any], followed: str | None) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Label, Static
 from roocode_tui.core.display import inert
 from roocode_tui.core.monitor.history import WINDOW_LABELS
 from roocode_tui.core.monitor.history import WINDOWS as WINDOW_STEPS
+from roocode_tui.tui.panes.pane import Pane
 from roocode_tui.tui.widgets.status_bar import gauge
 
 WINDOWS = tuple(WINDOW_STEPS)  # the order t cycles them: 5m, 1h, 6h
@@ -38,7 +39,7 @@ def gib(n: float) -> str:
     return f"{n / 2**30:.1f}"
 
 
-class MonitorPane(VerticalScroll, can_focus=True):
+class MonitorPane(Pane, VerticalScroll, can_focus=True):
     """Polls while it is shown: each round of readings reschedules the next when it is done, so
     rounds never overlap, and stops when the pane is hidden. The charts are mounted (and plotext
     imported) the first time the pane is shown."""
@@ -60,6 +61,10 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self.last_history: dict[str, Any] | None = None
         self._timer: Any = None
         self._vllm: Any = None
+
+    def focus_pane(self) -> None:
+        self.focus()  # keep focus out of hidden panes
+        self.start()
 
     def start(self) -> None:
         self._mount_charts()
@@ -91,8 +96,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
 
     @work(group="monitor-history", exclusive=True, exit_on_error=False)
     async def load_history(self) -> None:
-        app: Any = self.app
-        await self._load_history(await app.get_engine())
+        await self._load_history(await self.app.connection.get_engine())
 
     async def _load_history(self, engine: Any) -> None:
         from roocode_tui.core.errors import RoocodeError
@@ -107,11 +111,11 @@ class MonitorPane(VerticalScroll, can_focus=True):
     @work(group="monitor", exclusive=True, exit_on_error=False)
     async def poll(self) -> None:
         """One round of readings: the engine's pipeline and store, vLLM's metrics, the GPUs."""
-        app: Any = self.app
+        app = self.app
         self._timer = True
         try:
             settings = app.settings
-            engine = await app.get_engine()
+            engine = await app.connection.get_engine()
             if settings.embedder.provider == "openai":
                 from roocode_tui.core.monitor.metrics import VllmMonitor
 
@@ -132,7 +136,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
             self.show_gpus(gpus, why)
             await self._load_history(engine)
         finally:
-            if app.query_one("#panes").active == "monitor":
+            if app.shown == "monitor":
                 self._timer = self.set_timer(settings.tui.monitor_interval_s, self.poll)
             else:
                 self._timer = None
@@ -160,7 +164,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
     def show_history(self, history: dict[str, Any]) -> None:
         """Draw every chart from the engine's ``history(window)`` answer."""
         self.last_history = history
-        local = self.app.settings.embedder.provider != "openai"  # type: ignore[attr-defined]
+        local = self.app.settings.embedder.provider != "openai"
         vram_total = history.get("facts", {}).get("vram_total")
         for chart_id, chart in self.charts.items():
             note = ""

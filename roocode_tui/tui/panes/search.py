@@ -1,4 +1,5 @@
-"""F1: search as you type, ranked results, a highlighted preview, the whole file on Enter."""
+"""F1: search as you type, ranked results, a highlighted preview, the whole file on Enter; e opens
+$EDITOR at a hit, y copies its path:line (in the results and in the file viewer)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -22,6 +23,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from roocode_tui.core.display import explain_line, inert
+from roocode_tui.tui.panes.pane import Pane
 from roocode_tui.tui.widgets.render import code_view, hit_label
 
 DEBOUNCE_S = 0.3
@@ -36,12 +38,24 @@ class SearchDone(Message):
 
 
 class ResultList(OptionList):
+    """The hits, best first: e and y act on the highlighted one."""
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("e", "app.open_editor", "Edit", tooltip="Open $EDITOR at the chunk", id="edit"),
-        Binding("y", "app.copy_location", "Copy path:line", tooltip="Copy path:line (OSC 52)", id="copy"),
+        Binding("e", "open_editor", "Edit", tooltip="Open $EDITOR at the chunk", id="edit"),
+        Binding("y", "copy_location", "Copy path:line", tooltip="Copy path:line (OSC 52)", id="copy"),
     ]
+
+    def action_open_editor(self) -> None:
+        hit = self.query_ancestor(SearchPane).selected_hit()
+        if hit is not None:
+            open_in_editor(self.app, hit)
+
+    def action_copy_location(self) -> None:
+        hit = self.query_ancestor(SearchPane).selected_hit()
+        if hit is not None:
+            copy_location(self.app, hit)
 
 
 class FileViewer(ModalScreen[None]):
@@ -49,8 +63,8 @@ class FileViewer(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", id="close"),
-        Binding("e", "app.open_editor", "Edit", id="viewer_edit"),
-        Binding("y", "app.copy_location", "Copy path:line", id="viewer_copy"),
+        Binding("e", "open_editor", "Edit", id="viewer_edit"),
+        Binding("y", "copy_location", "Copy path:line", id="viewer_copy"),
     ]
 
     def __init__(self, hit: Any, text: str) -> None:
@@ -72,8 +86,14 @@ class FileViewer(ModalScreen[None]):
     def _scroll(self) -> None:
         self.query_one("#viewer-body", VerticalScroll).scroll_to(y=max(0, self.hit.start_line - 4), animate=False)
 
+    def action_open_editor(self) -> None:
+        open_in_editor(self.app, self.hit)
 
-class SearchPane(Vertical):
+    def action_copy_location(self) -> None:
+        copy_location(self.app, self.hit)
+
+
+class SearchPane(Pane, Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hits: list[Any] = []
@@ -95,6 +115,9 @@ class SearchPane(Vertical):
     def focus_query(self) -> None:
         self.query_one("#query", Input).focus()
 
+    def focus_pane(self) -> None:
+        self.focus_query()
+
     # -- searching ---------------------------------------------------------------------------
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -103,8 +126,7 @@ class SearchPane(Vertical):
 
     def _hold_ingest(self) -> None:
         """A search is being typed: running ingests send no new batches until it has answered."""
-        app: Any = self.app
-        app.hold_ingest()
+        self.app.connection.hold_ingest()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -122,15 +144,14 @@ class SearchPane(Vertical):
 
         if debounce:
             await asyncio.sleep(DEBOUNCE_S)
-        app: Any = self.app
         raw = self.query_one("#query", Input).value
         query, inline_path, inline_lang = parse_inline_filters(raw)
         path = self.query_one("#path-filter", Input).value.strip() or inline_path
         lang = self.query_one("#lang-filter", Input).value.strip() or inline_lang
         if not query:
             return
-        engine = await app.get_engine()
-        collection = app.active
+        engine = await self.app.connection.get_engine()
+        collection = self.app.active
         if collection is None:
             return
         started = time.perf_counter()
@@ -197,7 +218,7 @@ class SearchPane(Vertical):
         self.app.push_screen(FileViewer(hit, text))
 
 
-def open_in_editor(app: Any, hit: Any) -> None:
+def open_in_editor(app: App[Any], hit: Any) -> None:
     """Suspend the app, run $EDITOR at the chunk's first line, come back."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     path = str(Path(hit.root) / hit.path)
@@ -207,3 +228,10 @@ def open_in_editor(app: Any, hit: Any) -> None:
             subprocess.run(command, check=False)
     except Exception as exc:  # SuspendNotSupported in tests / web, editor missing
         app.notify(inert(f"cannot run {editor}: {exc}"), severity="error", markup=False)
+
+
+def copy_location(app: App[Any], hit: Any) -> None:
+    """The hit's path:line to the clipboard (OSC 52: works over SSH in most terminals)."""
+    location = f"{Path(hit.root) / hit.path}:{hit.start_line}"
+    app.copy_to_clipboard(location)
+    app.notify(inert(f"copied {location}"), markup=False)

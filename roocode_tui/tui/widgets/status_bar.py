@@ -56,3 +56,14 @@ class StatusBar(Static):
             text.append("  │ ", style="dim")
             text.append(inert(self.ingest), style="bold cyan")
         self.update(text)
+
+    def show_run(self, run: Any) -> None:
+        """The index run under way (engine.api.RunSnapshot), or nothing once it is over."""
+        if not run.active:
+            self.ingest = ""
+        elif run.waiting:
+            self.ingest = f"indexing {run.collection}: paused, server down"
+        else:
+            share = f"{run.files_done / run.files_total:.0%}" if run.files_total else f"{run.files_done} files"
+            self.ingest = f"indexing {run.collection} {share} · {run.chunks_per_s:,.1f} chunks/s"
+        self.refresh_bar()

@@ -57,3 +57,24 @@ async def test_read_only_restores_nothing(settings: Settings, tmp_path: Path):  
         await settle(app, pilot)
         assert any("read-only mode" in str(n.message) for n in app._notifications)
         assert [i.name for i in app.query_one("#collections-pane").infos] == ["demo"]
+
+
+async def test_a_restore_the_store_refuses_says_why(settings: Settings):  # noqa: F811
+    """A pane's worker that fails is shown like the app's own (its state does not bubble)."""
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        await pilot.press("S")
+        await settle(app, pilot)
+        app.screen.query_one("#restore-name").value = "demo"  # taken
+        await pilot.click("#restore")
+        await settle(app, pilot)
+        shown = [(n.title, str(n.message)) for n in app._notifications]
+        assert (
+            "collections-write",
+            "collection 'demo' already exists: restore into a new name (or delete it first)",
+        ) in shown

@@ -1,10 +1,13 @@
-"""What every pane has: the app by its type, and the collection an action taken in it acts on."""
+"""What every pane has: the app by its type, the collection an action taken in it acts on, and
+its workers' errors shown by the app's one handler."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # the app's module imports the panes: its type is for annotations only
+    from textual.worker import Worker
+
     from roocode_tui.tui.app import RoocodeApp
 
 
@@ -30,3 +33,8 @@ class Pane:
             self.app.notify("read-only mode: this would write to the store", severity="warning")
             return True
         return False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker's state goes to its own node and no further: the app's handler shows the
+        errors of this pane's workers too."""
+        self.app.on_worker_state_changed(event)

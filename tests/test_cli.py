@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import in_process_env
+from test_engine import Box, box, many_files  # noqa: F401 - the fixture
 
 
 def cli(*args: str, home: Path, env: dict[str, str] | None = None, input: str | None = None, timeout: int = 180):
@@ -434,3 +435,96 @@ def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpu
         assert again["optimized"] is False  # built already: nothing to do
         refused = cli("--read-only", "collections", "optimize", "demo", home=home, env=env)
         assert refused.returncode == 2 and "read-only" in refused.stderr
+
+
+def test_which_optimize_and_package_are_answered_by_the_engine_that_holds_the_store(
+    box: Box,  # noqa: F811
+    tmp_path: Path,
+    corpus: Path,
+    embed_server,
+):
+    """`roo which`, `collections optimize` and `index --package` go to the running engine: it
+    keeps its store and embedder open (a release would close the embedder: status shows none),
+    answers them while it indexes another collection, and the commands print what they did
+    when they opened the store themselves."""
+    import hashlib
+
+    box.serve()
+    assert box.cli("index", str(corpus), "-c", "demo").returncode == 0
+    pid = box.engine_pid()
+
+    def kept() -> bool:
+        status = box.status()
+        return status is not None and status["pid"] == pid and status["embedder"]["model_id"] is not None
+
+    assert kept()
+    workspace = tmp_path / "shop"
+    workspace.mkdir()
+    expected = "ws-" + hashlib.sha256(str(workspace).encode()).hexdigest()[:16]
+    which = box.cli("roo", "which", str(workspace), "--json")
+    assert which.returncode == 0, which.stderr
+    assert json.loads(which.stdout) == {"workspace": str(workspace), "collection": expected, "exists": False}
+    plain = box.cli("roo", "which", str(workspace))
+    data = box.home / ".local" / "share" / "roocode-tui"
+    assert plain.returncode == 0 and plain.stdout.splitlines() == [
+        expected,
+        f"  {workspace}: not in embedded store at {data} (roocode-tui index {workspace} --schema roo builds it)",
+    ]
+    assert kept()
+
+    optimized = box.cli("collections", "optimize", "demo", "--json")
+    assert optimized.returncode == 0, optimized.stderr
+    report = json.loads(optimized.stdout)
+    assert list(report) == ["collection", "optimized", "seconds"] and report["collection"] == "demo"
+    assert kept()
+    missing = box.cli("collections", "optimize", "nope")
+    assert missing.returncode == 2 and missing.stderr == "roocode-tui: error: collection 'nope' does not exist\n"
+    read_only = box.cli("--read-only", "collections", "optimize", "demo")
+    assert read_only.returncode == 2 and "read-only mode: collections optimize would write" in read_only.stderr
+    read_only = box.cli("--read-only", "collections", "optimize", "nope")  # what does not exist is said first
+    assert read_only.returncode == 2 and "collection 'nope' does not exist" in read_only.stderr
+
+    # An npm package found from the command's directory, not the engine's.
+    app = tmp_path / "app"
+    pkg = app / "node_modules" / "widgets"
+    pkg.mkdir(parents=True)
+    (pkg / "package.json").write_text(json.dumps({"name": "widgets", "version": "2.1.0"}))
+    (pkg / "index.js").write_text("export function frob(widget) {\n  return widget.spin();\n}\n")
+
+    def index_package(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "roocode_tui.cli", "index", "--package", *args, "--ecosystem", "npm"]
+        return subprocess.run(command, cwd=app, env=box.env, capture_output=True, text=True, timeout=120)
+
+    ran = index_package("widgets", "--node-modules", "node_modules", "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.splitlines()[0] == "npm package widgets 2.1.0 (from node_modules) into lib-widgets"
+    assert json.loads(ran.stdout)["files_indexed"] >= 1
+    assert json.loads(box.cli("collections", "info", "lib-widgets", "--json").stdout)["paths"] == [str(pkg)]
+    nowhere = index_package("left-pad")
+    assert nowhere.returncode == 2 and nowhere.stderr == (
+        f"roocode-tui: error: no npm package 'left-pad' in node_modules from {app} upwards "
+        "(give the directory with --node-modules DIR)\n"
+    )
+    given = index_package("left-pad", "--node-modules", "node_modules")
+    assert given.returncode == 2 and "no npm package 'left-pad' in node_modules (give" in given.stderr
+    assert kept()
+
+    # While another collection is being indexed (an in-process command could not open the store).
+    embed_server.faults.delay_s = 0.5
+    try:
+        detached = box.cli("index", str(many_files(tmp_path / "tree", 40)), "-c", "slow", "--detach", "--json")
+        assert detached.returncode == 0, detached.stderr
+        run_id = json.loads(detached.stdout)["run"]
+        box.wait_for(lambda: (box.run_of("slow") or {}).get("files_indexed", 0) >= 1, "the run to write files")
+        assert json.loads(box.cli("roo", "which", str(workspace), "--json").stdout)["exists"] is False
+        busy = box.cli("collections", "optimize", "slow")
+        assert busy.returncode == 2 and busy.stderr == (
+            f"roocode-tui: error: collection 'slow' is being indexed (run {run_id}): "
+            "let it finish (or cancel it) first\n"
+        )
+        assert box.cli("collections", "optimize", "demo").returncode == 0
+        assert box.run_of("slow")["phase"] not in ("done", "failed", "cancelled")
+    finally:
+        embed_server.faults.delay_s = 0
+    box.wait_for(lambda: box.run_of("slow")["phase"] == "done", "the run to finish")
+    assert kept()

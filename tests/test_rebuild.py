@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import all_points, in_process_env
 from test_cli import cli
+from test_engine import Box, box, many_files  # noqa: F401 - the fixture
 
 from roocode_tui.core.backends import prepare_indexer
 from roocode_tui.core.config import EmbedderSettings, Settings
@@ -224,6 +225,74 @@ def test_cli_rebuild_says_what_it_does_and_abort_finish(embed_server, corpus, tm
     assert json.loads(aborted.stdout) == {"collection": NAME, "aborted": False}
     refused = cli("--read-only", "collections", "rebuild", NAME, home=home, env=env)
     assert refused.returncode == 2 and "read-only" in refused.stderr
+
+
+def test_abort_and_finish_are_answered_by_the_engine_and_refused_while_the_rebuild_runs(
+    box: Box,  # noqa: F811
+    tmp_path: Path,
+    embed_server,
+):
+    """`collections rebuild NAME --abort | --finish` go to the running engine, which keeps its
+    store open (a release would close its embedder: status shows none) and refuses both while
+    a run writes the collection."""
+    box.serve()
+    first = box.cli("index", str(many_files(tmp_path / "tree", 30)), "-c", NAME, "--json")
+    assert first.returncode == 0, first.stderr
+    points = json.loads(first.stdout)["points_written"]
+    pid = box.engine_pid()
+
+    def kept() -> bool:
+        status = box.status()
+        return status is not None and status["pid"] == pid and status["embedder"]["model_id"] is not None
+
+    def info() -> dict:
+        return json.loads(box.cli("collections", "info", NAME, "--json").stdout)
+
+    def rebuild_halfway(step: str) -> None:
+        """A rebuild cancelled (Ctrl-C) once it has written files: its new index stays beside
+        the old one. While it runs, ``step`` is refused."""
+        embed_server.faults.delay_s = 0.3
+        last = box.run_of(NAME)["id"]
+        try:
+            proc = box.popen("collections", "rebuild", NAME, "--json")
+            box.wait_for(
+                lambda: box.run_of(NAME)["id"] != last and box.run_of(NAME)["files_indexed"] >= 2,
+                "the rebuild to write files",
+            )
+            run_id = box.run_of(NAME)["id"]
+            assert box.run_of(NAME)["kind"] == "rebuild"
+            refused = box.cli("collections", "rebuild", NAME, step)
+            assert refused.returncode == 2 and refused.stderr == (
+                f"roocode-tui: error: collection '{NAME}' is being indexed (run {run_id}): cancel it first\n"
+            )
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+            assert proc.returncode == 130
+        finally:
+            embed_server.faults.delay_s = 0
+        assert info()["rebuilding"]["points"] > 0
+
+    rebuild_halfway("--abort")
+    aborted = box.cli("collections", "rebuild", NAME, "--abort", "--json")
+    assert aborted.returncode == 0 and json.loads(aborted.stdout) == {"collection": NAME, "aborted": True}
+    assert "rebuilding" not in info() and info()["points"] == points
+    again = box.cli("collections", "rebuild", NAME, "--abort")
+    assert again.returncode == 0 and again.stdout == f"{NAME} has no unfinished rebuild\n"
+    assert kept()
+
+    rebuild_halfway("--finish")
+    partial = info()["rebuilding"]["points"]
+    finished = box.cli("collections", "rebuild", NAME, "--finish")
+    assert finished.returncode == 0 and finished.stdout == f"{NAME} now serves the rebuilt index\n"
+    assert "rebuilding" not in info() and info()["points"] == partial < points
+    nothing = box.cli("collections", "rebuild", NAME, "--finish", "--json")
+    assert nothing.returncode == 2 and nothing.stderr == (
+        f"roocode-tui: error: '{NAME}' has no unfinished rebuild to switch to "
+        f"(start one: roocode-tui collections rebuild {NAME})\n"
+    )
+    missing = box.cli("collections", "rebuild", "nope", "--abort")
+    assert missing.returncode == 2 and missing.stderr == "roocode-tui: error: collection 'nope' does not exist\n"
+    assert kept()
 
 
 async def test_a_shard_dir_meta_json_does_not_name_is_swept_once_old(tmp_path, embed_server, corpus, small_chunks):

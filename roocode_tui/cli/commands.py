@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -151,9 +150,11 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
 
     output.refuse_if_read_only(settings, "index")
     if getattr(args, "package", None):
-        _package_paths(settings, args)
+        _check_package_args(args)
     engine = await engine_commands.open_engine(settings)
     try:
+        if getattr(args, "package", None):
+            await _package_paths(engine, args)
         if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
             from roocode_tui.core.errors import UsageError
 
@@ -163,27 +164,31 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
-def _package_paths(settings: Any, args: argparse.Namespace) -> None:
-    """``index --package NAME``: the installed package's paths, into lib-NAME (core/packages.py)."""
+def _check_package_args(args: argparse.Namespace) -> None:
     from roocode_tui.core.errors import UsageError
-    from roocode_tui.core.files import packages
 
     if args.paths:
         raise UsageError("--package indexes the package's own files: give PATHs or --package, not both")
     if args.schema != "native":
         raise UsageError("--package builds a roocode-tui collection (no --schema roo)")
-    pkg = packages.resolve(
+
+
+async def _package_paths(engine: Any, args: argparse.Namespace) -> None:
+    """``index --package NAME``: the installed package's paths, into lib-NAME (core/files/packages.py,
+    in the engine). The Python is this command's (its virtualenv, its PATH) unless given."""
+    from roocode_tui.core.files.packages import active_python
+
+    pkg = await engine.resolve_package(
         args.package,
         args.ecosystem,
-        python=args.python,
+        python=args.python or (active_python() if args.ecosystem == "pypi" else None),
         node_modules=args.node_modules,
         cwd=os.getcwd(),
-        data_dir=settings.store.data_dir,
     )
-    args.paths = [str(p) for p in pkg.paths]
-    args.collection = args.collection or pkg.collection
+    args.paths = pkg["paths"]
+    args.collection = args.collection or pkg["collection"]
     print(
-        f"{pkg.ecosystem} package {pkg.name} {pkg.version} (from {pkg.where}) into {args.collection}",
+        f"{pkg['ecosystem']} package {pkg['name']} {pkg['version']} (from {pkg['where']}) into {args.collection}",
         file=sys.stderr,
     )
 
@@ -316,41 +321,30 @@ async def _doctor(settings: Any, args: argparse.Namespace) -> int:
 async def _roo(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
     from roocode_tui.core.agents import roo
-    from roocode_tui.core.agents.roo_qdrant import describe
     from roocode_tui.core.display import inert
-    from roocode_tui.core.errors import RoocodeError
-    from roocode_tui.core.stores import open_store
 
-    workspace = roo.workspace_path(args.path)
-    name = roo.collection_name(workspace)
-    await engine_commands.release_store_first(settings)
-    store = open_store(settings.store)
+    engine = await engine_commands.open_engine(settings)
     try:
-        info = await describe(store, name)
-        exists = info is not None or name in await store.list_collections()
-    except RoocodeError as exc:
-        info, exists, problem = None, None, str(exc)
-    else:
-        problem = ""
+        found = await engine.agent_index(roo.workspace_path(args.path))
     finally:
-        await store.close()
+        await engine.aclose()
+    problem = found.get("error")
     if args.json:
-        out: dict[str, Any] = {"workspace": workspace, "collection": name, "exists": exists}
-        if info is not None:
-            out.update(points=info.points, dimension=info.dimension, **info.to_json(workspace))
-        if problem:
-            out["error"] = problem
-        print(json.dumps(out))
+        print(json.dumps(found))
         return 0 if not problem else 1
+    workspace, name = found["workspace"], found["collection"]
     print(name)
     where = settings.store.url or f"{settings.store.backend} store at {settings.store.data_dir}"
     if problem:
         print(f"  {inert(workspace)}: cannot tell whether it exists: {inert(problem)}", file=sys.stderr)
         return 1
-    if info is not None:
-        state = f"indexing {info.state}" + (f" ({info.when})" if info.when else "")
-        print(f"  {inert(workspace)}: in {inert(where)}, {info.points} points, {info.dimension}-d, {state}")
-    elif exists:
+    if "points" in found:  # in Roo Code's format; its state and time as AgentIndexInfo's .state and .when
+        complete = found["indexing_complete"]
+        state = "no marker" if complete is None else "complete" if complete else "incomplete"
+        when = found["completed_at"] if complete else found["started_at"]
+        state = f"indexing {state}" + (f" ({when})" if when else "")
+        print(f"  {inert(workspace)}: in {inert(where)}, {found['points']} points, {found['dimension']}-d, {state}")
+    elif found["exists"]:
         print(f"  {inert(workspace)}: in {inert(where)}, but not in Roo Code's format")
     else:
         build = f"roocode-tui index {workspace} --schema roo"
@@ -361,9 +355,6 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
 # -- collections -----------------------------------------------------------------------------
 async def _collections(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands, transfer
-    from roocode_tui.core.agents.roo_qdrant import describe
-    from roocode_tui.core.errors import CollectionNotFoundError
-    from roocode_tui.core.stores import open_store
 
     if args.action == "rebuild" and not (args.abort or args.finish):
         output.refuse_if_read_only(settings, "collections rebuild")
@@ -381,38 +372,35 @@ async def _collections(settings: Any, args: argparse.Namespace) -> int:
             await engine.aclose()
     if args.action in transfer.ACTIONS:
         return await transfer.run(settings, args, output.refuse_if_read_only)
-    await engine_commands.release_store_first(settings)
-    store = open_store(settings.store)
+    engine = await engine_commands.open_engine(settings)
     try:
-        name = args.name
-        if await store.get_meta(name) is None and await describe(store, name) is None:
-            raise CollectionNotFoundError(f"collection {name!r} does not exist")
         if args.action == "rebuild":
-            return await _rebuild_step(store, settings, args)
-        # optimize
-        output.refuse_if_read_only(settings, "collections optimize")
-        started = time.monotonic()
-        built = await store.optimize(name)
-        took = time.monotonic() - started
-        if args.json:
-            print(json.dumps({"collection": name, "optimized": built, "seconds": round(took, 3)}))
-        elif built:
-            print(f"built the search index of {name} in {took:.1f}s")
-        else:
-            print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
-        return 0
+            return await _rebuild_step(engine, settings, args)
+        return await _optimize(engine, settings, args)
     finally:
-        await store.close()
+        await engine.aclose()
 
 
-async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> int:
-    """``collections rebuild NAME --abort | --finish``."""
-    from roocode_tui.core.errors import UsageError
-
-    output.refuse_if_read_only(settings, "collections rebuild")
+async def _optimize(engine: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections optimize NAME``."""
     name = args.name
+    await _refuse_if_read_only(engine, settings, name, "collections optimize")
+    done = await engine.optimize(name)
+    if args.json:
+        print(json.dumps(done))
+    elif done["optimized"]:
+        print(f"built the search index of {name} in {done['seconds']:.1f}s")
+    else:
+        print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
+    return 0
+
+
+async def _rebuild_step(engine: Any, settings: Any, args: argparse.Namespace) -> int:
+    """``collections rebuild NAME --abort | --finish``."""
+    name = args.name
+    await _refuse_if_read_only(engine, settings, name, "collections rebuild")
     if args.abort:
-        dropped = await store.abort_rebuild(name)
+        dropped = await engine.abort_rebuild(name)
         print(
             json.dumps({"collection": name, "aborted": dropped})
             if args.json
@@ -423,11 +411,20 @@ async def _rebuild_step(store: Any, settings: Any, args: argparse.Namespace) -> 
             )
         )
         return 0
-    staging = await store.staging_of(name)
-    if staging is None:
-        raise UsageError(
-            f"{name!r} has no unfinished rebuild to switch to (start one: roocode-tui collections rebuild {name})"
-        )
-    await store.finish_rebuild(name, staging)
+    await engine.finish_rebuild(name)
     print(json.dumps({"collection": name, "switched": True}) if args.json else f"{name} now serves the rebuilt index")
     return 0
+
+
+async def _refuse_if_read_only(engine: Any, settings: Any, name: str, what: str) -> None:
+    """A read-only command refuses to write to ``name``, once it has said so of a collection
+    that does not exist (the engine checks its own read-only setting itself)."""
+    from roocode_tui.core.errors import CollectionNotFoundError
+
+    if not settings.read_only:
+        return
+    try:
+        await engine.collection(name)
+    except CollectionNotFoundError:
+        raise CollectionNotFoundError(f"collection {name!r} does not exist") from None
+    output.refuse_if_read_only(settings, what)

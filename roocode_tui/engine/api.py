@@ -158,6 +158,36 @@ class Engine(abc.ABC):
         """Restore a snapshot file into the new collection ``name``."""
 
     @abc.abstractmethod
+    async def optimize(self, name: str) -> dict[str, Any]:
+        """Build a collection's search index now: ``{"collection", "optimized", "seconds"}``
+        (``optimized`` false: nothing to do, or the server indexes by itself)."""
+
+    @abc.abstractmethod
+    async def abort_rebuild(self, name: str) -> bool:
+        """Drop a collection's unfinished rebuild (its old index still serves); False when it
+        had none. Refused while a run writes the collection."""
+
+    @abc.abstractmethod
+    async def finish_rebuild(self, name: str) -> None:
+        """Serve a collection's unfinished rebuild as it is (UsageError when it has none).
+        Refused while a run writes the collection."""
+
+    @abc.abstractmethod
+    async def agent_index(self, workspace: str) -> dict[str, Any]:
+        """Roo Code's collection of a workspace, as ``roo which --json`` prints it:
+        ``{"workspace", "collection", "exists"}``, with ``points``, ``dimension``,
+        ``indexing_complete``, ``completed_at`` and ``started_at`` when it is in Roo Code's
+        format, and ``error`` (``exists`` null) when the store could not tell."""
+
+    @abc.abstractmethod
+    async def resolve_package(
+        self, name: str, ecosystem: str, *, python: str | None, node_modules: str | None, cwd: str
+    ) -> dict[str, Any]:
+        """An installed package's paths to index (core/files/packages.py): ``{"ecosystem",
+        "name", "version", "paths", "where", "collection"}``; relative ``python`` and
+        ``node_modules`` are taken from ``cwd``."""
+
+    @abc.abstractmethod
     async def monitor(self, active: str | None) -> dict[str, Any]:
         """For the monitor pane: ``pipeline`` (the embedder's requests, failures, batches in
         flight, latency p50/p95) and ``store`` ([line, style] pairs: reachable, version, the

@@ -4,6 +4,7 @@ created, deleted, watched, snapshotted and restored, and the store's lines for t
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,25 @@ class Catalog:
             return f"indexed at {when}, some files failed (see index_status), not watched"
         return f"indexed at {when}, not watched: changes since then are not in it"
 
+    async def agent_index(self, workspace: str) -> dict[str, Any]:
+        """Roo Code's collection of a workspace, as ``roo which --json`` prints it (Engine.agent_index)."""
+        from roocode_tui.core.agents import roo
+        from roocode_tui.core.agents.roo_qdrant import describe
+
+        workspace = roo.workspace_path(workspace)
+        name = roo.collection_name(workspace)
+        store, _ = await self.engine.backends()
+        out: dict[str, Any] = {"workspace": workspace, "collection": name}
+        try:
+            info = await describe(store, name)
+            out["exists"] = info is not None or name in await store.list_collections()
+        except RoocodeError as exc:
+            out["exists"], out["error"] = None, str(exc)
+            return out
+        if info is not None:
+            out.update(points=info.points, dimension=info.dimension, **info.to_json(workspace))
+        return out
+
     async def resolve(self, name: str | None, cwd: str) -> str:
         from roocode_tui.core.backends import resolve_search_collection
 
@@ -145,6 +165,46 @@ class Catalog:
             return engine.watchers.by_name[name].to_json()
         await engine.watchers.stop(name)
         return {"collection": name, "state": "not watched"}
+
+    async def optimize(self, name: str) -> dict[str, Any]:
+        """Build a collection's search index now (Engine.optimize)."""
+        engine = self.engine
+        store = await self._existing(name)
+        engine.refuse_if_read_only("collections optimize")
+        engine.refuse_if_written(name, "let it finish (or cancel it)")
+        await engine.indexer.stop(name)  # a background build of it would be dropped anyway
+        started = time.monotonic()
+        built = await store.optimize(name)
+        return {"collection": name, "optimized": built, "seconds": round(time.monotonic() - started, 3)}
+
+    async def abort_rebuild(self, name: str) -> bool:
+        """Drop an unfinished rebuild of a collection; True when there was one (Engine.abort_rebuild)."""
+        store = await self._existing(name)
+        self.engine.refuse_if_read_only("collections rebuild")
+        self.engine.refuse_if_written(name, "cancel it")
+        return await store.abort_rebuild(name)
+
+    async def finish_rebuild(self, name: str) -> None:
+        """Serve an unfinished rebuild's index as it is (Engine.finish_rebuild)."""
+        store = await self._existing(name)
+        self.engine.refuse_if_read_only("collections rebuild")
+        self.engine.refuse_if_written(name, "cancel it")
+        staging = await store.staging_of(name)
+        if staging is None:
+            raise UsageError(
+                f"{name!r} has no unfinished rebuild to switch to (start one: roocode-tui collections rebuild {name})"
+            )
+        await store.finish_rebuild(name, staging)
+        self.engine.indexer.written(name)  # the index it serves now is looked at as after a run
+
+    async def _existing(self, name: str) -> Any:
+        """The store, once it has ``name`` as ours or as Roo Code's (one line when it does not)."""
+        from roocode_tui.core.agents.roo_qdrant import describe
+
+        store, _ = await self.engine.backends()
+        if await store.get_meta(name) is None and await describe(store, name) is None:
+            raise CollectionNotFoundError(f"collection {name!r} does not exist")
+        return store
 
     # -- snapshots ---------------------------------------------------------------------------
     async def snapshot(self, name: str, out: str | None = None) -> dict[str, Any]:

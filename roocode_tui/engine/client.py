@@ -89,6 +89,24 @@ class EngineClient(Engine):
     async def restore(self, name: str, file: str) -> dict[str, Any]:
         return await self._call("POST", "/restore", {"name": name, "file": file})
 
+    async def optimize(self, name: str) -> dict[str, Any]:
+        return await self._call("POST", f"/collections/{_quote(name)}/optimize")
+
+    async def abort_rebuild(self, name: str) -> bool:
+        return bool((await self._call("POST", f"/collections/{_quote(name)}/rebuild/abort"))["aborted"])
+
+    async def finish_rebuild(self, name: str) -> None:
+        await self._call("POST", f"/collections/{_quote(name)}/rebuild/finish")
+
+    async def agent_index(self, workspace: str) -> dict[str, Any]:
+        return await self._call("GET", "/agent-index?" + urlencode({"workspace": workspace}))
+
+    async def resolve_package(
+        self, name: str, ecosystem: str, *, python: str | None, node_modules: str | None, cwd: str
+    ) -> dict[str, Any]:
+        payload = {"name": name, "ecosystem": ecosystem, "python": python, "node_modules": node_modules, "cwd": cwd}
+        return await self._call("POST", "/packages/resolve", payload)
+
     async def monitor(self, active: str | None) -> dict[str, Any]:
         return await self._call("GET", "/monitor" + (f"?{urlencode({'active': active})}" if active else ""))
 

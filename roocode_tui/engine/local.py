@@ -250,6 +250,23 @@ class LocalEngine(Engine):
     async def set_watch(self, name: str, on: bool) -> dict[str, Any]:
         return await self.catalog.set_watch(name, on)
 
+    async def optimize(self, name: str) -> dict[str, Any]:
+        return await self.catalog.optimize(name)
+
+    async def abort_rebuild(self, name: str) -> bool:
+        return await self.catalog.abort_rebuild(name)
+
+    async def finish_rebuild(self, name: str) -> None:
+        await self.catalog.finish_rebuild(name)
+
+    async def agent_index(self, workspace: str) -> dict[str, Any]:
+        return await self.catalog.agent_index(workspace)
+
+    async def resolve_package(self, name: str, ecosystem: str, **where: Any) -> dict[str, Any]:
+        from roocode_tui.engine.sources import resolve_package
+
+        return await resolve_package(self, name, ecosystem, **where)
+
     # -- searches ----------------------------------------------------------------------------
     async def search(self, queries: list[str], collection: str | None, **options: Any) -> list[dict[str, Any]]:
         return await self.searches.search(queries, collection, **options)

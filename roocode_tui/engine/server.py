@@ -15,6 +15,11 @@ Routes::
     DELETE /collections/NAME          delete it
     GET    /collections/NAME/snapshots   its snapshots      POST [?out=PATH]: write one
     POST   /collections/NAME/watch    {"on": true|false}: keep it in sync with its files (or stop)
+    POST   /collections/NAME/optimize        build its search index now
+    POST   /collections/NAME/rebuild/abort   drop its unfinished rebuild    .../finish: serve it as it is
+    GET    /agent-index?workspace=PATH       Roo Code's collection of a workspace (`roo which --json`)
+    POST   /packages/resolve          {"name", "ecosystem", "python", "node_modules", "cwd"}: an installed
+                                      package's paths to index and its collection
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
     GET    /resolve?name=&cwd=        the collection a search would use
     GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
@@ -138,6 +143,34 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             out = request.query_params.get("out")
             return JSONResponse(await engine.snapshot(name, out), status_code=201)
         return JSONResponse({"snapshots": await engine.snapshots(name)})
+
+    async def optimize(request: Request) -> Response:
+        return JSONResponse(await engine.optimize(request.path_params["name"]))
+
+    async def rebuild(request: Request) -> Response:
+        name, step = request.path_params["name"], request.path_params["step"]
+        if step == "abort":
+            return JSONResponse({"collection": name, "aborted": await engine.abort_rebuild(name)})
+        if step == "finish":
+            await engine.finish_rebuild(name)
+            return JSONResponse({"collection": name, "switched": True})
+        raise UsageError(f"no rebuild step {step!r} (abort or finish)")
+
+    async def agent_index(request: Request) -> Response:
+        return JSONResponse(await engine.agent_index(request.query_params.get("workspace") or ""))
+
+    async def packages(request: Request) -> Response:
+        data = await body(request)
+        python, node_modules = data.get("python"), data.get("node_modules")
+        return JSONResponse(
+            await engine.resolve_package(
+                str(data.get("name") or ""),
+                str(data.get("ecosystem") or "pypi"),
+                python=None if python is None else str(python),
+                node_modules=None if node_modules is None else str(node_modules),
+                cwd=str(data.get("cwd") or Path.home()),
+            )
+        )
 
     async def restore(request: Request) -> Response:
         data = await body(request)
@@ -286,6 +319,10 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
         Route("/collections/{name}", handler(collection), methods=["GET", "DELETE"]),
         Route("/collections/{name}/snapshots", handler(snapshots), methods=["GET", "POST"]),
         Route("/collections/{name}/watch", handler(watch_collection), methods=["POST"]),
+        Route("/collections/{name}/optimize", handler(optimize), methods=["POST"]),
+        Route("/collections/{name}/rebuild/{step}", handler(rebuild), methods=["POST"]),
+        Route("/agent-index", handler(agent_index)),
+        Route("/packages/resolve", handler(packages), methods=["POST"]),
         Route("/resolve", handler(resolve)),
         Route("/restore", handler(restore), methods=["POST"]),
         Route("/monitor", handler(monitor)),

@@ -41,7 +41,7 @@ class Backends:
         self.used, self.pages_kept = time.monotonic(), True
 
     async def release_pages(self) -> bool:
-        """Let the store's mapped pages go (core/stores/edge.py ``release_pages``); True when
+        """Let the store's mapped pages go (core/stores/edge/store.py ``release_pages``); True when
         the store can and there were pages kept since the last time."""
         release = getattr(self.store, "release_pages", None)
         kept, self.pages_kept = self.pages_kept, False
@@ -52,7 +52,7 @@ class Backends:
 
     def release_pages_soon(self) -> None:
         """After a run: the pages of the store's mapped files it wrote, let go in a thread (it
-        waits for store calls under way: EdgeStore._MapGate). Not awaited: the run ends now (a
+        waits for store calls under way: core/stores/edge/shards.py MapGate). Not awaited: the run ends now (a
         watcher's deferred sync looks at it at once)."""
         release = getattr(self.store, "release_pages", None)
         if release is not None:

@@ -28,7 +28,7 @@ from typing import Any
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, StoreError
 
 LOG = logging.getLogger("roocode_tui.engine")
-TIDY_AFTER_S = 2.5  # the replaced shard is let go after the store's grace time (edge.RETIRE_S)
+TIDY_AFTER_S = 2.5  # the replaced shard is let go after the store's grace time (core/stores/edge/shards.py RETIRE_S)
 BUSY_S = 300.0  # a collection written without pause is looked at this often
 CHURN_MIN = 1000  # a build compacts once this many points were written or deleted since the last
 CHURN_SHARE = 0.10  # ... and this share of the collection's points

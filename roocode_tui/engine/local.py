@@ -125,7 +125,7 @@ class LocalEngine(Engine):
 
     async def release_when_idle(self) -> bool:
         """Let the store's mapped pages go once no search or run has used it for
-        ``PAGES_IDLE_S`` (core/stores/edge.py ``release_pages``). Searches map in the pages they
+        ``PAGES_IDLE_S`` (core/stores/edge/store.py ``release_pages``). Searches map in the pages they
         touch (vectors, keyword postings, payloads), and a long-lived engine would hold them all
         (an engine idle with a 100k-point collection: 261 MB of them). They stay in the page
         cache, so the next search maps them again without reading the disk, unless the kernel

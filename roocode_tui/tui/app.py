@@ -214,7 +214,7 @@ class RoocodeApp(App[int]):
         if pane == "monitor":
             self.monitor_pane.start()
         elif pane == "collections":
-            self.load_collections()  # points and rebuild states move while other panes are shown
+            self.collections_pane.load()  # points and rebuild states move while other panes are shown
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -237,35 +237,14 @@ class RoocodeApp(App[int]):
 
     @on(CollectionsChanged)
     def _collections_changed(self) -> None:
-        self.load_collections()
-
-    @work(group="collections", exclusive=True, exit_on_error=False)
-    async def load_collections(self) -> None:
-        """F4 shows the collections; F2 offers them, and the configured ones not made yet."""
-        from roocode_tui.core.errors import RoocodeError
-        from roocode_tui.core.stores.base import CollectionInfo
-
-        engine = await self.connection.get_engine()
-        try:
-            infos = [CollectionInfo.from_json(c) for c in await engine.collections()]
-        except RoocodeError:
-            return
-        if self.panes_gone():
-            return
-        self.collections_pane.show(infos, self.active, self.ingest_progress)
-        names = [i.name for i in infos]
-        configured = [c.name for c in self.settings.collections if c.name not in names]
-        self.index_pane.set_collections(names + configured, self.active)
+        if not self.panes_gone():
+            self.collections_pane.load()
 
     # -- the status bar ----------------------------------------------------------------------
     @on(BackendStatus)
     def _backend_status(self, message: BackendStatus) -> None:
-        if self.panes_gone():
-            return
-        self.status.embedder = (message.embedder, message.embedder_ok)
-        self.status.store = (message.store, message.store_ok)
-        self.status.collection = self.active
-        self.status.refresh_bar()
+        if not self.panes_gone():
+            self.status.show_backends(message, self.active)
 
     @on(IngestUpdate)
     @on(IngestFinished)
@@ -277,13 +256,12 @@ class RoocodeApp(App[int]):
         p = message.progress
         if self.shown == "collections":
             self.collections_pane.show_run(p)
-        self.status.show_run(p)
         if isinstance(message, IngestUpdate):
+            self.status.show_run(p)
             return
-        self.status.ingest = ""
+        self.status.ingest = ""  # over, however it ended
         if self.active is None:
-            self.active = p.collection
-            self.status.collection = p.collection
+            self.show_active(p.collection)
         if p.collection == self.active and self.status.store[1] is True:
             # "no collections yet" / "does not exist yet" no longer holds: the run made it
             self.status.store = (f"store {self.settings.store.backend}", True)
@@ -328,26 +306,10 @@ class RoocodeApp(App[int]):
         yield from pane_commands(self)
 
     async def action_quit(self) -> None:
-        """Runs belong to the engine and go on when the app closes; an engine in this process
-        ends with the app, so a run there is stopped (after asking)."""
-        from roocode_tui.tui.modals import ConfirmModal
-
-        if not (self.connection.in_process and self.ingest_running()):
-            self.exit(0)
-            return
-
-        question = ConfirmModal("An index run is going. Stop it and quit?", "Stop and quit")
-        self.push_screen(question, lambda ok: self._stop_and_quit() if ok else None)
-
-    @work(group="ingest-cancel", exit_on_error=False)
-    async def _stop_and_quit(self) -> None:
-        if self.ingest_progress is not None:
-            await self.connection.engine.cancel(self.ingest_progress.id)
-        self.exit(0)
+        self.connection.quit()
 
     async def on_unmount(self) -> None:
-        if self.connection.engine is not None:
-            await self.connection.engine.aclose()  # in this process: its runs stop; a client: it just hangs up
+        await self.connection.close()
 
 
 def create_app(

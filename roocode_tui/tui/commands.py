@@ -52,5 +52,7 @@ def pane_commands(app: RoocodeApp) -> Iterator[SystemCommand]:
         "A new collection from a snapshot of the selected one",
         lambda: app.collections_pane.restore_snapshot(target()),
     )
-    yield SystemCommand("Reload collections", "Read the collections again from the store", app.load_collections)
+    yield SystemCommand(
+        "Reload collections", "Read the collections again from the store", lambda: app.collections_pane.load()
+    )
     yield SystemCommand("Show keys", "Every key binding of the focused pane", app.action_toggle_help)

@@ -6,9 +6,10 @@ care which it has.
 
 ``connect()`` checks the engine, the embedder and the store, and tries again every few seconds
 while one is down; ``watch()`` holds the engine's watch stream, whose end is the engine's death;
-``lost()`` says so and lets the next call find or start a fresh engine. Their workers are the
-app's (groups ``connect``, ``engine-watch``, ``engine-close``, ``hold``): the app's one handler
-shows their errors."""
+``lost()`` says so and lets the next call find or start a fresh engine. An engine in this
+process ends with the app: ``quit()`` asks before it stops a run there. The workers are the
+app's (groups ``connect``, ``engine-watch``, ``engine-close``, ``hold``, ``ingest-cancel``): the
+app's one handler shows their errors."""
 
 from __future__ import annotations
 
@@ -70,6 +71,31 @@ class EngineConnection:
         app.status.refresh_bar()
         app.notify(inert(str(error)), title="engine", severity="error", markup=False, timeout=10)
         app.set_timer(RETRY_S, self.connect)
+
+    def quit(self) -> None:
+        """Runs belong to the engine and go on when the app closes; an engine in this process
+        ends with the app, so a run there is stopped (after asking)."""
+        from roocode_tui.tui.modals import ConfirmModal
+
+        app = self.app
+        if not (self.in_process and app.ingest_running()):
+            app.exit(0)
+            return
+        question = ConfirmModal("An index run is going. Stop it and quit?", "Stop and quit")
+        app.push_screen(question, lambda ok: self._stop_and_quit() if ok else None)
+
+    def _stop_and_quit(self) -> None:
+        self.app.run_worker(self._stop_run_and_quit, name="_stop_and_quit", group="ingest-cancel", exit_on_error=False)
+
+    async def _stop_run_and_quit(self) -> None:
+        if self.app.ingest_progress is not None:
+            await self.engine.cancel(self.app.ingest_progress.id)
+        self.app.exit(0)
+
+    async def close(self) -> None:
+        """The app closes: an engine in this process stops its runs; a client just hangs up."""
+        if self.engine is not None:
+            await self.engine.aclose()
 
     def hold_ingest(self) -> None:
         """A search is being typed: every run sends no new batches for a moment."""

@@ -278,7 +278,27 @@ class CollectionsPane(Pane, Vertical):
         if name is not None and not self.writes_refused():
             self.pick_snapshot(name)
 
-    # -- writes (workers: the actions ask first, these do it) --------------------------------
+    # -- the listing, and the writes (workers: the actions ask first, these do it) ------------
+    @work(group="collections", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        """The collections: this pane shows them, F2 offers them (and the configured ones not
+        made yet)."""
+        from roocode_tui.core.errors import RoocodeError
+        from roocode_tui.core.stores.base import CollectionInfo
+
+        app = self.app
+        engine = await app.connection.get_engine()
+        try:
+            infos = [CollectionInfo.from_json(c) for c in await engine.collections()]
+        except RoocodeError:
+            return
+        if app.panes_gone():
+            return
+        self.show(infos, app.active, app.ingest_progress)
+        names = [i.name for i in infos]
+        configured = [c.name for c in app.settings.collections if c.name not in names]
+        app.index_pane.set_collections(names + configured, app.active)
+
     @work(group="collections-write", exit_on_error=False)
     async def create(self, values: dict[str, Any] | None) -> None:
         if not values:

@@ -57,6 +57,13 @@ class StatusBar(Static):
             text.append(inert(self.ingest), style="bold cyan")
         self.update(text)
 
+    def show_backends(self, status: Any, collection: str | None) -> None:
+        """How the embedder and the store are (BackendStatus), and the collection searched."""
+        self.embedder = (status.embedder, status.embedder_ok)
+        self.store = (status.store, status.store_ok)
+        self.collection = collection
+        self.refresh_bar()
+
     def show_run(self, run: Any) -> None:
         """The index run under way (engine.api.RunSnapshot), or nothing once it is over."""
         if not run.active:

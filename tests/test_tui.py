@@ -269,6 +269,47 @@ async def test_the_f2_buttons_and_a_click_on_an_f4_row_do_what_their_keys_do(set
         assert app.active == "demo"
 
 
+async def test_the_keys_act_in_their_pane_and_the_palette_on_the_shown_panes_collection(
+    settings: Settings, corpus: Path
+):
+    from roocode_tui.tui.modals import DetailsModal, TypeNameModal
+    from roocode_tui.tui.panes.search import FileViewer
+
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}  # the palette's
+        await search_for(app, pilot, "restore snapshot")
+        hit = app.query_one("#search-pane").hits[0]
+        await pilot.press("enter", "y")  # y in the file view: its hit
+        await pilot.pause()
+        assert isinstance(app.screen, FileViewer)
+        assert app.clipboard == f"{corpus.resolve() / hit.path}:{hit.start_line}"
+        await pilot.press("escape")
+        await pilot.pause()
+        commands["Delete collection"]()  # from F1: the collection searched
+        await pilot.pause()
+        assert isinstance(app.screen, TypeNameModal) and app.screen.target == "demo"
+        await pilot.press("escape")
+        await pilot.press("f2")
+        await pilot.pause()
+        app.query_one("#index-collection").value = "fresh"
+        await pilot.press("w")  # F2's w: its collection, through F4's pane
+        await wait_until(pilot, lambda: notified(app, "watching needs the background engine"), "F2's w answers")
+        commands["Delete collection"]()  # from F2: the collection picked there
+        await pilot.pause()
+        assert isinstance(app.screen, TypeNameModal) and app.screen.target == "fresh"
+        await pilot.press("escape")
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailsModal) and app.screen.title_text == "collection demo"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notified(app, "searching demo"), "Enter in F4 sets the active collection")
+
+
 async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embed_server):
     slow_batches(settings, 0.15, embed_server)
     app = create_app(settings, collection="demo")

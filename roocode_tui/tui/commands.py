@@ -4,8 +4,8 @@ shown has picked (F2's, F4's), else the one searched: ``Pane.target_collection``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 
@@ -21,38 +21,37 @@ def pane_commands(app: RoocodeApp) -> Iterator[SystemCommand]:
 
     for pane, title in PANES.items():
         yield SystemCommand(f"Go to {title}", f"Show the {title} pane", lambda p=pane: app.action_show_pane(p))
-    yield SystemCommand(
-        "Start index run", "Index the selected collection (F2)", lambda: app.index_pane.start_ingest(target())
+    # (title, help, what it does): the panes are looked up when a command runs
+    commands: tuple[tuple[str, str, Callable[[], Any]], ...] = (
+        ("Start index run", "Index the selected collection (F2)", lambda: app.index_pane.start_ingest(target())),
+        ("Cancel index run", "Stop the running index run (asks first)", lambda: app.index_pane.action_cancel_ingest()),
+        (
+            "Rebuild collection",
+            "Embed every file again into a new index, switched in when complete (asks first)",
+            lambda: app.index_pane.ask_rebuild(target()),
+        ),
+        (
+            "Create collection",
+            "A new collection from paths and globs",
+            lambda: app.collections_pane.action_create_collection(),
+        ),
+        (
+            "Delete collection",
+            "Delete the selected collection (type its name)",
+            lambda: app.collections_pane.ask_delete(target()),
+        ),
+        (
+            "Snapshot collection",
+            "Write a snapshot file of the selected collection",
+            lambda: app.collections_pane.snapshot_collection(target()),
+        ),
+        (
+            "Restore snapshot",
+            "A new collection from a snapshot of the selected one",
+            lambda: app.collections_pane.restore_snapshot(target()),
+        ),
+        ("Reload collections", "Read the collections again from the store", lambda: app.collections_pane.load()),
+        ("Show keys", "Every key binding of the focused pane", app.action_toggle_help),
     )
-    yield SystemCommand(
-        "Cancel index run", "Stop the running index run (asks first)", lambda: app.index_pane.action_cancel_ingest()
-    )
-    yield SystemCommand(
-        "Rebuild collection",
-        "Embed every file again into a new index, switched in when complete (asks first)",
-        lambda: app.index_pane.ask_rebuild(target()),
-    )
-    yield SystemCommand(
-        "Create collection",
-        "A new collection from paths and globs",
-        lambda: app.collections_pane.action_create_collection(),
-    )
-    yield SystemCommand(
-        "Delete collection",
-        "Delete the selected collection (type its name)",
-        lambda: app.collections_pane.ask_delete(target()),
-    )
-    yield SystemCommand(
-        "Snapshot collection",
-        "Write a snapshot file of the selected collection",
-        lambda: app.collections_pane.snapshot_collection(target()),
-    )
-    yield SystemCommand(
-        "Restore snapshot",
-        "A new collection from a snapshot of the selected one",
-        lambda: app.collections_pane.restore_snapshot(target()),
-    )
-    yield SystemCommand(
-        "Reload collections", "Read the collections again from the store", lambda: app.collections_pane.load()
-    )
-    yield SystemCommand("Show keys", "Every key binding of the focused pane", app.action_toggle_help)
+    for title, help_text, callback in commands:
+        yield SystemCommand(title, help_text, callback)

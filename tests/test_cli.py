@@ -325,9 +325,15 @@ def test_roo_code_collections_listed_searched_and_built(home: Path, tmp_path: Pa
         "completed_at": "2023-11-14T22:13:20+00:00",
         "started_at": None,
         "workspace": WORKSPACE,
+        "owner": "roo-code|zoo-code?",
+        "owner_why": "no cache file of its workspace, and neither extension is installed here",
     }
     human = cli("collections", "list", home=home, env=env)
-    assert "Roo Code (complete)" in human.stdout and WORKSPACE in human.stdout
+    # no cache file of its workspace and no agent installed in this HOME: Roo Code or Zoo Code
+    assert (
+        entry["owner"] == "roo-code|zoo-code?" and "roo-code|zoo-code?" in human.stdout and "(complete)" in human.stdout
+    )
+    assert WORKSPACE in human.stdout
     info = json.loads(cli("collections", "info", name, "--json", home=home, env=env).stdout)
     assert info["dimension"] == embed_server.dim and info["distance"] == "Cosine" and info["model"] is None
 

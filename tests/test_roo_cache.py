@@ -1,4 +1,4 @@
-"""``index --schema roo --write-roo-cache``: Roo Code's own cache of what it indexed, written
+"""``index --schema roo --write-cache``: Roo Code's own cache of what it indexed, written
 after a complete run in its format (``code-index/cache-manager.ts``: absolute path -> sha256 of
 the text, in ``roo-index-cache-<sha256(workspace)>.json``), and refused while VS Code holds it."""
 
@@ -26,12 +26,12 @@ async def test_a_complete_run_writes_roos_cache_of_every_file_it_read(tmp_path: 
     (workspace / "src" / "latin1.py").write_bytes(b"# caf\xe9: not UTF-8\nprint('bonjour, le monde entier')\n")
     storage = tmp_path / "globalStorage" / roo_cache.EXTENSION_ID
     storage.mkdir(parents=True)
-    progress = await run_roo_index(tmp_path / "data", qwen_server, workspace, roo_cache=str(storage))
+    progress = await run_roo_index(tmp_path / "data", qwen_server, workspace, agent_cache=str(storage))
     assert progress.phase == "done" and progress.files_failed == 0
 
     name = "roo-index-cache-" + sha(str(workspace).encode()) + ".json"
     path = storage / name
-    assert progress.roo_cache == str(path) and str(path) in progress.message
+    assert progress.agent_cache == str(path) and str(path) in progress.message
     written = json.loads(path.read_text())
     files = ["docs/guide.md", "src/app.ts", "src/tiny.ts", "src/latin1.py"]  # not notes.txt: not Roo's type
     expected = {}
@@ -45,7 +45,7 @@ async def test_a_complete_run_writes_roos_cache_of_every_file_it_read(tmp_path: 
 
     # A file given by name is written there; an unchanged re-run writes the same hashes.
     again = tmp_path / "elsewhere.json"
-    second = await run_roo_index(tmp_path / "data", qwen_server, workspace, roo_cache=str(again))
+    second = await run_roo_index(tmp_path / "data", qwen_server, workspace, agent_cache=str(again))
     assert second.files_unchanged == 3 and json.loads(again.read_text()) == expected
 
 
@@ -56,8 +56,8 @@ async def test_no_cache_after_a_failed_file(tmp_path: Path, qwen_server):
     await run_roo_index(tmp_path / "data", qwen_server, workspace)
     (workspace / "docs" / "guide.md").write_text("# Guide\n\nRewritten: every step of the install is new now.\n")
     qwen_server.faults.fail_from = qwen_server.posts + 2  # 400 for every request after the dimension probe
-    progress = await run_roo_index(tmp_path / "data", qwen_server, workspace, roo_cache=str(storage))
-    assert progress.files_failed == 1 and progress.roo_cache == ""
+    progress = await run_roo_index(tmp_path / "data", qwen_server, workspace, agent_cache=str(storage))
+    assert progress.files_failed == 1 and progress.agent_cache == ""
     assert "cache not written: 1 file(s) failed" in progress.message and not list(storage.iterdir())
 
 
@@ -71,7 +71,7 @@ async def test_a_held_cache_is_refused_before_the_run(tmp_path: Path, qwen_serve
     lock.mkdir()  # safeWriteJson's lock: Roo Code is writing the file
     qwen_server.reset_counts()
     with pytest.raises(UsageError, match="is in use: its lock"):
-        await run_roo_index(tmp_path / "data", qwen_server, workspace, roo_cache=str(storage))
+        await run_roo_index(tmp_path / "data", qwen_server, workspace, agent_cache=str(storage))
     assert json.loads(path.read_text()) == {"kept": "as it was"}
     assert qwen_server.inputs == []  # refused before anything was embedded
 
@@ -100,7 +100,7 @@ def test_the_cache_goes_to_vs_codes_storage_for_roo_code(tmp_path: Path, monkeyp
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     workspace = "/srv/work/shop"
-    with pytest.raises(UsageError, match=r"no storage of Roo Code.s found.*--write-roo-cache=DIR"):
+    with pytest.raises(UsageError, match=r"no storage of Roo Code.s found.*--write-cache=DIR"):
         roo_cache.cache_path(workspace, None)
     desktop = tmp_path / ".config" / "Code" / "User" / "globalStorage" / "rooveterinaryinc.roo-cline"
     desktop.mkdir(parents=True)

@@ -32,12 +32,12 @@ def run(argv: list[str] | None = None) -> int:
     only = "search" if first == "search" and "--config" not in args_in else None
     parser = build_parser(only="" if not args_in else only)  # no arguments: the TUI, no command's parser
     args = parser.parse_args(argv)
-    cache = getattr(args, "write_roo_cache", None)
-    if cache and f"--write-roo-cache={cache}" not in args_in:
-        # "--write-roo-cache ~/src/shop": the word after it is the workspace, not the cache's
-        # place (that is given as --write-roo-cache=PATH)
+    cache = getattr(args, "write_cache", None)
+    if cache and f"--write-cache={cache}" not in args_in and f"--write-roo-cache={cache}" not in args_in:
+        # "--write-cache ~/src/shop": the word after it is the workspace, not the cache's place
+        # (that is given as --write-cache=PATH)
         args.paths = [*args.paths, cache]
-        args.write_roo_cache = ""
+        args.write_cache = ""
     debug = getattr(args, "debug", False)
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
         from roocode_tui.cli import engine_commands

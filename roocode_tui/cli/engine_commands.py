@@ -322,7 +322,7 @@ async def index_in_engine(engine: Any, args: argparse.Namespace) -> int:
         schema=args.schema,
         cwd=os.getcwd(),
         started_by=face_name(),
-        roo_cache=getattr(args, "write_roo_cache", None),
+        agent_cache=getattr(args, "write_cache", None),
     )
     if args.detach:
         if args.json:

@@ -64,13 +64,15 @@ def refuse_if_read_only(settings: Any, what: str) -> None:
 def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
     p = indexer.progress
     report = p.report()
-    wants_cache = getattr(args, "write_roo_cache", None) is not None
+    wants_cache = getattr(args, "write_cache", None) is not None
     if args.json:
         print(json.dumps(report, ensure_ascii=True))
     else:
         from roocode_tui.core.display import inert
 
         status = "interrupted" if interrupted else p.phase
+        if report.get("schema_why"):
+            print(f"--schema auto chose {report['schema']}: {report['schema_why']}", file=sys.stderr)
         print(
             f"{status}: collection {p.collection}: {p.files_indexed} indexed, {p.files_unchanged} "
             f"unchanged, {p.files_skipped} skipped, {p.files_failed} failed, {p.files_deleted} "
@@ -84,8 +86,8 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
             print(f"  ... and {p.files_failed - 20} more (see --json)", file=sys.stderr)
         if p.message and (interrupted or p.rebuild or wants_cache):
             print(inert(p.message), file=sys.stderr)
-    if wants_cache and not interrupted and not report.get("roo_cache"):
-        return 1  # the index is there, Roo Code's cache is not (the message says why)
+    if wants_cache and not interrupted and not report.get("agent_cache"):
+        return 1  # the index is there, the agent's cache is not (the message says why)
     return 1 if p.files_failed else 0
 
 
@@ -279,7 +281,7 @@ def print_collection_rows(rows: list[dict[str, Any]]) -> None:
                 row["name"],
                 str(row["points"]),
                 str(row["dimension"]),
-                f"Roo Code ({state})",
+                f"{roo.get('owner') or 'roo-code'} ({state})",
                 search_index_label(row.get("search_index")),
                 when or "?",
                 roo.get("workspace") or "workspace unknown: roocode-tui roo which PATH",

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from roocode_tui import __version__
 
+#: index --schema's values (core/agents/schemas.py CHOICES; not imported: the parser stays light)
+SCHEMAS = ["native", "roo", "zoo", "auto"]
+
 EPILOG = """\
 examples:
   roocode-tui                                   open the TUI
@@ -20,6 +23,7 @@ examples:
   roocode-tui collections copy project --to qdrant --url http://192.168.1.100:6333
   roocode-tui collections snapshot project      a snapshot file (restore it: collections restore NEW FILE)
   roocode-tui index ~/src/project --schema roo  build Roo Code's index of that workspace
+  roocode-tui index ~/src/project --schema auto the index of the agent that workspace uses
   roocode-tui roo which ~/src/project           Roo Code's collection name for a workspace
   roocode-tui doctor                            check embedder, store and GPU
   roocode-tui status --follow                   the engine and its index runs, live
@@ -123,23 +127,26 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--schema",
-            choices=["native", "roo"],
+            choices=SCHEMAS,
             default="native",
-            help="native: roocode-tui's own collection (default); roo: the collection Roo Code would build "
-            "for the workspace PATH (its name, point ids, payloads and marker; Qdrant server only), "
-            "which Roo Code then uses and keeps up to date",
+            help="native: roocode-tui's own collection (default); roo, zoo: the collection Roo Code or "
+            "Zoo Code would build for the workspace PATH (its name, point ids, payloads and marker; "
+            "Qdrant server only), which the agent then uses and keeps up to date; auto: the agent that "
+            "indexes that workspace (its cache file, else the one agent installed), named in the output",
         )
         p.add_argument(
+            "--write-cache",
             "--write-roo-cache",
+            dest="write_cache",
             nargs="?",
             const="",
             default=None,
             metavar="PATH",
-            help="with --schema roo: after a complete run, write Roo Code's own cache of what it indexed "
-            "(roo-index-cache-<sha256 of the workspace>.json) into VS Code's storage for Roo Code, or, "
-            "given as --write-roo-cache=PATH, into PATH (that directory, or that .json file), so Roo Code "
-            "finds the workspace indexed and embeds nothing again; refused while VS Code runs (Roo Code "
-            "would write its own copy over it)",
+            help="with an agent's --schema: after a complete run, write the agent's own cache of what it "
+            "indexed (roo-index-cache-<sha256 of the workspace>.json) into VS Code's storage for that "
+            "agent, or, given as --write-cache=PATH, into PATH (that directory, or that .json file), so "
+            "the agent finds the workspace indexed and embeds nothing again; refused while VS Code runs "
+            "(the agent would write its own copy over it)",
         )
 
     if want("search"):

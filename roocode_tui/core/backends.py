@@ -133,17 +133,20 @@ async def prepare_indexer(
     schema: str = "native",
     cwd: str | None = None,
     changes: dict[str, list[str]] | None = None,
-    roo_cache: str | None = None,
+    agent_cache: str | None = None,
 ) -> Any:
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
-    ``schema="roo"`` builds Roo Code's collection for the workspace PATH instead of ours.
-    ``changes``: the run reads only these paths ({root: [relative paths]}; not with rebuild)."""
+    ``schema``: "native" (ours), an agent's ("roo", "zoo": that agent's collection for the
+    workspace PATH), or "auto" (the workspace's agent). ``agent_cache``: write that agent's cache
+    file after the run ("": where the agent keeps it). ``changes``: the run reads only these paths
+    ({root: [relative paths]}; not with rebuild)."""
     from roocode_tui.core.ingest.indexer import Indexer
 
-    if schema == "roo":
-        from roocode_tui.core.agents import roo_qdrant
+    if schema != "native":
+        from roocode_tui.core.agents import schemas
 
-        return await roo_qdrant.prepare_indexer(
+        return await schemas.prepare_indexer(
+            schemas.choose(schema, paths, cwd),
             settings,
             store,
             embedder,
@@ -152,10 +155,10 @@ async def prepare_indexer(
             rebuild=rebuild,
             on_progress=on_progress,
             cwd=cwd,
-            roo_cache=roo_cache,
+            cache=agent_cache,
         )
-    if roo_cache is not None:
-        raise UsageError("--write-roo-cache writes Roo Code's cache after a --schema roo run: add --schema roo")
+    if agent_cache is not None:
+        raise UsageError("--write-cache writes an agent's cache after an agent's index: add --schema roo|zoo|auto")
 
     target = await resolve_index_target(settings, store, paths, collection, cwd)
     from roocode_tui.core.agents import roo, roo_qdrant

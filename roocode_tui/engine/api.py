@@ -240,7 +240,7 @@ class Engine(abc.ABC):
         schema: str,
         cwd: str,
         started_by: str,
-        roo_cache: str | None = None,
+        agent_cache: str | None = None,
     ) -> RunSnapshot: ...
 
     @abc.abstractmethod

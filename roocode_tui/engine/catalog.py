@@ -22,13 +22,15 @@ class Catalog:
     # -- describing --------------------------------------------------------------------------
     async def list_all(self) -> list[dict[str, Any]]:
         """Every collection (Engine.collections)."""
+        from roocode_tui.core.agents import detect
         from roocode_tui.core.stores.base import CollectionInfo
 
         store, _ = await self.engine.backends()
         infos = []
+        agents = detect.scan()  # once for the list: who wrote each agent's collection
         for name in await store.list_collections():
             try:
-                infos.append(await _catalog().info(store, name))
+                infos.append(await _catalog().info(store, name, agents))
             except RoocodeError as exc:  # one broken collection does not hide the others
                 infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
         return [await self._described(store, i, infos) for i in infos]
@@ -75,7 +77,7 @@ class Catalog:
         """How far a collection's points may lag behind its files, in a few words."""
         name = info["name"]
         if info["kind"] == "roo-code":
-            return "Roo Code's index: Roo Code keeps it fresh while the workspace is open"
+            return f"a coding agent's index ({info['owner']}): the agent keeps it fresh while the workspace is open"
         if info["kind"] != "roocode-tui":
             return "unknown (not a roocode-tui collection)"
         runs = self.engine.active_runs()

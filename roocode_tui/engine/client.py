@@ -162,7 +162,7 @@ class EngineClient(Engine):
         schema: str,
         cwd: str,
         started_by: str,
-        roo_cache: str | None = None,
+        agent_cache: str | None = None,
     ) -> RunSnapshot:
         payload = {
             "paths": paths,
@@ -171,7 +171,7 @@ class EngineClient(Engine):
             "schema": schema,
             "cwd": cwd,
             "started_by": started_by,
-            "roo_cache": roo_cache,
+            "agent_cache": agent_cache,
         }
         return RunSnapshot.from_json(await self._call("POST", "/runs", payload))
 

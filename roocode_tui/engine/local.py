@@ -278,8 +278,8 @@ class LocalEngine(Engine):
     async def start_run(self, paths: list[str], collection: str | None, **options: Any) -> RunSnapshot:
         """Start an index run. ``changes`` ({root: [relative paths]}, a watcher's): only those
         paths changed, so the run reads only them (an incremental run of the collection).
-        ``roo_cache`` (with ``schema="roo"``): write Roo Code's cache file after a complete run,
-        into that directory or file ("": VS Code's storage for Roo Code, found)."""
+        ``agent_cache`` (with an agent's ``schema``): write that agent's cache file after a complete
+        run, into that directory or file ("": VS Code's storage for the agent, found)."""
         return await self.index_runs.start(paths, collection, **options)
 
     async def start_copy(self, name: str, to: str, **options: Any) -> RunSnapshot:

@@ -85,7 +85,7 @@ class Runs:
         cwd: str,
         started_by: str,
         changes: dict[str, list[str]] | None = None,
-        roo_cache: str | None = None,
+        agent_cache: str | None = None,
     ) -> RunSnapshot:
         """An index run (Engine.start_run)."""
         from roocode_tui.core.backends import prepare_indexer
@@ -112,7 +112,7 @@ class Runs:
             schema=schema,
             cwd=cwd,
             changes=changes,
-            roo_cache=roo_cache,
+            agent_cache=agent_cache,
         )
         run = self._launch("rebuild" if getattr(indexer, "publish_as", None) else "index", started_by, indexer)
         LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
@@ -161,11 +161,10 @@ class Runs:
 
     async def _target_name(self, store: Any, paths: list[str], collection: str | None, schema: str, cwd: str) -> str:
         """The collection a run will write, before anything is prepared (two runs never write one)."""
-        if schema == "roo":
-            from roocode_tui.core.agents import roo
-            from roocode_tui.core.agents.roo_qdrant import workspace_for
+        if schema != "native":
+            from roocode_tui.core.agents import schemas
 
-            return roo.collection_name(workspace_for(paths, cwd))
+            return schemas.collection_name(schema, paths, cwd)
         from roocode_tui.core.backends import resolve_index_target
 
         return (await resolve_index_target(self.engine.settings, store, paths, collection, cwd)).name

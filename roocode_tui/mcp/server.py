@@ -82,7 +82,13 @@ class SearchOutput(BaseModel):
 
 class CollectionSummary(BaseModel):
     name: str
-    kind: str = Field(description="roocode-tui (its own), roo-code (Roo Code's index) or other")
+    kind: str = Field(
+        description="its layout: roocode-tui (its own), roo-code (a coding agent's index in Roo Code's layout) or other"
+    )
+    owner: str = Field(
+        default="",
+        description="who wrote it: roocode-tui, roo-code, zoo-code, or roo-code|zoo-code? when it cannot be told",
+    )
     points: int = Field(description="chunks stored")
     model: str | None = Field(description="the embedding model it was built with")
     paths: list[str] = Field(description="the directories or files it indexes")
@@ -373,6 +379,7 @@ def _summary(info: dict[str, Any]) -> CollectionSummary:
     return CollectionSummary(
         name=info["name"],
         kind=info.get("kind") or "other",
+        owner=info.get("owner") or info.get("kind") or "other",
         points=int(info.get("points") or 0),
         model=info.get("model"),
         paths=list(info.get("paths") or []),

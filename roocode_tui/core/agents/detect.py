@@ -58,7 +58,8 @@ class Installed:
 
 @dataclass(frozen=True)
 class Owner:
-    """Who wrote a collection: ``agent`` when known, else the ``candidates`` and why it is unclear."""
+    """Who wrote a collection: ``agent`` when known, else the ``candidates``; ``why``: how it was told
+    (or why it cannot be)."""
 
     agent: str | None
     candidates: tuple[str, ...] = ()
@@ -164,13 +165,13 @@ def owner_of_roo_layout(name: str, found: Scan) -> Owner:
         p.name for p in ROO_LAYOUT if digest and _has_cache(found.storage.get(p.name, []), p.cache_prefix, digest)
     ]
     if len(with_cache) == 1:
-        return Owner(with_cache[0])
+        return Owner(with_cache[0], why="its cache file names this workspace")
     everyone = tuple(p.name for p in ROO_LAYOUT)
     if with_cache:
         return Owner(None, tuple(with_cache), "both agents have a cache file of its workspace")
     there = [a for a in everyone if a in found.agents()]
     if len(there) == 1:
-        return Owner(there[0])
+        return Owner(there[0], why="no agent's cache file names this workspace; it is the one installed")
     why = "no cache file of its workspace, and " + (
         "both extensions are installed" if there else "neither extension is installed here"
     )

@@ -1,4 +1,4 @@
-"""Roo Code's own record of what it indexed, written for it: ``index --schema roo --write-roo-cache``.
+"""Roo Code's own record of what it indexed, written for it: ``index --schema roo --write-cache``.
 
 Roo Code decides what to embed from a cache file in VS Code's storage for the extension,
 ``roo-index-cache-<sha256(workspace)>.json`` (``code-index/cache-manager.ts``): absolute file
@@ -59,7 +59,7 @@ def storage_dirs(home: Path | None = None, profile: AgentProfile = roo.ROO) -> l
 def cache_path(workspace: str, dest: str | None, profile: AgentProfile = roo.ROO) -> Path:
     """The cache file for ``workspace``: in ``dest`` (a directory, or the file itself when it
     ends in ``.json``), else in the first of :func:`storage_dirs` that exists."""
-    flag, label = f"--write-{profile.key}-cache", profile.label
+    flag, label = "--write-cache", profile.label
     if dest:
         given = Path(dest).expanduser()
         if given.suffix == ".json":
@@ -115,7 +115,7 @@ def refuse_if_held(path: Path, profile: AgentProfile = roo.ROO) -> None:
     held = holders(path)
     if held:
         raise UsageError(
-            f"--write-{profile.key}-cache: {path} is in use: {'; '.join(held)}. Close VS Code (on a "
+            f"--write-cache: {path} is in use: {'; '.join(held)}. Close VS Code (on a "
             f"Remote-SSH box: its remote window) and run again; {profile.label} would write its own copy over it"
         )
 

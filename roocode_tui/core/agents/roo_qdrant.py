@@ -219,7 +219,7 @@ class RooSchema:
         self.walk_rules = roo.RooRules(self.workspace, profile)
         self.max_file_bytes = profile.max_file_bytes
         self.follow_symlinks = True
-        #: the agent's cache file to write after a complete run (``--write-roo-cache``), and the
+        #: the agent's cache file to write after a complete run (``--write-cache``), and the
         #: hash of every file the run read whole, as its scanner hashes it
         self.cache_file = cache_file
         self.hashes: dict[str, str] = {}
@@ -324,7 +324,7 @@ class RooSchema:
         except (UsageError, OSError) as exc:
             p.message = f"{label}'s cache not written: {exc}"
             return
-        p.roo_cache = str(self.cache_file)
+        p.agent_cache = str(self.cache_file)
         p.message = (
             f"wrote {label}'s cache {self.cache_file} ({len(self.hashes)} files): {label} will find "
             "this workspace indexed and embed nothing again"

@@ -19,7 +19,7 @@ from roocode_tui.core.agents.zoo import ZOO
 
 class ZooSchema(roo_qdrant.RooSchema):
     """How the Indexer builds Zoo Code's collection for one workspace: Roo Code's points and
-    metadata point, Zoo Code's files and blocks, its cache file (``--write-zoo-cache``)."""
+    metadata point, Zoo Code's files and blocks, its cache file (``--write-cache``)."""
 
     def __init__(self, store: Any, workspace: str, cache_file: Path | None = None, profile: AgentProfile = ZOO):
         super().__init__(store, workspace, cache_file, profile)

@@ -8,9 +8,10 @@ agent-specific.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from roocode_tui.core.agents import roo, roo_qdrant
+from roocode_tui.core.agents import detect, roo, roo_qdrant
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.search import searcher as search
 from roocode_tui.core.search.searcher import SearchResult
@@ -50,10 +51,15 @@ async def search_many(
     )  # fmt: skip
 
 
-async def info(store: Store, name: str) -> CollectionInfo:
+async def info(store: Store, name: str, agents: detect.Scan | None = None) -> CollectionInfo:
     """:meth:`Store.info`, and for a collection roocode-tui did not write, what a coding
-    agent's index says about itself (``info.roo``; ``kind`` "roo-code") when it is one."""
+    agent's index says about itself (``info.roo``; ``kind`` "roo-code") when it is one, with the
+    agent that wrote it (``agents``: what :func:`detect.scan` found, looked up when not given)."""
     found = await store.info(name)
     if found.meta is None and store.backend == "qdrant":
-        found = roo_qdrant.with_roo(found, await roo_qdrant.describe(store, name))
+        described = await roo_qdrant.describe(store, name)
+        if described is not None:
+            owner = detect.owner_of_roo_layout(name, agents or detect.scan())
+            described = dataclasses.replace(described, owner=owner.label, owner_why=owner.why)
+        found = roo_qdrant.with_roo(found, described)
     return found

@@ -54,7 +54,9 @@ class IngestProgress:
     errors_omitted: int = 0  # failed files past MAX_ERRORS (counted, not listed)
     log: deque[FileProblem] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     message: str = ""  # a run-level error or status line
-    roo_cache: str = ""  # the Roo Code cache file this run wrote (index --write-roo-cache)
+    agent_cache: str = ""  # the agent's cache file this run wrote (index --write-cache)
+    schema: str = ""  # the agent schema of the run ("roo", "zoo"); "" for a native collection
+    schema_why: str = ""  # --schema auto: why that agent
     waiting: str = ""  # why the run is paused (embedding server down), or ""
 
     # -- derived -----------------------------------------------------------------------------
@@ -136,7 +138,10 @@ class IngestProgress:
             **({"errors_omitted": self.errors_omitted} if self.errors_omitted else {}),
             "message": self.message,
             "waiting": self.waiting,
-            **({"roo_cache": self.roo_cache} if self.roo_cache else {}),
+            **({"schema": self.schema} if self.schema else {}),
+            **({"schema_why": self.schema_why} if self.schema_why else {}),
+            # roo_cache: the key's name before Roo Code's successors
+            **({"agent_cache": self.agent_cache, "roo_cache": self.agent_cache} if self.agent_cache else {}),
             **({"rebuild": {"serving_points": self.serving_points, "switched": self.switched}} if self.rebuild else {}),
             "seconds": round(self.elapsed, 3),
         }

@@ -196,6 +196,10 @@ class AgentIndexInfo:
     indexing_complete: bool | None  # None: no marker (Roo Code before markers existed)
     completed_at: str | None = None
     started_at: str | None = None
+    #: the agent that wrote it ("roo-code", "zoo-code"), or the candidates ("roo-code|zoo-code?")
+    #: when it cannot be told (Roo Code's and Zoo Code's collections look alike: core/agents/detect.py)
+    owner: str = "roo-code"
+    owner_why: str = ""
 
     @property
     def state(self) -> str:
@@ -213,6 +217,8 @@ class AgentIndexInfo:
             "completed_at": self.completed_at,
             "started_at": self.started_at,
             "workspace": workspace,
+            "owner": self.owner,
+            **({"owner_why": self.owner_why} if self.owner_why else {}),
         }
 
 
@@ -233,13 +239,20 @@ class CollectionInfo:
 
     @property
     def kind(self) -> str:
+        """The collection's layout: ours, Roo Code's (which Zoo Code writes too), or another."""
         return "roocode-tui" if self.meta else ("roo-code" if self.roo else "other")
+
+    @property
+    def owner(self) -> str:
+        """Who wrote it: roocode-tui, a coding agent (roo-code, zoo-code), or "other"."""
+        return self.roo.owner if self.roo else self.kind
 
     def to_json(self, workspace: str | None = None) -> dict[str, Any]:
         meta, roo = self.meta, self.roo
         out = {
             "name": self.name,
             "kind": self.kind,
+            "owner": self.owner,
             "points": self.points,
             "dimension": meta.dimension if meta else (roo.dimension if roo else None),
             "distance": meta.distance if meta else (roo.distance if roo else None),
@@ -282,6 +295,8 @@ class CollectionInfo:
                 indexing_complete=r.get("indexing_complete"),
                 completed_at=r.get("completed_at"),
                 started_at=r.get("started_at"),
+                owner=str(r.get("owner") or "roo-code"),
+                owner_why=str(r.get("owner_why") or ""),
             )
         return cls(
             name=data["name"],

@@ -1,0 +1,100 @@
+"""The agents' index schemas an ``index --schema`` run can build, and ``--schema auto``.
+
+One entry per agent: its profile (what it indexes and how it chunks) and the function that
+prepares an Indexer for its collection. ``auto`` picks the agent that indexes the workspace
+(:mod:`roocode_tui.core.agents.detect`) and says which, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from roocode_tui.core.agents import detect, roo, roo_qdrant, zoo_qdrant
+from roocode_tui.core.agents.profile import AgentProfile
+from roocode_tui.core.agents.zoo import ZOO
+from roocode_tui.core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class AgentSchema:
+    profile: AgentProfile
+    prepare: Callable[..., Awaitable[Any]]  # roo_qdrant.prepare_indexer's arguments
+
+
+async def _prepare_roo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
+    return await roo_qdrant.prepare_indexer(*args, roo_cache=cache, **kwargs)
+
+
+async def _prepare_zoo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
+    return await zoo_qdrant.prepare_indexer(*args, zoo_cache=cache, **kwargs)
+
+
+SCHEMAS: dict[str, AgentSchema] = {
+    roo.ROO.key: AgentSchema(roo.ROO, _prepare_roo),
+    ZOO.key: AgentSchema(ZOO, _prepare_zoo),
+}
+#: every ``--schema`` value: ours, each agent's, and auto
+CHOICES = ("native", *SCHEMAS, "auto")
+_BY_AGENT = {s.profile.name: key for key, s in SCHEMAS.items()}
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str  # a key of SCHEMAS
+    why: str  # "" when named on the command line
+
+    def line(self) -> str:
+        return f"--schema auto: {SCHEMAS[self.key].profile.label}'s index ({self.why})"
+
+
+def choose(schema: str, paths: list[str], cwd: str | None, found: detect.Scan | None = None) -> Choice:
+    """The agent schema of a run: the one named, or for ``auto`` the workspace's agent."""
+    if schema in SCHEMAS:
+        return Choice(schema, "")
+    if schema != "auto":
+        raise UsageError(f"--schema {schema}: unknown (choose from {', '.join(CHOICES)})")
+    workspace = roo_qdrant.workspace_for(paths, cwd)
+    owner = detect.owner_of_workspace(workspace, found or detect.scan())
+    if owner.agent is None:
+        named = "|".join(_BY_AGENT[a] for a in owner.candidates if a in _BY_AGENT)
+        raise UsageError(
+            f"--schema auto: cannot tell which agent indexes {workspace} ({owner.why}): name it with --schema {named}"
+        )
+    return Choice(_BY_AGENT[owner.agent], owner.why)
+
+
+def collection_name(schema: str, paths: list[str], cwd: str | None) -> str:
+    """The collection an agent schema's run writes (every agent here names it as Roo Code does)."""
+    return roo.collection_name(roo_qdrant.workspace_for(paths, cwd))
+
+
+async def prepare_indexer(
+    choice: Choice,
+    settings: Any,
+    store: Any,
+    embedder: Any,
+    paths: list[str],
+    collection: str | None,
+    *,
+    rebuild: bool = False,
+    on_progress: Any = None,
+    cwd: str | None = None,
+    cache: str | None = None,
+) -> Any:
+    indexer = await SCHEMAS[choice.key].prepare(
+        settings,
+        store,
+        embedder,
+        paths,
+        collection,
+        rebuild=rebuild,
+        on_progress=on_progress,
+        cwd=cwd,
+        cache=cache,
+    )
+    indexer.progress.schema = choice.key
+    if choice.why:
+        indexer.progress.schema_why = choice.why
+    return indexer

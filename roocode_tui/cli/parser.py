@@ -9,7 +9,7 @@ from pathlib import Path
 from roocode_tui import __version__
 
 #: index --schema's values (core/agents/schemas.py CHOICES; not imported: the parser stays light)
-SCHEMAS = ["native", "roo", "zoo", "auto"]
+SCHEMAS = ["native", "roo", "zoo", "kilo", "auto"]
 
 EPILOG = """\
 examples:
@@ -129,10 +129,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--schema",
             choices=SCHEMAS,
             default="native",
-            help="native: roocode-tui's own collection (default); roo, zoo: the collection Roo Code or "
-            "Zoo Code would build for the workspace PATH (its name, point ids, payloads and marker; "
-            "Qdrant server only), which the agent then uses and keeps up to date; auto: the agent that "
-            "indexes that workspace (its cache file, else the one agent installed), named in the output",
+            help="native: roocode-tui's own collection (default); roo, zoo, kilo: the collection Roo Code, "
+            "Zoo Code or Kilo Code would build for the workspace PATH (its name, point ids, payloads and marker; "
+            "Qdrant server only; kilo: with the embedding profile of Kilo's kilo.jsonc), which the agent then "
+            "uses and keeps up to date; auto: the agent that indexes that workspace (its cache file, else Kilo "
+            "Code's marker in the collection, else the one agent installed), named in the output",
         )
         p.add_argument(
             "--write-cache",

@@ -7,12 +7,18 @@ Found on disk, not configured:
   ``~/.vscode-server/extensions``), with the ``package.json`` that names it. A folder listed in
   the folder's ``.obsolete`` file is an uninstalled one VS Code has not deleted yet;
 * the agents' cache files: Roo Code and Zoo Code write ``roo-index-cache-<sha256(workspace)>.json``
-  into their own global storage (``globalStorage/<extension id>/``) once they indexed a workspace.
+  into their own global storage (``globalStorage/<extension id>/``) once they indexed a workspace;
+  Kilo Code writes the same name (over the workspace's realpath) into
+  ``$XDG_STATE_HOME/kilo/indexing/``.
 
 Roo Code's and Zoo Code's collections look alike in Qdrant (one layout, one metadata point), so the
 owner of such a collection is the agent whose cache file names its workspace. The collection's
 name is ``ws-`` and the first 16 hex digits of the same sha256, so the cache file is found from
-the name alone. Both or neither: the owner is ambiguous, and :class:`Owner` says so.
+the name alone. Both or neither: the owner is ambiguous, and :class:`Owner` says so. Kilo Code's
+collections have a metadata point of their own (roo_qdrant.describe tells them apart).
+
+The agent that indexes a workspace (``index --schema auto``) is the one whose cache file names it,
+else Kilo Code when its collection holds Kilo's metadata point, else the one agent installed.
 """
 
 from __future__ import annotations
@@ -21,19 +27,18 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roocode_tui.core.agents import roo, roo_cache
+from roocode_tui.core.agents import kilo, roo, roo_cache
+from roocode_tui.core.agents.kilo import KILO
 from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.agents.zoo import ZOO
 
 #: the agents whose collections share Roo Code's layout, in the order a tie is written
 ROO_LAYOUT: tuple[AgentProfile, ...] = (roo.ROO, ZOO)
+#: every agent whose index a run can build, in the order a tie is written
+AGENTS: tuple[AgentProfile, ...] = (*ROO_LAYOUT, KILO)
 
 #: extension id (lower case, as VS Code names its folders) -> the agent's name
-EXTENSIONS = {
-    roo.ROO.extension_id: roo.ROO.name,
-    ZOO.extension_id: ZOO.name,
-    "kilocode.kilo-code": "kilo-code",
-}
+EXTENSIONS = {p.extension_id: p.name for p in AGENTS}
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ def installed(home: Path | None = None) -> list[Installed]:
 
 def scan(home: Path | None = None) -> Scan:
     storage = {p.name: [d for d in roo_cache.storage_dirs(home, p) if d.is_dir()] for p in ROO_LAYOUT}
+    state = kilo.state_dir(home=home)
+    storage[KILO.name] = [state] if state.is_dir() else []
     return Scan(installed(home), storage)
 
 
@@ -178,6 +185,41 @@ def owner_of_roo_layout(name: str, found: Scan) -> Owner:
     return Owner(None, everyone, why)
 
 
-def owner_of_workspace(workspace: str, found: Scan) -> Owner:
-    """The agent that indexes ``workspace`` (its cache file, else the one installed extension)."""
-    return owner_of_roo_layout(roo.collection_name(workspace), found)
+def _cache_names(workspace: str) -> dict[str, str]:
+    """Each agent's cache file name for ``workspace`` (Kilo Code hashes its realpath)."""
+    names = {p.name: roo_cache.cache_name(workspace, p) for p in ROO_LAYOUT}
+    names[KILO.name] = kilo.cache_name(workspace)
+    return names
+
+
+def owner_of_workspace(workspace: str, found: Scan, marker: str | None = None) -> Owner:
+    """The agent that indexes ``workspace``: the one whose cache file names it; else, when its
+    collection holds Kilo Code's metadata point (``marker`` "kilo-code"), Kilo Code; else the
+    one agent installed among those that can own it (Roo Code's metadata point, ``marker``
+    "roo-layout", leaves out Kilo Code)."""
+    names = _cache_names(workspace)
+    with_cache = [p.name for p in AGENTS if any((d / names[p.name]).is_file() for d in found.storage.get(p.name, []))]
+    if len(with_cache) == 1:
+        return Owner(with_cache[0], why="its cache file names this workspace")
+    if marker == KILO.name:
+        return Owner(KILO.name, why="its collection holds Kilo Code's metadata point")
+    candidates = with_cache or [p.name for p in AGENTS]
+    marked = ""
+    if marker == "roo-layout":
+        candidates = [a for a in candidates if a != KILO.name]
+        marked = "; its collection holds Roo Code's metadata point"
+    if with_cache:
+        if len(candidates) == 1:
+            return Owner(candidates[0], why=f"{', '.join(with_cache)} have a cache file of its workspace{marked}")
+        return Owner(None, tuple(candidates), f"{_several(len(with_cache))} have a cache file of its workspace{marked}")
+    there = [a for a in candidates if a in found.agents()]
+    if len(there) == 1:
+        return Owner(there[0], why=f"no agent's cache file names this workspace; it is the one installed{marked}")
+    why = "no cache file of its workspace, and " + (
+        f"{', '.join(there)} are installed" if there else "no agent's extension is installed here"
+    )
+    return Owner(None, tuple(there or candidates), why + marked)
+
+
+def _several(n: int) -> str:
+    return "both agents" if n == 2 else f"{n} agents"

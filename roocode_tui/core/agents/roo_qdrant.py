@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.agents import roo
+from roocode_tui.core.agents import kilo, roo
 from roocode_tui.core.agents import roo_cache as cache
 from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
@@ -59,7 +59,9 @@ def _qdrant(store: Any) -> Any:
 
 # -- read side -------------------------------------------------------------------------------
 async def describe(store: Any, name: str) -> RooInfo | None:
-    """A :class:`RooInfo` when ``name`` is a collection in Roo Code's format, else None."""
+    """A :class:`RooInfo` when ``name`` is a collection in Roo Code's format (Roo Code's, Zoo
+    Code's, or Kilo Code's, which has its own metadata point: its owner is then "kilo-code"),
+    else None."""
     if getattr(store, "backend", None) != "qdrant" or not roo.is_roo_name(name):
         return None
 
@@ -70,8 +72,10 @@ async def describe(store: Any, name: str) -> RooInfo | None:
         vectors = info.config.params.vectors
         if isinstance(vectors, dict) or vectors is None or (info.config.metadata or {}).get("roocode_tui"):
             return None  # named vectors or our metadata: not Roo Code's layout
-        marker = await c.retrieve(name, ids=[roo.MARKER_ID], with_payload=True, with_vectors=False)
-        payload = (marker[0].payload or {}) if marker else None
+        markers = await c.retrieve(name, ids=[kilo.MARKER_ID, roo.MARKER_ID], with_payload=True, with_vectors=False)
+        found = {str(r.id): r.payload or {} for r in markers}
+        kilo_owned = kilo.is_marker(found.get(kilo.MARKER_ID))
+        payload = found.get(kilo.MARKER_ID if kilo_owned else roo.MARKER_ID)
         if payload is None:
             sample, _ = await c.scroll(name, limit=1, with_payload=list(roo.PAYLOAD_KEYS), with_vectors=False)
             if sample and not all(k in (sample[0].payload or {}) for k in roo.PAYLOAD_KEYS):
@@ -79,15 +83,33 @@ async def describe(store: Any, name: str) -> RooInfo | None:
         elif payload.get("type") != "metadata":
             return None
         total = int((await c.count(name, exact=True)).count)
+        owner = {}
+        if kilo_owned:
+            why = "its metadata point is Kilo Code's"
+            if payload.get("indexing_complete") is not True:
+                why += " (incomplete: Kilo Code deletes its points when it next starts)"
+            owner = {"owner": kilo.KILO.name, "owner_why": why}
         return RooInfo(
             name=name,
-            points=total - (1 if marker else 0),
+            points=total - len(found),
             dimension=int(vectors.size),
             distance=str(getattr(vectors.distance, "value", vectors.distance)),
             indexing_complete=bool(payload.get("indexing_complete")) if payload is not None else None,
             completed_at=roo.ms_to_iso(payload.get("completed_at")) if payload else None,
             started_at=roo.ms_to_iso(payload.get("started_at")) if payload else None,
+            **owner,
         )
+
+    return await store.call(run)
+
+
+async def _kilo_prefix(store: Any, name: str) -> str:
+    """The text prefix of the embedding model a Kilo Code collection's metadata point names."""
+
+    async def run(c: Any) -> str:
+        found = await c.retrieve(name, ids=[kilo.MARKER_ID], with_payload=True, with_vectors=False)
+        payload = (found[0].payload or {}) if found else {}
+        return kilo.prefix_of(str(payload.get("embedding_provider")), str(payload.get("embedding_model_id")))
 
     return await store.call(run)
 
@@ -107,26 +129,33 @@ async def search_many(
     workspaces: list[str] | None,
 ) -> list[Any]:
     """Search a Roo Code collection the way Roo Code does (vector-store/qdrant-client.ts search()):
-    the marker excluded, directories as pathSegments matches, hnsw_ef 128, no query prefix."""
+    the marker excluded, directories as pathSegments matches, hnsw_ef 128, no query prefix. A
+    Kilo Code collection is searched as Kilo Code does: the same request, results without
+    ``fileHash`` dropped (isPayloadValid), the query with its model's prefix (ollama's
+    nomic-embed-text, as its metadata point names it)."""
     from qdrant_client import models as m
 
     from roocode_tui.core.files.languages import detect_language
     from roocode_tui.core.search.searcher import SearchResult, merge_adjacent
     from roocode_tui.core.stores.order import stable_top_async
 
+    kilo_owned = info.owner == kilo.KILO.name
+    label = kilo.KILO.label if kilo_owned else "Roo Code"
+    required = kilo.PAYLOAD_KEYS if kilo_owned else roo.PAYLOAD_KEYS
     if lang:
-        raise UsageError(f"collection {info.name!r} is Roo Code's: it records no language; filter by --path DIR")
+        raise UsageError(f"collection {info.name!r} is {label}'s: it records no language; filter by --path DIR")
     if path and any(ch in path for ch in "*?["):
         raise UsageError(
-            f"collection {info.name!r} is Roo Code's: --path takes a directory (matched by its "
-            f"path segments, as Roo Code does), not a glob"
+            f"collection {info.name!r} is {label}'s: --path takes a directory (matched by its "
+            f"path segments, as {label} does), not a glob"
         )
     plain = unprefixed(embedder)
+    prefix = await _kilo_prefix(store, info.name) if kilo_owned else ""
     dimension = await plain.dimension()
     if dimension != info.dimension:
         raise ModelMismatchError(
-            f"collection {info.name!r} (Roo Code) holds {info.dimension}-d vectors but the configured "
-            f"embedder {plain.model_id} gives {dimension}-d: configure the model Roo Code indexed it "
+            f"collection {info.name!r} ({label}) holds {info.dimension}-d vectors but the configured "
+            f"embedder {plain.model_id} gives {dimension}-d: configure the model {label} indexed it "
             f"with (embedder.model, embedder.dimensions = {info.dimension})"
         )
     must = [
@@ -135,15 +164,15 @@ async def search_many(
     ]
     flt = m.Filter(must=must or None, must_not=[m.FieldCondition(key="type", match=m.MatchValue(value="metadata"))])
     workspace = roo.find_workspace(info.name, workspaces or [])
-    note = "" if mode == "dense" else DENSE_ONLY_NOTE
+    note = "" if mode == "dense" else DENSE_ONLY_NOTE.replace("Roo Code", label)
     results = []
     t0 = time.perf_counter()
-    vectors = await plain.embed_queries(queries)
+    vectors = await plain.embed_queries([kilo.embed_text(q, prefix) for q in queries])
     embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(queries))
     for query, vector in zip(queries, vectors, strict=True):
         if vector.shape[0] != info.dimension:
             raise ModelMismatchError(
-                f"collection {info.name!r} (Roo Code) holds {info.dimension}-d vectors but "
+                f"collection {info.name!r} ({label}) holds {info.dimension}-d vectors but "
                 f"{plain.model_id} returned {vector.shape[0]}-d"
             )
 
@@ -175,7 +204,7 @@ async def search_many(
                     heading="",
                 )
                 for p in resp.points
-                if p.payload and all(k in p.payload for k in roo.PAYLOAD_KEYS)  # isPayloadValid()
+                if p.payload and all(k in p.payload for k in required)  # isPayloadValid()
             ]
 
         t1 = time.perf_counter()
@@ -200,7 +229,11 @@ class RooSchema:
     ``profile`` names the agent whose index is built (Roo Code's by default; Zoo Code's keeps
     Roo Code's layout with its own file selection and chunks: ``zoo_qdrant.ZooSchema``). An
     agent whose points or metadata differ overrides :meth:`block_payload`,
-    :meth:`marker_payload` (and :attr:`marker_id`) and :meth:`write_cache`."""
+    :meth:`marker_payload` (and :attr:`marker_id`, :attr:`foreign_marker`), :meth:`embed_input`
+    and :meth:`write_cache` (Kilo Code's: ``kilo_qdrant.KiloSchema``).
+
+    A collection that holds another layout's metadata point (Kilo Code's, for Roo Code's and
+    Zoo Code's) is refused before anything is written: the two agents share collection names."""
 
     native = False  # the agent's own chunking: roocode-tui's rules versions do not apply
 
@@ -226,14 +259,22 @@ class RooSchema:
 
     #: vector-store/qdrant-client.ts: the metadata point's id
     marker_id = roo.MARKER_ID
+    #: the metadata point of the other layout under the same collection name: (its id, whose it
+    #: is, the --schema that builds it)
+    foreign_marker = (kilo.MARKER_ID, "Kilo Code's", "kilo")
 
     def marker_payload(self, complete: bool, at_ms: int) -> dict[str, object]:
         """The metadata point's payload (qdrant-client.ts markIndexingComplete/Incomplete)."""
         return roo.marker_payload(complete, at_ms)
 
-    def block_payload(self, file_path: str, block: roo.Block) -> dict[str, object]:
-        """A block's payload (scanner.ts processBatch, qdrant-client.ts upsertPoints)."""
+    def block_payload(self, file_path: str, block: roo.Block, file_hash: str = "") -> dict[str, object]:
+        """A block's payload (scanner.ts processBatch, qdrant-client.ts upsertPoints); ``file_hash``:
+        sha256 of the file's text, which Roo Code's payload does not hold."""
         return roo.payload(file_path, block)
+
+    def embed_input(self, block: roo.Block) -> str:
+        """What the agent embeds for a block (scanner.ts: the trimmed block)."""
+        return roo.js_trim(block.content)
 
     # -- the collection --------------------------------------------------------------------
     async def ensure_collection(self, indexer: Any) -> CollectionMeta:
@@ -243,19 +284,29 @@ class RooSchema:
         name = self.collection
         label, key = self.profile.label, self.profile.key
 
+        async def probe(c: Any) -> tuple[Any, dict[str, dict[str, Any]]] | None:
+            """The collection's vectors and its metadata points (both layouts'), or None."""
+            if not await c.collection_exists(name):
+                return None
+            vectors = (await c.get_collection(name)).config.params.vectors
+            found = await c.retrieve(name, ids=[roo.MARKER_ID, kilo.MARKER_ID], with_payload=True, with_vectors=False)
+            return vectors, {str(r.id): r.payload or {} for r in found}
+
+        existing = await self.store.call(probe)
+        if existing is not None:  # refused here, before anything is written
+            vectors, markers = existing
+            if isinstance(vectors, dict) or vectors is None:
+                raise StoreError(f"collection {name!r} exists but is not in {label}'s format (named vectors)")
+            if int(vectors.size) != dimension:
+                raise ModelMismatchError(
+                    f"collection {name!r} ({label}) holds {vectors.size}-d vectors but "
+                    f"{indexer.embedder.model_id} gives {dimension}-d: configure the model it was built "
+                    f"with, or rebuild it: roocode-tui index {self.workspace} --schema {key} --rebuild"
+                )
+            self.check_existing(markers)
+
         async def run(c: Any) -> None:
-            if await c.collection_exists(name):
-                info = await c.get_collection(name)
-                vectors = info.config.params.vectors
-                if isinstance(vectors, dict) or vectors is None:
-                    raise StoreError(f"collection {name!r} exists but is not in {label}'s format (named vectors)")
-                if int(vectors.size) != dimension:
-                    raise ModelMismatchError(
-                        f"collection {name!r} ({label}) holds {vectors.size}-d vectors but "
-                        f"{indexer.embedder.model_id} gives {dimension}-d: configure the model it was built "
-                        f"with, or rebuild it: roocode-tui index {self.workspace} --schema {key} --rebuild"
-                    )
-            else:
+            if existing is None:
                 # vector-store/qdrant-client.ts initialize()
                 await c.create_collection(
                     name,
@@ -265,7 +316,7 @@ class RooSchema:
             # _createPayloadIndexes(): "type" and pathSegments.0 .. 4, keyword
             for field in ["type"] + [f"pathSegments.{i}" for i in range(roo.INDEXED_SEGMENTS)]:
                 await c.create_payload_index(name, field, m.PayloadSchemaType.KEYWORD)
-            await self._mark(c, complete=False)
+            await self.started(c)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
@@ -278,6 +329,21 @@ class RooSchema:
             document_prefix="",
             hybrid=False,
         )
+
+    def check_existing(self, markers: dict[str, dict[str, Any]]) -> None:
+        """Refuse an existing collection that holds the other layout's metadata point (``markers``:
+        the metadata points it holds, by id)."""
+        mid, whose, schema = self.foreign_marker
+        if kilo.is_marker(markers.get(mid)):
+            raise UsageError(
+                f"collection {self.collection!r} holds {whose} index (its metadata point {mid}), not "
+                f"{self.profile.label}'s: --schema {self.profile.key} does not write into it (nothing written); "
+                f"index it with --schema {schema}, or delete the collection first"
+            )
+
+    async def started(self, client: Any) -> None:
+        """The run begins: Roo Code's marker says incomplete (orchestrator.ts)."""
+        await self._mark(client, complete=False)
 
     async def _mark(self, client: Any, *, complete: bool) -> None:
         from qdrant_client import models as m
@@ -304,6 +370,13 @@ class RooSchema:
         await self.store.call(run)
         if self.cache_file is not None:
             self._write_cache(indexer.progress)
+
+    def cache_file_for(self, dest: str | None) -> Path:
+        """The agent's cache file of this workspace (in ``dest``, else where the agent keeps it);
+        refused while something holds it."""
+        path = cache.cache_path(self.workspace, dest, self.profile)
+        cache.refuse_if_held(path, self.profile)
+        return path
 
     def write_cache(self, path: Path, hashes: dict[str, str]) -> None:
         """The agent's cache file (code-index/cache-manager.ts: path -> sha256 of the text)."""
@@ -349,7 +422,11 @@ class RooSchema:
             offset = None
             while True:
                 records, offset = await c.scroll(
-                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=["filePath", roo.OWNER_KEY]
+                    name,
+                    scroll_filter=flt,
+                    limit=SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=["filePath", roo.OWNER_KEY, *self.state_keys],
                 )
                 for rec in records:
                     payload = rec.payload or {}
@@ -360,17 +437,29 @@ class RooSchema:
                     present.setdefault(key, set()).add(str(rec.id))
                     if payload.get(roo.OWNER_KEY) == roo.OWNER:
                         states.setdefault(key, FileState()).ids.add(str(rec.id))
+                        self.note_ours(key, payload)
                 if offset is None:
                     self.present = present
                     return states
 
         return await self.store.call(run)
 
+    #: payload keys of our points that :meth:`note_ours` reads
+    state_keys: tuple[str, ...] = ()
+
+    def note_ours(self, key: tuple[str, str], payload: dict[str, Any]) -> None:
+        """One of our points, seen while planning (its :attr:`state_keys` in ``payload``)."""
+
+    def current(self, key: tuple[str, str], digest: str) -> bool:
+        """Whether our points of a file whose blocks are all present hold its text of now
+        (``digest``: sha256 of it). Roo Code's payload records nothing more than the blocks."""
+        return True
+
     def examine(self, indexer: Any, sf: Any, root: str, states: dict, max_bytes: int, protected: set) -> Any:
         """The walker's verdict on one file (runs in the walker thread). The walker applied Roo
         Code's selection (:class:`roo.RooRules`); what is left to check needs the bytes."""
         from roocode_tui.core.chunking.splitter import Chunk, estimate_tokens
-        from roocode_tui.core.files.discovery import Skip, file_hash
+        from roocode_tui.core.files.discovery import Skip
         from roocode_tui.core.ingest.jobs import FileJob
 
         key = (root, sf.path)
@@ -384,9 +473,11 @@ class RooSchema:
             protected.add(key)  # keep what we had: nothing is lost to a passing error
             return ("fail", (sf.path, f"unreadable: {exc.strerror or exc}"))
         abs_path = os.path.join(self.workspace, *sf.path.split("/"))
+        text = roo.decode(data)
+        digest = roo._sha256(text)  # scanner.ts: sha256 of the text (roo_cache.file_hash)
         if self.cache_file is not None:  # Roo Code's scanner hashes every file it reads
-            self.hashes[cache.js_string(abs_path)] = cache.file_hash(data)
-        blocks = [b for b in roo.split(roo.decode(data), abs_path, self.profile) if roo.js_trim(b.content)]
+            self.hashes[cache.js_string(abs_path)] = digest
+        blocks = [b for b in roo.split(text, abs_path, self.profile) if roo.js_trim(b.content)]
         if not blocks:
             return ("skip", Skip(sf.root, sf.path, "no block of 50 characters or more"))
         protected.add(key)
@@ -394,7 +485,7 @@ class RooSchema:
         ours = st.ids if st is not None else set()
         present = self.present.get(key, set())
         ids = {b.id for b in blocks}
-        if ids <= present and ours <= ids:
+        if ids <= present and ours <= ids and self.current(key, digest):
             return ("unchanged", sf)
         # A block Roo Code wrote itself (same id: the same text at the same lines) stays Roo
         # Code's: it is neither written again nor, later, deleted.
@@ -402,17 +493,17 @@ class RooSchema:
         mine = [b for b in blocks if b.id not in theirs]
         chunks = []
         for i, b in enumerate(mine):
-            text = roo.js_trim(b.content)  # scanner.ts embeds the trimmed block
+            embed = self.embed_input(b)
             chunks.append(
-                Chunk(i, b.start_line, b.end_line, b.content, "", text, b.segment_hash, estimate_tokens(text))
+                Chunk(i, b.start_line, b.end_line, b.content, "", embed, b.segment_hash, estimate_tokens(embed))
             )
-        return ("file", FileJob(sf, root, file_hash(data), chunks, [b.id for b in mine], st))
+        return ("file", FileJob(sf, root, digest, chunks, [b.id for b in mine], st))
 
     # -- points ------------------------------------------------------------------------------
     def point(self, job: Any, i: int, chunk: Any, pid: str, vector: np.ndarray, stamp: str) -> PointRecord:
         """The point Roo Code writes for a block: its id, the dense vector, Roo Code's payload."""
         block = roo.Block(chunk.start_line, chunk.end_line, chunk.text, chunk.chunk_hash)
-        return PointRecord(id=pid, vector=vector, payload=self.block_payload(job.sf.path, block))
+        return PointRecord(id=pid, vector=vector, payload=self.block_payload(job.sf.path, block, job.file_hash))
 
     async def upsert(self, name: str, points: list[PointRecord]) -> None:
         from qdrant_client import models as m
@@ -452,10 +543,11 @@ async def prepare_indexer(
     roo_cache: str | None = None,
     profile: AgentProfile = roo.ROO,
     schema_class: type[RooSchema] | None = None,
+    schema_options: dict[str, Any] | None = None,
 ) -> Any:
-    """An Indexer that builds Roo Code's collection (or the profile's agent's) for the
-    workspace PATH (default: ``cwd``); with ``roo_cache`` ("" or a directory or file), one that
-    writes the agent's cache too."""
+    """An Indexer that builds Roo Code's collection (or the profile's agent's: ``schema_class``,
+    made with ``schema_options``) for the workspace PATH (default: ``cwd``); with ``roo_cache``
+    ("" or a directory or file), one that writes the agent's cache too."""
     from roocode_tui.core.ingest.indexer import Indexer
 
     key = profile.key
@@ -464,11 +556,9 @@ async def prepare_indexer(
     workspace = workspace_for(paths, cwd)
     if not os.path.isdir(workspace):
         raise UsageError(f"--schema {key} needs a workspace directory: {workspace} is not one")
-    cache_file = None
+    schema = (schema_class or RooSchema)(store, workspace, None, profile, **(schema_options or {}))
     if roo_cache is not None:
-        cache_file = cache.cache_path(workspace, roo_cache or None, profile)
-        cache.refuse_if_held(cache_file, profile)  # before the run, not after it
-    schema = (schema_class or RooSchema)(store, workspace, cache_file, profile)
+        schema.cache_file = schema.cache_file_for(roo_cache or None)  # refused here if held, not after the run
     if collection and collection != schema.collection:
         raise UsageError(
             f"--schema {key} names the collection after the workspace ({schema.collection} for "
@@ -496,4 +586,6 @@ def workspace_of(settings: Any, info: Any, infos: list[Any]) -> str | None:
     if getattr(info, "roo", None) is None:
         return None
     recorded = [p for i in infos if i.meta is not None for p in i.meta.paths]
-    return roo.find_workspace(info.name, candidates(settings, recorded))
+    found = candidates(settings, recorded)
+    # Kilo Code names the collection after the realpath of its workspace
+    return roo.find_workspace(info.name, found) or roo.find_workspace(info.name, [os.path.realpath(p) for p in found])

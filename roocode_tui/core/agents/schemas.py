@@ -2,16 +2,18 @@
 
 One entry per agent: its profile (what it indexes and how it chunks) and the function that
 prepares an Indexer for its collection. ``auto`` picks the agent that indexes the workspace
-(:mod:`roocode_tui.core.agents.detect`) and says which, and why.
+(:mod:`roocode_tui.core.agents.detect`: its cache file, else Kilo Code's metadata point in the
+collection, else the one agent installed) and says which, and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from roocode_tui.core.agents import detect, roo, roo_qdrant, zoo_qdrant
+from roocode_tui.core.agents import detect, kilo, kilo_qdrant, roo, roo_qdrant, zoo_qdrant
+from roocode_tui.core.agents.kilo import KILO
 from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.agents.zoo import ZOO
 from roocode_tui.core.errors import UsageError
@@ -31,9 +33,14 @@ async def _prepare_zoo(*args: Any, cache: str | None = None, **kwargs: Any) -> A
     return await zoo_qdrant.prepare_indexer(*args, zoo_cache=cache, **kwargs)
 
 
+async def _prepare_kilo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
+    return await kilo_qdrant.prepare_indexer(*args, kilo_cache=cache, **kwargs)
+
+
 SCHEMAS: dict[str, AgentSchema] = {
     roo.ROO.key: AgentSchema(roo.ROO, _prepare_roo),
     ZOO.key: AgentSchema(ZOO, _prepare_zoo),
+    KILO.key: AgentSchema(KILO, _prepare_kilo),
 }
 #: every ``--schema`` value: ours, each agent's, and auto
 CHOICES = ("native", *SCHEMAS, "auto")
@@ -42,21 +49,40 @@ _BY_AGENT = {s.profile.name: key for key, s in SCHEMAS.items()}
 
 @dataclass(frozen=True)
 class Choice:
-    key: str  # a key of SCHEMAS
+    key: str  # a key of SCHEMAS; "" while auto still has the collection's metadata point to read
     why: str  # "" when named on the command line
+    workspace: str = ""  # auto's workspace
+    found: detect.Scan | None = field(default=None, compare=False)  # what auto found on disk
 
     def line(self) -> str:
         return f"--schema auto: {SCHEMAS[self.key].profile.label}'s index ({self.why})"
 
 
 def choose(schema: str, paths: list[str], cwd: str | None, found: detect.Scan | None = None) -> Choice:
-    """The agent schema of a run: the one named, or for ``auto`` the workspace's agent."""
+    """The agent schema of a run: the one named, or for ``auto`` the workspace's agent when a
+    cache file names it (else :func:`resolve` reads the collection's metadata point first)."""
     if schema in SCHEMAS:
         return Choice(schema, "")
     if schema != "auto":
         raise UsageError(f"--schema {schema}: unknown (choose from {', '.join(CHOICES)})")
     workspace = roo_qdrant.workspace_for(paths, cwd)
-    owner = detect.owner_of_workspace(workspace, found or detect.scan())
+    found = found or detect.scan()
+    owner = detect.owner_of_workspace(workspace, found)
+    if owner.agent is not None and owner.why.startswith("its cache file"):
+        return Choice(_BY_AGENT[owner.agent], owner.why)
+    return Choice("", "", workspace, found)
+
+
+async def resolve(choice: Choice, store: Any) -> Choice:
+    """An auto choice the cache files did not settle: by the metadata point of the workspace's
+    collection, else the one agent installed; a usage error naming the candidates when neither tells."""
+    if choice.key:
+        return choice
+    workspace, found = choice.workspace, choice.found or detect.scan()
+    marker = None
+    for name in dict.fromkeys([kilo.collection_name(workspace), roo.collection_name(workspace)]):
+        marker = marker or await kilo_qdrant.marker_of(store, name)
+    owner = detect.owner_of_workspace(workspace, found, marker)
     if owner.agent is None:
         named = "|".join(_BY_AGENT[a] for a in owner.candidates if a in _BY_AGENT)
         raise UsageError(
@@ -66,8 +92,15 @@ def choose(schema: str, paths: list[str], cwd: str | None, found: detect.Scan | 
 
 
 def collection_name(schema: str, paths: list[str], cwd: str | None) -> str:
-    """The collection an agent schema's run writes (every agent here names it as Roo Code does)."""
-    return roo.collection_name(roo_qdrant.workspace_for(paths, cwd))
+    """The collection an agent schema's run writes: every agent here names it as Roo Code does,
+    Kilo Code over the workspace's realpath."""
+    workspace = roo_qdrant.workspace_for(paths, cwd)
+    if schema == "auto":
+        try:
+            schema = choose(schema, paths, cwd).key
+        except UsageError:
+            pass
+    return kilo.collection_name(workspace) if schema == KILO.key else roo.collection_name(workspace)
 
 
 async def prepare_indexer(
@@ -83,6 +116,7 @@ async def prepare_indexer(
     cwd: str | None = None,
     cache: str | None = None,
 ) -> Any:
+    choice = await resolve(choice, store)
     indexer = await SCHEMAS[choice.key].prepare(
         settings,
         store,

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from roocode_tui.core.agents import detect, roo, roo_qdrant
+from roocode_tui.core.agents.kilo import KILO
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.search import searcher as search
 from roocode_tui.core.search.searcher import SearchResult
@@ -54,11 +55,13 @@ async def search_many(
 async def info(store: Store, name: str, agents: detect.Scan | None = None) -> CollectionInfo:
     """:meth:`Store.info`, and for a collection roocode-tui did not write, what a coding
     agent's index says about itself (``info.roo``; ``kind`` "roo-code") when it is one, with the
-    agent that wrote it (``agents``: what :func:`detect.scan` found, looked up when not given)."""
+    agent that wrote it: Kilo Code when its metadata point is Kilo's, else the one of Roo Code and
+    Zoo Code whose cache file names it (``agents``: what :func:`detect.scan` found, looked up when
+    not given)."""
     found = await store.info(name)
     if found.meta is None and store.backend == "qdrant":
         described = await roo_qdrant.describe(store, name)
-        if described is not None:
+        if described is not None and described.owner != KILO.name:  # Kilo's metadata point names it
             owner = detect.owner_of_roo_layout(name, agents or detect.scan())
             described = dataclasses.replace(described, owner=owner.label, owner_why=owner.why)
         found = roo_qdrant.with_roo(found, described)

@@ -1,6 +1,6 @@
-"""``index --schema zoo|auto`` from the command line: Zoo Code's collection built, its cache handed
-over into Zoo Code's storage, the owner shown by ``collections list``, and auto choosing the
-workspace's agent or saying why it cannot."""
+"""``index --schema zoo|kilo|auto`` from the command line: Zoo Code's and Kilo Code's collections
+built, their caches handed over where each agent keeps them, the owner shown by ``collections
+list``, and auto choosing the workspace's agent or saying why it cannot."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_schema_auto_builds_zoo_codes_index_hands_it_over_and_tells_the_owner(tm
     # nothing installed, no cache: auto cannot tell, and says how to choose
     unknown = cli("index", str(workspace), "--schema", "auto", home=home, env=env)
     assert unknown.returncode == 2 and "cannot tell which agent indexes" in unknown.stderr
-    assert "--schema roo|zoo" in unknown.stderr
+    assert "--schema roo|zoo|kilo" in unknown.stderr
 
     # Zoo Code installed on this Remote-SSH box: auto builds its index, and writes its cache
     install(home, ZOO_DIR, "ZooCodeOrganization", "zoo-code")
@@ -94,3 +94,69 @@ def test_schema_auto_builds_zoo_codes_index_hands_it_over_and_tells_the_owner(tm
     named = cli("index", str(workspace), "--schema", "roo", "--json", home=home, env=env)
     assert named.returncode == 0, named.stderr
     assert json.loads(named.stdout)["schema"] == "roo" and "schema_why" not in json.loads(named.stdout)
+
+
+@pytest.mark.slow
+def test_schema_kilo_builds_kilo_codes_index_hands_its_cache_over_and_is_told_apart(
+    tmp_path: Path, home: Path, embed_server
+):
+    env = {
+        "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
+        "ROOCODE_TUI_EMBEDDER__BASE_URL": embed_server.base_url,
+        "ROOCODE_TUI_EMBEDDER__MODEL": embed_server.model,
+        "ROOCODE_TUI_STORE__BACKEND": "qdrant",
+        "ROOCODE_TUI_STORE__PATH": str(tmp_path / "qdrant"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+    config = home / ".config" / "kilo" / "kilo.jsonc"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '{\n  // Kilo Code indexes into Qdrant with the same model\n  "indexing": {\n    "enabled": true,\n'
+        f'    "provider": "openai-compatible",\n    "model": "{embed_server.model}",\n    "dimension": 64,\n'
+        '    "vectorStore": "qdrant",\n  },\n}\n'
+    )
+    workspace = tmp_path / "shop"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "src" / "cart.py").write_text(
+        "def total(cart):\n    # the sum of the line prices\n    return sum(x.price for x in cart)\n"
+    )
+    (workspace / "deploy.sh").write_text(
+        "#!/bin/sh\n# copy the built site to the web server\nrsync -a out/ web:/srv/\n"
+    )
+    (workspace / "build").mkdir()
+    (workspace / "build" / "gen.py").write_text("def generated():\n    return 'made by the build, left out by Kilo'\n")
+    digest = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()
+    name = f"ws-{digest[:16]}"
+
+    built = cli("index", str(workspace), "--schema", "kilo", "--write-cache", "--json", home=home, env=env)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["collection"] == name and report["schema"] == "kilo" and report["files_indexed"] == 2
+    cache = home / ".local" / "state" / "kilo" / "indexing" / f"roo-index-cache-{digest}.json"
+    assert report["agent_cache"] == str(cache) and str(config) in report["message"]
+    assert set(json.loads(cache.read_text())) == {str(workspace / "src" / "cart.py"), str(workspace / "deploy.sh")}
+
+    # the list names the owner: Kilo Code's metadata point
+    listed = json.loads(cli("collections", "list", "--json", home=home, env=env).stdout)["collections"]
+    (entry,) = [c for c in listed if c["name"] == name]
+    assert entry["owner"] == "kilo-code" and entry["roo"]["owner_why"] == "its metadata point is Kilo Code's"
+    assert "kilo-code (complete)" in " ".join(cli("collections", "list", home=home, env=env).stdout.split())
+
+    # searched as Kilo Code searches it
+    found = cli("search", "sum of the line prices", "--collection", name, "--json", home=home, env=env)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["results"][0]["path"] == "src/cart.py"
+
+    # Roo Code's schema does not write into Kilo Code's collection: one line naming both
+    refused = cli("index", str(workspace), "--schema", "roo", home=home, env=env)
+    assert refused.returncode == 2
+    assert "holds Kilo Code's index" in refused.stderr and "--schema roo does not write" in refused.stderr
+    assert "--schema kilo" in refused.stderr
+
+    # auto: Kilo Code's cache names the workspace
+    auto = cli("index", str(workspace), "--schema", "auto", "--json", home=home, env=env)
+    assert auto.returncode == 0, auto.stderr
+    report = json.loads(auto.stdout)
+    assert report["schema"] == "kilo" and report["schema_why"] == "its cache file names this workspace"
+    assert report["files_unchanged"] == 2 and report["points_written"] == 0

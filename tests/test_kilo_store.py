@@ -17,7 +17,7 @@ import pytest
 from embed_server import EmbedServer, hash_embed
 from test_roo import APP_TS, GUIDE, read_back
 
-from roocode_tui.core.agents import detect, kilo, roo, roo_qdrant, schemas
+from roocode_tui.core.agents import detect, kilo, kilo_qdrant, roo, roo_qdrant, schemas
 from roocode_tui.core.backends import prepare_indexer
 from roocode_tui.core.collections import catalog
 from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
@@ -258,6 +258,30 @@ async def test_a_kilo_config_of_another_dimension_is_refused_before_anything_is_
         kilo_starts(tmp_path / "qdrant", kilo.collection_name(ws), "openai-compatible", embed_server.model, 1536)
         == "created"
     )
+
+
+async def test_a_run_that_stops_after_writing_leaves_the_marker_incomplete_and_says_so(
+    tmp_path: Path, env: Path, embed_server: EmbedServer, monkeypatch: pytest.MonkeyPatch
+):
+    kilo_config(env, embed_server)
+    ws = shop(tmp_path / "shop")
+    data = tmp_path / "qdrant"
+    await run_index(data, embed_server, ws)
+    name = kilo.collection_name(ws)
+    assert kilo_starts(data, name, "openai-compatible", embed_server.model, 64) == "kept"
+    notes = []
+
+    async def fail(self: Any, indexer: Any, meta: Any = None) -> None:
+        notes.append(self.interrupted_note())
+        raise UsageError("stopped")
+
+    monkeypatch.setattr(kilo_qdrant.KiloSchema, "finish", fail)
+    (ws / "src/app.ts").write_text("// Checkout.\n" + APP_TS)
+    with pytest.raises(UsageError):
+        await run_index(data, embed_server, ws)
+    assert "Kilo Code deletes every point" in notes[0]
+    assert stored(data, name)[kilo.MARKER_ID]["indexing_complete"] is False
+    assert kilo_starts(data, name, "openai-compatible", embed_server.model, 64) == "cleared"
 
 
 # -- Kilo's points ----------------------------------------------------------------------------

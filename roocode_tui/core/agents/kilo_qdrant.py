@@ -137,6 +137,15 @@ class KiloSchema(roo_qdrant.RooSchema):
         await super().finish(indexer, meta)  # the marker complete, the cache file when asked for
         p.message = "; ".join(m for m in (p.message, self.profile_note()) if m)
 
+    def interrupted_note(self) -> str:
+        """What a run that stopped before its end leaves Kilo Code ("" when it wrote nothing)."""
+        if not self._marked:
+            return ""
+        return (
+            f"Kilo Code's metadata point in {self.collection!r} says incomplete: Kilo Code deletes every point "
+            "of the collection when it next starts; run the index again to finish it"
+        )
+
     def profile_note(self) -> str:
         """Where the metadata point's profile came from, and what Kilo Code needs to keep the collection."""
         p = self.kilo_profile

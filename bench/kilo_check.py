@@ -18,6 +18,16 @@ needs the registry once) and bundles it with esbuild.
         [--provider P --model M --dimension N] [--store FILE] [--state-dir DIR] [--race]
     python bench/kilo_check.py --kilo GITDIR parse FILE...          # CodeParser.parseFile only
     python bench/kilo_check.py --kilo GITDIR golden                 # tests/fixtures/kilo/expected.json
+    python bench/kilo_check.py --kilo GITDIR compare WORKSPACE [--dump FILE] [--store-check]
+
+``compare`` runs roocode-tui's ``--schema kilo`` (the whole index run: walker, chunker, payloads, marker,
+``--write-cache``) over the workspace into qdrant-client's local mode, with a fake embedder of the dump's
+profile and a Kilo config naming it, and counts Kilo's points it reproduces exactly (id, every payload key
+and value in Kilo's order, the text Kilo embedded), per extension, plus the metadata point, the collection
+and the cache file. ``--store-check`` then loads the collection roocode-tui wrote into the harness's store,
+with roocode-tui's cache file in Kilo's cache directory, runs Kilo's own indexer on it, and reports whether
+Kilo kept it (no delete, no recreate) and what it wrote. ``--dump`` is Kilo's dump of the same workspace
+(default: the harness is run to make one).
 
 ``--kilo`` may be a checkout (its working tree is read; its packages/kilo-indexing/src must be the pinned
 tree) or a bare git directory (read at the pinned commit), e.g. a clone of github.com/maphew/kilocode,
@@ -277,6 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     pa = sub.add_parser("parse", help="CodeParser.parseFile of each file (blocks as JSON on stdout)")
     pa.add_argument("files", nargs="+", type=Path)
     sub.add_parser("golden", help="write tests/fixtures/kilo/expected.json")
+    cp = sub.add_parser("compare", help="roocode-tui's --schema kilo against Kilo's points")
+    cp.add_argument("workspace", type=Path)
+    cp.add_argument("--dump", type=Path, help="Kilo's dump of the workspace (default: run the harness)")
+    cp.add_argument("--work", type=Path, default=OUT / "compare", help="roocode-tui's store, config and cache")
+    cp.add_argument("--store-check", action="store_true", help="then run Kilo's indexer on our collection")
+    cp.add_argument("--json", type=Path, help="write the whole comparison (every difference) here")
     args = ap.parse_args(argv)
     bundle = prepare(args.kilo.expanduser(), args.build)
     if args.bun:
@@ -285,6 +301,15 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run([*RUNTIME, str(bundle), "parse", *map(str, args.files)], check=True)
     elif args.cmd == "golden":
         golden(bundle)
+    elif args.cmd == "compare":
+        sys.path.insert(0, str(HARNESS))
+        sys.dont_write_bytecode = True  # nothing new in the harness directory, which the build copies
+        import compare  # bench/kilo_ref/compare.py
+
+        result = compare.compare(run_index, bundle, args.workspace, args.dump, args.work, args.store_check)
+        compare.print_compare(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1, default=str) + "\n")
     else:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         state = args.state_dir

@@ -277,9 +277,12 @@ async def test_a_run_that_stops_after_writing_leaves_the_marker_incomplete_and_s
 
     monkeypatch.setattr(kilo_qdrant.KiloSchema, "finish", fail)
     (ws / "src/app.ts").write_text("// Checkout.\n" + APP_TS)
+    progress = []
     with pytest.raises(UsageError):
-        await run_index(data, embed_server, ws)
+        await run_index(data, embed_server, ws, on_progress=progress.append)
     assert "Kilo Code deletes every point" in notes[0]
+    # the run's own message says so too (what the command prints when a run stops)
+    assert progress[-1].message == f"stopped; {notes[0]}"
     assert stored(data, name)[kilo.MARKER_ID]["indexing_complete"] is False
     assert kilo_starts(data, name, "openai-compatible", embed_server.model, 64) == "cleared"
 

@@ -315,7 +315,7 @@ async def test_roo_schema_marks_incomplete_refuses_a_wrong_dimension_and_the_emb
         await indexer.schema.ensure_collection(indexer)  # what a run does first
         info = await catalog.info(store, indexer.collection)
         assert info.kind == "roo-code" and info.roo.state == "incomplete" and info.roo.started_at
-        with pytest.raises(UsageError, match="is Roo Code's: index it with"):  # F2/F4 rebuild of it
+        with pytest.raises(UsageError, match="is a coding agent's index: index it with"):  # F2/F4 rebuild of it
             await prepare_indexer(settings, store, embedder, [str(workspace)], indexer.collection, rebuild=True)
         assert (await catalog.info(store, indexer.collection)).kind == "roo-code"  # untouched
         with pytest.raises(UsageError, match="leave out --collection"):

@@ -158,15 +158,16 @@ async def prepare_indexer(
             cache=agent_cache,
         )
     if agent_cache is not None:
-        raise UsageError("--write-cache writes an agent's cache after an agent's index: add --schema roo|zoo|auto")
+        raise UsageError("--write-cache writes an agent's cache after an agent's index: add --schema roo|zoo|kilo|auto")
 
     target = await resolve_index_target(settings, store, paths, collection, cwd)
     from roocode_tui.core.agents import roo, roo_qdrant
 
-    if roo.is_roo_name(target.name) and await roo_qdrant.describe(store, target.name) is not None:
+    agent_index = await roo_qdrant.describe(store, target.name) if roo.is_roo_name(target.name) else None
+    if agent_index is not None:
         raise UsageError(
-            f"collection {target.name!r} is Roo Code's: index it with roocode-tui index WORKSPACE --schema roo "
-            f"(roocode-tui roo which WORKSPACE names a workspace's collection)"
+            f"collection {target.name!r} is a coding agent's index: index it with roocode-tui index WORKSPACE "
+            f"--schema auto (roocode-tui roo which WORKSPACE names a workspace's collection)"
         )
     from roocode_tui.core.stores.base import CollectionMeta
 

@@ -360,6 +360,9 @@ class RooSchema:
             wait=True,
         )
 
+    def interrupted_note(self) -> str:
+        return ""  # the files written are complete; the marker says incomplete until a run ends
+
     async def finish(self, indexer: Any, meta: CollectionMeta | None = None) -> None:
         """The run got to the end: the marker says complete (the agent marks it after a scan),
         and the agent's cache is written when asked for and every file went in."""

@@ -133,6 +133,7 @@ class Indexer:
                     f"rebuild cancelled: the old index still serves {self.publish_as!r}; "
                     "run the rebuild again to finish it (it resumes)"
                 )
+            self._add_interrupted_note()
             self._stop.set()
             await self._finish_commit()
             raise
@@ -141,6 +142,7 @@ class Indexer:
             p.message = str(exc)
             if self.publish_as is not None:
                 p.message += f" (the old index still serves {self.publish_as!r}; a new rebuild resumes this one)"
+            self._add_interrupted_note()
             self._stop.set()
             await self._finish_commit()
             raise
@@ -171,6 +173,11 @@ class Indexer:
         if task is not None:
             await asyncio.shield(task)
             self._creating = None
+
+    def _add_interrupted_note(self) -> None:
+        note = self.schema.interrupted_note()
+        if note:
+            self.progress.message += f"; {note}"
 
     async def _switch(self) -> None:
         """A rebuild that embedded every file replaces the old index; one with failures waits."""

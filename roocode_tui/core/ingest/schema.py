@@ -56,6 +56,11 @@ class IndexSchema(Protocol):
 
     async def finish(self, ix: Indexer, meta: CollectionMeta) -> None: ...
 
+    def interrupted_note(self) -> str:
+        """What a run that stopped before its end leaves behind for the collection's readers,
+        added to the run's message ("": nothing to say)."""
+        ...
+
 
 class NativeSchema:
     """roocode-tui's own collections: chunked by syntax, ids by root, path and chunk, keyword
@@ -186,6 +191,9 @@ class NativeSchema:
 
     async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
         return await self.store.get_vectors(name, ids)
+
+    def interrupted_note(self) -> str:
+        return ""  # a stopped run's files are complete; the next run finishes the rest
 
     async def finish(self, ix: Indexer, meta: CollectionMeta) -> None:
         await self.store.save_meta(meta)

@@ -13,7 +13,6 @@ import dataclasses
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ from roocode_tui.core.chunking.splitter import SYMBOLS_SINCE, rules_version
 from roocode_tui.core.display import parse_inline_filters  # noqa: F401 - re-exported for the faces
 from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import CollectionNotFoundError, ModelMismatchError, UsageError
+from roocode_tui.core.results import FileResult, SearchResult  # the answers (core/results.py), re-exported
 from roocode_tui.core.search import ranker
 from roocode_tui.core.stores.base import CollectionMeta, Hit, Lane, SearchFilter, Store
 
@@ -40,40 +40,6 @@ MODES = ("dense", "hybrid", "keyword")
 GROUP_BY = ("file",)
 CHUNKS_PER_FILE = 3  # the best chunks a file result carries
 SHORT_QUERY_WORDS = 5
-
-
-@dataclass
-class FileResult:
-    """A file as an answer: where something lives, with its best chunks, best first."""
-
-    root: str
-    path: str
-    language: str
-    score: float  # its best chunk's
-    hits: list[Hit]
-    collection: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "root": self.root,
-            "path": self.path,
-            "language": self.language,
-            "score": round(self.score, 6),
-            "chunks": [h.to_json() for h in self.hits],
-            **({"collection": self.collection} if self.collection else {}),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileResult:
-        hits = [Hit.from_json(h) for h in data.get("chunks", [])]
-        return cls(
-            str(data.get("root", "")),
-            str(data.get("path", "")),
-            str(data.get("language", "")),
-            float(data.get("score", 0.0)),
-            hits,
-            str(data.get("collection", "")),
-        )
 
 
 def group_files(hits: list[Hit], limit: int, per_file: int = CHUNKS_PER_FILE) -> list[FileResult]:
@@ -90,51 +56,6 @@ def group_files(hits: list[Hit], limit: int, per_file: int = CHUNKS_PER_FILE) ->
         elif len(found.hits) < per_file:
             found.hits.append(hit)
     return list(files.values())
-
-
-@dataclass
-class SearchResult:
-    query: str
-    collection: str
-    hits: list[Hit]
-    embed_ms: float = 0.0
-    store_ms: float = 0.0
-    mode: str = "dense"
-    note: str = ""
-    filters: dict[str, Any] = field(default_factory=dict)
-    #: the same search as ranked files (a search grouped by file), else None
-    files: list[FileResult] | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SearchResult:
-        """A result as :meth:`to_json` wrote it (the engine's answer to a face)."""
-        timing = data.get("timing_ms") or {}
-        hits = [Hit.from_json(h) for h in data.get("results", [])]
-        files = [FileResult.from_json(f) for f in data["files"]] if isinstance(data.get("files"), list) else None
-        return cls(
-            data["query"],
-            data["collection"],
-            hits,
-            float(timing.get("embed", 0.0)),
-            float(timing.get("store", 0.0)),
-            data.get("mode", "dense"),
-            data.get("note", ""),
-            files=files,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "query": self.query,
-            "collection": self.collection,
-            "mode": self.mode,
-            "results": [h.to_json() for h in self.hits],
-            "timing_ms": {"embed": round(self.embed_ms, 1), "store": round(self.store_ms, 1)},
-        }
-        if self.files is not None:
-            out["files"] = [f.to_json() for f in self.files]
-        if self.note:
-            out["note"] = self.note
-        return out
 
 
 async def build_filter(store: Store, collection: str, path: str | None, lang: str | None) -> SearchFilter | None:

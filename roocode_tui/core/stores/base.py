@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from roocode_tui.core.results import DENSE, Hit, dense_of  # noqa: F401 - the store contract's, re-exported
+
 SCHEMA = "roocode-tui/1"
-DENSE = "dense"
 SPARSE = "keywords"  # BM25-style term weights, IDF applied by the store
 # Payload fields that get a keyword index in every backend.
 KEYWORD_FIELDS = ("root", "path", "language", "symbol")
@@ -117,73 +118,6 @@ class Lane:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    id: str
-    score: float
-    root: str
-    path: str
-    start_line: int
-    end_line: int
-    language: str
-    text: str
-    heading: str
-    vector: np.ndarray | None = None
-    #: which version of its file the chunk is from: (indexed_at, mtime_ns, file_hash); not shown
-    version: tuple[str, int, str] | None = None
-    #: the collection it came from, in a search of several collections ("" in a search of one)
-    collection: str = ""
-    #: the (normalised) names of the definitions the chunk holds: its payload's ``symbol``
-    symbols: tuple[str, ...] = ()
-    #: why it ranks where it does (core/search/ranker.py), when a search was asked to explain
-    explain: dict[str, Any] | None = None
-
-    @classmethod
-    def from_payload(cls, point_id: Any, score: float, payload: dict[str, Any], vector: Any = None) -> Hit:
-        file_hash = payload.get("file_hash")
-        version = None
-        if isinstance(file_hash, str):
-            version = (str(payload.get("indexed_at", "")), int(payload.get("mtime_ns") or 0), file_hash)
-        return cls(
-            id=str(point_id),
-            score=float(score),
-            root=str(payload.get("root", "")),
-            path=str(payload.get("path", "")),
-            start_line=int(payload.get("start_line", 0)),
-            end_line=int(payload.get("end_line", 0)),
-            language=str(payload.get("language", "")),
-            text=str(payload.get("text", "")),
-            heading=str(payload.get("heading", "")),
-            vector=dense_of(vector),
-            version=version,
-            symbols=_symbols(payload.get("symbol")),
-        )
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Hit:
-        hit = cls.from_payload(data.get("id", ""), float(data.get("score", 0.0)), data)
-        if data.get("collection"):
-            hit = dataclasses.replace(hit, collection=str(data["collection"]))
-        if isinstance(data.get("explain"), dict):
-            hit = dataclasses.replace(hit, explain=data["explain"])
-        return hit
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "root": self.root,
-            "path": self.path,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "score": round(self.score, 6),
-            "language": self.language,
-            "heading": self.heading,
-            "text": self.text,
-            **({"collection": self.collection} if self.collection else {}),
-            **({"explain": self.explain} if self.explain is not None else {}),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class AgentIndexInfo:
     """What a coding agent's codebase index (Roo Code's) says about itself: its points, vectors
     and completion marker. Made by the agent's module (roo_qdrant.describe), kept here so the
@@ -236,6 +170,10 @@ class CollectionInfo:
     search_index: dict[str, Any] | None = None
     #: its watcher in the engine ({"state", "pending", "last_sync", ...}), when it is watched
     watcher: dict[str, Any] | None = None
+    #: an agent's collection: the workspace it indexes, when the engine can tell
+    workspace: str | None = None
+    #: the engine's word on how far its points may lag behind its files
+    freshness: str | None = None
 
     @property
     def kind(self) -> str:
@@ -248,6 +186,7 @@ class CollectionInfo:
         return self.roo.owner if self.roo else self.kind
 
     def to_json(self, workspace: str | None = None) -> dict[str, Any]:
+        """``workspace``: an agent's collection's, when it is not the one the info carries."""
         meta, roo = self.meta, self.roo
         out = {
             "name": self.name,
@@ -269,13 +208,15 @@ class CollectionInfo:
             "status": self.status,
         }
         if roo is not None:
-            out["roo"] = roo.to_json(workspace)
+            out["roo"] = roo.to_json(workspace if workspace is not None else self.workspace)
         if self.rebuilding is not None:
             out["rebuilding"] = self.rebuilding
         if self.search_index is not None:
             out["search_index"] = self.search_index
         if self.watcher is not None:
             out["watcher"] = self.watcher
+        if self.freshness is not None:
+            out["freshness"] = self.freshness
         return out
 
     @classmethod
@@ -284,9 +225,10 @@ class CollectionInfo:
         meta = None
         if data.get("kind") == "roocode-tui":
             meta = CollectionMeta.from_json({**data, "dimension": data.get("dimension") or 0})
-        roo = None
+        roo = workspace = None
         if isinstance(data.get("roo"), dict):
             r = data["roo"]
+            workspace = r.get("workspace")
             roo = AgentIndexInfo(
                 name=data["name"],
                 points=int(data.get("points") or 0),
@@ -307,7 +249,14 @@ class CollectionInfo:
             rebuilding=data.get("rebuilding"),
             search_index=data.get("search_index"),
             watcher=data.get("watcher"),
+            workspace=workspace,
+            freshness=data.get("freshness"),
         )
+
+    def answered(self) -> CollectionInfo:
+        """The info as the engine answers it: what :meth:`to_json` carries and nothing more, so
+        an engine in a face's process answers exactly what the client of a served one reads back."""
+        return CollectionInfo.from_json(self.to_json())
 
 
 class Store(abc.ABC):
@@ -459,13 +408,6 @@ class Store(abc.ABC):
         """Flush and release resources."""
 
 
-def dense_of(vector: Any) -> np.ndarray | None:
-    """The dense vector of a point as either backend returns it (a list, or {name: list})."""
-    if isinstance(vector, dict):
-        vector = vector.get(DENSE)
-    return np.asarray(vector, dtype=np.float32) if vector is not None else None
-
-
 def sparse_of(vector: Any) -> tuple[list[int], list[float]] | None:
     """The keyword (sparse) vector of a point as either backend returns it, if it has one."""
     sparse = vector.get(SPARSE) if isinstance(vector, dict) else None
@@ -494,12 +436,3 @@ def accumulate_state(states: dict[tuple[str, str], FileState], point_id: Any, pa
     if cc is not None:
         st.chunk_count = int(cc) if st.chunk_count is None else min(st.chunk_count, int(cc))
     st.ids.add(str(point_id))
-
-
-def _symbols(value: Any) -> tuple[str, ...]:
-    """A payload's ``symbol``: one name, a list of them (a merged chunk), or none."""
-    if isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, list):
-        return tuple(v for v in value if isinstance(v, str) and v)
-    return ()

@@ -448,3 +448,34 @@ async def test_auto_picks_kilo_by_its_metadata_point(tmp_path: Path, env: Path, 
     await run_index(data, embed_server, roos, schema="roo")
     with pytest.raises(UsageError, match=r"--schema roo\|zoo$"):
         await run_index(data, embed_server, roos, schema="auto")
+
+
+async def test_which_tells_each_agents_collection_of_a_workspace(tmp_path: Path, env: Path, embed_server: EmbedServer):
+    """``agents which``: each agent's collection name for the workspace, which exists, the marker's
+    layout, the cache file that names it, and the agent that indexes it."""
+    kilo_config(env, embed_server)
+    ws = shop(tmp_path / "shop")
+    link = tmp_path / "link"
+    link.symlink_to(ws)  # Kilo Code names the collection after the realpath, Roo Code after the path
+    data = tmp_path / "qdrant"
+    store = QdrantStore(StoreSettings(backend="qdrant", path=data))
+    try:
+        before = await schemas.which(str(link), store)
+    finally:
+        await store.close()
+    by = {a["schema"]: a for a in before["agents"]}
+    assert by["roo"]["collection"] == by["zoo"]["collection"] == roo.collection_name(str(link))
+    assert by["kilo"]["collection"] == kilo.collection_name(str(ws)) != by["roo"]["collection"]
+    assert not any(a["exists"] for a in before["agents"]) and before["owner"]["agent"] is None
+
+    await run_index(data, embed_server, link, agent_cache="")
+    store = QdrantStore(StoreSettings(backend="qdrant", path=data))
+    try:
+        after = await schemas.which(str(link), store)
+    finally:
+        await store.close()
+    by = {a["schema"]: a for a in after["agents"]}
+    assert by["kilo"]["exists"] and by["kilo"]["layout"] == "kilo-code" and by["kilo"]["points"] > 0
+    assert by["kilo"]["cache"] == str(env / ".local/state/kilo/indexing" / kilo.cache_name(str(ws)))
+    assert not by["roo"]["exists"] and by["roo"]["cache"] is None
+    assert after["owner"] == {"agent": "kilo-code", "why": "its cache file names this workspace"}

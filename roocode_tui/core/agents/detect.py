@@ -185,7 +185,7 @@ def owner_of_roo_layout(name: str, found: Scan) -> Owner:
     return Owner(None, everyone, why)
 
 
-def _cache_names(workspace: str) -> dict[str, str]:
+def cache_names(workspace: str) -> dict[str, str]:
     """Each agent's cache file name for ``workspace`` (Kilo Code hashes its realpath)."""
     names = {p.name: roo_cache.cache_name(workspace, p) for p in ROO_LAYOUT}
     names[KILO.name] = kilo.cache_name(workspace)
@@ -197,7 +197,7 @@ def owner_of_workspace(workspace: str, found: Scan, marker: str | None = None) -
     collection holds Kilo Code's metadata point (``marker`` "kilo-code"), Kilo Code; else the
     one agent installed among those that can own it (Roo Code's metadata point, ``marker``
     "roo-layout", leaves out Kilo Code)."""
-    names = _cache_names(workspace)
+    names = cache_names(workspace)
     with_cache = [p.name for p in AGENTS if any((d / names[p.name]).is_file() for d in found.storage.get(p.name, []))]
     if len(with_cache) == 1:
         return Owner(with_cache[0], why="its cache file names this workspace")

@@ -132,3 +132,45 @@ async def prepare_indexer(
     if choice.why:
         indexer.progress.schema_why = choice.why
     return indexer
+
+
+async def which(workspace: str, store: Any, found: detect.Scan | None = None) -> dict[str, Any]:
+    """What each agent has of ``workspace`` (``agents which``): its collection's name, whether the
+    store has it, its points and marker, the agent's cache file when one names it; the agents
+    installed, and the one that indexes the workspace (or why that cannot be told)."""
+    found = found or detect.scan()
+    names = detect.cache_names(workspace)
+    agents: list[dict[str, Any]] = []
+    infos: dict[str, Any] = {}
+    for key, schema in SCHEMAS.items():
+        profile = schema.profile
+        name = kilo.collection_name(workspace) if key == KILO.key else roo.collection_name(workspace)
+        if name not in infos:
+            infos[name] = await roo_qdrant.describe(store, name)
+        info = infos[name]
+        cache = next(
+            (
+                d / names[profile.name]
+                for d in found.storage.get(profile.name, [])
+                if (d / names[profile.name]).is_file()
+            ),
+            None,
+        )
+        entry: dict[str, Any] = {
+            "schema": key,
+            "agent": profile.name,
+            "label": profile.label,
+            "collection": name,
+            "exists": info is not None,
+            "installed": [i.to_json() for i in found.installed if i.agent == profile.name],
+            "cache": str(cache) if cache else None,
+        }
+        if info is not None:
+            entry.update(points=info.points, dimension=info.dimension, indexing_complete=info.indexing_complete)
+            entry["layout"] = "kilo-code" if info.owner == KILO.name else "roo-code"
+        agents.append(entry)
+    marker = next((a["layout"] for a in agents if a.get("layout") == KILO.name), None)
+    if marker is None and any(a["exists"] for a in agents):
+        marker = "roo-layout"
+    owner = detect.owner_of_workspace(workspace, found, marker)
+    return {"workspace": workspace, "agents": agents, "owner": owner.to_json() | {"why": owner.why}}

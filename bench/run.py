@@ -692,14 +692,14 @@ def bench_engine(work: Path, scale: float) -> None:
                 res = await client.search(
                     [f"{queries[i % len(queries)]} {i}"], "eng", limit=10, path=None, lang=None, mode="hybrid", cwd="/"
                 )
-                store_ms.append(float(res[0]["timing_ms"]["store"]))
+                store_ms.append(res[0].store_ms)
             rss_searched = _rss_parts(engine.pid)
             from roocode_tui.engine.local import PAGES_IDLE_S
 
             await asyncio.sleep(PAGES_IDLE_S + 3)  # idle: the engine lets the searches' pages go
             rss_idle = _rss_parts(engine.pid)
             res = await client.search([queries[1]], "eng", limit=10, path=None, lang=None, mode="hybrid", cwd="/")
-            after_idle = float(res[0]["timing_ms"]["store"])
+            after_idle = res[0].store_ms
             corpus = work / "engine-corpus"
             make_corpus(corpus, int(3_000_000 * scale))
             ingest = subprocess.Popen(

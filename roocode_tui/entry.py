@@ -1,8 +1,10 @@
 """The ``roocode-tui`` command. A plain ``search`` that a running engine can answer is sent
 before anything else is imported (no argparse tree, no settings, no event loop, not even the
 json module: see engine/quick.py), so a script or an agent asking many questions pays for
-Python's start-up and the search itself. Everything else, and any search this does not
-understand, is cli.main's.
+Python's start-up and the search itself. It is the search command's own route (cli/search.py)
+with the command line read here: the same request and transport, ``--json`` printed as the
+engine wrote it, the text and errors by cli/search.py. Everything else, and any search this
+does not understand, is cli.main's.
 """
 
 from __future__ import annotations
@@ -96,46 +98,18 @@ def search(args: list[str]) -> int | None:
         query = " ".join(query.split())
     if not query:
         return None
-    fields = {
-        "queries": [query],
-        "collection": opts["collection"],
-        "limit": opts["limit"],
-        "path": path,
-        "lang": lang,
-        "mode": opts["mode"],
-        "cwd": os.getcwd(),
-    }
-    if not opts["json"]:  # the human form: rich renders it (engine/quick.py's JSON path)
-        answer = quick.search(None, fields)
-        return _shown(answer, json_out=False)
-    try:
-        body = "{" + ", ".join(f"{quick.json_string(k)}: {_value(v)}" for k, v in fields.items()) + "}"
-    except quick.Unexpected:
-        return None
-    answer = quick.send(None, body.encode("utf-8"), out="json-line")
-    if answer is not None and answer[0] < 400:
-        sys.stdout.buffer.write(answer[1])  # the engine made it exactly as the full path prints it
+    request = quick.search_request(
+        [query], opts["collection"], limit=opts["limit"], path=path, lang=lang, mode=opts["mode"], cwd=os.getcwd()
+    )
+    json_out = bool(opts["json"])
+    answer = quick.search(None, request, out="json-line" if json_out else None)
+    if json_out and answer is not None and answer[0] < 400:
+        sys.stdout.buffer.write(answer[1])  # the engine made it exactly as print_results prints it
         sys.stdout.flush()
         return 0
-    return _shown(answer, json_out=True)
+    from roocode_tui.cli.search import show  # the text, or the engine's refusal: the command's one route
 
-
-def _value(v: object) -> str:
-    from roocode_tui.engine.quick import json_string
-
-    if v is None:
-        return "null"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return json_string(str(v))
-
-
-def _shown(answer: tuple[int, bytes] | None, *, json_out: bool) -> int | None:
-    from roocode_tui.cli.engine_commands import show_raw_answer
-
-    return show_raw_answer(answer, json_out=json_out, batch=False)
+    return show(answer, json_out=json_out)
 
 
 if __name__ == "__main__":  # pragma: no cover

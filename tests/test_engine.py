@@ -723,3 +723,82 @@ async def test_the_tui_shows_a_run_that_began_and_ended_between_two_looks(
         assert app.ingest_progress.collection == "quick" and app.ingest_progress.phase == "done"
         assert app.status.store[0] == "store embedded"  # the run made the collection the bar missed
         assert "done quick" in str(app.query_one("#index-state").content)
+
+
+# -- typed answers: the same objects from the engine in this process and from a served one ----
+async def test_the_client_answers_the_same_typed_objects_as_the_engine_in_this_process(
+    box: Box, corpus: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Searches (chunks with their explanations, files, several collections, keyword mode) and
+    the collections: what the served engine's server writes, its client reads back into the
+    very objects the engine in this process returns."""
+    import dataclasses
+
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.core.results import FileResult, Hit, SearchResult
+    from roocode_tui.core.stores.base import CollectionInfo
+    from roocode_tui.engine.client import running
+    from roocode_tui.engine.local import LocalEngine
+    from roocode_tui.engine.quick import search_request
+
+    box.env["ROOCODE_TUI_ENGINE__HNSW_AFTER_S"] = "3600"  # no background index build between the two looks
+    box.serve()
+    assert box.cli("index", str(corpus), "-c", "demo").returncode == 0
+    assert box.cli("index", str(corpus / "docs"), "-c", "docs").returncode == 0
+    for key, value in box.env.items():
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+    settings = load_settings()
+    asked = [
+        search_request(
+            ["restore a snapshot", "LRUCache get"],
+            "demo",
+            limit=5,
+            path=None,
+            lang=None,
+            mode=None,
+            cwd=str(box.home),
+            explain=True,
+        ),
+        search_request(
+            ["where are backups kept"],
+            "demo,docs",
+            limit=3,
+            path=None,
+            lang=None,
+            mode=None,
+            cwd=str(box.home),
+            group_by="file",
+        ),
+        search_request(["restore"], "demo", limit=4, path="docs/", lang=None, mode="keyword", cwd=str(box.home)),
+    ]
+
+    async def answers(engine) -> tuple[list[list[SearchResult]], list[CollectionInfo], CollectionInfo]:
+        found = [await engine.search(**request) for request in asked]
+        untimed = [[dataclasses.replace(r, embed_ms=0.0, store_ms=0.0) for r in results] for results in found]
+        return untimed, await engine.collections(), await engine.collection("demo")
+
+    client = await running(settings)
+    assert client is not None
+    try:
+        served = await answers(client)
+        assert await client.release()  # the store is this process's now
+    finally:
+        await client.aclose()
+    local = LocalEngine(settings)
+    try:
+        in_process = await answers(local)
+    finally:
+        await local.aclose()
+
+    searches, infos, demo = served
+    assert all(isinstance(r, SearchResult) for results in searches for r in results)
+    assert all(isinstance(h, Hit) for results in searches for r in results for h in r.hits)
+    chunks, files, keyword = searches
+    assert [r.query for r in chunks] == ["restore a snapshot", "LRUCache get"] and all(r.hits for r in chunks)
+    assert all(h.explain for h in chunks[0].hits)
+    assert files[0].files and all(isinstance(f, FileResult) for f in files[0].files)
+    assert keyword[0].mode == "keyword" and keyword[0].hits and all(h.path.startswith("docs/") for h in keyword[0].hits)
+    assert [i.name for i in infos] == ["demo", "docs"] and all(isinstance(i, CollectionInfo) for i in infos)
+    assert demo.freshness and demo.meta is not None and demo.meta.paths == [str(corpus)]
+    assert served == in_process

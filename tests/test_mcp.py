@@ -16,6 +16,7 @@ import pytest
 from embed_server import EmbedServer
 from test_engine import CLI, Box
 
+from roocode_tui.core.results import SearchResult
 from roocode_tui.mcp import server as mcp_server
 
 pytestmark = pytest.mark.timeout(300)
@@ -370,7 +371,7 @@ def test_search_answers_are_capped_for_a_context() -> None:
         "mode": "dense",
         "results": [{**hit, "text": "x" * 5_000}] + [{**hit, "text": "y" * 1_000} for _ in range(19)],
     }
-    out = mcp_server._search_output(result)
+    out = mcp_server._search_output(SearchResult.from_json(result))
     assert out.hits[0].truncated and len(out.hits[0].text) == mcp_server.HIT_CHARS
     assert sum(len(h.text) for h in out.hits) <= mcp_server.SEARCH_CHARS
     assert out.omitted == 20 - len(out.hits) > 0 and not out.hits[1].truncated

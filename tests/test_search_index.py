@@ -376,7 +376,7 @@ async def test_an_idle_engine_lets_the_pages_its_searches_mapped_go(tmp_path: Pa
             (result,) = await engine.search(
                 ["subject 3 topic 10"], "docs", limit=5, path=None, lang=None, mode="hybrid", cwd=str(tmp_path)
             )
-            return [h["path"] for h in result["results"]]
+            return [h.path for h in result.hits]
 
         first = await ask()
         assert first

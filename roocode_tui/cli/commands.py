@@ -1,6 +1,6 @@
 """The command line's commands: ``run`` parses and dispatches; the in-process commands (index,
-search, eval, doctor, roo, collections) live here, those the engine answers in engine_commands.py,
-moving collections in transfer.py. With no subcommand it starts the TUI.
+eval, doctor, roo, collections) live here, search in search.py, those the engine answers in
+engine_commands.py, moving collections in transfer.py. With no subcommand it starts the TUI.
 
 Exit codes: 0 success, 1 a file or operation failed, 2 bad usage or config, 130 interrupted.
 """
@@ -40,9 +40,9 @@ def run(argv: list[str] | None = None) -> int:
         args.write_cache = ""
     debug = getattr(args, "debug", False)
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
-        from roocode_tui.cli import engine_commands
+        from roocode_tui.cli import search
 
-        answered = engine_commands.quick_search(args)
+        answered = search.thin(args)  # a running engine of these settings, through the thin transport
         if answered is not None:
             return answered
     from roocode_tui.core.errors import RoocodeError
@@ -63,11 +63,11 @@ def run(argv: list[str] | None = None) -> int:
             LOG.warning(warning)
         if getattr(args, "no_engine", False):
             settings.engine.enabled = False
-        from roocode_tui.cli import engine_commands
+        from roocode_tui.cli import engine_commands, search
 
         handler = {
             "index": _index,
-            "search": _search,
+            "search": search.search,
             "collections": _collections,
             "doctor": _doctor,
             "roo": _roo,
@@ -193,31 +193,6 @@ async def _package_paths(engine: Any, args: argparse.Namespace) -> None:
     )
 
 
-# -- search ----------------------------------------------------------------------------------
-async def _search(settings: Any, args: argparse.Namespace) -> int:
-    from roocode_tui.cli import engine_commands
-    from roocode_tui.core.search.searcher import SearchResult
-
-    queries, path, lang = output.search_request(args)
-    engine = await engine_commands.open_engine(settings)
-    try:
-        found = await engine.search(
-            queries,
-            args.collection,
-            limit=args.limit,
-            path=path,
-            lang=lang,
-            mode=args.mode,
-            cwd=os.getcwd(),
-            ranking=args.ranking,
-            explain=args.explain,
-            group_by="file" if args.files else None,
-        )
-    finally:
-        await engine.aclose()
-    return output.print_results([SearchResult.from_json(r) for r in found], args)
-
-
 # -- eval ------------------------------------------------------------------------------------
 async def _eval(settings: Any, args: argparse.Namespace) -> int:
     import asyncio
@@ -233,14 +208,14 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
     try:
         name = await engine.resolve_collection(args.collection, os.getcwd())
         info = await engine.collection(name)
-        roots = [Path(p) for p in info.get("paths") or []]
+        meta = info.meta
+        roots = [Path(p) for p in meta.paths] if meta else []
+        include, exclude = (meta.include, meta.exclude) if meta else ([], [])
         if not roots:
             raise UsageError(f"collection {name!r} records no indexed folders: eval asks about the files it indexed")
         say = output.stderr_progress(args.json)
         say(f"mining questions from {', '.join(str(r) for r in roots)} ...")
-        indexed = await asyncio.to_thread(
-            indexed_paths, roots, info.get("include") or [], info.get("exclude") or [], settings.index.max_file_bytes
-        )
+        indexed = await asyncio.to_thread(indexed_paths, roots, include, exclude, settings.index.max_file_bytes)
         asked = await asyncio.to_thread(
             collection_questions,
             roots,
@@ -275,7 +250,7 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
                 ranking=setup.ranking,
                 rerank=setup.rerank,
             )
-            return [[h["path"] for h in r.get("results", [])] for r in found]
+            return [[h.path for h in r.hits] for r in found]
 
         def progress(label: str, done: int, total: int) -> None:
             say(f"{label}: {done}/{total}", transient=done < total)

@@ -1,6 +1,6 @@
 """The command line's engine faces: finding or starting the engine, `serve`, `status`, an index
-run submitted and followed, the thin search path, and collections answered by the engine.
-``cli.py`` holds the parser, the in-process commands and the output both share."""
+run submitted and followed, and collections answered by the engine. ``commands.py`` holds
+``run`` and the other commands, ``search.py`` the search command, ``output.py`` what they print."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ async def status(settings: Any, args: argparse.Namespace) -> int:
     try:
         if not args.follow:
             status = await client.status()
-            status["collections"] = await client.collections()
+            status["collections"] = [info.to_json() for info in await client.collections()]
             status["other_engines"] = elsewhere
             if args.json:
                 print(json.dumps(status))
@@ -381,91 +381,6 @@ class RunView:
         return self.progress
 
 
-def quick_search(args: argparse.Namespace) -> int | None:
-    """``search`` answered by a running engine of the same settings through the thin path
-    (engine/quick.py: the standard library only); None: take the full path."""
-    from roocode_tui.core.errors import RoocodeError
-    from roocode_tui.engine import quick
-
-    try:
-        queries, path, lang = output.search_request(args)
-    except RoocodeError:
-        return None  # the full path says what is wrong, in its usual words
-    payload = {
-        "queries": queries,
-        "collection": args.collection,
-        "limit": args.limit,
-        "path": path,
-        "lang": lang,
-        "mode": args.mode,
-        "cwd": os.getcwd(),
-        "ranking": args.ranking,
-        "explain": bool(args.explain),
-        "group_by": "file" if args.files else None,
-    }
-    return show_raw_answer(
-        quick.search(getattr(args, "config", None), payload),
-        json_out=bool(args.json),
-        batch=bool(args.batch),
-        explain=bool(args.explain),
-    )
-
-
-def show_raw_answer(
-    answer: tuple[int, bytes] | None, *, json_out: bool, batch: bool, explain: bool = False
-) -> int | None:
-    """The thin path's answer (HTTP status, JSON body) printed as the search command prints it;
-    None (take the full path) when there was none or it is not JSON."""
-    if answer is None:
-        return None
-    try:
-        data = json.loads(answer[1])
-    except ValueError:
-        return None
-    return show_answer(answer[0], data, json_out=json_out, batch=batch, explain=explain)
-
-
-def show_answer(status: int, data: dict[str, Any], *, json_out: bool, batch: bool, explain: bool = False) -> int:
-    """Print the engine's answer to a search as the search command does; the exit code."""
-    from types import SimpleNamespace
-
-    from roocode_tui.core.errors import error_from
-
-    if status >= 400:
-        err = data.get("error") or {}
-        exc = error_from(str(err.get("type")), str(err.get("message")))
-        output.err(str(exc))
-        return exc.exit_code
-    results = []
-    for r in data.get("results", []):
-        timing = r.get("timing_ms") or {}
-        hits = [SimpleNamespace(**{"heading": "", "collection": "", **h}) for h in r.get("results", [])]
-        files = None
-        if isinstance(r.get("files"), list):
-            files = [
-                SimpleNamespace(
-                    **{"collection": "", **{k: v for k, v in f.items() if k != "chunks"}},
-                    hits=[SimpleNamespace(**{"heading": "", "collection": "", **c}) for c in f.get("chunks", [])],
-                )
-                for f in r["files"]
-            ]
-        results.append(
-            SimpleNamespace(
-                raw=r,
-                files=files,
-                query=r["query"],
-                collection=r["collection"],
-                mode=r.get("mode", "dense"),
-                note=r.get("note", ""),
-                hits=hits,
-                embed_ms=float(timing.get("embed", 0.0)),
-                store_ms=float(timing.get("store", 0.0)),
-                to_json=lambda r=r: r,
-            )
-        )
-    return output.print_results(results, SimpleNamespace(json=json_out, batch=batch, explain=explain))
-
-
 async def collections_in_engine(engine: Any, settings: Any, args: argparse.Namespace) -> int:
     """``collections list | info | delete`` answered by the engine."""
     from roocode_tui.core.errors import UsageError
@@ -473,7 +388,7 @@ async def collections_in_engine(engine: Any, settings: Any, args: argparse.Names
     if args.action == "list":
         infos = await engine.collections()
         if args.json:
-            print(json.dumps({"collections": infos}))
+            print(json.dumps({"collections": [info.to_json() for info in infos]}))
         elif not infos:
             print("no collections yet: roocode-tui index PATH --collection NAME")
         else:
@@ -483,16 +398,16 @@ async def collections_in_engine(engine: Any, settings: Any, args: argparse.Names
     info = await engine.collection(name)  # a missing collection is one line, exit 2
     if args.action == "info":
         if args.json:
-            print(json.dumps(info))
+            print(json.dumps(info.to_json()))
         else:
-            for key, value in info.items():
+            for key, value in info.to_json().items():
                 print(f"{key:>17}: {value}")
         return 0
     output.refuse_if_read_only(settings, "collections delete")
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError(f"refusing to delete {name!r} without --yes (no terminal to ask on)")
-        answer = input(f"Delete collection {name!r} and its {info.get('points', 0)} points? Type its name to confirm: ")
+        answer = input(f"Delete collection {name!r} and its {info.points} points? Type its name to confirm: ")
         if answer.strip() != name:
             print("not deleted")
             return 1

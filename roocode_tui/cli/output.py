@@ -8,7 +8,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from roocode_tui.core.results import SearchResult
+    from roocode_tui.core.stores.base import CollectionInfo
 
 
 def err(message: str) -> None:
@@ -91,25 +95,27 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
     return 1 if p.files_failed else 0
 
 
-def print_results(results: list[Any], args: argparse.Namespace) -> int:
-    if args.batch:
+def print_results(results: list[SearchResult], *, json_out: bool, batch: bool = False, explain: bool = False) -> int:
+    """A search's results as the command prints them, however they were answered (cli/search.py):
+    one JSON line per query (``--batch``), the first one's JSON, or its hits or files as text."""
+    if batch:
         for result in results:
             print(json.dumps({"query": result.query, "results": result.to_json()["results"]}, ensure_ascii=True))
         return 0
     result = results[0]
-    if args.json:
+    if json_out:
         print(json.dumps(result.to_json(), ensure_ascii=True))
         return 0
     if result.note:
         print(f"note: {result.note}", file=sys.stderr)
-    if getattr(result, "files", None) is not None:
-        print_files(result, bool(getattr(args, "explain", False)))
+    if result.files is not None:
+        print_files(result, explain)
     else:
-        print_hits(result, bool(getattr(args, "explain", False)))
+        print_hits(result, explain)
     return 0
 
 
-def print_files(result: Any, explain: bool) -> None:
+def print_files(result: SearchResult, explain: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -185,7 +191,7 @@ def result_head(rank: int, score: float, collection: str, where: str) -> Any:
     return head
 
 
-def print_hits(result: Any, explain: bool = False) -> None:
+def print_hits(result: SearchResult, explain: bool = False) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -200,7 +206,7 @@ def print_hits(result: Any, explain: bool = False) -> None:
         if hit.heading:
             head.append("  " + inert(hit.heading), style="magenta")
         console.print(head)
-        if explain and getattr(hit, "explain", None):
+        if explain and hit.explain:
             console.print(Text("    why: " + inert(explain_line(hit.explain)), style="yellow"))
         lines = hit.text.splitlines()
         for offset, line in enumerate(lines[:6]):
@@ -261,8 +267,8 @@ def print_eval(name: str, asked: int, rows: list[dict[str, Any]]) -> None:
     Console(highlight=False).print(table)
 
 
-def print_collection_rows(rows: list[dict[str, Any]]) -> None:
-    """``collections list``: one row per collection, from its ``info --json`` object."""
+def print_collection_rows(infos: list[CollectionInfo]) -> None:
+    """``collections list``: one row per collection, as the engine describes it."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -272,30 +278,27 @@ def print_collection_rows(rows: list[dict[str, Any]]) -> None:
     table = Table(box=None, header_style="bold")
     for col in ("name", "points", "dim", "model", "search", "last indexed", "paths"):
         table.add_column(col, justify="right" if col in ("points", "dim") else "left")
-    for row in rows:
-        roo = row.get("roo")
+    for info in infos:
+        roo, meta = info.roo, info.meta
         if roo is not None:
-            when = roo.get("completed_at") if roo.get("indexing_complete") else roo.get("started_at")
-            state = {True: "complete", False: "incomplete"}.get(roo.get("indexing_complete"), "no marker")
             cells = (
-                row["name"],
-                str(row["points"]),
-                str(row["dimension"]),
-                f"{roo.get('owner') or 'roo-code'} ({state})",
-                search_index_label(row.get("search_index")),
-                when or "?",
-                roo.get("workspace") or "workspace unknown: roocode-tui roo which PATH",
+                info.name,
+                str(info.points),
+                str(meta.dimension if meta else roo.dimension),
+                f"{roo.owner or 'roo-code'} ({roo.state})",
+                search_index_label(info.search_index),
+                roo.when or "?",
+                info.workspace or "workspace unknown: roocode-tui roo which PATH",
             )
         else:
-            known = row.get("model") is not None
             cells = (
-                row["name"],
-                str(row["points"]),
-                str(row["dimension"]) if known else "?",
-                row["model"] if known else "?",
-                search_index_label(row.get("search_index")),
-                (row.get("last_indexed_at") or "never") if known else "?",
-                ", ".join(row.get("paths") or []),
+                info.name,
+                str(info.points),
+                str(meta.dimension) if meta else "?",
+                meta.model if meta else "?",
+                search_index_label(info.search_index),
+                (meta.last_indexed_at or "never") if meta else "?",
+                ", ".join(meta.paths if meta else []),
             )
         table.add_row(*(Text(inert(c)) for c in cells))
     Console(highlight=False).print(table)

@@ -6,9 +6,13 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roocode_tui.core.ingest.progress import ACTIVE_PHASES, FileProblem
+from roocode_tui.core.results import SearchResult
+
+if TYPE_CHECKING:  # the store's code loads with the engine, not with a face that reads answers
+    from roocode_tui.core.stores.base import CollectionInfo
 
 LOG_TAIL = 50  # log lines of a run sent with each snapshot
 
@@ -127,12 +131,13 @@ class Engine(abc.ABC):
         """Version, pid, config, store, collections count, runs (running and recent)."""
 
     @abc.abstractmethod
-    async def collections(self) -> list[dict[str, Any]]:
-        """Every collection, as ``collections list --json`` shows it."""
+    async def collections(self) -> list[CollectionInfo]:
+        """Every collection, with the engine's word on each (its search index, its watcher, an
+        agent's workspace, its freshness); ``to_json()`` is what ``collections list --json`` shows."""
 
     @abc.abstractmethod
-    async def collection(self, name: str) -> dict[str, Any]:
-        """One collection, as ``collections info --json`` shows it."""
+    async def collection(self, name: str) -> CollectionInfo:
+        """One collection, as :meth:`collections` describes it (``collections info --json``)."""
 
     @abc.abstractmethod
     async def delete_collection(self, name: str) -> bool: ...
@@ -219,9 +224,10 @@ class Engine(abc.ABC):
         explain: bool = False,
         group_by: str | None = None,
         rerank: bool | None = None,
-    ) -> list[dict[str, Any]]:
-        """One ``SearchResult.to_json()`` per query. ``ranking``: through the ranking stack
-        (None: as ``[search] ranking`` says); ``rerank``: through the reranker (None: when
+    ) -> list[SearchResult]:
+        """One result per query, as it crosses the socket (``SearchResult.to_json()``; an engine
+        in a face's process answers ``SearchResult.answered()``). ``ranking``: through the ranking
+        stack (None: as ``[search] ranking`` says); ``rerank``: through the reranker (None: when
         ``[reranker] enabled``; True without one configured is refused); ``explain``: each hit says why it ranks there;
         ``group_by="file"``: ranked files, each with its best chunks (``files``)."""
 

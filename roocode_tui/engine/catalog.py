@@ -6,9 +6,12 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, UsageError
+
+if TYPE_CHECKING:  # the store's code (numpy) loads with the first request that needs it
+    from roocode_tui.core.stores.base import CollectionInfo
 
 
 class Catalog:
@@ -20,7 +23,7 @@ class Catalog:
         return self.engine.settings
 
     # -- describing --------------------------------------------------------------------------
-    async def list_all(self) -> list[dict[str, Any]]:
+    async def list_all(self) -> list[CollectionInfo]:
         """Every collection (Engine.collections)."""
         from roocode_tui.core.agents import detect
         from roocode_tui.core.stores.base import CollectionInfo
@@ -35,7 +38,7 @@ class Catalog:
                 infos.append(CollectionInfo(name=name, points=0, meta=None, status=str(exc)[:60]))
         return [await self._described(store, i, infos) for i in infos]
 
-    async def info(self, name: str) -> dict[str, Any]:
+    async def info(self, name: str) -> CollectionInfo:
         """One collection (Engine.collection)."""
         from roocode_tui.core.agents.roo_qdrant import describe
 
@@ -54,8 +57,9 @@ class Catalog:
             listed = ", ".join(existing) or "none yet (index something first)"
             raise CollectionNotFoundError(f"collection {missing[0]!r} does not exist; available: {listed}")
 
-    async def _described(self, store: Any, info: Any, infos: list[Any]) -> dict[str, Any]:
-        """A collection's info for a face, with how its searches find neighbours."""
+    async def _described(self, store: Any, info: CollectionInfo, infos: list[CollectionInfo]) -> CollectionInfo:
+        """A collection's info for a face, with how its searches find neighbours, its watcher,
+        an agent's workspace and how fresh it is, as the engine answers it."""
         import dataclasses
 
         from roocode_tui.core.agents.roo_qdrant import workspace_of
@@ -68,32 +72,35 @@ class Catalog:
             if index is not None and index["state"] != "indexed":
                 indexer.used(info.name)
         watcher = self.engine.watchers.by_name.get(info.name)
-        info = dataclasses.replace(info, search_index=index, watcher=watcher.to_json() if watcher else None)
-        out = info.to_json(workspace_of(self.settings, info, infos))
-        out["freshness"] = self._freshness(out)
-        return out
+        info = dataclasses.replace(
+            info,
+            search_index=index,
+            watcher=watcher.to_json() if watcher else None,
+            workspace=workspace_of(self.settings, info, infos),
+        )
+        return dataclasses.replace(info, freshness=self._freshness(info)).answered()
 
-    def _freshness(self, info: dict[str, Any]) -> str:
+    def _freshness(self, info: CollectionInfo) -> str:
         """How far a collection's points may lag behind its files, in a few words."""
-        name = info["name"]
-        if info["kind"] == "roo-code":
-            return f"a coding agent's index ({info['owner']}): the agent keeps it fresh while the workspace is open"
-        if info["kind"] != "roocode-tui":
+        name, meta = info.name, info.meta
+        if info.kind == "roo-code":
+            return f"a coding agent's index ({info.owner}): the agent keeps it fresh while the workspace is open"
+        if meta is None:
             return "unknown (not a roocode-tui collection)"
         runs = self.engine.active_runs()
         run = next((r for r in runs if r.progress.collection == name and r.kind != "copy"), None)
         if run is not None:
             return f"being indexed now (run {run.id})"
-        watcher = info.get("watcher")
+        watcher = info.watcher
         if watcher is not None:
             if watcher["state"] in ("idle", "polling"):
                 return "watched: in sync with its files"
             pending = f" ({watcher['pending']} files changed)" if watcher["pending"] else ""
             return f"watched: {watcher['state']}{pending}"
-        when = info.get("last_indexed_at")
+        when = meta.last_indexed_at
         if not when:
             return "never indexed"
-        if info.get("last_run", {}).get("status") == "done with failures":
+        if meta.last_run.get("status") == "done with failures":
             return f"indexed at {when}, some files failed (see index_status), not watched"
         return f"indexed at {when}, not watched: changes since then are not in it"
 

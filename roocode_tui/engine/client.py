@@ -17,15 +17,20 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
 
 from roocode_tui import __version__
 from roocode_tui.core.errors import EngineError, EngineGoneError, RoocodeError, error_from
+from roocode_tui.core.results import SearchResult
 from roocode_tui.engine import paths
 from roocode_tui.engine.api import Engine, RunSnapshot
+from roocode_tui.engine.quick import search_request
+
+if TYPE_CHECKING:
+    from roocode_tui.core.stores.base import CollectionInfo
 
 START_TIMEOUT_S = 30.0  # an engine's first start imports the store and the HTTP stack
 STOP_TIMEOUT_S = 60.0  # runs are cancelled cleanly and the store flushed before it exits
@@ -62,11 +67,15 @@ class EngineClient(Engine):
     async def status(self) -> dict[str, Any]:
         return await self._call("GET", "/status")
 
-    async def collections(self) -> list[dict[str, Any]]:
-        return (await self._call("GET", "/collections"))["collections"]
+    async def collections(self) -> list[CollectionInfo]:
+        from roocode_tui.core.stores.base import CollectionInfo
 
-    async def collection(self, name: str) -> dict[str, Any]:
-        return await self._call("GET", f"/collections/{_quote(name)}")
+        return [CollectionInfo.from_json(c) for c in (await self._call("GET", "/collections"))["collections"]]
+
+    async def collection(self, name: str) -> CollectionInfo:
+        from roocode_tui.core.stores.base import CollectionInfo
+
+        return CollectionInfo.from_json(await self._call("GET", f"/collections/{_quote(name)}"))
 
     async def delete_collection(self, name: str) -> bool:
         return bool((await self._call("DELETE", f"/collections/{_quote(name)}"))["existed"])
@@ -133,21 +142,21 @@ class EngineClient(Engine):
         explain: bool = False,
         group_by: str | None = None,
         rerank: bool | None = None,
-    ) -> list[dict[str, Any]]:
-        payload = {
-            "queries": queries,
-            "collection": collection,
-            "limit": limit,
-            "path": path,
-            "lang": lang,
-            "mode": mode,
-            "cwd": cwd,
-            "ranking": ranking,
-            "explain": explain,
-            "group_by": group_by,
-            "rerank": rerank,
-        }
-        return (await self._call("POST", "/search", payload))["results"]
+    ) -> list[SearchResult]:
+        payload = search_request(
+            queries,
+            collection,
+            limit=limit,
+            path=path,
+            lang=lang,
+            mode=mode,
+            cwd=cwd,
+            ranking=ranking,
+            explain=explain,
+            group_by=group_by,
+            rerank=rerank,
+        )
+        return [SearchResult.from_json(r) for r in (await self._call("POST", "/search", payload))["results"]]
 
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:
         payload = {"path": path, "start_line": start_line, "end_line": end_line, "cwd": cwd}

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roocode_tui import __version__
 from roocode_tui.core.errors import RoocodeError, UsageError
@@ -25,6 +25,10 @@ from roocode_tui.engine.indexing import SearchIndexer
 from roocode_tui.engine.runs import Run, Runs
 from roocode_tui.engine.search import Searches
 from roocode_tui.engine.watch import Watchers
+
+if TYPE_CHECKING:
+    from roocode_tui.core.results import SearchResult
+    from roocode_tui.core.stores.base import CollectionInfo
 
 LOG = logging.getLogger("roocode_tui.engine")
 #: The store's mapped pages are let go once no search or run has used it for this long (see
@@ -223,10 +227,10 @@ class LocalEngine(Engine):
             self.held.embedder.hold_ingest(min(max(0.0, seconds), 60.0))
 
     # -- collections -------------------------------------------------------------------------
-    async def collections(self) -> list[dict[str, Any]]:
+    async def collections(self) -> list[CollectionInfo]:
         return await self.catalog.list_all()
 
-    async def collection(self, name: str) -> dict[str, Any]:
+    async def collection(self, name: str) -> CollectionInfo:
         return await self.catalog.info(name)
 
     async def delete_collection(self, name: str) -> bool:
@@ -268,7 +272,7 @@ class LocalEngine(Engine):
         return await resolve_package(self, name, ecosystem, **where)
 
     # -- searches ----------------------------------------------------------------------------
-    async def search(self, queries: list[str], collection: str | None, **options: Any) -> list[dict[str, Any]]:
+    async def search(self, queries: list[str], collection: str | None, **options: Any) -> list[SearchResult]:
         return await self.searches.search(queries, collection, **options)
 
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:

@@ -177,20 +177,64 @@ def request(path: str, target: str, body: bytes, headers: dict[str, str], timeou
     return status, rest
 
 
+def search_request(
+    queries: list[str],
+    collection: str | None,
+    *,
+    limit: int,
+    path: str | None,
+    lang: str | None,
+    mode: str | None,
+    cwd: str,
+    ranking: bool | None = None,
+    explain: bool = False,
+    group_by: str | None = None,
+    rerank: bool | None = None,
+) -> dict[str, object]:
+    """A search as every face asks it (POST /search's body; ``Engine.search``'s arguments)."""
+    return {
+        "queries": queries,
+        "collection": collection,
+        "limit": limit,
+        "path": path,
+        "lang": lang,
+        "mode": mode,
+        "cwd": cwd,
+        "ranking": ranking,
+        "explain": explain,
+        "group_by": group_by,
+        "rerank": rerank,
+    }
+
+
+def json_value(value: object) -> str:
+    """``value`` (None, a bool, an int, a string, or a list or dict of them) as JSON, without
+    the json module."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(json_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json_string(str(k))}: {json_value(v)}" for k, v in value.items()) + "}"
+    raise Unexpected(f"cannot send {type(value).__name__}")
+
+
 def search(
-    explicit_config: str | None, payload: dict[str, object], *, out: str | None = None
+    explicit_config: str | None, asked: dict[str, object], *, out: str | None = None
 ) -> tuple[int, bytes] | None:
-    """POST /search to the running engine: (HTTP status, body), or None to take the full path
-    (no engine, another identity, anything unexpected). ``out="json-line"``: on success the
-    body is exactly what ``search --json`` prints."""
-    import json
-
-    return send(explicit_config, json.dumps(payload).encode(), out=out)
-
-
-def send(explicit_config: str | None, body: bytes, *, out: str | None = None) -> tuple[int, bytes] | None:
-    """POST /search with a JSON body already made (see :func:`search`). ``out="json-line"``:
-    on success the body is exactly what ``search --json`` prints."""
+    """POST /search (``asked``: a :func:`search_request`) to the running engine: (HTTP status,
+    body), or None to take the full path (no engine, another identity, anything unexpected).
+    ``out="json-line"``: on success the body is exactly what ``search --json`` prints."""
+    try:
+        body = json_value(asked).encode("utf-8")
+    except Unexpected:
+        return None
     data = _config_bytes(config_file(explicit_config))
     try:
         path = socket_path(explicit_config, data)

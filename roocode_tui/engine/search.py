@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roocode_tui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from roocode_tui.core.results import SearchResult
 
 FILE_CHUNKS = 4  # a search grouped by file ranks this many chunks per file asked for
 
@@ -30,8 +33,8 @@ class Searches:
         explain: bool = False,
         group_by: str | None = None,
         rerank: bool | None = None,
-    ) -> list[dict[str, Any]]:
-        """Engine.search."""
+    ) -> list[SearchResult]:
+        """Engine.search: the results as they cross the socket (``SearchResult.answered``)."""
         from roocode_tui.core.backends import resolve_search_collection
         from roocode_tui.core.search.searcher import GROUP_BY, collection_names, group_files, merge_collections
 
@@ -74,7 +77,7 @@ class Searches:
             for r in results:
                 r.files = group_files(r.hits, limit)
                 r.hits = r.hits[:limit]
-        return [r.to_json() for r in results]
+        return [r.answered() for r in results]
 
     async def _search(
         self,

@@ -131,7 +131,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
                 [str(p) for p in data.get("exclude") or []],
             )
             return JSONResponse({"created": data.get("name")}, status_code=201)
-        return JSONResponse({"collections": await engine.collections()})
+        return JSONResponse({"collections": [info.to_json() for info in await engine.collections()]})
 
     async def resolve(request: Request) -> Response:
         q = request.query_params
@@ -193,7 +193,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
         name = request.path_params["name"]
         if request.method == "DELETE":
             return JSONResponse({"deleted": name, "existed": await engine.delete_collection(name)})
-        return JSONResponse(await engine.collection(name))
+        return JSONResponse((await engine.collection(name)).to_json())
 
     async def search(request: Request) -> Response:
         claimed = request.headers.get(IDENTITY_HEADER)
@@ -220,9 +220,9 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             rerank=None if data.get("rerank") is None else bool(data.get("rerank")),
         )
         if request.query_params.get("out") == "json-line":  # what `search --json` prints, as it is
-            text = json.dumps(results[0] if results else None, ensure_ascii=True) + "\n"
+            text = json.dumps(results[0].to_json() if results else None, ensure_ascii=True) + "\n"
             return Response(text, media_type="application/json")
-        return JSONResponse({"results": results})
+        return JSONResponse({"results": [r.to_json() for r in results]})
 
     async def read(request: Request) -> Response:
         data = await body(request)

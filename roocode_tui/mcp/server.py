@@ -16,13 +16,17 @@ import functools
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from roocode_tui import __version__
 from roocode_tui.core.errors import EngineGoneError, RoocodeError
+
+if TYPE_CHECKING:
+    from roocode_tui.core.results import SearchResult
+    from roocode_tui.core.stores.base import CollectionInfo
 
 SERVER_NAME = "roocode-tui"
 MAX_LIMIT = 20  # hits one search returns at most
@@ -319,13 +323,14 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
             runs = [r for r in await e.runs() if r.collection == name]
             active = next((r for r in runs if r.active), None)
             run = active or (runs[-1] if runs else None)
+            meta = info.meta
             return IndexStatusOutput(
                 collection=name,
-                points=int(info.get("points") or 0),
-                last_indexed_at=info.get("last_indexed_at"),
-                last_run=info.get("last_run") or {},
-                freshness=str(info.get("freshness") or ""),
-                watching=info.get("watcher") is not None,
+                points=info.points,
+                last_indexed_at=meta.last_indexed_at if meta else None,
+                last_run=meta.last_run if meta else {},
+                freshness=info.freshness or "",
+                watching=info.watcher is not None,
                 run=_run_state(run) if run is not None else None,
             )
 
@@ -375,89 +380,83 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
     return server
 
 
-def _summary(info: dict[str, Any]) -> CollectionSummary:
+def _summary(info: CollectionInfo) -> CollectionSummary:
+    meta = info.meta
     return CollectionSummary(
-        name=info["name"],
-        kind=info.get("kind") or "other",
-        owner=info.get("owner") or info.get("kind") or "other",
-        points=int(info.get("points") or 0),
-        model=info.get("model"),
-        paths=list(info.get("paths") or []),
-        last_indexed_at=info.get("last_indexed_at"),
-        watching=info.get("watcher") is not None,
-        freshness=str(info.get("freshness") or ""),
-        status=str(info.get("status") or "ok"),
+        name=info.name,
+        kind=info.kind,
+        owner=info.owner,
+        points=info.points,
+        model=meta.model if meta else None,
+        paths=list(meta.paths) if meta else [],
+        last_indexed_at=meta.last_indexed_at if meta else None,
+        watching=info.watcher is not None,
+        freshness=info.freshness or "",
+        status=info.status or "ok",
     )
 
 
 PREVIEW_CHARS = 300  # of a file's best chunk, in an answer grouped by file
 
 
-def _file_output(result: dict[str, Any]) -> SearchOutput:
+def _file_output(result: SearchResult) -> SearchOutput:
     files = [
         FileHit(
-            collection=f.get("collection") or result.get("collection") or "",
-            path=f.get("path") or "",
-            root=f.get("root") or "",
-            language=f.get("language") or "",
-            score=float(f.get("score") or 0.0),
-            chunks=[
-                ChunkRef(
-                    start_line=int(c.get("start_line") or 0),
-                    end_line=int(c.get("end_line") or 0),
-                    heading=c.get("heading") or "",
-                )
-                for c in f.get("chunks", [])
-            ],
-            preview=((f.get("chunks") or [{}])[0].get("text") or "")[:PREVIEW_CHARS],
+            collection=f.collection or result.collection,
+            path=f.path,
+            root=f.root,
+            language=f.language,
+            score=f.score,
+            chunks=[ChunkRef(start_line=c.start_line, end_line=c.end_line, heading=c.heading) for c in f.hits],
+            preview=(f.hits[0].text if f.hits else "")[:PREVIEW_CHARS],
         )
-        for f in result.get("files") or []
+        for f in result.files or []
     ]
     return SearchOutput(
-        query=result.get("query") or "",
-        collections=[c for c in str(result.get("collection") or "").split(",") if c],
-        mode=result.get("mode") or "",
+        query=result.query,
+        collections=[c for c in result.collection.split(",") if c],
+        mode=result.mode,
         hits=[],
-        note=result.get("note") or "",
+        note=result.note,
         files=files,
     )
 
 
-def _search_output(result: dict[str, Any]) -> SearchOutput:
-    if result.get("files") is not None:
+def _search_output(result: SearchResult) -> SearchOutput:
+    """A search's result for a model: its hits, each text cut to fit the answer's budget."""
+    if result.files is not None:
         return _file_output(result)
     hits: list[SearchHit] = []
     budget = SEARCH_CHARS
     omitted = 0
-    for h in result.get("results", []):
+    for h in result.hits:
         if budget <= 0:
             omitted += 1
             continue
-        text = h.get("text") or ""
         cap = min(HIT_CHARS, budget)
-        cut = len(text) > cap
-        text = text[:cap]
+        cut = len(h.text) > cap
+        text = h.text[:cap]
         budget -= len(text)
         hits.append(
             SearchHit(
-                collection=h.get("collection") or result.get("collection") or "",
-                path=h.get("path") or "",
-                root=h.get("root") or "",
-                start_line=int(h.get("start_line") or 0),
-                end_line=int(h.get("end_line") or 0),
-                score=float(h.get("score") or 0.0),
-                heading=h.get("heading") or "",
-                language=h.get("language") or "",
+                collection=h.collection or result.collection,
+                path=h.path,
+                root=h.root,
+                start_line=h.start_line,
+                end_line=h.end_line,
+                score=h.score,
+                heading=h.heading,
+                language=h.language,
                 text=text,
                 truncated=cut,
             )
         )
     return SearchOutput(
-        query=result.get("query") or "",
-        collections=[c for c in str(result.get("collection") or "").split(",") if c],
-        mode=result.get("mode") or "",
+        query=result.query,
+        collections=[c for c in result.collection.split(",") if c],
+        mode=result.mode,
         hits=hits,
-        note=result.get("note") or "",
+        note=result.note,
         omitted=omitted,
     )
 

@@ -131,7 +131,7 @@ class EngineConnection:
         store_label = f"store {backend}"
         store_ok: bool | None = True
         try:
-            names = [c["name"] for c in await engine.collections()]
+            names = [c.name for c in await engine.collections()]
             if not app.active_chosen or app.active is None:
                 try:
                     app.active = await engine.resolve_collection(app.active, os.getcwd())

@@ -4,7 +4,7 @@ palette and F2's w reach the same with a collection named (``ask_delete(name)``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +16,9 @@ from textual.widgets import DataTable, Static
 from roocode_tui.core.display import display_path, inert, search_index_label
 from roocode_tui.tui.messages import CollectionsChanged
 from roocode_tui.tui.panes.pane import Pane
+
+if TYPE_CHECKING:
+    from roocode_tui.core.stores.base import CollectionInfo
 
 COLUMNS = (
     "name",
@@ -131,7 +134,7 @@ class CollectionsPane(Pane, Vertical):
         for info in infos:
             meta = info.meta
             if info.roo is not None:
-                table.add_row(*self._roo_row(info, infos, active), key=info.name)
+                table.add_row(*self._roo_row(info, active), key=info.name)
                 continue
             state = (
                 ("rebuilding" if running.rebuild else "indexing")
@@ -171,12 +174,11 @@ class CollectionsPane(Pane, Vertical):
         if infos:
             table.move_cursor(row=min(max(cursor, 0), len(infos) - 1))
 
-    def _roo_row(self, info: Any, infos: list[Any], active: str | None) -> list[Text]:
-        """A Roo Code collection: its completion marker and, when known, its workspace."""
-        from roocode_tui.core.agents.roo_qdrant import workspace_of
-
+    def _roo_row(self, info: CollectionInfo, active: str | None) -> list[Text]:
+        """A Roo Code collection: its completion marker and, when the engine can tell, its workspace."""
         roo = info.roo
-        workspace = workspace_of(self.app.settings, info, infos)
+        assert roo is not None
+        workspace = info.workspace
         when = (roo.when or "—").replace("T", " ").replace("+00:00", "Z")
         mine = info.name == active
         return [
@@ -232,12 +234,15 @@ class CollectionsPane(Pane, Vertical):
         self.app.index_pane.ask_rebuild(self.selected())
 
     def action_collection_details(self) -> None:
+        import dataclasses
+
         from roocode_tui.tui.modals import DetailsModal
 
         name = self.selected()
         info = self.info(name)
-        if info is not None:
-            self.app.push_screen(DetailsModal(f"collection {name}", info.to_json()))
+        if info is not None:  # the collection's own description: the engine's extras left out
+            described = dataclasses.replace(info, workspace=None, freshness=None)
+            self.app.push_screen(DetailsModal(f"collection {name}", described.to_json()))
 
     def action_toggle_watch(self) -> None:
         self.toggle_watch(self.selected())
@@ -284,12 +289,11 @@ class CollectionsPane(Pane, Vertical):
         """The collections: this pane shows them, F2 offers them (and the configured ones not
         made yet)."""
         from roocode_tui.core.errors import RoocodeError
-        from roocode_tui.core.stores.base import CollectionInfo
 
         app = self.app
         engine = await app.connection.get_engine()
         try:
-            infos = [CollectionInfo.from_json(c) for c in await engine.collections()]
+            infos = await engine.collections()
         except RoocodeError:
             return
         if app.panes_gone():
@@ -304,23 +308,24 @@ class CollectionsPane(Pane, Vertical):
         if not values:
             return
         app = self.app
+        engine = await app.connection.get_engine()
         name, paths, source = values["name"], values["paths"], ""
-        if values.get("package"):  # an installed library's files (core/packages.py), as index --package
-            import asyncio
+        if values.get("package"):  # an installed library's files, resolved by the engine as for index --package
             import os
 
-            from roocode_tui.core.files import packages
+            from roocode_tui.core.files.packages import active_python  # this face's Python, as the CLI's
 
-            pkg = await asyncio.to_thread(
-                packages.resolve,
+            ecosystem = values["ecosystem"]
+            pkg = await engine.resolve_package(
                 values["package"],
-                values["ecosystem"],
+                ecosystem,
+                python=active_python() if ecosystem == "pypi" else None,
+                node_modules=None,
                 cwd=os.getcwd(),
-                data_dir=app.settings.store.data_dir,
             )
-            name, paths = name or pkg.collection, [str(p) for p in pkg.paths]
-            source = f" from {pkg.ecosystem} package {pkg.name} {pkg.version}"
-        await (await app.connection.get_engine()).create_collection(name, paths, values["include"], values["exclude"])
+            name, paths = name or pkg["collection"], pkg["paths"]
+            source = f" from {pkg['ecosystem']} package {pkg['name']} {pkg['version']}"
+        await engine.create_collection(name, paths, values["include"], values["exclude"])
         app.notify(inert(f"created {name}{source}: index it from F2 (s)"), markup=False)
         self.post_message(CollectionsChanged())
 

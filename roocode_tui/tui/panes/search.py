@@ -140,7 +140,7 @@ class SearchPane(Pane, Vertical):
 
     @work(group="search", exclusive=True, exit_on_error=False)
     async def run_search(self, token: int, debounce: bool) -> None:
-        from roocode_tui.core.search.searcher import SearchResult, parse_inline_filters
+        from roocode_tui.core.display import parse_inline_filters
 
         if debounce:
             await asyncio.sleep(DEBOUNCE_S)
@@ -155,10 +155,9 @@ class SearchPane(Pane, Vertical):
         if collection is None:
             return
         started = time.perf_counter()
-        (found,) = await engine.search(
+        (result,) = await engine.search(
             [query], collection, limit=SEARCH_LIMIT, path=path, lang=lang, mode=None, cwd=os.getcwd(), explain=True
         )
-        result = SearchResult.from_json(found)
         self.last_search_ms = (time.perf_counter() - started) * 1000
         self._hold_ingest()  # the person reads the answer and may refine it
         self.post_message(SearchDone(token, result))

@@ -11,9 +11,10 @@ Over the whole time:
 - index runs follow each other back to back; before each, a few files are edited and one is
   deleted or brought back, so every run embeds, writes and deletes; every eighth is a
   zero-downtime rebuild (every file embedded again into a new index, then switched);
-- the Monitor pane is shown most of the time and polls every 0.5 s (the server's /metrics and
-  /health, the store, the GPU: a synthetic reading, there is none here); the status bar's VRAM
-  gauge polls too;
+- the Monitor pane is shown most of the time and polls the engine every 0.5 s (its pipeline and
+  store, and its sampler's latest readings: the server's /metrics and /health, read once a
+  second, and the GPU: a synthetic reading, there is none here); the status bar's VRAM gauge
+  asks the engine too;
 - every ~10 s a search is typed into the Search pane, key by key, and its results awaited;
   now and then the Index pane is shown.
 
@@ -203,14 +204,14 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
             next_search = started + 10
             run_no = 0
             while time.monotonic() - started < seconds:
-                if not app._ingest_running():
+                if not app.ingest_running():
                     p = app.ingest_progress
                     if p is not None:
                         runs["failed" if p.phase == "failed" else "rebuild" if p.rebuild else "incremental"] += 1
                     if run_no:
                         edit(originals, rng, run_no)
                     pane_now = app.query_one("#panes").active
-                    app.action_start_ingest(rebuild=run_no % 8 == 7)
+                    app.index_pane.action_start_ingest(rebuild=run_no % 8 == 7)
                     run_no += 1
                     app.action_show_pane(pane_now)  # starting a run shows F2: go back where we were
                 if time.monotonic() >= next_search:
@@ -237,17 +238,20 @@ async def soak(work: Path, seconds: float) -> dict[str, Any]:
             from roocode_tui.tui.panes.monitor import MonitorPane
 
             monitor = app.query_one(MonitorPane)
+            engine = app.connection.engine
+            charted = (monitor.last_history or {}).get("series", {})  # the engine's history, as F3 drew it last
             held = {
                 "F2 log lines": len(app.query_one("#index-log", RichLog).lines),
                 "progress log": len(app.ingest_progress.log) if app.ingest_progress else 0,
-                "sparkline samples (VRAM, tokens/s, chunks/s)": (
-                    f"{len(monitor.vram_history)}, {len(monitor.tokens_history)}, {len(monitor.chunks_history)}"
+                "chart points (VRAM, tokens/s, chunks/s)": ", ".join(
+                    str(len(charted.get(name, {}).get("points", [])))
+                    for name in ("vram_used", "tokens_per_s", "chunks_per_s")
                 ),
-                "latency samples": len(app.engine._embedder.stats.latencies_s),
+                "latency samples": len(engine._embedder.stats.latencies_s),
                 "notifications": len(app._notifications),
                 "workers": len(app.workers),
             }
-            store, _ = await app.engine.backends()
+            store, _ = await engine.backends()
             points = await store.count("soak")
             if app.ingest_progress is not None:
                 app.query_one(IndexPane).cancel_run(app.ingest_progress.id)
@@ -353,7 +357,7 @@ def report(minutes: float, result: dict[str, Any], v: dict[str, Any], samples: l
         f"| searches typed | {len(s)}"
         + (f", median {statistics.median(s):.0f} ms" if s else "")
         + f" ({result['failed_searches']} without an answer) |",
-        f"| GPU readings (Monitor every 0.5 s + status bar) | {result['gpu_polls']:,} |",
+        f"| GPU readings (the engine's sampler, once a second) | {result['gpu_polls']:,} |",
         f"| held at the end | {'; '.join(f'{k} {v}' for k, v in result['held'].items())} |",
         f"| rotating log on disk | {result['log_bytes'] / 1e6:.2f} MB (at most 4 files of 2 MB) |",
         "",

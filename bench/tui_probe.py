@@ -146,7 +146,7 @@ async def responsiveness(work: Path) -> dict[str, float]:
         # a small collection to search while the big one is indexed
         small = work / "tui-small"
         make_corpus(small, 20_000)
-        store, embedder = await (await app.get_engine()).backends()
+        store, embedder = await (await app.connection.get_engine()).backends()
         from roocode_tui.core.ingest.indexer import Indexer
 
         await Indexer(store, embedder, "small", [small]).run()
@@ -186,7 +186,7 @@ async def responsiveness(work: Path) -> dict[str, float]:
         timer = app.set_interval(expected, probe)
         app.query_one("#index-collection").value = "bench"
         app.active = "bench"
-        app.action_start_ingest()
+        app.index_pane.action_start_ingest()
         await pilot.pause(1.5)
         app.active = "small"
         app.action_show_pane("search")

@@ -57,7 +57,8 @@ def fixed_rates() -> RunRates:
 def app_with_history(settings: Settings):  # noqa: F811
     settings.tui.monitor_interval_s = 60  # one round of F3's readings: the second shows a rate
     app = create_app(settings, collection="demo", gpu_reader=fake_gpus)
-    app.connection.engine = LocalEngine(settings, history=fixed_history())  # a history given: no sampler
+    # a history given: no sampler (the GPUs are read when F3 or the status bar asks)
+    app.connection.engine = LocalEngine(settings, history=fixed_history(), gpu_reader=fake_gpus)
     return app
 
 
@@ -119,8 +120,9 @@ def test_snapshot_index_run_chart(snap_compare, settings: Settings):  # noqa: F8
         p.elapsed, p.chunks_per_s, p.tokens_per_s, p.eta_s = 0.0, 0.0, 0.0, None  # frozen clock
         pane = app.query_one(IndexPane)
         pane.show(p)
-        app.engine.sampler.rates[p.id] = fixed_rates()
-        await pane.load_rates(app.engine, p.id)
+        engine = app.connection.engine
+        engine.sampler.rates[p.id] = fixed_rates()
+        await pane.load_rates(engine, p.id)
         app.query_one("#index-collection").focus()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()

@@ -639,7 +639,7 @@ async def test_the_tui_follows_a_run_another_terminal_started_leaves_it_going_an
         await following(first, pilot)
         p = first.ingest_progress
         assert p.collection == "slow" and p.started_by.startswith("cli pid")
-        assert not first.engine_in_process
+        assert not first.connection.in_process
         await pilot.press("f2")
         await pilot.pause()
         assert "slow" in str(first.query_one("#index-state").content)
@@ -680,7 +680,7 @@ async def test_the_tui_says_when_the_engine_dies_and_carries_on_with_a_new_one(
     app = create_app(load_settings(), gpu_reader=lambda: ([], "no GPU in tests"))
     async with app.run_test(size=(100, 30)) as pilot:
         deadline = time.monotonic() + 30
-        while app.engine is None or app.status.store[1] is not True:
+        while app.connection.engine is None or app.status.store[1] is not True:
             assert time.monotonic() < deadline, "the TUI never connected"
             await pilot.pause(0.1)
         engine.send_signal(signal.SIGKILL)
@@ -710,7 +710,7 @@ async def test_the_tui_shows_a_run_that_began_and_ended_between_two_looks(
     app = create_app(load_settings(), gpu_reader=lambda: ([], "no GPU in tests"))
     async with app.run_test(size=(100, 30)) as pilot:
         deadline = time.monotonic() + 30
-        while app.engine is None or app.status.store[1] is not True:  # connected: "no collections yet"
+        while app.connection.engine is None or app.status.store[1] is not True:  # connected: "no collections yet"
             assert time.monotonic() < deadline, "the TUI never connected"
             await pilot.pause(0.1)
         assert app.active is None and "no collections yet" in app.status.store[0]
@@ -802,3 +802,55 @@ async def test_the_client_answers_the_same_typed_objects_as_the_engine_in_this_p
     assert [i.name for i in infos] == ["demo", "docs"] and all(isinstance(i, CollectionInfo) for i in infos)
     assert demo.freshness and demo.meta is not None and demo.meta.paths == [str(corpus)]
     assert served == in_process
+
+
+async def test_f3_and_the_status_bar_show_the_engines_gpu_and_vllm_readings(
+    box: Box, tmp_path: Path, embed_server: EmbedServer, monkeypatch: pytest.MonkeyPatch
+):
+    """The engine reads the GPUs (here a stand-in nvidia-smi on its PATH, no NVML) and vLLM's
+    /metrics (the embedding server's) once a second; F3 and the status bar's VRAM gauge draw its
+    latest readings, and the TUI reads neither itself."""
+    from test_gpu import fake_nvidia_smi
+    from test_tui import plain
+    from textual.widgets import Static
+
+    from roocode_tui.core.config import load_settings
+    from roocode_tui.core.monitor.metrics import VllmMonitor
+    from roocode_tui.tui.app import create_app
+
+    fake_nvidia_smi(tmp_path / "bin")
+    no_nvml = tmp_path / "no-nvml"
+    no_nvml.mkdir()
+    (no_nvml / "pynvml.py").write_text('raise ImportError("no NVML here")\n')
+    embed_server.running = 3
+    box.serve(PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=str(no_nvml))
+    for key, value in box.env.items():
+        if key.startswith("ROOCODE_TUI_") or key in ("HOME", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, value)
+
+    async def polled_here(self, client=None):
+        raise AssertionError("the TUI polled vLLM itself")
+
+    def read_here():
+        raise AssertionError("the TUI read the GPUs itself")
+
+    monkeypatch.setattr(VllmMonitor, "poll", polled_here)
+    app = create_app(load_settings(), gpu_reader=read_here)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+
+        def shown(box_id: str) -> str:
+            return plain(app.query_one(box_id, Static).content)
+
+        deadline = time.monotonic() + 30
+        while "H100" not in shown("#gpu-info") or "VRAM" not in str(app.query_one("#status", Static).content):
+            assert time.monotonic() < deadline, f"F3 shows no GPU of the engine's: {shown('#gpu-info')}"
+            await pilot.pause(0.1)
+        gpu = shown("#gpu-info")
+        assert "#0 NVIDIA H100 80GB HBM3" in gpu and "62.0/79.6 GiB" in gpu and "util 97% · 61°C · 512 W" in gpu
+        assert "#2 NVIDIA A100-SXM4-40GB" in gpu and "util n/a · 29°C · 54 W" in gpu
+        vllm = shown("#vllm-info")
+        assert embed_server.base_url.removesuffix("/v1") in vllm and "healthy" in vllm, vllm
+        assert "running 3 · waiting 0" in vllm and "KV cache" in vllm and "25%" in vllm, vllm
+        assert "VRAM" in (status := str(app.query_one("#status", Static).content)) and "62.0/80G" in status
+        assert app.connection.engine is not None and not app.connection.in_process

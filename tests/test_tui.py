@@ -563,7 +563,8 @@ def with_fixed_history(app, settings: Settings):
     from roocode_tui.core.monitor.history import MetricHistory
     from roocode_tui.engine.local import LocalEngine
 
-    app.connection.engine = LocalEngine(settings, history=MetricHistory(clock=lambda: 100_000.0))
+    history = MetricHistory(clock=lambda: 100_000.0)
+    app.connection.engine = LocalEngine(settings, history=history, gpu_reader=app.connection.gpu_reader)
     settings.tui.monitor_interval_s = 60  # one round of F3's readings: the second shows a rate
     return app
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from roocode_tui.core.ingest.progress import ACTIVE_PHASES, FileProblem
 from roocode_tui.core.results import SearchResult
 
 if TYPE_CHECKING:  # the store's code loads with the engine, not with a face that reads answers
+    from roocode_tui.core.monitor.gpu import GpuInfo
+    from roocode_tui.core.monitor.metrics import VllmReading
     from roocode_tui.core.stores.base import CollectionInfo
 
 LOG_TAIL = 50  # log lines of a run sent with each snapshot
@@ -123,6 +125,52 @@ class RunSnapshot:
         )
 
 
+@dataclass
+class MonitorSnapshot:
+    """What the monitor pane and the status bar draw: the engine's embedding pipeline and store,
+    and the latest readings of its metric sampler (engine/sampler.py): the GPUs (or why none is
+    seen) and vLLM's ``/metrics``."""
+
+    #: the embedder's requests, failures, batches in flight, latency p50/p95 (None: not asked)
+    pipeline: dict[str, Any] | None
+    #: [line, style] pairs: reachable, version, the active collection
+    store: list[tuple[str, str]]
+    gpus: list[GpuInfo]
+    gpu_why: str  # why no GPU is seen, when none is
+    #: vLLM's latest metrics; None where there is no server to watch (the local model), or not asked
+    vllm: VllmReading | None = None
+    vllm_url: str = ""  # the server they are read from
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "store": [list(pair) for pair in self.store],
+            "gpus": [asdict(g) for g in self.gpus],
+            "gpu_why": self.gpu_why,
+            "vllm": asdict(self.vllm) if self.vllm is not None else None,
+            "vllm_url": self.vllm_url,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MonitorSnapshot:
+        from roocode_tui.core.monitor.gpu import GpuInfo, GpuProcess
+        from roocode_tui.core.monitor.metrics import VllmReading
+
+        gpus = [
+            GpuInfo(**{**g, "processes": tuple(GpuProcess(**p) for p in g.get("processes", []))})
+            for g in data.get("gpus", [])
+        ]
+        vllm = data.get("vllm")
+        return cls(
+            pipeline=data.get("pipeline"),
+            store=[(str(line), str(style)) for line, style in data.get("store", [])],
+            gpus=gpus,
+            gpu_why=str(data.get("gpu_why") or ""),
+            vllm=VllmReading(**vllm) if isinstance(vllm, dict) else None,
+            vllm_url=str(data.get("vllm_url") or ""),
+        )
+
+
 class Engine(abc.ABC):
     """What every face may ask of the engine."""
 
@@ -193,10 +241,10 @@ class Engine(abc.ABC):
         ``node_modules`` are taken from ``cwd``."""
 
     @abc.abstractmethod
-    async def monitor(self, active: str | None) -> dict[str, Any]:
-        """For the monitor pane: ``pipeline`` (the embedder's requests, failures, batches in
-        flight, latency p50/p95) and ``store`` ([line, style] pairs: reachable, version, the
-        active collection)."""
+    async def monitor(self, active: str | None, *, gpus_only: bool = False) -> MonitorSnapshot:
+        """For the monitor pane: the pipeline, the store's lines (``active``: the collection
+        searched), the GPUs and vLLM's metrics. ``gpus_only``: the GPU readings alone (the status
+        bar's gauge): neither the store nor vLLM is asked."""
 
     @abc.abstractmethod
     async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:

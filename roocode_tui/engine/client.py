@@ -26,7 +26,7 @@ from roocode_tui import __version__
 from roocode_tui.core.errors import EngineError, EngineGoneError, RoocodeError, error_from
 from roocode_tui.core.results import SearchResult
 from roocode_tui.engine import paths
-from roocode_tui.engine.api import Engine, RunSnapshot
+from roocode_tui.engine.api import Engine, MonitorSnapshot, RunSnapshot
 from roocode_tui.engine.quick import search_request
 
 if TYPE_CHECKING:
@@ -116,8 +116,10 @@ class EngineClient(Engine):
         payload = {"name": name, "ecosystem": ecosystem, "python": python, "node_modules": node_modules, "cwd": cwd}
         return await self._call("POST", "/packages/resolve", payload)
 
-    async def monitor(self, active: str | None) -> dict[str, Any]:
-        return await self._call("GET", "/monitor" + (f"?{urlencode({'active': active})}" if active else ""))
+    async def monitor(self, active: str | None, *, gpus_only: bool = False) -> MonitorSnapshot:
+        params = {**({"active": active} if active else {}), **({"gpus_only": "1"} if gpus_only else {})}
+        query = f"?{urlencode(params)}" if params else ""
+        return MonitorSnapshot.from_json(await self._call("GET", "/monitor" + query))
 
     async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:
         params = {"window": window, **({"run": run_id} if run_id else {})}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from roocode_tui import __version__
 from roocode_tui.core.errors import RoocodeError, UsageError
-from roocode_tui.engine.api import Engine, RunSnapshot
+from roocode_tui.engine.api import Engine, MonitorSnapshot, RunSnapshot
 from roocode_tui.engine.backends import Backends
 from roocode_tui.engine.catalog import Catalog
 from roocode_tui.engine.indexing import SearchIndexer
@@ -37,10 +37,11 @@ PAGES_IDLE_S = 30.0
 
 
 class LocalEngine(Engine):
-    def __init__(self, settings: Any, *, history: Any = None):
+    def __init__(self, settings: Any, *, history: Any = None, gpu_reader: Any = None):
         """``history``: a MetricHistory fed by its maker (tests); by default the engine samples
         its own once a second (engine/sampler.py) from its start, or from the first history()
-        call when it runs inside a face."""
+        call when it runs inside a face. ``gpu_reader``: what reads the GPUs (NVML or nvidia-smi
+        by default; tests and benchmarks give their own)."""
         from roocode_tui.core.monitor.history import MetricHistory
         from roocode_tui.engine.sampler import Sampler
 
@@ -60,7 +61,7 @@ class LocalEngine(Engine):
         self.watching = False  # watchers run (the served engine; not one inside a face)
         self._watch_start: asyncio.Task[None] | None = None
         self.metrics = history if history is not None else MetricHistory()
-        self.sampler = Sampler(self, self.metrics)
+        self.sampler = Sampler(self, self.metrics, gpu_reader=gpu_reader)
         self._sampling = history is None  # may start the sampler
 
     # -- what the parts ask of each other ----------------------------------------------------
@@ -190,9 +191,12 @@ class LocalEngine(Engine):
             "watchers": self.watchers.to_json(),
         }
 
-    async def monitor(self, active: str | None) -> dict[str, Any]:
+    async def monitor(self, active: str | None, *, gpus_only: bool = False) -> MonitorSnapshot:
         from roocode_tui.core.monitor.metrics import percentile
 
+        gpus, why = await self.sampler.latest_gpus()
+        if gpus_only:
+            return MonitorSnapshot(None, [], gpus, why)
         store, embedder = await self.backends()
         stats = embedder.stats
         lat = [x * 1000 for x in stats.latencies_s]
@@ -204,7 +208,9 @@ class LocalEngine(Engine):
             "p95_ms": percentile(lat, 0.95),
             "files_queued": sum(r.progress.files_queued for r in self.active_runs()),
         }
-        return {"pipeline": pipeline, "store": await self.catalog.store_lines(store, active)}
+        lines = await self.catalog.store_lines(store, active)
+        vllm = await self.sampler.latest_vllm()
+        return MonitorSnapshot(pipeline, lines, gpus, why, vllm, self.sampler.vllm_url if vllm is not None else "")
 
     async def history(self, window: str, run_id: str | None = None, names: list[str] | None = None) -> dict[str, Any]:
         self.start_sampling()

@@ -1,7 +1,9 @@
 """The engine's metric sampler: once a second, the GPUs, vLLM's queue, and this engine's own
 throughput and request latency go into its bounded history (core/history.py), and each run's
 throughput into the run's own (RunRates), so F3 and F2 can chart the past of an engine they
-attached to just now."""
+attached to just now. Its latest GPU and vLLM readings are what F3 and the status bar show
+(Engine.monitor): read then when it is not sampling (an engine inside a face before its first
+chart, or one given its history)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,30 @@ class Sampler:
         self._vllm: Any = None
         self._http: Any = None
         self._task: asyncio.Task[None] | None = None
+        self.gpus: tuple[list[Any], str] | None = None  # the latest GPU reading: (GPUs, why none)
+        self.vllm: Any = None  # the latest VllmReading
+
+    @property
+    def vllm_url(self) -> str:
+        """The server vLLM's metrics are read from ("" with the local model)."""
+        cfg = self.engine.settings.embedder
+        return cfg.base_urls[0].removesuffix("/v1") if cfg.provider == "openai" else ""
+
+    async def latest_gpus(self) -> tuple[list[Any], str]:
+        """The GPUs as last sampled (or read now, when the sampler is not running or has not
+        read them yet), and why there are none."""
+        if self._task is None or self.gpus is None:
+            self.gpus = await self._read_gpus()
+        return self.gpus
+
+    async def latest_vllm(self) -> Any:
+        """vLLM's metrics as last sampled (or read now, as :meth:`latest_gpus`); None with the
+        local model."""
+        if self.engine.settings.embedder.provider != "openai":
+            return None
+        if self._task is None or self.vllm is None:
+            self.vllm = await self._read_vllm()
+        return self.vllm
 
     def start(self) -> None:
         if self._task is None:
@@ -97,15 +123,18 @@ class Sampler:
         elif new < 0:  # a new embedder (the store was released and opened again)
             self._requests = stats.requests
 
+    async def _read_gpus(self) -> tuple[list[Any], str]:
+        if self.gpu_reader is not None:
+            return self.gpu_reader()
+        from roocode_tui.core.monitor.gpu import read_gpus
+
+        return await asyncio.to_thread(read_gpus)
+
     async def _sample_gpu(self, now: float) -> None:
         if now < self._skip_until["gpu"]:
             return
-        if self.gpu_reader is not None:
-            gpus, _why = self.gpu_reader()
-        else:
-            from roocode_tui.core.monitor.gpu import read_gpus
-
-            gpus, _why = await asyncio.to_thread(read_gpus)
+        self.gpus = await self._read_gpus()
+        gpus = self.gpus[0]
         if not gpus:
             self._skip_until["gpu"] = now + RETRY_S
             return
@@ -115,20 +144,23 @@ class Sampler:
         self.history.add("vram_used", sum(g.memory_used for g in gpus) / 2**30, now)
         self.history.facts["vram_total"] = round(sum(g.memory_total for g in gpus) / 2**30, 3)
 
-    async def _sample_vllm(self, now: float) -> None:
-        settings = self.engine.settings
-        if settings.embedder.provider != "openai" or now < self._skip_until["vllm"]:
-            return
+    async def _read_vllm(self) -> Any:
         import httpx
 
         from roocode_tui.core.monitor.metrics import VllmMonitor
 
         if self._vllm is None:
-            cfg = settings.embedder
+            cfg = self.engine.settings.embedder
             key = cfg.api_key.get_secret_value() if cfg.api_key else None
             self._vllm = VllmMonitor(cfg.base_urls[0], key, cfg.tls_verify_arg)
             self._http = httpx.AsyncClient(timeout=2.0, verify=self._vllm.verify)
-        reading = await self._vllm.poll(self._http)
+        return await self._vllm.poll(self._http)
+
+    async def _sample_vllm(self, now: float) -> None:
+        settings = self.engine.settings
+        if settings.embedder.provider != "openai" or now < self._skip_until["vllm"]:
+            return
+        reading = self.vllm = await self._read_vllm()
         if reading.error:
             self._skip_until["vllm"] = now + (RETRY_S if reading.healthy is not None else 5.0)
             return

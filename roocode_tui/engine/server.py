@@ -22,7 +22,8 @@ Routes::
                                       package's paths to index and its collection
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
     GET    /resolve?name=&cwd=        the collection a search would use
-    GET    /monitor?active=NAME       the embedder's pipeline and the store's lines, for the monitor
+    GET    /monitor?active=NAME[&gpus_only=1]   the embedder's pipeline, the store's lines, the GPUs and
+                                      vLLM's metrics (F3, the status bar's gauge)
     GET    /history?window=5m|1h|6h[&run=ID][&series=a,b]   the metric history (F3's charts), a run's
                                       rates (F2's)
     POST   /hold                      {"seconds"}: runs send no new batch for a while (a person types)
@@ -177,7 +178,8 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
         return JSONResponse(await engine.restore(str(data.get("name") or ""), str(data.get("file") or "")))
 
     async def monitor(request: Request) -> Response:
-        return JSONResponse(await engine.monitor(request.query_params.get("active")))
+        q = request.query_params
+        return JSONResponse((await engine.monitor(q.get("active"), gpus_only=q.get("gpus_only") == "1")).to_json())
 
     async def history(request: Request) -> Response:
         q = request.query_params

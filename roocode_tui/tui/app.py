@@ -4,9 +4,9 @@ Four panes, each one key away from anywhere: F1 Search, F2 Index, F3 Monitor, F4
 Each pane owns its keys, actions and workers (panes/); the app composes them, holds what they
 share (the settings, the active collection, the run F2 follows, the engine: connection.py),
 keeps the keys that work from anywhere (F1-F4, ?, ctrl+q, the palette: commands.py) and routes
-the messages of background work to the status bar and the panes. Everything slow (the engine,
-NVML, HTTP polls) happens in workers with explicit groups; results reach widgets only through
-messages.
+the messages of background work to the status bar and the panes. Everything slow (the engine
+and what it reads: the store, the GPUs, vLLM's metrics) happens in workers with explicit
+groups; results reach widgets only through messages.
 
 The first frame comes first: it shows F1 (search box, tabs, status bar, footer); the settings
 are validated (pydantic), the hidden panes mounted (their modules imported) and the background
@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState
 from roocode_tui.core.display import inert
 from roocode_tui.tui.commands import pane_commands
 from roocode_tui.tui.connection import EngineConnection
-from roocode_tui.tui.messages import BackendStatus, CollectionsChanged, GpuReading, IngestFinished, IngestUpdate
+from roocode_tui.tui.messages import BackendStatus, CollectionsChanged, IngestFinished, IngestUpdate
 from roocode_tui.tui.panes.search import SearchPane
 from roocode_tui.tui.widgets.footer import Footer
 from roocode_tui.tui.widgets.status_bar import StatusBar
@@ -72,7 +72,8 @@ class RoocodeApp(App[int]):
         *,
         gpu_reader: Callable[[], tuple[list[Any], str]] | None = None,
     ):
-        """``settings``: the settings, or what makes them (validates them), called after the first frame."""
+        """``settings``: the settings, or what makes them (validates them), called after the first
+        frame; ``gpu_reader``: what an engine made in this process reads the GPUs with."""
         super().__init__()
         self._settings: Settings | None = None if callable(settings) else settings
         self._make_settings = settings if callable(settings) else None
@@ -80,8 +81,7 @@ class RoocodeApp(App[int]):
         self.started = asyncio.Event()  # set once the panes are mounted and the background work began
         self.active: str | None = collection  # the collection searched
         self.active_chosen = collection is not None  # named (--collection, Enter in F4): connect() keeps it
-        self.connection = EngineConnection(self)
-        self._gpu_reader = gpu_reader
+        self.connection = EngineConnection(self, gpu_reader)
         self.ingest_progress: Any = None  # the run F2 shows (engine.api.RunSnapshot)
 
     @property
@@ -91,15 +91,6 @@ class RoocodeApp(App[int]):
             assert self._make_settings is not None
             self._settings = self._make_settings()
         return self._settings
-
-    @property
-    def engine(self) -> Any:
-        """The engine, once connected (``connection.get_engine()`` connects)."""
-        return self.connection.engine
-
-    @property
-    def engine_in_process(self) -> bool:
-        return self.connection.in_process
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -145,7 +136,7 @@ class RoocodeApp(App[int]):
                 return
             await self._mount_hidden_panes()
             self.connection.connect()
-            self.poll_gpu()
+            self.status.poll_gpus()
             self.index_pane.watch_runs()
         finally:
             self.started.set()
@@ -267,30 +258,6 @@ class RoocodeApp(App[int]):
             self.status.store = (f"store {self.settings.store.backend}", True)
         self.status.refresh_bar()
         self.post_message(CollectionsChanged())
-
-    def read_gpus(self) -> tuple[list[Any], str]:
-        """The GPUs (NVML or nvidia-smi; blocks: call it in a thread)."""
-        if self._gpu_reader is not None:
-            return self._gpu_reader()
-        from roocode_tui.core.monitor.gpu import read_gpus
-
-        return read_gpus()
-
-    @work(group="gpu", exclusive=True, exit_on_error=False, thread=True)
-    def poll_gpu(self) -> None:
-        """The status bar's VRAM gauge: a slower poll, in a thread (NVML blocks)."""
-        gpus, why = self.read_gpus()
-        self.post_message(GpuReading(gpus, why))
-
-    @on(GpuReading)
-    def _gpu(self, message: GpuReading) -> None:
-        if self.panes_gone():
-            return
-        if message.gpus:
-            g = message.gpus[0]
-            self.status.vram = (g.memory_share, f"{g.memory_used / 2**30:.1f}/{g.memory_total / 2**30:.0f}G")
-            self.status.refresh_bar()
-            self.set_timer(max(2.0, self.settings.tui.monitor_interval_s * 2), self.poll_gpu)
 
     # -- errors, palette, quit ---------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,11 @@ HOLD_EVERY_S = 0.5  # a person typing a search holds ingest batches back, re-sen
 
 
 class EngineConnection:
-    def __init__(self, app: RoocodeApp) -> None:
+    def __init__(self, app: RoocodeApp, gpu_reader: Callable[[], tuple[list[Any], str]] | None = None) -> None:
+        """``gpu_reader``: what an engine made in this process reads the GPUs with (NVML or
+        nvidia-smi by default; tests and benchmarks give their own)."""
         self.app = app
+        self.gpu_reader = gpu_reader
         self.engine: Any = None  # engine.api.Engine: the background engine's client, or one in this process
         self._lock = asyncio.Lock()
         self._held_at = 0.0
@@ -50,7 +54,7 @@ class EngineConnection:
                 else:
                     from roocode_tui.engine.local import LocalEngine
 
-                    self.engine = LocalEngine(settings)
+                    self.engine = LocalEngine(settings, gpu_reader=self.gpu_reader)
         return self.engine
 
     @property

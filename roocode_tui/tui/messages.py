@@ -38,10 +38,3 @@ class IngestFinished(Message):
         super().__init__()
         self.progress = progress
         self.error = error
-
-
-class GpuReading(Message):
-    def __init__(self, gpus: list[Any], why: str) -> None:
-        super().__init__()
-        self.gpus = gpus
-        self.why = why

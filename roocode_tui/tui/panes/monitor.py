@@ -1,10 +1,9 @@
-"""F3: GPU, vLLM queue, this app's pipeline and Qdrant, polled while the pane is shown, and
-time charts of the metric history the engine keeps (core/history.py): 5 minutes, 1 hour or 6
-hours (t cycles the window)."""
+"""F3: GPU, vLLM queue, this app's pipeline and Qdrant, as the engine reads them (Engine.monitor:
+its sampler's latest readings), polled while the pane is shown, and time charts of the metric
+history the engine keeps (core/history.py): 5 minutes, 1 hour or 6 hours (t cycles the window)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.table import Table
@@ -60,7 +59,6 @@ class MonitorPane(Pane, VerticalScroll, can_focus=True):
         self.charts: dict[str, Any] = {}  # chart id -> TimeChart, once mounted
         self.last_history: dict[str, Any] | None = None
         self._timer: Any = None
-        self._vllm: Any = None
 
     def focus_pane(self) -> None:
         self.focus()  # keep focus out of hidden panes
@@ -110,30 +108,18 @@ class MonitorPane(Pane, VerticalScroll, can_focus=True):
 
     @work(group="monitor", exclusive=True, exit_on_error=False)
     async def poll(self) -> None:
-        """One round of readings: the engine's pipeline and store, vLLM's metrics, the GPUs."""
+        """One round of readings, all the engine's: its pipeline and store, and its sampler's
+        latest of the GPUs and of vLLM's metrics."""
         app = self.app
         self._timer = True
         try:
             settings = app.settings
             engine = await app.connection.get_engine()
-            if settings.embedder.provider == "openai":
-                from roocode_tui.core.monitor.metrics import VllmMonitor
-
-                if self._vllm is None:
-                    key = settings.embedder.api_key
-                    self._vllm = VllmMonitor(
-                        settings.embedder.base_urls[0],
-                        key.get_secret_value() if key else None,
-                        settings.embedder.tls_verify_arg,
-                    )
-                self.show_vllm(await self._vllm.poll(), self._vllm.root)
-            else:
-                self.show_vllm(None, "")
             reading = await engine.monitor(app.active)
-            self.show_pipeline(reading["pipeline"], app.ingest_progress)
-            self.show_store([(line, style) for line, style in reading["store"]])
-            gpus, why = await asyncio.to_thread(app.read_gpus)
-            self.show_gpus(gpus, why)
+            self.show_vllm(reading.vllm, reading.vllm_url)
+            self.show_pipeline(reading.pipeline, app.ingest_progress)
+            self.show_store(reading.store)
+            self.show_gpus(reading.gpus, reading.gpu_why)
             await self._load_history(engine)
         finally:
             if app.shown == "monitor":
@@ -195,6 +181,7 @@ class MonitorPane(Pane, VerticalScroll, can_focus=True):
         info.update(table)
 
     def show_vllm(self, reading: Any, url: str) -> None:
+        """vLLM's metrics (a VllmReading) read from ``url``; None: no server to watch."""
         info = self.query_one("#vllm-info", Static)
         if reading is None:
             info.update(Text("The local CPU model runs in this process: no server to watch.", style="dim"))
@@ -216,7 +203,7 @@ class MonitorPane(Pane, VerticalScroll, can_focus=True):
         info.update(text)
 
     def show_pipeline(self, stats: dict[str, Any] | None, progress: Any) -> None:
-        """The engine's embedding pipeline: ``Engine.monitor()["pipeline"]``."""
+        """The engine's embedding pipeline: ``Engine.monitor().pipeline``."""
         text = Text()
         if stats is None:
             text.append("not connected yet", style="dim")

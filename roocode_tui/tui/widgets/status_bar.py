@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.widgets import Static
 
 from roocode_tui.core.display import inert
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
 
 
 def gauge(share: float, width: int = 8) -> str:
@@ -16,7 +20,9 @@ def gauge(share: float, width: int = 8) -> str:
 
 
 class StatusBar(Static):
-    """Active collection, embedder and store state, VRAM, and the running index run."""
+    """Active collection, embedder and store state, VRAM, and the running index run. The VRAM
+    gauge is the engine's GPU reading (Engine.monitor), asked again every few seconds while a
+    GPU is seen."""
 
     DEFAULT_CSS = """
     StatusBar {
@@ -63,6 +69,31 @@ class StatusBar(Static):
         self.store = (status.store, status.store_ok)
         self.collection = collection
         self.refresh_bar()
+
+    @work(group="gpu", exclusive=True, exit_on_error=False)
+    async def poll_gpus(self) -> None:
+        """The first GPU's VRAM, as the engine read it last (engine/sampler.py); no more asking
+        once it says none is seen."""
+        from roocode_tui.core.errors import RoocodeError
+
+        app: Any = self.app
+        interval = max(2.0, app.settings.tui.monitor_interval_s * 2)
+        try:
+            reading = await (await app.connection.get_engine()).monitor(None, gpus_only=True)
+        except RoocodeError:  # no engine yet, or it went (the connection says so): ask again later
+            self.set_timer(interval, self.poll_gpus)
+            return
+        if reading.gpus:
+            g = reading.gpus[0]
+            self.vram = (g.memory_share, f"{g.memory_used / 2**30:.1f}/{g.memory_total / 2**30:.0f}G")
+            self.refresh_bar()
+            self.set_timer(interval, self.poll_gpus)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker's state goes to its own node: the app's one handler shows the errors."""
+        handler = getattr(self.app, "on_worker_state_changed", None)
+        if handler is not None:
+            handler(event)
 
     def show_run(self, run: Any) -> None:
         """The index run under way (engine.api.RunSnapshot), or nothing once it is over."""

@@ -71,6 +71,7 @@ def run(argv: list[str] | None = None) -> int:
             "collections": _collections,
             "doctor": _doctor,
             "roo": _roo,
+            "agents": _agents,
             "serve": engine_commands.serve,
             "status": engine_commands.status,
             "watch": engine_commands.watch,
@@ -324,6 +325,23 @@ async def _roo(settings: Any, args: argparse.Namespace) -> int:
     else:
         build = f"roocode-tui index {workspace} --schema roo"
         print(f"  {inert(workspace)}: not in {inert(where)} ({inert(build)} builds it)")
+    return 0
+
+
+async def _agents(settings: Any, args: argparse.Namespace) -> int:
+    """``agents which PATH``: each coding agent's collection of the workspace."""
+    from roocode_tui.cli import engine_commands
+    from roocode_tui.core.agents import roo
+
+    engine = await engine_commands.open_engine(settings)
+    try:
+        found = await engine.agents_which(roo.workspace_path(args.path))
+    finally:
+        await engine.aclose()
+    if args.json:
+        print(json.dumps(found))
+    else:
+        output.print_agents(found, settings.store.url or f"{settings.store.backend} store at {settings.store.data_dir}")
     return 0
 
 

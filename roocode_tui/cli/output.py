@@ -88,7 +88,7 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
             print(f"  failed: {inert(e.path)}: {inert(e.reason)}", file=sys.stderr)
         if p.files_failed > 20:
             print(f"  ... and {p.files_failed - 20} more (see --json)", file=sys.stderr)
-        if p.message and (interrupted or p.rebuild or wants_cache):
+        if p.message and (interrupted or p.rebuild or wants_cache or report.get("schema")):
             print(inert(p.message), file=sys.stderr)
     if wants_cache and not interrupted and not report.get("agent_cache"):
         return 1  # the index is there, the agent's cache is not (the message says why)
@@ -302,3 +302,27 @@ def print_collection_rows(infos: list[CollectionInfo]) -> None:
             )
         table.add_row(*(Text(inert(c)) for c in cells))
     Console(highlight=False).print(table)
+
+
+def print_agents(found: dict[str, Any], where: str) -> None:
+    """``agents which``: one line per coding agent, then whose the workspace's index is."""
+    from roocode_tui.core.display import inert
+
+    print(inert(found["workspace"]))
+    for a in found["agents"]:
+        if a["exists"]:
+            complete = a.get("indexing_complete")
+            state = "no marker" if complete is None else "complete" if complete else "incomplete"
+            layout = "Kilo Code's layout" if a.get("layout") == "kilo-code" else "Roo Code's layout"
+            there = f"in {where}, {a['points']} points, {a['dimension']}-d, {layout}, indexing {state}"
+        else:
+            there = f"not in {where}"
+        print(f"  {a['label']:<10} {a['collection']}  {inert(there)}")
+        installed = ", ".join(f"{i['host']} {i['version']}".strip() for i in a["installed"]) or "not installed"
+        cache = f"; its cache file: {a['cache']}" if a["cache"] else ""
+        print(f"  {'':<10} {inert(installed + cache)}")
+    owner = found["owner"]
+    if owner["agent"]:
+        print(f"indexed by {owner['agent']} ({inert(owner['why'])}): --schema auto takes it")
+    else:
+        print(f"indexed by: cannot tell ({inert(owner['why'])}); name the agent with --schema")

@@ -346,6 +346,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p.add_argument("--workspace", metavar="DIR", help="the workspace searches default to (default: .)")
 
+    if want("agents"):
+        p = sub.add_parser(
+            "agents", parents=[common], help="the coding agents' indexes (Roo Code, Zoo Code, Kilo Code)"
+        )
+        asub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+        q = asub.add_parser(
+            "which",
+            parents=[common],
+            help="each agent's collection for a workspace, whether the store has it, and whose it is",
+            description="For the workspace PATH, print each coding agent's collection (Roo Code and Zoo Code: "
+            "ws- + the first 16 hex digits of sha256 of its absolute path as VS Code opens it; Kilo Code: the "
+            "same over its realpath), whether the store has it and in which layout, the agent's cache file "
+            "that names it, the agents installed (VS Code, VS Code Server), and the agent that indexes it "
+            "(what index --schema auto would take).",
+        )
+        q.add_argument("path", metavar="PATH", nargs="?", default=".", help="the workspace folder (default .)")
+        q.add_argument("--json", action="store_true")
     if want("roo"):
         p = sub.add_parser("roo", parents=[common], help="Roo Code's codebase index")
         rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)

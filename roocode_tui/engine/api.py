@@ -226,6 +226,12 @@ class Engine(abc.ABC):
         Refused while a run writes the collection."""
 
     @abc.abstractmethod
+    async def agents_which(self, workspace: str) -> dict[str, Any]:
+        """Each coding agent's collection of a workspace, as ``agents which --json`` prints it
+        (core/agents/schemas.py ``which``): ``{"workspace", "agents": [{"schema", "agent",
+        "label", "collection", "exists", "installed", "cache", ...}], "owner"}``."""
+
+    @abc.abstractmethod
     async def agent_index(self, workspace: str) -> dict[str, Any]:
         """Roo Code's collection of a workspace, as ``roo which --json`` prints it:
         ``{"workspace", "collection", "exists"}``, with ``points``, ``dimension``,

@@ -104,6 +104,13 @@ class Catalog:
             return f"indexed at {when}, some files failed (see index_status), not watched"
         return f"indexed at {when}, not watched: changes since then are not in it"
 
+    async def agents_which(self, workspace: str) -> dict[str, Any]:
+        """Each coding agent's collection of a workspace (Engine.agents_which)."""
+        from roocode_tui.core.agents import roo, schemas
+
+        store, _ = await self.engine.backends()
+        return await schemas.which(roo.workspace_path(workspace), store)
+
     async def agent_index(self, workspace: str) -> dict[str, Any]:
         """Roo Code's collection of a workspace, as ``roo which --json`` prints it (Engine.agent_index)."""
         from roocode_tui.core.agents import roo

@@ -107,6 +107,9 @@ class EngineClient(Engine):
     async def finish_rebuild(self, name: str) -> None:
         await self._call("POST", f"/collections/{_quote(name)}/rebuild/finish")
 
+    async def agents_which(self, workspace: str) -> dict[str, Any]:
+        return await self._call("GET", "/agents/which?" + urlencode({"workspace": workspace}))
+
     async def agent_index(self, workspace: str) -> dict[str, Any]:
         return await self._call("GET", "/agent-index?" + urlencode({"workspace": workspace}))
 

@@ -269,6 +269,9 @@ class LocalEngine(Engine):
     async def finish_rebuild(self, name: str) -> None:
         await self.catalog.finish_rebuild(name)
 
+    async def agents_which(self, workspace: str) -> dict[str, Any]:
+        return await self.catalog.agents_which(workspace)
+
     async def agent_index(self, workspace: str) -> dict[str, Any]:
         return await self.catalog.agent_index(workspace)
 

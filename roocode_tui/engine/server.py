@@ -18,6 +18,7 @@ Routes::
     POST   /collections/NAME/optimize        build its search index now
     POST   /collections/NAME/rebuild/abort   drop its unfinished rebuild    .../finish: serve it as it is
     GET    /agent-index?workspace=PATH       Roo Code's collection of a workspace (`roo which --json`)
+    GET    /agents/which?workspace=PATH      each coding agent's collection of it (`agents which --json`)
     POST   /packages/resolve          {"name", "ecosystem", "python", "node_modules", "cwd"}: an installed
                                       package's paths to index and its collection
     POST   /restore                   {"name", "file"}: a snapshot file into a new collection
@@ -156,6 +157,9 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             await engine.finish_rebuild(name)
             return JSONResponse({"collection": name, "switched": True})
         raise UsageError(f"no rebuild step {step!r} (abort or finish)")
+
+    async def agents_which(request: Request) -> Response:
+        return JSONResponse(await engine.agents_which(request.query_params.get("workspace") or ""))
 
     async def agent_index(request: Request) -> Response:
         return JSONResponse(await engine.agent_index(request.query_params.get("workspace") or ""))
@@ -324,6 +328,7 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
         Route("/collections/{name}/optimize", handler(optimize), methods=["POST"]),
         Route("/collections/{name}/rebuild/{step}", handler(rebuild), methods=["POST"]),
         Route("/agent-index", handler(agent_index)),
+        Route("/agents/which", handler(agents_which)),
         Route("/packages/resolve", handler(packages), methods=["POST"]),
         Route("/resolve", handler(resolve)),
         Route("/restore", handler(restore), methods=["POST"]),

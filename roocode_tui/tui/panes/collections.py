@@ -175,7 +175,8 @@ class CollectionsPane(Pane, Vertical):
             table.move_cursor(row=min(max(cursor, 0), len(infos) - 1))
 
     def _roo_row(self, info: CollectionInfo, active: str | None) -> list[Text]:
-        """A Roo Code collection: its completion marker and, when the engine can tell, its workspace."""
+        """A coding agent's collection: the agent, its completion marker and, when the engine can
+        tell, its workspace."""
         roo = info.roo
         assert roo is not None
         workspace = info.workspace
@@ -186,11 +187,11 @@ class CollectionsPane(Pane, Vertical):
             Text(f"{info.points:,}", justify="right"),
             Text(str(roo.dimension), justify="right"),
             Text(roo.distance),
-            Text("Roo Code", style="magenta"),
+            Text(inert(roo.owner), style="magenta"),  # the agent that wrote it (roo-code, zoo-code, kilo-code)
             Text(info.status),
             Text(roo.state, style="" if roo.indexing_complete else "yellow"),
             _search_cell(info.search_index),
-            Text("—", style="dim"),  # Roo Code keeps its own fresh
+            Text("—", style="dim"),  # the agent keeps its own fresh
             Text(when),
             Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
         ]

@@ -4,7 +4,7 @@ palette and F2's w reach the same with a collection named (``ask_delete(name)``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -13,12 +13,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from roocode_tui.core.display import display_path, inert, search_index_label
+from roocode_tui.core.display import inert
 from roocode_tui.tui.messages import CollectionsChanged
 from roocode_tui.tui.panes.pane import Pane
-
-if TYPE_CHECKING:
-    from roocode_tui.core.stores.base import CollectionInfo
+from roocode_tui.tui.panes.rows import agent_row, native_row
 
 COLUMNS = (
     "name",
@@ -33,24 +31,6 @@ COLUMNS = (
     "last indexed",
     "paths",
 )
-
-
-def _search_cell(index: dict[str, Any] | None) -> Text:
-    """How searches find neighbours: indexed (HNSW), a full scan of every vector, or the
-    engine's background build under way."""
-    label = search_index_label(index)
-    state = (index or {}).get("state")
-    return Text(label, style={"full scan": "yellow", "building": "cyan"}.get(state or "", ""))
-
-
-def _watch_cell(watcher: dict[str, Any] | None) -> Text:
-    """Whether the engine watches it, and how its sync stands."""
-    if not watcher:
-        return Text("—", style="dim")
-    state, pending = watcher.get("state", ""), watcher.get("pending", 0)
-    label = f"{pending} changed" if state == "changes pending" else state
-    style = {"root missing": "red", "polling": "yellow", "syncing": "cyan", "changes pending": "cyan"}.get(state, "")
-    return Text(label, style=style or "green")
 
 
 class CollectionTable(DataTable):
@@ -132,69 +112,12 @@ class CollectionsPane(Pane, Vertical):
         cursor = table.cursor_row
         table.clear()
         for info in infos:
-            meta = info.meta
             if info.roo is not None:
-                table.add_row(*self._roo_row(info, active), key=info.name)
-                continue
-            state = (
-                ("rebuilding" if running.rebuild else "indexing")
-                if running is not None and running.collection == info.name and running.active
-                else info.status
-            )
-            if info.rebuilding is not None and state == info.status:
-                state = f"rebuild paused ({info.rebuilding['points']:,} new points)"
-            share = "—"
-            if running is not None and running.collection == info.name and running.active and running.files_total:
-                share = f"{running.files_done / running.files_total:.0%}"
-            elif meta and meta.last_run:
-                share = (
-                    "complete"
-                    if meta.last_run.get("files_failed", 0) == 0
-                    else f"{meta.last_run['files_failed']} failed"
-                )
-            elif meta and not meta.last_indexed_at:
-                share = "partial"
-            name = Text(
-                ("● " if info.name == active else "  ") + inert(info.name), style="bold" if info.name == active else ""
-            )
-            row = [
-                name,
-                Text(f"{info.points:,}", justify="right"),
-                Text(str(meta.dimension) if meta else "?", justify="right"),
-                Text(meta.distance if meta else "?"),
-                Text(inert(meta.model) if meta else "not ours", style="" if meta else "dim"),
-                Text(state, style="cyan" if state in ("indexing", "rebuilding") else ""),
-                Text(share),
-                _search_cell(info.search_index),
-                _watch_cell(info.watcher),
-                Text((meta.last_indexed_at or "never").replace("T", " ").replace("+00:00", "Z") if meta else "—"),
-                Text(", ".join(map(display_path, meta.paths)) if meta else ""),
-            ]
-            table.add_row(*row, key=info.name)
+                table.add_row(*agent_row(info, active), key=info.name)
+            else:
+                table.add_row(*native_row(info, active, running), key=info.name)
         if infos:
             table.move_cursor(row=min(max(cursor, 0), len(infos) - 1))
-
-    def _roo_row(self, info: CollectionInfo, active: str | None) -> list[Text]:
-        """A coding agent's collection: the agent, its completion marker and, when the engine can
-        tell, its workspace."""
-        roo = info.roo
-        assert roo is not None
-        workspace = info.workspace
-        when = (roo.when or "—").replace("T", " ").replace("+00:00", "Z")
-        mine = info.name == active
-        return [
-            Text(("● " if mine else "  ") + inert(info.name), style="bold" if mine else ""),
-            Text(f"{info.points:,}", justify="right"),
-            Text(str(roo.dimension), justify="right"),
-            Text(roo.distance),
-            Text(inert(roo.owner), style="magenta"),  # the agent that wrote it (roo-code, zoo-code, kilo-code)
-            Text(info.status),
-            Text(roo.state, style="" if roo.indexing_complete else "yellow"),
-            _search_cell(info.search_index),
-            Text("—", style="dim"),  # the agent keeps its own fresh
-            Text(when),
-            Text(display_path(workspace) if workspace else "workspace unknown", style="" if workspace else "dim"),
-        ]
 
     # -- actions (the keys act on the selected collection; the palette and F2 name one) -----
     @on(DataTable.RowSelected)

@@ -17,18 +17,7 @@ from textual.widgets import Button, Label, ProgressBar, RichLog, Select, Static
 from roocode_tui.core.display import inert
 from roocode_tui.tui.messages import IngestFinished, IngestUpdate
 from roocode_tui.tui.panes.pane import Pane
-
-MAX_RUNS_SHOWN = 3
-
-
-def fmt_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
+from roocode_tui.tui.panes.rows import counters_text, rates_text, runs_text, state_text
 
 RUNS_POLL_S = 1.0  # how often F2 looks for runs other faces started
 
@@ -274,21 +263,7 @@ class IndexPane(Pane, Vertical):
     # -- rendering ---------------------------------------------------------------------------
     def show_runs(self, runs: list[Any], followed: str | None) -> None:
         """Every run the engine has, whoever started it (newest first): the one shown above is marked."""
-        text = Text()
-        for r in list(reversed(runs))[:MAX_RUNS_SHOWN]:
-            total = r.files_total if r.files_total is not None else "?"
-            mark = "▶ " if r.id == followed else "  "
-            text.append(mark + f"{r.id} ", style="bold" if r.active else "dim")
-            text.append(inert(r.collection))
-            done = (
-                f"{r.points_written:,}/{r.chunks_total:,} points copied"
-                if r.kind == "copy"
-                else f"{r.files_done}/{total} files"
-            )
-            text.append(f"  {r.phase}  {done}", style="cyan" if r.active else "dim")
-            text.append(f"  by {inert(r.started_by.split(' ')[0])}\n", style="dim")
-        if len(runs) > MAX_RUNS_SHOWN:
-            text.append(f"  … {len(runs) - MAX_RUNS_SHOWN} older runs (roocode-tui status)", style="dim")
+        text = runs_text(runs, followed)
         self.query_one("#index-runs", Static).update(text)
 
     def reset(self) -> None:
@@ -310,53 +285,15 @@ class IndexPane(Pane, Vertical):
         """Render one progress snapshot (called at most a few times a second)."""
         self._last = p
         with self.app.batch_update():
-            state = Text()
-            state.append(f"{p.phase} ", style="bold")
-            state.append(inert(p.collection))
-            if p.current_file and p.active:
-                state.append("  ", style="dim")
-                state.append(inert(p.current_file), style="cyan")
-            if p.rebuild and p.active:
-                serving = f"{p.serving_points:,} points" if p.serving_points is not None else "its points"
-                state.append(
-                    f"\nrebuild: the old index ({serving}) answers searches until the new one is complete",
-                    style="dim",
-                )
-            if p.waiting:
-                state.append("\n⏸ " + inert(p.waiting), style="yellow")
-            elif p.message and not p.active:
-                ok = p.phase == "done" and (p.switched or not p.rebuild)
-                style = "green" if ok else ("yellow" if p.phase in ("cancelled", "done") else "red")
-                state.append("\n" + inert(p.message), style=style)
+            state = state_text(p)
             self.query_one("#index-state", Static).update(state)
             self.query_one("#files-bar", ProgressBar).update(total=p.files_total, progress=p.files_done)
             self.query_one("#chunks-bar", ProgressBar).update(
                 total=p.chunks_total if p.discovery_done else None, progress=p.chunks_done
             )
-            copy = getattr(p, "kind", "index") == "copy"  # points stand where chunks are
-            speed = (
-                f"{p.chunks_per_s:,.1f} points/s"
-                if copy
-                else f"{p.chunks_per_s:,.1f} chunks/s · {p.tokens_per_s:,.0f} tokens/s"
-            )
-            rates = Text(f"{speed} · ETA {fmt_eta(p.eta_s)} · elapsed {fmt_eta(p.elapsed)}")
+            rates = rates_text(p)
             self.query_one("#index-rates", Static).update(rates)
-            counters = Text()
-            for label, value, style in (
-                ("seen", p.files_seen, ""),
-                ("unchanged", p.files_unchanged, "dim"),
-                ("indexed", p.files_indexed, "green"),
-                ("skipped", p.files_skipped, "yellow"),
-                ("failed", p.files_failed, "red"),
-                ("deleted", p.files_deleted, ""),
-            ):
-                counters.append(f"{label} ", style="dim")
-                counters.append(f"{value:,}", style=style or "bold")
-                counters.append("   ")
-            counters.append(
-                f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused:,}"
-                f" · points written {p.points_written:,}"
-            )
+            counters = counters_text(p)
             self.query_one("#index-counters", Static).update(counters)
             log = self.query_one("#index-log", RichLog)
             if log.size.width == 0:

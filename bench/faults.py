@@ -3,8 +3,8 @@
     python bench/faults.py            # the whole table, writes the faults section of bench/RESULTS.md
     python bench/faults.py --quick    # one run of each (prints only)
 
-The faults are the test suite's own (tests/embed_server.py injects them; the SIGKILL rounds and
-the odd-file tree come from tests/test_crash.py and tests/test_hostile_files.py). Every run
+The faults are the test suite's own (tests/support/embed_server.py injects them; the SIGKILL rounds and
+the odd-file tree come from tests/system/test_crash.py and tests/core/test_hostile_files.py). Every run
 starts from an empty store unless said otherwise, and its final points are compared with those
 of a fault-free run of the same tree on the same store backend:
 
@@ -38,13 +38,15 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(TESTS))
 
-from conftest import CORPUS, all_points, make_store  # noqa: E402
-from embed_server import EmbedServer  # noqa: E402
-from qdrant_server import QdrantServer  # noqa: E402
 from sections import machine, write_section  # noqa: E402
-from test_crash import cli_env, mutate  # noqa: E402
-from test_faults import SMALL, embedder_for  # noqa: E402
-from test_hostile_files import as_unprivileged, build_tree, chown_tree  # noqa: E402
+from support.cli import cli_env  # noqa: E402
+from support.embed_server import EmbedServer  # noqa: E402
+from support.embedders import SMALL, embedder_for  # noqa: E402
+from support.hostile import as_unprivileged, build_tree, chown_tree  # noqa: E402
+from support.paths import CORPUS  # noqa: E402
+from support.qdrant_server import QdrantServer  # noqa: E402
+from support.stores import all_points, make_store  # noqa: E402
+from support.trees import mutate  # noqa: E402
 
 from roocode_tui.core.config import StoreSettings  # noqa: E402
 from roocode_tui.core.errors import EmbedderFatalError, ModelMismatchError, StoreError  # noqa: E402
@@ -231,7 +233,7 @@ async def server_stopped(backend: str, tree: Path, work: Path, down_s: float) ->
 
 # -- SIGKILL ------------------------------------------------------------------------------------
 def sigkill_rounds(backend: str, work: Path, rounds: int) -> tuple[int, int, int, int, list[str]]:
-    """tests/test_crash.py's rounds: change the tree, SIGKILL `index` at a random moment, re-run,
+    """tests/system/test_crash.py's rounds: change the tree, SIGKILL `index` at a random moment, re-run,
     compare with a clean index of the same tree. Returns (runs, kills, lost, duplicates, problems)."""
     rng = random.Random(20261124 + len(backend))
     tree = work / f"crash-tree-{backend}"
@@ -600,7 +602,7 @@ def render(rows: list[Row], took: float, a: argparse.Namespace) -> str:
         "missing or stored with another file hash, chunk hash or line range; **duplicates** = points stored "
         "that the clean run does not have. Odd files: each tree indexed twice per store (lost and duplicates "
         "against the first run). The Qdrant server rows: runs into the test suite's Qdrant REST server "
-        "(tests/qdrant_server.py, over qdrant-client's local mode) with faults on the run's point writes, "
+        "(tests/support/qdrant_server.py, over qdrant-client's local mode) with faults on the run's point writes, "
         "compared with a clean collection on the same server.",
         "",
         "| fault or input | runs | points lost | duplicates | outcome |",

@@ -45,7 +45,7 @@ by lines for the rest of the process); ``--race`` runs the scan that way (see NO
 Qdrant: by default the client is a stand-in that keeps the collection in memory (with ``--store FILE``
 it is loaded from and saved to FILE, so a second run sees what the first wrote, as Kilo would on its
 next start). ``--qdrant-server`` instead runs Kilo's store through the real @qdrant/js-client-rest
-1.17.0 against the Qdrant REST stand-in of tests/qdrant_server.py (qdrant-client's local mode), and
+1.17.0 against the Qdrant REST stand-in of tests/support/qdrant_server.py (qdrant-client's local mode), and
 reads the points back from it.
 """
 
@@ -167,8 +167,8 @@ def run_index(
         cmd += ["--store", str(store)]
         env["KILO_REF_STORE"] = str(store)
     if server:
-        sys.path.insert(0, str(ROOT))
-        from tests.qdrant_server import QdrantServer  # only this mode needs it
+        sys.path.insert(0, str(ROOT / "tests"))
+        from support.qdrant_server import QdrantServer  # only this mode needs it
 
         env["KILO_REF_REAL_QDRANT"] = "1"
         with QdrantServer() as srv:
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     ix.add_argument("--model", default="kilo-ref-fake-embedder")
     ix.add_argument("--dimension", type=int, default=16)
     ix.add_argument("--store", type=Path, help="memory store loaded from and saved to this JSON file")
-    ix.add_argument("--qdrant-server", action="store_true", help="real client against tests/qdrant_server.py")
+    ix.add_argument("--qdrant-server", action="store_true", help="real client against tests/support/qdrant_server.py")
     ix.add_argument("--race", action="store_true", help="let the scan load the grammars, as Kilo does")
     pa = sub.add_parser("parse", help="CodeParser.parseFile of each file (blocks as JSON on stdout)")
     pa.add_argument("files", nargs="+", type=Path)

@@ -3,33 +3,19 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import sys
 import tempfile
 import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from embed_server import EmbedServer
+from support.embed_server import EmbedServer
+from support.engines import Box
+from support.paths import CORPUS
+from support.stores import make_store
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
-from roocode_tui.core.stores.edge import EdgeStore
-
-FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = FIXTURES / "corpus"
-
-
-def in_process_env() -> dict[str, str]:
-    """The environment for a CLI subprocess that does its work itself (no engine), without the
-    developer's ROOCODE_TUI_*: the tests that kill or time a command need that command to be
-    the process doing the work. The engine's own tests (test_engine.py) start engines."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
-    env["ROOCODE_TUI_ENGINE__ENABLED"] = "false"
-    return env
 
 
 @pytest.fixture(autouse=True)
@@ -79,31 +65,23 @@ def http_embedder(embed_server: EmbedServer) -> OpenAIEmbedder:
     )
 
 
-async def all_points(store, name: str = "demo") -> dict[str, dict]:
-    """Every point of a collection: id -> payload."""
-    out, offset = {}, None
-    while True:
-        page, offset = await store.scroll(name, offset, 512)
-        out.update({p.id: p.payload for p in page})
-        if offset is None:
-            return out
-
-
-def make_store(kind: str, path: Path):
-    if kind == "embedded":
-        return EdgeStore(path)
-    from roocode_tui.core.config import StoreSettings
-    from roocode_tui.core.stores.qdrant import QdrantStore
-
-    return QdrantStore(StoreSettings(backend="qdrant", path=path))
-
-
 @pytest.fixture(params=["embedded", "qdrant-local"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path):
     """Every store test runs against both backends: the contract is the same."""
     s = make_store(request.param, tmp_path / "data")
     yield s
     await s.close()
+
+
+@pytest.fixture
+def box(tmp_path: Path, embed_server: EmbedServer) -> Iterator[Box]:
+    """One user's machine whose commands start engines (support/engines.py); every engine it
+    started is stopped afterwards."""
+    b = Box(tmp_path, embed_server)
+    try:
+        yield b
+    finally:
+        b.stop_all()
 
 
 @pytest.fixture

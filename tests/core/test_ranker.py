@@ -1,0 +1,96 @@
+"""The ranking stack (core/search/ranker.py) on real files in a real store: each signal, and --explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.repos import make_repo
+
+from roocode_tui.core.config import IndexSettings
+from roocode_tui.core.display import explain_line
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.search import ranker
+from roocode_tui.core.search.searcher import group_files, search
+from roocode_tui.core.stores.base import Hit
+
+NAME = "repo"
+
+
+async def indexed(store, embedder, tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / "repo")
+    await Indexer(store, embedder, NAME, [root], index=IndexSettings()).run()
+    return root
+
+
+async def test_a_symbol_query_leads_with_the_definition_not_its_callers(store, http_embedder, tmp_path):
+    await indexed(store, http_embedder, tmp_path)
+    assert ranker.query_kind("parse_mailer_settings") == "symbol"
+    found = await search(store, http_embedder, NAME, "parse_mailer_settings", limit=5, explain=True)
+    top = found.hits[0]
+    assert top.path == "mailer/config.py" and "parse_mailer_settings" in top.heading
+    assert top.explain["kind"] == "symbol" and top.explain["boosts"]["definition"] > 0
+    # the callers name it four times, the definition once: dense alone puts their import first
+    dense = await search(store, http_embedder, NAME, "parse_mailer_settings", limit=5, mode="dense")
+    assert dense.hits[0].path == "mailer/commands.py"
+
+
+async def test_a_question_naming_a_files_topic_lifts_that_file(store, http_embedder, tmp_path):
+    await indexed(store, http_embedder, tmp_path)
+    query = "how is the delay between delivery retries chosen"
+    found = await search(store, http_embedder, NAME, query, limit=3, explain=True)
+    assert found.hits[0].path == "mailer/retry.py"
+    assert found.hits[0].explain["boosts"]["path"] > 0  # "retries" names mailer/retry.py
+    queue = next(h for h in found.hits if h.path == "mailer/queue.py")
+    assert "path" not in queue.explain["boosts"]
+
+
+async def test_a_test_file_loses_unless_the_query_asks_for_tests(store, http_embedder, tmp_path):
+    await indexed(store, http_embedder, tmp_path)
+    query = "drop rendered templates whose time to live has passed"
+    plain = await search(store, http_embedder, NAME, query, limit=5, ranking=False)
+    assert plain.hits[0].path == "tests/test_cache.py"  # the test repeats the words twice
+    ranked = await search(store, http_embedder, NAME, query, limit=5, explain=True)
+    assert ranked.hits[0].path == "mailer/cache.py"
+    test_hit = next(
+        h
+        for h in (await search(store, http_embedder, NAME, query, limit=10, explain=True)).hits
+        if h.path == "tests/test_cache.py"
+    )
+    assert test_hit.explain["boosts"]["test"] < 0
+    asked = await search(store, http_embedder, NAME, "tests of " + query, limit=5, explain=True)
+    assert asked.hits[0].path == "tests/test_cache.py" and "test" not in asked.hits[0].explain["boosts"]
+
+
+async def test_results_answer_several_files_and_group_into_files(store, http_embedder, tmp_path):
+    await indexed(store, http_embedder, tmp_path)
+    found = await search(store, http_embedder, NAME, "mailer settings host port sender", limit=6)
+    files = group_files(found.hits, limit=3)
+    assert len(files) == len({f.path for f in files}) == min(3, len({h.path for h in found.hits}))
+    assert [f.path for f in files] == list(dict.fromkeys(h.path for h in found.hits))[:3]
+    assert all(f.score == f.hits[0].score for f in files)
+
+
+def test_explain_line_names_lanes_boosts_and_penalties():
+    hit = Hit("1", 0.5, "/r", "tests/test_a.py", 1, 2, "python", "x", "")
+    ranked = ranker.rank("how are tokens refreshed", [hit], [hit], 5, explain=True)
+    line = explain_line(ranked[0].explain)
+    assert line.startswith("question · dense #1 0.500 · keyword #1 0.500")
+    assert "-test " in line and line.endswith(f"= {ranked[0].explain['rank_score']:.4f}")
+
+
+def test_one_file_one_place_spreads_the_top_over_files():
+    def hit(i: int, path: str, score: float) -> Hit:
+        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
+
+    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "a.py", 0.88), hit(4, "b.py", 0.8), hit(5, "c.py", 0.5)]
+    ranked = ranker.rank("something about a and b", dense, [], 4, explain=True)
+    # b.py's chunk is close to a.py's second one: it goes first; c.py's is far below a.py's third
+    assert [h.path for h in ranked] == ["a.py", "b.py", "a.py", "a.py"]
+    assert ranked[2].explain["boosts"]["same file"] < 0
+
+
+def test_query_kinds():
+    for name in ("Blueprint", "add_url_rule", "http.Get", "std::vec::Vec", "_private", "getUserName()"):
+        assert ranker.query_kind(name) == "symbol", name
+    for question in ("how does routing work", "retry", "where is the config parsed", "Parse the config"):
+        assert ranker.query_kind(question) == "question", question

@@ -1,0 +1,104 @@
+"""One contract, two backends (the `store` fixture runs each test on both)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from support.stores import POINTS, vec
+
+from roocode_tui.core.config import StoreSettings
+from roocode_tui.core.errors import StoreError
+from roocode_tui.core.stores.base import CollectionMeta, SearchFilter
+from roocode_tui.core.stores.qdrant import QdrantStore
+
+
+async def test_collection_lifecycle_and_points(store):
+    meta = CollectionMeta(name="c1", model="m", dimension=8, query_prefix="q: ", document_prefix="")
+    assert await store.get_meta("c1") is None
+    await store.create_collection(meta)
+    with pytest.raises(StoreError, match="already exists"):
+        await store.create_collection(meta)
+    assert await store.list_collections() == ["c1"]
+    got = await store.get_meta("c1")
+    assert (got.model, got.dimension, got.query_prefix) == ("m", 8, "q: ")
+    got.last_indexed_at = "2026-01-01T00:00:00+00:00"
+    await store.save_meta(got)
+    assert (await store.get_meta("c1")).last_indexed_at == "2026-01-01T00:00:00+00:00"
+
+    await store.upsert("c1", POINTS)
+    assert await store.count("c1") == 4
+    await store.upsert("c1", POINTS[:1])  # same id: overwritten, not duplicated
+    assert await store.count("c1") == 4
+
+    hits = await store.search("c1", vec(1, 0), 2)
+    assert [h.path for h in hits] == ["src/a.py", "src/a.py"] and hits[0].score > hits[1].score
+    hits = await store.search("c1", vec(1, 0), 1, SearchFilter(path_prefix="docs/"))
+    assert [h.path for h in hits] == ["docs/x.md"]
+    hits = await store.search("c1", vec(1, 0), 5, SearchFilter(languages=("go",)))
+    assert [h.path for h in hits] == ["z.go"]
+    hits = await store.search("c1", vec(1, 0), 5, SearchFilter(paths=("docs/x.md", "z.go")))
+    assert {h.path for h in hits} == {"docs/x.md", "z.go"}
+    assert await store.distinct_paths("c1") == ["docs/x.md", "src/a.py", "z.go"]
+
+    states = await store.file_states("c1", ["/r"])
+    assert set(states) == {("/r", "src/a.py"), ("/r", "docs/x.md")}
+    a = states[("/r", "src/a.py")]
+    assert a.complete and a.file_hashes == {"h1"} and a.size == 10 and len(a.ids) == 2
+
+    vectors = await store.get_vectors("c1", [POINTS[2].id, "00000000-0000-4000-8000-00000000dead"])
+    # vectors are stored as float16 by default (store.vector_datatype): equal to that precision
+    assert list(vectors) == [POINTS[2].id] and np.allclose(vectors[POINTS[2].id], POINTS[2].vector, atol=1e-3)
+
+    await store.set_payload("c1", [POINTS[0].id], {"mtime_ns": 99})
+    page, nxt = await store.scroll("c1", None, 10, with_vectors=True)
+    assert nxt is None and len(page) == 4
+    first = next(p for p in page if p.id == POINTS[0].id)
+    assert first.payload["mtime_ns"] == 99 and first.payload["text"] == "a" and first.vector.shape == (8,)
+
+    await store.delete_ids("c1", [POINTS[0].id])
+    assert await store.count("c1") == 3
+    assert not (await store.file_states("c1", ["/r"]))[("/r", "src/a.py")].complete  # one of two chunks left
+
+    assert await store.delete_collection("c1") is True
+    assert await store.delete_collection("c1") is False
+    assert await store.list_collections() == []
+
+
+class _Unauthorised(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {"status": {"error": "Must provide an API key or an Authorization bearer token"}, "time": 0.0}
+        ).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a) -> None:
+        pass
+
+
+async def test_server_errors_are_one_clear_line():
+    down = QdrantStore(StoreSettings(backend="qdrant", url="http://127.0.0.1:1", timeout_s=2))
+    with pytest.raises(StoreError, match=r"Qdrant at http://127.0.0.1:1 is unreachable"):
+        await down.list_collections()
+    await down.close()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorised)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        secret = "sentinel-key-1234567890"
+        locked = QdrantStore(StoreSettings(backend="qdrant", url=url, api_key=secret, timeout_s=2))
+        with pytest.raises(StoreError) as info:
+            await locked.list_collections()
+        assert "unauthorised" in str(info.value) and "store.api_key" in str(info.value)
+        assert secret not in str(info.value) and "\n" not in str(info.value)
+        await locked.close()
+    finally:
+        httpd.shutdown()

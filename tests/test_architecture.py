@@ -39,3 +39,20 @@ def test_the_engine_imports_no_textual_and_no_face():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, f"the engine imported: {proc.stdout} {proc.stderr}"
+
+
+def test_every_package_is_checked_for_cycles():
+    """A new package (a folder with an __init__.py) joins the no-cycles contract in pyproject.toml:
+    import-linter checks only the ancestors it is given."""
+    import tomllib
+
+    from support.paths import REPO
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (acyclic,) = [c for c in config if c["type"] == "acyclic_siblings"]
+    packages = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "roocode_tui").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert packages - set(acyclic["ancestors"]) == set()

@@ -10,7 +10,7 @@ groups; results reach widgets only through messages.
 
 The first frame comes first: it shows F1 (search box, tabs, status bar, footer); the settings
 are validated (pydantic), the hidden panes mounted (their modules imported) and the background
-work started right after it (bench/tui_probe.py measures it; tests/test_startup.py keeps the
+work started right after it (bench/tui_probe.py measures it; tests/faces/test_startup.py keeps the
 heavy modules out of it).
 """
 

@@ -92,8 +92,9 @@ def stored(data: Path, workspace: Path) -> dict[str, dict]:
     return {pid: rec.payload for pid, rec in points.items()}
 
 
+@pytest.mark.parametrize("schema", ["roo", "zoo"])  # Zoo Code writes Roo Code's points and ids
 async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_our_stale_ones(
-    tmp_path: Path, qwen_server
+    tmp_path: Path, qwen_server, schema: str
 ):
     workspace = tmp_path / "shop"
     (workspace / "src").mkdir(parents=True)
@@ -116,7 +117,7 @@ async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_
     roo_writes(data, workspace, theirs)
     roo_payloads = {str(p.id): p.payload for p in theirs}
 
-    first = await run_roo_index(data, qwen_server, workspace)
+    first = await run_roo_index(data, qwen_server, workspace, schema)
     assert first.phase == "done" and first.points_deleted == 0
     assert first.files_unchanged == 1  # guide.md: Roo Code's points are exactly its blocks
     after_first = stored(data, workspace)
@@ -128,7 +129,7 @@ async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_
 
     # Nothing changed: nothing written, nothing deleted.
     qwen_server.reset_counts()
-    again = await run_roo_index(data, qwen_server, workspace)
+    again = await run_roo_index(data, qwen_server, workspace, schema)
     assert (again.files_unchanged, again.points_written, again.points_deleted) == (3, 0, 0)
     assert stored(data, workspace) == after_first
 
@@ -137,7 +138,7 @@ async def test_runs_never_delete_roo_codes_points_and_a_changed_file_loses_only_
     (workspace / "src" / "app.ts").write_text("// Checkout.\n" + APP_TS)
     (workspace / "src" / "util.py").unlink()
     (workspace / "docs" / "guide.md").write_text(GUIDE.replace("## Install", "## Installing"))
-    third = await run_roo_index(data, qwen_server, workspace)
+    third = await run_roo_index(data, qwen_server, workspace, schema)
     now = stored(data, workspace)
     for pid, payload in roo_payloads.items():
         assert now[pid] == payload  # Roo Code's points, stale ones included, are Roo Code's to delete

@@ -1,6 +1,6 @@
 """The coding agents' indexes through the faces: ``agents which`` on the command line, and F4 naming
 the agent that wrote each collection (Zoo Code by its cache file, Kilo Code by its metadata point)
-with F1 searching a Kilo Code collection."""
+with F1 searching each."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_agents_which_names_each_agents_collection_and_the_one_that_indexes_it(t
     assert which["collection"] == roo.collection_name(str(ws)) and which["owner"] == "kilo-code"
 
 
-async def test_f4_names_the_agent_of_each_collection_and_f1_searches_a_kilo_collection(tmp_path: Path):
+async def test_f4_names_the_agent_of_each_collection_and_f1_searches_both(tmp_path: Path):
     from roocode_tui.tui.panes.collections import CollectionTable
 
     home = Path(os.environ["HOME"])
@@ -87,3 +87,16 @@ async def test_f4_names_the_agent_of_each_collection_and_f1_searches_a_kilo_coll
             results = app.query_one("#results")
             assert results.option_count > 0
             assert "src/util.py" in str(results.get_option_at_index(0).prompt)
+
+            # the Zoo Code collection, made the active one from F4
+            await pilot.press("f4")
+            await settle(app, pilot)
+            table.move_cursor(row=table.get_row_index(zoo_name))
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.active == zoo_name
+            await pilot.press("f1")
+            await search_for(app, pilot, "sum the prices of every line of the cart")
+            results = app.query_one("#results")
+            assert results.option_count > 0
+            assert "src/app.ts" in str(results.get_option_at_index(0).prompt)

@@ -52,7 +52,8 @@ def read_back(data: Path, name: str):
     return client, {str(r.id): r for r in records}
 
 
-async def run_roo_index(data: Path, srv: EmbedServer, workspace: Path, **kw):
+async def run_roo_index(data: Path, srv: EmbedServer, workspace: Path, schema: str = "roo", **kw):
+    """An index run of a Roo Code layout schema (``roo``, or ``zoo``: Zoo Code keeps the layout)."""
     settings = Settings(
         embedder=EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model),
         store=StoreSettings(backend="qdrant", path=data),
@@ -60,7 +61,7 @@ async def run_roo_index(data: Path, srv: EmbedServer, workspace: Path, **kw):
     store = QdrantStore(settings.store)
     embedder = OpenAIEmbedder(settings.embedder)
     try:
-        indexer = await prepare_indexer(settings, store, embedder, [str(workspace)], None, schema="roo", **kw)
+        indexer = await prepare_indexer(settings, store, embedder, [str(workspace)], None, schema=schema, **kw)
         return await indexer.run()
     finally:
         await embedder.aclose()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from support.cli import cli_env
 from support.embed_server import EmbedServer
 from support.stores import all_points, make_store
 from support.trees import mutate
+from support.zygote import Zygote
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
@@ -66,27 +65,37 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates(tmp_path: Path, cor
     with EmbedServer() as srv:
         srv.faults.delay_s = 0.1
         env = cli_env(home, srv, backend, data)
-        command = [sys.executable, "-m", "roocode_tui.cli", "index", str(tree), "-c", "crash", "--json"]
-        assert subprocess.run(command, env=env, capture_output=True, timeout=120).returncode == 0
-        kills = 0
-        for round_no in range(rounds):
-            mutate(tree, rng, round_no)
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 2.0))  # start-up, discovery, embedding, upserts, deletions
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait(timeout=30)
-            srv.faults.delay_s = 0  # the slow server was there to kill a run mid-way: the re-run just finishes
-            rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-            assert rerun.returncode == 0, rerun.stderr
-            got = asyncio.run(stored_points(backend, data))
-            want = asyncio.run(clean_points(tree, srv, backend, tmp_path / f"clean{round_no}"))
-            srv.faults.delay_s = 0.1
-            assert set(got) == set(want), (
-                f"round {round_no}: {len(set(got) - set(want))} orphans, {len(set(want) - set(got))} lost"
-            )
-            for pid, payload in want.items():
-                assert got[pid]["file_hash"] == payload["file_hash"] and got[pid]["chunk_hash"] == payload["chunk_hash"]
-                assert (got[pid]["start_line"], got[pid]["end_line"]) == (payload["start_line"], payload["end_line"])
-        assert kills >= rounds // 2, "most rounds must really be killed mid-run"
+        command = ["index", str(tree), "-c", "crash", "--json"]
+        # Each command is a process forked from one that imported the command line once (a fresh
+        # interpreter spends most of a second importing): killed, it dies as the installed one would.
+        with Zygote(env, tmp_path / "runs") as zygote:
+            first = zygote.run(command)
+            assert first.rc == 0, first.stderr
+            kills = 0
+            for round_no in range(rounds):
+                mutate(tree, rng, round_no)
+                proc = zygote.spawn(command)
+                time.sleep(rng.uniform(0.1, 1.8))  # start-up, discovery, embedding, upserts, deletions
+                if proc.poll() is None:
+                    proc.kill()
+                    kills += 1
+                assert proc.wait() in (0, -signal.SIGKILL)
+                srv.faults.delay_s = 0  # the slow server was there to kill a run mid-way: the re-run just finishes
+                rerun = zygote.run(command)
+                assert rerun.rc == 0, rerun.stderr
+                got = asyncio.run(stored_points(backend, data))
+                want = asyncio.run(clean_points(tree, srv, backend, tmp_path / f"clean{round_no}"))
+                srv.faults.delay_s = 0.1
+                assert set(got) == set(want), (
+                    f"round {round_no}: {len(set(got) - set(want))} orphans, {len(set(want) - set(got))} lost"
+                )
+                for pid, payload in want.items():
+                    assert (
+                        got[pid]["file_hash"] == payload["file_hash"]
+                        and got[pid]["chunk_hash"] == payload["chunk_hash"]
+                    )
+                    assert (got[pid]["start_line"], got[pid]["end_line"]) == (
+                        payload["start_line"],
+                        payload["end_line"],
+                    )
+            assert kills >= rounds // 2, "most rounds must really be killed mid-run"

@@ -37,6 +37,22 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture
+def forked_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The test's ``cli()`` commands forked from one process per environment that imported the
+    command line once (support/cli.py, support/zygote.py): each is still a process of its own
+    that runs the command from its start. For the files that run many commands to their end."""
+    from support import cli as support_cli
+
+    support_cli.FORKED, support_cli.SCRATCH = {}, tmp_path_factory.mktemp("forked-cli")
+    try:
+        yield
+    finally:
+        zygotes, support_cli.FORKED, support_cli.SCRATCH = support_cli.FORKED, None, None
+        for zygote in zygotes.values():
+            zygote.__exit__(None, None, None)
+
+
+@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A private copy of the fixture corpus that a test may edit."""
     dest = tmp_path / "corpus"

@@ -14,6 +14,10 @@ from support.cli import cli
 from roocode_tui.cli.parser import SCHEMAS
 from roocode_tui.core.agents import schemas
 
+# Many commands run to their end: each forked from one process that imported the command line
+# once (tests/conftest.py forked_cli)
+pytestmark = pytest.mark.usefixtures("forked_cli")
+
 ZOO_DIR = "zoocodeorganization.zoo-code"
 ROO_DIR = "rooveterinaryinc.roo-cline"
 

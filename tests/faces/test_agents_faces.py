@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from support.cli import cli
 from support.embed_server import EmbedServer
 from support.tui import SIZE, plain, search_for, settle
@@ -16,6 +17,10 @@ from support.workspaces import kilo_config, run_index, shop
 from roocode_tui.core.agents import kilo, roo
 from roocode_tui.core.config import EmbedderSettings, Settings, StoreSettings
 from roocode_tui.tui.app import create_app
+
+# Many commands run to their end: each forked from one process that imported the command line
+# once (tests/conftest.py forked_cli)
+pytestmark = pytest.mark.usefixtures("forked_cli")
 
 ZOO_STORAGE = Path(".vscode-server/data/User/globalStorage/zoocodeorganization.zoo-code")
 

@@ -12,6 +12,10 @@ from support.cli import cli, in_process_env
 from support.engines import Box
 from support.trees import many_files
 
+# Many commands run to their end: each forked from one process that imported the command line
+# once (tests/conftest.py forked_cli)
+pytestmark = pytest.mark.usefixtures("forked_cli")
+
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:

@@ -11,6 +11,10 @@ from support.stores import every_point, make_store
 
 from roocode_tui.core.ingest.indexer import Indexer
 
+# Many commands run to their end: each forked from one process that imported the command line
+# once (tests/conftest.py forked_cli)
+pytestmark = pytest.mark.usefixtures("forked_cli")
+
 
 @pytest.fixture
 async def home(tmp_path: Path, http_embedder, corpus, small_chunks) -> Path:

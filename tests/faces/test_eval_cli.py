@@ -10,6 +10,10 @@ import pytest
 from support.cli import cli
 from support.repos import commit, git, make_repo
 
+# Many commands run to their end: each forked from one process that imported the command line
+# once (tests/conftest.py forked_cli)
+pytestmark = pytest.mark.usefixtures("forked_cli")
+
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:

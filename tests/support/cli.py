@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from .embed_server import EmbedServer
 
@@ -21,10 +22,29 @@ def in_process_env() -> dict[str, str]:
     return env
 
 
+#: while a test uses the ``forked_cli`` fixture: its zygotes (support/zygote.py), one per environment
+FORKED: dict[tuple[tuple[str, str], ...], Any] | None = None
+SCRATCH: Path | None = None
+
+
 def cli(*args: str, home: Path, env: dict[str, str] | None = None, input: str | None = None, timeout: int = 180):
+    """One ``roocode-tui`` command run to its end: a fresh interpreter, or, under the
+    ``forked_cli`` fixture, a process forked from one that imported the command line once in the
+    same environment (the same command from its start; only the import is shared)."""
     full_env = in_process_env()
     full_env.update({"HOME": str(home), "NO_COLOR": "1", "COLUMNS": "120"})
     full_env.update(env or {})
+    if FORKED is not None and SCRATCH is not None:
+        from .zygote import Zygote
+
+        key = tuple(sorted(full_env.items()))
+        if key not in FORKED:
+            FORKED[key] = Zygote(full_env, SCRATCH / f"zygote{len(FORKED)}")
+        child = FORKED[key].spawn(list(args), stdin=input)
+        rc = child.wait()
+        return subprocess.CompletedProcess(
+            [*CLI, *args], rc, child.out.read_text(errors="replace"), child.err.read_text(errors="replace")
+        )
     return subprocess.run(
         [sys.executable, "-m", "roocode_tui.cli", *args],
         capture_output=True,

@@ -40,7 +40,7 @@ for line in sys.stdin:
         if pid == 0:
             code = 1
             try:
-                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                os.dup2(os.open(req.get("stdin") or os.devnull, os.O_RDONLY), 0)
                 os.dup2(os.open(req["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
                 os.dup2(os.open(req["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
                 sys.argv = ["roocode-tui", *req["argv"]]
@@ -112,10 +112,15 @@ class Zygote:
             raise RuntimeError(f"the zygote ended (exit {self.proc.wait()})")
         return json.loads(line)
 
-    def spawn(self, argv: list[str]) -> Child:
+    def spawn(self, argv: list[str], stdin: str | None = None) -> Child:
         self.count += 1
         out, err = self.scratch / f"{self.count}.out", self.scratch / f"{self.count}.err"
-        pid = self.ask({"op": "spawn", "argv": argv, "stdout": str(out), "stderr": str(err)})["pid"]
+        req = {"op": "spawn", "argv": argv, "stdout": str(out), "stderr": str(err)}
+        if stdin is not None:
+            feed = self.scratch / f"{self.count}.in"
+            feed.write_text(stdin)
+            req["stdin"] = str(feed)
+        pid = self.ask(req)["pid"]
         return Child(self, pid, out, err)
 
     def run(self, argv: list[str]) -> Child:

@@ -228,6 +228,7 @@ def test_cli_rebuild_says_what_it_does_and_abort_finish(embed_server, corpus, tm
     assert refused.returncode == 2 and "read-only" in refused.stderr
 
 
+@pytest.mark.slow
 def test_abort_and_finish_are_answered_by_the_engine_and_refused_while_the_rebuild_runs(
     box: Box,
     tmp_path: Path,

@@ -57,6 +57,7 @@ def shard_dirs(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "data" / "collections" / "demo").iterdir() if p.is_dir())
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_built_copy_serves_the_same_points_with_an_index(tmp_path: Path):
     store = await filled(tmp_path)
@@ -88,6 +89,7 @@ async def test_a_built_copy_serves_the_same_points_with_an_index(tmp_path: Path)
     await again.close()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_writes_during_the_build_are_replayed_on_the_copy_before_it_serves(tmp_path: Path):
     """A watched collection is written every few seconds: its build must not be thrown away
@@ -119,6 +121,7 @@ async def test_writes_during_the_build_are_replayed_on_the_copy_before_it_serves
     await again.close()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_build_whose_journal_cannot_keep_up_is_dropped_and_nothing_is_lost(tmp_path: Path, monkeypatch):
     from roocode_tui.core.stores.edge import builds as edge
@@ -141,6 +144,7 @@ async def test_a_build_whose_journal_cannot_keep_up_is_dropped_and_nothing_is_lo
     assert len(shard_dirs(tmp_path)) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_write_waits_while_the_shard_is_copied(tmp_path: Path, monkeypatch):
     """A copy taken while a write lands could be torn: writes wait for the copy, then go to
@@ -233,6 +237,7 @@ async def test_a_collection_written_without_pause_is_looked_at_every_few_minutes
     ix._task.cancel()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_the_engine_compacts_a_collection_after_much_churn_and_not_before(tmp_path: Path):
     """Replaced and deleted points stay in Qdrant's segments (disk and memory) until a build

@@ -10,6 +10,7 @@ import shutil
 import signal
 from pathlib import Path
 
+import pytest
 from support.engines import Box
 from support.stores import all_points
 
@@ -140,6 +141,7 @@ def test_saves_renames_and_deletes_sync_from_the_changed_paths_alone(box: Box, t
         assert {**watched[pid], "indexed_at": None} == {**payload, "indexed_at": None}
 
 
+@pytest.mark.slow
 def test_a_burst_of_2000_files_is_one_run_and_a_touch_embeds_nothing(box: Box, tmp_path: Path, embed_server):
     tree = tmp_path / "tree"
     write(tree / "readme.md", page("readme"))
@@ -168,6 +170,7 @@ def test_a_burst_of_2000_files_is_one_run_and_a_touch_embeds_nothing(box: Box, t
     assert embed_server.posts == before  # not one embedding request
 
 
+@pytest.mark.slow
 def test_a_restarted_engine_catches_up_and_a_missing_root_deletes_nothing(box: Box, tmp_path: Path):
     tree = tmp_path / "tree"
     write(tree / "a.md", page("alpha"))

@@ -434,6 +434,7 @@ def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpu
         assert refused.returncode == 2 and "read-only" in refused.stderr
 
 
+@pytest.mark.slow
 def test_which_optimize_and_package_are_answered_by_the_engine_that_holds_the_store(
     box: Box,
     tmp_path: Path,

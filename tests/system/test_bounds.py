@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import platformdirs
+import pytest
 from support.paths import REPO
 from textual.widgets import RichLog
 
@@ -218,6 +219,7 @@ def test_the_allocator_keeps_big_blocks_out_of_the_heaps_and_few_arenas():
     assert tuned["heaps"] <= ARENA_MAX
 
 
+@pytest.mark.slow
 async def test_switching_panes_leaves_no_old_footer_keys_behind():
     """Every focus or pane change rebuilds the footer's keys. Textual's Footer binds each key to its
     ``compact`` reactive, and that watcher list kept every key ever shown (with its styles and

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from roocode_tui.core.agents import roo, roo_tree
+from roocode_tui.core.agents import roo, roo_cache, roo_tree
 from roocode_tui.core.agents.roo_blocks import _sha256, js_trim
 from roocode_tui.core.errors import UsageError
 
@@ -250,35 +250,11 @@ def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
     """What keeps the cache from being written now: a process of this user with the file open,
     or a Kilo Code CLI (``kilo``; the VS Code extension starts ``kilo serve``), whose server keeps
     the cache in memory and writes it back."""
-    found: list[str] = []
-    if not proc.is_dir():
-        return found
-    me = os.getuid()
-    target = str(path)
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or entry.name == str(os.getpid()):
-            continue
-        try:
-            if entry.stat().st_uid != me:
-                continue
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0].decode("utf-8", "replace")) in ("kilo", "kilocode"):
-            found.append(f"Kilo Code's CLI (pid {entry.name})")
-            continue
-        try:
-            fds = list((entry / "fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) == target:
-                    found.append(f"pid {entry.name} has it open")
-                    break
-            except OSError:
-                continue
-    return found
+    return roo_cache.processes_holding(path, proc, _kilo_cli)
+
+
+def _kilo_cli(argv: list[bytes]) -> str | None:
+    return "Kilo Code's CLI" if os.path.basename(argv[0].decode("utf-8", "replace")) in ("kilo", "kilocode") else None
 
 
 def refuse_if_held(path: Path) -> None:

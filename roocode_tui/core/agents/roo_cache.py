@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from roocode_tui.core.agents import roo
@@ -81,6 +82,18 @@ def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
     lock = path.with_name(path.name + ".lock")  # safeWriteJson's proper-lockfile
     if lock.exists():
         found.append(f"its lock {lock} (Roo Code is writing it)")
+    return found + processes_holding(path, proc, _extension_host)
+
+
+def _extension_host(argv: list[bytes]) -> str | None:
+    return "VS Code's extension host" if b"--type=extensionHost" in b" ".join(argv) else None
+
+
+def processes_holding(path: Path, proc: Path, agent_process: Callable[[list[bytes]], str | None]) -> list[str]:
+    """The processes of this user that keep a cache file from being written: one that
+    ``agent_process`` names (its argv -> what it is, or None: the agent, which would write its own
+    copy back), or one with the file open."""
+    found: list[str] = []
     if not proc.is_dir():
         return found
     me = os.getuid()
@@ -91,11 +104,12 @@ def holders(path: Path, proc: Path = Path("/proc")) -> list[str]:
         try:
             if entry.stat().st_uid != me:
                 continue
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if "--type=extensionHost" in cmdline:
-            found.append(f"VS Code's extension host (pid {entry.name})")
+        what = agent_process(argv)
+        if what is not None:
+            found.append(f"{what} (pid {entry.name})")
             continue
         try:
             fds = list((entry / "fd").iterdir())

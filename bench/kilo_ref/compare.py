@@ -104,7 +104,7 @@ def run_ours(workspace: Path, work: Path, profile: dict) -> dict:
         store = QdrantStore(settings.store)
         try:
             indexer = await kilo_qdrant.prepare_indexer(
-                settings, store, embedder, [str(workspace)], None, kilo_cache=""
+                settings, store, embedder, [str(workspace)], None, agent_cache=""
             )
             return await indexer.run()
         finally:

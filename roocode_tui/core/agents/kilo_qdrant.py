@@ -204,10 +204,10 @@ async def prepare_indexer(
     rebuild: bool = False,
     on_progress: Any = None,
     cwd: str | None = None,
-    kilo_cache: str | None = None,
+    agent_cache: str | None = None,
 ) -> Any:
     """An Indexer that builds Kilo Code's collection for the workspace PATH (default: ``cwd``),
-    with the embedding profile of Kilo's configuration; with ``kilo_cache`` ("" or a directory or
+    with the embedding profile of Kilo's configuration; with ``agent_cache`` ("" or a directory or
     file), one that writes Kilo's cache file too (in ``$XDG_STATE_HOME/kilo/indexing/`` when "")."""
     workspace = kilo.workspace_path(roo_qdrant.workspace_for(paths, cwd))
     profile = kilo_config.resolve(workspace, getattr(settings, "embedder", None), getattr(embedder, "model_id", ""))
@@ -220,7 +220,7 @@ async def prepare_indexer(
         rebuild=rebuild,
         on_progress=on_progress,
         cwd=cwd,
-        roo_cache=kilo_cache,
+        agent_cache=agent_cache,
         profile=KILO,
         schema_class=KiloSchema,
         schema_options={"kilo_profile": profile},

@@ -543,13 +543,13 @@ async def prepare_indexer(
     rebuild: bool = False,
     on_progress: Any = None,
     cwd: str | None = None,
-    roo_cache: str | None = None,
+    agent_cache: str | None = None,
     profile: AgentProfile = roo.ROO,
     schema_class: type[RooSchema] | None = None,
     schema_options: dict[str, Any] | None = None,
 ) -> Any:
     """An Indexer that builds Roo Code's collection (or the profile's agent's: ``schema_class``,
-    made with ``schema_options``) for the workspace PATH (default: ``cwd``); with ``roo_cache``
+    made with ``schema_options``) for the workspace PATH (default: ``cwd``); with ``agent_cache``
     ("" or a directory or file), one that writes the agent's cache too."""
     from roocode_tui.core.ingest.indexer import Indexer
 
@@ -560,8 +560,8 @@ async def prepare_indexer(
     if not os.path.isdir(workspace):
         raise UsageError(f"--schema {key} needs a workspace directory: {workspace} is not one")
     schema = (schema_class or RooSchema)(store, workspace, None, profile, **(schema_options or {}))
-    if roo_cache is not None:
-        schema.cache_file = schema.cache_file_for(roo_cache or None)  # refused here if held, not after the run
+    if agent_cache is not None:
+        schema.cache_file = schema.cache_file_for(agent_cache or None)  # refused here if held, not after the run
     if collection and collection != schema.collection:
         raise UsageError(
             f"--schema {key} names the collection after the workspace ({schema.collection} for "

@@ -22,25 +22,13 @@ from roocode_tui.core.errors import UsageError
 @dataclass(frozen=True)
 class AgentSchema:
     profile: AgentProfile
-    prepare: Callable[..., Awaitable[Any]]  # roo_qdrant.prepare_indexer's arguments
-
-
-async def _prepare_roo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
-    return await roo_qdrant.prepare_indexer(*args, roo_cache=cache, **kwargs)
-
-
-async def _prepare_zoo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
-    return await zoo_qdrant.prepare_indexer(*args, zoo_cache=cache, **kwargs)
-
-
-async def _prepare_kilo(*args: Any, cache: str | None = None, **kwargs: Any) -> Any:
-    return await kilo_qdrant.prepare_indexer(*args, kilo_cache=cache, **kwargs)
+    prepare: Callable[..., Awaitable[Any]]  # the agent module's prepare_indexer (roo_qdrant's arguments)
 
 
 SCHEMAS: dict[str, AgentSchema] = {
-    roo.ROO.key: AgentSchema(roo.ROO, _prepare_roo),
-    ZOO.key: AgentSchema(ZOO, _prepare_zoo),
-    KILO.key: AgentSchema(KILO, _prepare_kilo),
+    roo.ROO.key: AgentSchema(roo.ROO, roo_qdrant.prepare_indexer),
+    ZOO.key: AgentSchema(ZOO, zoo_qdrant.prepare_indexer),
+    KILO.key: AgentSchema(KILO, kilo_qdrant.prepare_indexer),
 }
 #: every ``--schema`` value: ours, each agent's, and auto
 CHOICES = ("native", *SCHEMAS, "auto")
@@ -126,7 +114,7 @@ async def prepare_indexer(
         rebuild=rebuild,
         on_progress=on_progress,
         cwd=cwd,
-        cache=cache,
+        agent_cache=cache,
     )
     indexer.progress.schema = choice.key
     if choice.why:

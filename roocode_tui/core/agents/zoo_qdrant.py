@@ -35,10 +35,10 @@ async def prepare_indexer(
     rebuild: bool = False,
     on_progress: Any = None,
     cwd: str | None = None,
-    zoo_cache: str | None = None,
+    agent_cache: str | None = None,
 ) -> Any:
     """An Indexer that builds Zoo Code's collection for the workspace PATH (default: ``cwd``);
-    with ``zoo_cache`` ("" or a directory or file), one that writes Zoo Code's cache file too
+    with ``agent_cache`` ("" or a directory or file), one that writes Zoo Code's cache file too
     (in ``globalStorage/zoocodeorganization.zoo-code/`` when "")."""
     return await roo_qdrant.prepare_indexer(
         settings,
@@ -49,7 +49,7 @@ async def prepare_indexer(
         rebuild=rebuild,
         on_progress=on_progress,
         cwd=cwd,
-        roo_cache=zoo_cache,
+        agent_cache=agent_cache,
         profile=ZOO,
         schema_class=ZooSchema,
     )

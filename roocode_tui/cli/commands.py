@@ -149,7 +149,8 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
     from roocode_tui.engine.local import LocalEngine
 
-    output.refuse_if_read_only(settings, "index")
+    if not args.dry_run:
+        output.refuse_if_read_only(settings, "index")
     if getattr(args, "package", None):
         _check_package_args(args)
     engine = await engine_commands.open_engine(settings)

@@ -323,6 +323,8 @@ async def index_in_engine(engine: Any, args: argparse.Namespace) -> int:
         cwd=os.getcwd(),
         started_by=face_name(),
         agent_cache=getattr(args, "write_cache", None),
+        reuse=not getattr(args, "no_reuse", False),
+        dry_run=getattr(args, "dry_run", False),
     )
     if args.detach:
         if args.json:

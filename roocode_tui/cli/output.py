@@ -65,10 +65,42 @@ def refuse_if_read_only(settings: Any, what: str) -> None:
         raise UsageError(f"read-only mode: {what} would write to the store (drop --read-only / read_only = true)")
 
 
+def print_plan(report: dict[str, Any]) -> None:
+    """``index --dry-run``: the files a run would index and skip, what it would embed after reuse,
+    and its time and cost."""
+    from roocode_tui.core.display import inert
+
+    files, skipped = report.get("files", []), report.get("skipped_files", [])
+    print(f"plan for collection {inert(report['collection'])} (nothing embedded or written):")
+    print(
+        f"would index {len(files):,} files; {report['files_unchanged']:,} unchanged, {len(skipped):,} skipped, "
+        f"{report['files_deleted']:,} gone (their points would be deleted)"
+    )
+    width = min(60, max((len(f["path"]) for f in files), default=0))
+    for f in files:
+        embed = f"{f['embed']:,} to embed ({f['tokens']:,} tokens)" if f["embed"] else "nothing to embed"
+        print(f"  {inert(f['path']):<{width}}  {f['chunks']:,} chunks, {embed}")
+    if skipped:
+        print("skipped:")
+        for s in skipped:
+            print(f"  {inert(s['path'])}: {inert(s['reason'])}")
+    print(inert(report["message"]))
+
+
+def reused_text(p: Any) -> str:
+    """How many chunks kept a vector that existed: "12 reused", "40 reused, 38 from other collections"."""
+    others = getattr(p, "chunks_reused_from_other_collections", 0)
+    text = f"{p.chunks_reused + others} reused"
+    return text + (f", {others} from other collections" if others else "")
+
+
 def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
     p = indexer.progress
     report = p.report()
     wants_cache = getattr(args, "write_cache", None) is not None
+    if report.get("dry_run") and not interrupted and p.phase == "done":
+        print(json.dumps(report, ensure_ascii=True)) if args.json else print_plan(report)
+        return 0
     if args.json:
         print(json.dumps(report, ensure_ascii=True))
     else:
@@ -80,7 +112,7 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
         print(
             f"{status}: collection {p.collection}: {p.files_indexed} indexed, {p.files_unchanged} "
             f"unchanged, {p.files_skipped} skipped, {p.files_failed} failed, {p.files_deleted} "
-            f"deleted; {p.chunks_embedded} chunks embedded ({p.chunks_reused} reused), "
+            f"deleted; {p.chunks_embedded} chunks embedded ({reused_text(p)}), "
             f"{p.points_written} points written in {p.elapsed:.1f}s",
             file=sys.stderr,
         )

@@ -149,6 +149,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "the agent finds the workspace indexed and embeds nothing again; refused while VS Code runs "
             "(the agent would write its own copy over it)",
         )
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="embed and write nothing: print the files that would be indexed and those skipped (with "
+            "why), the chunks and tokens left to embed after reuse, and the time (at the embedder's "
+            "measured rate) and cost (embedder.price_per_million_tokens) of the run",
+        )
+        p.add_argument(
+            "--no-reuse",
+            action="store_true",
+            help="embed every changed chunk, even one whose vector another collection of the same model holds "
+            "(index.reuse_vectors = false for one run)",
+        )
 
     if want("search"):
         p = sub.add_parser(

@@ -134,12 +134,48 @@ async def prepare_indexer(
     cwd: str | None = None,
     changes: dict[str, list[str]] | None = None,
     agent_cache: str | None = None,
+    reuse: bool = True,
+    dry_run: bool = False,
 ) -> Any:
     """The Indexer an ``index`` run (CLI or TUI) uses; with rebuild, the old points go first.
     ``schema``: "native" (ours), an agent's ("roo", "zoo": that agent's collection for the
     workspace PATH), or "auto" (the workspace's agent). ``agent_cache``: write that agent's cache
     file after the run ("": where the agent keeps it). ``changes``: the run reads only these paths
-    ({root: [relative paths]}; not with rebuild)."""
+    ({root: [relative paths]}; not with rebuild). ``reuse``: vectors found by content in the
+    store are not embedded again (ingest/reuse.py), in roocode-tui's collections and in the
+    agents' ones it wrote. ``dry_run``: plan the run, embed and write nothing."""
+    from roocode_tui.core.agents.roo_qdrant import agent_sources
+
+    if dry_run and rebuild:
+        raise UsageError(
+            "--dry-run plans an incremental run; a rebuild embeds every file again: plan it as a new "
+            "collection (index PATH --collection NEW --dry-run --no-reuse)"
+        )
+    if dry_run and agent_cache is not None:
+        raise UsageError("--dry-run writes nothing, --write-cache writes the agent's cache: choose one")
+    indexer = await _indexer(
+        settings, store, embedder, paths, collection, rebuild, on_progress, schema, cwd, changes, agent_cache
+    )
+    # a rebuild embeds every file again: it takes no vector from anywhere
+    reuse = reuse and settings.index.reuse_vectors and not rebuild
+    indexer.configure(reuse=reuse, finders=[agent_sources], dry_run=dry_run)
+    indexer.price_per_million_tokens = settings.embedder.price_per_million_tokens
+    return indexer
+
+
+async def _indexer(
+    settings: Settings,
+    store: Store,
+    embedder: Embedder,
+    paths: list[str],
+    collection: str | None,
+    rebuild: bool,
+    on_progress: Any,
+    schema: str,
+    cwd: str | None,
+    changes: dict[str, list[str]] | None,
+    agent_cache: str | None,
+) -> Any:
     from roocode_tui.core.ingest.indexer import Indexer
 
     if schema != "native":

@@ -63,6 +63,9 @@ class EmbedderSettings(_Section):
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     patience_s: float = Field(default=900.0, gt=0, le=86400)
     max_batch_tokens: int = Field(default=16384, ge=256)
+    # What a million tokens cost on this embedder (a paid API, or your GPU's power): `index
+    # --dry-run` prints the cost of a run from it.
+    price_per_million_tokens: float | None = Field(default=None, ge=0)
 
     @field_validator("base_url")
     @classmethod
@@ -127,6 +130,10 @@ class IndexSettings(_Section):
     max_file_bytes: int = Field(default=1024 * 1024, ge=1)
     follow_symlinks: bool = True
     skip_dirs: list[str] = Field(default_factory=list)
+    # Before a chunk is embedded, its vector is looked for by content in the store: in every
+    # collection of the same model (a worktree's, a clone's, an agent's). false: embed every
+    # changed chunk (`index --no-reuse` for one run).
+    reuse_vectors: bool = True
 
     @model_validator(mode="after")
     def _overlap(self) -> IndexSettings:

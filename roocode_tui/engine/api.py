@@ -56,6 +56,7 @@ class RunSnapshot:
     files_seen: int = 0
     files_queued: int = 0
     dirs_skipped: int = 0
+    chunks_reused_from_other_collections: int = 0
     error_type: str = ""  # a failed run: the class of its error (the face raises the same)
     log: list[FileProblem] = field(default_factory=list)  # the recent errors and skips
     report_json: dict[str, Any] = field(default_factory=dict)
@@ -119,6 +120,7 @@ class RunSnapshot:
             files_seen=p.files_seen,
             files_queued=p.files_queued,
             dirs_skipped=p.dirs_skipped,
+            chunks_reused_from_other_collections=p.chunks_reused_from_other_collections,
             error_type=error_type,
             log=list(p.log)[-LOG_TAIL:],
             report_json=p.report(),
@@ -301,6 +303,8 @@ class Engine(abc.ABC):
         cwd: str,
         started_by: str,
         agent_cache: str | None = None,
+        reuse: bool = True,
+        dry_run: bool = False,
     ) -> RunSnapshot: ...
 
     @abc.abstractmethod

@@ -177,6 +177,8 @@ class EngineClient(Engine):
         cwd: str,
         started_by: str,
         agent_cache: str | None = None,
+        reuse: bool = True,
+        dry_run: bool = False,
     ) -> RunSnapshot:
         payload = {
             "paths": paths,
@@ -186,6 +188,8 @@ class EngineClient(Engine):
             "cwd": cwd,
             "started_by": started_by,
             "agent_cache": agent_cache,
+            "reuse": reuse,
+            "dry_run": dry_run,
         }
         return RunSnapshot.from_json(await self._call("POST", "/runs", payload))
 

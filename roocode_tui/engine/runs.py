@@ -86,12 +86,15 @@ class Runs:
         started_by: str,
         changes: dict[str, list[str]] | None = None,
         agent_cache: str | None = None,
+        reuse: bool = True,
+        dry_run: bool = False,
     ) -> RunSnapshot:
-        """An index run (Engine.start_run)."""
+        """An index run (Engine.start_run); ``dry_run``: a plan run, that embeds and writes nothing."""
         from roocode_tui.core.backends import prepare_indexer
 
         engine = self.engine
-        engine.refuse_if_read_only("index")
+        if not dry_run:
+            engine.refuse_if_read_only("index")
         store, embedder = await engine.backends()
         name = await self._target_name(store, paths, collection, schema, cwd)
         for other in self.active():
@@ -100,7 +103,7 @@ class Runs:
                     f"collection {name!r} is being indexed already (run {other.id}, started by "
                     f"{other.started_by}): follow it with roocode-tui status --follow"
                 )
-        if changes is None:  # a whole run may write more than an index build's journal keeps
+        if changes is None and not dry_run:  # a whole run may write more than an index build's journal keeps
             await engine.indexer.stop(name)  # (a watcher's few changes are replayed on the copy)
         indexer = await prepare_indexer(
             engine.settings,
@@ -113,8 +116,11 @@ class Runs:
             cwd=cwd,
             changes=changes,
             agent_cache=agent_cache,
+            reuse=reuse,
+            dry_run=dry_run,
         )
-        run = self._launch("rebuild" if getattr(indexer, "publish_as", None) else "index", started_by, indexer)
+        kind = "plan" if dry_run else "rebuild" if getattr(indexer, "publish_as", None) else "index"
+        run = self._launch(kind, started_by, indexer)
         LOG.info("run %s: %s of %s for %s", run.id, run.kind, name, started_by)
         return run.snapshot()
 

@@ -33,7 +33,8 @@ Routes::
                                       ?out=json-line: the first result as `search --json` prints it
                                       (collection "a,b": one ranking of several collections)
     POST   /read                      {"path", "start_line", "end_line", "cwd"}: lines of an indexed file
-    POST   /runs                      an index run {"paths", "collection", "rebuild", "schema", "cwd", "agent_cache"}
+    POST   /runs                      an index run {"paths", "collection", "rebuild", "schema", "cwd", "agent_cache",
+                                      "reuse", "dry_run"}
     GET    /runs                      the runs              GET /runs/ID/events   its progress (JSON lines)
     DELETE /runs/ID                   cancel it
     POST   /copies                    start a copy run      {"name", "to", "url", "path", "new_name"}
@@ -254,6 +255,8 @@ def build_app(engine: LocalEngine, on_shutdown: Any, identity: str = "", extra_r
             cwd=str(data.get("cwd") or Path.home()),
             started_by=str(data.get("started_by") or "a face"),
             agent_cache=None if data.get("agent_cache") is None else str(data["agent_cache"]),
+            reuse=bool(data.get("reuse", True)),
+            dry_run=bool(data.get("dry_run")),
         )
         return JSONResponse(run.to_json(), status_code=201)
 

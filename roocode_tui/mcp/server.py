@@ -128,6 +128,16 @@ class RunState(BaseModel):
     message: str
 
 
+class Pending(BaseModel):
+    files_to_index: int = Field(description="files new or changed since the last run")
+    files_gone: int = Field(description="files deleted since: their chunks would go")
+    chunks_to_embed: int = Field(description="chunks a refresh would embed (after reusing stored vectors)")
+    tokens_to_embed: int
+    chunks_reused: int = Field(description="chunks of changed files whose vectors the store already holds")
+    seconds: float | None = Field(description="the estimated time of a refresh at the embedder's measured rate")
+    summary: str
+
+
 class IndexStatusOutput(BaseModel):
     collection: str
     points: int
@@ -136,6 +146,11 @@ class IndexStatusOutput(BaseModel):
     freshness: str
     watching: bool
     run: RunState | None = Field(description="the run writing it now, or the latest one")
+    pending: Pending | None = Field(
+        default=None,
+        description="what a refresh would do now (a dry run of its files); null while a run goes on, or for "
+        "an agent's collection",
+    )
 
 
 class RefreshOutput(BaseModel):
@@ -309,8 +324,9 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
         description=(
             "The index state of a collection: chunks stored, when it was last indexed and how that run went, "
-            "whether it is watched (kept in sync) and the index run going on now, if any. Use it when "
-            "search results look stale or after `refresh`."
+            "whether it is watched (kept in sync), the index run going on now, if any, and what is pending: "
+            "the files changed since and what a refresh would embed. Use it when search results look stale "
+            "or after `refresh`."
         ),
     )
     @one_line_errors
@@ -320,10 +336,13 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
         async def status(e: Any) -> IndexStatusOutput:
             name = await e.resolve_collection(collection, cwd)
             info = await e.collection(name)
-            runs = [r for r in await e.runs() if r.collection == name]
+            runs = [r for r in await e.runs() if r.collection == name and r.kind != "plan"]
             active = next((r for r in runs if r.active), None)
             run = active or (runs[-1] if runs else None)
             meta = info.meta
+            pending = None
+            if meta is not None and active is None:
+                pending = await _pending(e, name)
             return IndexStatusOutput(
                 collection=name,
                 points=info.points,
@@ -332,12 +351,35 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
                 freshness=info.freshness or "",
                 watching=info.watcher is not None,
                 run=_run_state(run) if run is not None else None,
+                pending=pending,
+            )
+
+        async def _pending(e: Any, name: str) -> Pending | None:
+            """A dry run of the collection's files (engine/runs.py, kind "plan"), waited for."""
+            snap = await e.start_run(
+                [], name, rebuild=False, schema="native", cwd=cwd, started_by="mcp index_status", dry_run=True
+            )
+            async for s in e.follow(snap.id):
+                snap = s
+            report = snap.report()
+            if snap.phase != "done" or not report.get("dry_run"):
+                return None
+            return Pending(
+                files_to_index=report["files_to_index"],
+                files_gone=report["files_deleted"],
+                chunks_to_embed=report["chunks_to_embed"],
+                tokens_to_embed=report["tokens_to_embed"],
+                chunks_reused=report["chunks_reused"] + report["chunks_reused_from_other_collections"],
+                seconds=report["estimate"]["seconds"],
+                summary=snap.message,
             )
 
         out = await ask(status)
         lines = [f"{out.collection}: {out.points:,} chunks; {out.freshness}"]
         if out.run is not None:
             lines.append(_run_line(out.run))
+        if out.pending is not None:
+            lines.append(out.pending.summary)
         return answer("\n".join(lines), out)
 
     @server.tool(

@@ -24,6 +24,11 @@ def pane_commands(app: RoocodeApp) -> Iterator[SystemCommand]:
     # (title, help, what it does): the panes are looked up when a command runs
     commands: tuple[tuple[str, str, Callable[[], Any]], ...] = (
         ("Start index run", "Index the selected collection (F2)", lambda: app.index_pane.start_ingest(target())),
+        (
+            "Plan index run",
+            "What a run of the selected collection would embed, after reuse, with its time and cost (F2 p)",
+            lambda: app.index_pane.plan(target()),
+        ),
         ("Cancel index run", "Stop the running index run (asks first)", lambda: app.index_pane.action_cancel_ingest()),
         (
             "Rebuild collection",

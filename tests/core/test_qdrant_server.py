@@ -326,7 +326,8 @@ async def test_a_run_survives_a_server_outage_mid_run(qdrant, embed_server, corp
         assert writes >= 4, "too few writes for an outage in the middle"
         # the server goes away at the run's third write, for outage_s; that write is cut
         qdrant.faults.down(outage_s, method="PUT", path=rf"^/collections/{NAME}/points$", skip=2)
-        task = asyncio.create_task(Indexer(store, embedder, NAME, [corpus], index=SMALL).run())
+        # the same work again (not the reference's vectors taken by content: ingest/reuse.py)
+        task = asyncio.create_task(Indexer(store, embedder, NAME, [corpus], index=SMALL, reuse=False).run())
         while qdrant.up.is_set() and not task.done():  # wait for the outage
             await asyncio.sleep(0.02)
         assert not task.done() and not qdrant.up.is_set()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.embed_server import EmbedServer, hash_embed
-from support.roo_collection import BLOCKS, ROO_NAMESPACE, WORKSPACE, make_roo_collection
+from support.roo_collection import BLOCKS, ROO_NAMESPACE, WORKSPACE, make_roo_collection, without_content_keys
 from support.workspaces import APP_TS, GUIDE, read_back, run_roo_index, workspace_files
 
 from roocode_tui.core.agents import roo
@@ -207,8 +207,9 @@ async def test_index_schema_roo_writes_what_roo_code_would(tmp_path: Path, qwen_
         assert marker.payload["type"] == "metadata" and marker.payload["indexing_complete"] is True
         assert isinstance(marker.payload["completed_at"], int) and not any(marker.vector)
         assert set(points) == set(expected)
-        for pid, rec in points.items():
-            assert rec.payload == expected[pid]  # exactly Roo Code's keys and values, and the owner
+        payloads = without_content_keys({pid: rec.payload for pid, rec in points.items()}, qwen_server.model, 64)
+        for pid, payload in payloads.items():
+            assert payload == expected[pid]  # exactly Roo Code's keys and values, the owner and content key
         # Roo Code's own search request (vector-store/qdrant-client.ts search())
         query = hash_embed("Run the installer and follow the prompts", 64).tolist()
         found = client.query_points(
@@ -366,6 +367,7 @@ async def test_a_server_gets_roos_vector_params_payload_indexes_and_marker(tmp_p
     assert indexes == [
         {"field_name": f, "field_schema": "keyword"}
         for f in ["type", "pathSegments.0", "pathSegments.1", "pathSegments.2", "pathSegments.3", "pathSegments.4"]
+        + ["contentKey"]  # ours: where a later run finds the vectors of our points (core/ingest/reuse.py)
     ]
     (marker,) = [body["points"][0] for path, body in puts if path == f"/collections/{name}/points"]
     assert marker["id"] == "f70bfc2c-6e82-5456-9c20-33b51942337c" and marker["vector"] == [0.0] * 64

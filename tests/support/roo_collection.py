@@ -86,3 +86,23 @@ def make_roo_collection(data: Path, workspace: str = WORKSPACE, dim: int = 64, c
     client.upsert(name, points=points, wait=True)
     client.close()
     return name
+
+
+def without_content_keys(payloads: dict[str, dict], model: str, dim: int, prefix: str = "") -> dict[str, dict]:
+    """Our points' payloads without ``contentKey``, each checked on the way: the key names what
+    was embedded (the trimmed block, after the model's ``prefix``) and with which model, as a
+    later run looks it up (core/ingest/reuse.py). Points without one pass as they are."""
+    from roocode_tui.core.agents.kilo import embed_text
+    from roocode_tui.core.agents.roo import js_trim
+    from roocode_tui.core.chunking.splitter import chunk_hash
+    from roocode_tui.core.ingest.reuse import content_key, vector_key
+
+    vkey = vector_key(f"{model}\x00", dim)  # an OpenAI-compatible embedder without a document prefix
+    out = {}
+    for pid, payload in payloads.items():
+        payload = dict(payload)
+        key = payload.pop("contentKey", None)
+        if key is not None:
+            assert key == content_key(vkey, chunk_hash(embed_text(js_trim(payload["codeChunk"]), prefix))), pid
+        out[pid] = payload
+    return out

@@ -22,6 +22,7 @@ from roocode_tui.core.agents import kilo, roo
 from roocode_tui.core.agents import roo_cache as cache
 from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
+from roocode_tui.core.ingest.reuse import CONTENT_KEY, content_hash, content_key
 from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord
 
 RooInfo = AgentIndexInfo  # what a Roo Code collection says about itself
@@ -236,6 +237,7 @@ class RooSchema:
     Zoo Code's) is refused before anything is written: the two agents share collection names."""
 
     native = False  # the agent's own chunking: roocode-tui's rules versions do not apply
+    vector_key = ""  # the run's (ingest/reuse.py): our points carry it in their content key
 
     def __init__(self, store: Any, workspace: str, cache_file: Path | None = None, profile: AgentProfile = roo.ROO):
         self.profile = profile
@@ -293,6 +295,9 @@ class RooSchema:
             return vectors, {str(r.id): r.payload or {} for r in found}
 
         existing = await self.store.call(probe)
+        if indexer.dry_run:  # nothing written: a collection that is not there has no points to compare
+            if existing is None:
+                indexer._new_in_dry_run = True
         if existing is not None:  # refused here, before anything is written
             vectors, markers = existing
             if isinstance(vectors, dict) or vectors is None:
@@ -313,14 +318,16 @@ class RooSchema:
                     vectors_config=m.VectorParams(size=dimension, distance=m.Distance.COSINE, on_disk=True),
                     hnsw_config=m.HnswConfigDiff(m=roo.HNSW_M, ef_construct=roo.HNSW_EF_CONSTRUCT, on_disk=True),
                 )
-            # _createPayloadIndexes(): "type" and pathSegments.0 .. 4, keyword
-            for field in ["type"] + [f"pathSegments.{i}" for i in range(roo.INDEXED_SEGMENTS)]:
+            # _createPayloadIndexes(): "type" and pathSegments.0 .. 4, keyword; and ours: the
+            # content key by which another workspace's run finds our vectors (ingest/reuse.py)
+            for field in ["type"] + [f"pathSegments.{i}" for i in range(roo.INDEXED_SEGMENTS)] + [CONTENT_KEY]:
                 await c.create_payload_index(name, field, m.PayloadSchemaType.KEYWORD)
             await self.started(c)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
-            await self.store.call(run)
+        if not indexer.dry_run:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
+                await self.store.call(run)
         return CollectionMeta(
             name=name,
             model=indexer.embedder.model_id,
@@ -506,7 +513,13 @@ class RooSchema:
     def point(self, job: Any, i: int, chunk: Any, pid: str, vector: np.ndarray, stamp: str) -> PointRecord:
         """The point Roo Code writes for a block: its id, the dense vector, Roo Code's payload."""
         block = roo.Block(chunk.start_line, chunk.end_line, chunk.text, chunk.chunk_hash)
-        return PointRecord(id=pid, vector=vector, payload=self.block_payload(job.sf.path, block, job.file_hash))
+        payload = self.block_payload(job.sf.path, block, job.file_hash)
+        # what was embedded, under which model: a point the agent writes has none (never lent)
+        payload[CONTENT_KEY] = content_key(self.vector_key, content_hash(chunk, native=False))
+        return PointRecord(id=pid, vector=vector, payload=payload)
+
+    def own_source(self, indexer: Any) -> AgentSource:
+        return AgentSource(self.store, self.collection)
 
     async def upsert(self, name: str, points: list[PointRecord]) -> None:
         from qdrant_client import models as m
@@ -524,6 +537,68 @@ class RooSchema:
             return {str(r.id): np.asarray(r.vector, dtype=np.float32) for r in records if isinstance(r.vector, list)}
 
         return await self.store.call(run) if ids else {}
+
+
+class AgentSource:
+    """A coding agent's collection as a place to find vectors by content: the points
+    roocode-tui wrote there carry the content key (model and text) of what was embedded."""
+
+    def __init__(self, store: Any, name: str):
+        self.store = store
+        self.name = name
+
+    async def find(self, wanted: dict[str, str]) -> dict[str, np.ndarray]:
+        from qdrant_client import models as m
+
+        by_key = {k: h for h, k in wanted.items()}
+        flt = m.Filter(must=[m.FieldCondition(key=CONTENT_KEY, match=m.MatchAny(any=list(by_key)))])
+
+        async def run(c: Any) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
+            offset = None
+            while True:
+                records, offset = await c.scroll(
+                    self.name,
+                    scroll_filter=flt,
+                    limit=SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=[CONTENT_KEY],
+                    with_vectors=True,
+                )
+                for rec in records:
+                    h = by_key.get(str((rec.payload or {}).get(CONTENT_KEY)))
+                    if h is not None and h not in found and isinstance(rec.vector, list):
+                        found[h] = np.asarray(rec.vector, dtype=np.float32)
+                if offset is None:
+                    return found
+
+        return await self.store.call(run)
+
+
+async def agent_sources(store: Any, vkey: str, skip: str | None = None) -> list[AgentSource]:
+    """The agents' collections in a Qdrant server that hold points roocode-tui wrote (their
+    content key indexed): a run of this vector key may take vectors from them."""
+    if getattr(store, "backend", None) != "qdrant":
+        return []
+    from qdrant_client import models as m
+
+    async def run(c: Any) -> list[AgentSource]:
+        out = []
+        for col in (await c.get_collections()).collections:
+            name = col.name
+            if name == skip or not roo.is_roo_name(name):
+                continue
+            indexed = (await c.get_collection(name)).payload_schema or {}
+            if CONTENT_KEY in indexed:
+                out.append(AgentSource(store, name))
+            elif not indexed:  # qdrant-client's local mode keeps no payload indexes: look for one point
+                flt = m.Filter(must_not=[m.IsEmptyCondition(is_empty=m.PayloadField(key=CONTENT_KEY))])
+                found, _ = await c.scroll(name, scroll_filter=flt, limit=1, with_payload=False, with_vectors=False)
+                if found:
+                    out.append(AgentSource(store, name))
+        return out
+
+    return await store.call(run)
 
 
 def workspace_for(paths: list[str], cwd: str | None = None) -> str:

@@ -74,6 +74,11 @@ class Embedder(abc.ABC):
     def __init__(self) -> None:
         self.stats = EmbedderStats()
 
+    def vector_identity(self) -> str:
+        """What makes this embedder's document vectors what they are, besides their size: the
+        model and the document prefix it adds (ingest/reuse.py keys reused vectors by it)."""
+        return f"{self.model_id}\x00{self.document_prefix}"
+
     @abc.abstractmethod
     async def dimension(self) -> int:
         """The real output size (may ask the server once)."""

@@ -99,6 +99,10 @@ class OpenAIEmbedder(Embedder):
         #: why indexing is paused (server down), or "" while all is well
         self.waiting = ""
 
+    def vector_identity(self) -> str:
+        # a server told the input type adds its own document prefix
+        return super().vector_identity() + ("\x00input_type" if self.settings.send_input_type else "")
+
     # -- plumbing ---------------------------------------------------------------------------
     def _pool(self, lane: str = "passage") -> list[_Endpoint]:
         """Connections per lane: queries get their own, so they never wait behind ingest batches."""

@@ -163,6 +163,8 @@ class ProjectRules:
         return None
 
     def file_reason(self, name: str, rel: str) -> str | None:
+        if name == ".git":  # a worktree's or a submodule's: the path of its repository
+            return ".git link to a repository"
         lower = name.lower()
         if name in JUNK_FILES or lower.endswith(JUNK_SUFFIXES):
             return "generated or lock file"

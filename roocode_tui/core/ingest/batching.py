@@ -1,5 +1,7 @@
-"""Stage 3 of an index run: a changed file's chunks keep the stored vectors of those whose text
-did not change; the rest are cut into batches for the embedder."""
+"""Stage 3 of an index run: a chunk whose vector exists is not embedded again. A changed file's
+chunks keep the stored vectors of those whose text did not change; the others are looked for by
+content in the store (ingest/reuse.py), :data:`reuse.LOOKUP_BATCH` chunks at a time; a text
+that comes twice in one run is embedded once. The rest are cut into batches for the embedder."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from roocode_tui.core.ingest.jobs import FileJob, display
+from roocode_tui.core.ingest.reuse import LOOKUP_BATCH, content_hash
 
 if TYPE_CHECKING:
     from roocode_tui.core.ingest.indexer import Indexer
@@ -15,42 +18,111 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """A chunk waiting for its vector: the file's job and the chunk's position in it."""
+    """A chunk waiting for its vector: the file's job, the chunk's position in it, and the hash
+    of its text (chunks of the same text wait on one embedding: :attr:`Batcher.followers`)."""
 
     job: FileJob
     pos: int
+    content: str = ""
 
 
 class Batcher:
-    """Stage 3: a changed file's chunks whose text did not change keep their stored vectors;
-    the rest wait here to be cut into batches."""
+    """Stage 3: files wait in :attr:`unresolved` until their chunks' vectors were looked for;
+    the chunks still without one wait in :attr:`pending` to be cut into batches."""
 
     def __init__(self, ix: Indexer, committer: Committer):
         self.ix = ix
         self.committer = committer
+        self.unresolved: list[FileJob] = []
+        self._unresolved_chunks = 0
         self.pending: list[Item] = []
+        #: content hash -> the chunks of that text waiting for the one embedding under way
+        self.followers: dict[str, list[Item]] = {}
+        #: a dry run: the texts it would embed
+        self.planned: set[str] = set()
 
     async def accept(self, job: FileJob) -> None:
-        ix = self.ix
-        p = ix.progress
+        p = self.ix.progress
         p.current_file = display(job.sf.root, job.sf.path)
         p.chunks_total += len(job.chunks)
         p.files_queued += 1
         job.vectors = [None] * len(job.chunks)
-        reusable = [i for i, pid in enumerate(job.ids) if job.old is not None and pid in job.old.ids]
-        if reusable:
-            found = await ix.schema.get_vectors(ix.collection, [job.ids[i] for i in reusable])
-            for i in reusable:
-                vec = found.get(job.ids[i])
-                if vec is not None:
-                    job.vectors[i] = vec
+        self.unresolved.append(job)
+        self._unresolved_chunks += len(job.chunks)
+        if self._unresolved_chunks >= LOOKUP_BATCH:
+            await self.resolve()
+
+    async def resolve(self) -> None:
+        """Look up the vectors of the files waiting: by point id in the run's collection, then
+        by content; a file whose chunks all have one goes on to the committer."""
+        jobs, ix = self.unresolved, self.ix
+        if not jobs:
+            return
+        self.unresolved, self._unresolved_chunks = [], 0
+        p = ix.progress
+        ids = [pid for job in jobs if job.old is not None for pid in job.ids if pid in job.old.ids]
+        if ids:
+            found = await ix.schema.get_vectors(ix.collection, ids)
+            for job in jobs:
+                for i, pid in enumerate(job.ids):
+                    vec = found.get(pid)
+                    if vec is not None:
+                        job.vectors[i] = vec
+                        p.chunks_reused += 1
+        native = ix.schema.native
+        wanted = [
+            (job, i, content_hash(job.chunks[i], native))
+            for job in jobs
+            for i, v in enumerate(job.vectors)
+            if v is None
+        ]
+        found_by_content = {}
+        if ix.reuse is not None and wanted:
+            found_by_content = await ix.reuse.find([h for _, _, h in wanted], own_exists=ix.collection_exists)
+            p.reuse = ix.reuse.summary()
+        todo: list[Item] = []
+        for job, i, h in wanted:
+            hit = found_by_content.get(h)
+            if hit is not None:
+                job.vectors[i] = hit[0]
+                if hit[1]:
+                    p.chunks_reused_from_other_collections += 1
+                else:
                     p.chunks_reused += 1
-        todo = [i for i, v in enumerate(job.vectors) if v is None]
-        job.remaining = len(todo)
-        if not todo:
-            await self.committer.put(job)
+            else:
+                todo.append(Item(job, i, h))
+        for job in jobs:
+            job.remaining = sum(v is None for v in job.vectors)
+        for item in todo:
+            if ix.dry_run:
+                if item.content in self.planned:
+                    p.chunks_reused += 1  # embedded once, for its first chunk
+                    item.job.remaining -= 1
+                    continue
+                self.planned.add(item.content)
+            elif item.content in self.followers:  # the same text is on its way to the embedder
+                self.followers[item.content].append(item)
+                continue
+            else:
+                self.followers[item.content] = []
+            self.pending.append(item)
+        for job in jobs:
+            if job.remaining == 0:
+                await self.done(job)
+
+    async def done(self, job: FileJob) -> None:
+        """A file whose chunks all have their vectors (or, in a dry run, their plan) goes to the
+        committer; one with a chunk that failed to embed is reported."""
+        p = self.ix.progress
+        p.files_queued -= 1
+        path = display(job.sf.root, job.sf.path)
+        if job.failed:
+            p.fail(path, job.failed)
+        elif p.plan is not None:  # a dry run writes nothing
+            embed = [job.chunks[i] for i in job.planned]
+            p.plan.files.append((path, len(job.chunks), len(embed), sum(c.tokens for c in embed)))
         else:
-            self.pending.extend(Item(job, i) for i in todo)
+            await self.committer.put(job)
 
     def take(self, *, partial: bool) -> list[Item]:
         """Cut the next batch: at most batch_size items and max_batch_tokens tokens (empty when

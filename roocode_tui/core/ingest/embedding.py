@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from roocode_tui.core.errors import EmbedderError, EmbedderFatalError
-from roocode_tui.core.ingest.jobs import display
 
 if TYPE_CHECKING:
-    from roocode_tui.core.ingest.batching import Item
+    from roocode_tui.core.ingest.batching import Batcher, Item
     from roocode_tui.core.ingest.indexer import Indexer
-    from roocode_tui.core.ingest.writing import Committer
 
 
 class Embedding:
     """Stage 4: batches in flight to the embedder, at most ``max_concurrency``; a file whose
-    chunks all have vectors goes on to the committer."""
+    chunks all have vectors goes on (``Batcher.done``). A dry run counts what it would send."""
 
-    def __init__(self, ix: Indexer, committer: Committer):
+    def __init__(self, ix: Indexer, batcher: Batcher):
         self.ix = ix
-        self.committer = committer
+        self.batcher = batcher
         self.inflight: set[asyncio.Task[None]] = set()
         self.limit = max(1, ix.embedder.max_concurrency)
+        #: seconds with at least one batch on the server, and since when the current stretch runs
+        self.busy_s = 0.0
+        self._busy_since = 0.0
 
     @property
     def free(self) -> bool:
@@ -40,9 +42,16 @@ class Embedding:
     def launch(self, batch: list[Item]) -> None:
         if not batch:
             return
-        task = asyncio.create_task(self._embed(batch))
+        if not self.inflight:
+            self._busy_since = time.monotonic()
+        task = asyncio.create_task(self._plan(batch) if self.ix.dry_run else self._embed(batch))
         self.inflight.add(task)
-        task.add_done_callback(self.inflight.discard)
+        task.add_done_callback(self._landed)
+
+    def _landed(self, task: asyncio.Task[None]) -> None:
+        self.inflight.discard(task)
+        if not self.inflight:
+            self.busy_s += time.monotonic() - self._busy_since
 
     async def drain(self) -> None:
         if self.inflight:
@@ -53,6 +62,18 @@ class Embedding:
             task.cancel()
         with contextlib.suppress(BaseException):
             await asyncio.gather(*self.inflight, return_exceptions=True)
+
+    async def _plan(self, batch: list[Item]) -> None:
+        """A dry run: the batch is counted, not sent."""
+        plan = self.ix.progress.plan
+        assert plan is not None
+        for it in batch:
+            plan.chunks_to_embed += 1
+            plan.tokens_to_embed += it.job.chunks[it.pos].tokens
+            it.job.planned.append(it.pos)
+            it.job.remaining -= 1
+            if it.job.remaining == 0:
+                await self.batcher.done(it.job)
 
     async def _embed(self, batch: list[Item]) -> None:
         ix = self.ix
@@ -74,18 +95,26 @@ class Embedding:
         ok = len(batch) - len(failed)
         p.chunks_embedded += ok
         p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for i, it in enumerate(batch) if i not in failed)
+        reuse = ix.reuse
         for row, it in enumerate(batch):
-            job = it.job
+            followers = self.batcher.followers.pop(it.content, [])
             if row in failed:
-                if job.failed is None:
-                    job.failed = failed[row]
-            elif vectors is not None:
-                job.vectors[it.pos] = vectors[row]
-            job.remaining -= 1
-            if job.remaining == 0:
-                p.files_queued -= 1
-                if job.failed:
-                    p.fail(display(job.sf.root, job.sf.path), job.failed)
+                reason = failed[row]
+                vector = None
+            else:
+                assert vectors is not None
+                vector = vectors[row]
+                if reuse is not None:
+                    reuse.remember(it.content, vector)
+                p.chunks_reused += len(followers)  # the same text elsewhere: embedded once
+            for each in (it, *followers):
+                job = each.job
+                if vector is None:
+                    if job.failed is None:
+                        job.failed = reason
                 else:
-                    await self.committer.put(job)
+                    job.vectors[each.pos] = vector
+                job.remaining -= 1
+                if job.remaining == 0:
+                    await self.batcher.done(job)
         ix._emit()

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from roocode_tui.core.chunking.splitter import CHUNKER, SYMBOLS_SINCE, Chunker, rules_version
@@ -17,7 +17,8 @@ from roocode_tui.core.embedders.base import Embedder
 from roocode_tui.core.errors import RoocodeError
 from roocode_tui.core.files.discovery import FullWalkNeeded
 from roocode_tui.core.ingest.pipeline import index
-from roocode_tui.core.ingest.progress import IngestProgress
+from roocode_tui.core.ingest.progress import IngestProgress, Plan
+from roocode_tui.core.ingest.reuse import Reuse, VectorSource, native_sources, vector_key
 from roocode_tui.core.ingest.schema import IndexSchema, NativeSchema
 from roocode_tui.core.ingest.writing import Committer
 from roocode_tui.core.stores.base import CollectionMeta, Store
@@ -25,6 +26,9 @@ from roocode_tui.core.stores.base import CollectionMeta, Store
 LOG = logging.getLogger("roocode_tui.ingest")
 
 ProgressCallback = Callable[[IngestProgress], None]
+MIXED = "mixed"  # the vector key of a collection written by two embedders that differ
+#: finds the collections of a store that hold vectors of a vector key (besides the run's own)
+SourceFinder = Callable[[Store, str, str], Awaitable[list[VectorSource]]]
 
 
 class Indexer:
@@ -33,6 +37,11 @@ class Indexer:
     ``changes``: a run fed with changed paths ({root: [paths relative to it]}, a watcher's):
     only the files at or below those paths are read, and only their points can go. A root it
     does not name is left alone.
+
+    ``reuse``: a chunk's vector is looked for by content in the store (ingest/reuse.py) before
+    it is embedded: in roocode-tui's collections of the same embedder, and in those that
+    ``finders`` name (the agents' collections). ``dry_run``: the run plans and writes nothing:
+    what it would embed, after reuse, is in its progress (``IngestProgress.plan``).
     """
 
     def __init__(
@@ -50,6 +59,9 @@ class Indexer:
         schema: IndexSchema | None = None,
         publish_as: str | None = None,
         changes: dict[str, list[str]] | None = None,
+        reuse: bool = True,
+        finders: list[SourceFinder] | None = None,
+        dry_run: bool = False,
     ):
         self.settings = index or IndexSettings()
         #: what the run writes and how it plans: roocode-tui's own layout (NativeSchema), or a
@@ -78,6 +90,16 @@ class Indexer:
         self._rechunk = False  # the collection was cut by other chunking rules: cut every file again
         self._repayload = False  # ... whose payloads lack what today's have: write every point again
         self._max_bytes = self.schema.max_file_bytes
+        self._new_in_dry_run = False  # a dry run of a collection that does not exist
+        self.dry_run = dry_run
+        self.progress.dry_run = dry_run
+        #: what a million tokens cost on the embedder (a dry run's estimate), if known
+        self.price_per_million_tokens: float | None = None
+        self.progress.plan = Plan() if dry_run else None
+        self._reuse_on = reuse and publish_as is None  # a rebuild embeds everything again
+        self._finders: list[SourceFinder] = [native_sources, *(finders or [])]
+        #: the vectors found by content for this run (None: reuse is off)
+        self.reuse: Reuse | None = None
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
@@ -112,6 +134,7 @@ class Indexer:
             # Before rules 5 only Python chunks had a ``symbol``: an unchanged chunk is written
             # again with it (its vector read back, nothing embedded), once.
             self._repayload = self._rechunk and rules_version(meta.chunker) < SYMBOLS_SINCE
+            await self._prepare_reuse(meta)
             if self.publish_as is not None:
                 p.serving_points = await self.store.count(self.publish_as)
                 await self.store.release(self.publish_as)  # searches in other processes may open it
@@ -122,8 +145,11 @@ class Indexer:
                 self.changes = None
                 self._stop.clear()
                 await index(self, meta)
-            if self.publish_as is not None:
+            if self.publish_as is not None and not self.dry_run:
                 await self._switch()
+            if p.plan is not None:
+                await self._estimate(p.plan)
+                p.message = p.plan.summary(p)
             p.phase = "done"
         except asyncio.CancelledError:
             p.phase = "cancelled"
@@ -161,7 +187,60 @@ class Indexer:
             self._emit(force=True)
         return p
 
+    async def _estimate(self, plan: Plan) -> None:
+        """A dry run's time and cost: the embedder's rate as the last run that measured it on
+        this model recorded it (``last_run.embed_tokens_per_s``), the configured price."""
+        plan.price_per_million_tokens = self.price_per_million_tokens
+        best: tuple[str, float, str] | None = None
+        for name in await self.store.list_collections():
+            try:
+                meta = await self.store.get_meta(name)
+            except RoocodeError:
+                continue
+            run = (meta.last_run or {}) if meta is not None and meta.model == self.embedder.model_id else {}
+            rate, at = run.get("embed_tokens_per_s"), str(run.get("embed_rate_at") or "")
+            if rate and (best is None or at > best[0]):
+                best = (at, float(rate), name)
+        if best is not None:
+            plan.rate_tokens_per_s = best[1]
+            plan.rate_from = f"measured by the last run of collection {best[2]!r} ({best[0]})"
+
+    def configure(self, *, reuse: bool, finders: list[SourceFinder] | None = None, dry_run: bool = False) -> None:
+        """Set the reuse and dry-run options after the Indexer was made (by an agent's module)."""
+        self._reuse_on = reuse and self.publish_as is None
+        self._finders = [native_sources, *(finders or [])]
+        self.dry_run = self.progress.dry_run = dry_run
+        self.progress.plan = Plan() if dry_run else None
+
+    async def _prepare_reuse(self, meta: CollectionMeta) -> None:
+        """The run's vector key (recorded in a native collection's record: its vectors may be
+        lent from now on), and where its chunks' vectors may already be."""
+        vkey = vector_key(self.embedder.vector_identity(), await self.embedder.dimension())
+        self.schema.vector_key = vkey
+        if self.schema.native and meta.vector_key != vkey:
+            # made before keys were kept: its vectors are this embedder's (the record's model,
+            # size and prefix were checked); another key: vectors of two kinds, lent to none
+            meta.vector_key = vkey if not meta.vector_key else MIXED
+        if not self._reuse_on:
+            return
+        sources: list[VectorSource] = []
+        for find in self._finders:
+            sources += await find(self.store, vkey, self.collection)
+        self.reuse = Reuse(vkey, self.schema.own_source(self), sources)
+        if sources:
+            LOG.info("vectors may be reused from %s", ", ".join(s.name for s in sources))
+
+    @property
+    def collection_exists(self) -> bool:
+        """Whether the run's collection exists yet (a new one is made once the first batch is embedded)."""
+        return self._to_create is None and self._creating is None and not self._new_in_dry_run
+
     def _start_creating(self) -> None:
+        if self.dry_run:
+            if self._to_create is not None:  # a dry run makes nothing
+                self._new_in_dry_run = True
+                self._to_create = None
+            return
         if self._to_create is not None:
             self._creating = asyncio.create_task(self.store.create_collection(self._to_create))
             self._to_create = None

@@ -57,6 +57,7 @@ class FileJob:
     vectors: list[np.ndarray | None] = field(default_factory=list)
     remaining: int = 0
     failed: str | None = None
+    planned: list[int] = field(default_factory=list)  # a dry run: the chunks it would embed
 
 
 def payload_symbol(chunk: Chunk) -> str | list[str]:

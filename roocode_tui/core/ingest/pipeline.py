@@ -59,7 +59,7 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
     if scopes and all(sc.only is not None for sc in scopes):
         under = sorted({o for sc in scopes for o in sc.only or []})
     states: dict[tuple[str, str], FileState] = {}
-    if scopes and ix._to_create is None and ix._creating is None:  # a new collection: no points
+    if scopes and ix.collection_exists:  # a new collection: no points
         states = await ix.schema.file_states(ix.collection, sorted(by_root), under)
     states = {k: st for k, st in states.items() if any(sc.covers(k[1]) for sc in by_root.get(k[0], []))}
     found = Found()
@@ -77,15 +77,16 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
 
     committer = ix._committer = Committer(ix)
     committer.start()
-    embedding = Embedding(ix, committer)
     batcher = Batcher(ix, committer)
+    embedding = Embedding(ix, batcher)
     size = ix.embedder.batch_size
     try:
         while True:
-            if batcher.pending and embedding.free:
+            if (batcher.pending or batcher.unresolved) and embedding.free:
                 try:
                     batch = await asyncio.wait_for(files.get(), timeout=FLUSH_IDLE_S)
-                except TimeoutError:
+                except TimeoutError:  # the embedder has room and nothing new came: send what there is
+                    await batcher.resolve()
                     embedding.launch(batcher.take(partial=True))
                     continue
             else:
@@ -104,9 +105,10 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
                     sf, st = obj
                     p.files_seen += 1
                     p.files_unchanged += 1
-                    await ix.store.set_payload(
-                        ix.collection, sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}
-                    )
+                    if not ix.dry_run:
+                        await ix.store.set_payload(
+                            ix.collection, sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}
+                        )
                 elif kind == "fail":
                     p.files_seen += 1
                     p.fail(*obj)
@@ -120,6 +122,7 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
                 await embedding.send(cut)
             ix._emit()
         p.discovery_done = True
+        await batcher.resolve()
         while batcher.pending:
             await embedding.send(batcher.take(partial=True))
         await embedding.drain()
@@ -135,6 +138,9 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
     for t in threads:
         t.join(timeout=1)
     await ix._created()  # a run that wrote nothing still leaves its collection
+    if embedding.busy_s > 0 and p.tokens_embedded:
+        p.embed_rate = p.tokens_embedded / embedding.busy_s
 
     await delete_gone(ix, states, found)
-    await record_run(ix, meta)
+    if not ix.dry_run:
+        await record_run(ix, meta)

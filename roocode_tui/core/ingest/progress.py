@@ -19,6 +19,82 @@ class FileProblem:
     kind: str = "error"  # "error" or "skip"
 
 
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@dataclass
+class Plan:
+    """What a dry run found a run would do (``index --dry-run``): the files it would write, with
+    the chunks and tokens left to embed after reuse, the files it would skip and why, and an
+    estimate of the time (from the embedder's measured rate) and the cost."""
+
+    #: (path, chunks, chunks to embed, tokens to embed), in the order the walk found them
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_to_embed: int = 0
+    tokens_to_embed: int = 0
+    #: tokens per second the embedder was measured at, and where ("" when none was)
+    rate_tokens_per_s: float | None = None
+    rate_from: str = ""
+    price_per_million_tokens: float | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.tokens_to_embed == 0:
+            return 0.0
+        return self.tokens_to_embed / self.rate_tokens_per_s if self.rate_tokens_per_s else None
+
+    @property
+    def cost(self) -> float | None:
+        if self.price_per_million_tokens is None:
+            return None
+        return self.tokens_to_embed / 1e6 * self.price_per_million_tokens
+
+    def summary(self, p: IngestProgress) -> str:
+        """One line: what the run would do, what it would embed, how long and what it would cost."""
+        others = p.chunks_reused_from_other_collections
+        line = (
+            f"plan: {len(self.files):,} files to index, {p.files_unchanged:,} unchanged, {p.files_skipped:,} "
+            f"skipped, {p.files_deleted:,} gone; {self.chunks_to_embed:,} chunks ({self.tokens_to_embed:,} tokens) "
+            f"to embed, {p.chunks_reused + others:,} reused ({others:,} from other collections)"
+        )
+        seconds = self.seconds
+        if self.tokens_to_embed and seconds is not None:
+            assert self.rate_tokens_per_s is not None
+            line += f"; about {duration(seconds)} at {self.rate_tokens_per_s:,.0f} tokens/s"
+        elif self.tokens_to_embed:
+            line += "; time unknown until a run on this model measures its rate"
+        cost = self.cost
+        if cost is not None:
+            line += f"; cost {cost:,.4f} at {self.price_per_million_tokens:,} per million tokens"
+        return line
+
+    def report(self, *, files: bool = True) -> dict[str, Any]:
+        seconds, cost = self.seconds, self.cost
+        lists = {
+            "files": [{"path": p, "chunks": c, "embed": e, "tokens": t} for p, c, e, t in self.files],
+            "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped],
+        }
+        return {
+            "chunks_to_embed": self.chunks_to_embed,
+            "tokens_to_embed": self.tokens_to_embed,
+            "estimate": {
+                "seconds": round(seconds, 1) if seconds is not None else None,
+                "rate_tokens_per_s": round(self.rate_tokens_per_s, 1) if self.rate_tokens_per_s else None,
+                "rate_from": self.rate_from,
+                "cost": cost,
+                "price_per_million_tokens": self.price_per_million_tokens,
+            },
+            "files_to_index": len(self.files),
+            **(lists if files else {}),
+        }
+
+
 @dataclass
 class IngestProgress:
     collection: str
@@ -42,11 +118,14 @@ class IngestProgress:
 
     chunks_total: int = 0  # chunks of the files queued so far
     chunks_embedded: int = 0
-    chunks_reused: int = 0  # unchanged chunks of changed files: vector taken from the store
+    chunks_reused: int = 0  # chunks whose vector the collection already held (or this run embedded)
+    chunks_reused_from_other_collections: int = 0  # ... that another collection of the same model held
     tokens_embedded: int = 0
     points_written: int = 0
     points_deleted: int = 0
     embed_requests: int = 0
+    #: tokens per second while batches were on the server (the embedder's speed), once measured
+    embed_rate: float | None = None
 
     current_file: str = ""
     skip_reasons: Counter[str] = field(default_factory=Counter)
@@ -58,6 +137,11 @@ class IngestProgress:
     schema: str = ""  # the agent schema of the run ("roo", "zoo"); "" for a native collection
     schema_why: str = ""  # --schema auto: why that agent
     waiting: str = ""  # why the run is paused (embedding server down), or ""
+    #: where vectors were looked for by content, and what it cost (ingest/reuse.py Reuse.summary)
+    reuse: dict[str, Any] = field(default_factory=dict)
+    #: a dry run (``index --dry-run``): nothing is embedded or written; ``plan`` says what would be
+    dry_run: bool = False
+    plan: Plan | None = None
 
     # -- derived -----------------------------------------------------------------------------
     @property
@@ -74,7 +158,7 @@ class IngestProgress:
 
     @property
     def chunks_done(self) -> int:
-        return self.chunks_embedded + self.chunks_reused
+        return self.chunks_embedded + self.chunks_reused + self.chunks_reused_from_other_collections
 
     @property
     def chunks_per_s(self) -> float:
@@ -106,6 +190,8 @@ class IngestProgress:
             self.files_skipped += 1
         self.skip_reasons[reason.split(" (")[0]] += 1
         self.log.append(FileProblem(path, reason, "skip"))
+        if self.plan is not None and not is_dir:
+            self.plan.skipped.append((path, reason))
 
     def fail(self, path: str, reason: str) -> None:
         self.files_failed += 1
@@ -129,6 +215,7 @@ class IngestProgress:
             "files_deleted": self.files_deleted,
             "chunks_embedded": self.chunks_embedded,
             "chunks_reused": self.chunks_reused,
+            "chunks_reused_from_other_collections": self.chunks_reused_from_other_collections,
             "tokens_embedded": self.tokens_embedded,
             "points_written": self.points_written,
             "points_deleted": self.points_deleted,
@@ -143,5 +230,8 @@ class IngestProgress:
             # roo_cache: the key's name before Roo Code's successors
             **({"agent_cache": self.agent_cache, "roo_cache": self.agent_cache} if self.agent_cache else {}),
             **({"rebuild": {"serving_points": self.serving_points, "switched": self.switched}} if self.rebuild else {}),
+            **({"reuse": self.reuse} if self.reuse else {}),
+            # a dry run's plan; its file lists once it ended (not in every snapshot of the run)
+            **({"dry_run": True, **self.plan.report(files=not self.active)} if self.plan else {}),
             "seconds": round(self.elapsed, 3),
         }

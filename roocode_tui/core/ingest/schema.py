@@ -14,6 +14,7 @@ from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.errors import ModelMismatchError
 from roocode_tui.core.files.discovery import Skip, SkipFile, SourceFile, read_source
 from roocode_tui.core.ingest.jobs import FileJob, check_compatible, chunk_ids, display, payload_symbol
+from roocode_tui.core.ingest.reuse import NativeSource, VectorSource
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store
 
 if TYPE_CHECKING:
@@ -31,6 +32,12 @@ class IndexSchema(Protocol):
     follow_symlinks: bool
     #: the walker's file selection instead of the index settings' (None: those)
     walk_rules: Any
+    #: the run's vector key (ingest/reuse.py), set before the first file is read
+    vector_key: str
+
+    def own_source(self, ix: Indexer) -> VectorSource | None:
+        """The run's own collection as a place to find vectors by content."""
+        ...
 
     async def ensure_collection(self, ix: Indexer) -> CollectionMeta: ...
 
@@ -68,11 +75,15 @@ class NativeSchema:
 
     native = True
     walk_rules = None
+    vector_key = ""
 
     def __init__(self, store: Store, settings: IndexSettings):
         self.store = store
         self.max_file_bytes = settings.max_file_bytes
         self.follow_symlinks = settings.follow_symlinks
+
+    def own_source(self, ix: Indexer) -> VectorSource | None:
+        return NativeSource(self.store, ix.collection)
 
     async def ensure_collection(self, ix: Indexer) -> CollectionMeta:
         """The collection's build record: made for a new collection (created once the first
@@ -91,7 +102,7 @@ class NativeSchema:
                 hybrid=True,
                 chunker=CHUNKER,
             )
-            if ix.publish_as is None:
+            if ix.publish_as is None or ix.dry_run:
                 # Created once the first batch is embedded, while the next ones are on the
                 # server: creating an embedded collection takes ~0.3-0.6 s (its keyword
                 # indexes), most of it holding the interpreter, which would keep the first files

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from roocode_tui.core.ingest.reading import Found
 
 COMMIT_POINTS = 512  # points per store write
-COMMIT_QUEUE = 32  # embedded files waiting for the store: a slow store holds the embedder back
+COMMIT_QUEUE = 32
+#: a run that embedded fewer tokens leaves the embedder's last measured rate as it was
+RATE_MIN_TOKENS = 20_000  # embedded files waiting for the store: a slow store holds the embedder back
 
 _DONE = object()
 
@@ -119,7 +121,8 @@ async def delete_gone(ix: Indexer, states: dict[tuple[str, str], FileState], fou
     for key, st in states.items():
         if found.keeps(key):
             continue
-        await ix.store.delete_ids(ix.collection, sorted(st.ids))
+        if not ix.dry_run:
+            await ix.store.delete_ids(ix.collection, sorted(st.ids))
         p.files_deleted += 1
         p.points_deleted += len(st.ids)
         ix._emit()
@@ -129,6 +132,7 @@ async def record_run(ix: Indexer, meta: CollectionMeta) -> None:
     """The collection's record after a run: when, which roots, how it went; the schema saves it."""
     p = ix.progress
     meta.last_indexed_at = now_iso()
+    before = meta.last_run or {}
     if ix._rechunk and ix.changes is None and p.files_failed == 0:
         meta.chunker = CHUNKER  # every file was cut by today's rules
     meta.paths = sorted(set(meta.paths) | {str(r) for r in ix.roots})
@@ -139,4 +143,10 @@ async def record_run(ix: Indexer, meta: CollectionMeta) -> None:
         "files_failed": p.files_failed,
         "at": meta.last_indexed_at,
     }
+    if p.embed_rate and p.tokens_embedded >= RATE_MIN_TOKENS:  # the embedder's measured speed, for estimates
+        meta.last_run["embed_tokens_per_s"] = round(p.embed_rate, 1)
+        meta.last_run["embed_rate_at"] = meta.last_indexed_at
+    elif "embed_tokens_per_s" in before:
+        meta.last_run["embed_tokens_per_s"] = before["embed_tokens_per_s"]
+        meta.last_run["embed_rate_at"] = before.get("embed_rate_at")
     await ix.schema.finish(ix, meta)

@@ -16,8 +16,10 @@ from roocode_tui.core.results import DENSE, Hit, dense_of  # noqa: F401 - the st
 
 SCHEMA = "roocode-tui/1"
 SPARSE = "keywords"  # BM25-style term weights, IDF applied by the store
-# Payload fields that get a keyword index in every backend.
-KEYWORD_FIELDS = ("root", "path", "language", "symbol")
+# Payload fields that get a keyword index in every backend. ``chunk_hash`` (the hash of what was
+# embedded) finds a chunk's vector by its content (ingest/reuse.py).
+KEYWORD_FIELDS = ("root", "path", "language", "symbol", "chunk_hash")
+CONTENT_FIELD = "chunk_hash"
 # Payload fields read to plan an incremental run (never the text).
 STATE_FIELDS = ["root", "path", "file_hash", "mtime_ns", "size", "chunk_count"]
 
@@ -55,6 +57,9 @@ class CollectionMeta:
     #: the chunking rules its files were cut by (chunking.CHUNKER; "" before rules were versioned):
     #: when they change, the next full run cuts every file again (unchanged chunks keep their vectors)
     chunker: str = ""
+    #: the key of the embedder its vectors come from (ingest/reuse.py vector_key): collections
+    #: with the same key lend each other vectors; "" (made before keys were kept): lends none
+    vector_key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -300,6 +305,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def get_vectors(self, name: str, ids: list[str]) -> dict[str, np.ndarray]: ...
+
+    @abc.abstractmethod
+    async def find_vectors(self, name: str, field: str, values: list[str]) -> dict[str, np.ndarray]:
+        """For each value found, the dense vector of a point whose keyword payload ``field``
+        holds it: vectors looked up by content (ingest/reuse.py). Needs ``field`` indexed
+        (:meth:`ensure_keyword_index`) to cost an index lookup rather than a scan."""
+
+    @abc.abstractmethod
+    async def ensure_keyword_index(self, name: str, field: str) -> bool:
+        """Give ``field`` a keyword index if it has none (a collection made before it was one of
+        :data:`KEYWORD_FIELDS`); True when one was made now."""
 
     @abc.abstractmethod
     async def distinct_paths(self, name: str) -> list[str]: ...

@@ -32,6 +32,9 @@ class IndexPane(Pane, Vertical):
         Binding("c", "cancel_ingest", "Cancel", tooltip="Stop the run (asks first)", id="cancel"),
         Binding("R", "rebuild", "Rebuild", tooltip="Embed every file again, zero downtime (asks first)", id="rebuild"),
         Binding("w", "toggle_watch", "Watch", tooltip="Keep it in sync as its files change (or stop)", id="watch"),
+        Binding(
+            "p", "plan", "Plan", tooltip="What a run would embed now, after reuse, and its time and cost", id="plan"
+        ),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -95,6 +98,19 @@ class IndexPane(Pane, Vertical):
         self.start_run(name, rebuild)
         self.app.action_show_pane("index")
 
+    def action_plan(self) -> None:
+        self.plan(self.target_collection())
+
+    def plan(self, name: str | None) -> None:
+        """A dry run of ``name``: the files, chunks and tokens a run would embed, time and cost."""
+        if self.app.ingest_running():
+            self.app.notify("an index run is already going (F2)", severity="warning")
+        elif name is None:
+            self.app.notify("pick a collection first (F2 or F4)", severity="warning")
+        else:
+            self.start_run(name, False, dry_run=True)
+            self.app.action_show_pane("index")
+
     def action_rebuild(self) -> None:
         self.ask_rebuild(self.target_collection())
 
@@ -144,11 +160,17 @@ class IndexPane(Pane, Vertical):
 
     # -- runs (workers) ----------------------------------------------------------------------
     @work(group="ingest-start", exclusive=True, exit_on_error=False)
-    async def start_run(self, name: str, rebuild: bool) -> None:
+    async def start_run(self, name: str, rebuild: bool, dry_run: bool = False) -> None:
         engine = await self.app.connection.get_engine()
         self.reset()
         snap = await engine.start_run(
-            [], name, rebuild=rebuild, schema="native", cwd=os.getcwd(), started_by=f"tui pid {os.getpid()}"
+            [],
+            name,
+            rebuild=rebuild,
+            schema="native",
+            cwd=os.getcwd(),
+            started_by=f"tui pid {os.getpid()}",
+            dry_run=dry_run,
         )
         self.follow_run(snap.id)
 
@@ -250,6 +272,8 @@ class IndexPane(Pane, Vertical):
             self.app.notify(inert(message.error), title="index run failed", severity="error", markup=False, timeout=10)
         elif p.phase == "cancelled":
             self.app.notify(inert(f"{p.collection}: cancelled after {p.files_indexed} files"), markup=False)
+        elif getattr(p, "kind", "") == "plan":
+            self.app.notify(inert(f"{p.collection}: {p.message}"), title="plan", markup=False, timeout=10)
         else:
             self.app.notify(
                 inert(

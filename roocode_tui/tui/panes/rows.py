@@ -172,7 +172,9 @@ def counters_text(p: Any) -> Text:
         counters.append(f"{label} ", style="dim")
         counters.append(f"{value:,}", style=style or "bold")
         counters.append("   ")
-    counters.append(
-        f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused:,} · points written {p.points_written:,}"
-    )
+    others = getattr(p, "chunks_reused_from_other_collections", 0)
+    counters.append(f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused + others:,}")
+    if others:
+        counters.append(f" ({others:,} from other collections)")
+    counters.append(f" · points written {p.points_written:,}")
     return counters

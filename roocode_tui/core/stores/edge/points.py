@@ -141,6 +141,46 @@ class PointCalls:
 
         return await self._call(fetch)
 
+    async def find_vectors(self, name: str, field: str, values: list[str]) -> dict[str, np.ndarray]:
+        if not values:
+            return {}
+        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+
+        flt = Filter(must=[FieldCondition(key=field, match=MatchAny(list(values)))])
+
+        def find() -> dict[str, np.ndarray]:
+            shard = self._shards.current(name)
+            found: dict[str, np.ndarray] = {}
+            offset = None
+            while True:
+                records, offset = shard.scroll(
+                    ScrollRequest(
+                        offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=[field], with_vector=[DENSE]
+                    )
+                )
+                for rec in records:
+                    value = (rec.payload or {}).get(field)
+                    if isinstance(value, str) and value not in found and (vec := dense_of(rec.vector)) is not None:
+                        found[value] = vec
+                if offset is None:
+                    return found
+
+        return await self._call(find)
+
+    async def ensure_keyword_index(self, name: str, field: str) -> bool:
+        from qdrant_edge import PayloadSchemaType, UpdateOperation
+
+        def ensure() -> bool:
+            if field in (self._shards.current(name).info().payload_schema or {}):
+                return False
+            op = UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword)
+            with self._builds.writer(name) as shard:
+                shard.update(op)
+                self._builds.written(name, op)
+            return True
+
+        return await self._call(ensure)
+
     async def scroll(
         self, name: str, offset: Any = None, limit: int = 256, *, with_vectors: bool = False
     ) -> tuple[list[PointRecord], Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,6 +113,49 @@ class QdrantStore(QdrantCollections, Store):
         async def run(c: Any) -> dict[str, np.ndarray]:
             records = await c.retrieve(name, ids=list(ids), with_payload=False, with_vectors=[DENSE])
             return {str(rec.id): vec for rec in records if (vec := dense_of(rec.vector)) is not None}
+
+        return await self._do(run)
+
+    async def find_vectors(self, name: str, field: str, values: list[str]) -> dict[str, np.ndarray]:
+        if not values:
+            return {}
+        from qdrant_client import models as m
+
+        flt = m.Filter(must=[m.FieldCondition(key=field, match=m.MatchAny(any=list(values)))])
+
+        async def run(c: Any) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
+            offset = None
+            while True:
+                records, offset = await c.scroll(
+                    name,
+                    scroll_filter=flt,
+                    limit=SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=[field],
+                    with_vectors=[DENSE],
+                )
+                for rec in records:
+                    value = (rec.payload or {}).get(field)
+                    if isinstance(value, str) and value not in found and (vec := dense_of(rec.vector)) is not None:
+                        found[value] = vec
+                if offset is None:
+                    return found
+
+        return await self._do(run)
+
+    async def ensure_keyword_index(self, name: str, field: str) -> bool:
+        from qdrant_client import models as m
+
+        async def run(c: Any) -> bool:
+            physical = await self._resolve(c, name)  # an alias names the index that serves it
+            info = await c.get_collection(physical)
+            if field in (info.payload_schema or {}):
+                return False
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # local mode: "payload indexes have no effect"
+                await c.create_payload_index(physical, field, m.PayloadSchemaType.KEYWORD)
+            return True
 
         return await self._do(run)
 

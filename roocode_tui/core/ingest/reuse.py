@@ -1,0 +1,180 @@
+"""Embedding once: before a chunk is sent to the embedder, its vector is looked for by content
+anywhere in the store, in every collection whose vectors come from the same model.
+
+Three keys, all blake2b-128 in hex:
+
+- the **content hash** of a chunk: the hash of the exact text the embedder is sent
+  (``splitter.chunk_hash``). roocode-tui's own points carry it as ``chunk_hash``, a keyword
+  field of every collection (``stores.base.CONTENT_FIELD``);
+- the **vector key** of an embedder: its model, the document prefix it adds, a server-side
+  input type (``Embedder.vector_identity``) and the vector size. Two collections with the same
+  vector key hold interchangeable vectors; a collection records its own (``CollectionMeta.vector_key``)
+  when it is made or first indexed, and one without it is never a source;
+- the **content key**: the vector key and the content hash together. A coding agent's
+  collection records no model, so the points roocode-tui writes there carry this key
+  (``contentKey``): a point the agent wrote itself has none and is never a source.
+
+A source (:class:`VectorSource`) answers a batch of content hashes with the vectors it holds:
+roocode-tui's collections (:class:`NativeSource`, by ``chunk_hash``, the collection's record
+vouching for the model) and the agents' collections (``agents.roo_qdrant.AgentSource``, by
+``contentKey``). :class:`Reuse` asks them in turn, the run's own collection first, only for
+what is still missing, :data:`LOOKUP_BATCH` chunks at a time: a tree of 100k chunks costs a few
+hundred indexed store queries, not one per chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from roocode_tui.core.chunking.splitter import Chunk, chunk_hash
+from roocode_tui.core.errors import RoocodeError
+from roocode_tui.core.stores.base import CONTENT_FIELD, Store
+
+LOG = logging.getLogger("roocode_tui.ingest")
+
+#: chunks looked up together (one store query per source)
+LOOKUP_BATCH = 512
+#: vectors embedded by this run kept at hand for a chunk whose text comes again
+RECENT = 2048
+#: the payload key of a content key on a coding agent's points
+CONTENT_KEY = "contentKey"
+
+
+def _blake(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def vector_key(identity: str, dimension: int) -> str:
+    """The key of an embedder's vectors: its identity (``Embedder.vector_identity``) and size."""
+    return _blake(f"{identity}\x00{dimension}")
+
+
+def content_key(vkey: str, content: str) -> str:
+    """A content hash under one embedder's vectors: what an agent's points carry (``contentKey``)."""
+    return _blake(f"{vkey}\x00{content}")
+
+
+def content_hash(chunk: Chunk, native: bool) -> str:
+    """The hash of what the embedder is sent for a chunk (a native chunk's ``chunk_hash`` is it;
+    an agent's chunk carries its segmentHash there)."""
+    return chunk.chunk_hash if native else chunk_hash(chunk.embed_input)
+
+
+class VectorSource(Protocol):
+    """A collection that may hold vectors of the run's embedder."""
+
+    name: str
+
+    async def find(self, wanted: dict[str, str]) -> dict[str, np.ndarray]:
+        """``wanted``: content hash -> content key; answers content hash -> vector, for those it holds."""
+        ...
+
+
+@dataclass
+class NativeSource:
+    """One of roocode-tui's collections whose record names the run's vector key."""
+
+    store: Store
+    name: str
+    _ready: bool = False
+
+    async def find(self, wanted: dict[str, str]) -> dict[str, np.ndarray]:
+        if not self._ready:  # a collection made before chunk_hash was indexed gets its index once
+            self._ready = True
+            if await self.store.ensure_keyword_index(self.name, CONTENT_FIELD):
+                LOG.info("collection %s: indexed %s for reuse by content", self.name, CONTENT_FIELD)
+        return await self.store.find_vectors(self.name, CONTENT_FIELD, list(wanted))
+
+
+async def native_sources(store: Store, vkey: str, skip: str | None = None) -> list[NativeSource]:
+    """roocode-tui's collections in the store that hold vectors of this vector key (not ``skip``)."""
+    out = []
+    for name in await store.list_collections():
+        if name == skip:
+            continue
+        try:
+            meta = await store.get_meta(name)
+        except RoocodeError:
+            continue
+        if meta is not None and meta.vector_key == vkey and meta.staging_for is None:
+            out.append(NativeSource(store, name))
+    return out
+
+
+@dataclass
+class LookupStats:
+    """What looking up vectors cost a run (for the bench and the log)."""
+
+    queries: int = 0
+    seconds: float = 0.0
+    found: dict[str, int] = field(default_factory=dict)  # source -> chunks
+
+
+class Reuse:
+    """Finds vectors by content for one run: the run's own collection first (``own``, when it
+    exists), then the other ``sources``; the vectors this run embedded stay at hand a while."""
+
+    def __init__(self, vkey: str, own: VectorSource | None, sources: list[VectorSource]):
+        self.vkey = vkey
+        self.own = own
+        self.sources = sources
+        self.recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.stats = LookupStats()
+
+    def remember(self, content: str, vector: np.ndarray) -> None:
+        self.recent[content] = vector
+        self.recent.move_to_end(content)
+        if len(self.recent) > RECENT:
+            self.recent.popitem(last=False)
+
+    async def find(self, hashes: list[str], *, own_exists: bool) -> dict[str, tuple[np.ndarray, bool]]:
+        """content hash -> (vector, found in another collection), for the hashes found."""
+        out: dict[str, tuple[np.ndarray, bool]] = {}
+        missing: dict[str, str] = {}
+        for h in dict.fromkeys(hashes):
+            vec = self.recent.get(h)
+            if vec is not None:
+                out[h] = (vec, False)
+            else:
+                missing[h] = content_key(self.vkey, h)
+        chain: list[tuple[VectorSource, bool]] = [(s, True) for s in self.sources]
+        if self.own is not None and own_exists:
+            chain.insert(0, (self.own, False))
+        for source, other in chain:
+            if not missing:
+                break
+            t0 = time.perf_counter()
+            try:
+                found = await source.find(missing)
+            except Exception as exc:  # reuse only saves work: a source that fails is left out
+                LOG.warning("vectors of %s not reused: %s", source.name, exc)
+                if other:
+                    self.sources.remove(source)
+                else:
+                    self.own = None
+                continue
+            finally:
+                self.stats.queries += 1
+                self.stats.seconds += time.perf_counter() - t0
+            for h, vec in found.items():
+                if h in missing:
+                    out[h] = (vec, other)
+                    del missing[h]
+            if found:
+                self.stats.found[source.name] = self.stats.found.get(source.name, 0) + len(found)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sources": [s.name for s in self.sources],
+            "queries": self.stats.queries,
+            "seconds": round(self.stats.seconds, 3),
+            "found": dict(self.stats.found),
+        }

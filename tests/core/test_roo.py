@@ -366,8 +366,16 @@ async def test_a_server_gets_roos_vector_params_payload_indexes_and_marker(tmp_p
     indexes = [body for path, body in puts if path == f"/collections/{name}/index"]
     assert indexes == [
         {"field_name": f, "field_schema": "keyword"}
-        for f in ["type", "pathSegments.0", "pathSegments.1", "pathSegments.2", "pathSegments.3", "pathSegments.4"]
-        + ["contentKey"]  # ours: where a later run finds the vectors of our points (core/ingest/reuse.py)
+        # and ours, contentKey: where a later run finds the vectors of our points (core/ingest/reuse.py)
+        for f in [
+            "type",
+            "pathSegments.0",
+            "pathSegments.1",
+            "pathSegments.2",
+            "pathSegments.3",
+            "pathSegments.4",
+            "contentKey",
+        ]
     ]
     (marker,) = [body["points"][0] for path, body in puts if path == f"/collections/{name}/points"]
     assert marker["id"] == "f70bfc2c-6e82-5456-9c20-33b51942337c" and marker["vector"] == [0.0] * 64

@@ -73,8 +73,8 @@ def print_plan(report: dict[str, Any]) -> None:
     files, skipped = report.get("files", []), report.get("skipped_files", [])
     print(f"plan for collection {inert(report['collection'])} (nothing embedded or written):")
     print(
-        f"would index {len(files):,} files; {report['files_unchanged']:,} unchanged, {len(skipped):,} skipped, "
-        f"{report['files_deleted']:,} gone (their points would be deleted)"
+        f"would index {len(files):,} files; {report['files_unchanged']:,} unchanged, "
+        f"{report['files_skipped']:,} skipped, {report['files_deleted']:,} gone (their points would be deleted)"
     )
     width = min(60, max((len(f["path"]) for f in files), default=0))
     for f in files:

@@ -163,7 +163,14 @@ async def test_stdio_tools_search_read_status(box: Box, corpus: Path) -> None:
         assert "not watched" in rows["corpus"]["freshness"] and rows["corpus"]["last_indexed_at"]
         status = (await call(s, "index_status")).structured_content
         assert status["collection"] == "corpus" and status["points"] == rows["corpus"]["points"]
+        assert status["pending"]["files_to_index"] == 0 and status["pending"]["chunks_to_embed"] == 0
         (corpus / "docs/new.md").write_text("# Tuning\n\nThe zebra parameter tunes the flux capacitor.\n")
+        # what is pending: the new file, and what a refresh would embed for it (nothing written yet)
+        pending = await call(s, "index_status", collection="corpus")
+        assert pending.structured_content["pending"]["files_to_index"] == 1
+        assert pending.structured_content["pending"]["chunks_to_embed"] == 1
+        assert pending.structured_content["points"] == rows["corpus"]["points"]
+        assert "plan: 1 files to index" in text_of(pending)
         refreshed = await call(s, "refresh", collection="corpus")
         assert not refreshed.is_error, text_of(refreshed)
         run = refreshed.structured_content

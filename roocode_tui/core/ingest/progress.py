@@ -35,7 +35,7 @@ class Plan:
 
     #: (path, chunks, chunks to embed, tokens to embed), in the order the walk found them
     files: list[tuple[str, int, int, int]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason); a directory's ends in /
     chunks_to_embed: int = 0
     tokens_to_embed: int = 0
     #: tokens per second the embedder was measured at, and where ("" when none was)
@@ -190,8 +190,8 @@ class IngestProgress:
             self.files_skipped += 1
         self.skip_reasons[reason.split(" (")[0]] += 1
         self.log.append(FileProblem(path, reason, "skip"))
-        if self.plan is not None and not is_dir:
-            self.plan.skipped.append((path, reason))
+        if self.plan is not None:
+            self.plan.skipped.append((path + "/" if is_dir else path, reason))
 
     def fail(self, path: str, reason: str) -> None:
         self.files_failed += 1

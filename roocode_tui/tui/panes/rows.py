@@ -172,6 +172,8 @@ def counters_text(p: Any) -> Text:
         counters.append(f"{label} ", style="dim")
         counters.append(f"{value:,}", style=style or "bold")
         counters.append("   ")
+    counters.rstrip()
+    counters.append("\n")
     others = getattr(p, "chunks_reused_from_other_collections", 0)
     counters.append(f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused + others:,}")
     if others:

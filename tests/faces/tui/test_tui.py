@@ -17,7 +17,9 @@ from roocode_tui.tui.panes.index import IndexPane
 
 
 def slow_batches(settings: Settings, delay: float, server) -> None:
-    """Many small requests, one at a time: an index run that lasts long enough to watch."""
+    """Many small requests, one at a time: an index run that lasts long enough to watch. It
+    embeds every chunk ("fresh" holds the corpus "demo" holds, whose vectors it would take)."""
+    settings.index.reuse_vectors = False
     settings.embedder.batch_size = 2
     settings.embedder.max_concurrency = 1
     server.faults.delay_s = delay
@@ -253,6 +255,33 @@ async def test_ingest_runs_to_done_while_search_answers(settings: Settings, embe
         await settle(app, pilot)
         rows = [i.name for i in app.query_one("#collections-pane").infos]
         assert rows == ["demo", "fresh"]
+
+
+async def test_plan_shows_what_a_run_would_embed_and_writes_nothing(settings: Settings, embed_server):
+    """F2's p: a dry run of the selected collection; "fresh" holds the corpus "demo" holds, so
+    every vector would come from "demo" and nothing would be embedded."""
+    app = create_app(settings, collection="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        app.query_one("#index-collection").value = "fresh"
+        embed_server.reset_counts()
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: app.ingest_progress is not None and app.ingest_progress.phase == "done", "the plan"
+        )
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        p = app.ingest_progress
+        assert p.kind == "plan" and p.report()["files_to_index"] == 8 and p.report()["chunks_to_embed"] == 0
+        state = " ".join(str(app.query_one("#index-state", Static).content).split())
+        assert "plan: 8 files to index" in state and "0 chunks (0 tokens) to embed" in state
+        assert f"{p.chunks_reused_from_other_collections} from other collections" in state
+        assert set(embed_server.inputs) <= {"dimension probe"}  # nothing embedded
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert [i.name for i in app.query_one("#collections-pane").infos] == ["demo"]  # nothing written
 
 
 async def test_cancel_asks_then_stops(settings: Settings, embed_server):

@@ -298,6 +298,129 @@ print(json.dumps(out))
 """
 
 
+REUSE_SCRIPT = """
+import asyncio, json, resource, sys, threading, time
+sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
+from roocode_tui.core.memory import tune_allocator
+tune_allocator()
+from roocode_tui.core.config import IndexSettings
+from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.stores.edge import EdgeStore
+from run import embedder
+async def go():
+    store = EdgeStore({data!r})
+    emb = embedder({url!r}, batch_size=64, max_concurrency=4)
+    try:
+        t0 = time.perf_counter()
+        p = await Indexer(store, emb, {name!r}, [{root!r}], index=IndexSettings(), reuse={reuse!r}).run()
+        return p, time.perf_counter() - t0
+    finally:
+        await emb.aclose()
+        await store.close()
+p, wall = asyncio.run(go())
+out = {{"wall_s": wall, "chunks": p.chunks_embedded, "requests": p.embed_requests, "tokens": p.tokens_embedded,
+        "reused_other": p.chunks_reused_from_other_collections, "reused": p.chunks_reused, "files": p.files_indexed,
+        "lookup": p.reuse, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
+print(json.dumps(out))
+"""
+
+
+def _du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def bench_reuse(work: Path, scale: float) -> None:
+    """Embed once: a repository of 10,000 files indexed, then a second checkout of it (a git
+    worktree, 1% of its files changed) indexed with reuse on and off; the lookup's store time,
+    the peak RSS of each run, and the disk the content index takes."""
+    print("embedding once: a second checkout of a 10,000-file repository", flush=True)
+    n_files = max(100, int(10_000 * scale))
+    repo = work / "reuse-repo"
+    repo.mkdir()
+    files = [f for f in stdlib_files() if f.stat().st_size > 0]
+    for i in range(n_files):  # 10,000 files of up to 1.5 kB (module heads of the standard library)
+        src = files[i % len(files)]
+        text = src.read_text(encoding="utf-8", errors="replace")[:1500]
+        (repo / f"pkg{i // 500:02d}").mkdir(exist_ok=True)
+        (repo / f"pkg{i // 500:02d}" / f"m{i:05d}_{src.name}").write_text(text + f"\n# module {i}\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}  # fmt: skip
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "tree"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+    tree = work / "reuse-tree"
+    subprocess.run(
+        ["git", "-C", str(repo), "worktree", "add", "-q", str(tree)], check=True, env=env, capture_output=True
+    )
+    changed = sorted(tree.rglob("*.py"))[::100]  # 1%: a line added to each
+    for f in changed:
+        f.write_text(f.read_text() + "\ndef added_in_the_branch():\n    return 'changed'\n")
+    srv = Server(50_000, 5.0)  # a GPU-bound server at 50k tokens/s
+    data = work / "reuse-data"
+
+    def run(name: str, root: Path, reuse: bool) -> dict[str, Any]:
+        script = REUSE_SCRIPT.format(
+            bench=str(HERE), repo=str(HERE.parent), data=str(data), url=srv.url, name=name, root=str(root), reuse=reuse
+        )
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=3600)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-2000:])
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    try:
+        first = run("main", repo, True)
+        on = run("branch", tree, True)
+        off = run("branch-off", tree, False)
+    finally:
+        srv.close()
+    print(f"    first {first}\n    reuse on {on}\n    reuse off {off}", flush=True)
+    calls = on["requests"] / first["requests"]
+    wall = on["wall_s"] / first["wall_s"]
+    row(
+        f"second checkout of {first['files']:,} files, 1% changed: embedding calls, reuse on / first run",
+        f"{calls:.1%} ({on['requests']} of {first['requests']}; {on['chunks']} of {first['chunks']:,} chunks)",
+        "<= 2%",
+        calls <= 0.02,
+    )
+    row(
+        "  wall time, reuse on / first run",
+        f"{wall:.1%} ({on['wall_s']:.1f} s of {first['wall_s']:.1f} s; reuse off {off['wall_s']:.1f} s)",
+        "<= 10%",
+        wall <= 0.10,
+    )
+    lookup = on["lookup"]
+    row(
+        "  the content lookup: store time, queries; peak RSS reuse on / off",
+        f"{lookup['seconds']:.2f} s in {lookup['queries']} queries for {on['reused_other']:,} vectors; "
+        f"{on['rss_mb']:.0f} / {off['rss_mb']:.0f} MB",
+        "(cost)",
+        None,
+    )
+    store = EdgeStore(data)
+
+    async def index_size() -> float:
+        from qdrant_edge import UpdateOperation
+
+        before = _du_mb(data)
+
+        def drop() -> None:
+            shard = store._shards.current("main")
+            shard.update(UpdateOperation.delete_field_index("chunk_hash"))
+            shard.flush()
+
+        await store._call(drop)
+        await store.close()
+        return before - _du_mb(data)
+
+    size = asyncio.run(index_size())
+    row(
+        "  disk of the chunk_hash keyword index",
+        f"{size:.1f} MB for {first['chunks'] + first['reused']:,} points "
+        f"({size * 1e6 / max(1, first['chunks'] + first['reused']):.0f} B a point)",
+        "(cost)",
+        None,
+    )
+
+
 def bench_rss(work: Path, scale: float, tuned: bool) -> None:
     print("peak memory while indexing (1024-d vectors)", flush=True)
     srv = Server(50_000_000, 0.5, budget=1 << 20)
@@ -1136,7 +1259,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="roocode-tui benchmarks")
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every corpus (0.1 for a quick look)")
     ap.add_argument(
-        "--only", nargs="*", help="throughput unchanged edit rss search ranking tui local engine watch chunking"
+        "--only", nargs="*", help="throughput unchanged edit rss reuse search ranking tui local engine watch chunking"
     )
     ap.add_argument("--watch-minutes", type=float, default=60.0, help="how long the watch scenario edits files")
     ap.add_argument(
@@ -1169,6 +1292,7 @@ def main() -> None:
             "unchanged": lambda: bench_unchanged(work, a.scale),
             "edit": lambda: bench_edit(work),
             "rss": lambda: bench_rss(work, a.scale, tuned),
+            "reuse": lambda: bench_reuse(work, a.scale),
             "search": lambda: bench_search(work, a.scale),
             "ranking": lambda: bench_ranking(work, a.scale),
             "tui": lambda: bench_tui(work),

@@ -149,7 +149,7 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
     from roocode_tui.engine.local import LocalEngine
 
-    if not args.dry_run:
+    if not getattr(args, "dry_run", False):
         output.refuse_if_read_only(settings, "index")
     if getattr(args, "package", None):
         _check_package_args(args)

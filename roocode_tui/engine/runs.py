@@ -59,7 +59,7 @@ class Runs:
         return [r for r in self.by_id.values() if r.task is not None and not r.task.done()]
 
     def writing(self, name: str) -> bool:
-        return any(r.progress.collection == name for r in self.active())
+        return any(r.progress.collection == name and r.kind != "plan" for r in self.active())
 
     def refuse_if_written(self, name: str, what: str) -> None:
         """One line naming the run that writes ``name`` and ``what`` to do first."""
@@ -98,7 +98,7 @@ class Runs:
         store, embedder = await engine.backends()
         name = await self._target_name(store, paths, collection, schema, cwd)
         for other in self.active():
-            if other.progress.collection == name:
+            if other.progress.collection == name and other.kind != "plan":  # a plan writes nothing
                 raise UsageError(
                     f"collection {name!r} is being indexed already (run {other.id}, started by "
                     f"{other.started_by}): follow it with roocode-tui status --follow"

@@ -22,7 +22,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from roocode_tui import __version__
-from roocode_tui.core.errors import EngineGoneError, RoocodeError
+from roocode_tui.core.errors import EngineGoneError, RoocodeError, UsageError
 
 if TYPE_CHECKING:
     from roocode_tui.core.results import SearchResult
@@ -355,10 +355,14 @@ def build_server(settings: Any, link: EngineLink, *, cwd: str, started_by: str) 
             )
 
         async def _pending(e: Any, name: str) -> Pending | None:
-            """A dry run of the collection's files (engine/runs.py, kind "plan"), waited for."""
-            snap = await e.start_run(
-                [], name, rebuild=False, schema="native", cwd=cwd, started_by="mcp index_status", dry_run=True
-            )
+            """A dry run of the collection's files (engine/runs.py, kind "plan"), waited for; None
+            when one cannot run now (a run of it started meanwhile)."""
+            try:
+                snap = await e.start_run(
+                    [], name, rebuild=False, schema="native", cwd=cwd, started_by="mcp index_status", dry_run=True
+                )
+            except UsageError:
+                return None
             async for s in e.follow(snap.id):
                 snap = s
             report = snap.report()

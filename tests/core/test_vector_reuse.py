@@ -24,9 +24,9 @@ def embedder(srv: EmbedServer, **kw) -> OpenAIEmbedder:
     return OpenAIEmbedder(EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model, **kw))
 
 
-async def index(store, emb, name: str, root: Path, **kw):
+async def index(store, emb, name: str, root: Path, settings: IndexSettings = SMALL, **kw):
     try:
-        return await Indexer(store, emb, name, [root], index=SMALL, **kw).run()
+        return await Indexer(store, emb, name, [root], index=settings, **kw).run()
     finally:
         await emb.aclose()
 
@@ -67,6 +67,7 @@ async def test_another_model_prefix_or_size_never_lends_its_vectors(tmp_path: Pa
             assert same.chunks_embedded == 0 and a.inputs == ["dimension probe"]
             assert same.chunks_reused_from_other_collections == first.chunks_embedded
             assert same.reuse["found"] == {"first": first.chunks_embedded}
+            assert same.reuse["chunks_of_whole_files"] == first.chunks_embedded  # whole files, not cut again
             # ... and not from "prefix" or "input", whose texts were the same but not their vectors
             fresh = await index(store, embedder(a), "fresh", other_root, reuse=False)
             assert fresh.chunks_embedded == first.chunks_embedded
@@ -77,6 +78,13 @@ async def test_another_model_prefix_or_size_never_lends_its_vectors(tmp_path: Pa
                     k: v for k, v in embedded[pid][0].items() if k != "indexed_at"
                 }
                 assert abs(dense - embedded[pid][1]).max() <= 1e-6 and sparse == embedded[pid][2]
+
+            # files cut with other chunk sizes are cut again, not copied (their chunks differ)
+            sizes = await index(
+                store, embedder(a), "sizes", other_root, IndexSettings(chunk_tokens=40, chunk_overlap_tokens=0)
+            )
+            assert sizes.reuse["chunks_of_whole_files"] == 0 and sizes.chunks_embedded > 0
+            assert (await store.get_meta("sizes")).chunking == "40/0" and (await store.get_meta("same")).chunking == "80/0"
         finally:
             await store.close()
 

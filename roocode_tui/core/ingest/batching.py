@@ -5,12 +5,14 @@ that comes twice in one run is embedded once. The rest are cut into batches for 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from roocode_tui.core.ingest.jobs import FileJob, display
 from roocode_tui.core.ingest.reuse import LOOKUP_BATCH, content_hash
 
+PARTIAL_WAIT_S = 2.0  # the longest chunks wait for company while the reader works
 if TYPE_CHECKING:
     from roocode_tui.core.ingest.indexer import Indexer
     from roocode_tui.core.ingest.writing import Committer
@@ -40,12 +42,22 @@ class Batcher:
         self.followers: dict[str, list[Item]] = {}
         #: a dry run: the texts it would embed
         self.planned: set[str] = set()
+        self._pending_since: float | None = None  # when the oldest chunk of ``pending`` came
 
     async def accept(self, job: FileJob) -> None:
         p = self.ix.progress
         p.current_file = display(job.sf.root, job.sf.path)
         p.chunks_total += len(job.chunks)
         p.files_queued += 1
+        if job.copied is not None:  # a file another collection holds whole: its points are copied
+            n = len(job.copied)
+            p.chunks_total += n
+            if job.copied_from == self.ix.collection:
+                p.chunks_reused += n
+            else:
+                p.chunks_reused_from_other_collections += n
+            await self.done(job)
+            return
         job.vectors = [None] * len(job.chunks)
         self.unresolved.append(job)
         self._unresolved_chunks += len(job.chunks)
@@ -105,6 +117,8 @@ class Batcher:
                 continue
             else:
                 self.followers[item.content] = []
+            if not self.pending:
+                self._pending_since = time.monotonic()
             self.pending.append(item)
         for job in jobs:
             if job.remaining == 0:
@@ -120,9 +134,24 @@ class Batcher:
             p.fail(path, job.failed)
         elif p.plan is not None:  # a dry run writes nothing
             embed = [job.chunks[i] for i in job.planned]
-            p.plan.files.append((path, len(job.chunks), len(embed), sum(c.tokens for c in embed)))
+            chunks = len(job.copied) if job.copied is not None else len(job.chunks)
+            p.plan.files.append((path, chunks, len(embed), sum(c.tokens for c in embed)))
         else:
             await self.committer.put(job)
+
+    def partial_ready(self) -> bool:
+        """Whether the chunks waiting go to the embedder before a batch is full, while the reader
+        is still at work: a quarter of a batch (by chunks or tokens), or a wait of
+        :data:`PARTIAL_WAIT_S`. Where most vectors are reused (a worktree), the few chunks to
+        embed come one by one: sent as they come they would take one request each."""
+        pending = self.pending
+        if not pending:
+            return False
+        if self._pending_since is None or time.monotonic() - self._pending_since >= PARTIAL_WAIT_S:
+            return True
+        embedder = self.ix.embedder
+        tokens = sum(it.job.chunks[it.pos].tokens for it in pending)
+        return len(pending) * 4 >= embedder.batch_size or tokens * 4 >= embedder.max_batch_tokens
 
     def take(self, *, partial: bool) -> list[Item]:
         """Cut the next batch: at most batch_size items and max_batch_tokens tokens (empty when
@@ -140,4 +169,5 @@ class Batcher:
             return []
         batch = pending[:n]
         del pending[:n]
+        self._pending_since = time.monotonic() if pending else None
         return batch

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from roocode_tui.core.chunking.splitter import CHUNKER, SYMBOLS_SINCE, Chunker, rules_version
 from roocode_tui.core.config import IndexSettings
@@ -18,7 +19,15 @@ from roocode_tui.core.errors import RoocodeError
 from roocode_tui.core.files.discovery import FullWalkNeeded
 from roocode_tui.core.ingest.pipeline import index
 from roocode_tui.core.ingest.progress import IngestProgress, Plan
-from roocode_tui.core.ingest.reuse import Reuse, VectorSource, native_sources, vector_key
+from roocode_tui.core.ingest.reuse import (
+    FileCopies,
+    NativeSource,
+    Reuse,
+    VectorSource,
+    chunking_of,
+    native_sources,
+    vector_key,
+)
 from roocode_tui.core.ingest.schema import IndexSchema, NativeSchema
 from roocode_tui.core.ingest.writing import Committer
 from roocode_tui.core.stores.base import CollectionMeta, Store
@@ -100,6 +109,9 @@ class Indexer:
         self._finders: list[SourceFinder] = [native_sources, *(finders or [])]
         #: the vectors found by content for this run (None: reuse is off)
         self.reuse: Reuse | None = None
+        #: whole files found in other collections, copied rather than cut again (None: none can be)
+        self.copies: FileCopies | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- progress ----------------------------------------------------------------------------
     def _emit(self, force: bool = False) -> None:
@@ -124,6 +136,7 @@ class Indexer:
             ", ".join(map(str, self.roots)),
             f", changed paths {sum(map(len, self.changes.values()))}" if self.changes is not None else "",
         )
+        self._loop = asyncio.get_running_loop()
         ticker = asyncio.create_task(self._tick())
         try:
             meta = await self._ensure_collection()
@@ -145,6 +158,8 @@ class Indexer:
                 self.changes = None
                 self._stop.clear()
                 await index(self, meta)
+            if self.reuse is not None:
+                p.reuse = self.reuse.summary()
             if self.publish_as is not None and not self.dry_run:
                 await self._switch()
             if p.plan is not None:
@@ -217,10 +232,16 @@ class Indexer:
         lent from now on), and where its chunks' vectors may already be."""
         vkey = vector_key(self.embedder.vector_identity(), await self.embedder.dimension())
         self.schema.vector_key = vkey
-        if self.schema.native and meta.vector_key != vkey:
-            # made before keys were kept: its vectors are this embedder's (the record's model,
-            # size and prefix were checked); another key: vectors of two kinds, lent to none
-            meta.vector_key = vkey if not meta.vector_key else MIXED
+        chunking = chunking_of(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        if self.schema.native:
+            if meta.vector_key != vkey:
+                # made before keys were kept: its vectors are this embedder's (the record's model,
+                # size and prefix were checked); another key: vectors of two kinds, lent to none
+                meta.vector_key = vkey if not meta.vector_key else MIXED
+            if not self.collection_exists:
+                meta.chunking = chunking  # a new collection: every file is cut by this run's sizes
+            elif meta.chunking and meta.chunking != chunking:
+                meta.chunking = MIXED
         if not self._reuse_on:
             return
         sources: list[VectorSource] = []
@@ -229,6 +250,31 @@ class Indexer:
         self.reuse = Reuse(vkey, self.schema.own_source(self), sources)
         if sources:
             LOG.info("vectors may be reused from %s", ", ".join(s.name for s in sources))
+        if self.schema.native and not self._rechunk:
+            # whole files are copied from collections cut exactly as this run cuts them
+            def cut_alike(m: CollectionMeta | None) -> bool:
+                return m is not None and m.chunker == CHUNKER and m.chunking == chunking and m.hybrid == meta.hybrid
+
+            names = [self.collection] if self.collection_exists and cut_alike(meta) else []
+            names += [s.name for s in sources if isinstance(s, NativeSource) and cut_alike(s.meta)]
+            if names:
+                self.copies = self.reuse.copies = FileCopies(self.store, names)
+
+    def copies_for(self, files: dict[str, str]) -> dict[str, Any]:
+        """(In the reader thread.) The files another collection holds whole (FileCopies.find)."""
+        if self.copies is None or self._loop is None:
+            return {}
+        fut = asyncio.run_coroutine_threadsafe(self.copies.find(files), self._loop)
+        while not self._stop.is_set():
+            try:
+                return fut.result(timeout=0.1)
+            except TimeoutError:
+                continue
+            except Exception as exc:  # reuse only saves work
+                LOG.warning("files not copied: %s", exc)
+                return {}
+        fut.cancel()
+        return {}
 
     @property
     def collection_exists(self) -> bool:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,9 @@ class FileJob:
     remaining: int = 0
     failed: str | None = None
     planned: list[int] = field(default_factory=list)  # a dry run: the chunks it would embed
+    #: a file another collection holds whole: its points there (no chunks), and that collection
+    copied: list[Any] | None = None
+    copied_from: str = ""
 
 
 def payload_symbol(chunk: Chunk) -> str | list[str]:

@@ -87,7 +87,8 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
                     batch = await asyncio.wait_for(files.get(), timeout=FLUSH_IDLE_S)
                 except TimeoutError:  # the embedder has room and nothing new came: send what there is
                     await batcher.resolve()
-                    embedding.launch(batcher.take(partial=True))
+                    if batcher.partial_ready():
+                        embedding.launch(batcher.take(partial=True))
                     continue
             else:
                 batch = await files.get()

@@ -183,10 +183,14 @@ def reader(
         if batch is DONE:
             post(DONE)
             return
+        many = getattr(ix.schema, "examine_many", None)
+        files = [obj for kind, obj in batch if kind == "file"] if many is not None else []
         for kind, obj in batch:
             if stop.is_set():
                 return
             if kind == "file":
+                if many is not None:
+                    continue  # examined together below
                 try:
                     msg = ix.schema.examine(ix, obj, str(obj.root), states, ix._max_bytes, found.files)
                 except Exception as exc:  # a bug: end the run with a clear error
@@ -195,3 +199,17 @@ def reader(
                 msg = (kind, obj)
             if msg is not None and not post(msg):
                 return
+        if files:
+            # together: the files another collection holds whole are found in few lookups
+            findings = many(ix, files, states, ix._max_bytes, found.files)
+            while not stop.is_set():
+                try:
+                    msg = next(findings)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a bug: end the run with a clear error
+                    msg = ("error", StoreError(f"reading {files[0].path} and others failed: {exc}"))
+                if msg is not None and not post(msg):
+                    return
+                if msg is not None and msg[0] == "error":
+                    break

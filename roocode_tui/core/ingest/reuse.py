@@ -35,7 +35,7 @@ import numpy as np
 
 from roocode_tui.core.chunking.splitter import Chunk, chunk_hash
 from roocode_tui.core.errors import RoocodeError
-from roocode_tui.core.stores.base import CONTENT_FIELD, Store
+from roocode_tui.core.stores.base import CONTENT_FIELD, CollectionMeta, PointRecord, Store
 
 LOG = logging.getLogger("roocode_tui.ingest")
 
@@ -83,6 +83,7 @@ class NativeSource:
 
     store: Store
     name: str
+    meta: CollectionMeta | None = None
     _ready: bool = False
 
     async def find(self, wanted: dict[str, str]) -> dict[str, np.ndarray]:
@@ -104,8 +105,63 @@ async def native_sources(store: Store, vkey: str, skip: str | None = None) -> li
         except RoocodeError:
             continue
         if meta is not None and meta.vector_key == vkey and meta.staging_for is None:
-            out.append(NativeSource(store, name))
+            out.append(NativeSource(store, name, meta))
     return out
+
+
+def chunking_of(chunk_tokens: int, overlap_tokens: int) -> str:
+    """A collection's ``chunking``: the chunk sizes its files are cut with."""
+    return f"{chunk_tokens}/{overlap_tokens}"
+
+
+class FileCopies:
+    """Whole files found in other collections: the same relative path with the same content
+    (its hash), every chunk of it there, in a collection cut by the same rules and sizes whose
+    vectors are of the run's vector key (``sources``, the run's own first). Such a file is not
+    read into chunks again: its points are copied, with the run's root and ids (a worktree's
+    unchanged files)."""
+
+    def __init__(self, store: Store, sources: list[str]):
+        self.store = store
+        self.sources = sources
+        self.stats = LookupStats()
+
+    async def find(self, files: dict[str, str]) -> dict[str, tuple[list[PointRecord], str]]:
+        """``files``: path -> content hash; answers path -> (its points in chunk order, the source)."""
+        wanted = dict(files)
+        out: dict[str, tuple[list[PointRecord], str]] = {}
+        for name in list(self.sources):
+            if not wanted:
+                break
+            t0 = time.perf_counter()
+            try:
+                records = await self.store.points_of_paths(name, sorted(wanted))
+            except Exception as exc:  # reuse only saves work: a source that fails is left out
+                LOG.warning("files of %s not reused: %s", name, exc)
+                self.sources.remove(name)
+                continue
+            finally:
+                self.stats.queries += 1
+                self.stats.seconds += time.perf_counter() - t0
+            groups: dict[tuple[str, str], list[PointRecord]] = {}
+            for rec in records:
+                key = (str(rec.payload.get("root")), str(rec.payload.get("path")))
+                groups.setdefault(key, []).append(rec)
+            for (_, path), recs in sorted(groups.items()):
+                if path not in wanted:
+                    continue
+                recs.sort(key=lambda r: int(r.payload.get("chunk_index", -1)))
+                whole = [int(r.payload.get("chunk_index", -1)) for r in recs] == list(range(len(recs)))
+                if (
+                    whole
+                    and all(r.payload.get("file_hash") == wanted[path] for r in recs)
+                    and all(r.payload.get("chunk_count") == len(recs) for r in recs)
+                    and all(len(r.vector) and r.sparse is not None for r in recs)
+                ):
+                    out[path] = (recs, name)
+                    del wanted[path]
+                    self.stats.found[name] = self.stats.found.get(name, 0) + len(recs)
+        return out
 
 
 @dataclass
@@ -127,6 +183,8 @@ class Reuse:
         self.sources = sources
         self.recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self.stats = LookupStats()
+        #: the run's whole-file copies, whose lookups the summary counts too
+        self.copies: FileCopies | None = None
 
     def remember(self, content: str, vector: np.ndarray) -> None:
         self.recent[content] = vector
@@ -172,9 +230,20 @@ class Reuse:
         return out
 
     def summary(self) -> dict[str, Any]:
+        """Where vectors were looked for, the lookups (chunks and whole files), their store
+        time, and the chunks found in each collection."""
+        found = dict(self.stats.found)
+        queries, seconds, copied = self.stats.queries, self.stats.seconds, 0
+        if self.copies is not None:
+            queries += self.copies.stats.queries
+            seconds += self.copies.stats.seconds
+            for name, n in self.copies.stats.found.items():
+                found[name] = found.get(name, 0) + n
+                copied += n
         return {
             "sources": [s.name for s in self.sources],
-            "queries": self.stats.queries,
-            "seconds": round(self.stats.seconds, 3),
-            "found": dict(self.stats.found),
+            "queries": queries,
+            "seconds": round(seconds, 3),
+            "found": found,
+            "chunks_of_whole_files": copied,
         }

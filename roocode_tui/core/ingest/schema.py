@@ -4,6 +4,7 @@ protocol (agents/roo_qdrant.RooSchema)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -13,12 +14,14 @@ from roocode_tui.core.chunking.splitter import CHUNKER, Chunk
 from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.errors import ModelMismatchError
 from roocode_tui.core.files.discovery import Skip, SkipFile, SourceFile, read_source
-from roocode_tui.core.ingest.jobs import FileJob, check_compatible, chunk_ids, display, payload_symbol
+from roocode_tui.core.ingest.jobs import FileJob, check_compatible, chunk_ids, display, payload_symbol, point_id
 from roocode_tui.core.ingest.reuse import NativeSource, VectorSource
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store
 
 if TYPE_CHECKING:
     from roocode_tui.core.ingest.indexer import Indexer
+
+COPY_BATCH = 64  # files whose copies are looked up together
 
 
 class IndexSchema(Protocol):
@@ -56,6 +59,11 @@ class IndexSchema(Protocol):
     ) -> Any: ...
 
     def point(self, job: FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord: ...
+
+    def copied_point(self, job: FileJob, rec: PointRecord, pid: str, stamp: str) -> PointRecord:
+        """A point of a file copied whole from another collection (``FileJob.copied``: the
+        native layout only, ``Indexer.copies``)."""
+        ...
 
     async def upsert(self, name: str, points: list[PointRecord]) -> None: ...
 
@@ -138,6 +146,23 @@ class NativeSchema:
     ) -> Any:
         """What the run does with a file (in the reader thread): unchanged, touch (its mtime
         only), skip, fail, or a job of chunks to embed."""
+        found = self._inspect(ix, sf, root, states, max_bytes, protected)
+        if found[0] != "cut":
+            return found
+        _, source, st, unchanged, same = found
+        return self._cut(ix, sf, root, source, st, unchanged=unchanged, same=same)
+
+    def _inspect(
+        self,
+        ix: Indexer,
+        sf: SourceFile,
+        root: str,
+        states: dict[tuple[str, str], FileState],
+        max_bytes: int,
+        protected: set[tuple[str, str]],
+    ) -> Any:
+        """:meth:`examine` up to the cut: ("cut", its text, its state, unchanged, same) when the
+        file is to be cut into chunks."""
         key = (root, sf.path)
         st = states.get(key)
         same = st is not None and st.complete and st.mtime_ns == sf.mtime_ns and st.size == sf.size
@@ -158,6 +183,60 @@ class NativeSchema:
         unchanged = st is not None and st.complete and source.file_hash in st.file_hashes
         if unchanged and not ix._rechunk:
             return ("touch", (sf, st))
+        return ("cut", source, st, unchanged, same)
+
+    def examine_many(
+        self,
+        ix: Indexer,
+        files: list[SourceFile],
+        states: dict[tuple[str, str], FileState],
+        max_bytes: int,
+        protected: set[tuple[str, str]],
+    ) -> Iterator[Any]:
+        """:meth:`examine` for a batch of files (in the reader thread), one finding at a time: a
+        changed or new file that another collection holds whole (the same path and content, cut
+        alike) has its points copied (``FileJob.copied``); the others are cut into chunks. The
+        copies are looked up :data:`COPY_BATCH` files at a time (their points wait in memory)."""
+        if ix.copies is None:
+            for sf in files:
+                yield self.examine(ix, sf, str(sf.root), states, max_bytes, protected)
+            return
+        cut: list[tuple[SourceFile, Any, FileState | None]] = []
+        for sf in files:
+            found = self._inspect(ix, sf, str(sf.root), states, max_bytes, protected)
+            if found[0] == "cut":
+                cut.append((sf, found[1], found[2]))
+            else:
+                yield found
+        for start in range(0, len(cut), COPY_BATCH):
+            group = cut[start : start + COPY_BATCH]
+            copies = ix.copies_for({sf.path: source.file_hash for sf, source, _ in group})
+            for sf, source, st in group:
+                yield self._copied(sf, source, st, copies.get(sf.path)) or self._cut(
+                    ix, sf, str(sf.root), source, st, unchanged=False, same=False
+                )
+
+    def _copied(self, sf: SourceFile, source: Any, st: FileState | None, found: Any) -> Any:
+        """The job of a file whose points another collection holds (``found``: its points there
+        and that collection), with the ids a cut of it here gives (``chunk_ids``); None if none."""
+        if found is None:
+            return None
+        records, origin = found
+        root = str(sf.root)
+        seen: dict[str, int] = {}
+        ids = []
+        for rec in records:
+            h = str(rec.payload["chunk_hash"])
+            ids.append(point_id(root, sf.path, h, seen.get(h, 0)))
+            seen[h] = seen.get(h, 0) + 1
+        job = FileJob(sf, root, source.file_hash, [], ids, st)
+        job.copied, job.copied_from = records, origin
+        return ("file", job)
+
+    def _cut(
+        self, ix: Indexer, sf: SourceFile, root: str, source: Any, st: FileState | None, *, unchanged: bool, same: bool
+    ) -> Any:
+        """A changed file cut into chunks: a job to embed (or, cut as before, nothing to do)."""
         try:
             chunks = ix.chunker.split(source.text, sf.language, sf.path)
         except Exception as exc:
@@ -171,6 +250,13 @@ class NativeSchema:
         if ix._hybrid:
             job.sparse = [document_vector(c.embed_input, c.heading) for c in chunks]  # CPU work: off the loop
         return ("file", job)
+
+    def copied_point(self, job: FileJob, rec: PointRecord, pid: str, stamp: str) -> PointRecord:
+        """A point of a file copied from another collection: its vectors and payload, with this
+        run's root, id, file times and stamp (what a cut of the file here gives)."""
+        payload = {**rec.payload, "root": job.root, "mtime_ns": job.sf.mtime_ns, "size": job.sf.size}
+        payload["indexed_at"] = stamp
+        return PointRecord(id=pid, vector=rec.vector, payload=payload, sparse=rec.sparse)
 
     def point(self, job: FileJob, i: int, c: Chunk, pid: str, vec: np.ndarray, stamp: str) -> PointRecord:
         """The point a chunk becomes: its vectors and roocode-tui's payload."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from roocode_tui.core.chunking.splitter import CHUNKER
 from roocode_tui.core.errors import StoreError
 from roocode_tui.core.ingest.jobs import FileJob
+from roocode_tui.core.ingest.reuse import chunking_of
 from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, now_iso
 
 if TYPE_CHECKING:
@@ -75,14 +76,14 @@ class Committer:
             if job is _DONE:
                 return
             group = [job]
-            points = len(job.chunks)
+            points = len(job.ids)
             while points < COMMIT_POINTS and not self.queue.empty():
                 nxt = self.queue.get_nowait()
                 if nxt is _DONE:
                     done = True
                     break
                 group.append(nxt)
-                points += len(nxt.chunks)
+                points += len(nxt.ids)
             self.active = asyncio.ensure_future(self._commit(group))
             await asyncio.shield(self.active)
 
@@ -92,6 +93,11 @@ class Committer:
         stamp = now_iso()
         points: list[PointRecord] = []
         for job in group:
+            if job.copied is not None:  # a file another collection holds whole (NativeSchema)
+                points += [
+                    schema.copied_point(job, rec, pid, stamp) for rec, pid in zip(job.copied, job.ids, strict=True)
+                ]
+                continue
             for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
                 assert vec is not None
                 points.append(schema.point(job, i, c, pid, vec, stamp))
@@ -134,7 +140,8 @@ async def record_run(ix: Indexer, meta: CollectionMeta) -> None:
     meta.last_indexed_at = now_iso()
     before = meta.last_run or {}
     if ix._rechunk and ix.changes is None and p.files_failed == 0:
-        meta.chunker = CHUNKER  # every file was cut by today's rules
+        meta.chunker = CHUNKER  # every file was cut by today's rules, and this run's sizes
+        meta.chunking = chunking_of(ix.settings.chunk_tokens, ix.settings.chunk_overlap_tokens)
     meta.paths = sorted(set(meta.paths) | {str(r) for r in ix.roots})
     meta.last_run = {
         "status": "done" if p.files_failed == 0 else "done with failures",

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from roocode_tui.core.results import DENSE, Hit, dense_of  # noqa: F401 - the store contract's, re-exported
+from roocode_tui.core.results import DENSE, Hit, dense_of  # Hit: the store contract's, re-exported
 
 SCHEMA = "roocode-tui/1"
 SPARSE = "keywords"  # BM25-style term weights, IDF applied by the store
@@ -60,6 +60,10 @@ class CollectionMeta:
     #: the key of the embedder its vectors come from (ingest/reuse.py vector_key): collections
     #: with the same key lend each other vectors; "" (made before keys were kept): lends none
     vector_key: str = ""
+    #: the chunk sizes its files were cut with ("300/30": IndexSettings chunk_tokens and
+    #: chunk_overlap_tokens; "" unknown, "mixed" several): a file's points are copied from a
+    #: collection cut the same way only
+    chunking: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,16 +77,28 @@ class CollectionMeta:
 @dataclass(frozen=True, slots=True)
 class PointRecord:
     id: str
-    vector: np.ndarray
+    #: the dense vector; a plain list where a point read back is written again as it is (a
+    #: file's points copied: ingest/reuse.py), which spares two conversions a point
+    vector: np.ndarray | list[float]
     payload: dict[str, Any]
     sparse: tuple[list[int], list[float]] | None = None
 
     @classmethod
-    def from_record(cls, point_id: Any, payload: dict[str, Any] | None, vector: Any) -> PointRecord:
-        """A point read back from either backend (the vector may be absent)."""
+    def from_record(
+        cls, point_id: Any, payload: dict[str, Any] | None, vector: Any, *, raw: bool = False
+    ) -> PointRecord:
+        """A point read back from either backend (the vector may be absent); ``raw``: its dense
+        vector as the backend gave it (a list)."""
+        if raw:
+            dense_list = vector.get(DENSE) if isinstance(vector, dict) else vector
+            return cls(str(point_id), list(dense_list or []), payload or {}, sparse_of(vector))
         dense = dense_of(vector)
         empty = np.zeros(0, dtype=np.float32)
         return cls(str(point_id), dense if dense is not None else empty, payload or {}, sparse_of(vector))
+
+    def vector_list(self) -> list[float]:
+        """The dense vector as a list (what the backends take)."""
+        return self.vector if isinstance(self.vector, list) else self.vector.tolist()
 
 
 @dataclass(slots=True)
@@ -311,6 +327,11 @@ class Store(abc.ABC):
         """For each value found, the dense vector of a point whose keyword payload ``field``
         holds it: vectors looked up by content (ingest/reuse.py). Needs ``field`` indexed
         (:meth:`ensure_keyword_index`) to cost an index lookup rather than a scan."""
+
+    @abc.abstractmethod
+    async def points_of_paths(self, name: str, paths: list[str]) -> list[PointRecord]:
+        """Every point (payload, dense and keyword vectors) of the files at these relative paths,
+        under any root: a file's points copied to another collection (ingest/reuse.py)."""
 
     @abc.abstractmethod
     async def ensure_keyword_index(self, name: str, field: str) -> bool:

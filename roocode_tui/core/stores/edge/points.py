@@ -60,7 +60,7 @@ class PointCalls:
         from qdrant_edge import Point, SparseVector, UpdateOperation
 
         def vectors(p: PointRecord) -> dict[str, Any]:
-            out: dict[str, Any] = {DENSE: p.vector.tolist()}
+            out: dict[str, Any] = {DENSE: p.vector_list()}
             if p.sparse is not None and p.sparse[0]:
                 out[SPARSE] = SparseVector(indices=p.sparse[0], values=p.sparse[1])
             return out
@@ -164,6 +164,27 @@ class PointCalls:
                         found[value] = vec
                 if offset is None:
                     return found
+
+        return await self._call(find)
+
+    async def points_of_paths(self, name: str, paths: list[str]) -> list[PointRecord]:
+        if not paths:
+            return []
+        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+
+        flt = Filter(must=[FieldCondition(key="path", match=MatchAny(list(paths)))])
+
+        def find() -> list[PointRecord]:
+            shard = self._shards.current(name)
+            out: list[PointRecord] = []
+            offset = None
+            while True:
+                records, offset = shard.scroll(
+                    ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=True, with_vector=True)
+                )
+                out += [PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True) for rec in records]
+                if offset is None:
+                    return out
 
         return await self._call(find)
 

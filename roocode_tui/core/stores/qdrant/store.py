@@ -42,7 +42,7 @@ class QdrantStore(QdrantCollections, Store):
         from qdrant_client import models as m
 
         def vectors(p: PointRecord) -> dict[str, Any]:
-            out: dict[str, Any] = {DENSE: p.vector.tolist()}
+            out: dict[str, Any] = {DENSE: p.vector_list()}
             if p.sparse is not None and p.sparse[0]:
                 out[SPARSE] = m.SparseVector(indices=p.sparse[0], values=p.sparse[1])
             return out
@@ -141,6 +141,26 @@ class QdrantStore(QdrantCollections, Store):
                         found[value] = vec
                 if offset is None:
                     return found
+
+        return await self._do(run)
+
+    async def points_of_paths(self, name: str, paths: list[str]) -> list[PointRecord]:
+        if not paths:
+            return []
+        from qdrant_client import models as m
+
+        flt = m.Filter(must=[m.FieldCondition(key="path", match=m.MatchAny(any=list(paths)))])
+
+        async def run(c: Any) -> list[PointRecord]:
+            out: list[PointRecord] = []
+            offset = None
+            while True:
+                records, offset = await c.scroll(
+                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=True, with_vectors=True
+                )
+                out += [PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True) for rec in records]
+                if offset is None:
+                    return out
 
         return await self._do(run)
 

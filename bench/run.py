@@ -329,11 +329,11 @@ def _du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def bench_reuse(work: Path, scale: float) -> None:
+def bench_reuse(work: Path, scale: float, tokens_per_s: float = 50_000) -> None:
     """Embed once: a repository of 10,000 files indexed, then a second checkout of it (a git
     worktree, 1% of its files changed) indexed with reuse on and off; the lookup's store time,
     the peak RSS of each run, and the disk the content index takes."""
-    print("embedding once: a second checkout of a 10,000-file repository", flush=True)
+    print(f"embedding once: a second checkout of a 10,000-file repository, {tokens_per_s:,.0f} tokens/s", flush=True)
     n_files = max(100, int(10_000 * scale))
     repo = work / "reuse-repo"
     repo.mkdir()
@@ -354,7 +354,7 @@ def bench_reuse(work: Path, scale: float) -> None:
     changed = sorted(tree.rglob("*.py"))[::100]  # 1%: a line added to each
     for f in changed:
         f.write_text(f.read_text() + "\ndef added_in_the_branch():\n    return 'changed'\n")
-    srv = Server(50_000, 5.0)  # a GPU-bound server at 50k tokens/s
+    srv = Server(tokens_per_s, 5.0)  # a GPU-bound server
     data = work / "reuse-data"
 
     def run(name: str, root: Path, reuse: bool) -> dict[str, Any]:
@@ -376,7 +376,8 @@ def bench_reuse(work: Path, scale: float) -> None:
     calls = on["requests"] / first["requests"]
     wall = on["wall_s"] / first["wall_s"]
     row(
-        f"second checkout of {first['files']:,} files, 1% changed: embedding calls, reuse on / first run",
+        f"second checkout of {first['files']:,} files, 1% changed, {tokens_per_s:,.0f} tokens/s: embedding calls, "
+        "reuse on / first run",
         f"{calls:.1%} ({on['requests']} of {first['requests']}; {on['chunks']} of {first['chunks']:,} chunks)",
         "<= 2%",
         calls <= 0.02,
@@ -1262,6 +1263,7 @@ def main() -> None:
         "--only", nargs="*", help="throughput unchanged edit rss reuse search ranking tui local engine watch chunking"
     )
     ap.add_argument("--watch-minutes", type=float, default=60.0, help="how long the watch scenario edits files")
+    ap.add_argument("--reuse-tokens-per-s", type=float, default=50_000, help="the server's speed in the reuse scenario")
     ap.add_argument(
         "--allocator",
         choices=("tuned", "glibc"),
@@ -1292,7 +1294,7 @@ def main() -> None:
             "unchanged": lambda: bench_unchanged(work, a.scale),
             "edit": lambda: bench_edit(work),
             "rss": lambda: bench_rss(work, a.scale, tuned),
-            "reuse": lambda: bench_reuse(work, a.scale),
+            "reuse": lambda: bench_reuse(work, a.scale, a.reuse_tokens_per_s),
             "search": lambda: bench_search(work, a.scale),
             "ranking": lambda: bench_ranking(work, a.scale),
             "tui": lambda: bench_tui(work),

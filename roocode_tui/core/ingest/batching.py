@@ -61,8 +61,8 @@ class Batcher:
         job.vectors = [None] * len(job.chunks)
         self.unresolved.append(job)
         self._unresolved_chunks += len(job.chunks)
-        if self._unresolved_chunks >= LOOKUP_BATCH:
-            await self.resolve()
+        if self._unresolved_chunks >= LOOKUP_BATCH or (job.old is None and not self.ix.lookups_needed):
+            await self.resolve()  # (nowhere to look: at once)
 
     async def resolve(self) -> None:
         """Look up the vectors of the files waiting: by point id in the run's collection, then
@@ -90,7 +90,7 @@ class Batcher:
         ]
         found_by_content = {}
         if ix.reuse is not None and wanted:
-            found_by_content = await ix.reuse.find([h for _, _, h in wanted], own_exists=ix.collection_exists)
+            found_by_content = await ix.reuse.find([h for _, _, h in wanted], own_exists=ix.own_searchable)
             p.reuse = ix.reuse.summary()
         todo: list[Item] = []
         for job, i, h in wanted:
@@ -141,12 +141,17 @@ class Batcher:
 
     def partial_ready(self) -> bool:
         """Whether the chunks waiting go to the embedder before a batch is full, while the reader
-        is still at work: a quarter of a batch (by chunks or tokens), or a wait of
-        :data:`PARTIAL_WAIT_S`. Where most vectors are reused (a worktree), the few chunks to
-        embed come one by one: sent as they come they would take one request each."""
+        is still at work: at once while most chunks are embedded (the server must not wait);
+        where most are reused (a worktree, a clone), the few chunks to embed come one by one and
+        would take one request each: they wait for a quarter of a batch (by chunks or tokens),
+        or :data:`PARTIAL_WAIT_S`."""
         pending = self.pending
         if not pending:
             return False
+        p = self.ix.progress
+        reused = p.chunks_reused + p.chunks_reused_from_other_collections
+        if reused <= 4 * (p.chunks_embedded + len(pending)):
+            return True  # most chunks are embedded: keep the server busy
         if self._pending_since is None or time.monotonic() - self._pending_since >= PARTIAL_WAIT_S:
             return True
         embedder = self.ix.embedder

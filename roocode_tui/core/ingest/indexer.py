@@ -100,6 +100,7 @@ class Indexer:
         self._repayload = False  # ... whose payloads lack what today's have: write every point again
         self._max_bytes = self.schema.max_file_bytes
         self._new_in_dry_run = False  # a dry run of a collection that does not exist
+        self._new_collection = False  # made by this run: it holds only what this run wrote
         self.dry_run = dry_run
         self.progress.dry_run = dry_run
         #: what a million tokens cost on the embedder (a dry run's estimate), if known
@@ -277,6 +278,19 @@ class Indexer:
         return {}
 
     @property
+    def lookups_needed(self) -> bool:
+        """Whether a chunk's vector may be somewhere to look it up: another collection of the
+        embedder, or this one when it held points before the run."""
+        reuse = self.reuse
+        return reuse is not None and bool(reuse.sources or (reuse.own is not None and self.own_searchable))
+
+    @property
+    def own_searchable(self) -> bool:
+        """The run's collection holds points from before the run (one it made holds only what
+        it wrote, which the run keeps at hand)."""
+        return self.collection_exists and not self._new_collection
+
+    @property
     def collection_exists(self) -> bool:
         """Whether the run's collection exists yet (a new one is made once the first batch is embedded)."""
         return self._to_create is None and self._creating is None and not self._new_in_dry_run
@@ -288,6 +302,7 @@ class Indexer:
                 self._to_create = None
             return
         if self._to_create is not None:
+            self._new_collection = True
             self._creating = asyncio.create_task(self.store.create_collection(self._to_create))
             self._to_create = None
 

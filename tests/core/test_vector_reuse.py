@@ -84,7 +84,9 @@ async def test_another_model_prefix_or_size_never_lends_its_vectors(tmp_path: Pa
                 store, embedder(a), "sizes", other_root, IndexSettings(chunk_tokens=40, chunk_overlap_tokens=0)
             )
             assert sizes.reuse["chunks_of_whole_files"] == 0 and sizes.chunks_embedded > 0
-            assert (await store.get_meta("sizes")).chunking == "40/0" and (await store.get_meta("same")).chunking == "80/0"
+            assert (await store.get_meta("sizes")).chunking == "40/0" and (
+                await store.get_meta("same")
+            ).chunking == "80/0"
         finally:
             await store.close()
 

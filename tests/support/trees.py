@@ -10,7 +10,9 @@ def many_files(root: Path, n: int, tag: str = "") -> Path:
     for i in range(n):
         path = root / "docs" / f"page{i:03d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Page {i} {tag}\n\n" + f"Topic {i} explained in plain words. " * 40 + "\n")
+        # every sentence its own: no two chunks alike (a text met twice in a run is embedded once)
+        words = " ".join(f"Topic {i}, point {j}, explained in plain words." for j in range(40))
+        path.write_text(f"# Page {i} {tag}\n\n{words}\n")
     return root
 
 

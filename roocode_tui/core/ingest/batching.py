@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from roocode_tui.core.ingest.jobs import FileJob, display
-from roocode_tui.core.ingest.reuse import LOOKUP_BATCH, content_hash
+from roocode_tui.core.ingest.reuse import LOOKUP_BATCH, Recent, content_hash
 
 PARTIAL_WAIT_S = 2.0  # the longest chunks wait for company while the reader works
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class Batcher:
         #: a dry run: the texts it would embed
         self.planned: set[str] = set()
         self._pending_since: float | None = None  # when the oldest chunk of ``pending`` came
+        #: what this run embedded last (a text that comes again is not embedded twice)
+        self.recent = Recent()
 
     async def accept(self, job: FileJob) -> None:
         p = self.ix.progress
@@ -82,12 +84,17 @@ class Batcher:
                         job.vectors[i] = vec
                         p.chunks_reused += 1
         native = ix.schema.native
-        wanted = [
-            (job, i, content_hash(job.chunks[i], native))
-            for job in jobs
-            for i, v in enumerate(job.vectors)
-            if v is None
-        ]
+        wanted = []
+        for job in jobs:
+            for i, v in enumerate(job.vectors):
+                if v is None:
+                    h = content_hash(job.chunks[i], native)
+                    vec = self.recent.get(h)
+                    if vec is not None:  # embedded by this run a moment ago
+                        job.vectors[i] = vec
+                        p.chunks_reused += 1
+                    else:
+                        wanted.append((job, i, h))
         found_by_content = {}
         if ix.reuse is not None and wanted:
             found_by_content = await ix.reuse.find([h for _, _, h in wanted], own_exists=ix.own_searchable)

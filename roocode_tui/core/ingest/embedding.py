@@ -95,7 +95,7 @@ class Embedding:
         ok = len(batch) - len(failed)
         p.chunks_embedded += ok
         p.tokens_embedded += sum(it.job.chunks[it.pos].tokens for i, it in enumerate(batch) if i not in failed)
-        reuse = ix.reuse
+        recent = self.batcher.recent
         for row, it in enumerate(batch):
             followers = self.batcher.followers.pop(it.content, [])
             if row in failed:
@@ -104,8 +104,7 @@ class Embedding:
             else:
                 assert vectors is not None
                 vector = vectors[row]
-                if reuse is not None:
-                    reuse.remember(it.content, vector)
+                recent.remember(it.content, vector)
                 p.chunks_reused += len(followers)  # the same text elsewhere: embedded once
             for each in (it, *followers):
                 job = each.job

@@ -173,35 +173,40 @@ class LookupStats:
     found: dict[str, int] = field(default_factory=dict)  # source -> chunks
 
 
+class Recent:
+    """The vectors a run embedded last, by content hash: a text that comes again in the run
+    (whether or not vectors are looked up in the store) is not embedded twice."""
+
+    def __init__(self, size: int = RECENT):
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, content: str) -> np.ndarray | None:
+        return self.vectors.get(content)
+
+    def remember(self, content: str, vector: np.ndarray) -> None:
+        self.vectors[content] = vector
+        self.vectors.move_to_end(content)
+        if len(self.vectors) > self.size:
+            self.vectors.popitem(last=False)
+
+
 class Reuse:
     """Finds vectors by content for one run: the run's own collection first (``own``, when it
-    exists), then the other ``sources``; the vectors this run embedded stay at hand a while."""
+    held points before the run), then the other ``sources``."""
 
     def __init__(self, vkey: str, own: VectorSource | None, sources: list[VectorSource]):
         self.vkey = vkey
         self.own = own
         self.sources = sources
-        self.recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self.stats = LookupStats()
         #: the run's whole-file copies, whose lookups the summary counts too
         self.copies: FileCopies | None = None
 
-    def remember(self, content: str, vector: np.ndarray) -> None:
-        self.recent[content] = vector
-        self.recent.move_to_end(content)
-        if len(self.recent) > RECENT:
-            self.recent.popitem(last=False)
-
     async def find(self, hashes: list[str], *, own_exists: bool) -> dict[str, tuple[np.ndarray, bool]]:
         """content hash -> (vector, found in another collection), for the hashes found."""
         out: dict[str, tuple[np.ndarray, bool]] = {}
-        missing: dict[str, str] = {}
-        for h in dict.fromkeys(hashes):
-            vec = self.recent.get(h)
-            if vec is not None:
-                out[h] = (vec, False)
-            else:
-                missing[h] = content_key(self.vkey, h)
+        missing = {h: content_key(self.vkey, h) for h in dict.fromkeys(hashes)}
         chain: list[tuple[VectorSource, bool]] = [(s, True) for s in self.sources]
         if self.own is not None and own_exists:
             chain.insert(0, (self.own, False))

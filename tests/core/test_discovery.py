@@ -76,6 +76,15 @@ def test_junk_directories_and_virtualenvs_are_pruned(tmp_path: Path):
     assert skipped["myenv"] == "virtual environment"
 
 
+def test_a_worktrees_or_submodules_git_file_is_not_indexed(tmp_path: Path):
+    """A git worktree (and a submodule) has a .git file naming its repository, not a folder."""
+    tree(tmp_path, {".git": "gitdir: /home/me/src/shop/.git/worktrees/feature\n", "vendor/lib/.git": "gitdir: x\n"})
+    tree(tmp_path, {"src/app.py": "print('hi')\n", "vendor/lib/lib.py": "x = 1\n"})
+    found, skipped = walk(tmp_path)
+    assert found == {"src/app.py", "vendor/lib/lib.py"}
+    assert skipped[".git"] == skipped["vendor/lib/.git"] == ".git link to a repository"
+
+
 def test_size_binary_lock_and_globs(tmp_path: Path):
     tree(
         tmp_path,

@@ -79,7 +79,8 @@ def print_plan(report: dict[str, Any]) -> None:
     width = min(60, max((len(f["path"]) for f in files), default=0))
     for f in files:
         embed = f"{f['embed']:,} to embed ({f['tokens']:,} tokens)" if f["embed"] else "nothing to embed"
-        print(f"  {inert(f['path']):<{width}}  {f['chunks']:,} chunks, {embed}")
+        chunks = f"{f['chunks']:,} chunk" + ("s" if f["chunks"] != 1 else "")
+        print(f"  {inert(f['path']):<{width}}  {chunks}, {embed}")
     if skipped:
         print("skipped:")
         for s in skipped:

@@ -126,6 +126,8 @@ def runs_text(runs: list[Any], followed: str | None) -> Text:
 def state_text(p: Any) -> Text:
     """The followed run's phase, collection and current file, and how it stands or ended."""
     state = Text()
+    if getattr(p, "kind", "") == "plan":  # a dry run (F2's p): nothing embedded or written
+        state.append("plan ", style="bold")
     state.append(f"{p.phase} ", style="bold")
     state.append(inert(p.collection))
     if p.current_file and p.active:

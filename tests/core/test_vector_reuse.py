@@ -145,3 +145,32 @@ async def test_a_dry_run_writes_nothing_and_counts_what_the_run_embeds(corpus: P
             assert "embed_tokens_per_s" not in (await store.get_meta("demo")).last_run or again["estimate"]["rate_from"]
         finally:
             await store.close()
+
+
+async def test_a_float32_collection_takes_no_float16_vectors(tmp_path: Path, corpus: Path):
+    """Vectors stored as float16 are rounded: a float32 collection takes them from no one (a
+    fresh embedding would differ), while a float16 one takes float32 vectors (rounded alike)."""
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    data = tmp_path / "data"
+    with EmbedServer() as srv:
+        half = EdgeStore(data, vector_datatype="float16")
+        try:
+            await index(half, embedder(srv), "half", corpus / "docs")
+        finally:
+            await half.close()
+        full = EdgeStore(data, vector_datatype="float32")
+        try:
+            alone = await index(full, embedder(srv), "full", corpus / "docs")
+            assert alone.chunks_reused_from_other_collections == 0 and alone.reuse["sources"] == []
+            assert (await full.get_meta("full")).vector_datatype == "float32"
+            twin = await index(full, embedder(srv), "full-twin", corpus / "docs")
+            assert twin.chunks_embedded == 0 and twin.reuse["sources"] == ["full"]
+        finally:
+            await full.close()
+        half = EdgeStore(data, vector_datatype="float16")
+        try:
+            rounded = await index(half, embedder(srv), "half-twin", corpus / "docs")
+            assert rounded.chunks_embedded == 0 and set(rounded.reuse["sources"]) == {"full", "full-twin", "half"}
+        finally:
+            await half.close()

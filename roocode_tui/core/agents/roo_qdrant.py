@@ -543,6 +543,9 @@ class AgentSource:
     """A coding agent's collection as a place to find vectors by content: the points
     roocode-tui wrote there carry the content key (model and text) of what was embedded."""
 
+    #: Roo Code's layout stores float32 vectors (vector-store/qdrant-client.ts)
+    vector_datatype = "float32"
+
     def __init__(self, store: Any, name: str):
         self.store = store
         self.name = name

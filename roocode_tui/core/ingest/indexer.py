@@ -25,6 +25,7 @@ from roocode_tui.core.ingest.reuse import (
     Reuse,
     VectorSource,
     chunking_of,
+    lends_to,
     native_sources,
     vector_key,
 )
@@ -241,6 +242,7 @@ class Indexer:
                 meta.vector_key = vkey if not meta.vector_key else MIXED
             if not self.collection_exists:
                 meta.chunking = chunking  # a new collection: every file is cut by this run's sizes
+                meta.vector_datatype = str(getattr(self.store, "vector_datatype", ""))
             elif meta.chunking and meta.chunking != chunking:
                 meta.chunking = MIXED
         if not self._reuse_on:
@@ -248,6 +250,9 @@ class Indexer:
         sources: list[VectorSource] = []
         for find in self._finders:
             sources += await find(self.store, vkey, self.collection)
+        # a float32 collection takes no float16 vectors (an agent's collections are float32)
+        target = meta.vector_datatype if self.schema.native else "float32"
+        sources = [s for s in sources if lends_to(getattr(s, "vector_datatype", ""), target)]
         self.reuse = Reuse(vkey, self.schema.own_source(self), sources)
         if sources:
             LOG.info("vectors may be reused from %s", ", ".join(s.name for s in sources))

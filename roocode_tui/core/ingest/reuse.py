@@ -77,6 +77,12 @@ class VectorSource(Protocol):
         ...
 
 
+def lends_to(source_datatype: str, target_datatype: str) -> bool:
+    """Whether vectors stored as ``source_datatype`` are what a fresh embedding stored as
+    ``target_datatype`` holds: a float16 target rounds either; a float32 one needs float32."""
+    return target_datatype != "float32" or source_datatype == "float32"
+
+
 @dataclass
 class NativeSource:
     """One of roocode-tui's collections whose record names the run's vector key."""
@@ -85,6 +91,10 @@ class NativeSource:
     name: str
     meta: CollectionMeta | None = None
     _ready: bool = False
+
+    @property
+    def vector_datatype(self) -> str:
+        return self.meta.vector_datatype if self.meta is not None else ""
 
     async def find(self, wanted: dict[str, str]) -> dict[str, np.ndarray]:
         if not self._ready:  # a collection made before chunk_hash was indexed gets its index once

@@ -64,6 +64,9 @@ class CollectionMeta:
     #: chunk_overlap_tokens; "" unknown, "mixed" several): a file's points are copied from a
     #: collection cut the same way only
     chunking: str = ""
+    #: how its vectors are stored ("float16", "float32"; "" unknown: taken as float16): a
+    #: float32 collection takes no vectors from a float16 one (they would differ from fresh ones)
+    vector_datatype: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

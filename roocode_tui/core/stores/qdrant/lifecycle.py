@@ -28,6 +28,11 @@ PHYSICAL = re.compile(r"^(?P<base>.+)--(?P<tag>[0-9a-f]{8})$")  # NAME--1a2b3c4d
 class QdrantCollections(QdrantConnection):
     """Collections behind their aliases: list, create, delete, and rebuild beside the live one."""
 
+    @property
+    def vector_datatype(self) -> str:
+        """How the collections it creates store their vectors ("float16" or "float32")."""
+        return self.settings.vector_datatype
+
     # -- collections -------------------------------------------------------------------------
     @staticmethod
     async def _aliases(c: Any) -> dict[str, str]:

@@ -261,7 +261,8 @@ class Indexer:
             def cut_alike(m: CollectionMeta | None) -> bool:
                 return m is not None and m.chunker == CHUNKER and m.chunking == chunking and m.hybrid == meta.hybrid
 
-            names = [self.collection] if self.collection_exists and cut_alike(meta) else []
+            own = self.collection_exists and meta.vector_key == vkey and cut_alike(meta)
+            names = [self.collection] if own else []
             names += [s.name for s in sources if isinstance(s, NativeSource) and cut_alike(s.meta)]
             if names:
                 self.copies = self.reuse.copies = FileCopies(self.store, names)

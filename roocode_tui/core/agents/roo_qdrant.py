@@ -23,11 +23,11 @@ from roocode_tui.core.agents import roo_cache as cache
 from roocode_tui.core.agents.profile import AgentProfile
 from roocode_tui.core.errors import ModelMismatchError, StoreError, UsageError
 from roocode_tui.core.ingest.reuse import CONTENT_KEY, content_hash, content_key
-from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord
+from roocode_tui.core.stores.base import AgentIndexInfo, CollectionMeta, FileState, Hit, PointRecord, vectors_by_field
+from roocode_tui.core.stores.qdrant.client import scan
 
 RooInfo = AgentIndexInfo  # what a Roo Code collection says about itself
 
-SCROLL_PAGE = 2048
 DENSE_ONLY_NOTE = "Roo Code collection: dense search only (it has no keyword vectors)"
 
 
@@ -429,28 +429,18 @@ class RooSchema:
         async def run(c: Any) -> dict[tuple[str, str], FileState]:
             states: dict[tuple[str, str], FileState] = {}
             present: dict[tuple[str, str], set[str]] = {}
-            offset = None
-            while True:
-                records, offset = await c.scroll(
-                    name,
-                    scroll_filter=flt,
-                    limit=SCROLL_PAGE,
-                    offset=offset,
-                    with_payload=["filePath", roo.OWNER_KEY, *self.state_keys],
-                )
-                for rec in records:
-                    payload = rec.payload or {}
-                    path = payload.get("filePath")
-                    if not isinstance(path, str):
-                        continue
-                    key = (self.root_key, path)
-                    present.setdefault(key, set()).add(str(rec.id))
-                    if payload.get(roo.OWNER_KEY) == roo.OWNER:
-                        states.setdefault(key, FileState()).ids.add(str(rec.id))
-                        self.note_ours(key, payload)
-                if offset is None:
-                    self.present = present
-                    return states
+            async for rec in scan(c, name, flt, with_payload=["filePath", roo.OWNER_KEY, *self.state_keys]):
+                payload = rec.payload or {}
+                path = payload.get("filePath")
+                if not isinstance(path, str):
+                    continue
+                key = (self.root_key, path)
+                present.setdefault(key, set()).add(str(rec.id))
+                if payload.get(roo.OWNER_KEY) == roo.OWNER:
+                    states.setdefault(key, FileState()).ids.add(str(rec.id))
+                    self.note_ours(key, payload)
+            self.present = present
+            return states
 
         return await self.store.call(run)
 
@@ -557,23 +547,8 @@ class AgentSource:
         flt = m.Filter(must=[m.FieldCondition(key=CONTENT_KEY, match=m.MatchAny(any=list(by_key)))])
 
         async def run(c: Any) -> dict[str, np.ndarray]:
-            found: dict[str, np.ndarray] = {}
-            offset = None
-            while True:
-                records, offset = await c.scroll(
-                    self.name,
-                    scroll_filter=flt,
-                    limit=SCROLL_PAGE,
-                    offset=offset,
-                    with_payload=[CONTENT_KEY],
-                    with_vectors=True,
-                )
-                for rec in records:
-                    h = by_key.get(str((rec.payload or {}).get(CONTENT_KEY)))
-                    if h is not None and h not in found and isinstance(rec.vector, list):
-                        found[h] = np.asarray(rec.vector, dtype=np.float32)
-                if offset is None:
-                    return found
+            records = [rec async for rec in scan(c, self.name, flt, with_payload=[CONTENT_KEY], with_vectors=True)]
+            return {by_key[k]: vec for k, vec in vectors_by_field(records, CONTENT_KEY).items() if k in by_key}
 
         return await self.store.call(run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -446,6 +446,17 @@ class Store(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources."""
+
+
+def vectors_by_field(records: Iterable[Any], field: str) -> dict[str, np.ndarray]:
+    """For each value of a keyword ``field`` among either backend's records, the dense vector of
+    the first record holding it (``Store.find_vectors``)."""
+    found: dict[str, np.ndarray] = {}
+    for rec in records:
+        value = (rec.payload or {}).get(field)
+        if isinstance(value, str) and value not in found and (vec := dense_of(rec.vector)) is not None:
+            found[value] = vec
+    return found
 
 
 def sparse_of(vector: Any) -> tuple[list[int], list[float]] | None:

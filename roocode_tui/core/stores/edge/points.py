@@ -4,7 +4,7 @@ scroll, facets) and the search lanes, each one call into a collection's shard.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from roocode_tui.core.stores.base import (
     SearchFilter,
     accumulate_state,
     dense_of,
+    vectors_by_field,
 )
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class PointCalls:
     async def file_states(
         self, name: str, roots: list[str], under: list[str] | None = None
     ) -> dict[tuple[str, str], FileState]:
-        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix, ScrollRequest
+        from qdrant_edge import FieldCondition, Filter, MatchAny, MatchPrefix
 
         must = [FieldCondition(key="root", match=MatchAny(list(roots)))] if roots else []
         should = None
@@ -117,17 +118,10 @@ class PointCalls:
         flt = Filter(must=must or None, should=should) if must or should else None
 
         def scan() -> dict[tuple[str, str], FileState]:
-            shard = self._shards.current(name)
             states: dict[tuple[str, str], FileState] = {}
-            offset = None
-            while True:
-                records, offset = shard.scroll(
-                    ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=STATE_FIELDS)
-                )
-                for rec in records:
-                    accumulate_state(states, rec.id, rec.payload or {})
-                if offset is None:
-                    return states
+            for rec in _scan(self._shards.current(name), flt, with_payload=STATE_FIELDS):
+                accumulate_state(states, rec.id, rec.payload or {})
+            return states
 
         return await self._call(scan)
 
@@ -144,47 +138,26 @@ class PointCalls:
     async def find_vectors(self, name: str, field: str, values: list[str]) -> dict[str, np.ndarray]:
         if not values:
             return {}
-        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+        from qdrant_edge import FieldCondition, Filter, MatchAny
 
         flt = Filter(must=[FieldCondition(key=field, match=MatchAny(list(values)))])
 
         def find() -> dict[str, np.ndarray]:
-            shard = self._shards.current(name)
-            found: dict[str, np.ndarray] = {}
-            offset = None
-            while True:
-                records, offset = shard.scroll(
-                    ScrollRequest(
-                        offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=[field], with_vector=[DENSE]
-                    )
-                )
-                for rec in records:
-                    value = (rec.payload or {}).get(field)
-                    if isinstance(value, str) and value not in found and (vec := dense_of(rec.vector)) is not None:
-                        found[value] = vec
-                if offset is None:
-                    return found
+            records = _scan(self._shards.current(name), flt, with_payload=[field], with_vector=[DENSE])
+            return vectors_by_field(records, field)
 
         return await self._call(find)
 
     async def points_of_paths(self, name: str, paths: list[str]) -> list[PointRecord]:
         if not paths:
             return []
-        from qdrant_edge import FieldCondition, Filter, MatchAny, ScrollRequest
+        from qdrant_edge import FieldCondition, Filter, MatchAny
 
         flt = Filter(must=[FieldCondition(key="path", match=MatchAny(list(paths)))])
 
         def find() -> list[PointRecord]:
-            shard = self._shards.current(name)
-            out: list[PointRecord] = []
-            offset = None
-            while True:
-                records, offset = shard.scroll(
-                    ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=True, with_vector=True)
-                )
-                out += [PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True) for rec in records]
-                if offset is None:
-                    return out
+            records = _scan(self._shards.current(name), flt, with_payload=True, with_vector=True)
+            return [PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True) for rec in records]
 
         return await self._call(find)
 
@@ -252,6 +225,22 @@ class PointCalls:
             return out
 
         return await self._call(query)
+
+
+def _scan(shard: Any, flt: Any, *, with_payload: Any, with_vector: Any = None) -> Iterator[Any]:
+    """Every record of a shard under a filter, page by page."""
+    from qdrant_edge import ScrollRequest
+
+    offset = None
+    while True:
+        records, offset = shard.scroll(
+            ScrollRequest(
+                offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=with_payload, with_vector=with_vector
+            )
+        )
+        yield from records
+        if offset is None:
+            return
 
 
 def _dense_query(vector: np.ndarray | None) -> Any:

@@ -21,6 +21,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from roocode_tui.core.config import StoreSettings
@@ -289,3 +290,25 @@ class QdrantConnection:
                 await self._client.close()
             finally:
                 self._client = None
+
+
+SCROLL_PAGE = 2048  # points a page of a scan
+
+
+async def scan(c: Any, name: str, flt: Any, *, with_payload: Any, with_vectors: Any = False) -> AsyncIterator[Any]:
+    """Every point of a collection under a filter, page by page (``c``: the qdrant-client of a
+    ``store.call``)."""
+    offset = None
+    while True:
+        records, offset = await c.scroll(
+            name,
+            scroll_filter=flt,
+            limit=SCROLL_PAGE,
+            offset=offset,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+        )
+        for rec in records:
+            yield rec
+        if offset is None:
+            return

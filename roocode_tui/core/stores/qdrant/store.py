@@ -20,10 +20,10 @@ from roocode_tui.core.stores.base import (
     Store,
     accumulate_state,
     dense_of,
+    vectors_by_field,
 )
+from roocode_tui.core.stores.qdrant.client import scan
 from roocode_tui.core.stores.qdrant.lifecycle import QdrantCollections
-
-SCROLL_PAGE = 2048
 
 
 class QdrantStore(QdrantCollections, Store):
@@ -89,20 +89,9 @@ class QdrantStore(QdrantCollections, Store):
 
         async def run(c: Any) -> dict[tuple[str, str], FileState]:
             states: dict[tuple[str, str], FileState] = {}
-            offset = None
-            while True:
-                records, offset = await c.scroll(
-                    name,
-                    scroll_filter=flt,
-                    limit=SCROLL_PAGE,
-                    offset=offset,
-                    with_payload=STATE_FIELDS,
-                    with_vectors=False,
-                )
-                for rec in records:
-                    accumulate_state(states, rec.id, rec.payload or {})
-                if offset is None:
-                    return states
+            async for rec in scan(c, name, flt, with_payload=STATE_FIELDS):
+                accumulate_state(states, rec.id, rec.payload or {})
+            return states
 
         return await self._do(run)
 
@@ -124,23 +113,9 @@ class QdrantStore(QdrantCollections, Store):
         flt = m.Filter(must=[m.FieldCondition(key=field, match=m.MatchAny(any=list(values)))])
 
         async def run(c: Any) -> dict[str, np.ndarray]:
-            found: dict[str, np.ndarray] = {}
-            offset = None
-            while True:
-                records, offset = await c.scroll(
-                    name,
-                    scroll_filter=flt,
-                    limit=SCROLL_PAGE,
-                    offset=offset,
-                    with_payload=[field],
-                    with_vectors=[DENSE],
-                )
-                for rec in records:
-                    value = (rec.payload or {}).get(field)
-                    if isinstance(value, str) and value not in found and (vec := dense_of(rec.vector)) is not None:
-                        found[value] = vec
-                if offset is None:
-                    return found
+            return vectors_by_field(
+                [rec async for rec in scan(c, name, flt, with_payload=[field], with_vectors=[DENSE])], field
+            )
 
         return await self._do(run)
 
@@ -152,15 +127,10 @@ class QdrantStore(QdrantCollections, Store):
         flt = m.Filter(must=[m.FieldCondition(key="path", match=m.MatchAny(any=list(paths)))])
 
         async def run(c: Any) -> list[PointRecord]:
-            out: list[PointRecord] = []
-            offset = None
-            while True:
-                records, offset = await c.scroll(
-                    name, scroll_filter=flt, limit=SCROLL_PAGE, offset=offset, with_payload=True, with_vectors=True
-                )
-                out += [PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True) for rec in records]
-                if offset is None:
-                    return out
+            return [
+                PointRecord.from_record(rec.id, rec.payload, rec.vector, raw=True)
+                async for rec in scan(c, name, flt, with_payload=True, with_vectors=True)
+            ]
 
         return await self._do(run)
 

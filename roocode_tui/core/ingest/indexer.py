@@ -102,13 +102,9 @@ class Indexer:
         self._max_bytes = self.schema.max_file_bytes
         self._new_in_dry_run = False  # a dry run of a collection that does not exist
         self._new_collection = False  # made by this run: it holds only what this run wrote
-        self.dry_run = dry_run
-        self.progress.dry_run = dry_run
         #: what a million tokens cost on the embedder (a dry run's estimate), if known
         self.price_per_million_tokens: float | None = None
-        self.progress.plan = Plan() if dry_run else None
-        self._reuse_on = reuse and publish_as is None  # a rebuild embeds everything again
-        self._finders: list[SourceFinder] = [native_sources, *(finders or [])]
+        self.configure(reuse=reuse, finders=finders, dry_run=dry_run)
         #: the vectors found by content for this run (None: reuse is off)
         self.reuse: Reuse | None = None
         #: whole files found in other collections, copied rather than cut again (None: none can be)
@@ -223,9 +219,9 @@ class Indexer:
             plan.rate_from = f"measured by the last run of collection {best[2]!r} ({best[0]})"
 
     def configure(self, *, reuse: bool, finders: list[SourceFinder] | None = None, dry_run: bool = False) -> None:
-        """Set the reuse and dry-run options after the Indexer was made (by an agent's module)."""
-        self._reuse_on = reuse and self.publish_as is None
-        self._finders = [native_sources, *(finders or [])]
+        """The reuse and dry-run options (also after the Indexer was made, by an agent's module)."""
+        self._reuse_on = reuse and self.publish_as is None  # a rebuild embeds everything again
+        self._finders: list[SourceFinder] = [native_sources, *(finders or [])]
         self.dry_run = self.progress.dry_run = dry_run
         self.progress.plan = Plan() if dry_run else None
 

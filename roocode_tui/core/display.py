@@ -80,3 +80,13 @@ def explain_line(explain: dict[str, Any]) -> str:
     if "rank_score" in explain:
         line += f" = {float(explain['rank_score']):.4f}"
     return line
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A time span as a run's ETA reads: "45s", "3m07s", "2h05m" ("—" when unknown)."""
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"

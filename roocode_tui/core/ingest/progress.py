@@ -7,6 +7,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from roocode_tui.core.display import fmt_duration
+
 MAX_LOG = 500  # recent errors/skips kept for display; counts are kept in full
 ACTIVE_PHASES = ("starting", "indexing", "cleaning", "switching", "copying")  # a run in one of these is going
 MAX_ERRORS = 10_000  # failed files listed in the report (the first ones); files_failed counts them all
@@ -17,14 +19,6 @@ class FileProblem:
     path: str
     reason: str
     kind: str = "error"  # "error" or "skip"
-
-
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 @dataclass
@@ -66,7 +60,7 @@ class Plan:
         seconds = self.seconds
         if self.tokens_to_embed and seconds is not None:
             assert self.rate_tokens_per_s is not None
-            line += f"; about {duration(seconds)} at {self.rate_tokens_per_s:,.0f} tokens/s"
+            line += f"; about {fmt_duration(seconds)} at {self.rate_tokens_per_s:,.0f} tokens/s"
         elif self.tokens_to_embed:
             line += "; time unknown until a run on this model measures its rate"
         cost = self.cost

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from roocode_tui.core.display import display_path, inert, search_index_label
+from roocode_tui.core.display import display_path, fmt_duration, inert, search_index_label
 
 if TYPE_CHECKING:
     from roocode_tui.core.stores.base import CollectionInfo
@@ -94,15 +94,6 @@ def agent_row(info: CollectionInfo, active: str | None) -> list[Text]:
 MAX_RUNS_SHOWN = 3
 
 
-def fmt_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 def runs_text(runs: list[Any], followed: str | None) -> Text:
     """Every run the engine has, whoever started it (newest first): the followed one marked."""
     text = Text()
@@ -156,7 +147,7 @@ def rates_text(p: Any) -> Text:
         if copy
         else f"{p.chunks_per_s:,.1f} chunks/s · {p.tokens_per_s:,.0f} tokens/s"
     )
-    rates = Text(f"{speed} · ETA {fmt_eta(p.eta_s)} · elapsed {fmt_eta(p.elapsed)}")
+    rates = Text(f"{speed} · ETA {fmt_duration(p.eta_s)} · elapsed {fmt_duration(p.elapsed)}")
     return rates
 
 

@@ -88,13 +88,6 @@ def print_plan(report: dict[str, Any]) -> None:
     print(inert(report["message"]))
 
 
-def reused_text(p: Any) -> str:
-    """How many chunks kept a vector that existed: "12 reused", "40 reused, 38 from other collections"."""
-    others = getattr(p, "chunks_reused_from_other_collections", 0)
-    text = f"{p.chunks_reused + others} reused"
-    return text + (f", {others} from other collections" if others else "")
-
-
 def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: bool = False) -> int:
     p = indexer.progress
     report = p.report()
@@ -105,7 +98,7 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
     if args.json:
         print(json.dumps(report, ensure_ascii=True))
     else:
-        from roocode_tui.core.display import inert
+        from roocode_tui.core.display import inert, reused_label
 
         status = "interrupted" if interrupted else p.phase
         if report.get("schema_why"):
@@ -113,7 +106,7 @@ def finish_index_output(indexer: Any, args: argparse.Namespace, interrupted: boo
         print(
             f"{status}: collection {p.collection}: {p.files_indexed} indexed, {p.files_unchanged} "
             f"unchanged, {p.files_skipped} skipped, {p.files_failed} failed, {p.files_deleted} "
-            f"deleted; {p.chunks_embedded} chunks embedded ({reused_text(p)}), "
+            f"deleted; {p.chunks_embedded} chunks embedded, {reused_label(p)}, "
             f"{p.points_written} points written in {p.elapsed:.1f}s",
             file=sys.stderr,
         )

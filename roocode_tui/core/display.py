@@ -90,3 +90,11 @@ def fmt_duration(seconds: float | None) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def reused_label(p: Any) -> str:
+    """How many chunks of a run kept a vector that existed (its own collection's, or another's):
+    "12 reused", "40 reused (38 from other collections)"."""
+    others = getattr(p, "chunks_reused_from_other_collections", 0)
+    text = f"{p.chunks_reused + others:,} reused"
+    return text + (f" ({others:,} from other collections)" if others else "")

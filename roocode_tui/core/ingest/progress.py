@@ -7,7 +7,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from roocode_tui.core.display import fmt_duration
+from roocode_tui.core.display import fmt_duration, reused_label
 
 MAX_LOG = 500  # recent errors/skips kept for display; counts are kept in full
 ACTIVE_PHASES = ("starting", "indexing", "cleaning", "switching", "copying")  # a run in one of these is going
@@ -51,11 +51,10 @@ class Plan:
 
     def summary(self, p: IngestProgress) -> str:
         """One line: what the run would do, what it would embed, how long and what it would cost."""
-        others = p.chunks_reused_from_other_collections
         line = (
             f"plan: {len(self.files):,} files to index, {p.files_unchanged:,} unchanged, {p.files_skipped:,} "
             f"skipped, {p.files_deleted:,} gone; {self.chunks_to_embed:,} chunks ({self.tokens_to_embed:,} tokens) "
-            f"to embed, {p.chunks_reused + others:,} reused ({others:,} from other collections)"
+            f"to embed, {reused_label(p)}"
         )
         seconds = self.seconds
         if self.tokens_to_embed and seconds is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from roocode_tui.core.display import display_path, fmt_duration, inert, search_index_label
+from roocode_tui.core.display import display_path, fmt_duration, inert, reused_label, search_index_label
 
 if TYPE_CHECKING:
     from roocode_tui.core.stores.base import CollectionInfo
@@ -167,9 +167,6 @@ def counters_text(p: Any) -> Text:
         counters.append("   ")
     counters.rstrip()
     counters.append("\n")
-    others = getattr(p, "chunks_reused_from_other_collections", 0)
-    counters.append(f"chunks embedded {p.chunks_embedded:,} · reused {p.chunks_reused + others:,}")
-    if others:
-        counters.append(f" ({others:,} from other collections)")
+    counters.append(f"chunks embedded {p.chunks_embedded:,} · {reused_label(p)}")
     counters.append(f" · points written {p.points_written:,}")
     return counters

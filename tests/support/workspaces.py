@@ -54,18 +54,7 @@ def read_back(data: Path, name: str):
 
 async def run_roo_index(data: Path, srv: EmbedServer, workspace: Path, schema: str = "roo", **kw):
     """An index run of a Roo Code layout schema (``roo``, or ``zoo``: Zoo Code keeps the layout)."""
-    settings = Settings(
-        embedder=EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model),
-        store=StoreSettings(backend="qdrant", path=data),
-    )
-    store = QdrantStore(settings.store)
-    embedder = OpenAIEmbedder(settings.embedder)
-    try:
-        indexer = await prepare_indexer(settings, store, embedder, [str(workspace)], None, schema=schema, **kw)
-        return await indexer.run()
-    finally:
-        await embedder.aclose()
-        await store.close()
+    return await run_index(data, srv, workspace, schema, **kw)
 
 
 UTIL_PY = '''def parse_price(text):
@@ -92,6 +81,7 @@ def shop(root: Path) -> Path:
 
 
 async def run_index(data: Path, srv: EmbedServer, workspace: Path, schema: str = "kilo", **kw: Any):
+    """An index run of an agent's schema into qdrant-client's local mode at ``data``."""
     settings = Settings(
         embedder=EmbedderSettings(provider="openai", base_url=srv.base_url, model=srv.model),
         store=StoreSettings(backend="qdrant", path=data),

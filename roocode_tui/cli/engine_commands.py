@@ -272,8 +272,13 @@ def index_line(index: dict[str, Any]) -> Any:
         line.append(f"{search_index_label(building)} for {inert(building['collection'])}", style="cyan")
     else:
         line.append(f"built in the background {index.get('after_s', 0):g} s after a run")
+    if index.get("budget_mb"):
+        line.append(f", within {index['budget_mb']} MB")
     if index.get("waiting"):
         line.append(f"; to look at: {inert(', '.join(index['waiting']))}")
+    for name, last in sorted((index.get("last") or {}).items()):
+        if last.get("deferred"):
+            line.append(f"\n  {inert(name)}: deferred: {inert(last['deferred'])}", style="yellow")
     return line
 
 

@@ -190,6 +190,12 @@ class EngineSettings(_Section):
     # the lowest priority, searches answering meanwhile. Until then a search scans every
     # vector. -1: never (`collections optimize` builds it on demand).
     hnsw_after_s: float = Field(default=30.0, ge=-1)
+    # The most memory (MB) that build process may take. A collection too big to index in one
+    # go within it is streamed to the process and indexed in pieces (more, smaller segments:
+    # searches a little slower); a build that cannot fit even one useful piece, or finds less
+    # memory available on the machine than it needs, waits and says so in `status` and F4.
+    # 0: no limit (one piece, however big).
+    build_memory_mb: int = Field(default=256, ge=0)
     # A TCP listener for the same API, "HOST:PORT" (e.g. "127.0.0.1:7433"), for a face that
     # cannot reach the socket (a container, another host through a tunnel). None: none. Every
     # request on it needs "Authorization: Bearer TOKEN", the token in token_file.

@@ -58,9 +58,11 @@ def search_index_label(index: dict[str, Any] | None) -> str:
     if not index:
         return "—"
     if index.get("state") == "building":
+        pieces = int(index.get("pieces") or 1)
+        split = f" ({index.get('pieces_built', 0)}/{pieces} pieces)" if pieces > 1 else ""
         if index.get("percent") is not None:
-            return f"building {index['percent']}%"
-        return f"building {int(index.get('seconds') or 0)}s"
+            return f"building {index['percent']}%{split}"
+        return f"building {int(index.get('seconds') or 0)}s{split}"
     return str(index.get("state") or "—")
 
 

@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import sys
 import time
 from typing import Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, RoocodeError, StoreError
+from roocode_tui.core.stores.edge.builder import run_build
 
 LOG = logging.getLogger("roocode_tui.engine")
 TIDY_AFTER_S = 2.5  # the replaced shard is let go after the store's grace time (core/stores/edge/shards.py RETIRE_S)
 BUSY_S = 300.0  # a collection written without pause is looked at this often
 CHURN_MIN = 1000  # a build compacts once this many points were written or deleted since the last
 CHURN_SHARE = 0.10  # ... and this share of the collection's points
+DEFER_S = 300.0  # a build deferred for want of memory is looked at again this much later
 
 
 class SearchIndexer:
@@ -52,6 +52,10 @@ class SearchIndexer:
     @property
     def after_s(self) -> float:
         return float(self.engine.settings.engine.hnsw_after_s)
+
+    @property
+    def budget_mb(self) -> int:
+        return int(self.engine.settings.engine.build_memory_mb)
 
     @property
     def enabled(self) -> bool:
@@ -87,10 +91,22 @@ class SearchIndexer:
         if b is None or b["collection"] != name:
             return None
         seconds = time.monotonic() - b["since"]
-        out: dict[str, Any] = {"state": "building", "seconds": round(seconds, 1), "points": b["points"]}
+        plan = b.get("plan") or {}
+        out: dict[str, Any] = {"state": "building", "seconds": round(seconds, 1), "points": b["points"], **plan}
+        percent = None
         if self._s_per_point:  # an estimate from the last build's pace
-            out["percent"] = min(99, int(100 * seconds / max(1e-9, b["points"] * self._s_per_point)))
+            percent = min(99, int(100 * seconds / max(1e-9, b["points"] * self._s_per_point)))
+        pieces = int(plan.get("pieces") or 1)
+        if pieces > 1:
+            out["pieces_built"] = b.get("pieces_built", 0)
+            percent = max(percent or 0, int(100 * out["pieces_built"] / pieces))
+        if percent is not None:
+            out["percent"] = percent
         return out
+
+    def deferred(self, name: str) -> str:
+        """Why the build of ``name`` waits ("" when it does not)."""
+        return str(self.last.get(name, {}).get("deferred") or "")
 
     def beat(self) -> str:
         """Changes when what F4 shows of the search indexes does (the watch stream carries it)."""
@@ -108,6 +124,7 @@ class SearchIndexer:
         return {
             "enabled": self.enabled,
             "after_s": self.after_s,
+            "budget_mb": self.budget_mb,
             "building": building,
             "waiting": sorted(self._due),
             "last": self.last,
@@ -171,33 +188,38 @@ class SearchIndexer:
         if not again or (look["state"] == "indexed" and churn < need):
             self._checked.add(name)
             return
+        plan = await store.plan_index_build(name, self.budget_mb, look)
+        if plan.deferred:
+            if self.last.get(name, {}).get("deferred") != plan.deferred:
+                LOG.info("search index of %s: %s", name, plan.describe())
+            self.last[name] = {**plan.to_json(), "points": points, "at": _now()}
+            self._nothing[name] = key  # a budget too small: not again until the collection changes
+            self._schedule(name, DEFER_S)  # ... or memory frees up
+            return
         try:
-            build = await store.begin_index_build(name)
+            build = await store.begin_index_build(name, plan.piece)
         except RoocodeError:
             self._nothing[name] = key  # e.g. no room for the copy: not again until it changes
             raise
         if build is None:  # being written or rebuilt
             self._schedule(name, max(1.0, self.after_s))
             return
-        self.building = {"collection": name, "points": build.points, "since": time.monotonic()}
-        LOG.info("search index of %s: building (%d points, %d unindexed)", name, build.points, key[1])
-        proc = None
+        self.building = {
+            "collection": name,
+            "points": build.points,
+            "since": time.monotonic(),
+            "plan": plan.to_json(),
+            "pieces_built": 0,
+        }
+        LOG.info(
+            "search index of %s: building (%d points, %d unindexed): %s", name, build.points, key[1], plan.describe()
+        )
         try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "roocode_tui.core.stores.edge_build",
-                str(build.target),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            out, err = await proc.communicate()
-            if proc.returncode != 0:
-                why = (err.decode(errors="replace").strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            try:
+                result = await run_build(store, build, self._progress)
+            except StoreError:
                 self._nothing[name] = key  # not again until the collection changes
-                raise StoreError(f"the index build failed: {why}")
-            result = json.loads(out.decode().strip().splitlines()[-1])
+                raise
             if not result.get("optimized"):
                 self._nothing[name] = key
                 self._checked.add(name)
@@ -206,27 +228,29 @@ class SearchIndexer:
             if await store.finish_index_build(build):
                 asyncio.get_running_loop().call_later(TIDY_AFTER_S, self._tidy, store)
                 self._checked.add(name)
-                self.last[name] = {**result, "points": build.points, "at": _now()}
+                self.last[name] = {**result, **plan.to_json(), "points": build.points, "at": _now()}
                 self._s_per_point = float(result.get("seconds") or 0) / max(1, build.points)
                 self._builds += 1
                 LOG.info(
-                    "search index of %s: built in %.1f s (child peak RSS %d MB)",
+                    "search index of %s: built in %.1f s, %s (build process peak RSS %d MB)",
                     name,
                     result.get("seconds", 0),
+                    plan.describe(),
                     result.get("max_rss_mb", 0),
                 )
             else:
                 self._schedule(name, self.after_s)  # written meanwhile: the copy was dropped
         except BaseException:
-            if proc is not None and proc.returncode is None:
-                proc.kill()
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(proc.wait())
             with contextlib.suppress(Exception):
                 await asyncio.shield(store.abort_index_build(build))
             raise
         finally:
             self.building = None
+
+    def _progress(self, line: dict[str, Any]) -> None:
+        """A line from the build process (a piece built)."""
+        if self.building is not None and "piece" in line:
+            self.building["pieces_built"] = int(line["piece"])
 
     def _tidy(self, store: Any) -> None:
         """Let go of the replaced shard once calls that were using it are done, and give the

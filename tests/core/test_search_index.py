@@ -205,13 +205,18 @@ def test_the_state_in_a_word_or_two():
     assert search_index_label({"state": "full scan", "points": 9000, "unindexed": 9000}) == "full scan"
     assert search_index_label({"state": "building", "seconds": 12.7, "points": 9000}) == "building 12s"
     assert search_index_label({"state": "building", "seconds": 12.7, "percent": 40}) == "building 40%"
+    split = {"state": "building", "percent": 40, "pieces": 5, "pieces_built": 2}
+    assert search_index_label(split) == "building 40% (2/5 pieces)"
+    assert search_index_label({"state": "deferred", "deferred": "low memory"}) == "deferred"
 
 
 def _engine(store: EdgeStore) -> object:
     from types import SimpleNamespace
 
     settings = SimpleNamespace(
-        engine=SimpleNamespace(hnsw_after_s=30.0), store=SimpleNamespace(backend="embedded"), read_only=False
+        engine=SimpleNamespace(hnsw_after_s=30.0, build_memory_mb=256),
+        store=SimpleNamespace(backend="embedded"),
+        read_only=False,
     )
     return SimpleNamespace(settings=settings, open_store=lambda: store, writing=lambda name: False)
 
@@ -470,3 +475,168 @@ def test_letting_pages_go_waits_for_store_calls_and_holds_new_ones():
         t.join(10)
         assert not t.is_alive()
     assert events == ["call in", "call out", "release", "later call"]
+
+
+# -- builds that fit a memory budget (engine.build_memory_mb) --------------------------------------
+WIDE = 4096  # float32 at 4096-d: Qdrant indexes a segment from 625 points on
+
+
+def wide_points(start: int, n: int, seed: int = 0) -> list[PointRecord]:
+    rng = np.random.default_rng(seed)
+    vecs = rng.standard_normal((n, WIDE)).astype(np.float32)
+    words = ["alpha", "beta", "gamma", "delta", "omega"]
+    return [
+        PointRecord(
+            id=f"00000000-0000-0000-0000-{start + i:012d}",
+            vector=vecs[i],
+            payload={
+                "path": f"d{(start + i) % 9}/f{start + i}.md",
+                "root": "/r",
+                "text": f"{words[i % 5]} {start + i}",
+            },
+            # no two points score alike for a word: the same answers whatever the segments' order
+            sparse=([1 + i % 5, 100 + (start + i) % 13], [1.0 + (start + i) / 10_000, 0.5 + (start + i) / 20_000]),
+        )
+        for i in range(n)
+    ]
+
+
+async def wide_store(tmp_path: Path, n: int) -> EdgeStore:
+    store = EdgeStore(tmp_path / "data", vector_datatype="float32")
+    await store.create_collection(
+        CollectionMeta(name="wide", dimension=WIDE, model="m", query_prefix="", document_prefix="", hybrid=True)
+    )
+    for i in range(0, n, 325):
+        await store.upsert("wide", wide_points(i, min(325, n - i), seed=i))
+    return store
+
+
+async def answers(store: EdgeStore, probes: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+    """Dense, keyword and fused answers to each probe: ids and scores."""
+    out = []
+    for i, v in enumerate(probes):
+        sparse = ([1 + i % 5, 100 + i % 13], [1.0, 1.0])
+        for vector, sp in ((v, None), (None, sparse), (v, sparse)):
+            out.append([(h.id, h.score) for h in await store.search("wide", vector, 8, sparse=sp)])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_a_build_over_its_budget_is_split_into_pieces_and_answers_the_same(tmp_path: Path):
+    """A budget too small for the whole build streams the points to the build process, which
+    indexes them a piece at a time; the pieces are indexed segments and every search (dense,
+    keyword, fused) answers as the full scan did before, ids and scores."""
+    from roocode_tui.core.stores.edge.builder import run_build
+
+    n = 1300
+    store = await wide_store(tmp_path, n)
+    look = await store.search_index("wide")
+    assert look == {"state": "full scan", "points": n, "unindexed": n}
+    whole = await store.plan_index_build("wide", 0, look)
+    assert whole.how == "whole" and whole.piece == 0
+    from roocode_tui.core.stores.edge.builder import piece_mb, point_bytes
+
+    budget = piece_mb(n, 650, point_bytes(WIDE, 4)) + 1  # room for half of it at a time
+    assert budget < whole.need_mb
+    plan = await store.plan_index_build("wide", budget, look)
+    assert plan.how == "split" and plan.pieces == 2 and plan.piece == 650, plan
+    assert plan.need_mb <= plan.budget_mb
+    assert plan.describe() == f"split into 2 pieces of 650 points (about {plan.need_mb} MB, budget {plan.budget_mb} MB)"
+
+    probes = [p.vector for p in wide_points(0, 6, seed=0)] + [p.vector for p in wide_points(650, 4, seed=650)]
+    before = await answers(store, probes)
+    job = await store.begin_index_build("wide", plan.piece)
+    assert job is not None and job.streamed and job.points == n
+    seen: list[dict] = []
+    result = await run_build(store, job, seen.append)
+    assert result["optimized"] is True and result["pieces"] == 2
+    assert [line["piece"] for line in seen if "piece" in line] == [1, 2]
+    assert await store.finish_index_build(job) is True
+
+    assert await store.search_index("wide") == {"state": "indexed", "points": n, "unindexed": 0}
+    after = await answers(store, probes)
+    # Each lane's answers: the same ids, the same scores. (A fused answer reads each lane deeper
+    # than its top 8, where an HNSW search of random 4096-d vectors, nearly orthogonal to each
+    # other, is approximate, as it is after any build: its first hit is compared.)
+    for k, (a, b) in enumerate(zip(after, before, strict=True)):
+        if k % 3 == 2:
+            assert a[0][0] == b[0][0]
+            continue
+        assert [i for i, _ in a] == [i for i, _ in b]
+        assert np.allclose([s for _, s in a], [s for _, s in b], atol=1e-6)
+    await store.close()
+    assert len([p for p in (tmp_path / "data" / "collections" / "wide").iterdir() if p.is_dir()]) == 1
+    again = EdgeStore(tmp_path / "data")
+    assert await again.count("wide") == n
+    assert await answers(again, probes) == after
+    await again.close()
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_writes_during_a_streamed_build_are_replayed_and_none_is_lost(tmp_path: Path):
+    """The points are read from the serving shard while the build runs: writes made meanwhile,
+    before or after the page they fall in was read, all reach the built shard."""
+    from roocode_tui.core.stores.edge import builder
+    from roocode_tui.core.stores.edge.builder import run_build
+
+    n = 1300
+    store = await wide_store(tmp_path, n)
+    job = await store.begin_index_build("wide", 650)
+    assert job is not None
+    extra = wide_points(n, 2, seed=77)
+    real_page = store.index_build_page
+    pages = [0]
+
+    async def page(build, offset, limit):
+        pages[0] += 1
+        if pages[0] == 3:  # mid-stream: one point already sent is deleted, one not yet sent is renamed
+            await store.upsert("wide", extra)
+            await store.delete_ids("wide", [wide_points(0, 1)[0].id])
+            await store.set_payload("wide", [wide_points(n - 1, 1)[0].id], {"heading": "replayed"})
+        return await real_page(build, offset, limit)
+
+    store.index_build_page = page  # type: ignore[method-assign]
+    assert builder.PAGE_POINTS * 3 < n
+    await run_build(store, job)
+    assert await store.finish_index_build(job) is True
+    assert await store.count("wide") == n + 2 - 1
+    (hit,) = await store.search("wide", extra[1].vector, 1)
+    assert hit.id == extra[1].id
+    renamed = wide_points(975, 325, seed=975)[-1]  # the last point, written in the last batch
+    (hit,) = await store.search("wide", renamed.vector, 1)
+    assert hit.id == renamed.id and hit.heading == "replayed"
+    gone = wide_points(0, 1)[0]
+    assert gone.id not in {h.id for h in await store.search("wide", gone.vector, 20)}
+    await store.close()
+
+
+def test_a_plan_fits_the_budget_and_the_memory_available():
+    from roocode_tui.core.stores.edge.builder import min_piece, plan_build, point_bytes
+
+    shape = {"dimension": 1024, "width": 2, "threshold_kb": 10_000}
+    # no budget, plenty of memory: the whole shard at once
+    whole = plan_build(points=100_000, unindexed=100_000, budget_mb=0, available_mb=None, **shape)
+    assert whole.how == "whole" and whole.pieces == 1 and whole.need_mb > 1000
+    # a budget: pieces as big as it allows, each within it
+    split = plan_build(points=100_000, unindexed=100_000, budget_mb=256, available_mb=8000, **shape)
+    assert split.how == "split" and split.pieces > 1 and split.need_mb <= 256
+    assert split.piece * split.pieces >= 100_000
+    # a collection built before, a few points written since: the copy fits
+    again = plan_build(points=100_000, unindexed=3_000, budget_mb=512, available_mb=8000, **shape)
+    assert again.how == "whole"
+    # the machine has less available than the budget: the smaller one counts
+    tight = plan_build(points=100_000, unindexed=100_000, budget_mb=512, available_mb=200, **shape)
+    assert tight.how == "split" and tight.need_mb <= 200
+    # not even the smallest useful piece fits: deferred, and why
+    smallest = min_piece(1024, 2, 10_000)
+    assert smallest == 5000 and point_bytes(1024, 2) > 4096
+    low = plan_build(points=100_000, unindexed=100_000, budget_mb=512, available_mb=30, **shape)
+    assert low.how == "deferred" and low.deferred.startswith("30 MB of memory available, the build needs about")
+    small = plan_build(points=100_000, unindexed=100_000, budget_mb=20, available_mb=8000, **shape)
+    assert small.how == "deferred" and "engine.build_memory_mb is 20" in small.deferred
+    assert small.describe().startswith("deferred: the smallest build needs about")
+    # pieces never smaller than an indexed segment's minimum, even when split evenly
+    odd = plan_build(points=7_000, unindexed=7_000, budget_mb=110, available_mb=None, **shape)
+    assert odd.how == "split" and odd.piece >= smallest

@@ -20,7 +20,7 @@ def _search_cell(index: dict[str, Any] | None) -> Text:
     engine's background build under way."""
     label = search_index_label(index)
     state = (index or {}).get("state")
-    return Text(label, style={"full scan": "yellow", "building": "cyan"}.get(state or "", ""))
+    return Text(label, style={"full scan": "yellow", "deferred": "yellow", "building": "cyan"}.get(state or "", ""))
 
 
 def _watch_cell(watcher: dict[str, Any] | None) -> Text:

@@ -26,6 +26,9 @@ LOG = logging.getLogger("roocode_tui.store")
 #: dropped, and with it the copy (a run that big is better followed by a build of its own).
 JOURNAL_POINTS = 4096
 JOURNAL_IDS = 65_536  # ids deleted or given a payload meanwhile
+#: A streamed build's shard keeps its pieces as separate segments: Edge's merge optimizer would
+#: otherwise join them into one, as big as the collection, which is what the pieces avoid.
+MAX_SEGMENTS = 1024
 
 
 @dataclasses.dataclass
@@ -38,6 +41,11 @@ class IndexBuild:
     shard: Any  # the open shard that was copied: the switch needs it to be still the one in use
     points: int
     journal: Journal = dataclasses.field(default_factory=lambda: Journal())
+    piece: int = 0  # stream: points per segment built (0: a copy, optimized whole)
+
+    @property
+    def streamed(self) -> bool:
+        return self.piece > 0
 
 
 @dataclasses.dataclass
@@ -64,6 +72,18 @@ class Journal:
     def spoil(self, why: str) -> None:
         self.spoiled = self.spoiled or why
         self.ops.clear()  # let go of the vectors now
+
+
+def on_disk(index: Any) -> Any:
+    """A keyword field index like ``index`` (Edge's PayloadIndexInfo), kept in its files and
+    read through the page cache rather than loaded whole: a built segment's keyword indexes
+    would otherwise hold ~1 KB of memory a point, in the build process and the engine alike."""
+    from qdrant_edge import KeywordIndexParams, Memory, PayloadSchemaType
+
+    if index.data_type != PayloadSchemaType.Keyword:
+        return index.params or index.data_type
+    prefix = bool(getattr(index.params, "prefix", False)) if index.params is not None else False
+    return KeywordIndexParams(prefix=prefix or None, memory=Memory.Cold)
 
 
 class Builds:
@@ -117,8 +137,9 @@ class Builds:
             if journal is not None:
                 journal.spoil(why)
 
-    def begin(self, name: str) -> IndexBuild | None:
-        """Copy ``name``'s serving shard for an index build (``EdgeStore.begin_index_build``)."""
+    def begin(self, name: str, piece: int = 0) -> IndexBuild | None:
+        """Copy ``name``'s serving shard for an index build, or with ``piece`` make the empty
+        shard its points will be streamed to (``EdgeStore.begin_index_build``)."""
         from qdrant_edge import CountRequest
 
         with self.lock:
@@ -128,6 +149,8 @@ class Builds:
             if raw.get("building") or self.writing.get(name) or name in self.journals:
                 return None
             shard = self.shards.current(name)
+            if piece > 0:
+                return self._begin_stream(name, raw, shard, piece)
             shard.flush()
             source, writes = self.shards.dirs[name], self.writes.get(name, 0)
             points = int(shard.count(CountRequest(exact=True)))
@@ -151,6 +174,65 @@ class Builds:
             build = IndexBuild(name, source, target, shard, points)
             self.journals[name] = build.journal
         return build
+
+    def _begin_stream(self, name: str, raw: dict[str, Any], shard: Any, piece: int) -> IndexBuild:
+        """Under the lock: an empty shard like ``shard`` (same vectors, same field indexes), and
+        the journal started before the first page is read, so every write made while the points
+        are streamed is replayed on the built shard (a write is a whole point or a payload
+        assignment: replaying it on a point read after it was made changes nothing)."""
+        from qdrant_edge import CountRequest, EdgeOptimizersConfig
+
+        from roocode_tui.core.stores.base import CollectionMeta
+        from roocode_tui.core.stores.edge.layout import vector_bytes
+        from roocode_tui.core.stores.edge.shards import new_shard
+
+        source = self.shards.dirs[name]
+        directory = self.layout.dir(name)
+        meta = CollectionMeta.from_json(raw)
+        datatype = "float16" if vector_bytes(directory / source) == 2 else "float32"
+        fields = {k: on_disk(v) for k, v in (shard.info().payload_schema or {}).items()}
+        width = 2 if datatype == "float16" else 4
+        optimizers = EdgeOptimizersConfig(
+            # the pieces stay as built: a merge would build a segment of the whole collection
+            default_segment_number=MAX_SEGMENTS,
+            max_segment_size=max(1, piece * meta.dimension * width // 1024),
+        )
+        try:
+            new, target_name = new_shard(directory, meta, datatype, fields=fields, optimizers=optimizers, cold=True)
+            new.close()  # the build process opens it
+        except (OSError, StoreError) as exc:
+            raise StoreError(f"collection {name!r}: cannot make a shard for an index build: {exc}") from None
+        points = int(shard.count(CountRequest(exact=True)))
+        build = IndexBuild(name, source, directory / target_name, shard, points, piece=piece)
+        self.journals[name] = build.journal
+        return build
+
+    def page(self, build: IndexBuild, offset: Any, limit: int) -> tuple[bytes, Any, int]:
+        """The next ``limit`` points of the shard a stream build reads, pickled for the build
+        process (``edge_build.stream``), the offset after them, and how many there were."""
+        import array
+        import pickle
+        import uuid as uuidlib
+
+        from qdrant_edge import ScrollRequest
+
+        with self.lock:
+            if self.shards.open.get(build.name) is not build.shard or build.journal.spoiled:
+                raise StoreError(f"collection {build.name!r} was replaced during its index build")
+        records, nxt = build.shard.scroll(
+            ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=True)
+        )
+        rows = []
+        for rec in records:
+            vectors = {}
+            for key, value in (rec.vector or {}).items():
+                if isinstance(value, list):
+                    vectors[key] = array.array("f", value).tobytes()
+                else:
+                    vectors[key] = (value.indices, value.values)
+            pid = str(rec.id) if isinstance(rec.id, uuidlib.UUID) else rec.id
+            rows.append((pid, vectors, rec.payload))
+        return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), nxt, len(rows)
 
     def finish(self, build: IndexBuild) -> bool:
         """Serve the built copy once the journal is replayed (``EdgeStore.finish_index_build``)."""

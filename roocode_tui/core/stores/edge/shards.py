@@ -38,14 +38,27 @@ def open_shard(name: str, path: Path, config: Any = None) -> Any:
         raise StoreError(f"collection {name!r}: cannot open {path}: {text}") from None
 
 
-def new_shard(directory: Path, meta: CollectionMeta, vector_datatype: str) -> tuple[Any, str]:
-    """A new empty shard directory in the collection's directory (not yet named by meta.json)."""
+def new_shard(
+    directory: Path,
+    meta: CollectionMeta,
+    vector_datatype: str,
+    *,
+    fields: dict[str, Any] | None = None,
+    optimizers: Any = None,
+    cold: bool = False,
+) -> tuple[Any, str]:
+    """A new empty shard directory in the collection's directory (not yet named by meta.json),
+    with the keyword field indexes (``fields``: name -> Edge index params, default the
+    store's own) and Edge optimizer settings (``optimizers``, default Edge's). ``cold``: the
+    keyword (sparse) index of its built segments stays in its files, read through the page
+    cache, instead of in memory."""
     from qdrant_edge import (
         Distance,
         EdgeConfig,
         EdgeSparseVectorParams,
         EdgeVectorParams,
         KeywordIndexParams,
+        Memory,
         Modifier,
         PayloadSchemaType,
         UpdateOperation,
@@ -53,7 +66,8 @@ def new_shard(directory: Path, meta: CollectionMeta, vector_datatype: str) -> tu
     )
 
     shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
-    sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)} if meta.hybrid else None
+    memory = Memory.Cold if cold else None
+    sparse = {SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf, memory=memory)} if meta.hybrid else None
     config = EdgeConfig(
         vectors={
             DENSE: EdgeVectorParams(
@@ -71,11 +85,15 @@ def new_shard(directory: Path, meta: CollectionMeta, vector_datatype: str) -> tu
             )
         },
         sparse_vectors=sparse,
+        optimizers=optimizers,
     )
     directory.mkdir(parents=True, exist_ok=True)
     shard = open_shard(meta.name, directory / shard_name, config)
-    for field in KEYWORD_FIELDS:
-        params = KeywordIndexParams(prefix=True) if field == "path" else PayloadSchemaType.Keyword
+    if fields is None:
+        fields = {
+            f: KeywordIndexParams(prefix=True) if f == "path" else PayloadSchemaType.Keyword for f in KEYWORD_FIELDS
+        }
+    for field, params in fields.items():
         shard.update(UpdateOperation.create_field_index(field, params))
     shard.flush()
     return shard, shard_name

@@ -14,6 +14,7 @@ from typing import Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, StoreError
 from roocode_tui.core.stores.base import SPARSE, CollectionMeta, Store, same_build
+from roocode_tui.core.stores.edge.builder import BuildPlan
 from roocode_tui.core.stores.edge.builds import Builds, IndexBuild
 from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name, vector_bytes
 from roocode_tui.core.stores.edge.points import PointCalls
@@ -220,6 +221,33 @@ class EdgeStore(PointCalls, Store):
 
         return await self._call(look)
 
+    async def plan_index_build(self, name: str, budget_mb: int, look: dict[str, Any] | None = None) -> BuildPlan:
+        """How ``name``'s search index would be built within ``budget_mb`` (0: no budget) and the
+        memory the machine has available now: whole, split into pieces, or deferred
+        (``edge/builder.py``). ``look``: its ``search_index`` answer, when the caller has it."""
+        from roocode_tui.core.stores.edge.builder import available_mb, plan_build
+
+        look = look or await self.search_index(name)
+        if look is None:
+            raise CollectionNotFoundError(f"collection {name!r} has no search index of its own to build")
+
+        def shape() -> tuple[int, int]:
+            raw = self._layout.read_meta(name) or {}
+            self._shards.current(name)
+            width = vector_bytes(self._layout.dir(name) / self._shards.dirs.get(name, SHARD_DIR))
+            return int(raw.get("dimension") or 1), width
+
+        dimension, width = await self._call(shape)
+        return plan_build(
+            points=int(look["points"]),
+            unindexed=int(look["unindexed"]),
+            dimension=dimension,
+            width=width,
+            budget_mb=budget_mb,
+            available_mb=await asyncio.to_thread(available_mb),
+            threshold_kb=INDEXING_THRESHOLD_KB,
+        )
+
     def churn(self, name: str) -> int:
         """Points written or deleted in ``name`` since its shard was opened or built: the
         replaced and deleted ones stay in its segments (on disk and in memory) until a build
@@ -227,13 +255,21 @@ class EdgeStore(PointCalls, Store):
         with self._lock:
             return self._shards.churn.get(name, 0)
 
-    async def begin_index_build(self, name: str) -> IndexBuild | None:
+    async def begin_index_build(self, name: str, piece: int = 0) -> IndexBuild | None:
         """Copy the serving shard for a search-index build in another process (Qdrant Edge's
         optimize holds the interpreter for its whole run, so it cannot run beside searches in
         this one). Writes wait while the shard is copied (a second or two at 100k points);
         from then on they are kept in the build's journal and replayed on the copy when it is
-        done. None when the collection is being rebuilt or a write is under way: try later."""
-        return await self._call(self._builds.begin, name)
+        done. None when the collection is being rebuilt or a write is under way: try later.
+
+        With ``piece`` the build streams instead: an empty shard is made, the points are sent
+        to the build process page by page (``index_build_page``) and indexed ``piece`` at a
+        time, so its memory follows the piece, not the collection (``edge/builder.py``)."""
+        return await self._call(self._builds.begin, name, piece)
+
+    async def index_build_page(self, build: IndexBuild, offset: Any, limit: int) -> tuple[bytes, Any, int]:
+        """The next page of points for a streamed build's process (``Builds.page``)."""
+        return await self._call(self._builds.page, build, offset, limit)
 
     async def finish_index_build(self, build: IndexBuild) -> bool:
         """Serve the built copy in place of the shard it was copied from, once the writes made

@@ -143,12 +143,11 @@ def available_mb() -> int | None:
     """The memory the machine (or its container) can give without swapping: MemAvailable, and
     the cgroup's limit less its usage where one is set. None where it cannot be read."""
     found: list[int] = []
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) // 1024)
-                    break
+    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) // 1024)
+                break
     with contextlib.suppress(OSError, ValueError):
         with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
             limit = fh.read().strip()

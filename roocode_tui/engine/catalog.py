@@ -71,8 +71,9 @@ class Catalog:
                 index = await store.search_index(info.name)
             if index is not None and index["state"] != "indexed":
                 indexer.used(info.name)
-                if indexer.deferred(info.name):  # waits for memory or a bigger budget
-                    index = {**index, "state": "deferred", "deferred": indexer.deferred(info.name)}
+                deferred = indexer.deferred(info.name)
+                if deferred:  # waits for memory or a bigger budget
+                    index = {**index, "state": "deferred", "deferred": deferred}
         watcher = self.engine.watchers.by_name.get(info.name)
         info = dataclasses.replace(
             info,

@@ -193,8 +193,10 @@ class SearchIndexer:
             if self.last.get(name, {}).get("deferred") != plan.deferred:
                 LOG.info("search index of %s: %s", name, plan.describe())
             self.last[name] = {**plan.to_json(), "points": points, "at": _now()}
-            self._nothing[name] = key  # a budget too small: not again until the collection changes
-            self._schedule(name, DEFER_S)  # ... or memory frees up
+            if plan.low_memory:
+                self._schedule(name, DEFER_S)  # memory may have freed up by then
+            else:
+                self._nothing[name] = key  # a budget too small: not again until the collection changes
             return
         try:
             build = await store.begin_index_build(name, plan.piece)

@@ -637,6 +637,7 @@ def test_a_plan_fits_the_budget_and_the_memory_available():
     small = plan_build(points=100_000, unindexed=100_000, budget_mb=20, available_mb=8000, **shape)
     assert small.how == "deferred" and "engine.build_memory_mb is 20" in small.deferred
     assert small.describe().startswith("deferred: the smallest build needs about")
+    assert low.low_memory and not small.low_memory  # only the first is worth trying again later
     # pieces never smaller than an indexed segment's minimum, even when split evenly
     odd = plan_build(points=7_000, unindexed=7_000, budget_mb=110, available_mb=None, **shape)
     assert odd.how == "split" and odd.piece >= smallest

@@ -52,6 +52,7 @@ class BuildPlan:
     pieces: int = 1
     need_mb: int = 0  # the build process's estimated peak
     deferred: str = ""  # why it waits ("" when it runs)
+    low_memory: bool = False  # deferred for the memory available now, not the budget: try again later
 
     @property
     def how(self) -> str:
@@ -128,9 +129,9 @@ def plan_build(
         need = piece_mb(points, smallest, per)
         if budget_mb > 0 and need > budget_mb:
             why = f"the smallest build needs about {need} MB, engine.build_memory_mb is {budget_mb}"
-        else:
-            why = f"{available_mb} MB of memory available, the build needs about {need} MB"
-        return dataclasses.replace(base, need_mb=need, deferred=why)
+            return dataclasses.replace(base, need_mb=need, deferred=why)
+        why = f"{available_mb} MB of memory available, the build needs about {need} MB"
+        return dataclasses.replace(base, need_mb=need, deferred=why, low_memory=True)
     piece = min(piece, max(points, 1))
     pieces = max(1, math.ceil(points / piece))
     even = math.ceil(points / pieces)  # even pieces, unless that makes them too small to index
@@ -189,7 +190,7 @@ async def run_build(store: Any, build: Any, progress: Callable[[dict[str, Any]],
     reader, errors = asyncio.create_task(read_out()), asyncio.create_task(read_err())
     try:
         if build.streamed:
-            await _feed(store, build, proc, progress)
+            await _feed(store, build, proc)
         await proc.wait()
         await reader
         err = await errors
@@ -207,26 +208,23 @@ async def run_build(store: Any, build: Any, progress: Callable[[dict[str, Any]],
     return lines[-1]
 
 
-async def _feed(store: Any, build: Any, proc: Any, progress: Callable[[dict[str, Any]], None] | None) -> None:
+async def _feed(store: Any, build: Any, proc: Any) -> None:
     """Send the collection's points to the build process, a page at a time; the pipe's own
     back-pressure keeps the engine no further ahead than the process's reading."""
     import pickle
 
     stdin = proc.stdin
-    offset, sent, unreleased = None, 0, 0
+    offset, unreleased = None, 0
     release = getattr(store, "release_pages", None)
     try:
         while True:
             blob, offset, n = await store.index_build_page(build, offset, PAGE_POINTS)
             stdin.write(blob)
             await stdin.drain()
-            sent += n
             unreleased += n
             if release is not None and unreleased >= RELEASE_POINTS:
                 await asyncio.to_thread(release)  # the pages of the shard this read mapped in
                 unreleased = 0
-            if progress is not None:
-                progress({"sent": sent})
             if offset is None:
                 break
         stdin.write(pickle.dumps(None))

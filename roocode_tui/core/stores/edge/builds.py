@@ -183,15 +183,14 @@ class Builds:
         from qdrant_edge import CountRequest, EdgeOptimizersConfig
 
         from roocode_tui.core.stores.base import CollectionMeta
-        from roocode_tui.core.stores.edge.layout import vector_bytes
         from roocode_tui.core.stores.edge.shards import new_shard
 
         source = self.shards.dirs[name]
         directory = self.layout.dir(name)
         meta = CollectionMeta.from_json(raw)
-        datatype = "float16" if vector_bytes(directory / source) == 2 else "float32"
+        width = self.shards.vector_bytes(name)
+        datatype = "float16" if width == 2 else "float32"
         fields = {k: on_disk(v) for k, v in (shard.info().payload_schema or {}).items()}
-        width = 2 if datatype == "float16" else 4
         optimizers = EdgeOptimizersConfig(
             # the pieces stay as built: a merge would build a segment of the whole collection
             default_segment_number=MAX_SEGMENTS,

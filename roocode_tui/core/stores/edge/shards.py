@@ -14,7 +14,7 @@ from typing import Any
 
 from roocode_tui.core.errors import CollectionNotFoundError, StoreBusyError, StoreError
 from roocode_tui.core.stores.base import DENSE, KEYWORD_FIELDS, SPARSE, CollectionMeta
-from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name
+from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name, vector_bytes
 
 RETIRE_S = 2.0  # a replaced shard stays open this long for calls still using it
 
@@ -206,6 +206,10 @@ class Shards:
             if first_open and not staged:
                 self.layout.sweep(base, raw, set(self.dirs.values()))
             return shard
+
+    def vector_bytes(self, name: str) -> int:
+        """Bytes per dense vector component of ``name``'s open shard (2: float16, 4: float32)."""
+        return vector_bytes(self.layout.dir(name) / self.dirs.get(name, SHARD_DIR))
 
     def serve(self, name: str, shard: Any, shard_dir: str) -> None:
         """Hand out ``shard`` (in ``shard_dir``) for ``name`` from now on; meta.json names it

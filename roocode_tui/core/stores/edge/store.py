@@ -16,7 +16,7 @@ from roocode_tui.core.errors import CollectionNotFoundError, StoreError
 from roocode_tui.core.stores.base import SPARSE, CollectionMeta, Store, same_build
 from roocode_tui.core.stores.edge.builder import BuildPlan
 from roocode_tui.core.stores.edge.builds import Builds, IndexBuild
-from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name, vector_bytes
+from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name
 from roocode_tui.core.stores.edge.points import PointCalls
 from roocode_tui.core.stores.edge.shards import MapGate, Shards, new_shard, open_shard
 
@@ -214,7 +214,7 @@ class EdgeStore(PointCalls, Store):
                 keyword = int(shard.count(CountRequest(filter=flt, exact=True)))
             unindexed = max(0, int(info.points_count) - max(0, int(info.indexed_vectors_count) - keyword))
             dimension = int(raw.get("dimension") or 1)
-            width = vector_bytes(self._layout.dir(name) / self._shards.dirs.get(name, SHARD_DIR))
+            width = self._shards.vector_bytes(name)
             threshold = INDEXING_THRESHOLD_KB * 1024 // max(1, dimension * width)
             state = "full scan" if unindexed >= threshold else "indexed"
             return {"state": state, "points": int(info.points_count), "unindexed": unindexed}
@@ -234,8 +234,7 @@ class EdgeStore(PointCalls, Store):
         def shape() -> tuple[int, int]:
             raw = self._layout.read_meta(name) or {}
             self._shards.current(name)
-            width = vector_bytes(self._layout.dir(name) / self._shards.dirs.get(name, SHARD_DIR))
-            return int(raw.get("dimension") or 1), width
+            return int(raw.get("dimension") or 1), self._shards.vector_bytes(name)
 
         dimension, width = await self._call(shape)
         return plan_build(

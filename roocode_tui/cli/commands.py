@@ -39,6 +39,10 @@ def run(argv: list[str] | None = None) -> int:
         args.paths = [*args.paths, cache]
         args.write_cache = ""
     debug = getattr(args, "debug", False)
+    if args.command == "index" and not getattr(args, "no_engine", False):
+        from roocode_tui.engine.quick import start_engine
+
+        start_engine(getattr(args, "config", None), getattr(args, "read_only", False))  # while this loads
     if args.command == "search" and not debug and not getattr(args, "no_engine", False):
         from roocode_tui.cli import search
 
@@ -93,6 +97,11 @@ def run(argv: list[str] | None = None) -> int:
             raise
         output.err(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return 1
+    finally:
+        if args.command == "index":
+            from roocode_tui.engine.quick import stop_unused
+
+            stop_unused()  # started early for a command that ended before it needed an engine
 
 
 def _run_async(handler: Callable[..., Coroutine[Any, Any, int]], settings: Any, args: argparse.Namespace) -> int:

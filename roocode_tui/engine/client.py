@@ -25,7 +25,7 @@ import httpx
 from roocode_tui import __version__
 from roocode_tui.core.errors import EngineError, EngineGoneError, RoocodeError, error_from
 from roocode_tui.core.results import SearchResult
-from roocode_tui.engine import paths
+from roocode_tui.engine import paths, quick
 from roocode_tui.engine.api import Engine, MonitorSnapshot, RunSnapshot
 from roocode_tui.engine.quick import search_request
 
@@ -386,13 +386,20 @@ def _alive(pid: int) -> bool:
 
 
 async def connect(settings: Any, *, start: bool = True) -> EngineClient:
-    """The engine for these settings, started in the background when none runs."""
+    """The engine for these settings, started in the background when none runs (or started
+    already, before this command loaded its settings: ``quick.start_engine``)."""
+    early = quick.STARTED.pop(str(paths.socket_path(settings)), None)
+    for other in quick.STARTED.values():  # for another socket: not this command's engine
+        with contextlib.suppress(OSError):
+            other.kill()  # type: ignore[attr-defined]
+    quick.STARTED.clear()
     client = await running(settings)
     if client is not None:
+        client.started_here = early is not None and client.pid == getattr(early, "pid", None)
         return client
     if not start:
         raise EngineError("no engine is running (roocode-tui serve starts one)")
-    proc = spawn(settings)
+    proc = early if isinstance(early, subprocess.Popen) else spawn(settings)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         client = await running(settings)
@@ -405,7 +412,7 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
             if client is not None:
                 return client
             raise EngineError(f"the engine did not start: {_log_tail(settings)}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)  # a cold command waits on this: poll often (a file's existence)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     raise EngineError(f"the engine did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(settings)}")

@@ -228,7 +228,7 @@ class SearchIndexer:
                 await store.abort_index_build(build)
                 return
             if await store.finish_index_build(build):
-                asyncio.get_running_loop().call_later(TIDY_AFTER_S, self._tidy, store)
+                asyncio.get_running_loop().call_later(TIDY_AFTER_S, self._tidy, store, name)
                 self._checked.add(name)
                 self.last[name] = {**result, **plan.to_json(), "points": build.points, "at": _now()}
                 self._s_per_point = float(result.get("seconds") or 0) / max(1, build.points)
@@ -254,21 +254,29 @@ class SearchIndexer:
         if self.building is not None and "piece" in line:
             self.building["pieces_built"] = int(line["piece"])
 
-    def _tidy(self, store: Any) -> None:
-        """Let go of the replaced shard once calls that were using it are done, and give the
-        memory it held back to the system."""
+    def _tidy(self, store: Any, name: str) -> None:
+        """Let go of the replaced shard once calls that were using it are done, give the memory
+        it held back to the system, then warm the new one."""
         if store is self.engine.open_store():
-            task = asyncio.ensure_future(_let_go(store))
+            task = asyncio.ensure_future(_let_go(store, name))
             self._tidying = task  # keep a reference until it is done
 
 
-async def _let_go(store: Any) -> None:
+async def _let_go(store: Any, name: str) -> None:
+    """The replaced shard closed first, then the new one's first search paid: done the other
+    way round, or in the switch itself, the two shards' memory adds up (at 129k points the
+    first search maps ~130 MB of the new shard's files, the old shard holds ~200 MB of its
+    own), and that sum was the engine's peak."""
     from roocode_tui.core.memory import release_freed_memory
 
     await store.tidy()
     await asyncio.to_thread(release_freed_memory)
     release = getattr(store, "release_pages", None)
-    if release is not None:  # the built copy's mapped files, read when it opened
+    warm = getattr(store, "warm_index", None)
+    if warm is not None:
+        with contextlib.suppress(RoocodeError):  # deleted meanwhile, say
+            await warm(name)
+    if release is not None:  # the pages that search mapped in
         await asyncio.to_thread(release)
 
 

@@ -107,6 +107,63 @@ def socket_path(explicit_config: str | None, data: bytes | None = None) -> str |
     return os.path.join(where, f"engine-{engine_tag(_store_key(store, path))}.sock")
 
 
+#: Engines this command started before loading its settings (:func:`start_engine`), by socket:
+#: ``engine/client.py``'s ``connect`` waits for that one instead of starting another.
+STARTED: dict[str, object] = {}
+
+
+def start_engine(explicit_config: str | None, read_only: bool = False) -> None:
+    """Start the engine for this command's settings now, when none runs: called before the
+    settings are loaded, so the engine's start-up (~0.6 s: its imports, its settings, its
+    server) overlaps the command's own instead of following it. Only where the socket, and
+    so the engine's log, is known without the settings (:func:`socket_path`); anything unusual
+    leaves the start to ``connect``, which checks the settings."""
+    try:
+        sock = socket_path(explicit_config)
+    except Unexpected:
+        return
+    name = os.path.basename(sock or "")
+    if sock is None or os.environ.get("ROOCODE_TUI_ENGINE__SOCKET") or not name.startswith("engine-"):
+        return
+    if os.path.exists(sock) or sys.platform != "linux":
+        return  # one runs (or starts): connect finds it
+    import subprocess
+
+    state = os.environ.get("XDG_STATE_HOME", "").strip() or os.path.expanduser("~/.local/state")
+    log = os.path.join(state, "roocode-tui", name[: -len(".sock")] + ".log")  # as paths.log_path names it
+    args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
+    if explicit_config or os.environ.get("ROOCODE_TUI_CONFIG"):
+        args += ["--config", config_file(explicit_config)]
+    if read_only:
+        args.append("--read-only")
+    try:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+        STARTED[sock] = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, start_new_session=True, close_fds=True
+        )
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def stop_unused() -> None:
+    """Stop the engines :func:`start_engine` started that ``connect`` never took (the command
+    failed first: a bad config, a read-only refusal, an engine turned off by the config)."""
+    for proc in STARTED.values():
+        try:
+            proc.terminate()  # type: ignore[attr-defined]
+            proc.wait(timeout=10)  # type: ignore[attr-defined]
+        except Exception:  # gone already, or slow to stop: it exits on its own
+            pass
+    STARTED.clear()
+
+
 def _store_key(table: dict[str, object], config: str) -> str:
     """:func:`store_key` from the config file's [store] and the environment, as the settings
     would resolve them (a relative path is relative to the config file)."""

@@ -238,7 +238,10 @@ class Runs:
                 run.changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(run.changed.wait(), timeout=1.0)  # a heartbeat a second
-                await asyncio.sleep(FOLLOW_INTERVAL_S)
+                if run.task is not None:  # the run's end is sent at once, not after the pause
+                    await asyncio.wait({run.task}, timeout=FOLLOW_INTERVAL_S)
+                else:
+                    await asyncio.sleep(FOLLOW_INTERVAL_S)
         finally:
             engine.followers -= 1
             engine.last_activity = time.monotonic()

@@ -53,6 +53,20 @@ def build(target: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def resident_kb(under: Path) -> int:
+    """This process's resident pages of the files mapped from under ``under`` (smaps' Rss)."""
+    total, inside = 0, False
+    prefix = str(under) + "/"
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            head = line.split()
+            if head and "-" in head[0] and not head[0].endswith(":"):
+                inside = len(head) > 5 and head[5].startswith(prefix)
+            elif inside and head[0] == "Rss:":
+                total += int(head[1])
+    return total
+
+
 def shard_dirs(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "data" / "collections" / "demo").iterdir() if p.is_dir())
 
@@ -73,8 +87,12 @@ async def test_a_built_copy_serves_the_same_points_with_an_index(tmp_path: Path)
     assert [[h.id for h in await store.search("demo", v, 5)] for v in probes] == before
 
     assert await store.finish_index_build(job) is True
+    # Opening the built shard read its write-ahead log, while the shard it replaced was still
+    # open: those pages were let go at once (the two shards' memory added up there).
+    assert resident_kb(job.target / "wal") == 0
     assert await store.search_index("demo") == {"state": "indexed", "points": N, "unindexed": 0}
     assert await store.count("demo") == N
+    await store.warm_index("demo")  # its first search, paid by the engine once the old one is closed
     after = [[h.id for h in await store.search("demo", v, 5)] for v in probes]
     assert [a[0] for a in after] == [b[0] for b in before]  # each probe finds itself first
     states = await store.file_states("demo", ["/r"])

@@ -400,6 +400,50 @@ def test_no_tcp_listener_unless_configured_and_then_only_with_the_token(box: Box
     assert box.cli("status").returncode == 0  # the socket's faces need no token
 
 
+def _engines_of(box: Box) -> list[int]:
+    """The `serve` processes running with this box's HOME (its engines, started by whom ever)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                env = (entry / "environ").read_bytes().split(b"\0")
+                alive = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+                if b"serve" in argv and f"HOME={box.home}".encode() in env and alive:
+                    found.append(int(entry.name))
+    return found
+
+
+def _engine_log(box: Box) -> str:
+    logs = list((box.home / ".local" / "state" / "roocode-tui").glob("engine-*.log"))
+    return logs[0].read_text() if logs else ""
+
+
+def test_a_cold_index_starts_one_engine_while_it_loads_its_settings(box: Box, corpus: Path):
+    """With no engine running, `index` starts one before loading its own settings (the two
+    start-ups overlap: ~0.3 s of a cold command) and waits for that one, not a second."""
+    done = box.cli("index", str(corpus), "-c", "demo", "--json")
+    assert done.returncode == 0, done.stderr
+    status = box.status()
+    assert status is not None and _engines_of(box) == [status["pid"]]
+    log = _engine_log(box)
+    assert [line for line in log.splitlines() if line.startswith("roocode-tui engine ")] == [
+        f"roocode-tui engine {status['pid']} on {box.socket} (exits after 120 s idle; Ctrl-C stops it)"
+    ], log
+    assert "an engine is running already" not in log and "error" not in log.lower()
+    again = box.cli("index", str(corpus), "-c", "demo", "--json")  # the running one answers
+    assert again.returncode == 0 and box.status()["pid"] == status["pid"], again.stderr
+
+
+def test_an_index_refused_before_it_needs_the_engine_leaves_none_running(box: Box, corpus: Path):
+    """The engine started early for a command that then fails on its own (here: --read-only
+    refuses an index) is stopped with it."""
+    refused = box.cli("index", str(corpus), "-c", "demo", "--read-only")
+    assert refused.returncode == 2 and "read-only mode" in refused.stderr, refused.stderr
+    assert (box.home / ".local" / "state" / "roocode-tui").is_dir()  # its log: it was started
+    assert _engines_of(box) == [] and box.status() is None
+
+
 def test_a_read_only_engine_refuses_writes_from_every_face(box: Box, corpus: Path):
     assert box.cli("index", str(corpus), "-c", "demo").returncode == 0
     box.cli("serve", "--stop")

@@ -276,6 +276,11 @@ class EdgeStore(PointCalls, Store):
         the journal could not keep up."""
         return await self._call(self._builds.finish, build)
 
+    async def warm_index(self, name: str) -> None:
+        """Pay the first search of a shard just switched in (``Builds.warm``) before a face's
+        search meets it; its pages can be let go afterwards, the cost stays paid."""
+        await self._call(self._builds.warm, name)
+
     async def abort_index_build(self, build: IndexBuild) -> None:
         await self._call(self._builds.abort, build)
 

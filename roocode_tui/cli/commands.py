@@ -392,7 +392,9 @@ async def _optimize(engine: Any, settings: Any, args: argparse.Namespace) -> int
     if args.json:
         print(json.dumps(done))
     elif done["optimized"]:
-        print(f"built the search index of {name} in {done['seconds']:.1f}s")
+        pieces = int(done.get("pieces") or 1)
+        split = f" (in {pieces} pieces, within engine.build_memory_mb)" if pieces > 1 else ""
+        print(f"built the search index of {name} in {done['seconds']:.1f}s{split}")
     else:
         print(f"{name}: nothing to do (already optimized, or the server indexes by itself)")
     return 0

@@ -48,6 +48,7 @@ class SearchIndexer:
         self._tidying: asyncio.Future[None] | None = None
         self._s_per_point = 0.0  # the last build's pace
         self._builds = 0  # builds switched in
+        self._one = asyncio.Lock()  # one build process at a time: the memory budget is for all builds
 
     @property
     def after_s(self) -> float:
@@ -198,14 +199,44 @@ class SearchIndexer:
             else:
                 self._nothing[name] = key  # a budget too small: not again until the collection changes
             return
+        async with self._one:
+            if await self._execute(store, name, plan, key) is None:  # being written or rebuilt
+                self._schedule(name, max(1.0, self.after_s))
+
+    async def build_now(self, store: Any, name: str) -> dict[str, Any]:
+        """``collections optimize``: the build the engine makes in the background, made now and
+        awaited, the same way (the build process, within ``engine.build_memory_mb``, searches
+        answering meanwhile). ``{"optimized": False}``: nothing to do. A build that cannot fit
+        is refused with why, not made beyond the budget."""
+        look = await store.search_index(name)
+        if look is None:
+            return {"optimized": False}
+        churn = store.churn(name) if hasattr(store, "churn") else 0
+        if look["state"] == "indexed" and not churn:
+            return {"optimized": False}
+        plan = await store.plan_index_build(name, self.budget_mb, look)
+        if plan.deferred:
+            raise StoreError(
+                f"collection {name!r}: the search index is not built: {plan.deferred} "
+                "(engine.build_memory_mb: 0 builds without a limit)"
+            )
+        async with self._one:
+            key = (int(look["points"]), int(look["unindexed"]), churn)
+            result = await self._execute(store, name, plan, key)
+        if result is None:
+            raise StoreError(f"collection {name!r} is being written or rebuilt: optimize it afterwards")
+        return {"optimized": bool(result.get("optimized")), "how": plan.how, "pieces": plan.pieces}
+
+    async def _execute(self, store: Any, name: str, plan: Any, key: tuple[int, int, int]) -> dict[str, Any] | None:
+        """Build ``name``'s search index as ``plan`` says and switch it in: the build process's
+        last line, or None when the collection is being written or rebuilt."""
         try:
             build = await store.begin_index_build(name, plan.piece)
         except RoocodeError:
             self._nothing[name] = key  # e.g. no room for the copy: not again until it changes
             raise
-        if build is None:  # being written or rebuilt
-            self._schedule(name, max(1.0, self.after_s))
-            return
+        if build is None:
+            return None
         self.building = {
             "collection": name,
             "points": build.points,
@@ -226,7 +257,7 @@ class SearchIndexer:
                 self._nothing[name] = key
                 self._checked.add(name)
                 await store.abort_index_build(build)
-                return
+                return result
             if await store.finish_index_build(build):
                 asyncio.get_running_loop().call_later(TIDY_AFTER_S, self._tidy, store, name)
                 self._checked.add(name)
@@ -240,8 +271,9 @@ class SearchIndexer:
                     plan.describe(),
                     result.get("max_rss_mb", 0),
                 )
-            else:
-                self._schedule(name, self.after_s)  # written meanwhile: the copy was dropped
+                return result
+            self._schedule(name, self.after_s)  # written meanwhile: the copy was dropped
+            return {**result, "optimized": False}
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.shield(store.abort_index_build(build))

@@ -411,19 +411,30 @@ def test_optimize_builds_the_index_and_search_answers_the_same(home: Path, corpu
         exact = (*query, "--mode", "keyword")  # the keyword lane's index is exact: the same answer
         before = json.loads(cli(*query, home=home, env=env).stdout)["results"]
         before_exact = json.loads(cli(*exact, home=home, env=env).stdout)["results"]
+        # The build keeps to engine.build_memory_mb, asked for or not: one that cannot fit is refused.
+        tight = {**env, "ROOCODE_TUI_ENGINE__BUILD_MEMORY_MB": "1"}
+        small = cli("collections", "optimize", "demo", home=home, env=tight)
+        assert small.returncode == 1 and small.stderr.startswith(
+            "roocode-tui: error: collection 'demo': the search index is not built: the smallest build needs about"
+        ), small.stderr
+        assert "engine.build_memory_mb" in small.stderr and search_index()["state"] == "full scan"
         out = cli("collections", "optimize", "demo", "--json", home=home, env=env)
         assert out.returncode == 0, out.stderr
         report = json.loads(out.stdout)
         assert report["collection"] == "demo" and report["optimized"] is True
+        assert report["how"] == "whole" and report["pieces"] == 1  # in the build process, as the engine builds
         assert search_index() == {"state": "indexed", "points": points, "unindexed": 0}
         after = json.loads(cli(*query, home=home, env=env).stdout)["results"]
         # The clear matches come back first. Which of retry.go's chunks leads may change: an HNSW
         # search is approximate, and the test server's bag-of-words vectors (8192-d, nearly
         # orthogonal to each other) are the worst case for a graph search (the order of the
         # top 3 changed in 1 fresh-clone run of 8).
+        # Seen: one of the three replaced by the next best file, in runs beside other tests (the
+        # graph is built by several threads, so it differs from build to build).
         assert {r["path"] for r in before[:3]} == {"src/net/retry.go"}
         assert before[3]["score"] < before[2]["score"] / 1.5
-        assert {r["path"] for r in after[:3]} == {"src/net/retry.go"} and after[0]["score"] > before[3]["score"]
+        assert after[0]["path"] == "src/net/retry.go" and after[0]["score"] > before[3]["score"]
+        assert sum(r["path"] == "src/net/retry.go" for r in after[:3]) >= 2
         after_exact = json.loads(cli(*exact, home=home, env=env).stdout)["results"]
         assert [(r["path"], r["start_line"]) for r in after_exact] == [
             (r["path"], r["start_line"]) for r in before_exact
@@ -473,7 +484,9 @@ def test_which_optimize_and_package_are_answered_by_the_engine_that_holds_the_st
     optimized = box.cli("collections", "optimize", "demo", "--json")
     assert optimized.returncode == 0, optimized.stderr
     report = json.loads(optimized.stdout)
-    assert list(report) == ["collection", "optimized", "seconds"] and report["collection"] == "demo"
+    # In the engine's build process; too small for Qdrant to index (under 10 MB of vectors): nothing done.
+    assert report["collection"] == "demo" and report["optimized"] is False
+    assert list(report) == ["collection", "optimized", "how", "pieces", "seconds"] and report["pieces"] == 1
     assert kept()
     missing = box.cli("collections", "optimize", "nope")
     assert missing.returncode == 2 and missing.stderr == "roocode-tui: error: collection 'nope' does not exist\n"

@@ -630,11 +630,12 @@ def bench_cold(work: Path, scale: float) -> None:
     corpus = work / "cold-corpus"
     make_corpus(corpus, int(tps * 12 * scale))
     try:
-        # warm the bytecode cache and the page cache of the corpus: a user's second command
+        # warm the bytecode cache (the command's modules and the engine's) and the page cache of
+        # the corpus, then stop that engine: a user's second command after the engine exited
         env, runtime = _engine_env(work, srv.url, "cold-warm")
-        subprocess.run(
-            [command, "index", str(corpus), "-c", "w", "--json", "--no-engine"], env=env, capture_output=True
-        )
+        env["ROOCODE_TUI_ENGINE__HNSW_AFTER_S"] = "-1"
+        subprocess.run([command, "index", str(corpus), "-c", "w", "--json"], env=env, capture_output=True)
+        _stop_engines(runtime)
         shutil.rmtree(runtime, ignore_errors=True)
         for attempt in (1, 2):
             env, runtime = _engine_env(work, srv.url, f"cold-{attempt}")

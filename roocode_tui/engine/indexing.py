@@ -306,8 +306,10 @@ async def _let_go(store: Any, name: str) -> None:
     release = getattr(store, "release_pages", None)
     warm = getattr(store, "warm_index", None)
     if warm is not None:
-        with contextlib.suppress(RoocodeError):  # deleted meanwhile, say
+        try:
             await warm(name)
+        except Exception as exc:  # deleted or rebuilt meanwhile, say: only a first search is slower
+            LOG.debug("search index of %s: not warmed: %s", name, exc)
     if release is not None:  # the pages that search mapped in
         await asyncio.to_thread(release)
 

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -391,15 +390,15 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
     early = quick.STARTED.pop(str(paths.socket_path(settings)), None)
     for other in quick.STARTED.values():  # for another socket: not this command's engine
         with contextlib.suppress(OSError):
-            other.kill()  # type: ignore[attr-defined]
+            other.kill()
     quick.STARTED.clear()
     client = await running(settings)
     if client is not None:
-        client.started_here = early is not None and client.pid == getattr(early, "pid", None)
+        client.started_here = early is not None and client.pid == early.pid
         return client
     if not start:
         raise EngineError("no engine is running (roocode-tui serve starts one)")
-    proc = early if isinstance(early, subprocess.Popen) else spawn(settings)
+    proc = early if early is not None else spawn(settings)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         client = await running(settings)
@@ -419,24 +418,9 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
 
 
 def spawn(settings: Any) -> subprocess.Popen[bytes]:
-    """``roocode-tui serve`` detached: its own session, no terminal, output to the engine log."""
-    log = paths.log_path(settings)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
-    if settings.config_path is not None:
-        args += ["--config", str(settings.config_path)]
-    if settings.read_only:
-        args.append("--read-only")
-    with open(log, "ab") as out:
-        os.chmod(log, 0o600)
-        return subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-            close_fds=True,
-        )
+    """``roocode-tui serve`` detached, output to the engine log (``quick.launch``)."""
+    config = str(settings.config_path) if settings.config_path is not None else None
+    return quick.launch(str(paths.log_path(settings)), config, settings.read_only)
 
 
 def _log_tail(settings: Any) -> str:

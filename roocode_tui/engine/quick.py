@@ -20,6 +20,10 @@ import zlib
 
 from roocode_tui import __version__
 
+TYPE_CHECKING = False  # not typing's: the thin path imports nothing it can do without
+if TYPE_CHECKING:
+    import subprocess
+
 IDENTITY_HEADER = "X-Roocode-Identity"
 _ENV_KEYS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
@@ -109,7 +113,7 @@ def socket_path(explicit_config: str | None, data: bytes | None = None) -> str |
 
 #: Engines this command started before loading its settings (:func:`start_engine`), by socket:
 #: ``engine/client.py``'s ``connect`` waits for that one instead of starting another.
-STARTED: dict[str, object] = {}
+STARTED: dict[str, subprocess.Popen[bytes]] = {}
 
 
 def start_engine(explicit_config: str | None, read_only: bool = False) -> None:
@@ -127,27 +131,32 @@ def start_engine(explicit_config: str | None, read_only: bool = False) -> None:
         return
     if os.path.exists(sock) or sys.platform != "linux":
         return  # one runs (or starts): connect finds it
-    import subprocess
-
     state = os.environ.get("XDG_STATE_HOME", "").strip() or os.path.expanduser("~/.local/state")
     log = os.path.join(state, "roocode-tui", name[: -len(".sock")] + ".log")  # as paths.log_path names it
+    config = config_file(explicit_config) if explicit_config or os.environ.get("ROOCODE_TUI_CONFIG") else None
+    try:
+        STARTED[sock] = launch(log, config, read_only)
+    except OSError:
+        pass  # connect starts it, and says why if it cannot
+
+
+def launch(log: str, config: str | None, read_only: bool) -> subprocess.Popen[bytes]:
+    """``roocode-tui serve`` detached: its own session, no terminal, output appended to ``log``
+    (made private). Every face starts its engine this way."""
+    import subprocess
+
     args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
-    if explicit_config or os.environ.get("ROOCODE_TUI_CONFIG"):
-        args += ["--config", config_file(explicit_config)]
+    if config is not None:
+        args += ["--config", config]
     if read_only:
         args.append("--read-only")
-    try:
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    except OSError:
-        return
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        STARTED[sock] = subprocess.Popen(
+        return subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, start_new_session=True, close_fds=True
         )
-    except OSError:
-        pass
     finally:
         os.close(fd)
 
@@ -157,8 +166,8 @@ def stop_unused() -> None:
     failed first: a bad config, a read-only refusal, an engine turned off by the config)."""
     for proc in STARTED.values():
         try:
-            proc.terminate()  # type: ignore[attr-defined]
-            proc.wait(timeout=10)  # type: ignore[attr-defined]
+            proc.terminate()
+            proc.wait(timeout=10)
         except Exception:  # gone already, or slow to stop: it exits on its own
             pass
     STARTED.clear()

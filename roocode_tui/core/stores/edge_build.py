@@ -102,9 +102,10 @@ class Pieces:
                 self.shard.flush()
                 self.release()
 
-    def build(self) -> bool:
+    def build(self) -> None:
+        """Index the points written since the last piece as one segment."""
         if not self.pending:
-            return False
+            return
         self.shard.flush()
         self.release()  # the piece's own pages come back as the optimizer reads them
         self.shard.optimize()
@@ -113,7 +114,6 @@ class Pieces:
         self.pending = 0
         self.pieces += 1
         _say(piece=self.pieces, points=self.points, max_rss_mb=_rss_mb())
-        return True
 
 
 def stream(shard: Any, path: str, piece: int, source: BinaryIO) -> tuple[bool, int]:

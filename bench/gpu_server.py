@@ -1,9 +1,11 @@
 """An OpenAI-compatible embedding server whose timing follows vLLM's continuous batching.
 
-One engine loop. Each step takes every waiting request, in arrival order, up to a token
-budget (a request that alone exceeds the budget runs alone), lasts
-``step_ms + tokens / tokens_per_s``, then answers them. The server-bound time of a corpus is
-therefore ``tokens / tokens_per_s + steps * step_ms``: the physical limit of an ingest.
+One engine loop. As in vLLM, each input of a request is its own sequence (vLLM's serving
+layer turns a request of N inputs into N engine requests), and a request is answered when its
+last input is done. Each step takes waiting inputs in arrival order up to a token budget and
+a sequence cap (an input that alone exceeds the budget runs alone), and lasts
+``step_ms + tokens / tokens_per_s``. The server-bound time of a corpus is therefore about
+``tokens / tokens_per_s + ceil(tokens / budget) * step_ms``: the physical limit of an ingest.
 
 Vectors are cheap deterministic pseudo-random unit vectors (the GPU's work is the sleep).
 ``GET /stats`` reports tokens, steps and busy time; ``GET /metrics`` speaks vLLM's names.
@@ -34,15 +36,24 @@ def count_tokens(text: str) -> int:
 
 @dataclass(eq=False)
 class _Job:
+    """One input of a request: the request waits on ``done`` once its last input has run."""
+
     tokens: int
+    request: _Request
+
+
+@dataclass(eq=False)
+class _Request:
+    left: int
     done: threading.Event = field(default_factory=threading.Event)
 
 
 class Engine:
-    def __init__(self, tokens_per_s: float, step_ms: float, budget: int):
+    def __init__(self, tokens_per_s: float, step_ms: float, budget: int, max_seqs: int = 256):
         self.tokens_per_s = tokens_per_s
         self.step_s = step_ms / 1000
         self.budget = budget
+        self.max_seqs = max_seqs
         self.queue: deque[_Job] = deque()
         self.cond = threading.Condition()
         self.tokens = 0
@@ -55,17 +66,20 @@ class Engine:
         self.first_at = self.last_at = 0.0  # wall clock (time.time()) of the first step's start, the last's end
         threading.Thread(target=self._loop, daemon=True, name="engine").start()
 
-    def submit(self, tokens: int, priority: int = 0) -> None:
-        """Queue a request; like vLLM's priority scheduling, a lower priority value goes first
-        (it still waits for the step that is running: steps are not preempted)."""
-        job = _Job(tokens)
+    def submit(self, tokens: list[int], priority: int = 0) -> None:
+        """Queue a request's inputs (their token counts) and wait until all have run; like
+        vLLM's priority scheduling, a lower priority value goes first (it still waits for the
+        step that is running: steps are not preempted)."""
+        request = _Request(len(tokens))
+        jobs = [_Job(n, request) for n in tokens]
         with self.cond:
             if priority < 0:
-                self.queue.appendleft(job)
+                self.queue.extendleft(reversed(jobs))
             else:
-                self.queue.append(job)
+                self.queue.extend(jobs)
+            self.requests += 1
             self.cond.notify()
-        job.done.wait()
+        request.done.wait()
 
     def _loop(self) -> None:
         while True:
@@ -77,7 +91,7 @@ class Engine:
                     self.gaps.append((round(idle_from - self.first_at, 3), round(time.time() - idle_from, 4)))
                 batch = [self.queue.popleft()]
                 total = batch[0].tokens
-                while self.queue and total + self.queue[0].tokens <= self.budget:
+                while self.queue and len(batch) < self.max_seqs and total + self.queue[0].tokens <= self.budget:
                     job = self.queue.popleft()
                     batch.append(job)
                     total += job.tokens
@@ -95,11 +109,15 @@ class Engine:
                 self.tokens += total
                 self.steps += 1
                 self.busy_s += duration
-                self.requests += len(batch)
                 self.running = 0
                 self.last_at = time.time()
-            for job in batch:
-                job.done.set()
+                finished = []
+                for job in batch:
+                    job.request.left -= 1
+                    if not job.request.left:
+                        finished.append(job.request)
+            for request in finished:
+                request.done.set()
 
     def stats(self) -> dict[str, Any]:
         with self.cond:
@@ -186,8 +204,9 @@ def make_handler(engine: Engine, model: str, dim: int) -> type[BaseHTTPRequestHa
                 }
                 self._send(404, json.dumps(msg).encode())
                 return
-            tokens = sum(count_tokens(t) for t in texts)
-            engine.submit(tokens, int(body.get("priority") or 0))
+            counts = [count_tokens(t) for t in texts]
+            tokens = sum(counts)
+            engine.submit(counts, int(body.get("priority") or 0))
             size = int(body.get("dimensions") or dim)
             vecs = _vectors(texts, size)
             b64 = body.get("encoding_format") == "base64"

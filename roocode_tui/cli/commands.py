@@ -156,7 +156,6 @@ def _tui(args: argparse.Namespace, debug: bool) -> int:
 # -- index -----------------------------------------------------------------------------------
 async def _index(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
-    from roocode_tui.engine.local import LocalEngine
 
     if not getattr(args, "dry_run", False):
         output.refuse_if_read_only(settings, "index")
@@ -166,10 +165,15 @@ async def _index(settings: Any, args: argparse.Namespace) -> int:
     try:
         if getattr(args, "package", None):
             await _package_paths(engine, args)
-        if getattr(args, "detach", False) and isinstance(engine, LocalEngine):
-            from roocode_tui.core.errors import UsageError
+        if getattr(args, "detach", False):
+            from roocode_tui.engine.local import LocalEngine  # here only: ~0.1 s of a cold index's start
 
-            raise UsageError("--detach needs the engine (engine.enabled = false or --no-engine runs in this process)")
+            if isinstance(engine, LocalEngine):
+                from roocode_tui.core.errors import UsageError
+
+                raise UsageError(
+                    "--detach needs the engine (engine.enabled = false or --no-engine runs in this process)"
+                )
         return await engine_commands.index_in_engine(engine, args)
     finally:
         await engine.aclose()

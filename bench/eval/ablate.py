@@ -46,6 +46,8 @@ def variants() -> dict[str, dict]:
     out: dict[str, dict] = {"stack (default)": {}, "fusion only": FUSION_ONLY}
     for name, off in OFF.items():
         out[f"stack - {name}"] = off
+    out["stack - fragments' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "fragment": 1.0}}
+    out["stack - a name in passing spelt alike"] = {"NAMED_CASE": False}
     for name, off in OFF.items():
         out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
     for alpha in (0.4, 0.6, 0.7, 0.8):
@@ -188,8 +190,9 @@ def write(means: list[dict], rows: list[dict], names: list[str], elapsed: float)
         BEGIN,
         "## The ranking stack's signals, alone and together (bench/eval/ablate.py)",
         "",
-        "Hybrid search over the whole-repository questions above; mean file-level NDCG@10 over the "
-        f"repositories, per half, and per repository (all questions). Took {elapsed:.0f} s.",
+        "Hybrid search over the whole-repository questions above (file-level NDCG@10) and, where "
+        "asked (`--chunks`), the chunk-level evaluations of `make eval` (MRR@10 of the target chunk): "
+        f"the mean of all, per half, and each one (all questions). Took {elapsed:.0f} s.",
         "",
         "| variant | tune | held-out | all | " + " | ".join(names) + " |",
         "|---|---|---|---|" + "---|" * len(names),

@@ -94,3 +94,44 @@ def test_query_kinds():
         assert ranker.query_kind(name) == "symbol", name
     for question in ("how does routing work", "retry", "where is the config parsed", "Parse the config"):
         assert ranker.query_kind(question) == "question", question
+
+
+def _rust_hit(i: int, heading: str, score: float, lines: int = 20, symbols: tuple[str, ...] = ()) -> Hit:
+    start = i * 30 + 1
+    return Hit(str(i), score, "/r", "src/lib.rs", start, start + lines, "rust", "x", heading, symbols=symbols)
+
+
+def test_a_type_named_in_passing_lifts_its_definition_not_its_impls_or_a_method_spelt_alike():
+    # "Convert the left side of `Either<L, R>`": the answer is `fn left`; the question names the
+    # type it belongs to. Its `impl` blocks add to a type defined elsewhere, and `fn either` is
+    # another name that only normalises alike.
+    query = "Convert the left side of `Either<L, R>` to an `Option<L>`."
+    answer = _rust_hit(1, "impl Either<L, R> > fn left", 0.80)
+    impl = _rust_hit(2, "impl Either<L, R>", 0.78)
+    method = _rust_hit(3, "impl Either<L, R> > fn either", 0.77)
+    enum = _rust_hit(4, "enum Either", 0.60)
+    ranked = ranker.rank(query, [answer, impl, method, enum], [], 4, named=frozenset({"either"}), explain=True)
+    boosts = {h.heading: h.explain["boosts"] for h in ranked}
+    # the answer stays above the impl block and the method spelt alike
+    assert [h.heading for h in ranked].index("impl Either<L, R> > fn left") == 1
+    assert "definition" not in boosts["impl Either<L, R>"]
+    assert "definition" not in boosts["impl Either<L, R> > fn either"]
+    assert boosts["enum Either"]["definition"] > 0  # the type's own definition, spelt as asked
+
+
+def test_a_function_named_by_its_doc_sentence_is_lifted():
+    # Go's doc comments open with the function's name: the definition spelt so is the answer
+    query = "TrimLeftFunc returns a slice of the string s with all leading Unicode code points removed."
+    other = Hit("1", 0.80, "/r", "strings.go", 1, 30, "go", "x", "func TrimRightFunc")
+    target = Hit("2", 0.75, "/r", "strings.go", 40, 70, "go", "x", "func TrimLeftFunc")
+    ranked = ranker.rank(query, [other, target], [], 2, named=frozenset({"trimleftfunc"}), explain=True)
+    assert ranked[0].heading == "func TrimLeftFunc" and ranked[0].explain["boosts"]["definition"] > 0
+
+
+def test_a_few_lines_that_define_nothing_lose_to_a_definition():
+    imports = Hit("1", 0.80, "/r", "mailer/queue.py", 1, 4, "python", "import os\nimport time", "")
+    definition = Hit("2", 0.78, "/r", "mailer/retry.py", 10, 30, "python", "x", "def next_delay")
+    far = Hit("3", 0.40, "/r", "mailer/cache.py", 1, 30, "python", "x", "def expire")
+    ranked = ranker.rank("how long to wait before the next delivery", [imports, definition, far], [], 2, explain=True)
+    assert [h.path for h in ranked] == ["mailer/retry.py", "mailer/queue.py"]
+    assert ranked[1].explain["boosts"]["fragment"] < 0

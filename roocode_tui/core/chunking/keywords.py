@@ -95,15 +95,20 @@ def named_code(query: str) -> list[str]:
     return [s for s in spans if tokens(s)]
 
 
+def named_identifiers(query: str) -> list[str]:
+    """The identifiers in the code a query names, as the query spells them, in order:
+    ``threading.setprofile()`` -> ``threading``, ``setprofile``."""
+    return [ident for span in named_code(query) for ident in _IDENT.findall(span)]
+
+
 def named_names(query: str) -> list[str]:
     """The names in the code a query names, normalised like ``symbol_of``: ``get_token`` ->
     ``gettoken``, ``threading.setprofile()`` -> ``threading``, ``setprofile``."""
     out: dict[str, None] = {}
-    for span in named_code(query):
-        for ident in _IDENT.findall(span):
-            norm = normalise(ident)
-            if len(norm) > 1 and not norm.isdigit():
-                out[norm] = None
+    for ident in named_identifiers(query):
+        norm = normalise(ident)
+        if len(norm) > 1 and not norm.isdigit():
+            out[norm] = None
     return list(out)
 
 

@@ -493,6 +493,15 @@ def _engine_env(work: Path, url: str, tag: str) -> tuple[dict[str, str], Path]:
     return env, runtime
 
 
+def _wait_for_engine(runtime: Path, timeout: float = 60) -> None:
+    """Until the engine started in ``runtime`` listens (its socket, ``engine-<store>.sock``)."""
+    deadline = time.monotonic() + timeout
+    while not list((runtime / "roocode-tui").glob("engine-*.sock")):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no engine socket under {runtime} after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
 def _tree_rss_mb(pids: list[int]) -> dict[int, int]:
     """VmRSS of each of ``pids`` and of every process below them (the build process)."""
     children: dict[int, list[int]] = {}
@@ -550,10 +559,7 @@ def bench_footprint(work: Path, scale: float) -> None:
             stop = threading.Event()
 
             try:
-                sock = runtime / "roocode-tui"
-                deadline = time.monotonic() + 60
-                while not list(sock.glob("engine*.sock")) and time.monotonic() < deadline:
-                    time.sleep(0.05)
+                _wait_for_engine(runtime)
                 sampler = threading.Thread(
                     target=_sample_tree, args=(engine.pid, face, peaks, phase, stop), daemon=True
                 )
@@ -890,21 +896,12 @@ def bench_engine(work: Path, scale: float) -> None:
     print("engine and faces (embedded, 1024-d)", flush=True)
 
     n = int(100_000 * scale)
-    data = work / "engine-data"
-    runtime = Path(tempfile.mkdtemp(prefix="rt-"))
+    data = work / "engine-data"  # the store _engine_env names for this tag
     srv = Server(100_000, 10.0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # commands start as users' do: from cached bytecode
+    env, runtime = _engine_env(work, srv.url, "engine")
     env.update(
         {
-            "PYTHONPYCACHEPREFIX": str(work / "pycache"),  # a cache of its own, warmed by the first runs
-            "HOME": str(work / "engine-home"),
-            "XDG_RUNTIME_DIR": str(runtime),
             "ROOCODE_TUI_ENGINE__IDLE_EXIT_S": "0",
-            "ROOCODE_TUI_STORE__PATH": str(data),
-            "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
-            "ROOCODE_TUI_EMBEDDER__BASE_URL": srv.url,
-            "ROOCODE_TUI_EMBEDDER__MODEL": MODEL,
             "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "32",
             "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "4",
             "ROOCODE_TUI_EMBEDDER__QUERY_PRIORITY": "-10",
@@ -960,10 +957,7 @@ def bench_engine(work: Path, scale: float) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        sock = runtime / "roocode-tui" / "engine.sock"
-        deadline = time.monotonic() + 60
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for_engine(runtime)
         used = time.monotonic()
         cli("search", "warm up", "-c", "eng", "--mode", "dense")  # the engine opens the store once
         walls, stores = search_wall(no_engine=False)  # as an index run leaves it: a full scan
@@ -1171,21 +1165,13 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         body = " ".join(words[(i + j) % len(words)] for j in range(60))
         path.write_text(f"# Note {i}\n\nHow {words[i % len(words)]} works here: {body}.\n")
-    runtime = Path(tempfile.mkdtemp(prefix="rt-"))
     srv = Server(100_000, 10.0)
     debounce_ms = 500
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOCODE_TUI_")}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env, runtime = _engine_env(work, srv.url, "watch")
     env.update(
         {
-            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
-            "HOME": str(work / "watch-home"),
-            "XDG_RUNTIME_DIR": str(runtime),
             "ROOCODE_TUI_ENGINE__IDLE_EXIT_S": "0",
             "ROOCODE_TUI_ENGINE__WATCH_DEBOUNCE_MS": str(debounce_ms),
-            "ROOCODE_TUI_EMBEDDER__PROVIDER": "openai",
-            "ROOCODE_TUI_EMBEDDER__BASE_URL": srv.url,
-            "ROOCODE_TUI_EMBEDDER__MODEL": MODEL,
             "ROOCODE_TUI_EMBEDDER__BATCH_SIZE": "32",
             "ROOCODE_TUI_EMBEDDER__MAX_CONCURRENCY": "4",
         }
@@ -1219,10 +1205,7 @@ def bench_watch(work: Path, scale: float, minutes: float) -> None:
 
     engine = subprocess.Popen([command, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        sock = runtime / "roocode-tui" / "engine.sock"
-        deadline = time.monotonic() + 60
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for_engine(runtime)
         out = cli("index", str(tree), "-c", "w", "--json")
         if out.returncode != 0:
             raise RuntimeError(out.stderr)

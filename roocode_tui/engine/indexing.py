@@ -176,13 +176,11 @@ class SearchIndexer:
         if store is None:
             return  # released: looked at again when next used
         self._busy_since.pop(name, None)
-        look = await store.search_index(name)
+        look, key = await _looked(store, name)
         if look is None:
             self._checked.add(name)
             return
-        churn = store.churn(name) if hasattr(store, "churn") else 0
-        points, unindexed = int(look["points"]), int(look["unindexed"])
-        key = (points, unindexed, churn)
+        points, churn = key[0], key[2]
         need = max(CHURN_MIN, CHURN_SHARE * points)
         nothing = self._nothing.get(name)  # the last build found nothing to do, or failed:
         again = nothing is None or nothing[:2] != key[:2] or churn - nothing[2] >= need  # not before this
@@ -208,11 +206,8 @@ class SearchIndexer:
         awaited, the same way (the build process, within ``engine.build_memory_mb``, searches
         answering meanwhile). ``{"optimized": False}``: nothing to do. A build that cannot fit
         is refused with why, not made beyond the budget."""
-        look = await store.search_index(name)
-        if look is None:
-            return {"optimized": False}
-        churn = store.churn(name) if hasattr(store, "churn") else 0
-        if look["state"] == "indexed" and not churn:
+        look, key = await _looked(store, name)
+        if look is None or (look["state"] == "indexed" and not key[2]):
             return {"optimized": False}
         plan = await store.plan_index_build(name, self.budget_mb, look)
         if plan.deferred:
@@ -221,7 +216,6 @@ class SearchIndexer:
                 "(engine.build_memory_mb: 0 builds without a limit)"
             )
         async with self._one:
-            key = (int(look["points"]), int(look["unindexed"]), churn)
             result = await self._execute(store, name, plan, key)
         if result is None:
             raise StoreError(f"collection {name!r} is being written or rebuilt: optimize it afterwards")
@@ -292,6 +286,16 @@ class SearchIndexer:
         if store is self.engine.open_store():
             task = asyncio.ensure_future(_let_go(store, name))
             self._tidying = task  # keep a reference until it is done
+
+
+async def _looked(store: Any, name: str) -> tuple[dict[str, Any] | None, tuple[int, int, int]]:
+    """A collection's search index as the store sees it (None: nothing to index) and the key a
+    build is remembered by: (points, unindexed points, churn)."""
+    look = await store.search_index(name)
+    if look is None:
+        return None, (0, 0, 0)
+    churn = store.churn(name) if hasattr(store, "churn") else 0
+    return look, (int(look["points"]), int(look["unindexed"]), churn)
 
 
 async def _let_go(store: Any, name: str) -> None:

@@ -264,8 +264,9 @@ def rank(
             continue
         wanted = frozenset(n.rstrip("?!=") for n in wanted)  # Ruby's blank?, save!, name=
         for cand in pool.values():
-            if share != 1.0 and NAMED_CASE and definition_name(cand.hit.heading):
-                defined = _named_definition(cand.hit.heading, spelt)
+            own = _named_definition(cand.hit.heading, spelt) if share != 1.0 and NAMED_CASE else None
+            if own is not None:
+                defined = own
             else:  # a name asked for; or a run of small definitions merged (names kept normalised)
                 defined = {s.rstrip("?!=") for s in (cand.hit.symbols or (symbol_of(cand.hit.heading),))}
             hit_names = wanted & defined
@@ -336,14 +337,17 @@ def _spelt(query: str) -> dict[str, set[bool]]:
     return out
 
 
-def _named_definition(heading: str, spelt: dict[str, set[bool]]) -> set[str]:
+def _named_definition(heading: str, spelt: dict[str, set[bool]]) -> set[str] | None:
     """The name a chunk's own definition (its heading's) has, where a question that names it
     in passing (``spelt``) means this definition: not an ``impl``/``extension`` of a type
     defined elsewhere, and spelt with the same case at its start (``Either`` is not
     ``fn either``, a variant ``Right`` not ``fn right``; Go's ``TrimLeftFunc`` is
     ``func TrimLeftFunc``). Measured: Go +0.007, Rust +0.006 MRR@10 (bench/eval/langs.py),
-    whole-repository questions +0.001 (bench/RESULTS.md)."""
+    whole-repository questions +0.001 (bench/RESULTS.md). None where the heading defines
+    nothing (a run of small definitions merged keeps only their names, normalised)."""
     name = definition_name(heading)
+    if not name:
+        return None
     label = heading.rsplit(" > ", 1)[-1].split(" ", 1)[0]
     if label in ATTACHMENTS:
         return set()

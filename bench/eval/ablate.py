@@ -48,10 +48,17 @@ def variants() -> dict[str, dict]:
         out[f"stack - {name}"] = off
     out["stack - fragments' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "fragment": 1.0}}
     out["stack - a name in passing spelt alike"] = {"NAMED_CASE": False}
+    out["stack - docs' penalty for questions about code"] = {"PENALTIES": {**ranker.PENALTIES, "docs": 1.0}}
+    out["stack - usage questions spared it"] = {"USAGE": False}
+    out["stack - CI settings' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "ci": 1.0}}
+    out["stack - settings' keys not definitions"] = {"NAMED_CODE_ONLY": False}
+    out["stack + package initialisers x0.5"] = {"PENALTIES": {**ranker.PENALTIES, "initialiser": 0.5}}
     for name, off in OFF.items():
         out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
-    for alpha in (0.4, 0.6, 0.7, 0.8):
+    for alpha in (0.4, 0.6, 0.8):
         out[f"stack, question alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "question": alpha}}
+    for alpha in (0.6, 0.7, 0.8):
+        out[f"stack, text alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "text": alpha}}
     for alpha in (0.2, 0.5):
         out[f"stack, symbol alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "symbol": alpha}}
     return out
@@ -85,12 +92,12 @@ def patched(values: dict) -> Iterator[None]:
 async def run_repo(source: Path, emb: ReusingEmbedder, chosen: dict[str, dict]) -> list[dict]:
     name, tree = repos.clone(source)
     store = EdgeStore(repos.CACHE / name / "store")
-    qs = await repos.asked(name, tree, store)
     rows = []
-    for label, values in chosen.items():
-        with patched(values):
-            results = await search_many(store, emb, name, [q.text for q in qs], limit=10, mode="hybrid")
-        rows.append(repos.score_row(name, label, qs, results))
+    for which, qs in (await repos.question_sets(name, tree, store)).items():
+        for label, values in chosen.items():
+            with patched(values):
+                results = await search_many(store, emb, name, [q.text for q in qs], limit=10, mode="hybrid")
+            rows.append(repos.score_row(name, label, qs, results, which))
     await store.close()
     return rows
 
@@ -170,22 +177,36 @@ def main() -> None:
         rows += asyncio.run(run_repo(source, emb, chosen))
     for which in [w for w in args.chunks.split(",") if w]:
         rows += asyncio.run(run_chunk_eval(which, emb, chosen))
-    means = repos.mean_rows(rows, list(chosen))
-    width = max(len(k) for k in chosen)
-    names = list(dict.fromkeys(r["repo"] for r in rows))
-    print(f"{'variant':{width}}  tune   held   all   " + " ".join(f"{n[:8]:>8}" for n in names))
-    for m in means:
-        per = [next(r for r in rows if r["repo"] == n and r["pipeline"] == m["pipeline"]) for n in names]
-        print(
-            f"{m['pipeline']:{width}}  {m['tune']['ndcg@10']:.3f}  {m['held-out']['ndcg@10']:.3f}  "
-            f"{m['all']['ndcg@10']:.3f} " + " ".join(f"{r['all']['ndcg@10']:8.3f}" for r in per)
-        )
+    tables = {which: table(rows, list(chosen), which) for which in ("mined", "written")}
+    for which, (means, names, per) in tables.items():
+        if not means:
+            continue
+        width = max(len(k) for k in chosen)
+        print(f"{which} questions\n{'variant':{width}}  tune   held   all   " + " ".join(f"{n[:8]:>8}" for n in names))
+        for m, cells in zip(means, per, strict=True):
+            print(
+                f"{m['pipeline']:{width}}  {m['tune']['ndcg@10']:.3f}  {m['held-out']['ndcg@10']:.3f}  "
+                f"{m['all']['ndcg@10']:.3f} " + " ".join(f"{c:8.3f}" for c in cells)
+            )
     if args.write:
-        write(means, rows, names, time.perf_counter() - started)
+        write(tables, time.perf_counter() - started)
     print(json.dumps({"seconds": round(time.perf_counter() - started)}))
 
 
-def write(means: list[dict], rows: list[dict], names: list[str], elapsed: float) -> None:
+def table(rows: list[dict], labels: list[str], which: str) -> tuple[list[dict], list[str], list[list[float]]]:
+    """One set's means per variant, its columns (repositories, chunk evaluations) and each
+    variant's cells."""
+    mine = [r for r in rows if r.get("set", "mined") == which]
+    means = repos.mean_rows(mine, labels, which)
+    names = list(dict.fromkeys(r["repo"] for r in mine))
+    per = [
+        [next(r for r in mine if r["repo"] == n and r["pipeline"] == m["pipeline"])["all"]["ndcg@10"] for n in names]
+        for m in means
+    ]
+    return means, names, per
+
+
+def write(tables: dict[str, tuple[list[dict], list[str], list[list[float]]]], elapsed: float) -> None:
     lines = [
         BEGIN,
         "## The ranking stack's signals, alone and together (bench/eval/ablate.py)",
@@ -193,16 +214,24 @@ def write(means: list[dict], rows: list[dict], names: list[str], elapsed: float)
         "Hybrid search over the whole-repository questions above (file-level NDCG@10) and, where "
         "asked (`--chunks`), the chunk-level evaluations of `make eval` (MRR@10 of the target chunk): "
         f"the mean of all, per half, and each one (all questions). Took {elapsed:.0f} s.",
-        "",
-        "| variant | tune | held-out | all | " + " | ".join(names) + " |",
-        "|---|---|---|---|" + "---|" * len(names),
     ]
-    for m in means:
-        per = [next(r for r in rows if r["repo"] == n and r["pipeline"] == m["pipeline"]) for n in names]
-        lines.append(
-            f"| {m['pipeline']} | {m['tune']['ndcg@10']:.3f} | {m['held-out']['ndcg@10']:.3f} | "
-            f"{m['all']['ndcg@10']:.3f} | " + " | ".join(f"{r['all']['ndcg@10']:.3f}" for r in per) + " |"
-        )
+    for which, (means, names, per) in tables.items():
+        if not means:
+            continue
+        lines += [
+            "",
+            "Mined questions and the chunk evaluations:"
+            if which == "mined"
+            else "Written questions (file-level NDCG@10):",
+            "",
+            "| variant | tune | held-out | all | " + " | ".join(names) + " |",
+            "|---|---|---|---|" + "---|" * len(names),
+        ]
+        for m, cells in zip(means, per, strict=True):
+            lines.append(
+                f"| {m['pipeline']} | {m['tune']['ndcg@10']:.3f} | {m['held-out']['ndcg@10']:.3f} | "
+                f"{m['all']['ndcg@10']:.3f} | " + " | ".join(f"{c:.3f}" for c in cells) + " |"
+            )
     lines.append(END)
     base.write_section("\n".join(lines), BEGIN, END)
 

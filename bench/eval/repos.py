@@ -51,6 +51,19 @@ LANGUAGES = {
     "mkdocs": "docs + Python",
 }
 BEGIN, END = "<!-- eval-repos:begin -->", "<!-- eval-repos:end -->"
+#: questions written about a repository (``written/NAME.jsonl``), asked beside the mined ones
+WRITTEN = HERE / "written"
+#: the commits the written questions were written against (their answers are files there)
+PINNED = {
+    "cobra": "adbc8813901bba65827259daa8e22ff94ec1f30e",
+    "express": "a3714473feb3d2908add734d340e7755fd85e0a3",
+    "hiredis": "29ea2791c102fdffff350f1ea6e04d1f71903d0d",
+    "httparty": "2daba91bf3f61de2676a2e906f4d3181ebadea83",
+    "ky": "3419113b48e034fdcf8fa6bd3be3da7b3d0d758f",
+    "log": "037d7a58f6ad184abb3afc4db81d37c43a5696ec",
+    "mkdocs": "2862536793b3c67d9d83c33e0dd6d50a791928f8",
+    "requests": "1f6589ec3a1ee910f9a65cc3ceac60b26677bc0e",
+}
 MAX_HISTORY, MAX_SYMBOLS = 120, 40  # questions per repository
 #: label -> search_many options
 SEED = "seed (512 chars, dense)"
@@ -148,33 +161,67 @@ async def asked(name: str, tree: Path, store: EdgeStore) -> list[questions.Quest
     return mined + questions.symbol_questions(definitions, limit=MAX_SYMBOLS)
 
 
+def written(name: str, tree: Path, paths: set[str]) -> list[questions.Question]:
+    """The questions written about this repository (``written/NAME.jsonl``: one JSON object a
+    line, ``kind`` behaviour | architecture | symbol | docs, ``text``, ``files`` that answer it,
+    most relevant first), those with an answering file indexed; none when the tree is not at
+    the commit they were written against."""
+    source = WRITTEN / f"{name}.jsonl"
+    if not source.exists():
+        return []
+    head = subprocess.run(["git", "-C", str(tree), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if PINNED.get(name) not in (None, head):
+        print(f"{name}: written questions skipped (tree at {head[:12]}, written at {PINNED[name][:12]})", flush=True)
+        return []
+    out = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        files = tuple(p for p in item["files"] if p in paths)
+        if files:
+            out.append(questions.Question(item["text"], item["kind"], files, source="written"))
+    return out
+
+
+async def question_sets(name: str, tree: Path, store: EdgeStore) -> dict[str, list[questions.Question]]:
+    """``mined`` (the history's and the definitions', as ``roocode-tui eval`` asks) and
+    ``written`` (:func:`written`, where there are any)."""
+    sets = {"mined": await asked(name, tree, store)}
+    mine = written(name, tree, set(await store.distinct_paths(name)))
+    if mine:
+        sets["written"] = mine
+    return sets
+
+
 async def run_repo(source: Path, emb: ReusingEmbedder, pipelines: list[str], seed_for: set[str] | None) -> list[dict]:
     name, tree = clone(source)
     if seed_for is not None and name not in seed_for:
         pipelines = [p for p in pipelines if p != SEED]
     store = await index(name, tree, emb)
-    qs = await asked(name, tree, store)
-    print(f"{name}: {len(qs)} questions " + json.dumps(_count_kinds(qs)), flush=True)
+    sets = await question_sets(name, tree, store)
     rows = []
-    for label in pipelines:
-        if label == SEED:
-            seed = await seed_index(name, tree, emb)
-            results = await search_many(seed, emb, "seed", [q.text for q in qs], limit=10, **PIPELINES[label])
-            await seed.close()
-        else:
-            results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
-        row = score_row(name, label, qs, results)
-        rows.append(row)
-        print(f"  {label:28} " + _line(row), flush=True)
+    for which, qs in sets.items():
+        print(f"{name}, {which}: {len(qs)} questions " + json.dumps(_count_kinds(qs)), flush=True)
+        for label in pipelines:
+            if label == SEED:
+                seed = await seed_index(name, tree, emb)
+                results = await search_many(seed, emb, "seed", [q.text for q in qs], limit=10, **PIPELINES[label])
+                await seed.close()
+            else:
+                results = await search_many(store, emb, name, [q.text for q in qs], limit=10, **PIPELINES[label])
+            row = score_row(name, label, qs, results, which)
+            rows.append(row)
+            print(f"  {label:28} " + _line(row), flush=True)
     await store.close()
     emb.save()
     return rows
 
 
-def score_row(name: str, label: str, qs: list[questions.Question], results: list) -> dict:
-    """One pipeline's scores on one repository's questions: per half and in all."""
+def score_row(name: str, label: str, qs: list[questions.Question], results: list, which: str = "mined") -> dict:
+    """One pipeline's scores on one repository's questions (``which`` set): per half and in all."""
     scored = [(q, evaluation.score(q, [h.path for h in r.hits])) for q, r in zip(qs, results, strict=True)]
-    row: dict = {"repo": name, "pipeline": label}
+    row: dict = {"repo": name, "pipeline": label, "set": which}
     for half in ("tune", "held-out"):
         row[half] = evaluation.summarise([(q, s) for q, s in scored if q.half == half]).to_json()
     row["all"] = evaluation.summarise(scored).to_json()
@@ -197,14 +244,16 @@ def _line(row: dict) -> str:
     )
 
 
-def mean_rows(rows: list[dict], pipelines: list[str]) -> list[dict]:
+def mean_rows(rows: list[dict], pipelines: list[str], which: str = "mined") -> list[dict]:
+    """The mean of each pipeline's rows over the repositories, for one set of questions."""
+    rows = [r for r in rows if r.get("set", "mined") == which]
     out = []
     for label in pipelines:
         mine = [r for r in rows if r["pipeline"] == label]
         if not mine:
             continue
         count = len({r["repo"] for r in rows})
-        row = {"repo": "mean" if len(mine) == count else f"mean of {len(mine)}", "pipeline": label}
+        row = {"repo": "mean" if len(mine) == count else f"mean of {len(mine)}", "pipeline": label, "set": which}
         for half in ("tune", "held-out", "all"):
             row[half] = {
                 key: round(sum(r[half][key] for r in mine) / len(mine), 4) for key in ("ndcg@10", "mrr@10", "recall@10")
@@ -229,20 +278,42 @@ def write(rows: list[dict], elapsed: float) -> None:
         "NDCG@10 as the published benchmarks score it (a file counts at its first chunk). Each "
         f"question is in the tuning or the held-out half by a hash of its text. Took {elapsed:.0f} s.",
         "",
-        "| repository | pipeline | NDCG@10 tune | held-out | all | behaviour | docs (markdown) | symbol "
-        "| MRR@10 | R@10 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        *_table([r for r in rows if r.get("set", "mined") == "mined"], ("behaviour", "docs", "symbol")),
+    ]
+    mine = [r for r in rows if r.get("set") == "written"]
+    if mine:
+        lines += [
+            "",
+            "### Written questions (`bench/eval/written/`)",
+            "",
+            "Questions as a developer new to each repository asks them (30 a repository: behaviour, "
+            "architecture, a named symbol, the docs), written by reading the code at the pinned commit "
+            "(`repos.PINNED`) and labelled with the 1-3 files that answer them; written without running "
+            "or reading roocode-tui's search, and never tuned on. Scored as above.",
+            "",
+            *_table(mine, ("behaviour", "architecture", "docs", "symbol")),
+        ]
+    lines.append(END)
+    base.write_section("\n".join(lines), BEGIN, END)
+
+
+def _table(rows: list[dict], kinds: tuple[str, ...]) -> list[str]:
+    titles = {"docs": "docs (markdown)"}
+    lines = [
+        "| repository | pipeline | NDCG@10 tune | held-out | all | "
+        + " | ".join(titles.get(k, k) for k in kinds)
+        + " | MRR@10 | R@10 |",
+        "|---|---|---|---|---|" + "---|" * len(kinds) + "---|---|",
     ]
     for r in rows:
-        kinds = r["all"].get("by_kind", {})
-        per = [f"{kinds[k]['ndcg@10']:.3f}" if k in kinds else "" for k in ("behaviour", "docs", "symbol")]
+        by_kind = r["all"].get("by_kind", {})
+        per = [f"{by_kind[k]['ndcg@10']:.3f}" if k in by_kind else "" for k in kinds]
         label = f"{r['repo']} ({LANGUAGES[r['repo']]})" if r["repo"] in LANGUAGES else r["repo"]
         lines.append(
             f"| {label} | {r['pipeline']} | {r['tune']['ndcg@10']:.3f} | {r['held-out']['ndcg@10']:.3f} | "
             f"{r['all']['ndcg@10']:.3f} | {' | '.join(per)} | {r['all']['mrr@10']:.3f} | {r['all']['recall@10']:.3f} |"
         )
-    lines.append(END)
-    base.write_section("\n".join(lines), BEGIN, END)
+    return lines
 
 
 def main() -> None:
@@ -273,9 +344,9 @@ def main() -> None:
         seed_for = set(args.seed_for.split(",")) if args.seed_for else None
         rows += asyncio.run(run_repo(source, emb, pipelines, seed_for))
     if rows:
-        means = mean_rows(rows, pipelines)
+        means = mean_rows(rows, pipelines) + mean_rows(rows, pipelines, "written")
         for row in means:
-            print(f"mean {row['pipeline']:28} " + _line(row))
+            print(f"mean, {row['set']:8} {row['pipeline']:28} " + _line(row))
         if args.write:
             write(rows + means, time.perf_counter() - started)
         print(json.dumps({"seconds": round(time.perf_counter() - started), "rows": rows + means}))

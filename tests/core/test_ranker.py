@@ -74,7 +74,7 @@ def test_explain_line_names_lanes_boosts_and_penalties():
     hit = Hit("1", 0.5, "/r", "tests/test_a.py", 1, 2, "python", "x", "")
     ranked = ranker.rank("how are tokens refreshed", [hit], [hit], 5, explain=True)
     line = explain_line(ranked[0].explain)
-    assert line.startswith("question · dense #1 0.500 · keyword #1 0.500")
+    assert line.startswith("question · dense #1 0.500 · keyword #1 0.500")  # a question asked
     assert "-test " in line and line.endswith(f"= {ranked[0].explain['rank_score']:.4f}")
 
 
@@ -92,8 +92,10 @@ def test_one_file_one_place_spreads_the_top_over_files():
 def test_query_kinds():
     for name in ("Blueprint", "add_url_rule", "http.Get", "std::vec::Vec", "_private", "getUserName()"):
         assert ranker.query_kind(name) == "symbol", name
-    for question in ("how does routing work", "retry", "where is the config parsed", "Parse the config"):
+    for question in ("how does routing work", "where is the config parsed", "When a retry fails, what happens?"):
         assert ranker.query_kind(question) == "question", question
+    for text in ("retry", "Parse the config", "Return the next member of the archive", "how to sort a dict"):
+        assert ranker.query_kind(text) == "text", text
 
 
 def _rust_hit(i: int, heading: str, score: float, lines: int = 20, symbols: tuple[str, ...] = ()) -> Hit:
@@ -135,3 +137,60 @@ def test_a_few_lines_that_define_nothing_lose_to_a_definition():
     ranked = ranker.rank("how long to wait before the next delivery", [imports, definition, far], [], 2, explain=True)
     assert [h.path for h in ranked] == ["mailer/retry.py", "mailer/queue.py"]
     assert ranked[1].explain["boosts"]["fragment"] < 0
+
+
+RETRY_DOCS = """# Retries
+
+A failed delivery is retried with exponential backoff and full jitter: the delay between
+delivery retries doubles with each attempt, from half a second up to a cap of thirty seconds.
+Change the delay between delivery retries with the `base` and `cap` settings.
+"""
+
+
+async def test_a_question_about_code_ranks_the_code_above_the_docs_that_describe_it(store, http_embedder, tmp_path):
+    root = make_repo(tmp_path / "repo")
+    (root / "docs").mkdir()
+    (root / "docs" / "retries.md").write_text(RETRY_DOCS)
+    await Indexer(store, http_embedder, NAME, [root], index=IndexSettings()).run()
+
+    async def ranked(query: str) -> list[Hit]:
+        return (await search(store, http_embedder, NAME, query, limit=5, explain=True)).hits
+
+    def docs_penalty(hits: list[Hit]) -> float | None:
+        return next(h for h in hits if h.path == "docs/retries.md").explain["boosts"].get("docs")
+
+    # the docs repeat the question's words: unranked, they lead
+    plain = await search(store, http_embedder, NAME, "delay between delivery retries", limit=3, ranking=False)
+    assert plain.hits[0].path == "docs/retries.md"
+    # a question about how the code behaves: the code that does it leads
+    asked = await ranked("How is the delay between delivery retries chosen?")
+    assert asked[0].path == "mailer/retry.py" and asked[0].explain["kind"] == "question"
+    assert docs_penalty(asked) < 0
+    # a question about using the project, and text that is not a question, keep their docs
+    usage = await ranked("How do I change the delay between delivery retries?")
+    assert docs_penalty(usage) is None and usage[0].path == "docs/retries.md"
+    text = await ranked("the delay between delivery retries")
+    assert text[0].explain["kind"] == "text" and docs_penalty(text) is None
+
+
+def test_a_key_of_a_settings_file_is_not_the_definition_a_question_names():
+    # "urllib3" named in passing: a CI workflow's job of that name must not be lifted as its definition
+    query = "Where are low-level urllib3 errors turned into this library's own exceptions?"
+    job = Hit("1", 0.70, "/r", ".github/workflows/run-tests.yml", 63, 83, "yaml", "x", "key jobs > key urllib3")
+    code = Hit("2", 0.75, "/r", "src/requests/adapters.py", 1, 40, "python", "x", "class HTTPAdapter > def send")
+    far = Hit("3", 0.40, "/r", "src/requests/models.py", 1, 40, "python", "x", "class Response")
+    ranked = ranker.rank(query, [job, code, far], [], 3, named=frozenset({"urllib3"}), explain=True)
+    assert ranked[0].path == "src/requests/adapters.py"
+    assert "definition" not in ranked[1].explain["boosts"]
+    assert ranked[1].explain["boosts"]["ci"] < 0  # and CI settings lose unless asked for
+    asked = ranker.rank("which CI workflow runs the urllib3 jobs", [job, code, far], [], 3, explain=True)
+    assert "ci" not in next(h for h in asked if h.path.endswith(".yml")).explain["boosts"]
+
+
+def test_kinds_of_file():
+    assert ranker.kinds_of_file("features/command_line.feature") == ("test",)  # Cucumber's
+    assert ranker.kinds_of_file(".github/workflows/ci.yml") == ("ci",)
+    assert ranker.kinds_of_file(".gitlab-ci.yml") == ("ci",)
+    assert ranker.kinds_of_file("docs/user/install.rst") == ("docs",)
+    assert ranker.kinds_of_file("src/requests/__init__.py") == ("initialiser",)
+    assert ranker.kinds_of_file("src/requests/adapters.py") == ()

@@ -42,7 +42,7 @@ from roocode_tui.core.stores.base import Hit
 #: so the file signals below swamped the lanes' evidence: chunk-level evals lost 0.08-0.19)
 FUSION = "minmax"
 RRF_K = 60
-ALPHA = {"symbol": 0.3, "question": 0.8}  # the dense lane's weight
+ALPHA = {"symbol": 0.3, "question": 0.6, "text": 0.8}  # the dense lane's weight
 COHERENCE = 0.1  # x the best score, x a file's share of the best file's summed score
 DEFINITION = 3.0  # x the best score, for a chunk defining the name a symbol query asks for
 DEFINITION_STEM = 1.5  # more when the file is named after it
@@ -56,10 +56,11 @@ PENALTIES = {  # multiplied; several apply together
     "example": 0.3,
     "vendored": 0.3,
     "generated": 0.3,
-    "initialiser": 0.5,
+    "initialiser": 1.0,
     "declarations": 0.7,
     "changelog": 0.3,
-    "docs": 1.0,
+    "docs": 0.5,
+    "ci": 0.5,  # continuous integration's settings: .github/, .gitlab-ci.yml...
     "fragment": 0.7,  # a few lines of code that define nothing: imports, a package header
 }
 FRAGMENT_LINES = 8
@@ -80,7 +81,7 @@ _STOP = frozenset(
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures|e2e|benchmarks?)/"
     r"|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*_spec\.rb|conftest\.py)$"
-    r"|\.(test|spec)\.[a-z]+$|[a-z0-9]Tests?\.[a-z]+$|(^|/)Test[A-Z][^/]*$"
+    r"|\.(test|spec)\.[a-z]+$|[a-z0-9]Tests?\.[a-z]+$|(^|/)Test[A-Z][^/]*$|\.feature$"  # Cucumber's too
 )
 _EXAMPLE = re.compile(r"(^|/)(_?examples?|samples?|demos?|docs?_src|compat|_compat|legacy)/", re.I)
 _VENDORED = re.compile(r"(^|/)(vendor|third[_-]party|node_modules|external|deps|bower_components)/", re.I)
@@ -91,23 +92,38 @@ _GENERATED = re.compile(
 _INITIALISER = re.compile(r"(^|/)(__init__\.py|package-info\.java|mod\.rs|index\.(js|ts))$")
 _DECLARATIONS = re.compile(r"\.d\.ts$")
 _DOCS = re.compile(r"\.(md|markdown|mdx|rst|txt|adoc)$", re.I)
+_CI = re.compile(
+    r"(^|/)\.(github|gitlab|circleci|buildkite)/|(^|/)(\.gitlab-ci|\.travis|azure-pipelines|appveyor|\.cirrus)\.ya?ml$"
+    r"|(^|/)Jenkinsfile$"
+)
+#: files of settings and data: a key there is not the definition a question names in passing
+_DATA = re.compile(r"\.(ya?ml|json|jsonc|toml|ini|cfg|conf|xml|lock|properties|env)$", re.I)
 _CHANGELOG = re.compile(
     r"(^|/)(change_?log|changes|history|news|release[-_]?notes|releases)(\.[a-z]+)?$|(^|/)changelogs?/", re.I
 )
+#: a question about using the project ("how do I install...", "can we...?"): its docs answer it
+_USAGE = re.compile(r"\b(do|can|could|should|would|must|may|shall)\s+(i|we|you)\b|\bi'?m\b|\bi am\b", re.I)
+#: a question's first word; not "how to ...", a web search's phrase ("python how to sort a dict")
+_ASKED = re.compile(r"(how|where|what|which|why|who)\b(?!\s+to\b)", re.I)
 _ASKS = {
     "test": re.compile(r"\b(tests?|testing|spec|specs|unit ?tests?|fixtures?)\b", re.I),
     "example": re.compile(r"\b(examples?|samples?|demos?|legacy|compat\w*)\b", re.I),
     "vendored": re.compile(r"\b(vendor\w*|third[- ]party|dependenc\w+)\b", re.I),
     "generated": re.compile(r"\b(generated|minified|protobuf|bundle)\b", re.I),
     "docs": re.compile(r"\b(docs?|documentation|readme|guide|tutorial|changelog|markdown|explain\w*)\b", re.I),
+    "ci": re.compile(r"\b(ci|workflows?|github actions?|pipelines?|continuous integration)\b", re.I),
     "changelog": re.compile(r"\b(change ?log|changes|history|news|release notes?|released?|version \d)", re.I),
 }
 
 
 def query_kind(query: str) -> str:
     """``symbol``: the query is a name (``Blueprint``, ``add_url_rule``, ``http.Get``);
-    ``question``: anything else."""
-    return "symbol" if _SYMBOL_QUERY.match(query.strip().strip("`")) else "question"
+    ``question``: a question asked ("how are retries timed?", "where is the config parsed");
+    ``text``: any other text (a description, a commit subject, a doc comment's sentence)."""
+    text = query.strip()
+    if _SYMBOL_QUERY.match(text.strip("`")):
+        return "symbol"
+    return "question" if _ASKED.match(text) or text.endswith("?") else "text"
 
 
 def split_words(text: str) -> list[str]:
@@ -138,6 +154,7 @@ _KINDS_OF_FILE = (
     ("declarations", _DECLARATIONS),
     ("changelog", _CHANGELOG),
     ("docs", _DOCS),
+    ("ci", _CI),
 )
 
 
@@ -264,6 +281,8 @@ def rank(
             continue
         wanted = frozenset(n.rstrip("?!=") for n in wanted)  # Ruby's blank?, save!, name=
         for cand in pool.values():
+            if share != 1.0 and NAMED_CODE_ONLY and _DATA.search(cand.hit.path):
+                continue  # a key of a settings file is not the definition a question names
             own = _named_definition(cand.hit.heading, spelt) if share != 1.0 and NAMED_CASE else None
             if own is not None:
                 defined = own
@@ -277,7 +296,7 @@ def rank(
                     amount *= DEFINITION_STEM
                 _boost(cand, "definition", amount)
     # 4. a question's words naming the file or its folder
-    if kind == "question":
+    if kind != "symbol":
         words = keywords(query)
         if words:
             for (_, path), group in by_file.items():
@@ -288,7 +307,11 @@ def rank(
                     for cand in group:
                         _boost(cand, "path", PATH * top * ratio)
     # 5. penalties (docs only where code is among the candidates: a docs collection's order stays)
-    code_question = kind == "question" and any("docs" not in kinds_of_file(c.hit.path) for c in pool.values())
+    code_question = (
+        kind == "question"
+        and not (USAGE and _USAGE.search(query))
+        and any("docs" not in kinds_of_file(c.hit.path) for c in pool.values())
+    )
     asked_kinds = asked_for(query)
     for cand in pool.values():
         found = penalties(cand.hit.path, asked_kinds, code_question)
@@ -326,6 +349,8 @@ def rank(
 #: a question that names ``X`` in passing is not asking for them.
 ATTACHMENTS = frozenset({"impl", "extension"})
 NAMED_CASE = True  # off: a name named in passing matches as a name asked for does
+USAGE = True  # off: a question about using the project counts as one about code
+NAMED_CODE_ONLY = True  # off: a key of a settings file counts as a definition a question names
 
 
 def _spelt(query: str) -> dict[str, set[bool]]:

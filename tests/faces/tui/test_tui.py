@@ -63,7 +63,7 @@ async def test_query_shows_ranked_results_and_the_preview_follows(settings: Sett
         assert "docs/backups.md:" in str(results.get_option_at_index(0).prompt)
         assert "snapshot" in preview_code(app)
         why = app.query_one("#preview", Static).content.renderables[0]  # why it ranks first
-        assert str(why).startswith("why: question · dense #") and " = " in str(why)
+        assert str(why).startswith("why: text · dense #") and " = " in str(why)
         first = preview_code(app)
         await pilot.press("j")
         await pilot.pause()

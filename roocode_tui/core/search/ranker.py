@@ -7,15 +7,18 @@ are tests, vendored or generated. The stack takes each lane's candidates (dense,
 for a name the definitions of that name), wider than the results asked for, and scores them:
 
 1. **Fusion**: ``alpha * dense + (1 - alpha) * keyword``, each lane's scores scaled to 0..1
-   over the candidates; alpha leans to the keyword lane for a name, to the dense lane for a
-   question (``query_kind``).
+   over the candidates; alpha by the query's kind (``query_kind``): low for a name (the
+   keyword lane matches it exactly), 0.6 for a question asked, 0.8 for other text (a doc
+   comment's sentence is what the dense lane is for).
 2. **File coherence**: a file with several good candidates lifts its best chunk.
-3. **Definition**: a chunk that defines the name a query asks for (or names in passing)
-   is lifted above the chunks that use it.
-4. **Path**: a question's words that name a file or its folder lift that file's chunks.
-5. **Penalties**: tests, examples, vendored, generated and minified files, changelogs,
-   package initialisers, declaration files and fragments (a few lines that define nothing)
-   go down unless the query asks for them.
+3. **Definition**: a chunk that defines the name a query asks for (or names in passing: then
+   only code, spelt alike) is lifted above the chunks that use it.
+4. **Path**: the words of a query that is not a name, where they name a file or its folder,
+   lift that file's chunks.
+5. **Penalties**: tests, examples, vendored, generated and minified files, changelogs, CI
+   settings, declaration files and fragments (a few lines that define nothing) go down
+   unless the query asks for them; docs go down below code for a question about code (not
+   one about using the project).
 6. **One file, one place**: each further chunk of a file already ranked counts ``DECAY``
    times as much again, so a close second file goes before a third chunk of the first.
 
@@ -47,7 +50,7 @@ COHERENCE = 0.1  # x the best score, x a file's share of the best file's summed 
 DEFINITION = 3.0  # x the best score, for a chunk defining the name a symbol query asks for
 DEFINITION_STEM = 1.5  # more when the file is named after it
 NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
-PATH = 0.5  # x the best score x the share of a question's words that name the file or folder
+PATH = 0.5  # x the best score x the share of a query's words that name the file or folder
 PATH_MIN = 0.1
 DECAY = 0.7  # each further chunk of an already-ranked file
 FILE_FREE = 1  # chunks of a file ranked before the decay starts
@@ -80,7 +83,7 @@ _STOP = frozenset(
 )
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|test_data|fixtures|e2e|benchmarks?)/"
-    r"|(^|/)(test_[^/]*|[^/]*_tests?\.[a-z]+|[^/]*_spec\.rb|conftest\.py|tests?\.[a-z]+)$"
+    r"|(^|/)(test_[^/]*|[^/]*_tests?\.[a-z]+|[^/]*_spec\.rb|conftest\.py|(?<!commands/)(?<!cmd/)tests?\.[a-z]+)$"
     r"|\.(test|spec)\.[a-z]+$|[a-z0-9]Tests?\.[a-z]+$|(^|/)Test[A-Z][^/]*$|\.feature$"  # Cucumber's too
 )
 _EXAMPLE = re.compile(r"(^|/)(_?examples?|samples?|demos?|docs?_src|compat|_compat|legacy)/", re.I)
@@ -93,18 +96,27 @@ _INITIALISER = re.compile(r"(^|/)(__init__\.py|package-info\.java|mod\.rs|index\
 _DECLARATIONS = re.compile(r"\.d\.ts$")
 _DOCS = re.compile(r"\.(md|markdown|mdx|rst|txt|adoc)$", re.I)
 _CI = re.compile(
-    r"(^|/)\.(github|gitlab|circleci|buildkite)/|(^|/)(\.gitlab-ci|\.travis|azure-pipelines|appveyor|\.cirrus)\.ya?ml$"
-    r"|(^|/)Jenkinsfile$"
+    r"(^|/)\.github/(workflows|actions)/|(^|/)\.(gitlab|circleci|buildkite|azure-pipelines)/"
+    r"|(^|/)(\.?gitlab-ci|\.travis|\.?azure-pipelines|\.?appveyor|\.cirrus|\.drone|bitbucket-pipelines)\.ya?ml$"
+    r"|(^|/)Jenkinsfile(\.[^/]*)?$",
+    re.I,
 )
 #: files of settings and data: a key there is not the definition a question names in passing
 _DATA = re.compile(r"\.(ya?ml|json|jsonc|toml|ini|cfg|conf|xml|lock|properties|env)$", re.I)
 _CHANGELOG = re.compile(
     r"(^|/)(change_?log|changes|history|news|release[-_]?notes|releases)(\.[a-z]+)?$|(^|/)changelogs?/", re.I
 )
-#: a question about using the project ("how do I install...", "can we...?"): its docs answer it
-_USAGE = re.compile(r"\b(do|can|could|should|would|must|may|shall)\s+(i|we|you)\b|\bi'?m\b|\bi am\b", re.I)
+#: a question about using the project ("how do I install...", "can we...?", "how to...?"): its
+#: docs answer it. At a clause's start only: "where can I find the retry logic?" asks for code.
+_USAGE = re.compile(
+    r"(^|[;:,.]\s+)((and|or|but|so)\s+)?((how|what)\s+)?(do|can|could|should|would|must|may|shall)\s+(i|we|you)\b(?!/)"
+    r"|^how[- ]to\b|^is there a way\b|\bi['\u2019]m\b|\bi am\b",
+    re.I,
+)
 #: a question's first word; not "how to ...", a web search's phrase ("python how to sort a dict")
-_ASKED = re.compile(r"(how|where|what|which|why|who)\b(?!\s+to\b)", re.I)
+_ASKED = re.compile(r"(how\b(?!\s+to\b)|(where|what|which|why|who)\b)", re.I)
+#: quotes and brackets around a query
+_QUOTES = "`'\"\u201c\u201d\u2018\u2019()[] "
 _ASKS = {
     "test": re.compile(r"\b(tests?|testing|spec|specs|unit ?tests?|fixtures?)\b", re.I),
     "example": re.compile(r"\b(examples?|samples?|demos?|legacy|compat\w*)\b", re.I),
@@ -120,10 +132,12 @@ def query_kind(query: str) -> str:
     """``symbol``: the query is a name (``Blueprint``, ``add_url_rule``, ``http.Get``);
     ``question``: a question asked ("how are retries timed?", "where is the config parsed");
     ``text``: any other text (a description, a commit subject, a doc comment's sentence)."""
-    text = query.strip()
-    if _SYMBOL_QUERY.match(text.strip("`")):
+    text = query.strip().strip(_QUOTES)
+    if _SYMBOL_QUERY.match(text):
         return "symbol"
-    return "question" if _ASKED.match(text) or text.endswith("?") else "text"
+    if _ASKED.match(text) or (text.endswith(("?", "\uff1f")) and " " in text):
+        return "question"
+    return "text"
 
 
 def split_words(text: str) -> list[str]:
@@ -132,7 +146,7 @@ def split_words(text: str) -> list[str]:
 
 
 def keywords(query: str) -> list[str]:
-    """A question's content words, as they are compared with file and folder names."""
+    """A query's content words, as they are compared with file and folder names."""
     return list(dict.fromkeys(stem(w) for w in split_words(query) if len(w) > 2 and w not in _STOP))
 
 
@@ -163,7 +177,9 @@ def kinds_of_file(path: str) -> tuple[str, ...]:
     """What a file is, for the penalties: ``test``, ``vendored``, ``docs``... (a changelog is
     not also docs)."""
     found = tuple(name for name, pattern in _KINDS_OF_FILE if pattern.search(path))
-    return tuple(k for k in found if k != "docs") if "changelog" in found else found
+    if "changelog" in found:
+        return tuple(k for k in found if k != "docs")
+    return tuple(k for k in found if k != "ci") if "docs" in found else found  # a workflow's README is docs
 
 
 def asked_for(query: str) -> frozenset[str]:
@@ -295,7 +311,7 @@ def rank(
                 if any(file_stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
                     amount *= DEFINITION_STEM
                 _boost(cand, "definition", amount)
-    # 4. a question's words naming the file or its folder
+    # 4. the words of a query that is not a name, naming the file or its folder
     if kind != "symbol":
         words = keywords(query)
         if words:
@@ -306,7 +322,8 @@ def rank(
                 if ratio >= PATH_MIN:
                     for cand in group:
                         _boost(cand, "path", PATH * top * ratio)
-    # 5. penalties (docs only where code is among the candidates: a docs collection's order stays)
+    # 5. penalties; docs only for a question about code (not about using the project), and only
+    # where code is among the candidates: a docs collection's order stays
     code_question = (
         kind == "question"
         and not (USAGE and _USAGE.search(query))

@@ -37,7 +37,7 @@ OFF = {
     "definition": {"DEFINITION": 0.0},
     "path": {"PATH": 0.0},
     "penalties": {"PENALTIES": dict.fromkeys(ranker.PENALTIES, 1.0)},
-    "one file, one place": {"DECAY": 1.0},
+    "one file, one place": {"DECAY": 1.0, "QUESTION_DECAY": 1.0},
 }
 FUSION_ONLY = {k: v for off in OFF.values() for k, v in off.items()}
 
@@ -57,6 +57,8 @@ def variants() -> dict[str, dict]:
         out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
     for alpha in (0.4, 0.6, 0.8):
         out[f"stack, question alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "question": alpha}}
+    out["stack, question decay 0.7 (as text)"] = {"QUESTION_DECAY": 0.7}
+    out["stack, question decay 0.3"] = {"QUESTION_DECAY": 0.3}
     for alpha in (0.6, 0.7, 0.8):
         out[f"stack, text alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "text": alpha}}
     for alpha in (0.2, 0.5):

@@ -89,6 +89,18 @@ def test_one_file_one_place_spreads_the_top_over_files():
     assert ranked[2].explain["boosts"]["same file"] < 0
 
 
+def test_a_question_spreads_over_more_files_than_text_does():
+    def hit(i: int, path: str, score: float) -> Hit:
+        return Hit(str(i), score, "/r", path, i * 30 + 1, i * 30 + 20, "python", "x", f"def f{i}")
+
+    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.88), hit(3, "b.py", 0.65), hit(4, "c.py", 0.3)]
+    text = ranker.rank("the retry delay of a delivery", dense, [], 2)
+    question = ranker.rank("how is the retry delay of a delivery chosen?", dense, [], 2, explain=True)
+    assert [h.path for h in text] == ["a.py", "a.py"]  # a close second chunk of the first file
+    assert [h.path for h in question] == ["a.py", "b.py"]  # a question asks where: the next file
+    assert question[0].explain["kind"] == "question"
+
+
 def test_query_kinds():
     for name in ("Blueprint", "add_url_rule", "http.Get", "std::vec::Vec", "_private", "getUserName()"):
         assert ranker.query_kind(name) == "symbol", name

@@ -215,10 +215,13 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
     from roocode_tui.cli import engine_commands
     from roocode_tui.core.errors import UsageError
     from roocode_tui.core.search.evaluation import Setup, evaluate, setups
-    from roocode_tui.core.search.questions import collection_questions, indexed_paths
+    from roocode_tui.core.search.questions import collection_questions, indexed_paths, load_questions
 
     if args.history < 0 or args.symbols < 0:
         raise UsageError("--history and --symbols must be 0 or more")
+    ask = Path(args.ask).expanduser() if args.ask else None
+    if ask is not None and not ask.is_file():
+        raise UsageError(f"--ask {args.ask}: no such file (one JSON object a line: text, files, kind)")
     engine = await engine_commands.open_engine(settings)
     try:
         name = await engine.resolve_collection(args.collection, os.getcwd())
@@ -229,16 +232,24 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
         if not roots:
             raise UsageError(f"collection {name!r} records no indexed folders: eval asks about the files it indexed")
         say = output.stderr_progress(args.json)
-        say(f"mining questions from {', '.join(str(r) for r in roots)} ...")
         indexed = await asyncio.to_thread(indexed_paths, roots, include, exclude, settings.index.max_file_bytes)
-        asked = await asyncio.to_thread(
-            collection_questions,
-            roots,
-            indexed,
-            history=args.history,
-            symbols=args.symbols,
-            chunk_tokens=settings.index.chunk_tokens,
-        )
+        left_out = 0
+        if ask is not None:
+            asked, left_out = await asyncio.to_thread(load_questions, ask, indexed)
+            if left_out:
+                say(f"{ask}: {left_out} questions left out: none of their files is indexed in {name!r}")
+            if not asked:
+                raise UsageError(f"{ask}: no question whose files {name!r} indexes (paths relative to its folders)")
+        else:
+            say(f"mining questions from {', '.join(str(r) for r in roots)} ...")
+            asked = await asyncio.to_thread(
+                collection_questions,
+                roots,
+                indexed,
+                history=args.history,
+                symbols=args.symbols,
+                chunk_tokens=settings.index.chunk_tokens,
+            )
         if not asked:
             raise UsageError(
                 f"no questions for {name!r}: its folders have no usable git history and no definitions "
@@ -274,7 +285,10 @@ async def _eval(settings: Any, args: argparse.Namespace) -> int:
     finally:
         await engine.aclose()
     if args.json:
-        print(json.dumps({"collection": name, "questions": len(asked), "kinds": kinds, "setups": rows}))
+        report = {"collection": name, "questions": len(asked), "kinds": kinds, "setups": rows}
+        if ask is not None:
+            report["questions_left_out"] = left_out  # none of their files indexed
+        print(json.dumps(report))
         return 0
     output.print_eval(name, len(asked), rows)
     return 0

@@ -231,6 +231,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p.add_argument("--json", action="store_true", help="print the scores as JSON")
         p.add_argument("--questions", metavar="FILE", help="also write the questions asked, one JSON object per line")
+        p.add_argument(
+            "--ask",
+            metavar="FILE",
+            help="ask your own questions instead of mining them: one JSON object a line, "
+            '{"text": "where are retries timed?", "files": ["src/retry.py"], "kind": "architecture"} '
+            "(files relative to the indexed folder, kind optional)",
+        )
 
     if want("serve"):
         p = sub.add_parser(

@@ -153,3 +153,29 @@ def test_a_collection_of_a_folder_and_a_file_is_asked_about_both(repo: Path):
     assert indexed[str(repo / "README.md")] == ["README.md"] and "cart.py" in indexed[str(repo / "src")]
     asked = questions.collection_questions(roots, indexed)
     assert {q.files for q in asked if q.kind == "behaviour"} == {("cart.py",), ("payment.py",)}
+
+
+def test_questions_a_person_wrote_are_read_and_bad_lines_named(tmp_path: Path):
+    indexed = {"/r": ["src/retry.py", "README.md"]}
+    written = tmp_path / "mine.jsonl"
+    written.write_text(
+        '{"text": "How is the delay between retries chosen?", "files": ["src/retry.py"], "kind": "behaviour"}\n'
+        "\n"
+        '{"text": "How do I install it?", "files": ["./README.md", "docs/install.md"]}\n'
+        '{"text": "Where is the cache?", "files": ["src/cache.py"]}\n'
+    )
+    asked, left_out = questions.load_questions(written, indexed)
+    assert [(q.text, q.kind, q.files) for q in asked] == [
+        ("How is the delay between retries chosen?", "behaviour", ("src/retry.py",)),
+        ("How do I install it?", "question", ("README.md",)),  # kind by default; unindexed files dropped
+    ]
+    assert left_out == 1 and asked[1].source == "mine.jsonl:3"
+    for line, message in (
+        ("not json", "mine.jsonl:1: not JSON"),
+        ('{"files": ["a.py"]}', 'mine.jsonl:1: "text" must be'),
+        ('{"text": "where?", "files": []}', 'mine.jsonl:1: "files" must be'),
+        ('["a list"]', 'mine.jsonl:1: "text" must be'),
+    ):
+        written.write_text(line + "\n")
+        with pytest.raises(questions.UsageError, match=message.replace("?", r"\?")):
+            questions.load_questions(written, indexed)

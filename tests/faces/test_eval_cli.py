@@ -46,6 +46,28 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+def test_eval_asks_your_own_questions(home: Path, env, repo: Path, tmp_path: Path):
+    assert cli("index", str(repo), "--collection", "mailer", home=home, env=env).returncode == 0
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(
+        '{"text": "how is the delay between delivery retries chosen?", "files": ["mailer/retry.py"],'
+        ' "kind": "architecture"}\n'
+        '{"text": "where are expired templates dropped?", "files": ["mailer/cache.py"]}\n'
+        '{"text": "where is the audit log written?", "files": ["mailer/audit.py"]}\n'
+    )
+    done = cli("eval", "mailer", "--ask", str(mine), "--json", home=home, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["kinds"] == {"architecture": 1, "question": 1} and report["questions_left_out"] == 1
+    assert [s["setup"] for s in report["setups"]] == ["dense", "keyword", "hybrid", "hybrid + ranking"]
+    table = cli("eval", "mailer", "--ask", str(mine), home=home, env=env)
+    assert table.returncode == 0 and "1 questions left out: none of their files is indexed" in table.stderr
+    assert "hybrid + ranking" in table.stdout
+    mine.write_text('{"text": "where?"}\n')
+    bad = cli("eval", "mailer", "--ask", str(mine), home=home, env=env)
+    assert bad.returncode != 0 and f'{mine}:1: "files" must be' in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_eval_scores_each_setup_on_the_repositorys_own_history(
     home: Path, env, repo: Path, tmp_path: Path, embed_server
 ):

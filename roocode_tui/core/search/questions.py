@@ -22,6 +22,7 @@ ranking rule can be tuned on one half and judged on the other.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 from collections.abc import Iterable
@@ -248,6 +249,43 @@ def collection_questions(
             out += mine_history(folder, paths, limit=history)
         out += symbol_questions(definitions_in(folder, paths, chunk_tokens), limit=symbols)
     return out
+
+
+def load_questions(source: Path, indexed: dict[str, list[str]]) -> tuple[list[Question], int]:
+    """Questions a person wrote (``eval --ask FILE``): one JSON object a line, ``text`` and the
+    ``files`` that answer it (relative to an indexed folder, most relevant first), ``kind``
+    optional (default ``question``). Answers the questions with an indexed answering file and
+    how many were left out for having none. A line that is not such an object is an error
+    naming the file and the line."""
+    known = {path for paths in indexed.values() for path in paths}
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{source}: cannot read the questions: {exc}") from exc
+    out: list[Question] = []
+    left_out = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{source}:{number}: not JSON ({exc.msg})") from exc
+        text = item.get("text") if isinstance(item, dict) else None
+        files = item.get("files") if isinstance(item, dict) else None
+        kind = item.get("kind", "question") if isinstance(item, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise UsageError(f'{source}:{number}: "text" must be the question, a non-empty string')
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise UsageError(f'{source}:{number}: "files" must be a non-empty list of the paths that answer it')
+        if not isinstance(kind, str) or not kind:
+            raise UsageError(f'{source}:{number}: "kind" must be a string')
+        answers = tuple(a for a in (f.strip().removeprefix("./") for f in files) if a in known)
+        if not answers:
+            left_out += 1
+            continue
+        out.append(Question(text.strip(), kind, answers, source=f"{source.name}:{number}"))
+    return out, left_out
 
 
 def indexed_paths(

@@ -65,7 +65,7 @@ PENALTIES = {  # multiplied; several apply together
     "declarations": 0.7,
     "changelog": 0.3,
     "docs": 0.5,
-    "ci": 0.5,  # continuous integration's settings: .github/, .gitlab-ci.yml...
+    "ci": 0.5,  # continuous integration's settings: .github/workflows/, .gitlab-ci.yml...
     "fragment": 0.7,  # a few lines of code that define nothing: imports, a package header
 }
 FRAGMENT_LINES = 8

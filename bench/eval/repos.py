@@ -182,15 +182,7 @@ def written(name: str, tree: Path, paths: set[str]) -> list[questions.Question]:
     if PINNED.get(name) not in (None, head):
         print(f"{name}: written questions skipped (tree at {head[:12]}, written at {PINNED[name][:12]})", flush=True)
         return []
-    out = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        files = tuple(p for p in item["files"] if p in paths)
-        if files:
-            out.append(questions.Question(item["text"], item["kind"], files, source="written"))
-    return out
+    return questions.load_questions(source, {str(tree): sorted(paths)})[0]  # as eval --ask reads them
 
 
 async def question_sets(name: str, tree: Path, store: EdgeStore) -> dict[str, list[questions.Question]]:

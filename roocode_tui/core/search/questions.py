@@ -71,7 +71,7 @@ _NAME_Q = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str  # behaviour | docs | symbol
+    kind: str  # mined: behaviour | docs | symbol; written (eval --ask): any
     files: tuple[str, ...]  # paths relative to the collection's root, "/"-separated
     source: str = ""  # the commit, or the definition's location
 

@@ -104,7 +104,7 @@ async def run_repo(source: Path, emb: ReusingEmbedder, chosen: dict[str, dict]) 
     return rows
 
 
-CHUNK_EVALS = ("run", "packed", "docs")  # the chunk-level evaluations of make eval
+CHUNK_EVALS = ("run", "packed", "docs", "langs:LANG")  # the chunk-level evaluations of make eval
 
 
 async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dict]) -> list[dict]:
@@ -116,13 +116,18 @@ async def run_chunk_eval(which: str, emb: ReusingEmbedder, chosen: dict[str, dic
     from roocode_tui.core.config import IndexSettings
     from roocode_tui.core.ingest.indexer import Indexer
 
-    module = importlib.import_module(which)
-    home = HERE / ".cache" / "chunk-evals" / which
+    home = HERE / ".cache" / "chunk-evals" / which.replace(":", "-")
     corpus, data = home / "corpus", home / "store"
     if not data.exists():
         shutil.rmtree(home, ignore_errors=True)
         corpus.mkdir(parents=True)
-    cases = (module.build_corpus if which == "run" else module.build)(corpus)
+    if which.startswith("langs:"):  # one language of langs.py: its corpus, doc comments blanked
+        import langs
+
+        cases = langs.build(which.split(":", 1)[1], corpus)
+    else:
+        module = importlib.import_module(which)
+        cases = (module.build_corpus if which == "run" else module.build)(corpus)
     store = EdgeStore(data)
     await Indexer(store, emb, "ours", [corpus], index=IndexSettings()).run()
     emb.save()

@@ -53,8 +53,10 @@ from roocode_tui.core.stores.edge import EdgeStore  # noqa: E402
 CACHE = HERE / ".cache"
 BEGIN, END = "<!-- eval-langs:begin -->", "<!-- eval-langs:end -->"
 FUNCTION_LABELS = {"func", "fn", "function", "method", "def", "constructor"}
-MAX_FILES = {"javascript": 150, "typescript": 120, "java": 15, "ruby": 160, "php": 80}  # files per corpus (default 40)
+# files per corpus (default 40)
+MAX_FILES = {"javascript": 150, "typescript": 120, "java": 15, "ruby": 160, "php": 80, "c-headers": 150}
 MAX_CASES = 200  # queries per language, taken evenly
+GRAMMAR_OF = {"c-headers": "c"}  # a corpus named other than its grammar
 
 
 class ReusingEmbedder(LocalEmbedder):
@@ -155,6 +157,12 @@ CORPORA: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
     # dictionary builder. (The single-file amalgamation, 50,000 lines in one file, is no codebase
     # a person searches, and took most of the eval's time.)
     "c": (_sdist("pyzstd==0.15.9"), "x/*/zstd/lib/{common,decompress,dictBuilder}/*.c", ()),
+    # C headers: an API's prototypes and their Doxygen comments (libgit2, libyaml, liblzma, zstd).
+    "c-headers": (
+        _apt(["libgit2-dev", "libyaml-dev", "liblzma-dev", "libzstd-dev"]),
+        "x/usr/include/{git2/*.h,git2/sys/*.h,yaml.h,lzma/*.h,zstd.h,zdict.h}",
+        (),
+    ),
     # Rack, Thor and Active Support's core extensions (RDoc comments), as Debian ships the gems.
     "ruby": (
         _apt(["ruby-rack", "ruby-thor", "ruby-activesupport"]),
@@ -210,7 +218,7 @@ def first_sentence(text: str) -> str:
 
 def build(lang: str, dest: Path) -> list[base.Case]:
     """Copy the corpus flat into ``dest`` with function doc comments blanked; the cases."""
-    grammar = syntax.GRAMMARS[lang]
+    grammar = syntax.GRAMMARS[GRAMMAR_OF.get(lang, lang)]
     cases: list[base.Case] = []
     files = corpus_files(lang)[: MAX_FILES.get(lang, 40)]
     for path in files:

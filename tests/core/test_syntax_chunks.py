@@ -126,6 +126,51 @@ def test_c_functions_with_their_storage_class_line():
     assert kind1.text.startswith("static PyObject*\nescape_unicode_kind1")
 
 
+def test_a_c_headers_prototypes_are_definitions_with_their_doxygen_comment_a_blank_line_above():
+    text, chunks = chunks_of("yaml.h", chunk_tokens=300, overlap_tokens=0)
+    alias = next(c for c in chunks if c.heading.endswith("function yaml_alias_event_initialize"))
+    assert alias.start_line == line_of(text, "Create an ALIAS event.") - 1  # its "/**"
+    assert "yaml_alias_event_initialize(yaml_event_t *event" in alias.text
+    assert "Create a SCALAR event." not in alias.text  # the next prototype's comment is the next's
+    scalar = next(c for c in chunks if c.heading.endswith("function yaml_scalar_event_initialize"))
+    assert scalar.text.lstrip().startswith("/**\n * Create a SCALAR event.")
+    assert_exact(text, chunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected"),
+    [
+        (  # prototypes are definitions; a variable and a function pointer are not
+            "api.h",
+            "/** Opens it. */\nint api_open(const char *path);\n\nextern int api_level;\n\n"
+            "/**\n * Reads it.\n */\n\nchar *api_read(int fd, size_t *len);\n\n"
+            "/* a hook */\nint (*api_hook)(void);\n",
+            [("function api_open", 1, 2), ("function api_read", 6, 10)],
+        ),
+        (  # a method declared in a class body, and one defined there
+            "shape.hpp",
+            "class Shape {\n public:\n  /// The area.\n  double area() const;\n"
+            "  /// Its name.\n  const char *name() const { return n_; }\n};\n",
+            [("class Shape", 1, 7)],
+        ),
+    ],
+    ids=["c", "cpp"],
+)
+def test_prototypes_in_snippets(name: str, source: str, expected: list):
+    _, chunks = chunks_of(name, source, chunk_tokens=400, overlap_tokens=0, merge_below=0)
+    assert [(c.heading, c.start_line, c.end_line) for c in chunks if c.heading] == expected
+    assert_exact(source, chunks)
+
+
+def test_a_cpp_class_split_at_its_members_names_declared_methods():
+    methods = "\n".join(f"  /// Step {i} of the walk.\n  int step_{i}(int x, int y) const;\n" for i in range(60))
+    source = f"class Walker {{\n public:\n{methods}}};\n"
+    _, chunks = chunks_of("walker.hpp", source, chunk_tokens=80, overlap_tokens=0, merge_below=0)
+    headings = {c.heading for c in chunks}
+    assert "class Walker > function step_0" in headings and "class Walker > function step_59" in headings
+    assert_exact(source, chunks)
+
+
 # One snippet per language: (file name, source, [(breadcrumb, first line, last line)]) of the
 # definitions, each with the comment or attribute right above it.
 SNIPPETS = [

@@ -23,7 +23,8 @@ from roocode_tui.core.files.languages import LANGCHAIN_LANGUAGES
 #: 3: overloads merged, per-language merge thresholds, a merged chunk's header names its definitions.
 #: 4: Python merges nothing: every definition, and every run of statements between them, is a chunk.
 #: 5: every chunk's payload ``symbol`` names its definition in every language (was: Python only).
-CHUNKER = "5"
+#: 6: C/C++ prototypes (a header's API) are definitions, with a Doxygen comment a blank line above.
+CHUNKER = "6"
 SYMBOLS_SINCE = 5  # collections cut by rules this new or newer know every definition's name
 
 

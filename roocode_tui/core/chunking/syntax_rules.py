@@ -215,7 +215,10 @@ LANGS: dict[str, dict] = {
             "preproc_if": "#if",
             "linkage_specification": "extern",
         },
-        "dynamic": {},
+        "dynamic": {
+            # a header's API: `int f(int);`, `LIB_API(int) f(void);` (not `int x;`)
+            "declaration": "'function' when its declarator is a function_declarator (under pointers)",
+        },
         "wrappers": {},
         "containers": {
             # header guards / #if blocks: definitions are direct children
@@ -244,7 +247,10 @@ LANGS: dict[str, dict] = {
             "preproc_ifdef": "#ifdef",
             "preproc_if": "#if",
         },
-        "dynamic": {},
+        "dynamic": {
+            "declaration": "'function' when its declarator is a function_declarator (under pointers)",
+            "field_declaration": "'function' for a method declared in a class body",
+        },
         "wrappers": {"template_declaration": "first named child that is a definition (after field 'parameters')"},
         "containers": {
             "namespace_definition": ("body",),
@@ -772,6 +778,8 @@ def unwrap(grammar: str, node):
 
 def _dynamic_label(grammar, n):
     t = n.type
+    if grammar in ("c", "cpp") and t in ("declaration", "field_declaration"):
+        return "function" if _c_function_declarator(n) is not None else None
     if grammar == "go" and t == "type_declaration":
         specs = [c for c in n.named_children if c.type in ("type_spec", "type_alias")]
         if len(specs) == 1 and specs[0].type == "type_spec":
@@ -878,6 +886,18 @@ _C_NAME_TYPES = {
 }
 
 
+def _c_function_declarator(node):
+    """A C/C++ declaration's function_declarator (``int *f(void);``: under the pointer), or None
+    (a variable, a function pointer ``int (*f)(void);``)."""
+    n = _f(node, "declarator")
+    while n is not None and n.type in ("pointer_declarator", "reference_declarator"):
+        n = _f(n, "declarator") or next((c for c in n.named_children if c.type.endswith("declarator")), None)
+    if n is None or n.type != "function_declarator":
+        return None
+    inner = _f(n, "declarator")
+    return None if inner is not None and inner.type == "parenthesized_declarator" else n
+
+
 def c_declarator_name(decl) -> str | None:
     """C/C++: walk declarator -> (pointer/reference/parenthesized/function_declarator)* -> name."""
     n = decl
@@ -967,6 +987,8 @@ def _inner_name(grammar: str, n) -> str | None:
     if g in ("c", "cpp"):
         if t == "function_definition":
             return c_declarator_name(_f(n, "declarator"))
+        if t in ("declaration", "field_declaration"):  # a prototype
+            return c_declarator_name(_c_function_declarator(n))
         if t == "type_definition":
             return ", ".join(filter(None, (c_declarator_name(d) for d in n.children_by_field_name("declarator"))))
         if t == "preproc_if":
@@ -1167,7 +1189,7 @@ def _is_trailing(n):
 
 def leading_start_row(grammar: str, node) -> int:
     """0-based first row of `node` including contiguous (no blank line) doc comments and
-    sibling attributes/decorators before it."""
+    sibling attributes/decorators before it; in C/C++ a Doxygen comment one blank line above."""
     start = node.start_point.row
     prev = node.prev_named_sibling
     if prev is None and node.parent is not None:
@@ -1175,10 +1197,13 @@ def leading_start_row(grammar: str, node) -> int:
         par = node.parent
         if par.prev_named_sibling is not None and par.prev_named_sibling.type in LANGS[grammar]["comments"]:
             prev = par.prev_named_sibling
+    first = True
     while prev is not None:
-        if _is_attached_kind(grammar, prev) and last_row(prev) >= start - 1 and not _is_trailing(prev):
+        gap = 2 if first and _c_doc_comment(grammar, prev) else 1  # `/** ... */`, a blank line, `int f(void);`
+        if _is_attached_kind(grammar, prev) and last_row(prev) >= start - gap and not _is_trailing(prev):
             start = prev.start_point.row
             prev = prev.prev_named_sibling
+            first = False
             continue
         if prev.type in LANGS[grammar]["swallowing"] and prev.named_children:
             last = prev.named_children[-1]
@@ -1192,6 +1217,12 @@ def leading_start_row(grammar: str, node) -> int:
                 start = last.start_point.row
         break
     return start
+
+
+def _c_doc_comment(grammar: str, node) -> bool:
+    """A C/C++ Doxygen comment (``/**``, ``/*!``, ``///``, ``//!``): headers often leave a blank
+    line between it and the declaration it documents."""
+    return grammar in ("c", "cpp") and node.type == "comment" and node.text[:3] in (b"/**", b"/*!", b"///", b"//!")
 
 
 def members(grammar: str, parent):

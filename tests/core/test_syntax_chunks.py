@@ -147,6 +147,14 @@ def test_a_c_headers_prototypes_are_definitions_with_their_doxygen_comment_a_bla
             "/* a hook */\nint (*api_hook)(void);\n",
             [("function api_open", 1, 2), ("function api_read", 6, 10)],
         ),
+        (  # attribute macros after the parameters: tree-sitter cannot parse it, still a prototype
+            "lzma_like.h",
+            "/**\n * \\brief Checks a check.\n */\n"
+            "extern LZMA_API(lzma_bool) lzma_check_is_supported(lzma_check check)\n"
+            "\t\tlzma_nothrow lzma_attr_const;\n\n/** The size. */\n"
+            "extern LZMA_API(uint32_t) lzma_check_size(lzma_check check) lzma_nothrow;\n",
+            [("function lzma_check_is_supported", 1, 5), ("function lzma_check_size", 7, 8)],
+        ),
         (  # a method declared in a class body, and one defined there
             "shape.hpp",
             "class Shape {\n public:\n  /// The area.\n  double area() const;\n"
@@ -154,7 +162,7 @@ def test_a_c_headers_prototypes_are_definitions_with_their_doxygen_comment_a_bla
             [("class Shape", 1, 7)],
         ),
     ],
-    ids=["c", "cpp"],
+    ids=["c", "c-attributes", "cpp"],
 )
 def test_prototypes_in_snippets(name: str, source: str, expected: list):
     _, chunks = chunks_of(name, source, chunk_tokens=400, overlap_tokens=0, merge_below=0)

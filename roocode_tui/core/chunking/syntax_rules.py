@@ -1219,6 +1219,20 @@ def leading_start_row(grammar: str, node) -> int:
     return start
 
 
+def _c_error_prototype(grammar: str, node) -> str | None:
+    """The name of a C/C++ prototype the grammar could not parse, or None: attribute macros
+    after the parameters (``LZMA_API(int) f(void) lzma_nothrow;``) make it an ERROR node that
+    holds one function_declarator and no body."""
+    if grammar not in ("c", "cpp"):
+        return None
+    kinds = [c.type for c in node.named_children]
+    if kinds.count("function_declarator") != 1 or any(
+        k in ("compound_statement", "declaration", "function_definition", "ERROR") for k in kinds
+    ):
+        return None
+    return c_declarator_name(next(c for c in node.named_children if c.type == "function_declarator"))
+
+
 def _c_doc_comment(grammar: str, node) -> bool:
     """A C/C++ Doxygen comment (``/**``, ``/*!``, ``///``, ``//!``): headers often leave a blank
     line between it and the declaration it documents."""
@@ -1231,6 +1245,10 @@ def members(grammar: str, parent):
     bodies in ERROR, e.g. `class A { val y = 1 }`)."""
     for c in parent.named_children:
         if c.type == "ERROR":
+            name = _c_error_prototype(grammar, c)
+            if name is not None:
+                yield c, "function", name
+                continue
             yield from members(grammar, c)
             continue
         lab = def_label(grammar, c)

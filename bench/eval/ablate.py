@@ -37,7 +37,7 @@ OFF = {
     "definition": {"DEFINITION": 0.0},
     "path": {"PATH": 0.0},
     "penalties": {"PENALTIES": dict.fromkeys(ranker.PENALTIES, 1.0)},
-    "one file, one place": {"DECAY": 1.0, "QUESTION_DECAY": 1.0},
+    "one file, one place": {"DECAY": dict.fromkeys(ranker.DECAY, 1.0)},
 }
 FUSION_ONLY = {k: v for off in OFF.values() for k, v in off.items()}
 
@@ -57,8 +57,8 @@ def variants() -> dict[str, dict]:
         out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
     for alpha in (0.4, 0.6, 0.8):
         out[f"stack, question alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "question": alpha}}
-    out["stack, question decay 0.7 (as text)"] = {"QUESTION_DECAY": 0.7}
-    out["stack, question decay 0.3"] = {"QUESTION_DECAY": 0.3}
+    out["stack, question decay 0.7 (as text)"] = {"DECAY": {**ranker.DECAY, "question": 0.7}}
+    out["stack, question decay 0.3"] = {"DECAY": {**ranker.DECAY, "question": 0.3}}
     for alpha in (0.6, 0.7, 0.8):
         out[f"stack, text alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "text": alpha}}
     for alpha in (0.2, 0.5):
@@ -167,7 +167,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE[,NAME=VALUE]",
-        help="a variant of the stack's constants, e.g. PATH=0.5 or PENALTIES.docs=0.7,DECAY=0.3",
+        help="a variant of the stack's constants, e.g. PATH=0.5 or PENALTIES.docs=0.7,DECAY.text=0.3",
     )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ for a name the definitions of that name), wider than the results asked for, and 
    unless the query asks for them; docs go down below code for a question about code (not
    one about using the project).
 6. **One file, one place**: each further chunk of a file already ranked counts ``DECAY``
-   (``QUESTION_DECAY`` for a question) times as much again, so a close second file goes
+   (by the query's kind) times as much again, so a close second file goes
    before a third chunk of the first.
 
 Every step's effect is kept per hit (``Hit.explain``) for ``search --explain`` and the TUI.
@@ -53,9 +53,11 @@ DEFINITION_STEM = 1.5  # more when the file is named after it
 NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
 PATH = 0.5  # x the best score x the share of a query's words that name the file or folder
 PATH_MIN = 0.1
-DECAY = 0.7  # each further chunk of an already-ranked file
-QUESTION_DECAY = 0.5  # the same for a question asked: it wants places more than one chunk
+#: each further chunk of an already-ranked file, by the query's kind (a question asked wants
+#: places more than one chunk)
+DECAY = {"symbol": 0.7, "question": 0.5, "text": 0.7}
 FILE_FREE = 1  # chunks of a file ranked before the decay starts
+SPARED = 2.0  # a further chunk scoring at least this share of the best candidate's is not decayed
 PENALTIES = {  # multiplied; several apply together
     "test": 0.3,
     "example": 0.3,
@@ -342,7 +344,8 @@ def rank(
             cand.boosts[name] = cand.score - before
     # 6. one file, one place: greedy, each further chunk of a ranked file decays (a heap of
     # candidates whose decayed score is recomputed when their file gained a chunk since)
-    decay = QUESTION_DECAY if kind == "question" else DECAY
+    decay = DECAY[kind]
+    spared = SPARED * max(c.score for c in pool.values())
     seen: dict[tuple[str, str], int] = {}
     heap = [(-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())]
     heapq.heapify(heap)
@@ -354,7 +357,7 @@ def rank(
         key = (cand.hit.root, cand.hit.path)
         count = seen.get(key, 0)
         if entry[5] != count:  # its file gained a chunk since: decay it further and look again
-            decayed = cand.score * decay ** max(0, count - FILE_FREE + 1)
+            decayed = cand.score if cand.score >= spared else cand.score * decay ** max(0, count - FILE_FREE + 1)
             heapq.heappush(heap, (-decayed, *entry[1:5], count, entry[6]))
             continue
         if count >= FILE_FREE:

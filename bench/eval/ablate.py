@@ -52,6 +52,7 @@ def variants() -> dict[str, dict]:
     out["stack - usage questions spared it"] = {"USAGE": False}
     out["stack - CI settings' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "ci": 1.0}}
     out["stack - settings' keys not definitions"] = {"NAMED_CODE_ONLY": False}
+    out["stack - definition over a C prototype"] = {"PROTOTYPES": False}
     out["stack + package initialisers x0.5"] = {"PENALTIES": {**ranker.PENALTIES, "initialiser": 0.5}}
     for name, off in OFF.items():
         out[f"fusion + {name}"] = {k: v for k, v in FUSION_ONLY.items() if k not in off}
@@ -59,6 +60,8 @@ def variants() -> dict[str, dict]:
         out[f"stack, question alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "question": alpha}}
     out["stack, question decay 0.7 (as text)"] = {"DECAY": {**ranker.DECAY, "question": 0.7}}
     out["stack, question decay 0.3"] = {"DECAY": {**ranker.DECAY, "question": 0.3}}
+    out["stack, text decay 0.7 (as a name)"] = {"DECAY": {**ranker.DECAY, "text": 0.7}}
+    out["stack, text decay 0.85"] = {"DECAY": {**ranker.DECAY, "text": 0.85}}
     for alpha in (0.6, 0.7, 0.8):
         out[f"stack, text alpha {alpha}"] = {"ALPHA": {**ranker.ALPHA, "text": alpha}}
     for alpha in (0.2, 0.5):

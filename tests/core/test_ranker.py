@@ -83,10 +83,23 @@ def test_one_file_one_place_spreads_the_top_over_files():
         return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
 
     dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "a.py", 0.88), hit(4, "b.py", 0.8), hit(5, "c.py", 0.5)]
-    ranked = ranker.rank("something about a and b", dense, [], 4, explain=True)
+    ranked = ranker.rank("where are a and b handled?", dense, [], 4, explain=True)
     # b.py's chunk is close to a.py's second one: it goes first; c.py's is far below a.py's third
     assert [h.path for h in ranked] == ["a.py", "b.py", "a.py", "a.py"]
     assert ranked[2].explain["boosts"]["same file"] < 0
+
+
+def test_text_keeps_a_files_second_chunk_in_its_place():
+    """A sentence describing code (a doc comment's, a description) asks for one chunk, often
+    the second-best of its file: text is not spread over files."""
+
+    def hit(i: int, path: str, score: float) -> Hit:
+        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
+
+    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "b.py", 0.8)]
+    ranked = ranker.rank("returns the index of the first instance of a value", dense, [], 3, explain=True)
+    assert [h.id for h in ranked] == ["1", "2", "3"]
+    assert "same file" not in ranked[1].explain["boosts"]
 
 
 def test_a_question_spreads_over_more_files_than_text_does():
@@ -96,7 +109,7 @@ def test_a_question_spreads_over_more_files_than_text_does():
     dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.88), hit(3, "b.py", 0.65), hit(4, "c.py", 0.3)]
     text = ranker.rank("the retry delay of a delivery", dense, [], 2)
     question = ranker.rank("how is the retry delay of a delivery chosen?", dense, [], 2, explain=True)
-    assert [h.path for h in text] == ["a.py", "a.py"]  # a close second chunk of the first file
+    assert [h.path for h in text] == ["a.py", "a.py"]  # the second chunk of the first file
     assert [h.path for h in question] == ["a.py", "b.py"]  # a question asks where: the next file
     assert question[0].explain["kind"] == "question"
 
@@ -162,6 +175,32 @@ def test_a_function_named_by_its_doc_sentence_is_lifted():
     target = Hit("2", 0.75, "/r", "strings.go", 40, 70, "go", "x", "func TrimLeftFunc")
     ranked = ranker.rank(query, [other, target], [], 2, named=frozenset({"trimleftfunc"}), explain=True)
     assert ranked[0].heading == "func TrimLeftFunc" and ranked[0].explain["boosts"]["definition"] > 0
+
+
+def test_a_c_functions_body_is_its_definition_and_its_prototype_only_where_no_body_is():
+    query = "How does `cJSON_Minify` treat comments?"
+    proto = Hit(
+        "1",
+        0.82,
+        "/r",
+        "cJSON.h",
+        260,
+        264,
+        "c",
+        "CJSON_PUBLIC(void) cJSON_Minify(char *json);",
+        "function cJSON_Minify",
+    )
+    body = Hit(
+        "2", 0.78, "/r", "cJSON.c", 2900, 2960, "c", "void cJSON_Minify(char *json)\n{\n}", "function cJSON_Minify"
+    )
+    other = Hit("3", 0.80, "/r", "cJSON.c", 100, 130, "c", "static void skip(void)\n{\n}", "function skip")
+    named = frozenset({"cjsonminify"})
+    ranked = ranker.rank(query, [proto, other, body], [], 3, named=named, explain=True)
+    assert ranked[0].path == "cJSON.c" and ranked[0].explain["boosts"]["definition"] > 0
+    assert "definition" not in next(h for h in ranked if h.path == "cJSON.h").explain["boosts"]
+    # a header alone (a library's API, its bodies elsewhere): the prototype is the definition
+    alone = ranker.rank(query, [other, proto], [], 2, named=named, explain=True)
+    assert alone[0].path == "cJSON.h" and alone[0].explain["boosts"]["definition"] > 0
 
 
 def test_a_few_lines_that_define_nothing_lose_to_a_definition():

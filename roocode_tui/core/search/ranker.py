@@ -19,9 +19,9 @@ for a name the definitions of that name), wider than the results asked for, and 
    settings, declaration files and fragments (a few lines that define nothing) go down
    unless the query asks for them; docs go down below code for a question about code (not
    one about using the project).
-6. **One file, one place**: each further chunk of a file already ranked counts ``DECAY``
-   (by the query's kind) times as much again, so a close second file goes
-   before a third chunk of the first.
+6. **One file, one place**: for a question or a name, each further chunk of a file already
+   ranked counts ``DECAY`` (by the query's kind) times as much again, so a close second file
+   goes before a third chunk of the first.
 
 Every step's effect is kept per hit (``Hit.explain``) for ``search --explain`` and the TUI.
 The constants are measured on whole-repository questions mined from real histories, a
@@ -53,11 +53,11 @@ DEFINITION_STEM = 1.5  # more when the file is named after it
 NAMED_DEFINITION = 0.5  # the definition of a name a question mentions: this share of DEFINITION
 PATH = 0.5  # x the best score x the share of a query's words that name the file or folder
 PATH_MIN = 0.1
-#: each further chunk of an already-ranked file, by the query's kind (a question asked wants
-#: places more than one chunk)
-DECAY = {"symbol": 0.7, "question": 0.5, "text": 0.7}
+#: each further chunk of an already-ranked file, by the query's kind: a question asked wants
+#: places more than one chunk; text (a doc comment's sentence, a description) wants the chunk
+#: it describes, often the second-best of its file (bench/eval/ablate.py --chunks)
+DECAY = {"symbol": 0.7, "question": 0.5, "text": 1.0}
 FILE_FREE = 1  # chunks of a file ranked before the decay starts
-SPARED = 2.0  # a further chunk scoring at least this share of the best candidate's is not decayed
 PENALTIES = {  # multiplied; several apply together
     "test": 0.3,
     "example": 0.3,
@@ -300,6 +300,7 @@ def rank(
         if not wanted:
             continue
         wanted = frozenset(n.rstrip("?!=") for n in wanted)  # Ruby's blank?, save!, name=
+        matched: list[tuple[_Candidate, set[str]]] = []
         for cand in pool.values():
             if share != 1.0 and NAMED_CODE_ONLY and _DATA.search(cand.hit.path):
                 continue  # a key of a settings file is not the definition a question names
@@ -310,11 +311,17 @@ def rank(
                 defined = {s.rstrip("?!=") for s in (cand.hit.symbols or (symbol_of(cand.hit.heading),))}
             hit_names = wanted & defined
             if hit_names:
-                amount = DEFINITION * share * top
-                file_stem = normalise(PurePosixPath(cand.hit.path).stem)
-                if any(file_stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
-                    amount *= DEFINITION_STEM
-                _boost(cand, "definition", amount)
+                matched.append((cand, hit_names))
+        # definition over declaration: a C prototype takes no lift for a name whose body is here
+        bodies = {n for cand, names in matched if not _prototype(cand.hit) for n in names} if PROTOTYPES else set()
+        for cand, hit_names in matched:
+            if _prototype(cand.hit) and not hit_names - bodies:
+                continue
+            amount = DEFINITION * share * top
+            file_stem = normalise(PurePosixPath(cand.hit.path).stem)
+            if any(file_stem in (n, n + "s", n.rstrip("s")) for n in hit_names):
+                amount *= DEFINITION_STEM
+            _boost(cand, "definition", amount)
     # 4. the words of a query that is not a name, naming the file or its folder
     if kind != "symbol":
         words = keywords(query)
@@ -345,7 +352,6 @@ def rank(
     # 6. one file, one place: greedy, each further chunk of a ranked file decays (a heap of
     # candidates whose decayed score is recomputed when their file gained a chunk since)
     decay = DECAY[kind]
-    spared = SPARED * max(c.score for c in pool.values())
     seen: dict[tuple[str, str], int] = {}
     heap = [(-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())]
     heapq.heapify(heap)
@@ -357,10 +363,10 @@ def rank(
         key = (cand.hit.root, cand.hit.path)
         count = seen.get(key, 0)
         if entry[5] != count:  # its file gained a chunk since: decay it further and look again
-            decayed = cand.score if cand.score >= spared else cand.score * decay ** max(0, count - FILE_FREE + 1)
+            decayed = cand.score * decay ** max(0, count - FILE_FREE + 1)
             heapq.heappush(heap, (-decayed, *entry[1:5], count, entry[6]))
             continue
-        if count >= FILE_FREE:
+        if count >= FILE_FREE and decay != 1.0:
             cand.boosts["same file"] = -entry[0] - cand.score
             cand.score = -entry[0]
         seen[key] = count + 1
@@ -374,6 +380,7 @@ ATTACHMENTS = frozenset({"impl", "extension"})
 NAMED_CASE = True  # off: a name named in passing matches as a name asked for does
 USAGE = True  # off: a question about using the project counts as one about code
 NAMED_CODE_ONLY = True  # off: a key of a settings file counts as a definition a question names
+PROTOTYPES = True  # off: a C prototype is lifted as the definition with its body is
 
 
 def _spelt(query: str) -> dict[str, set[bool]]:
@@ -404,6 +411,11 @@ def _named_definition(heading: str, spelt: dict[str, set[bool]]) -> set[str] | N
     if cases is None or name[:1].isupper() not in cases:
         return set()
     return {norm}
+
+
+def _prototype(hit: Hit) -> bool:
+    """A C/C++ chunk of declarations only (a header's prototypes): no body in it."""
+    return hit.language in ("c", "cpp") and "{" not in hit.text
 
 
 def _fragment(hit: Hit) -> bool:

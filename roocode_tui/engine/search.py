@@ -66,7 +66,19 @@ class Searches:
             chunks = min(1000, limit * FILE_CHUNKS) if group_by == "file" else limit
             each = [
                 await self._search(
-                    store, embedder, n, queries, chunks, path, lang, mode, cwd, ranked, explain, reranker
+                    store,
+                    embedder,
+                    n,
+                    queries,
+                    chunks,
+                    path,
+                    lang,
+                    mode,
+                    cwd,
+                    ranked,
+                    explain,
+                    reranker,
+                    places=group_by == "file",
                 )
                 for n in names
             ]
@@ -93,6 +105,8 @@ class Searches:
         ranking: bool = True,
         explain: bool = False,
         reranker: Any = None,
+        *,
+        places: bool = False,
     ) -> list[Any]:
         from roocode_tui.core.agents.roo_qdrant import candidates
         from roocode_tui.core.collections.catalog import search_many
@@ -114,6 +128,7 @@ class Searches:
             workspaces=candidates(settings, cwd=cwd),
             ranking=ranking,
             explain=explain,
+            places=places,
         )
 
     async def read(self, path: str, start_line: int, end_line: int | None, *, cwd: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from roocode_tui.core.config import IndexSettings
 from roocode_tui.core.display import explain_line
 from roocode_tui.core.ingest.indexer import Indexer
 from roocode_tui.core.search import ranker
-from roocode_tui.core.search.searcher import group_files, search
+from roocode_tui.core.search.searcher import group_files, search, search_many
 from roocode_tui.core.stores.base import Hit
 
 NAME = "repo"
@@ -100,6 +100,27 @@ def test_text_keeps_a_files_second_chunk_in_its_place():
     ranked = ranker.rank("returns the index of the first instance of a value", dense, [], 3, explain=True)
     assert [h.id for h in ranked] == ["1", "2", "3"]
     assert "same file" not in ranked[1].explain["boosts"]
+
+
+def test_text_grouped_into_files_is_spread_over_files():
+    def hit(i: int, path: str, score: float) -> Hit:
+        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
+
+    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "b.py", 0.8), hit(4, "c.py", 0.5)]
+    query = "returns the index of the first instance of a value"
+    assert [h.path for h in ranker.rank(query, dense, [], 2)] == ["a.py", "a.py"]
+    assert [h.path for h in ranker.rank(query, dense, [], 2, places=True)] == ["a.py", "b.py"]
+
+
+async def test_a_search_grouped_into_files_spreads_text_through_the_store(store, http_embedder, tmp_path):
+    await indexed(store, http_embedder, tmp_path)
+    query = "mailer settings host port sender"
+    assert ranker.query_kind(query) == "text"
+    chunks = await search_many(store, http_embedder, NAME, [query], limit=8, explain=True)
+    places = await search_many(store, http_embedder, NAME, [query], limit=8, explain=True, places=True)
+    assert not any("same file" in h.explain["boosts"] for h in chunks[0].hits)
+    assert any("same file" in h.explain["boosts"] for h in places[0].hits)  # a file's second chunk decayed
+    assert len({h.path for h in places[0].hits}) >= len({h.path for h in chunks[0].hits})
 
 
 def test_a_question_spreads_over_more_files_than_text_does():

@@ -35,6 +35,7 @@ async def search_many(
     workspaces: list[str] | None = None,
     ranking: bool = True,
     explain: bool = False,
+    places: bool = False,
 ) -> list[SearchResult]:
     """:func:`roocode_tui.core.search.searcher.search_many` for any collection. A Roo Code collection
     is searched as Roo Code searches it; ``workspaces`` are paths that may be its workspace
@@ -48,7 +49,7 @@ async def search_many(
             )  # fmt: skip
     return await search.search_many(
         store, embedder, collection, queries, limit=limit, path=path, lang=lang, mode=mode, weights=weights,
-        merge=merge, reranker=reranker, ranking=ranking, explain=explain,
+        merge=merge, reranker=reranker, ranking=ranking, explain=explain, places=places,
     )  # fmt: skip
 
 

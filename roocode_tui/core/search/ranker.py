@@ -57,6 +57,7 @@ PATH_MIN = 0.1
 #: places more than one chunk; text (a doc comment's sentence, a description) wants the chunk
 #: it describes, often the second-best of its file (bench/eval/ablate.py --chunks)
 DECAY = {"symbol": 0.7, "question": 0.5, "text": 1.0}
+FILES_DECAY = 0.7  # at most this for a search grouped into files: it asks for places
 FILE_FREE = 1  # chunks of a file ranked before the decay starts
 PENALTIES = {  # multiplied; several apply together
     "test": 0.3,
@@ -247,13 +248,15 @@ def rank(
     asked: frozenset[str] = frozenset(),
     named: frozenset[str] = frozenset(),
     explain: bool = False,
+    places: bool = False,
 ) -> list[Hit]:
     """The top ``limit`` of the lanes' candidates (each lane best first), scored by the stack.
 
     ``definitions``: chunks that define a name the query asks for (they join as candidates
     even where neither lane found them); ``asked``: the normalised names the query asks for
     (a name, or a short lookup: "what does quote do"); ``named``: the names a question
-    mentions in passing that this collection defines."""
+    mentions in passing that this collection defines; ``places``: the results are grouped into
+    files, so text is spread over files as a name is (``FILES_DECAY``)."""
     kind = query_kind(query)
     alpha = ALPHA[kind]
     pool: dict[str, _Candidate] = {}
@@ -351,7 +354,7 @@ def rank(
             cand.boosts[name] = cand.score - before
     # 6. one file, one place: greedy, each further chunk of a ranked file decays (a heap of
     # candidates whose decayed score is recomputed when their file gained a chunk since)
-    decay = DECAY[kind]
+    decay = min(DECAY[kind], FILES_DECAY) if places else DECAY[kind]
     seen: dict[tuple[str, str], int] = {}
     heap = [(-c.score, c.hit.root, c.hit.path, c.hit.start_line, c.hit.id, 0, n) for n, c in enumerate(pool.values())]
     heapq.heapify(heap)

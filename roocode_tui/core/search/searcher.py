@@ -200,17 +200,21 @@ async def search_many(
     reranker: Any = None,
     ranking: bool = True,
     explain: bool = False,
+    places: bool = False,
 ) -> list[SearchResult]:
     """Several queries: embedded in batches, searched one by one (the store is local and fast).
 
     ``ranking``: a hybrid search of a hybrid collection goes through the ranking stack
     (core/search/ranker.py): every lane's candidates, ranked with what the repository knows;
-    ``explain``: each hit then says why it ranks where it does (``Hit.explain``).
+    ``explain``: each hit then says why it ranks where it does (``Hit.explain``); ``places``:
+    the results are grouped into files, so every kind of query is spread over files.
     roocode-tui's own collections only: core/catalog.py searches an agent's as well."""
     meta = await _checked_meta(store, embedder, collection)
     flt = await build_filter(store, collection, path, lang)
     if ranking and mode == "hybrid" and meta.hybrid:
-        return await _stacked(store, embedder, meta, queries, flt, limit, merge, reranker, explain, path, lang)
+        return await _stacked(
+            store, embedder, meta, queries, flt, limit, merge, reranker, explain, path, lang, places
+        )  # fmt: skip
     plans = [_lanes(meta, q, mode) for q in queries]
     looked_up: dict[int, set[str]] = {}  # query -> the definition it looks up by name
     # a collection cut by rules older than 5 names only its Python definitions (until its next full run)
@@ -291,6 +295,7 @@ async def _stacked(
     explain: bool,
     path: str | None,
     lang: str | None,
+    places: bool = False,
 ) -> list[SearchResult]:
     """Hybrid search through the ranking stack: both lanes, and the definitions of a name
     asked for, each ``ranker.depth(limit)`` deep, ranked by core/search/ranker.py."""
@@ -330,6 +335,7 @@ async def _stacked(
             asked=frozenset(asked),
             named=frozenset(named),
             explain=explain,
+            places=places,
         )
         # The score shown is the cosine, as in dense mode: a hit only the keyword lane found has its
         # vector read back for it.

@@ -74,8 +74,9 @@ def assert_same_answers(got: list[list[tuple]], expected: list[list[tuple]]) -> 
     assert len(got) == len(expected)
     for hits, want in zip(got, expected, strict=True):
         assert len(hits) == len(want)
-        got_only = [h for h in hits if h[:3] not in {w[:3] for w in want}]
-        want_only = [w for w in want if w[:3] not in {h[:3] for h in hits}]
+        got_keys, want_keys = {h[:3] for h in hits}, {w[:3] for w in want}
+        got_only = [h for h in hits if h[:3] not in want_keys]
+        want_only = [w for w in want if w[:3] not in got_keys]
         assert len(got_only) <= 1 and len(got_only) == len(want_only), (got_only, want_only)
         for g, w in zip(got_only, want_only, strict=True):  # tied at the cut: last in both lists
             assert g == hits[-1] and w == want[-1] and abs(g[3] - w[3]) < 2e-3, (g, w)

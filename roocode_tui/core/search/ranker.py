@@ -303,7 +303,7 @@ def rank(
         if not wanted:
             continue
         wanted = frozenset(n.rstrip("?!=") for n in wanted)  # Ruby's blank?, save!, name=
-        matched: list[tuple[_Candidate, set[str]]] = []
+        matched: list[tuple[_Candidate, set[str], bool]] = []  # (candidate, names it defines, a prototype)
         for cand in pool.values():
             if share != 1.0 and NAMED_CODE_ONLY and _DATA.search(cand.hit.path):
                 continue  # a key of a settings file is not the definition a question names
@@ -314,11 +314,11 @@ def rank(
                 defined = {s.rstrip("?!=") for s in (cand.hit.symbols or (symbol_of(cand.hit.heading),))}
             hit_names = wanted & defined
             if hit_names:
-                matched.append((cand, hit_names))
+                matched.append((cand, hit_names, _prototype(cand.hit)))
         # definition over declaration: a C prototype takes no lift for a name whose body is here
-        bodies = {n for cand, names in matched if not _prototype(cand.hit) for n in names} if PROTOTYPES else set()
-        for cand, hit_names in matched:
-            if _prototype(cand.hit) and not hit_names - bodies:
+        bodies = {n for _, names, proto in matched if not proto for n in names}
+        for cand, hit_names, proto in matched:
+            if PROTOTYPES and proto and hit_names <= bodies:
                 continue
             amount = DEFINITION * share * top
             file_stem = normalise(PurePosixPath(cand.hit.path).stem)
@@ -365,7 +365,7 @@ def rank(
         cand = cands[entry[6]]
         key = (cand.hit.root, cand.hit.path)
         count = seen.get(key, 0)
-        if entry[5] != count:  # its file gained a chunk since: decay it further and look again
+        if entry[5] != count and decay != 1.0:  # its file gained a chunk since: decay it, look again
             decayed = cand.score * decay ** max(0, count - FILE_FREE + 1)
             heapq.heappush(heap, (-decayed, *entry[1:5], count, entry[6]))
             continue

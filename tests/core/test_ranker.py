@@ -172,10 +172,10 @@ def _rust_hit(i: int, heading: str, score: float, lines: int = 20, symbols: tupl
 
 
 def test_a_type_named_in_passing_lifts_its_definition_not_its_impls_or_a_method_spelt_alike():
-    # "Convert the left side of `Either<L, R>`": the answer is `fn left`; the question names the
-    # type it belongs to. Its `impl` blocks add to a type defined elsewhere, and `fn either` is
-    # another name that only normalises alike.
-    query = "Convert the left side of `Either<L, R>` to an `Option<L>`."
+    # "How is the left side of `Either<L, R>` converted...?": the answer is `fn left`; the
+    # question names the type it belongs to. Its `impl` blocks add to a type defined elsewhere,
+    # and `fn either` is another name that only normalises alike.
+    query = "How is the left side of `Either<L, R>` converted to an `Option<L>`?"
     answer = _rust_hit(1, "impl Either<L, R> > fn left", 0.80)
     impl = _rust_hit(2, "impl Either<L, R>", 0.78)
     method = _rust_hit(3, "impl Either<L, R> > fn either", 0.77)
@@ -187,6 +187,25 @@ def test_a_type_named_in_passing_lifts_its_definition_not_its_impls_or_a_method_
     assert "definition" not in boosts["impl Either<L, R>"]
     assert "definition" not in boosts["impl Either<L, R> > fn either"]
     assert boosts["enum Either"]["definition"] > 0  # the type's own definition, spelt as asked
+
+
+def test_text_lifts_only_the_name_it_opens_with(monkeypatch):
+    # A doc comment's sentence names what the answer works with: `fn left` answers this one,
+    # and the type it names further in takes no lift (a question naming it would lift it).
+    query = "Convert the left side of `Either<L, R>` to an `Option<L>`."
+    assert ranker.query_kind(query) == "text"
+    assert ranker.in_passing(query, {"either", "option"}) == frozenset()
+    answer = _rust_hit(1, "impl Either<L, R> > fn left", 0.80)
+    enum = _rust_hit(4, "enum Either", 0.79)
+    ranked = ranker.rank(query, [answer, enum], [], 2, named=frozenset({"either"}), explain=True)
+    assert [h.heading for h in ranked] == ["impl Either<L, R> > fn left", "enum Either"]
+    assert "definition" not in ranked[1].explain["boosts"]
+    # the subject of the sentence, backticked or called, is the answer; so in a question
+    assert ranker.in_passing("`Either::flip` swaps the sides.", {"either", "flip"}) == {"either", "flip"}
+    assert ranker.in_passing("ZSTD_compress() : compresses src", {"zstdcompress"}) == {"zstdcompress"}
+    assert ranker.in_passing("Why does `Either` hold two types?", {"either"}) == {"either"}
+    monkeypatch.setattr(ranker, "NAMED_LEAD", False)
+    assert ranker.in_passing(query, {"either"}) == {"either"}
 
 
 def test_a_function_named_by_its_doc_sentence_is_lifted():

@@ -12,7 +12,8 @@ for a name the definitions of that name), wider than the results asked for, and 
    comment's sentence is what the dense lane is for).
 2. **File coherence**: a file with several good candidates lifts its best chunk.
 3. **Definition**: a chunk that defines the name a query asks for (or names in passing: then
-   only code, spelt alike) is lifted above the chunks that use it.
+   only code, spelt alike, and in text other than a question only the name it opens with) is
+   lifted above the chunks that use it.
 4. **Path**: the words of a query that is not a name, where they name a file or its folder,
    lift that file's chunks.
 5. **Penalties**: tests, examples, vendored, generated and minified files, changelogs, CI
@@ -259,6 +260,7 @@ def rank(
     files, so text is spread over files as a name is (``FILES_DECAY``)."""
     kind = query_kind(query)
     alpha = ALPHA[kind]
+    named = in_passing(query, named, kind)
     pool: dict[str, _Candidate] = {}
     for lane, hits in (("dense", dense), ("keyword", keyword)):
         for position, hit in enumerate(hits):
@@ -384,6 +386,27 @@ NAMED_CASE = True  # off: a name named in passing matches as a name asked for do
 USAGE = True  # off: a question about using the project counts as one about code
 NAMED_CODE_ONLY = True  # off: a key of a settings file counts as a definition a question names
 PROTOTYPES = True  # off: a C prototype is lifted as the definition with its body is
+#: off: text (not a question) lifts the definition of any name it mentions, not only the one it
+#: opens with (``in_passing``)
+NAMED_LEAD = True
+_LEAD = re.compile(r"[A-Za-z_$][\w$]*")  # the identifiers of a query's first word
+
+
+def in_passing(query: str, named: frozenset[str] | set[str], kind: str | None = None) -> frozenset[str]:
+    """The names a query mentions in passing (``named``, normalised) whose definitions it is
+    about. A question: all of them ("How does `cJSON_Minify` treat comments?"). Other text,
+    such as a doc comment's sentence or a commit subject: only the names of its first word, its
+    subject (Go's "TrimLeftFunc returns...", C's "ZSTD_compress() : ...", "`Either::flip`
+    swaps..."); a name further in is what the answer works with, its argument, its type or a
+    sibling ("Convert `Either<L, R>` to `Either<R, L>`" is answered by ``fn flip``, not by
+    ``enum Either``). Measured on every chunk-level evaluation, each half (bench/RESULTS.md)."""
+    if not named:
+        return frozenset()
+    kind = kind or query_kind(query)
+    if kind != "text" or not NAMED_LEAD:
+        return frozenset(named)
+    first = query.split(None, 1)[0] if query.strip() else ""
+    return frozenset(named) & {normalise(ident) for ident in _LEAD.findall(first)}
 
 
 def _spelt(query: str) -> dict[str, set[bool]]:

@@ -315,7 +315,7 @@ async def _stacked(
                 asked = ranker.query_names(query)
             elif len(query.split()) <= SHORT_QUERY_WORDS:
                 asked = set(lookup_names(query))
-            named = set(named_names(query)) - asked
+            named = set(ranker.in_passing(query, set(named_names(query)) - asked))
         lanes = [Lane(vector, None, depth, flt), Lane(None, query_vector(query), depth, flt)]
         if asked:  # the definitions of the names asked for, however far down the lanes they are
             only = dataclasses.replace(flt or SearchFilter(), symbols=tuple(spellings(sorted(asked))))

@@ -49,6 +49,7 @@ def variants() -> dict[str, dict]:
     out["stack - fragments' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "fragment": 1.0}}
     out["stack - a name in passing spelt alike"] = {"NAMED_CASE": False}
     out["stack - text's names in passing beyond its subject"] = {"NAMED_LEAD": False}
+    out["stack - a Go doc sentence's first word as its name"] = {"SUBJECT_WORD": False}
     out["stack - docs' penalty for questions about code"] = {"PENALTIES": {**ranker.PENALTIES, "docs": 1.0}}
     out["stack - usage questions spared it"] = {"USAGE": False}
     out["stack - CI settings' penalty"] = {"PENALTIES": {**ranker.PENALTIES, "ci": 1.0}}

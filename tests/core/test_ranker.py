@@ -217,6 +217,41 @@ def test_a_function_named_by_its_doc_sentence_is_lifted():
     assert ranked[0].heading == "func TrimLeftFunc" and ranked[0].explain["boosts"]["definition"] > 0
 
 
+def test_a_go_doc_sentence_names_its_function_by_its_first_word_whatever_its_shape():
+    # Go's doc comments open with the name ("Marshal returns..."); elsewhere a capitalised
+    # first word is a verb, and a type spelt alike is not the answer ("Groups elements...").
+    query = "Marshal returns the JSON encoding of v."
+    assert ranker.subject_names(query) == {"marshal"}
+    assert ranker.subject_names("How does Marshal encode maps?") == frozenset()  # a question
+    assert ranker.subject_names("marshal returns...") == frozenset()
+    other = Hit("1", 0.80, "/r", "encode.go", 1, 30, "go", "x", "func MarshalIndent")
+    target = Hit("2", 0.75, "/r", "encode.go", 40, 70, "go", "x", "func Marshal")
+    ranked = ranker.rank(query, [other, target], [], 2, named=frozenset({"marshal"}), explain=True)
+    assert ranked[0].heading == "func Marshal" and ranked[0].explain["boosts"]["definition"] > 0
+    rust = "Groups elements from the `GroupingMap` source by key and multiplies them."
+    answer = _rust_hit(1, "impl GroupingMap<I> > fn product", 0.80)
+    groups = _rust_hit(2, "struct Groups", 0.79)
+    ranked = ranker.rank(rust, [answer, groups], [], 2, named=frozenset({"groups"}), explain=True)
+    assert ranked[0].heading == "impl GroupingMap<I> > fn product"
+    assert "definition" not in ranked[1].explain["boosts"]
+
+
+async def test_a_go_doc_sentence_finds_its_function_through_the_store(store, http_embedder, tmp_path):
+    root = tmp_path / "gorepo"
+    root.mkdir()
+    (root / "encode.go").write_text(
+        "package json\n\n"
+        "func Marshal(v any) ([]byte, error) {\n\te := newEncodeState()\n\treturn e.marshal(v)\n}\n\n"
+        "func MarshalIndent(v any, prefix, indent string) ([]byte, error) {\n"
+        "\tb, err := Marshal(v)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n"
+        "\treturn indentJSON(b, prefix, indent)  // returns the JSON encoding of v, indented\n}\n"
+    )
+    await Indexer(store, http_embedder, "go", [root], index=IndexSettings()).run()
+    found = await search(store, http_embedder, "go", "Marshal returns the JSON encoding of v.", limit=2, explain=True)
+    assert found.hits[0].heading == "func Marshal"
+    assert found.hits[0].explain["boosts"]["definition"] > 0
+
+
 def test_a_c_functions_body_is_its_definition_and_its_prototype_only_where_no_body_is():
     query = "How does `cJSON_Minify` treat comments?"
     proto = Hit(

@@ -12,8 +12,8 @@ for a name the definitions of that name), wider than the results asked for, and 
    comment's sentence is what the dense lane is for).
 2. **File coherence**: a file with several good candidates lifts its best chunk.
 3. **Definition**: a chunk that defines the name a query asks for (or names in passing: then
-   only code, spelt alike, and in text other than a question only the name it opens with) is
-   lifted above the chunks that use it.
+   only code, spelt alike, and in text other than a question only the name it opens with, a
+   Go doc comment's first word whatever its shape) is lifted above the chunks that use it.
 4. **Path**: the words of a query that is not a name, where they name a file or its folder,
    lift that file's chunks.
 5. **Penalties**: tests, examples, vendored, generated and minified files, changelogs, CI
@@ -301,6 +301,8 @@ def rank(
             _boost(best, "file", COHERENCE * top * sums[key] / best_sum)
     # 3. definitions of the name asked for (or named in passing)
     spelt = _spelt(query) if named and NAMED_CASE else {}
+    # a capitalised first word is a name only by Go's convention (``subject_names``)
+    word_only = subject_names(query) - {normalise(i) for i in named_identifiers(query)} if named else frozenset()
     for wanted, share in ((asked, 1.0), (named, NAMED_DEFINITION)):
         if not wanted:
             continue
@@ -315,6 +317,8 @@ def rank(
             else:  # a name asked for; or a run of small definitions merged (names kept normalised)
                 defined = {s.rstrip("?!=") for s in (cand.hit.symbols or (symbol_of(cand.hit.heading),))}
             hit_names = wanted & defined
+            if hit_names and share != 1.0 and hit_names <= word_only and cand.hit.language not in SUBJECT_LANGUAGES:
+                continue
             if hit_names:
                 matched.append((cand, hit_names, _prototype(cand.hit)))
         # definition over declaration: a C prototype takes no lift for a name whose body is here
@@ -405,15 +409,39 @@ def in_passing(query: str, named: frozenset[str] | set[str], kind: str | None = 
     kind = kind or query_kind(query)
     if kind != "text" or not NAMED_LEAD:
         return frozenset(named)
-    first = query.split(None, 1)[0] if query.strip() else ""
-    return frozenset(named) & {normalise(ident) for ident in _LEAD.findall(first)}
+    return frozenset(named) & {normalise(ident) for ident in _LEAD.findall(_first_word(query))}
+
+
+def _first_word(query: str) -> str:
+    return query.split(None, 1)[0] if query.strip() else ""
+
+
+#: off: a doc comment's first word counts as a name only where it is shaped like code
+SUBJECT_WORD = True
+#: the languages whose doc comments open with the name they document, whatever its shape
+SUBJECT_LANGUAGES = frozenset({"go"})
+_CAPITALISED = re.compile(r"[A-Z][a-z0-9]+[.,:;]?")
+
+
+def subject_names(query: str) -> frozenset[str]:
+    """The capitalised word text (not a question) opens with, normalised, as a name it may
+    mention: Go's doc comments open with the name they document whatever its shape ("Marshal
+    returns the JSON encoding of v."). Only a Go definition takes it (``SUBJECT_LANGUAGES``):
+    elsewhere such a word is a verb, and a type spelt alike ("Groups elements from the
+    `GroupingMap`..." and Rust's ``struct Groups``) is not the answer. The searcher keeps it
+    only where the collection defines it, and the definition must be spelt with a capital
+    too (``_named_definition``)."""
+    word = _first_word(query)
+    if not SUBJECT_WORD or not _CAPITALISED.fullmatch(word) or query_kind(query) != "text":
+        return frozenset()
+    return frozenset({normalise(word.rstrip(".,:;"))})
 
 
 def _spelt(query: str) -> dict[str, set[bool]]:
     """The names in the code a query names, normalised, each with whether the query spells it
     with a capital first (``Either``, ``Right``: a type, a variant, Go's exported ``Fields``)."""
     out: dict[str, set[bool]] = {}
-    for ident in named_identifiers(query):
+    for ident in (*named_identifiers(query), *_LEAD.findall(_first_word(query))):
         out.setdefault(normalise(ident), set()).add(ident[:1].isupper())
     return out
 

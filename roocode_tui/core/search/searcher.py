@@ -315,7 +315,8 @@ async def _stacked(
                 asked = ranker.query_names(query)
             elif len(query.split()) <= SHORT_QUERY_WORDS:
                 asked = set(lookup_names(query))
-            named = set(ranker.in_passing(query, set(named_names(query)) - asked))
+            mentioned = set(named_names(query)) | ranker.subject_names(query)
+            named = set(ranker.in_passing(query, mentioned - asked))
         lanes = [Lane(vector, None, depth, flt), Lane(None, query_vector(query), depth, flt)]
         if asked:  # the definitions of the names asked for, however far down the lanes they are
             only = dataclasses.replace(flt or SearchFilter(), symbols=tuple(spellings(sorted(asked))))

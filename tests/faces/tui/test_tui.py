@@ -410,8 +410,13 @@ async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Set
         )
         p = app.ingest_progress
         assert p.rebuild and p.serving_points == points
-        state = str(app.query_one("#index-state", Static).content)
-        assert f"the old index ({points:,} points) answers searches" in state
+        # the pane shows it at its next progress message (not necessarily at this one)
+        await wait_until(
+            pilot,
+            lambda: f"the old index ({points:,} points) answers searches"
+            in str(app.query_one("#index-state", Static).content),
+            "the index pane says how many points the old index serves",
+        )
         await pilot.press("f4")
         table = app.query_one(CollectionTable)
         await wait_until(  # the table refreshes while the run goes

@@ -413,8 +413,10 @@ async def test_rebuild_answers_from_the_old_index_until_the_switch(settings: Set
         # the pane shows it at its next progress message (not necessarily at this one)
         await wait_until(
             pilot,
-            lambda: f"the old index ({points:,} points) answers searches"
-            in str(app.query_one("#index-state", Static).content),
+            lambda: (
+                f"the old index ({points:,} points) answers searches"
+                in str(app.query_one("#index-state", Static).content)
+            ),
             "the index pane says how many points the old index serves",
         )
         await pilot.press("f4")

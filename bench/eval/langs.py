@@ -87,10 +87,19 @@ class ReusingEmbedder(LocalEmbedder):
         return np.stack([self.vectors[k] for k in keys])
 
     def save(self) -> None:
+        """Add this run's vectors to the file, keeping those another run saved meanwhile (two
+        evaluations running at once used to drop each other's vectors)."""
+        import fcntl
+
         CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(self.vectors))
-        tmp.replace(self.file)
+        with open(CACHE / "vectors.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.file.exists():
+                for key, vector in pickle.loads(self.file.read_bytes()).items():
+                    self.vectors.setdefault(key, vector)
+            tmp = self.file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(self.vectors))
+            tmp.replace(self.file)
 
 
 def _apt(packages: list[str]) -> Callable[[Path], None]:

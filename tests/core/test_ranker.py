@@ -223,7 +223,8 @@ def test_a_go_doc_sentence_names_its_function_by_its_first_word_whatever_its_sha
     query = "Marshal returns the JSON encoding of v."
     assert ranker.subject_names(query) == {"marshal"}
     assert ranker.subject_names("How does Marshal encode maps?") == frozenset()  # a question
-    assert ranker.subject_names("marshal returns...") == frozenset()
+    assert ranker.subject_names("readRune reads a rune.") == frozenset()  # code-shaped: a named name
+    assert ranker.subject_names("marshal encodes v.") == {"marshal"}  # an unexported Go name
     other = Hit("1", 0.80, "/r", "encode.go", 1, 30, "go", "x", "func MarshalIndent")
     target = Hit("2", 0.75, "/r", "encode.go", 40, 70, "go", "x", "func Marshal")
     ranked = ranker.rank(query, [other, target], [], 2, named=frozenset({"marshal"}), explain=True)

@@ -301,7 +301,7 @@ def rank(
             _boost(best, "file", COHERENCE * top * sums[key] / best_sum)
     # 3. definitions of the name asked for (or named in passing)
     spelt = _spelt(query) if named and NAMED_CASE else {}
-    # a capitalised first word is a name only by Go's convention (``subject_names``)
+    # a plain first word is a name only by Go's convention (``subject_names``)
     word_only = subject_names(query) - {normalise(i) for i in named_identifiers(query)} if named else frozenset()
     for wanted, share in ((asked, 1.0), (named, NAMED_DEFINITION)):
         if not wanted:
@@ -420,19 +420,19 @@ def _first_word(query: str) -> str:
 SUBJECT_WORD = True
 #: the languages whose doc comments open with the name they document, whatever its shape
 SUBJECT_LANGUAGES = frozenset({"go"})
-_CAPITALISED = re.compile(r"[A-Z][a-z0-9]+[.,:;]?")
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z0-9]+[.,:;]?")
 
 
 def subject_names(query: str) -> frozenset[str]:
-    """The capitalised word text (not a question) opens with, normalised, as a name it may
-    mention: Go's doc comments open with the name they document whatever its shape ("Marshal
-    returns the JSON encoding of v."). Only a Go definition takes it (``SUBJECT_LANGUAGES``):
-    elsewhere such a word is a verb, and a type spelt alike ("Groups elements from the
-    `GroupingMap`..." and Rust's ``struct Groups``) is not the answer. The searcher keeps it
-    only where the collection defines it, and the definition must be spelt with a capital
-    too (``_named_definition``)."""
+    """The plain word text (not a question) opens with, normalised, as a name it may mention:
+    Go's doc comments open with the name they document whatever its shape ("Marshal returns
+    the JSON encoding of v.", "readRune reads..."), which need not look like code. Only a Go
+    definition takes it (``SUBJECT_LANGUAGES``): elsewhere such a word is a verb, and a type
+    spelt alike ("Groups elements from the `GroupingMap`..." and Rust's ``struct Groups``) is
+    not the answer. The searcher keeps it only where the collection defines it, and the
+    definition must be spelt with the same case at its start (``_named_definition``)."""
     word = _first_word(query)
-    if not SUBJECT_WORD or not _CAPITALISED.fullmatch(word) or query_kind(query) != "text":
+    if not SUBJECT_WORD or not _PLAIN_WORD.fullmatch(word) or query_kind(query) != "text":
         return frozenset()
     return frozenset({normalise(word.rstrip(".,:;"))})
 

@@ -78,11 +78,19 @@ def test_explain_line_names_lanes_boosts_and_penalties():
     assert "-test " in line and line.endswith(f"= {ranked[0].explain['rank_score']:.4f}")
 
 
-def test_one_file_one_place_spreads_the_top_over_files():
-    def hit(i: int, path: str, score: float) -> Hit:
-        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
+def _py_hit(i: int, path: str, score: float) -> Hit:
+    """A five-line Python chunk that defines nothing, at a place of its own in ``path``."""
+    return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
 
-    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "a.py", 0.88), hit(4, "b.py", 0.8), hit(5, "c.py", 0.5)]
+
+def test_one_file_one_place_spreads_the_top_over_files():
+    dense = [
+        _py_hit(1, "a.py", 0.9),
+        _py_hit(2, "a.py", 0.89),
+        _py_hit(3, "a.py", 0.88),
+        _py_hit(4, "b.py", 0.8),
+        _py_hit(5, "c.py", 0.5),
+    ]
     ranked = ranker.rank("where are a and b handled?", dense, [], 4, explain=True)
     # b.py's chunk is close to a.py's second one: it goes first; c.py's is far below a.py's third
     assert [h.path for h in ranked] == ["a.py", "b.py", "a.py", "a.py"]
@@ -93,20 +101,14 @@ def test_text_keeps_a_files_second_chunk_in_its_place():
     """A sentence describing code (a doc comment's, a description) asks for one chunk, often
     the second-best of its file: text is not spread over files."""
 
-    def hit(i: int, path: str, score: float) -> Hit:
-        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
-
-    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "b.py", 0.8)]
+    dense = [_py_hit(1, "a.py", 0.9), _py_hit(2, "a.py", 0.89), _py_hit(3, "b.py", 0.8)]
     ranked = ranker.rank("returns the index of the first instance of a value", dense, [], 3, explain=True)
     assert [h.id for h in ranked] == ["1", "2", "3"]
     assert "same file" not in ranked[1].explain["boosts"]
 
 
 def test_text_grouped_into_files_is_spread_over_files():
-    def hit(i: int, path: str, score: float) -> Hit:
-        return Hit(str(i), score, "/r", path, i * 10 + 1, i * 10 + 5, "python", "x", "")
-
-    dense = [hit(1, "a.py", 0.9), hit(2, "a.py", 0.89), hit(3, "b.py", 0.8), hit(4, "c.py", 0.5)]
+    dense = [_py_hit(1, "a.py", 0.9), _py_hit(2, "a.py", 0.89), _py_hit(3, "b.py", 0.8), _py_hit(4, "c.py", 0.5)]
     query = "returns the index of the first instance of a value"
     assert [h.path for h in ranker.rank(query, dense, [], 2)] == ["a.py", "a.py"]
     assert [h.path for h in ranker.rank(query, dense, [], 2, places=True)] == ["a.py", "b.py"]

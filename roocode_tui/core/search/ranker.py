@@ -302,7 +302,7 @@ def rank(
     # 3. definitions of the name asked for (or named in passing)
     spelt = _spelt(query) if named and NAMED_CASE else {}
     # a plain first word is a name only by Go's convention (``subject_names``)
-    word_only = subject_names(query) - {normalise(i) for i in named_identifiers(query)} if named else frozenset()
+    word_only = subject_names(query, kind) - {normalise(i) for i in named_identifiers(query)} if named else frozenset()
     for wanted, share in ((asked, 1.0), (named, NAMED_DEFINITION)):
         if not wanted:
             continue
@@ -423,7 +423,7 @@ SUBJECT_LANGUAGES = frozenset({"go"})
 _PLAIN_WORD = re.compile(r"[A-Za-z][a-z0-9]+[.,:;]?")
 
 
-def subject_names(query: str) -> frozenset[str]:
+def subject_names(query: str, kind: str | None = None) -> frozenset[str]:
     """The plain word text (not a question) opens with, normalised, as a name it may mention:
     Go's doc comments open with the name they document whatever its shape ("Marshal returns
     the JSON encoding of v.", "readRune reads..."), which need not look like code. Only a Go
@@ -432,7 +432,7 @@ def subject_names(query: str) -> frozenset[str]:
     not the answer. The searcher keeps it only where the collection defines it, and the
     definition must be spelt with the same case at its start (``_named_definition``)."""
     word = _first_word(query)
-    if not SUBJECT_WORD or not _PLAIN_WORD.fullmatch(word) or query_kind(query) != "text":
+    if not SUBJECT_WORD or not _PLAIN_WORD.fullmatch(word) or (kind or query_kind(query)) != "text":
         return frozenset()
     return frozenset({normalise(word.rstrip(".,:;"))})
 

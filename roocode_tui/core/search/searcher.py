@@ -311,12 +311,13 @@ async def _stacked(
         asked: set[str] = set()  # names the query asks for by name
         named: set[str] = set()  # names a question mentions in passing
         if knows_names:
-            if ranker.query_kind(query) == "symbol":
+            kind = ranker.query_kind(query)
+            if kind == "symbol":
                 asked = ranker.query_names(query)
             elif len(query.split()) <= SHORT_QUERY_WORDS:
                 asked = set(lookup_names(query))
-            mentioned = set(named_names(query)) | ranker.subject_names(query)
-            named = set(ranker.in_passing(query, mentioned - asked))
+            mentioned = set(named_names(query)) | ranker.subject_names(query, kind)
+            named = set(ranker.in_passing(query, mentioned - asked, kind))
         lanes = [Lane(vector, None, depth, flt), Lane(None, query_vector(query), depth, flt)]
         if asked:  # the definitions of the names asked for, however far down the lanes they are
             only = dataclasses.replace(flt or SearchFilter(), symbols=tuple(spellings(sorted(asked))))

@@ -51,7 +51,7 @@ async def serve(settings: Any, args: argparse.Namespace) -> int:
     if settings.engine.mcp:
         from roocode_tui.mcp.server import engine_app as mcp
 
-    return await serve(settings, announce=announce, mcp=mcp)
+    return await serve(settings, announce=announce, mcp=mcp, for_index=getattr(args, "for_index", False))
 
 
 async def status(settings: Any, args: argparse.Namespace) -> int:

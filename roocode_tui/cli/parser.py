@@ -258,6 +258,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="stop this store's engine (its runs are cancelled cleanly) and wait until it has exited",
         )
         p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="override engine.idle_exit_s (0: never)")
+        # started by `index` (engine/quick.py): load what a run needs before listening
+        p.add_argument("--for-index", action="store_true", help=argparse.SUPPRESS)
 
     if want("status"):
         p = sub.add_parser(

@@ -121,6 +121,22 @@ async def create_collection(
     await store.create_collection(meta)
 
 
+def load_index_path() -> None:
+    """Import now what an index run imports on its way to its first batch: the modules this file
+    loads lazily, the splitter's library (langchain-text-splitters, ~0.1 s: it brings
+    langchain-core), the syntax trees' grammars, the HTTP client's transport. An engine started
+    for a run calls this before it listens; otherwise the run's reader thread imports them
+    after the first request, with the embedding server idle (engine/server.py ``serve``)."""
+    import anyio  # noqa: F401  (httpcore's backend, at the first connection)
+    import httpcore  # noqa: F401  (httpx imports it at the first client)
+    import langchain_text_splitters  # noqa: F401
+    import tree_sitter_language_pack  # noqa: F401
+
+    from roocode_tui.core.agents import roo_qdrant, schemas  # noqa: F401
+    from roocode_tui.core.chunking import syntax  # noqa: F401
+    from roocode_tui.core.ingest import indexer  # noqa: F401
+
+
 async def prepare_indexer(
     settings: Settings,
     store: Store,

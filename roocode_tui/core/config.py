@@ -59,7 +59,7 @@ class EmbedderSettings(_Section):
     send_input_type: bool = False
     query_priority: int | None = None
     batch_size: int | None = Field(default=None, ge=1, le=4096)
-    max_concurrency: int = Field(default=8, ge=1, le=256)
+    max_concurrency: int = Field(default=10, ge=1, le=256)
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     patience_s: float = Field(default=900.0, gt=0, le=86400)
     max_batch_tokens: int = Field(default=16384, ge=256)

@@ -399,6 +399,11 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
     if not start:
         raise EngineError("no engine is running (roocode-tui serve starts one)")
     proc = early if early is not None else spawn(settings)
+    # While the engine starts: what this side's first request imports (httpx's transport,
+    # ~30 ms), so that the engine's first answer is not followed by this command's imports.
+    import anyio  # noqa: F401
+    import httpcore  # noqa: F401
+
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         client = await running(settings)
@@ -411,7 +416,7 @@ async def connect(settings: Any, *, start: bool = True) -> EngineClient:
             if client is not None:
                 return client
             raise EngineError(f"the engine did not start: {_log_tail(settings)}")
-        await asyncio.sleep(0.01)  # a cold command waits on this: poll often (a file's existence)
+        await asyncio.sleep(0.005)  # a cold command waits on this: poll often (a file's existence)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     raise EngineError(f"the engine did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(settings)}")

@@ -116,12 +116,13 @@ def socket_path(explicit_config: str | None, data: bytes | None = None) -> str |
 STARTED: dict[str, subprocess.Popen[bytes]] = {}
 
 
-def start_engine(explicit_config: str | None, read_only: bool = False) -> None:
+def start_engine(explicit_config: str | None, read_only: bool = False, for_index: bool = False) -> None:
     """Start the engine for this command's settings now, when none runs: called before the
-    settings are loaded, so the engine's start-up (~0.6 s: its imports, its settings, its
-    server) overlaps the command's own instead of following it. Only where the socket, and
-    so the engine's log, is known without the settings (:func:`socket_path`); anything unusual
-    leaves the start to ``connect``, which checks the settings."""
+    settings are loaded, so the engine's start-up (~0.4 s: its imports, its settings, its
+    server) overlaps the command's own instead of following it. ``for_index``: the engine also
+    loads what an index run needs before it listens (``serve --for-index``). Only where the
+    socket, and so the engine's log, is known without the settings (:func:`socket_path`);
+    anything unusual leaves the start to ``connect``, which checks the settings."""
     try:
         sock = socket_path(explicit_config)
     except Unexpected:
@@ -135,14 +136,15 @@ def start_engine(explicit_config: str | None, read_only: bool = False) -> None:
     log = os.path.join(state, "roocode-tui", name[: -len(".sock")] + ".log")  # as paths.log_path names it
     config = config_file(explicit_config) if explicit_config or os.environ.get("ROOCODE_TUI_CONFIG") else None
     try:
-        STARTED[sock] = launch(log, config, read_only)
+        STARTED[sock] = launch(log, config, read_only, for_index)
     except OSError:
         pass  # connect starts it, and says why if it cannot
 
 
-def launch(log: str, config: str | None, read_only: bool) -> subprocess.Popen[bytes]:
+def launch(log: str, config: str | None, read_only: bool, for_index: bool = False) -> subprocess.Popen[bytes]:
     """``roocode-tui serve`` detached: its own session, no terminal, output appended to ``log``
-    (made private). Every face starts its engine this way."""
+    (made private). Every face starts its engine this way; ``for_index``: started for an index
+    run (``serve --for-index``)."""
     import subprocess
 
     args = [sys.executable, "-m", "roocode_tui.cli", "serve"]
@@ -150,6 +152,8 @@ def launch(log: str, config: str | None, read_only: bool) -> subprocess.Popen[by
         args += ["--config", config]
     if read_only:
         args.append("--read-only")
+    if for_index:
+        args.append("--for-index")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

@@ -496,17 +496,24 @@ def _bind(path: Path) -> socket.socket:
     return sock
 
 
-async def serve(settings: Any, *, announce: Any = None, mcp: Any = None) -> int:
+async def serve(settings: Any, *, announce: Any = None, mcp: Any = None, for_index: bool = False) -> int:
     """Run the engine until it is stopped (SIGTERM/SIGINT, ``serve --stop``) or idle for
     ``engine.idle_exit_s``. Returns the exit code. ``mcp(engine, settings, hosts)``: the MCP
     face's app and its session manager, served at /mcp when ``engine.mcp`` is on (the face
-    hands it in: the engine imports no face)."""
+    hands it in: the engine imports no face). ``for_index``: started by an ``index`` command,
+    whose run comes first: what the run imports on its way to its first batch is loaded before
+    the engine listens, in this one thread, instead of by the run's reader thread with the
+    embedding server idle and the event loop waiting for the interpreter (bench/NOTES.md)."""
     sock_path = paths.socket_path(settings)
     paths.private_dir(sock_path.parent)
     lock = EngineLock(paths.lock_path(settings))
     lock.acquire()
     engine = LocalEngine(settings)
     stop = asyncio.Event()
+    if for_index:
+        from roocode_tui.core.backends import load_index_path
+
+        load_index_path()
     try:
         async with contextlib.AsyncExitStack() as stack:
             sockets = [_bind(sock_path)]
@@ -563,6 +570,7 @@ async def _serve(
     config = uvicorn.Config(
         app,
         http=_peer_checked_protocol(),
+        ws="none",  # no route speaks WebSocket (MCP's transport is streamable HTTP): not imported
         lifespan="off",
         log_level="warning",
         access_log=False,

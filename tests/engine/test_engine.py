@@ -435,6 +435,32 @@ def test_a_cold_index_starts_one_engine_while_it_loads_its_settings(box: Box, co
     assert again.returncode == 0 and box.status()["pid"] == status["pid"], again.stderr
 
 
+def _maps(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_only_an_index_command_starts_its_engine_with_the_run_s_code_loaded(box: Box, corpus: Path):
+    """An engine that `index` starts loads the chunkers (syntax trees, their grammars) before it
+    listens, not with the run's first files; one that another face starts does not pay for them."""
+    assert box.cli("collections", "list").returncode == 0
+    other = box.status()
+    assert other is not None and "--for-index" not in _cmdline(other["pid"])
+    assert "tree_sitter" not in _maps(other["pid"])  # no run yet: no grammar loaded
+    box.cli("serve", "--stop")
+    box.wait_for(lambda: box.status() is None, "the engine to stop")
+
+    done = box.cli("index", str(corpus), "-c", "demo", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["chunks_embedded"] > 0
+    ready = box.status()
+    assert ready is not None and "--for-index" in _cmdline(ready["pid"])
+    assert "tree_sitter" in _maps(ready["pid"])
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
 def test_an_index_refused_before_it_needs_the_engine_leaves_none_running(box: Box, corpus: Path):
     """The engine started early for a command that then fails on its own (here: --read-only
     refuses an index) is stopped with it."""

@@ -35,7 +35,8 @@ def patch(module):
 
         def first_frame():
             with open(os.environ["MODULES_FILE"], "w") as fh:
-                fh.write("\\n".join(sorted(sys.modules)))
+                # a name mapped to None is one marked absent (httpx's own CLI: entry.py), not loaded
+                fh.write("\\n".join(sorted(m for m, mod in sys.modules.items() if mod is not None)))
             self.exit(0)
 
         self.call_after_refresh(first_frame)

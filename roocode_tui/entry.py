@@ -31,10 +31,6 @@ def main() -> None:
         code = search(argv[1:])
         if code is not None:
             sys.exit(code)
-    # httpx's package imports its own command-line client (click, rich's console, pygments:
-    # ~30 ms of every command that talks HTTP); nothing here runs it, and httpx falls back to a
-    # stub without it (cli/__main__.py does the same for the engine)
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
     from roocode_tui.cli import main as full
 
     full(argv)

@@ -9,6 +9,14 @@
 
 from __future__ import annotations
 
-from roocode_tui.cli.commands import main, run
+import sys
+
+# httpx's package imports its own command-line client (click, rich's console, pygments: ~30 ms
+# of every command's and the engine's start); nothing here runs it, and httpx falls back to a
+# stub without it. Here, before anything of the command line imports httpx: every command
+# (entry.py) and the engine (``python -m roocode_tui.cli serve``) come through this package.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+
+from roocode_tui.cli.commands import main, run  # noqa: E402
 
 __all__ = ["main", "run"]

@@ -35,7 +35,7 @@ def patch(module):
 
         def first_frame():
             with open(os.environ["MODULES_FILE"], "w") as fh:
-                # a name mapped to None is one marked absent (httpx's own CLI: entry.py), not loaded
+                # a name mapped to None is one marked absent (httpx's own CLI: cli/__init__.py), not loaded
                 fh.write("\\n".join(sorted(m for m, mod in sys.modules.items() if mod is not None)))
             self.exit(0)
 

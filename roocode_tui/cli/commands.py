@@ -39,6 +39,12 @@ def run(argv: list[str] | None = None) -> int:
     only = "search" if first == "search" and "--config" not in args_in else None
     if args_in[:1] == ["serve"]:
         only = "serve"  # the engine's own start (engine/quick.py launch): the other parsers cost ~12 ms
+        # Its imports allocate much and free little: the collector's passes over them cost
+        # ~25 ms before it listens. It is turned back on, the start's objects frozen, once it
+        # serves (engine/server.py).
+        import gc
+
+        gc.disable()
     parser = build_parser(only="" if not args_in else only)  # no arguments: the TUI, no command's parser
     args = parser.parse_args(argv)
     cache = getattr(args, "write_cache", None)

@@ -54,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import hmac
 import json
 import logging
@@ -585,6 +586,9 @@ async def _serve(
     if announce is not None:
         announce(engine, sock_path)
     serving = asyncio.create_task(server.serve(sockets=sockets))
+    if not gc.isenabled():  # off for the engine's start (cli/commands.py)
+        gc.freeze()  # what the start made lives as long as the engine: no collection walks it again
+        gc.enable()
     watching = asyncio.create_task(engine.start_watching())  # catch-up runs, then the watches
     engine.start_sampling()  # the metric history starts with the engine, whoever looks later
     idle = settings.engine.idle_exit_s

@@ -459,6 +459,37 @@ def test_only_an_index_command_starts_its_engine_with_the_run_s_code_loaded(box:
     assert "tree_sitter" in _maps(ready["pid"])
 
 
+_GC_PROBE = """
+import gc, json, os, signal, sys, threading, time
+from pathlib import Path
+
+from support.engines import engine_status
+
+from roocode_tui.cli.commands import run
+
+def watch():
+    while engine_status(Path(sys.argv[1])) is None:
+        time.sleep(0.02)
+    print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=watch, daemon=True).start()
+sys.exit(run(["serve"]))
+"""
+
+
+def test_the_engine_starts_without_the_collector_and_serves_with_it(box: Box):
+    """`serve` turns the garbage collector off for its start (its imports allocate much and free
+    little) and back on once it serves, with what the start made frozen."""
+    probe = box.python(
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n{_GC_PROBE}", str(box.socket)
+    )
+    assert probe.returncode == 0, probe.stderr
+    seen = json.loads(probe.stdout.splitlines()[-1])
+    assert seen["enabled"] is True
+    assert seen["frozen"] > 10_000  # the start's objects: modules, classes, the app
+
+
 def _cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
 

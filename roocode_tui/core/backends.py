@@ -97,7 +97,7 @@ async def create_collection(
 ) -> None:
     """An empty collection that remembers its paths and globs (indexed later)."""
     from roocode_tui.core.config import check_collection_name
-    from roocode_tui.core.stores.base import CollectionMeta
+    from roocode_tui.core.stores.base import PORTABLE_IDS, CollectionMeta
 
     try:
         check_collection_name(name)
@@ -117,6 +117,7 @@ async def create_collection(
         include=list(include),
         exclude=list(exclude),
         chunker=chunking.CHUNKER,  # empty: whatever it gets is cut by today's rules
+        point_ids=PORTABLE_IDS,
     )
     await store.create_collection(meta)
 
@@ -221,7 +222,7 @@ async def _indexer(
             f"collection {target.name!r} is a coding agent's index: index it with roocode-tui index WORKSPACE "
             f"--schema auto (roocode-tui roo which WORKSPACE names a workspace's collection)"
         )
-    from roocode_tui.core.stores.base import CollectionMeta
+    from roocode_tui.core.stores.base import PORTABLE_IDS, CollectionMeta
 
     name, publish_as = target.name, None
     serving = await store.get_meta(target.name) if rebuild else None
@@ -239,6 +240,7 @@ async def _indexer(
                 hybrid=True,
                 watch=serving.watch,  # the rebuilt collection is watched as the old one was
                 chunker=chunking.CHUNKER,  # cut by today's rules from its first point
+                point_ids=PORTABLE_IDS,  # every point is written again: with today's ids
             )
         )
         publish_as = target.name

@@ -68,6 +68,37 @@ async def test_collection_lifecycle_and_points(store):
     assert await store.list_collections() == []
 
 
+async def test_a_collection_seeded_from_another_holds_the_points_of_one_root(store):
+    """``seed_collection``: the embedded store copies a collection's points of one root into a new
+    collection, with the payload given set on each, and leaves the source as it was; writes to
+    both go on after. A store that cannot (a Qdrant server) makes nothing and says so (None)."""
+    meta = CollectionMeta(name="src", model="m", dimension=8, query_prefix="", document_prefix="", hybrid=True)
+    await store.create_collection(meta)
+    await store.upsert("src", POINTS)
+    target = CollectionMeta(name="copy", model="m", dimension=8, query_prefix="", document_prefix="", hybrid=True)
+    seeded = await store.seed_collection("src", target, {"root": "/r"}, {"root": "/w", "indexed_at": "now"})
+    if store.backend != "embedded":
+        assert seeded is None and await store.list_collections() == ["src"]
+        return
+    mine = [p for p in POINTS if p.payload["root"] == "/r"]
+    assert seeded == len(mine) == 3 and await store.list_collections() == ["copy", "src"]
+    assert (await store.get_meta("copy")).name == "copy"
+    page, _ = await store.scroll("copy", None, 10, with_vectors=True)
+    assert {p.id for p in page} == {p.id for p in mine}
+    for point in page:
+        original = next(p for p in mine if p.id == point.id)
+        assert point.payload == {**original.payload, "root": "/w", "indexed_at": "now"}
+        assert np.allclose(point.vector, original.vector, atol=1e-3)
+    assert set(await store.file_states("copy", ["/w"])) == {("/w", "src/a.py"), ("/w", "docs/x.md")}
+    source, _ = await store.scroll("src", None, 10)
+    assert sorted(p.payload["root"] for p in source) == ["/other", "/r", "/r", "/r"]
+    await store.delete_ids("copy", [mine[0].id])
+    await store.upsert("src", POINTS[:1])
+    assert await store.count("copy") == 2 and await store.count("src") == 4
+    with pytest.raises(StoreError, match="already exists"):
+        await store.seed_collection("src", target, {"root": "/r"}, {})
+
+
 class _Unauthorised(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = json.dumps(

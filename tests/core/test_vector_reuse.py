@@ -67,7 +67,11 @@ async def test_another_model_prefix_or_size_never_lends_its_vectors(tmp_path: Pa
             assert same.chunks_embedded == 0 and a.inputs == ["dimension probe"]
             assert same.chunks_reused_from_other_collections == first.chunks_embedded
             assert same.reuse["found"] == {"first": first.chunks_embedded}
-            assert same.reuse["chunks_of_whole_files"] == first.chunks_embedded  # whole files, not cut again
+            if store.backend == "embedded":  # the collection starts as a copy of "first" (ingest/seed.py)
+                copied = same.reuse["collection_copied"]
+                assert copied["from"] == "first" and copied["points"] == copied["kept"] == first.chunks_embedded
+            else:  # a Qdrant server: whole files, not cut again, copied file by file
+                assert same.reuse["chunks_of_whole_files"] == first.chunks_embedded
             # ... and not from "prefix" or "input", whose texts were the same but not their vectors
             fresh = await index(store, embedder(a), "fresh", other_root, reuse=False)
             assert fresh.chunks_embedded == first.chunks_embedded
@@ -174,3 +178,137 @@ async def test_a_float32_collection_takes_no_float16_vectors(tmp_path: Path, cor
             assert rounded.chunks_embedded == 0 and set(rounded.reuse["sources"]) == {"full", "full-twin", "half"}
         finally:
             await half.close()
+
+
+def _branch_of(tree: Path, branch: Path) -> None:
+    """A copy of ``tree`` as a branch would leave it: one file changed, one gone, one new."""
+    shutil.copytree(tree, branch, symlinks=True)
+    cache = branch / "src" / "storage" / "cache.py"
+    cache.write_text(
+        cache.read_text() + "\n\ndef evict_all(cache):\n    # drop every entry at once\n    cache.clear()\n"
+    )
+    (branch / "docs" / "faq.md").unlink()
+    (branch / "docs" / "upgrading.md").write_text(
+        "# Upgrading\n\nStop the service, install the new package, start it.\n"
+    )
+
+
+async def test_a_branch_s_collection_starts_as_a_copy_and_ends_as_one_embedded_afresh(
+    tmp_path: Path, corpus: Path, store
+):
+    """A new collection of a tree another collection holds (a worktree, a clone, a copy) starts
+    as a copy of that collection in the embedded store (ingest/seed.py), file by file on a Qdrant
+    server; either way it ends holding exactly what embedding the tree afresh gives: the same
+    ids, payloads and vectors, the changed file's new chunk the only one embedded, the gone
+    file's points gone."""
+    branch = tmp_path / "branch"
+    _branch_of(corpus, branch)
+    with EmbedServer() as srv:
+        try:
+            main = await index(store, embedder(srv), "main", corpus)
+            before = await every_point(store, "main")
+            srv.reset_counts()
+            seeded = await index(store, embedder(srv), "branch", branch)
+            fresh = await index(store, embedder(srv), "fresh", branch, reuse=False)
+            assert seeded.files_indexed == fresh.files_indexed and seeded.files_failed == 0
+            # the changed file's new chunk, the new file: nothing else
+            assert 2 <= seeded.chunks_embedded <= 3 < main.chunks_embedded
+            assert seeded.chunks_embedded + seeded.chunks_reused_from_other_collections == (
+                fresh.chunks_embedded + fresh.chunks_reused
+            )
+            copied = seeded.reuse.get("collection_copied")
+            if store.backend == "embedded":
+                assert copied is not None and copied["from"] == "main" and copied["points"] == len(before)
+                assert seeded.reuse["found"] == {"main": copied["kept"]}
+            else:
+                assert copied is None and seeded.reuse["chunks_of_whole_files"] > 0
+            mine, afresh = await every_point(store, "branch"), await every_point(store, "fresh")
+            assert mine.keys() == afresh.keys()
+            assert not any(p[0]["path"] == "docs/faq.md" for p in mine.values())
+            for pid, (payload, dense, sparse) in mine.items():
+                assert payload["root"] == str(branch.resolve())
+                assert {k: v for k, v in payload.items() if k != "indexed_at"} == {
+                    k: v for k, v in afresh[pid][0].items() if k != "indexed_at"
+                }, payload["path"]
+                assert abs(dense - afresh[pid][1]).max() <= 1e-6 and sparse == afresh[pid][2]
+            assert (await every_point(store, "main")).keys() == before.keys()  # the source as it was
+
+            again = await index(store, embedder(srv), "branch", branch)
+            assert again.chunks_embedded == 0 and again.points_written == 0 and again.points_deleted == 0
+            assert again.files_unchanged == fresh.files_indexed and "collection_copied" not in again.reuse
+        finally:
+            await store.close()
+
+
+async def test_point_ids_name_the_root_only_where_a_collection_needs_it(tmp_path: Path, corpus: Path):
+    """A new collection of one folder has ids without its root (they do not change with the
+    folder's place); one of several folders, and one made before, name the root in every id
+    and are not copied whole into a new collection (the run copies file by file)."""
+    from roocode_tui.core.ingest.jobs import point_id
+    from roocode_tui.core.stores.base import PORTABLE_IDS
+    from roocode_tui.core.stores.edge import EdgeStore
+
+    def expected(points: dict[str, tuple], keyed: bool) -> set[str]:
+        seen: dict[tuple[str, str, str], int] = {}
+        ids = set()
+        for payload, _, _ in sorted(points.values(), key=lambda p: (p[0]["root"], p[0]["path"], p[0]["chunk_index"])):
+            key = (payload["root"], payload["path"], payload["chunk_hash"])
+            ids.add(
+                point_id(payload["root"] if keyed else "", payload["path"], payload["chunk_hash"], seen.get(key, 0))
+            )
+            seen[key] = seen.get(key, 0) + 1
+        return ids
+
+    store = EdgeStore(tmp_path / "data")
+    other = tmp_path / "other"
+    shutil.copytree(corpus / "docs", other)
+    with EmbedServer() as srv:
+        try:
+            await index(store, embedder(srv), "one", corpus)
+            one = await every_point(store, "one")
+            assert (await store.get_meta("one")).point_ids == PORTABLE_IDS and one.keys() == expected(one, False)
+
+            # a second folder indexed into it, the same files at the same places: its ids name
+            # its root, and the first folder's points stay as they are (no id of one is the other's)
+            twin = tmp_path / "twin"
+            shutil.copytree(corpus, twin, symlinks=True)
+            await index(store, embedder(srv), "one", twin)
+            back = await index(store, embedder(srv), "one", corpus)
+            both = await every_point(store, "one")
+            theirs = {k: v for k, v in both.items() if v[0]["root"] == str(twin.resolve())}
+            assert back.chunks_embedded == 0 and back.points_written == 0
+            assert both.keys() == one.keys() | expected(theirs, True) and len(both) == 2 * len(one)
+
+            emb = embedder(srv)
+            try:
+                await Indexer(store, emb, "two", [corpus / "docs", other], index=SMALL).run()
+            finally:
+                await emb.aclose()
+            two = await every_point(store, "two")
+            assert {p[0]["root"] for p in two.values()} == {str((corpus / "docs").resolve()), str(other.resolve())}
+            assert two.keys() == expected(two, True)
+
+            # made before ids could leave the root out: its runs keep naming it
+            await index(store, embedder(srv), "legacy", corpus)
+            meta = await store.get_meta("legacy")
+            meta.point_ids = ""
+            await store.save_meta(meta)
+            await store.delete_ids("legacy", list(await every_point(store, "legacy")))
+            await index(store, embedder(srv), "legacy", corpus)
+            legacy = await every_point(store, "legacy")
+            assert legacy.keys() == expected(legacy, True) and legacy.keys().isdisjoint(one)
+            again = await index(store, embedder(srv), "legacy", corpus)
+            assert again.points_written == 0 and again.chunks_embedded == 0
+
+            # ... and is no collection's starting copy: "clone" copies its files one by one
+            await store.delete_collection("one")
+            await store.delete_collection("two")
+            clone = tmp_path / "clone"
+            shutil.copytree(corpus, clone, symlinks=True)
+            copied = await index(store, embedder(srv), "clone", clone)
+            assert copied.chunks_embedded == 0 and "collection_copied" not in copied.reuse
+            assert copied.reuse["chunks_of_whole_files"] > 0
+            cloned = await every_point(store, "clone")
+            assert cloned.keys() == expected(cloned, False)  # its own ids are portable
+        finally:
+            await store.close()

@@ -82,7 +82,11 @@ class Batcher:
                     vec = found.get(pid)
                     if vec is not None:
                         job.vectors[i] = vec
-                        p.chunks_reused += 1
+                        if ix.seed is not None:  # the points the collection was copied with
+                            p.chunks_reused_from_other_collections += 1
+                            ix.seed.kept += 1
+                        else:
+                            p.chunks_reused += 1
         native = ix.schema.native
         wanted = []
         for job in jobs:
@@ -104,7 +108,7 @@ class Batcher:
             hit = found_by_content.get(h)
             if hit is not None:
                 job.vectors[i] = hit[0]
-                if hit[1]:
+                if hit[1] or ix.seed is not None:  # (the run's own, in a copy: with the copy)
                     p.chunks_reused_from_other_collections += 1
                 else:
                     p.chunks_reused += 1

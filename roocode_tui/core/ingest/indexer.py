@@ -30,8 +30,9 @@ from roocode_tui.core.ingest.reuse import (
     vector_key,
 )
 from roocode_tui.core.ingest.schema import IndexSchema, NativeSchema
+from roocode_tui.core.ingest.seed import Seed, seed
 from roocode_tui.core.ingest.writing import Committer
-from roocode_tui.core.stores.base import CollectionMeta, Store
+from roocode_tui.core.stores.base import PORTABLE_IDS, CollectionMeta, Store
 
 LOG = logging.getLogger("roocode_tui.ingest")
 
@@ -109,6 +110,9 @@ class Indexer:
         self.reuse: Reuse | None = None
         #: whole files found in other collections, copied rather than cut again (None: none can be)
         self.copies: FileCopies | None = None
+        #: the collection this run's new collection started as a copy of (ingest/seed.py), if any
+        self.seed: Seed | None = None
+        self._root_in_ids = True  # point ids name the root (``id_root``)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- progress ----------------------------------------------------------------------------
@@ -145,7 +149,16 @@ class Indexer:
             # Before rules 5 only Python chunks had a ``symbol``: an unchanged chunk is written
             # again with it (its vector read back, nothing embedded), once.
             self._repayload = self._rechunk and rules_version(meta.chunker) < SYMBOLS_SINCE
+            # one folder, ever: its ids leave it out (two folders' files may share a path)
+            folders = set(meta.paths) | {str(r) for r in self.roots}
+            self._root_in_ids = not (meta.point_ids == PORTABLE_IDS and len(folders) == 1)
             await self._prepare_reuse(meta)
+            if self._to_create is not None and self._may_seed():
+                self.seed = await seed(self, meta)
+                if self.seed is not None:  # made, with points: the run goes on as an incremental one
+                    self._to_create = None
+                    if self.reuse is not None:
+                        self.reuse.seed = self.seed
             if self.publish_as is not None:
                 p.serving_points = await self.store.count(self.publish_as)
                 await self.store.release(self.publish_as)  # searches in other processes may open it
@@ -262,6 +275,16 @@ class Indexer:
             names += [s.name for s in sources if isinstance(s, NativeSource) and cut_alike(s.meta)]
             if names:
                 self.copies = self.reuse.copies = FileCopies(self.store, names)
+
+    def _may_seed(self) -> bool:
+        """Whether the run's new collection may start as a copy of a sibling's (ingest/seed.py):
+        a full native run with reuse on, writing what it finds."""
+        return self.schema.native and self._reuse_on and not self.dry_run and self.changes is None
+
+    def id_root(self, root: str) -> str:
+        """A root's part of its points' ids (ingest/jobs.py ``point_id``): its path, or "" for
+        the one root of a collection with portable ids."""
+        return root if self._root_in_ids else ""
 
     def copies_for(self, files: dict[str, str]) -> dict[str, Any]:
         """(In the reader thread.) The files another collection holds whole (FileCopies.find)."""

@@ -22,7 +22,9 @@ POINT_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-5e47-9c2a-52f1d7a0e9b4")
 
 
 def point_id(root: str, path: str, chunk_hash: str, occurrence: int = 0) -> str:
-    """Deterministic id: the same chunk of the same file always lands on the same point."""
+    """Deterministic id: the same chunk of the same file always lands on the same point.
+    ``root``: the root's key in the collection (``Indexer.id_root``): its absolute path, or ""
+    for the one root of a collection with portable ids (stores.base.PORTABLE_IDS)."""
     return str(uuid.uuid5(POINT_NAMESPACE, f"{root}\x00{path}\x00{chunk_hash}\x00{occurrence}"))
 
 

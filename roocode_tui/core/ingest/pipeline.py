@@ -46,6 +46,21 @@ FILE_QUEUE = 64  # reader -> batcher: files read and chunked ahead of the embedd
 FLUSH_IDLE_S = 0.02  # a partial batch goes out when nothing new arrived for this long
 
 
+def _kept(ix: Indexer, st: FileState | None) -> None:
+    """A file whose points the collection holds as they are: unchanged since the last run, or,
+    in a collection that started as a copy of another (ingest/seed.py), found there."""
+    p = ix.progress
+    if ix.seed is None:
+        p.files_unchanged += 1
+        return
+    p.files_indexed += 1  # new to this collection: its points came with the copy, written there
+    n = len(st.ids) if st is not None else 0
+    p.chunks_total += n
+    p.chunks_reused_from_other_collections += n
+    p.points_written += n
+    ix.seed.kept += n
+
+
 async def index(ix: Indexer, meta: CollectionMeta) -> None:
     """One pass of the pipeline over the run's roots, then the cleaning and the collection's record."""
     p = ix.progress
@@ -62,7 +77,7 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
     if scopes and ix.collection_exists:  # a new collection: no points
         states = await ix.schema.file_states(ix.collection, sorted(by_root), under)
     states = {k: st for k, st in states.items() if any(sc.covers(k[1]) for sc in by_root.get(k[0], []))}
-    found = Found()
+    found = Found(strict=ix.seed is not None)
     loop = asyncio.get_running_loop()
     paths: queue.Queue[Any] = queue.Queue(maxsize=PATH_QUEUE)
     files: asyncio.Queue[Any] = asyncio.Queue(maxsize=FILE_QUEUE)
@@ -94,6 +109,7 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
                 batch = await files.get()
             if batch is DONE:
                 break
+            touched: list[tuple[list[str], dict[str, Any]]] = []  # unchanged files' new file times
             for kind, obj in batch:  # the reader sends its findings in batches
                 if kind == "error":
                     raise obj
@@ -101,21 +117,21 @@ async def index(ix: Indexer, meta: CollectionMeta) -> None:
                     p.skip(display(obj.root, obj.path), obj.reason, is_dir=obj.is_dir)
                 elif kind == "unchanged":
                     p.files_seen += 1
-                    p.files_unchanged += 1
+                    _kept(ix, states.get((str(obj.root), obj.path)))
                 elif kind == "touch":
                     sf, st = obj
                     p.files_seen += 1
-                    p.files_unchanged += 1
+                    _kept(ix, st)
                     if not ix.dry_run:
-                        await ix.store.set_payload(
-                            ix.collection, sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}
-                        )
+                        touched.append((sorted(st.ids), {"mtime_ns": sf.mtime_ns, "size": sf.size}))
                 elif kind == "fail":
                     p.files_seen += 1
                     p.fail(*obj)
                 elif kind == "file":
                     p.files_seen += 1
                     await batcher.accept(obj)
+            if touched:
+                await ix.store.set_payloads(ix.collection, touched)
             while len(batcher.pending) >= size:
                 cut = batcher.take(partial=False)
                 if not cut:

@@ -49,13 +49,18 @@ class Found:
     """What the source and the reader saw that keeps stored points: files present (or
     unreadable for now), directories that could not be listed, roots that could not be opened."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict: bool = False) -> None:
         self.files: set[tuple[str, str]] = set()
         self.dirs: list[tuple[str, str]] = []
         self.roots: set[str] = set()
+        #: only files seen keep points: the run's collection is a copy of another (ingest/seed.py),
+        #: whose files under a directory this run cannot list are not this tree's to keep
+        self.strict = strict
 
     def keeps(self, key: tuple[str, str]) -> bool:
         root, path = key
+        if self.strict:
+            return key in self.files
         return (
             key in self.files
             or root in self.roots

@@ -212,6 +212,8 @@ class Reuse:
         self.stats = LookupStats()
         #: the run's whole-file copies, whose lookups the summary counts too
         self.copies: FileCopies | None = None
+        #: the collection the run's new collection started as a copy of (ingest/seed.py Seed)
+        self.seed: Any = None
 
     async def find(self, hashes: list[str], *, own_exists: bool) -> dict[str, tuple[np.ndarray, bool]]:
         """content hash -> (vector, found in another collection), for the hashes found."""
@@ -255,10 +257,15 @@ class Reuse:
             for name, n in self.copies.stats.found.items():
                 found[name] = found.get(name, 0) + n
                 copied += n
+        if self.seed is not None:  # the run's collection is a copy: what it held came from there
+            own = found.pop(getattr(self.own, "name", ""), 0)
+            if self.seed.kept + own:
+                found[self.seed.source] = found.get(self.seed.source, 0) + self.seed.kept + own
         return {
             "sources": [s.name for s in self.sources],
             "queries": queries,
             "seconds": round(seconds, 3),
             "found": found,
             "chunks_of_whole_files": copied,
+            **({"collection_copied": self.seed.summary()} if self.seed is not None else {}),
         }

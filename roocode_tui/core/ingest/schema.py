@@ -16,7 +16,7 @@ from roocode_tui.core.errors import ModelMismatchError
 from roocode_tui.core.files.discovery import Skip, SkipFile, SourceFile, read_source
 from roocode_tui.core.ingest.jobs import FileJob, check_compatible, chunk_ids, display, payload_symbol, point_id
 from roocode_tui.core.ingest.reuse import NativeSource, VectorSource
-from roocode_tui.core.stores.base import CollectionMeta, FileState, PointRecord, Store
+from roocode_tui.core.stores.base import PORTABLE_IDS, CollectionMeta, FileState, PointRecord, Store
 
 if TYPE_CHECKING:
     from roocode_tui.core.ingest.indexer import Indexer
@@ -78,8 +78,9 @@ class IndexSchema(Protocol):
 
 
 class NativeSchema:
-    """roocode-tui's own collections: chunked by syntax, ids by root, path and chunk, keyword
-    vectors beside the dense ones, the build record in the store's collection metadata."""
+    """roocode-tui's own collections: chunked by syntax, ids by path and chunk (and by root in a
+    collection of several roots, or one made before PORTABLE_IDS), keyword vectors beside the
+    dense ones, the build record in the store's collection metadata."""
 
     native = True
     walk_rules = None
@@ -109,6 +110,7 @@ class NativeSchema:
                 exclude=list(ix.exclude),
                 hybrid=True,
                 chunker=CHUNKER,
+                point_ids=PORTABLE_IDS,
             )
             if ix.publish_as is None or ix.dry_run:
                 # Created once the first batch is embedded, while the next ones are on the
@@ -174,7 +176,8 @@ class NativeSchema:
         except SkipFile as exc:
             reason = str(exc)
             if reason.startswith("unreadable"):
-                protected.add(key)  # keep what we had: nothing is lost to a passing error
+                if ix.seed is None:  # (a copied collection's points of it are not this tree's)
+                    protected.add(key)  # keep what we had: nothing is lost to a passing error
                 return ("fail", (display(sf.root, sf.path), reason))
             return ("skip", Skip(sf.root, sf.path, reason))
         if not source.text.strip():
@@ -212,22 +215,23 @@ class NativeSchema:
             group = cut[start : start + COPY_BATCH]
             copies = ix.copies_for({sf.path: source.file_hash for sf, source, _ in group})
             for sf, source, st in group:
-                yield self._copied(sf, source, st, copies.get(sf.path)) or self._cut(
+                yield self._copied(ix, sf, source, st, copies.get(sf.path)) or self._cut(
                     ix, sf, str(sf.root), source, st, unchanged=False, same=False
                 )
 
-    def _copied(self, sf: SourceFile, source: Any, st: FileState | None, found: Any) -> Any:
+    def _copied(self, ix: Indexer, sf: SourceFile, source: Any, st: FileState | None, found: Any) -> Any:
         """The job of a file whose points another collection holds (``found``: its points there
         and that collection), with the ids a cut of it here gives (``chunk_ids``); None if none."""
         if found is None:
             return None
         records, origin = found
         root = str(sf.root)
+        key = ix.id_root(root)
         seen: dict[str, int] = {}
         ids = []
         for rec in records:
             h = str(rec.payload["chunk_hash"])
-            ids.append(point_id(root, sf.path, h, seen.get(h, 0)))
+            ids.append(point_id(key, sf.path, h, seen.get(h, 0)))
             seen[h] = seen.get(h, 0) + 1
         job = FileJob(sf, root, source.file_hash, [], ids, st)
         job.copied, job.copied_from = records, origin
@@ -243,7 +247,7 @@ class NativeSchema:
             return ("fail", (display(sf.root, sf.path), f"chunking failed: {exc}"))
         if not chunks:
             return ("skip", Skip(sf.root, sf.path, "no text to index"))
-        ids = chunk_ids(root, sf.path, chunks)
+        ids = chunk_ids(ix.id_root(root), sf.path, chunks)
         if unchanged and st is not None and set(ids) == st.ids and not ix._repayload:  # cut the same way
             return ("unchanged", sf) if same else ("touch", (sf, st))
         job = FileJob(sf, root, source.file_hash, chunks, ids, st)

@@ -92,19 +92,30 @@ class Committer:
         p, schema = ix.progress, ix.schema
         stamp = now_iso()
         points: list[PointRecord] = []
+        payloads: list[tuple[list[str], dict[str, Any]]] = []
         for job in group:
             if job.copied is not None:  # a file another collection holds whole (NativeSchema)
                 points += [
                     schema.copied_point(job, rec, pid, stamp) for rec, pid in zip(job.copied, job.ids, strict=True)
                 ]
                 continue
+            # A native id is the chunk's text at its place in the file: one the file had already
+            # has these very vectors stored. Only its payload (lines, neighbours) is written:
+            # a stored float16 vector written again would be normalised and rounded once more.
+            kept = job.old.ids if job.old is not None and schema.native else set()
             for i, (c, pid, vec) in enumerate(zip(job.chunks, job.ids, job.vectors, strict=True)):
                 assert vec is not None
-                points.append(schema.point(job, i, c, pid, vec, stamp))
+                point = schema.point(job, i, c, pid, vec, stamp)
+                if pid in kept:
+                    payloads.append(([pid], point.payload))
+                else:
+                    points.append(point)
         await ix._created()
         try:
             for start in range(0, len(points), COMMIT_POINTS):
                 await schema.upsert(ix.collection, points[start : start + COMMIT_POINTS])
+            if payloads:
+                await ix.store.set_payloads(ix.collection, payloads)
             for job in group:
                 if job.old is not None:
                     stale = sorted(job.old.ids - set(job.ids))
@@ -114,7 +125,7 @@ class Committer:
             raise
         except Exception as exc:
             raise StoreError(f"store write failed for collection {ix.collection!r}: {exc}") from exc
-        p.points_written += len(points)
+        p.points_written += len(points) + len(payloads)
         p.files_indexed += len(group)
         ix._emit()
 

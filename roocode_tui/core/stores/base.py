@@ -22,6 +22,10 @@ KEYWORD_FIELDS = ("root", "path", "language", "symbol", "chunk_hash")
 CONTENT_FIELD = "chunk_hash"
 # Payload fields read to plan an incremental run (never the text).
 STATE_FIELDS = ["root", "path", "file_hash", "mtime_ns", "size", "chunk_count"]
+#: ``CollectionMeta.point_ids`` of a collection whose ids name its root only when it has several
+#: (ingest/jobs.py ``point_id``): a one-folder collection's points do not depend on where the
+#: folder is, so a worktree's or a clone's collection can start as a copy of its sibling's
+PORTABLE_IDS = "portable"
 
 
 def now_iso() -> str:
@@ -67,6 +71,9 @@ class CollectionMeta:
     #: how its vectors are stored ("float16", "float32"; "" unknown: taken as float16): a
     #: float32 collection takes no vectors from a float16 one (they would differ from fresh ones)
     vector_datatype: str = ""
+    #: how its point ids name a file's root: "" (made before) by its absolute path, always;
+    #: PORTABLE_IDS by its absolute path only where the collection has several roots
+    point_ids: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -315,6 +322,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None: ...
 
+    async def set_payloads(self, name: str, updates: list[tuple[list[str], dict[str, Any]]]) -> None:
+        """Several ``set_payload`` calls, in one call to the store where it has one (an index
+        run's unchanged files get their file times so, a batch of files at a time)."""
+        for ids, payload in updates:
+            await self.set_payload(name, ids, payload)
+
     @abc.abstractmethod
     async def file_states(
         self, name: str, roots: list[str], under: list[str] | None = None
@@ -413,6 +426,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def staging_of(self, name: str) -> str | None:
         """The staging name of an unfinished rebuild of ``name``, if there is one."""
+
+    async def seed_collection(
+        self, source: str, meta: CollectionMeta, where: dict[str, str], payload: dict[str, Any]
+    ) -> int | None:
+        """Make the new collection ``meta.name`` as a copy of ``source``'s points whose payload
+        has the values ``where`` names (vectors, keyword vectors, payloads, ids), with ``payload``
+        set on each, in the store itself; returns the points copied, or None where the store
+        cannot (the caller copies file by file) or ``source`` is busy. What an index run of a
+        worktree or a clone starts from (ingest/seed.py)."""
+        return None
 
     async def optimize(self, name: str) -> bool:
         """Build the collection's search index (HNSW) now; False where the store does it by itself."""

@@ -105,6 +105,21 @@ class PointCalls:
 
         await self._call(update)
 
+    async def set_payloads(self, name: str, updates: list[tuple[list[str], dict[str, Any]]]) -> None:
+        from qdrant_edge import UpdateOperation
+
+        ops = [(UpdateOperation.set_payload(list(ids), payload), len(ids)) for ids, payload in updates if ids]
+        if not ops:
+            return
+
+        def update() -> None:
+            with self._builds.writer(name) as shard:
+                for op, n in ops:
+                    shard.update(op)
+                    self._builds.written(name, op, ids=n)
+
+        await self._call(update)
+
     async def file_states(
         self, name: str, roots: list[str], under: list[str] | None = None
     ) -> dict[tuple[str, str], FileState]:

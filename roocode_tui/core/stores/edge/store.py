@@ -9,6 +9,7 @@ import dataclasses
 import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,65 @@ class EdgeStore(PointCalls, Store):
                 self._shards.serve(meta.name, shard, shard_name)
 
         await self._call(create)
+
+    async def seed_collection(
+        self, source: str, meta: CollectionMeta, where: dict[str, str], payload: dict[str, Any]
+    ) -> int | None:
+        """The new collection as a copy of ``source``'s serving shard: its files copied while
+        writes to it wait (as for an index build's copy), then the points ``where`` does not
+        match dropped and ``payload`` set on the others, a call each. None (nothing made) when
+        ``source`` is being written, copied or rebuilt."""
+        from qdrant_edge import CountRequest, FieldCondition, Filter, MatchValue, UpdateOperation
+
+        match = [FieldCondition(key=k, match=MatchValue(v)) for k, v in where.items()]
+
+        def seed() -> int | None:
+            builds = self._builds
+            with self._lock:
+                if self._layout.read_meta(meta.name) is not None:
+                    raise StoreError(f"collection {meta.name!r} already exists")
+                raw = self._layout.read_meta(source)
+                if raw is None or raw.get("building") or builds.writing.get(source) or source in builds.gates:
+                    return None
+                shard = self._shards.current(source)
+                shard.flush()
+                from_dir = self._layout.dir(source) / self._shards.dirs[source]
+                gate = builds.gates[source] = threading.Event()  # writes wait for the copy
+            directory = self._layout.dir(meta.name)
+            shard_name = f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
+            target = directory / shard_name
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(from_dir, target, copy_function=shutil.copyfile)
+            except OSError as exc:
+                shutil.rmtree(target, ignore_errors=True)
+                raise StoreError(f"collection {meta.name!r}: cannot copy {source!r}'s shard: {exc}") from None
+            finally:
+                with self._lock:
+                    del builds.gates[source]
+                    gate.set()
+            copy = open_shard(meta.name, target)
+            try:
+                if match:
+                    copy.update(UpdateOperation.delete_points_by_filter(Filter(must_not=[Filter(must=match)])))
+                copy.update(UpdateOperation.set_payload_by_filter(Filter(must=match), payload))
+                copy.flush()
+                points = int(copy.count(CountRequest(exact=True)))
+                with self._lock:
+                    if self._layout.read_meta(meta.name) is not None:
+                        raise StoreError(f"collection {meta.name!r} already exists")
+                    self._layout.write_meta(meta.name, {**meta.to_json(), "shard": shard_name})
+                    self._shards.serve(meta.name, copy, shard_name)
+            except BaseException:
+                copy.close()
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            return points
+
+        points = await self._call(seed)
+        if points is not None:  # the copy's pages just read and written: not this process's to keep
+            await asyncio.to_thread(self.release_pages)
+        return points
 
     async def staging_of(self, name: str) -> str | None:
         raw = await self._call(self._layout.read_meta, name)

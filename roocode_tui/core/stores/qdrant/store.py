@@ -75,6 +75,22 @@ class QdrantStore(QdrantCollections, Store):
 
         await self._do(run)
 
+    async def set_payloads(self, name: str, updates: list[tuple[list[str], dict[str, Any]]]) -> None:
+        from qdrant_client import models as m
+
+        ops = [
+            m.SetPayloadOperation(set_payload=m.SetPayload(payload=payload, points=list(ids)))
+            for ids, payload in updates
+            if ids
+        ]
+        if not ops:
+            return
+
+        async def run(c: Any) -> None:
+            await c.batch_update_points(name, update_operations=ops, wait=True)
+
+        await self._do(run)
+
     async def file_states(
         self, name: str, roots: list[str], under: list[str] | None = None
     ) -> dict[tuple[str, str], FileState]:

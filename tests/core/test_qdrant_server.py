@@ -11,6 +11,7 @@ spent.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -118,6 +119,21 @@ async def test_index_search_and_rebuild_switch_the_alias_on_the_server(
     found = {h.path for h in (await search(store, http_embedder, NAME, "zebra protocol token")).hits}
     assert "docs/zebra.md" in found
     assert len(qdrant.requests("POST", r"^/collections/aliases$")) == 2  # created, then switched
+
+
+async def test_files_touched_but_unchanged_get_their_times_in_one_batch_request(qdrant, store, http_embedder, corpus):
+    """A re-run after files were touched (same content, new mtime) embeds and writes nothing but
+    their file times, sent as one batch of payload updates (``/points/batch``), as a server takes them."""
+    await Indexer(store, http_embedder, NAME, [corpus], index=SMALL).run()
+    docs = sorted((corpus / "docs").glob("*.md"))
+    stamp = time.time_ns() + 10**12
+    for f in docs:
+        os.utime(f, ns=(stamp, stamp))
+    again = await Indexer(store, http_embedder, NAME, [corpus], index=SMALL).run()
+    assert again.chunks_embedded == 0 and again.points_written == 0 and again.files_unchanged >= len(docs)
+    assert [r.status for r in qdrant.requests("POST", r"/points/batch$")] == [200]
+    times = {p["path"]: p["mtime_ns"] for p in (await all_points(store, NAME)).values()}
+    assert all(times[f"docs/{f.name}"] == stamp for f in docs)
 
 
 async def test_a_snapshot_is_made_downloaded_and_restored_into_a_new_name(

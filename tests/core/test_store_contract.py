@@ -58,6 +58,14 @@ async def test_collection_lifecycle_and_points(store):
     assert nxt is None and len(page) == 4
     first = next(p for p in page if p.id == POINTS[0].id)
     assert first.payload["mtime_ns"] == 99 and first.payload["text"] == "a" and first.vector.shape == (8,)
+    # several files' times in one call (an index run's unchanged files)
+    await store.set_payloads(
+        "c1", [([POINTS[0].id, POINTS[1].id], {"mtime_ns": 7}), ([POINTS[2].id], {"size": 3}), ([], {})]
+    )
+    page, _ = await store.scroll("c1", None, 10)
+    got = {p.id: p.payload for p in page}
+    assert got[POINTS[0].id]["mtime_ns"] == got[POINTS[1].id]["mtime_ns"] == 7 and got[POINTS[2].id]["size"] == 3
+    assert got[POINTS[2].id]["mtime_ns"] == POINTS[2].payload["mtime_ns"] and got[POINTS[0].id]["text"] == "a"
 
     await store.delete_ids("c1", [POINTS[0].id])
     assert await store.count("c1") == 3

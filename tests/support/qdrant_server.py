@@ -458,6 +458,10 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
         selector = req.points if req.points is not None else m.FilterSelector(filter=req.filter)
         return q.set_payload(srv._collection(a["name"]), payload=req.payload, points=selector, key=req.key)
 
+    def batch(a: Args, qs: Query, body: bytes, ct: str) -> Any:
+        req = _parse(m.UpdateOperations, body)
+        return q.batch_update_points(srv._collection(a["name"]), update_operations=req.operations)
+
     def scroll(a: Args, qs: Query, body: bytes, ct: str) -> Any:
         req = _parse(m.ScrollRequest, body)
         records, offset = q.scroll(
@@ -560,6 +564,7 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
         ("POST", c + r"/points$", retrieve),
         ("POST", c + r"/points/delete$", delete_points),
         ("POST", c + r"/points/payload$", set_payload),
+        ("POST", c + r"/points/batch$", batch),
         ("POST", c + r"/points/scroll$", scroll),
         ("POST", c + r"/points/count$", count),
         ("POST", c + r"/points/query$", query),

@@ -20,6 +20,7 @@ import pytest
 import test_rebuild
 import test_search
 import test_store_contract
+import test_vector_reuse
 from support.qdrant_server import QdrantServer
 from support.stores import POINTS, all_points, make_store, vec
 
@@ -41,6 +42,10 @@ KEY_FIELDS = ("root", "path", "start_line", "end_line", "chunk_hash", "file_hash
 # The store contract and the rebuild tests, run here against the server over HTTP: pytest
 # collects them in this module too, where `store` is the fixture below.
 test_contract_over_http = test_store_contract.test_collection_lifecycle_and_points
+test_seed_over_http = test_store_contract.test_a_collection_seeded_from_another_holds_the_points_of_one_root
+test_branch_copied_over_http = (
+    test_vector_reuse.test_a_branch_s_collection_starts_as_a_copy_and_ends_as_one_embedded_afresh
+)
 test_rebuild_switch_over_http = test_rebuild.test_searches_use_the_old_index_until_the_switch
 test_rebuild_cancel_and_resume_over_http = test_rebuild.test_a_cancelled_rebuild_leaves_the_old_index_and_resumes
 test_rebuild_abort_over_http = test_rebuild.test_abort_drops_only_the_new_index
@@ -134,6 +139,22 @@ async def test_files_touched_but_unchanged_get_their_times_in_one_batch_request(
     assert [r.status for r in qdrant.requests("POST", r"/points/batch$")] == [200]
     times = {p["path"]: p["mtime_ns"] for p in (await all_points(store, NAME)).values()}
     assert all(times[f"docs/{f.name}"] == stamp for f in docs)
+
+
+async def test_a_collection_seeded_on_the_server_leaves_no_snapshot_and_has_its_alias(qdrant, store):
+    """Seeding makes a snapshot on the server, uploads it under a new physical name behind the
+    new collection's alias, and removes the snapshot from the server."""
+    await make_collection(store, "src")
+    await store.upsert("src", POINTS)
+    target = CollectionMeta(name="copy", model="m", dimension=8, query_prefix="", document_prefix="")
+    assert await store.seed_collection("src", target, {"root": "/r"}, {"root": "/w"}) == 3
+    physical = await store.physical_name("copy")
+    assert physical.startswith("copy--") and await store.list_collections() == ["copy", "src"]
+    assert (await store.get_meta("copy")).name == "copy"
+    assert len(qdrant.requests("POST", r"/snapshots$")) == 1  # one made, and removed:
+    assert [r.status for r in qdrant.requests("DELETE", r"/snapshots/")] == [200]
+    assert qdrant.snapshots.get(await store.physical_name("src"), {}) == {}
+    assert [r.status for r in qdrant.requests("POST", r"/snapshots/upload$")] == [200]
 
 
 async def test_a_snapshot_is_made_downloaded_and_restored_into_a_new_name(

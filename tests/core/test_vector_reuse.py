@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from support.embed_server import EmbedServer
 from support.stores import every_point, make_store
+from test_store_contract import can_seed
 
 from roocode_tui.core.config import EmbedderSettings, IndexSettings
 from roocode_tui.core.embedders.openai import OpenAIEmbedder
@@ -67,7 +68,7 @@ async def test_another_model_prefix_or_size_never_lends_its_vectors(tmp_path: Pa
             assert same.chunks_embedded == 0 and a.inputs == ["dimension probe"]
             assert same.chunks_reused_from_other_collections == first.chunks_embedded
             assert same.reuse["found"] == {"first": first.chunks_embedded}
-            if store.backend == "embedded":  # the collection starts as a copy of "first" (ingest/seed.py)
+            if can_seed(store):  # the collection starts as a copy of "first" (ingest/seed.py)
                 copied = same.reuse["collection_copied"]
                 assert copied["from"] == "first" and copied["points"] == copied["kept"] == first.chunks_embedded
             else:  # a Qdrant server: whole files, not cut again, copied file by file
@@ -217,7 +218,7 @@ async def test_a_branch_s_collection_starts_as_a_copy_and_ends_as_one_embedded_a
                 fresh.chunks_embedded + fresh.chunks_reused
             )
             copied = seeded.reuse.get("collection_copied")
-            if store.backend == "embedded":
+            if can_seed(store):
                 assert copied is not None and copied["from"] == "main" and copied["points"] == len(before)
                 assert seeded.reuse["found"] == {"main": copied["kept"]}
             else:

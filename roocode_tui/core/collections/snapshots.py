@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from roocode_tui.core.config import check_collection_name
-from roocode_tui.core.errors import StoreError, UsageError
+from roocode_tui.core.errors import UsageError
 from roocode_tui.core.stores.base import CollectionMeta, Store, now_iso
 
 FORMAT = "roocode-tui-snapshot/1"
@@ -36,7 +36,6 @@ SHARD = "shard"
 EMBEDDED_EXT = ".tar.gz"
 SERVER_EXT = ".snapshot"
 FILE_RE = re.compile(r"^(?P<name>.+)\.(?P<stamp>\d{8}T\d{6}Z)(?P<ext>\.tar\.gz|\.snapshot)$")
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,78 +316,15 @@ async def _server_list(store: Any, name: str) -> list[Snapshot]:
     ]
 
 
-def _http(store: Any) -> Any:
-    import httpx
-
-    s = store.settings
-    key = store._api_key
-    headers = {"api-key": key} if key else {}
-    verify: Any = str(s.ca_cert) if s.ca_cert else s.verify_tls
-    return httpx.AsyncClient(headers=headers, verify=verify, timeout=httpx.Timeout(s.timeout_s, read=None))
-
-
-def _base_url(store: Any) -> str:
-    url = str(store.settings.url)
-    if store.settings.https and url.startswith("http://"):
-        url = "https://" + url[len("http://") :]
-    return url.rstrip("/")
-
-
-def _http_error(store: Any, what: str, exc: Exception) -> StoreError:
-    import httpx
-
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        if status in (401, 403):
-            return StoreError(f"{store.where}: {what}: unauthorised (HTTP {status}): check store.api_key")
-        try:
-            detail = exc.response.json().get("status", {}).get("error") or exc.response.text
-        except (ValueError, AttributeError):
-            detail = exc.response.text
-        detail = store._mask(str(detail)).splitlines()[0][:300] if detail else ""
-        return StoreError(f"{store.where}: {what}: HTTP {status}" + (f": {detail}" if detail else ""))
-    text = store._mask(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
-    return StoreError(f"{store.where}: {what}: {text}")
-
-
 async def _take_server(store: Any, name: str, out: Path) -> Snapshot:
-    from urllib.parse import quote
-
-    physical = await _physical(store, name)
-
-    async def create(c: Any) -> Any:
-        return await c.create_snapshot(physical, wait=True)
-
-    described = await store.call(create)
-    if described is None:
-        raise StoreError(f"{store.where}: the server made no snapshot of {name!r}")
-    url = f"{_base_url(store)}/collections/{quote(physical)}/snapshots/{quote(described.name)}"
-    tmp = _tmp_beside(out)
     try:
-        async with _http(store) as http, http.stream("GET", url) as resp:
-            resp.raise_for_status()
-            with open(tmp, "wb") as fh:
-                async for chunk in resp.aiter_bytes(CHUNK):
-                    fh.write(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        described = await store.download_snapshot(name, out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if type(exc).__module__.startswith("httpx") or not getattr(exc, "filename", None):
-            raise _http_error(store, f"downloading snapshot {described.name}", exc) from None
         raise UsageError(f"cannot write the snapshot {out}: {exc.strerror or exc}") from None
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise _http_error(store, f"downloading snapshot {described.name}", exc) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return Snapshot(name, described.name, out.stat().st_size, described.creation_time, "file", out)
 
 
 async def _restore_server(store: Any, new_name: str, file: Path) -> dict[str, Any]:
-    from urllib.parse import quote
 
     if _is_gzip(file):
         read_manifest(file)  # a foreign gzip says so; an embedded snapshot gets the line below
@@ -401,19 +337,7 @@ async def _restore_server(store: Any, new_name: str, file: Path) -> dict[str, An
             raise UsageError(f"{file}: not a Qdrant snapshot (not a tar archive)")
     except OSError as exc:
         raise UsageError(f"cannot read snapshot file {file}: {exc.strerror}") from None
-    await store.client()  # connects, checks the server
-    url = f"{_base_url(store)}/collections/{quote(new_name)}/snapshots/upload"
-    try:
-        async with _http(store) as http:
-            with open(file, "rb") as fh:
-                resp = await http.post(
-                    url,
-                    params={"priority": "snapshot", "wait": "true"},
-                    files={"snapshot": (file.name, fh, "application/octet-stream")},
-                )
-            resp.raise_for_status()
-    except Exception as exc:
-        raise _http_error(store, f"uploading {file.name} into {new_name!r}", exc) from None
+    await store.upload_snapshot(new_name, file)
     meta = await store.get_meta(new_name)
     if meta is not None and meta.name != new_name:
         meta.name = new_name

@@ -23,10 +23,10 @@ from roocode_tui.core.stores.base import (
     vectors_by_field,
 )
 from roocode_tui.core.stores.qdrant.client import scan
-from roocode_tui.core.stores.qdrant.lifecycle import QdrantCollections
+from roocode_tui.core.stores.qdrant.snapshots import QdrantSnapshots
 
 
-class QdrantStore(QdrantCollections, Store):
+class QdrantStore(QdrantSnapshots, Store):
     backend = "qdrant"
 
     # -- points ------------------------------------------------------------------------------

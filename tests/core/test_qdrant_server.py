@@ -157,6 +157,17 @@ async def test_a_collection_seeded_on_the_server_leaves_no_snapshot_and_has_its_
     assert [r.status for r in qdrant.requests("POST", r"/snapshots/upload$")] == [200]
 
 
+async def test_a_cluster_s_collections_are_not_seeded_from_a_node_s_snapshot(qdrant, store):
+    """A node's collection snapshot holds its own shards only: in a cluster the store seeds
+    nothing (the run copies file by file)."""
+    qdrant.peers = ["10.0.0.2", "10.0.0.3"]
+    await make_collection(store, "src")
+    await store.upsert("src", POINTS)
+    target = CollectionMeta(name="copy", model="m", dimension=8, query_prefix="", document_prefix="")
+    assert await store.seed_collection("src", target, {"root": "/r"}, {"root": "/w"}) is None
+    assert await store.list_collections() == ["src"] and qdrant.requests("POST", r"/snapshots$") == []
+
+
 async def test_a_snapshot_is_made_downloaded_and_restored_into_a_new_name(
     qdrant, store, http_embedder, corpus, tmp_path
 ):

@@ -210,6 +210,7 @@ class QdrantServer:
         self.version = version
         self.port = 0
         self.faults = Faults()
+        self.peers: list[str] = []  # other nodes' hosts: /cluster answers as a cluster's node does
         self.seen: list[Seen] = []
         self.outages: list[Outage] = []
         self.up = threading.Event()  # set while the server accepts connections
@@ -376,6 +377,15 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
 
     def health(a: Args, qs: Query, body: bytes, ct: str) -> Any:
         return _Raw("healthz check passed", "text/plain")
+
+    def cluster(a: Args, qs: Query, body: bytes, ct: str) -> Any:
+        if srv.peers:  # a node of a cluster, as /cluster answers on one
+            return {
+                "status": "enabled",
+                "peer_id": PEER_ID,
+                "peers": {str(p): {"uri": f"http://{p}:6335/"} for p in srv.peers},
+            }
+        return {"status": "disabled"}
 
     def collections(a: Args, qs: Query, body: bytes, ct: str) -> Any:
         return q.get_collections()
@@ -550,6 +560,7 @@ def _routes(srv: QdrantServer) -> list[tuple[str, re.Pattern[str], Callable[...,
     table: list[tuple[str, str, Callable[..., Any]]] = [
         ("GET", r"^/$", info),
         ("GET", r"^/(healthz|readyz|livez)$", health),
+        ("GET", r"^/cluster$", cluster),
         ("GET", r"^/collections$", collections),
         ("GET", r"^/aliases$", aliases),
         ("POST", r"^/collections/aliases$", change_aliases),

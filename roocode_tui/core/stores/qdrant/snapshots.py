@@ -114,7 +114,7 @@ class QdrantSnapshots(QdrantCollections):
         uploaded into a new physical collection behind the alias ``meta.name`` (the points ``where``
         does not match deleted, ``payload`` set on the others, ``meta`` its record); the snapshot is
         removed from the server after. None in local mode (no snapshots)."""
-        if not self.settings.url:
+        if not self.settings.url or not await self._single_node():
             return None
         from qdrant_client import models as m
 
@@ -152,6 +152,18 @@ class QdrantSnapshots(QdrantCollections):
             with contextlib.suppress(Exception):  # the failure that brought us here is the one to tell
                 await self._do(drop)
             raise
+
+    async def _single_node(self) -> bool:
+        """Whether the server runs alone (``/cluster`` says "disabled"): a collection snapshot of
+        a cluster's node holds that node's shards only, so a cluster's collections are not
+        seeded from one (the run copies file by file)."""
+        try:
+            async with self.http() as http:
+                resp = await http.get(f"{self.base_url}/cluster")
+                resp.raise_for_status()
+                return resp.json().get("result", {}).get("status") == "disabled"
+        except Exception:  # an answer we cannot read: copy file by file, as before
+            return False
 
     async def _drop_snapshot(self, name: str, snapshot: str) -> None:
         physical = await self.physical_name(name)

@@ -212,6 +212,8 @@ async def test_a_branch_s_collection_starts_as_a_copy_and_ends_as_one_embedded_a
             seeded = await index(store, embedder(srv), "branch", branch)
             fresh = await index(store, embedder(srv), "fresh", branch, reuse=False)
             assert seeded.files_indexed == fresh.files_indexed and seeded.files_failed == 0
+            # the copy's points of the gone file were never this collection's: nothing reported deleted
+            assert seeded.files_deleted == seeded.points_deleted == fresh.files_deleted == 0
             # the changed file's new chunk, the new file: nothing else
             assert 2 <= seeded.chunks_embedded <= 3 < main.chunks_embedded
             assert seeded.chunks_embedded + seeded.chunks_reused_from_other_collections == (

@@ -120,7 +120,8 @@ class Committer:
                 if job.old is not None:
                     stale = sorted(job.old.ids - set(job.ids))
                     await ix.store.delete_ids(ix.collection, stale)
-                    p.points_deleted += len(stale)
+                    if ix.seed is None:  # (in a copy of another collection: points it never showed)
+                        p.points_deleted += len(stale)
         except StoreError:
             raise
         except Exception as exc:
@@ -140,8 +141,9 @@ async def delete_gone(ix: Indexer, states: dict[tuple[str, str], FileState], fou
             continue
         if not ix.dry_run:
             await ix.store.delete_ids(ix.collection, sorted(st.ids))
-        p.files_deleted += 1
-        p.points_deleted += len(st.ids)
+        if ix.seed is None:  # a copy's files that this tree lacks were never this collection's
+            p.files_deleted += 1
+            p.points_deleted += len(st.ids)
         ix._emit()
 
 

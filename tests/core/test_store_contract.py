@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,3 +148,22 @@ async def test_server_errors_are_one_clear_line():
         await locked.close()
     finally:
         httpd.shutdown()
+
+
+def test_a_shard_is_copied_with_its_holes(tmp_path: Path):
+    """The embedded store copies a shard's files as they are, holes included: a preallocated
+    write-ahead log file of 32 MiB with 4 KiB written stays a few blocks, byte for byte the same."""
+    from roocode_tui.core.stores.edge.layout import copy_shard
+
+    shard = tmp_path / "shard"
+    (shard / "wal").mkdir(parents=True)
+    with open(shard / "wal" / "open-1", "wb") as fh:
+        fh.truncate(32 << 20)
+        fh.seek(8 << 20)
+        fh.write(b"entry" * 800)
+    (shard / "edge_config.json").write_text('{"vectors": {}}')
+    copy_shard(shard, tmp_path / "copy")
+    for name in ("wal/open-1", "edge_config.json"):
+        assert (tmp_path / "copy" / name).read_bytes() == (shard / name).read_bytes()
+    copied = (tmp_path / "copy" / "wal" / "open-1").stat()
+    assert copied.st_size == 32 << 20 and copied.st_blocks * 512 < 1 << 20

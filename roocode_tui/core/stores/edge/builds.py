@@ -19,7 +19,7 @@ from typing import Any
 from roocode_tui.core.errors import CollectionNotFoundError, StoreError
 from roocode_tui.core.memory import release_mapped_pages
 from roocode_tui.core.stores.base import DENSE
-from roocode_tui.core.stores.edge.layout import SHARD_DIR, Layout, remove_if_free
+from roocode_tui.core.stores.edge.layout import SHARD_DIR, Layout, copy_shard, remove_if_free
 from roocode_tui.core.stores.edge.shards import Shards
 
 LOG = logging.getLogger("roocode_tui.store")
@@ -159,8 +159,7 @@ class Builds:
             gate = self.gates[name] = threading.Event()  # writes wait for the copy
         target = self.layout.dir(name) / f"{SHARD_DIR}-{uuid.uuid4().hex[:8]}"
         try:
-            # Plain copies (fresh mtimes): another process's sweep sees a new directory.
-            shutil.copytree(self.layout.dir(name) / source, target, copy_function=shutil.copyfile)
+            copy_shard(self.layout.dir(name) / source, target)
         except OSError as exc:
             shutil.rmtree(target, ignore_errors=True)
             with self.lock:

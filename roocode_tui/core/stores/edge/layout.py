@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -41,6 +42,51 @@ def named_dirs(raw: dict[str, Any]) -> set[str]:
     """The shard directories meta.json names: the serving one, and a rebuild's."""
     names = (raw.get("shard", SHARD_DIR), (raw.get("building") or {}).get("shard"))
     return {str(n) for n in names if n}
+
+
+def copy_shard(source: Path, target: Path) -> None:
+    """Copy a shard directory as it is on disk: each file's data ranges only, copied by the
+    kernel, its holes left holes (a shard's write-ahead log files are preallocated, mostly
+    holes: writing their zeros made a 31k-point shard's copy 265 MB and 0.37 s instead of 137 MB
+    and 0.05 s). Plain files, fresh mtimes: another process's sweep sees a new directory."""
+    shutil.copytree(source, target, copy_function=_copy_file)
+
+
+def _copy_file(src: str, dst: str) -> str:
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        fin, fout = fi.fileno(), fo.fileno()
+        size = os.fstat(fin).st_size
+        pos = 0
+        while pos < size:
+            try:
+                start = os.lseek(fin, pos, os.SEEK_DATA)
+                end = os.lseek(fin, start, os.SEEK_HOLE)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # nothing but a hole after pos
+                    break
+                start, end = pos, size  # no hole finding on this file system: all of it
+            _copy_range(fin, fout, start, end)
+            pos = end
+        os.ftruncate(fout, size)
+    return dst
+
+
+def _copy_range(fin: int, fout: int, start: int, end: int) -> None:
+    """Bytes start..end of one file to the same place in another: in the kernel where it can."""
+    while start < end:
+        try:
+            n = os.copy_file_range(fin, fout, end - start, start, start)
+        except (AttributeError, OSError):  # not Linux, or not between these file systems
+            n = 0
+        if n <= 0:
+            break
+        start += n
+    while start < end:
+        data = os.pread(fin, min(1 << 20, end - start), start)
+        if not data:
+            return
+        os.pwrite(fout, data, start)
+        start += len(data)
 
 
 def remove_if_free(path: Path) -> bool:

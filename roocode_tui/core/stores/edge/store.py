@@ -17,7 +17,7 @@ from roocode_tui.core.errors import CollectionNotFoundError, StoreError
 from roocode_tui.core.stores.base import SPARSE, CollectionMeta, Store, same_build
 from roocode_tui.core.stores.edge.builder import BuildPlan
 from roocode_tui.core.stores.edge.builds import Builds, IndexBuild
-from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, remove_if_free, split_name
+from roocode_tui.core.stores.edge.layout import SHARD_DIR, STAGING, Layout, copy_shard, remove_if_free, split_name
 from roocode_tui.core.stores.edge.points import PointCalls
 from roocode_tui.core.stores.edge.shards import MapGate, Shards, new_shard, open_shard
 
@@ -115,7 +115,7 @@ class EdgeStore(PointCalls, Store):
             target = directory / shard_name
             try:
                 directory.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(from_dir, target, copy_function=shutil.copyfile)
+                copy_shard(from_dir, target)
             except OSError as exc:
                 shutil.rmtree(target, ignore_errors=True)
                 raise StoreError(f"collection {meta.name!r}: cannot copy {source!r}'s shard: {exc}") from None

@@ -85,8 +85,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             parents=[common],
             help="index files into a collection (incremental)",
             description="Index files into a collection. Unchanged files cost nothing; changed files "
-            "re-embed only their changed chunks; deleted files lose their points. Ctrl-C stops "
-            "cleanly and the next run finishes the job.",
+            "re-embed only their changed chunks; deleted files lose their points. A new collection "
+            "of a tree the store already holds (a git worktree, a second clone) starts as a copy of "
+            "that collection and embeds only what differs. Ctrl-C stops cleanly and the next run "
+            "finishes the job.",
         )
         p.add_argument(
             "paths", nargs="*", metavar="PATH", help="files or directories (default: the collection's paths, or .)"

@@ -304,16 +304,27 @@ import asyncio, json, resource, sys, threading, time
 sys.path.insert(0, {bench!r}); sys.path.insert(0, {repo!r})
 from roocode_tui.core.memory import tune_allocator
 tune_allocator()
-from roocode_tui.core.config import IndexSettings
-from roocode_tui.core.ingest.indexer import Indexer
+from roocode_tui.core.backends import prepare_indexer
+from roocode_tui.core.config import IndexSettings, Settings, StoreSettings
 from roocode_tui.core.stores.edge import EdgeStore
 from run import embedder
 async def go():
-    store = EdgeStore({data!r})
+    if {qdrant_url!r}:
+        from roocode_tui.core.stores.qdrant import QdrantStore
+        settings = Settings(store=StoreSettings(backend="qdrant", url={qdrant_url!r}, timeout_s=300))
+        store = QdrantStore(settings.store)
+    else:
+        settings, store = Settings(), EdgeStore({data!r})
+    settings.index = IndexSettings()
     emb = embedder({url!r}, batch_size=64, max_concurrency=4)
+    agent = {schema!r} != "native"
     try:
         t0 = time.perf_counter()
-        p = await Indexer(store, emb, {name!r}, [{root!r}], index=IndexSettings(), reuse={reuse!r}).run()
+        ix = await prepare_indexer(
+            settings, store, emb, [{root!r}], None if agent else {name!r}, schema={schema!r}, cwd={root!r},
+            agent_cache={cache!r} if agent else None, reuse={reuse!r}, rebuild=agent and not {reuse!r},
+        )
+        p = await ix.run()
         return p, time.perf_counter() - t0
     finally:
         await emb.aclose()
@@ -321,7 +332,8 @@ async def go():
 p, wall = asyncio.run(go())
 out = {{"wall_s": wall, "chunks": p.chunks_embedded, "requests": p.embed_requests, "tokens": p.tokens_embedded,
         "reused_other": p.chunks_reused_from_other_collections, "reused": p.chunks_reused, "files": p.files_indexed,
-        "lookup": p.reuse, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
+        "collection": p.collection, "lookup": p.reuse,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
 print(json.dumps(out))
 """
 
@@ -330,11 +342,22 @@ def _du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def bench_reuse(work: Path, scale: float, tokens_per_s: float = 50_000) -> None:
+def bench_reuse(
+    work: Path, scale: float, tokens_per_s: float = 50_000, schema: str = "native", qdrant_url: str = ""
+) -> None:
     """Embed once: a repository of 10,000 files indexed, then a second checkout of it (a git
     worktree, 1% of its files changed) indexed with reuse on and off; the lookup's store time,
-    the peak RSS of each run, and the disk the content index takes."""
-    print(f"embedding once: a second checkout of a 10,000-file repository, {tokens_per_s:,.0f} tokens/s", flush=True)
+    the peak RSS of each run, and the disk the content index takes. ``qdrant_url``: the
+    collections on that Qdrant server instead of the embedded store; ``schema``: a coding
+    agent's ("roo": its collection per workspace, needs the server; reuse off is a rebuild)."""
+    where = f"Qdrant at {qdrant_url}" if qdrant_url else "the embedded store"
+    print(
+        f"embedding once: a second checkout of a 10,000-file repository, {tokens_per_s:,.0f} tokens/s, "
+        f"{schema} schema, {where}",
+        flush=True,
+    )
+    if schema != "native" and not qdrant_url:
+        raise SystemExit("--reuse-schema roo needs --qdrant-url: an agent reads its index from a Qdrant server")
     n_files = max(100, int(10_000 * scale))
     repo = work / "reuse-repo"
     repo.mkdir()
@@ -360,25 +383,41 @@ def bench_reuse(work: Path, scale: float, tokens_per_s: float = 50_000) -> None:
 
     def run(name: str, root: Path, reuse: bool) -> dict[str, Any]:
         script = REUSE_SCRIPT.format(
-            bench=str(HERE), repo=str(HERE.parent), data=str(data), url=srv.url, name=name, root=str(root), reuse=reuse
+            bench=str(HERE),
+            repo=str(HERE.parent),
+            data=str(data),
+            url=srv.url,
+            name=name,
+            root=str(root),
+            reuse=reuse,
+            schema=schema,
+            qdrant_url=qdrant_url,
+            cache=str(work / "reuse-cache"),
         )
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=3600)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-2000:])
         return json.loads(out.stdout.strip().splitlines()[-1])
 
+    (work / "reuse-cache").mkdir(exist_ok=True)  # where an agent's cache files go
+    prefix = "bench-reuse-" if qdrant_url else ""  # beside a server's other collections
+    made: list[str] = []
     try:
-        first = run("main", repo, True)
-        on = run("branch", tree, True)
-        off = run("branch-off", tree, False)
+        first = run(prefix + "main", repo, True)
+        on = run(prefix + "branch", tree, True)
+        off = run(prefix + "branch-off", tree, False)
+        made = sorted({first["collection"], on["collection"], off["collection"]})
     finally:
         srv.close()
+        if qdrant_url:
+            _drop_on_server(qdrant_url, made)
     print(f"    first {first}\n    reuse on {on}\n    reuse off {off}", flush=True)
     calls = on["requests"] / first["requests"]
     wall = on["wall_s"] / first["wall_s"]
+    kind = "" if schema == "native" and not qdrant_url else f" ({schema} schema, {where})"
     row(
-        f"second checkout of {first['files']:,} files, 1% changed, {tokens_per_s:,.0f} tokens/s: embedding calls, "
-        "reuse on / first run",
+        f"second checkout of {first['files']:,} files{kind}, 1% changed, {tokens_per_s:,.0f} tokens/s: embedding "
+        "calls, reuse on / first run",
         f"{calls:.1%} ({on['requests']} of {first['requests']}; {on['chunks']} of {first['chunks']:,} chunks)",
         "<= 2%",
         calls <= 0.02,
@@ -397,6 +436,8 @@ def bench_reuse(work: Path, scale: float, tokens_per_s: float = 50_000) -> None:
         "(cost)",
         None,
     )
+    if qdrant_url:
+        return
     store = EdgeStore(data)
 
     async def index_size() -> float:
@@ -421,6 +462,22 @@ def bench_reuse(work: Path, scale: float, tokens_per_s: float = 50_000) -> None:
         "(cost)",
         None,
     )
+
+
+def _drop_on_server(url: str, names: list[str]) -> None:
+    """Delete the collections a scenario made on a Qdrant server (and their aliases' targets)."""
+    from roocode_tui.core.config import StoreSettings
+    from roocode_tui.core.stores.qdrant import QdrantStore
+
+    async def drop() -> None:
+        store = QdrantStore(StoreSettings(backend="qdrant", url=url))
+        try:
+            for name in names:
+                await store.delete_collection(name)
+        finally:
+            await store.close()
+
+    asyncio.run(drop())
 
 
 def bench_rss(work: Path, scale: float, tuned: bool) -> None:
@@ -1445,6 +1502,18 @@ def main() -> None:
     ap.add_argument("--watch-minutes", type=float, default=60.0, help="how long the watch scenario edits files")
     ap.add_argument("--reuse-tokens-per-s", type=float, default=50_000, help="the server's speed in the reuse scenario")
     ap.add_argument(
+        "--reuse-schema",
+        choices=("native", "roo"),
+        default="native",
+        help="the reuse scenario's collections: roocode-tui's, or a coding agent's (needs --qdrant-url)",
+    )
+    ap.add_argument(
+        "--qdrant-url",
+        default="",
+        help="the reuse scenario on this Qdrant server (its collections are named bench-reuse-* or after the "
+        "scenario's temporary folders, and deleted after)",
+    )
+    ap.add_argument(
         "--allocator",
         choices=("tuned", "glibc"),
         default="tuned",
@@ -1476,7 +1545,7 @@ def main() -> None:
             "rss": lambda: bench_rss(work, a.scale, tuned),
             "footprint": lambda: bench_footprint(work, a.scale),
             "cold": lambda: bench_cold(work, a.scale),
-            "reuse": lambda: bench_reuse(work, a.scale, a.reuse_tokens_per_s),
+            "reuse": lambda: bench_reuse(work, a.scale, a.reuse_tokens_per_s, a.reuse_schema, a.qdrant_url),
             "search": lambda: bench_search(work, a.scale),
             "ranking": lambda: bench_ranking(work, a.scale),
             "tui": lambda: bench_tui(work),

@@ -123,7 +123,11 @@ class EdgeStore(PointCalls, Store):
                 with self._lock:
                     del builds.gates[source]
                     gate.set()
-            copy = open_shard(meta.name, target)
+            try:
+                copy = open_shard(meta.name, target)
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
             try:
                 if match:
                     copy.update(UpdateOperation.delete_points_by_filter(Filter(must_not=[Filter(must=match)])))

@@ -25,6 +25,7 @@ from roocode_tui.core.ingest.reuse import (
     Reuse,
     VectorSource,
     chunking_of,
+    cut_alike,
     lends_to,
     native_sources,
     vector_key,
@@ -267,12 +268,11 @@ class Indexer:
             LOG.info("vectors may be reused from %s", ", ".join(s.name for s in sources))
         if self.schema.native and not self._rechunk:
             # whole files are copied from collections cut exactly as this run cuts them
-            def cut_alike(m: CollectionMeta | None) -> bool:
-                return m is not None and m.chunker == CHUNKER and m.chunking == chunking and m.hybrid == meta.hybrid
-
-            own = self.collection_exists and meta.vector_key == vkey and cut_alike(meta)
+            own = self.collection_exists and meta.vector_key == vkey and cut_alike(meta, chunking, meta.hybrid)
             names = [self.collection] if own else []
-            names += [s.name for s in sources if isinstance(s, NativeSource) and cut_alike(s.meta)]
+            names += [
+                s.name for s in sources if isinstance(s, NativeSource) and cut_alike(s.meta, chunking, meta.hybrid)
+            ]
             if names:
                 self.copies = self.reuse.copies = FileCopies(self.store, names)
 

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from roocode_tui.core.chunking.splitter import Chunk, chunk_hash
+from roocode_tui.core.chunking.splitter import CHUNKER, Chunk, chunk_hash
 from roocode_tui.core.errors import RoocodeError
 from roocode_tui.core.stores.base import CONTENT_FIELD, CollectionMeta, PointRecord, Store
 
@@ -117,6 +117,12 @@ async def native_sources(store: Store, vkey: str, skip: str | None = None) -> li
         if meta is not None and meta.vector_key == vkey and meta.staging_for is None:
             out.append(NativeSource(store, name, meta))
     return out
+
+
+def cut_alike(m: CollectionMeta | None, chunking: str, hybrid: bool) -> bool:
+    """Whether a collection's points are cut as a run cutting with today's rules, ``chunking``
+    sizes and keyword vectors or not (``hybrid``) cuts them: its files' points may be copied."""
+    return m is not None and m.chunker == CHUNKER and m.chunking == chunking and m.hybrid == hybrid
 
 
 def chunking_of(chunk_tokens: int, overlap_tokens: int) -> str:

@@ -5,10 +5,11 @@ Copying a file's points one by one (``FileCopies``) costs about 0.4 ms of one co
 Python round trips through the store: at 30,000 points a worktree took a fifth of what
 embedding the whole tree took on a fast server. A collection whose ids do not depend on where
 its one folder is (``stores.base.PORTABLE_IDS``) can instead be copied whole inside the store
-(``Store.seed_collection``: the embedded store copies its shard's files), its points given the
-new root in one call; the run then goes on as an incremental run of that copy: unchanged files
-keep their points (their file times set), changed ones are cut again and only their new chunks
-embedded, files that are gone lose their points. What it leaves is what embedding the tree
+(``Store.seed_collection``: the embedded store copies its shard's files, a Qdrant server of one
+node restores a snapshot of it), its points given the new root in one call; the run then goes
+on as an incremental run of that copy: unchanged files keep their points (their file times
+set), changed ones are cut again and only their new chunks embedded, files that are gone lose
+their points. What it leaves is what embedding the tree
 afresh leaves: the same ids, payloads and vectors.
 
 The sibling is chosen among the run's vector sources: roocode-tui's collections of the same
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from roocode_tui.core.chunking.splitter import CHUNKER
 from roocode_tui.core.errors import RoocodeError
-from roocode_tui.core.ingest.reuse import NativeSource
+from roocode_tui.core.ingest.reuse import NativeSource, cut_alike
 from roocode_tui.core.stores.base import PORTABLE_IDS, CollectionMeta, now_iso
 
 if TYPE_CHECKING:
@@ -61,13 +62,11 @@ def seedable(source: CollectionMeta | None, meta: CollectionMeta) -> bool:
     vector key, chunking rules and sizes, keyword vectors, vector storage, and portable ids of
     one folder."""
     return (
-        source is not None
+        cut_alike(source, meta.chunking, meta.hybrid)
+        and meta.chunker == CHUNKER
+        and bool(meta.chunking)
         and bool(meta.vector_key)
         and source.vector_key == meta.vector_key
-        and source.chunker == CHUNKER == meta.chunker
-        and bool(meta.chunking)
-        and source.chunking == meta.chunking
-        and source.hybrid == meta.hybrid
         and bool(meta.vector_datatype)
         and source.vector_datatype == meta.vector_datatype
         and source.point_ids == PORTABLE_IDS == meta.point_ids

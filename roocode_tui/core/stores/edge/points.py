@@ -93,17 +93,7 @@ class PointCalls:
         await self._call(delete)
 
     async def set_payload(self, name: str, ids: list[str], payload: dict[str, Any]) -> None:
-        if not ids:
-            return
-        from qdrant_edge import UpdateOperation
-
-        def update() -> None:
-            op = UpdateOperation.set_payload(list(ids), payload)
-            with self._builds.writer(name) as shard:
-                shard.update(op)
-                self._builds.written(name, op, ids=len(ids))
-
-        await self._call(update)
+        await self.set_payloads(name, [(ids, payload)])
 
     async def set_payloads(self, name: str, updates: list[tuple[list[str], dict[str, Any]]]) -> None:
         from qdrant_edge import UpdateOperation

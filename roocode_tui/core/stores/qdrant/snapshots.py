@@ -67,7 +67,7 @@ class QdrantSnapshots(QdrantCollections):
         if described is None:
             raise StoreError(f"{self.where}: the server made no snapshot of {name!r}")
         url = f"{self.base_url}/collections/{quote(physical)}/snapshots/{quote(described.name)}"
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")  # as the embedded store's
         try:
             async with self.http() as http, http.stream("GET", url) as resp:
                 resp.raise_for_status()
@@ -134,6 +134,7 @@ class QdrantSnapshots(QdrantCollections):
             if match:
                 await c.delete(physical, points_selector=m.Filter(must_not=[m.Filter(must=match)]), wait=True)
             await c.set_payload(physical, payload=payload, points=m.Filter(must=match), wait=True)
+            # its record before its alias: no reader sees the new name with the source's record
             await c.update_collection(physical, metadata={META_KEY: meta.to_json()})
             await c.update_collection_aliases(
                 change_aliases_operations=[
